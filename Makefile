@@ -1,0 +1,54 @@
+# The course's commands. `make lab` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV ?= .venv
+STUDENT_VENV ?= .venv-student
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8888
+PYTEST_ARGS ?= -n auto
+ASSIGNMENT ?= *
+
+.PHONY: help install lab test test-fast release autograde feedback student-lab clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0] + ": run  make PYTHON=/path/to/python3.11 ...")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv with the course, JupyterLab, nbgrader and the test tools
+
+lab: $(STAMP) ## install, then open the course in JupyterLab (instructor view)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+test: $(STAMP) ## install, then run the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## the suite without the slow nbgrader/notebook tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not slow"
+
+release: $(STAMP) ## regenerate release/ and solutions/ from source/
+	$(BIN)/python -m course.pipeline release
+
+autograde: $(STAMP) ## autograde every submission in submitted/ (ASSIGNMENT=01-compute for one)
+	$(BIN)/python -m course.pipeline autograde --assignment "$(ASSIGNMENT)"
+
+feedback: $(STAMP) ## write feedback HTML for autograded submissions into feedback/
+	$(BIN)/python -m course.pipeline feedback --assignment "$(ASSIGNMENT)"
+
+$(STUDENT_VENV)/.installed: pyproject.toml
+	test -x $(STUDENT_VENV)/bin/python || $(PYTHON) -m venv $(STUDENT_VENV)
+	$(STUDENT_VENV)/bin/python -m pip install -e .
+	$(STUDENT_VENV)/bin/python -m course.student_env lock
+	touch $@
+
+student-lab: $(STUDENT_VENV)/.installed ## what a student gets: no formgrader, no create-assignment; opens release/
+	cd release && ../$(STUDENT_VENV)/bin/jupyter lab --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+clean: ## remove the virtual environments and grading output
+	rm -rf $(VENV) $(STUDENT_VENV) autograded feedback gradebook.db

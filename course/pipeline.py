@@ -1,0 +1,116 @@
+"""Instructor pipeline: regenerate release/ and solutions/, autograde, write feedback.
+
+Thin wrappers around nbgrader's command line that (1) put this environment's ``bin`` first on
+PATH (nbgrader shells out to ``alembic`` and fails with a bare FileNotFoundError otherwise),
+(2) treat any ``| ERROR]`` line as a failure (nbgrader often exits 0 after errors) and
+(3) read scores back from the gradebook.
+
+    python -m course.pipeline release
+    python -m course.pipeline autograde --assignment 01-compute
+    python -m course.pipeline feedback --assignment 01-compute
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENT_NAME = re.compile(r"^\d\d-[a-z0-9-]+$")
+
+
+class PipelineError(RuntimeError):
+    pass
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return env
+
+
+def assignments(root: Path = ROOT) -> list[str]:
+    """Assignment names found in ``root/source`` (two digits and a slug)."""
+    return sorted(p.name for p in (root / "source").iterdir() if p.is_dir() and ASSIGNMENT_NAME.match(p.name))
+
+
+def nbgrader(*args: str, root: Path = ROOT, timeout: float | None = None) -> str:
+    """Run ``nbgrader ARGS`` in ``root``; return its log, raise PipelineError on any error."""
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=environment(),
+                          capture_output=True, text=True, timeout=timeout)
+    log = proc.stdout + proc.stderr
+    errors = [line for line in log.splitlines() if "| ERROR]" in line]
+    if proc.returncode != 0 or errors:
+        raise PipelineError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n{log[-6000:]}")
+    return log
+
+
+def release(root: Path = ROOT) -> None:
+    """Regenerate ``release/`` and ``solutions/`` for every assignment in ``source/``."""
+    if not assignments(root):
+        raise PipelineError(f"no assignments found in {root / 'source'}")
+    nbgrader("generate_assignment", "*", "--force", root=root)
+    nbgrader("generate_solution", "*", "--force", root=root)
+
+
+def autograde(assignment: str = "*", root: Path = ROOT, student: str | None = None) -> str:
+    """Autograde ``submitted/<student>/<assignment>`` (all students by default)."""
+    args = ["autograde", assignment, "--force"]
+    if student:
+        args.append(f"--student={student}")
+    return nbgrader(*args, root=root)
+
+
+def feedback(assignment: str = "*", root: Path = ROOT) -> str:
+    return nbgrader("generate_feedback", assignment, "--force", root=root)
+
+
+@dataclass(frozen=True)
+class CellScore:
+    grade_id: str
+    score: float
+    max_score: float
+
+
+def scores(assignment: str, student: str, root: Path = ROOT) -> list[CellScore]:
+    """Per-cell autograde scores of one submission, read from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        submission = gb.find_submission(assignment, student)
+        return [CellScore(g.name, float(g.score), float(g.max_score))
+                for nb in submission.notebooks for g in nb.grades]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course.pipeline", description=__doc__.split("\n\n")[0])
+    parser.add_argument("step", choices=["release", "autograde", "feedback"])
+    parser.add_argument("--assignment", default="*", help="assignment name or glob (default: all)")
+    args = parser.parse_args(argv)
+    try:
+        if args.step == "release":
+            release()
+            print(f"regenerated release/ and solutions/ for: {', '.join(assignments())}")
+        elif args.step == "autograde":
+            if not (ROOT / "submitted").is_dir():
+                parser.error("no submitted/ folder: collect submissions first (nbgrader collect) "
+                             "or copy them to submitted/<student>/<assignment>/")
+            autograde(args.assignment)
+            print("autograded; see autograded/ and `nbgrader export` for the grades")
+        else:
+            feedback(args.assignment)
+            print("feedback written to feedback/")
+    except PipelineError as err:
+        print(err, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""nbgrader configuration for the course (instructor side).
+
+Run nbgrader from the repository root (or use the Makefile targets). The layout is nbgrader's
+own: source/ is edited by hand, release/ and solutions/ are generated from it.
+"""
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.course_id = "transformer-course"
+c.CourseDirectory.root = str(Path(__file__).resolve().parent)
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.solution_directory = "solutions"
+
+# A cell that runs longer than this scores zero; later cells still run.
+c.Execute.timeout = 180
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Solutions are committed without outputs so that regenerating them is deterministic
+# (timings and figures differ on every run). The test suite executes them instead.
+from nbgrader.preprocessors import ClearMarkScheme, ClearOutput, IncludeHeaderFooter, LockCells  # noqa: E402
+
+c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme]

@@ -1,0 +1,9 @@
+import os
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -1,0 +1,156 @@
+"""The nbgrader pipeline, for every assignment in source/.
+
+1. metadata is valid, graded cells have points, solutions and hidden tests are marked;
+2. release/ and solutions/ are what nbgrader generates from source/ today;
+3. every test cell passes on the instructor's answers and fails on the release's stubs;
+4. nbgrader autograde: the instructor version scores full marks, the untouched release scores
+   zero on every test cell and still runs to the end.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.nbgraderformat import MetadataValidator
+
+from course import pipeline
+from notebooks import (ROOT, answer_namespace, is_answer, is_test, load, nbgrader_meta, notebook_path,
+                       run_test_cell, setup_cell, stripped, graded_cells)
+
+ASSIGNMENTS = pipeline.assignments(ROOT)
+
+
+def test_there_are_assignments():
+    assert ASSIGNMENTS, "source/ holds no assignment"
+
+
+def test_layout():
+    for tree in ("source", "release", "solutions"):
+        names = sorted(p.name for p in (ROOT / tree).iterdir() if p.is_dir())
+        assert names == ASSIGNMENTS, f"{tree}/ holds {names}, source/ holds {ASSIGNMENTS}: run `make release`"
+        for a in ASSIGNMENTS:
+            assert notebook_path(a, tree).is_file(), f"missing {notebook_path(a, tree)}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_source_metadata(assignment):
+    nb = load(assignment)
+    MetadataValidator().validate_nb(nb)  # raises on corrupt nbgrader metadata
+    ids = [nbgrader_meta(c).get("grade_id") for c in nb.cells]
+    assert all(ids), "every cell carries nbgrader metadata with a grade_id"
+    assert len(ids) == len(set(ids)), "grade_ids are unique"
+    first_code = setup_cell(nb)
+    assert not nbgrader_meta(first_code)["solution"], "the first code cell is the locked set-up cell"
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        where = f"{assignment}/{meta['grade_id']}"
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{where}: outputs are stripped in source/"
+        if meta["grade"]:
+            assert meta.get("points", 0) > 0, f"{where}: a graded cell is worth points"
+        if is_answer(cell):
+            assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source, where
+        if is_test(cell):
+            assert meta["locked"], f"{where}: test cells are locked"
+            assert "### BEGIN SOLUTION" not in cell.source, where
+    assert graded_cells(assignment), f"{assignment} has no graded test cell"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_has_stubs_and_no_hidden_tests(assignment):
+    nb = load(assignment, "release")
+    answers = [c for c in nb.cells if is_answer(c)]
+    assert answers, "the release has answer cells"
+    for cell in answers:
+        assert "raise NotImplementedError()" in cell.source, f"{nbgrader_meta(cell)['grade_id']}: stub in release"
+        assert "BEGIN SOLUTION" not in cell.source
+    for cell in nb.cells:
+        assert "BEGIN HIDDEN TESTS" not in cell.source, "hidden tests are removed from the release"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_test_cell_passes_on_the_instructor_answers(assignment):
+    for grade_id in graded_cells(assignment):
+        run_test_cell(assignment, grade_id)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_test_cell_fails_on_the_release_stubs(assignment):
+    for grade_id in graded_cells(assignment, "release"):
+        with pytest.raises((NotImplementedError, AssertionError)):
+            run_test_cell(assignment, grade_id, tree="release")
+
+
+def test_answer_cells_only_define_things():
+    for assignment in ASSIGNMENTS:
+        ns = answer_namespace(assignment, "release")  # stubs: executing the cell must not raise
+        assert ns
+
+
+def _course_copy(tmp_path: Path, assignments: list[str]) -> Path:
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    for a in assignments:
+        shutil.copytree(ROOT / "source" / a, tmp_path / "source" / a)
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_release_and_solutions_are_in_sync(tmp_path):
+    course = _course_copy(tmp_path, ASSIGNMENTS)
+    pipeline.release(course)
+    for tree in ("release", "solutions"):
+        for a in ASSIGNMENTS:
+            fresh = nbformat.read(course / tree / a / f"{a}.ipynb", as_version=4)
+            committed = load(a, tree)
+            assert stripped(fresh) == stripped(committed), (
+                f"{tree}/{a} is out of date with source/{a}: run `make release` and commit the result")
+        extra = sorted({p.relative_to(course / tree) for p in (course / tree).rglob("*") if p.is_file()}
+                       ^ {p.relative_to(ROOT / tree) for p in (ROOT / tree).rglob("*") if p.is_file()})
+        assert not extra, f"{tree}/ differs from a fresh generation in files: {extra}"
+
+
+def _outputs(cell, output_type=None, stream=None):
+    for out in cell.get("outputs", []):
+        if output_type and out.output_type != output_type:
+            continue
+        if stream and out.get("name") != stream:
+            continue
+        yield out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_autograde_full_marks_and_zero(assignment, tmp_path):
+    course = _course_copy(tmp_path, [assignment])
+    pipeline.nbgrader("generate_assignment", assignment, "--force", root=course)
+    for student, tree in (("instructor", course / "source"), ("untouched", course / "release")):
+        dest = course / "submitted" / student / assignment
+        dest.mkdir(parents=True)
+        shutil.copy(tree / assignment / f"{assignment}.ipynb", dest)
+    pipeline.autograde(assignment, root=course)
+
+    full = pipeline.scores(assignment, "instructor", root=course)
+    assert full and all(s.score == s.max_score for s in full), f"instructor version lost points: {full}"
+    zero = pipeline.scores(assignment, "untouched", root=course)
+    assert {s.grade_id for s in zero} == set(graded_cells(assignment))
+    assert all(s.score == 0 for s in zero), f"untouched release scored points: {[s for s in zero if s.score]}"
+
+    graded = nbformat.read(course / "autograded" / "instructor" / assignment / f"{assignment}.ipynb", 4)
+    for cell in graded.cells:
+        bad = list(_outputs(cell, "error")) + list(_outputs(cell, "stream", "stderr"))
+        assert not bad, f"instructor run: {nbgrader_meta(cell)['grade_id']} wrote an error/stderr: {bad[0]}"
+
+    untouched = nbformat.read(course / "autograded" / "untouched" / assignment / f"{assignment}.ipynb", 4)
+    code_cells = [c for c in untouched.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code_cells), "the untouched release runs every cell to the end"
+    for cell in code_cells:
+        if is_test(cell):
+            continue
+        bad = list(_outputs(cell, "error")) + list(_outputs(cell, "stream", "stderr"))
+        assert not bad, (f"untouched release: ungraded cell {nbgrader_meta(cell)['grade_id']} failed; "
+                         f"demos must run before the exercises are done (use course.notebook.needs): {bad[0]}")
