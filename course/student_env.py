@@ -15,20 +15,22 @@ import sys
 
 from course.pipeline import environment
 
-INSTRUCTOR_LAB_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment")
-INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",)
+INSTRUCTOR_LAB_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                          "@jupyter/nbgrader:course-list")
+INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
 
 
-def _jupyter(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "jupyter", *args], check=True, env=environment())
+def _run(module: str, *args: str) -> None:
+    # the apps' own modules, not `jupyter <sub>`, which looks for a jupyter-<sub> script on PATH
+    subprocess.run([sys.executable, "-m", module, *args], check=True, env=environment())
 
 
 def lock() -> None:
     for plugin in INSTRUCTOR_LAB_PLUGINS:
-        _jupyter("labextension", "disable", "--level=sys_prefix", plugin)
-        _jupyter("labextension", "lock", "--level=sys_prefix", plugin)
+        _run("jupyterlab.labextensions", "disable", "--level=sys_prefix", plugin)
+        _run("jupyterlab.labextensions", "lock", "--level=sys_prefix", plugin)
     for ext in INSTRUCTOR_SERVER_EXTENSIONS:
-        _jupyter("server", "extension", "disable", "--sys-prefix", ext)
+        _run("jupyter_server.extension.serverextension", "disable", "--sys-prefix", ext)
 
 
 if __name__ == "__main__":

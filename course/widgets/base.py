@@ -51,7 +51,7 @@ class FigureWidget:
 
     @property
     def png(self) -> bytes:
-        return self.image.value
+        return bytes(self.image.value)  # ipywidgets hands back a memoryview
 
     def _on_change(self, _change: Any) -> None:
         self.redraw()
