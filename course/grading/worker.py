@@ -1,0 +1,101 @@
+"""Run a notebook's answer and test cells in a fresh interpreter; report one JSON line per step.
+
+Started by :mod:`course.grading.isolated` as ``python -m course.grading.worker FD``. The job
+arrives on stdin; results go to the private file descriptor FD, never to stdout, so nothing the
+student's code prints can forge them. The student's output is discarded.
+
+Each answer cell runs in the shared namespace (as in the kernel); each test cell runs in a copy
+of it, so a test cannot leak state into the next one. After every answer cell the worker checks
+that the library functions the checks rely on are the very objects they were before the cell
+ran; a cell that swapped one is reported as tampering and the supervisor re-runs the job
+without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from types import ModuleType
+
+WATCHED_MODULES = ("builtins", "math", "numpy", "numpy.testing", "torch", "torch.nn.functional",
+                   "torch.testing", "course.checks", "course.checks.core")
+WATCHED_CLASSES = (("torch", "Tensor"), ("numpy", "ndarray"))
+
+
+def _watched(module_name: str, attr: str) -> bool:
+    # private helpers of third-party modules may be rebound by the library itself; the course's
+    # own check modules are watched entirely (their captured references are private names)
+    return module_name.startswith("course.") or not attr.startswith("_") or attr.startswith("__")
+
+
+def _snapshot() -> dict[str, int]:
+    """Identity of the public and dunder attributes of the watched modules and classes."""
+    seen: dict[str, int] = {}
+    for name in WATCHED_MODULES:
+        module = sys.modules.get(name)
+        if isinstance(module, ModuleType):
+            for attr, value in list(vars(module).items()):
+                if _watched(name, attr):
+                    seen[f"{name}.{attr}"] = id(value)
+    for module_name, cls_name in WATCHED_CLASSES:
+        cls = getattr(sys.modules.get(module_name), cls_name, None)
+        if isinstance(cls, type):
+            resolved: dict[str, object] = {}
+            for klass in reversed(cls.__mro__):  # what attribute lookup finds, inherited ones included
+                resolved.update(vars(klass))
+            for attr, value in resolved.items():
+                seen[f"{module_name}.{cls_name}.{attr}"] = id(value)
+    return seen
+
+
+def _changed(before: dict[str, int], after: dict[str, int]) -> list[str]:
+    """Attributes rebound or deleted since ``before`` (new ones, e.g. imported submodules, are fine)."""
+    return sorted(k for k in before if before[k] != after.get(k) and not k.endswith(".__dict__"))
+
+
+def _describe(err: BaseException) -> str:
+    text = f"{type(err).__name__}: {err}".strip()
+    return text if len(text) < 2000 else text[:2000] + " …"
+
+
+def main(fd: int) -> None:
+    out = os.fdopen(fd, "w", buffering=1)
+    send = out.write  # bound now: the student's code cannot replace it
+    dumps = json.dumps
+    job = json.loads(sys.stdin.read())
+    devnull = open(os.devnull, "w")
+    sys.stdout = sys.stderr = devnull
+    os.dup2(devnull.fileno(), 1)
+    os.dup2(devnull.fileno(), 2)
+
+    ns: dict = {"__name__": "__main__"}
+    try:
+        exec(compile(job["setup"], "<set-up cell>", "exec"), ns)
+    except BaseException as err:  # noqa: BLE001 - reported, not hidden
+        send(dumps({"id": "<set-up>", "ok": False, "error": _describe(err)}) + "\n")
+        return
+    import course.checks.core  # noqa: F401 - makes sure the watched modules are loaded
+    baseline = _snapshot()
+    send(dumps({"id": "<set-up>", "ok": True}) + "\n")
+
+    for step in job["steps"]:
+        send(dumps({"id": step["id"], "start": True}) + "\n")
+        scope = ns if step["kind"] == "answer" else dict(ns)
+        result = {"id": step["id"], "ok": True}
+        try:
+            exec(compile(step["source"], f"<{step['id']}>", "exec"), scope)
+        except BaseException as err:  # noqa: BLE001 - SystemExit/KeyboardInterrupt count as failures too
+            result = {"id": step["id"], "ok": False, "error": _describe(err),
+                      "trace": "".join(traceback.format_exception(err))[-4000:]}
+        changed = _changed(baseline, _snapshot())
+        if changed:
+            result = {"id": step["id"], "ok": False, "tamper": changed[:10]}
+            send(dumps(result) + "\n")
+            return
+        send(dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))
