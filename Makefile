@@ -9,7 +9,7 @@ PORT ?= 8888
 PYTEST_ARGS ?= -n auto
 ASSIGNMENT ?= *
 
-.PHONY: help install lab test test-fast release autograde feedback student-lab clean
+.PHONY: help install lab test test-fast release autograde feedback flags student-lab clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -40,6 +40,9 @@ autograde: $(STAMP) ## autograde every submission in submitted/ (ASSIGNMENT=01-c
 
 feedback: $(STAMP) ## write feedback HTML for autograded submissions into feedback/
 	$(BIN)/python -m course.pipeline feedback --assignment "$(ASSIGNMENT)"
+
+flags: $(STAMP) ## list tamper flags and grading problems found by autograde (CSV)
+	$(BIN)/python -m course.pipeline flags
 
 $(STUDENT_VENV)/.installed: pyproject.toml
 	test -x $(STUDENT_VENV)/bin/python || $(PYTHON) -m venv $(STUDENT_VENV)

@@ -24,3 +24,15 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 from nbgrader.preprocessors import ClearMarkScheme, ClearOutput, IncludeHeaderFooter, LockCells  # noqa: E402
 
 c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme]
+
+# Autograding you can trust (course/grading): the kernel run only produces the feedback's outputs;
+# every test cell's verdict comes from a static tamper scan plus an isolated re-run of the test
+# in a fresh process, and a kernel that dies no longer fails the whole submission.
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades)
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+
+from course.grading.nbgrader_plugins import TrustedExecute  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [TrustedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

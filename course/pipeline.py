@@ -8,6 +8,7 @@ PATH (nbgrader shells out to ``alembic`` and fails with a bare FileNotFoundError
     python -m course.pipeline release
     python -m course.pipeline autograde --assignment 01-compute
     python -m course.pipeline feedback --assignment 01-compute
+    python -m course.pipeline flags        # CSV of tamper flags and grading problems
 """
 
 from __future__ import annotations
@@ -59,12 +60,33 @@ def release(root: Path = ROOT) -> None:
     nbgrader("generate_solution", "*", "--force", root=root)
 
 
-def autograde(assignment: str = "*", root: Path = ROOT, student: str | None = None) -> str:
-    """Autograde ``submitted/<student>/<assignment>`` (all students by default)."""
+def submitted_students(root: Path = ROOT) -> list[str]:
+    folder = root / "submitted"
+    return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def autograde(assignment: str = "*", root: Path = ROOT, student: str | None = None, jobs: int = 1) -> str:
+    """Autograde ``submitted/<student>/<assignment>`` (all students by default).
+
+    With ``jobs > 1`` the students are split into that many groups, each graded by its own
+    nbgrader process (they share the SQLite gradebook; two writers work without lock errors).
+    """
     args = ["autograde", assignment, "--force"]
     if student:
-        args.append(f"--student={student}")
-    return nbgrader(*args, root=root)
+        return nbgrader(*args, f"--student={student}", root=root)
+    students = submitted_students(root)
+    jobs = max(1, min(jobs, len(students)))
+    if jobs == 1:
+        return nbgrader(*args, root=root)
+    groups = [students[i::jobs] for i in range(jobs)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(group: list[str]) -> str:
+        others = ",".join(s for s in students if s not in group)
+        return nbgrader(*args, f"--CourseDirectory.student_id_exclude={others}", root=root)
+
+    with ThreadPoolExecutor(jobs) as pool:
+        return "\n".join(pool.map(run, groups))
 
 
 def feedback(assignment: str = "*", root: Path = ROOT) -> str:
@@ -88,24 +110,56 @@ def scores(assignment: str, student: str, root: Path = ROOT) -> list[CellScore]:
                 for nb in submission.notebooks for g in nb.grades]
 
 
+def grading_flags(root: Path = ROOT) -> list[dict]:
+    """Every autograded notebook's grading notes: tamper flags, answer cells left out, kernel problems."""
+    import nbformat
+
+    rows = []
+    for path in sorted((root / "autograded").glob("*/*/*.ipynb")):
+        student, assignment = path.parent.parent.name, path.parent.name
+        info = nbformat.read(path, as_version=4).metadata.get("course_grading", {})
+        for flag in info.get("flags", []):
+            rows.append({"student": student, "assignment": assignment, "cell": flag["cell_id"],
+                         "kind": flag["rule"], "detail": f"line {flag['line']}: {flag['message']}"})
+        for cell, why in info.get("excluded", {}).items():
+            if not why.startswith("it was flagged"):
+                rows.append({"student": student, "assignment": assignment, "cell": cell,
+                             "kind": "not-graded", "detail": why})
+        if info.get("kernel_problem"):
+            rows.append({"student": student, "assignment": assignment, "cell": "",
+                         "kind": "kernel", "detail": info["kernel_problem"]})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course.pipeline", description=__doc__.split("\n\n")[0])
-    parser.add_argument("step", choices=["release", "autograde", "feedback"])
+    parser.add_argument("step", choices=["release", "autograde", "feedback", "flags"])
+    parser.add_argument("--root", type=Path, default=ROOT, help="course directory (default: this repository)")
     parser.add_argument("--assignment", default="*", help="assignment name or glob (default: all)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="autograde: nbgrader processes grading students in parallel (default: CPU count)")
     args = parser.parse_args(argv)
     try:
         if args.step == "release":
-            release()
-            print(f"regenerated release/ and solutions/ for: {', '.join(assignments())}")
+            release(args.root)
+            print(f"regenerated release/ and solutions/ for: {', '.join(assignments(args.root))}")
         elif args.step == "autograde":
-            if not (ROOT / "submitted").is_dir():
+            if not (args.root / "submitted").is_dir():
                 parser.error("no submitted/ folder: collect submissions first (nbgrader collect) "
                              "or copy them to submitted/<student>/<assignment>/")
-            autograde(args.assignment)
+            autograde(args.assignment, root=args.root, jobs=args.jobs)
             print("autograded; see autograded/ and `nbgrader export` for the grades")
-        else:
-            feedback(args.assignment)
+        elif args.step == "feedback":
+            feedback(args.assignment, root=args.root)
             print("feedback written to feedback/")
+        else:
+            import csv
+
+            rows = grading_flags(args.root)
+            writer = csv.DictWriter(sys.stdout, fieldnames=["student", "assignment", "cell", "kind", "detail"])
+            writer.writeheader()
+            writer.writerows(rows)
+            print(f"# {len(rows)} flag(s)", file=sys.stderr)
     except PipelineError as err:
         print(err, file=sys.stderr)
         return 1

@@ -1,0 +1,86 @@
+"""nbgrader preprocessors that make autograding trustworthy.
+
+:class:`TrustedExecute` replaces nbgrader's ``Execute`` in ``c.Autograde.autograde_preprocessors``:
+
+1. it runs the notebook in a kernel as nbgrader does, so the feedback shows the student's outputs,
+   but a kernel that dies (``os._exit``, a crash) no longer aborts the whole submission;
+2. it scans the cells the student can edit for tampering (:mod:`course.grading.scan`);
+3. it grades every test cell again in an isolated worker process (:mod:`course.grading.isolated`),
+   leaving flagged answer cells out, and makes each test cell's outputs agree with that verdict:
+   nbgrader's own scoring (an error output = 0 points) then records the trusted result.
+
+Flags and grading notes go into a markdown cell at the top of the autograded notebook (and so into
+the feedback), into the notebook's metadata under ``course_grading`` for ``course.pipeline flags``,
+and into nbgrader's log.
+"""
+
+from __future__ import annotations
+
+import nbformat
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbgrader.preprocessors import Execute
+
+from course.grading.isolated import grade_notebook
+from course.grading.scan import scan_notebook
+
+NOTE_MARKER = "course-grading-notes"
+
+
+def _is_test(cell) -> bool:
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+
+
+def _is_answer(cell) -> bool:
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("solution") and not meta.get("grade")
+
+
+class TrustedExecute(Execute):
+    def preprocess(self, nb, resources):
+        kernel_problem = ""
+        try:
+            nb, resources = super().preprocess(nb, resources)
+        except (DeadKernelError, CellTimeoutError, RuntimeError) as err:
+            kernel_problem = f"the notebook's kernel stopped before the end ({type(err).__name__}); " \
+                             "cells after that point show no output, but every test was still graded"
+            self.log.warning("kernel problem: %s", err)
+
+        findings = scan_notebook(nb)
+        answer_ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if _is_answer(c)}
+        exclude: dict[str, str] = {}
+        for f in findings:
+            if f.cell_id in answer_ids:
+                exclude.setdefault(f.cell_id, f"it was flagged: {f.message}")
+        report = grade_notebook(nb, cell_timeout=float(self.timeout or 60), exclude=exclude)
+
+        for cell in nb.cells:
+            if not _is_test(cell):
+                continue
+            verdict = report.verdicts[cell.metadata["nbgrader"]["grade_id"]]
+            if verdict.passed:
+                cell.outputs = [o for o in cell.outputs
+                                if o.output_type != "error" and not (o.output_type == "stream" and o.name == "stderr")]
+            else:
+                cell.outputs.append(nbformat.v4.new_output(
+                    "error", ename="GradingError", evalue=verdict.message,
+                    traceback=[f"Graded in a separate process, this test failed: {verdict.message}"]))
+
+        notes = [f"- cell `{f.cell_id}` line {f.line}: {f.message} ({f.rule})" for f in findings]
+        notes += [f"- answer cell `{cid}` was not graded: {why}" for cid, why in report.excluded.items()
+                  if cid not in exclude]
+        if kernel_problem:
+            notes.append(f"- {kernel_problem}")
+        nb.metadata["course_grading"] = {
+            "flags": [f.__dict__ for f in findings],
+            "excluded": report.excluded,
+            "kernel_problem": kernel_problem,
+            "failed_tests": {k: v.message for k, v in report.verdicts.items() if not v.passed},
+        }
+        if notes:
+            for line in notes:
+                self.log.warning("%s: %s", resources.get("nbgrader", {}).get("student", "?"), line)
+            nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+                "**Grading notes** (read these first)\n\n" + "\n".join(notes),
+                metadata={"tags": [NOTE_MARKER]}))
+        return nb, resources
