@@ -9,7 +9,7 @@ PORT ?= 8888
 PYTEST_ARGS ?= -n auto
 ASSIGNMENT ?= *
 
-.PHONY: help install lab test test-fast release autograde feedback flags student-lab clean
+.PHONY: help install lab test test-fast release publish collect autograde feedback grades flags student-lab clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -35,11 +35,20 @@ test-fast: $(STAMP) ## the suite without the slow nbgrader/notebook tests
 release: $(STAMP) ## regenerate release/ and solutions/ from source/
 	$(BIN)/python -m course.pipeline release
 
-autograde: $(STAMP) ## autograde every submission in submitted/ (ASSIGNMENT=01-compute for one)
+publish: $(STAMP) ## release ASSIGNMENT=01-compute to the students via the exchange (DUEDATE="2026-12-01 23:59:00 UTC")
+	$(BIN)/python -m course.pipeline publish --assignment "$(ASSIGNMENT)" $(if $(DUEDATE),--duedate "$(DUEDATE)",)
+
+collect: $(STAMP) ## collect ASSIGNMENT's submissions from the exchange into submitted/
+	$(BIN)/python -m course.pipeline collect --assignment "$(ASSIGNMENT)"
+
+autograde: $(STAMP) ## autograde every submission in submitted/, students in parallel (ASSIGNMENT=01-compute for one)
 	$(BIN)/python -m course.pipeline autograde --assignment "$(ASSIGNMENT)"
 
-feedback: $(STAMP) ## write feedback HTML for autograded submissions into feedback/
+feedback: $(STAMP) ## feedback HTML into feedback/ and, for one ASSIGNMENT, back to the students via the exchange
 	$(BIN)/python -m course.pipeline feedback --assignment "$(ASSIGNMENT)"
+
+grades: $(STAMP) ## export every grade to grades.csv
+	$(BIN)/python -m course.pipeline grades --output grades.csv
 
 flags: $(STAMP) ## list tamper flags and grading problems found by autograde (CSV)
 	$(BIN)/python -m course.pipeline flags

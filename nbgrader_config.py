@@ -13,6 +13,14 @@ c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.solution_directory = "solutions"
 
+# The exchange students fetch from and submit to. On a shared machine point NBGRADER_EXCHANGE at a
+# folder every student can write to (see the README's "shared machine" section).
+import os  # noqa: E402
+
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", str(Path(c.CourseDirectory.root) / "exchange"))
+c.Exchange.path_includes_course = True
+c.CollectApp.check_owner = False  # everyone is the same OS user in a single-user or container set-up
+
 # A cell that runs longer than this scores zero; later cells still run.
 c.Execute.timeout = 180
 

@@ -9,6 +9,9 @@ PATH (nbgrader shells out to ``alembic`` and fails with a bare FileNotFoundError
     python -m course.pipeline autograde --assignment 01-compute
     python -m course.pipeline feedback --assignment 01-compute
     python -m course.pipeline flags        # CSV of tamper flags and grading problems
+    python -m course.pipeline publish --assignment 01-compute --duedate "2026-12-01 23:59:00 UTC"
+    python -m course.pipeline collect --assignment 01-compute
+    python -m course.pipeline grades --output grades.csv
 """
 
 from __future__ import annotations
@@ -89,8 +92,31 @@ def autograde(assignment: str = "*", root: Path = ROOT, student: str | None = No
         return "\n".join(pool.map(run, groups))
 
 
-def feedback(assignment: str = "*", root: Path = ROOT) -> str:
-    return nbgrader("generate_feedback", assignment, "--force", root=root)
+def feedback(assignment: str = "*", root: Path = ROOT, publish: bool = True) -> str:
+    """Write feedback HTML into feedback/ and (``publish``) put it in the exchange for students."""
+    log = nbgrader("generate_feedback", assignment, "--force", root=root)
+    if publish and assignment != "*":
+        log += nbgrader("release_feedback", assignment, root=root)
+    return log
+
+
+def publish(assignment: str, root: Path = ROOT, duedate: str | None = None) -> str:
+    """Register the assignment (with its due date), generate it and release it to the exchange."""
+    args = ["db", "assignment", "add", assignment] + ([f"--duedate={duedate}"] if duedate else [])
+    log = nbgrader(*args, root=root)
+    log += nbgrader("generate_assignment", assignment, "--force", root=root)
+    return log + nbgrader("release_assignment", assignment, "--force", root=root)
+
+
+def collect(assignment: str, root: Path = ROOT) -> str:
+    """Copy the students' submissions from the exchange into submitted/."""
+    return nbgrader("collect", assignment, "--update", root=root)
+
+
+def export_grades(path: Path, root: Path = ROOT) -> Path:
+    """All grades as CSV (one row per student and assignment)."""
+    nbgrader("export", f"--to={path}", root=root)
+    return path
 
 
 @dataclass(frozen=True)
@@ -133,7 +159,9 @@ def grading_flags(root: Path = ROOT) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course.pipeline", description=__doc__.split("\n\n")[0])
-    parser.add_argument("step", choices=["release", "autograde", "feedback", "flags"])
+    parser.add_argument("step", choices=["release", "publish", "collect", "autograde", "feedback", "grades", "flags"])
+    parser.add_argument("--duedate", help="publish: due date, e.g. '2026-12-01 23:59:00 UTC'")
+    parser.add_argument("--output", type=Path, default=Path("grades.csv"), help="grades: CSV file to write")
     parser.add_argument("--root", type=Path, default=ROOT, help="course directory (default: this repository)")
     parser.add_argument("--assignment", default="*", help="assignment name or glob (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
@@ -149,6 +177,18 @@ def main(argv: list[str] | None = None) -> int:
                              "or copy them to submitted/<student>/<assignment>/")
             autograde(args.assignment, root=args.root, jobs=args.jobs)
             print("autograded; see autograded/ and `nbgrader export` for the grades")
+        elif args.step == "publish":
+            if args.assignment == "*":
+                parser.error("publish one assignment at a time: --assignment 01-compute")
+            publish(args.assignment, args.root, args.duedate)
+            print(f"released {args.assignment} to the exchange")
+        elif args.step == "collect":
+            if args.assignment == "*":
+                parser.error("collect one assignment at a time: --assignment 01-compute")
+            collect(args.assignment, args.root)
+            print(f"collected submissions of {args.assignment} into submitted/")
+        elif args.step == "grades":
+            print(f"wrote {export_grades(args.output.resolve(), args.root)}")
         elif args.step == "feedback":
             feedback(args.assignment, root=args.root)
             print("feedback written to feedback/")

@@ -69,9 +69,11 @@ def test_needs_turns_not_implemented_into_a_note(capsys):
             raise ValueError("real bugs still surface")
 
 
-def test_pipeline_cli_rejects_unknown_step():
-    proc = subprocess.run([sys.executable, "-m", "course.pipeline", "publish"], capture_output=True, text=True)
+def test_pipeline_cli_rejects_unknown_steps_and_missing_arguments():
+    proc = subprocess.run([sys.executable, "-m", "course.pipeline", "deploy"], capture_output=True, text=True)
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "course.pipeline", "publish"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "one assignment at a time" in proc.stderr
 
 
 def test_pipeline_reports_nbgrader_errors(tmp_path):

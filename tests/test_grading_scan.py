@@ -203,6 +203,8 @@ HONEST = {
         squares = {i: i * i for i in range(5)}
         evens = [x for x in range(10) if x % 2 == 0]
         total = functools.reduce(lambda a, b: a + b, evens, 0)
+        pick, cast = max, float
+        biggest = cast(pick(evens))
     """,
     "requires-grad-seed-no-grad": """
         torch.manual_seed(0)

@@ -67,7 +67,8 @@ OBFUSCATION = frozenset({"builtins", "types.FunctionType", "types.CodeType", "ty
                          "operator.attrgetter", "operator.methodcaller"})
 ALLOWED_NAMES = frozenset({"os.path", "os.path.join", "os.cpu_count", "os.sep"})
 # Library settings a student may assign (any other assignment into an imported module is monkeypatching).
-ALLOWED_SETTINGS = frozenset({"torch.backends.cudnn.deterministic", "torch.backends.cudnn.benchmark"})
+ALLOWED_SETTINGS = frozenset({"torch.backends.cudnn.deterministic", "torch.backends.cudnn.benchmark",
+                              "torch.backends.cudnn.allow_tf32", "torch.backends.cuda.matmul.allow_tf32"})
 IPYTHON_NAMES = frozenset({"get_ipython", "__IPYTHON__"})  # flagged as names and as attributes
 IPYTHON_ATTRS = frozenset({  # flagged as attributes of anything but the cell's own names (self, locals)
     "input_transformers", "input_transformers_post", "input_transformers_cleanup", "ast_transformers", "events",
@@ -186,7 +187,7 @@ class _Names:
         for _ in range(3):  # aliases: `t = torch`, `T = torch.Tensor`, `for m in (torch, np)`, `def f(m=torch)`
             for node in ast.walk(tree):
                 for name, value in self._pairs(node):
-                    if name not in self.imported and (q := self.qual(value)):
+                    if name not in self.imported and (q := self.qual(value)) and not q[1]:  # `pick = max`: no alias
                         self.imported[name] = q[0]
 
     @staticmethod
