@@ -54,10 +54,14 @@ class TrustedExecute(Execute):
                 exclude.setdefault(f.cell_id, f"it was flagged: {f.message}")
         report = grade_notebook(nb, cell_timeout=float(self.timeout or 60), exclude=exclude)
 
+        kernel_passed = {}
         for cell in nb.cells:
             if not _is_test(cell):
                 continue
-            verdict = report.verdicts[cell.metadata["nbgrader"]["grade_id"]]
+            grade_id = cell.metadata["nbgrader"]["grade_id"]
+            kernel_passed[grade_id] = cell.get("execution_count") is not None and not any(
+                o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr") for o in cell.outputs)
+            verdict = report.verdicts[grade_id]
             if verdict.passed:
                 cell.outputs = [o for o in cell.outputs
                                 if o.output_type != "error" and not (o.output_type == "stream" and o.name == "stderr")]
@@ -76,6 +80,7 @@ class TrustedExecute(Execute):
             "excluded": report.excluded,
             "kernel_problem": kernel_problem,
             "failed_tests": {k: v.message for k, v in report.verdicts.items() if not v.passed},
+            "kernel_passed": kernel_passed,  # what plain nbgrader would have scored: cheats show up here
         }
         if notes:
             for line in notes:
