@@ -44,12 +44,15 @@ def assignments(root: Path = ROOT) -> list[str]:
     return sorted(p.name for p in (root / "source").iterdir() if p.is_dir() and ASSIGNMENT_NAME.match(p.name))
 
 
-def nbgrader(*args: str, root: Path = ROOT, timeout: float | None = None) -> str:
-    """Run ``nbgrader ARGS`` in ``root``; return its log, raise PipelineError on any error."""
+def nbgrader(*args: str, root: Path = ROOT, timeout: float | None = None, strict: bool = True) -> str:
+    """Run ``nbgrader ARGS`` in ``root``; return its log, raise PipelineError if it fails.
+
+    ``strict``: any ``| ERROR]`` line counts as a failure too (nbgrader often exits 0 after errors).
+    """
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=environment(),
                           capture_output=True, text=True, timeout=timeout)
     log = proc.stdout + proc.stderr
-    errors = [line for line in log.splitlines() if "| ERROR]" in line]
+    errors = [line for line in log.splitlines() if "| ERROR]" in line] if strict else []
     if proc.returncode != 0 or errors:
         raise PipelineError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n{log[-6000:]}")
     return log
@@ -73,23 +76,30 @@ def autograde(assignment: str = "*", root: Path = ROOT, student: str | None = No
 
     With ``jobs > 1`` the students are split into that many groups, each graded by its own
     nbgrader process (they share the SQLite gradebook; two writers work without lock errors).
+    A submission nbgrader could not grade does not stop the others; afterwards every submission
+    must have its autograded notebook, else PipelineError names the ones that are missing.
     """
     args = ["autograde", assignment, "--force"]
-    if student:
-        return nbgrader(*args, f"--student={student}", root=root)
-    students = submitted_students(root)
+    students = [student] if student else submitted_students(root)
     jobs = max(1, min(jobs, len(students)))
-    if jobs == 1:
-        return nbgrader(*args, root=root)
     groups = [students[i::jobs] for i in range(jobs)]
-    from concurrent.futures import ThreadPoolExecutor
 
     def run(group: list[str]) -> str:
+        if student:
+            return nbgrader(*args, f"--student={student}", root=root, strict=False)
         others = ",".join(s for s in students if s not in group)
-        return nbgrader(*args, f"--CourseDirectory.student_id_exclude={others}", root=root)
+        extra = [f"--CourseDirectory.student_id_exclude={others}"] if others else []
+        return nbgrader(*args, *extra, root=root, strict=False)
+
+    from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(jobs) as pool:
-        return "\n".join(pool.map(run, groups))
+        log = "\n".join(pool.map(run, groups))
+    missing = [f"{s}/{a.name}" for s in students for a in sorted((root / "submitted" / s).glob(assignment))
+               if a.is_dir() and not list((root / "autograded" / s / a.name).glob("*.ipynb"))]
+    if missing:
+        raise PipelineError(f"could not autograde: {', '.join(missing)}\n{log[-6000:]}")
+    return log
 
 
 def feedback(assignment: str = "*", root: Path = ROOT, publish: bool = True) -> str:
