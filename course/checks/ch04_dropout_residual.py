@@ -1,0 +1,300 @@
+"""Checks for chapter 04 (dropout and residual connections).
+
+Each ``check_*`` function takes the student's function or class and raises ``AssertionError``
+with a readable message when it misbehaves. The references are independent of the student's
+code: closed forms, PyTorch built-ins, and an explicitly written forward pass for the gradients.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from course.checks.core import check, close, equal, raises
+from course.residual import DeepStack
+
+# bound at import time (the set-up cell), so later monkeypatching does not change the checks
+_equal_tensors = torch.equal
+_layer_norm = torch.nn.functional.layer_norm
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _positive(shape: tuple[int, ...], seed: int, dtype=torch.float32) -> torch.Tensor:
+    """Values in [1, 2): never zero, so an output zero can only come from dropping."""
+    return (1.0 + torch.rand(shape, generator=_gen(seed))).to(dtype)
+
+
+def _is_tensor(out: Any, like: torch.Tensor, what: str) -> None:
+    check(isinstance(out, torch.Tensor), f"{what}: expected a tensor, got {type(out).__name__}")
+    equal(tuple(out.shape), tuple(like.shape), name=f"{what}: output shape")
+    check(out.dtype == like.dtype, f"{what}: output dtype {out.dtype}, input dtype {like.dtype} (keep the input's dtype)")
+    check(not bool(torch.isnan(out).any()), f"{what}: the output contains NaN")
+
+
+# ----------------------------------------------------------------------------- exercise 1: dropout()
+
+def check_dropout_errors(dropout: Callable) -> None:
+    x = torch.ones(4)
+    for bad in (-0.1, 1.5, 2, "0.5", None, float("nan")):
+        raises(ValueError, dropout, x, bad, name=f"dropout(x, p={bad!r})")
+    raises(ValueError, dropout, x, 1.5, training=False, name="dropout(x, p=1.5, training=False)")
+
+
+def check_dropout_statistics(dropout: Callable, ps=(0.1, 0.3, 0.5, 0.8), n: int = 1_000_000) -> None:
+    """Fraction zeroed ≈ p, survivors exactly x/(1-p), mean preserved, over n elements."""
+    torch.manual_seed(1234)
+    for i, p in enumerate(ps):
+        x = _positive((n // 1000, 1000), seed=100 + i)                   # (rows, cols)
+        out = dropout(x, p)
+        what = f"dropout(x, p={p})"
+        _is_tensor(out, x, what)
+        kept = out != 0
+        frac = 1.0 - kept.float().mean().item()
+        check(abs(frac - p) < 0.005,
+              f"{what}: {frac:.3f} of the elements were set to zero, expected about p = {p} "
+              f"(is p the probability of DROPPING an element?)")
+        close(out[kept], x[kept] / (1 - p), atol=0.0, rtol=1e-5,
+              name=f"{what}: surviving elements (should be x / (1 - p))")
+        ratio = out.double().mean().item() / x.double().mean().item()
+        check(abs(ratio - 1.0) < 0.01, f"{what}: mean(output) / mean(x) = {ratio:.4f}, expected 1 "
+                                       f"(inverted dropout preserves the expected value)")
+
+
+def check_dropout_modes(dropout: Callable) -> None:
+    """Eval is the identity for every p, p=0 is the identity, p=1 gives zeros."""
+    shapes = [(7,), (3, 5), (2, 4, 6)]
+    for i, shape in enumerate(shapes):
+        x = torch.randn(shape, generator=_gen(200 + i))
+        for p in (0.0, 0.2, 0.7, 1.0):
+            out = dropout(x, p, training=False)
+            _is_tensor(out, x, f"dropout(x, p={p}, training=False)")
+            check(_equal_tensors(out, x), f"dropout(x, p={p}, training=False) changed x: eval mode is the identity")
+        out = dropout(x, 0.0)
+        _is_tensor(out, x, "dropout(x, p=0)")
+        check(_equal_tensors(out, x), "dropout(x, p=0) in training must return x unchanged")
+        out = dropout(x, 1.0)
+        _is_tensor(out, x, "dropout(x, p=1)")
+        check(bool((out == 0).all()), "dropout(x, p=1) must return all zeros")
+    x64 = torch.randn(50, 40, generator=_gen(210), dtype=torch.float64)
+    _is_tensor(dropout(x64, 0.5), x64, "dropout(float64 x, p=0.5)")
+
+
+def check_dropout_randomness(dropout: Callable) -> None:
+    """A fresh mask on every call; reproducible with torch.manual_seed and with a generator."""
+    x = _positive((20, 50), seed=300)
+    torch.manual_seed(0)
+    a, b = dropout(x, 0.5), dropout(x, 0.5)
+    check(not _equal_tensors(a != 0, b != 0),
+          "two calls in a row gave the same mask: draw a new random mask every call "
+          "(do not reset the seed inside the function)")
+    torch.manual_seed(7)
+    c = dropout(x, 0.5)
+    torch.manual_seed(7)
+    d = dropout(x, 0.5)
+    check(_equal_tensors(c, d), "after torch.manual_seed(7), two calls should give the same mask "
+                                "(draw the randomness from torch's random number generator)")
+    e = dropout(x, 0.5, generator=torch.Generator().manual_seed(3))
+    torch.rand(10)  # move the global generator on: a generator argument must not depend on it
+    f = dropout(x, 0.5, generator=torch.Generator().manual_seed(3))
+    check(_equal_tensors(e, f), "two generators with the same seed gave different masks: "
+                                "pass `generator` to the function that draws the random numbers")
+    g = dropout(x, 0.5, generator=torch.Generator().manual_seed(4))
+    check(not _equal_tensors(e != 0, g != 0), "generators with different seeds gave the same mask")
+
+
+def check_dropout_gradient(dropout: Callable) -> None:
+    """d(sum out)/dx is 1/(1-p) where kept and 0 where dropped."""
+    for i, p in enumerate((0.25, 0.6)):
+        x = _positive((30, 40), seed=400 + i).requires_grad_()
+        out = dropout(x, p)
+        check(isinstance(out, torch.Tensor) and out.requires_grad,
+              f"dropout(x, p={p}): the output does not require grad, so no gradient reaches x "
+              f"(do not detach, do not use .data)")
+        out.sum().backward()
+        check(x.grad is not None, f"dropout(x, p={p}): x.grad is None after backward")
+        expected = (out.detach() != 0).float() / (1 - p)
+        close(x.grad, expected, atol=1e-6, rtol=1e-5,
+              name=f"gradient of dropout(x, p={p}).sum() (1/(1-p) where kept, 0 where dropped)")
+
+
+def check_dropout_function(dropout: Callable) -> None:
+    check_dropout_errors(dropout)
+    check_dropout_modes(dropout)
+    check_dropout_randomness(dropout)
+    check_dropout_gradient(dropout)
+    check_dropout_statistics(dropout)
+
+
+# ----------------------------------------------------------------------------- exercise 2: Dropout module
+
+def check_dropout_module(Dropout: type) -> None:
+    m = Dropout(0.3)
+    check(isinstance(m, nn.Module), "Dropout must subclass nn.Module")
+    close(float(m.p), 0.3, name="Dropout(0.3).p")
+    close(float(Dropout().p), 0.5, name="Dropout().p (the default, as in nn.Dropout)")
+    check(len(list(m.parameters())) == 0, "Dropout has no learnable parameters")
+    for bad in (-0.1, 1.5, "0.1"):
+        raises(ValueError, Dropout, bad, name=f"Dropout({bad!r})")
+
+    x = _positive((400, 1000), seed=500)                                # (rows, cols)
+    torch.manual_seed(5)
+    ours = m.train()(x)
+    theirs = nn.Dropout(0.3).train()(x)
+    _is_tensor(ours, x, "Dropout(0.3) in training mode")
+    frac_ours = (ours == 0).float().mean().item()
+    frac_theirs = (theirs == 0).float().mean().item()
+    check(abs(frac_ours - frac_theirs) < 0.005,
+          f"Dropout(0.3) zeroed {frac_ours:.3f} of the elements, nn.Dropout(0.3) zeroed {frac_theirs:.3f}")
+    kept = ours != 0
+    close(ours[kept], x[kept] / 0.7, atol=0.0, rtol=1e-5, name="Dropout(0.3) survivors (x / 0.7)")
+
+    m.eval()
+    check(_equal_tensors(m(x), x), "after .eval(), Dropout must return its input unchanged")
+    check(_equal_tensors(nn.Dropout(0.3).eval()(x), x), "nn.Dropout in eval is the identity too")
+    m.train()
+    check(bool((m(x) == 0).any()), "after .train() again, Dropout must drop again (read self.training in forward)")
+
+    net = nn.Sequential(nn.Identity(), Dropout(0.5))
+    net.eval()
+    check(_equal_tensors(net(x), x), "model.eval() on an nn.Sequential holding Dropout must switch dropout off "
+                                     "(use self.training, which .eval() sets on every submodule)")
+    net.train()
+    check(bool((net(x) == 0).any()), "model.train() on an nn.Sequential holding Dropout must switch it back on")
+
+    check(_equal_tensors(Dropout(0.0).train()(x), x), "Dropout(0.0) in training must return x unchanged")
+    zeros = Dropout(1.0).train()(x)
+    _is_tensor(zeros, x, "Dropout(1.0) in training")
+    check(bool((zeros == 0).all()), "Dropout(1.0) in training must return zeros")
+
+
+# ----------------------------------------------------------------------------- exercise 3: placement
+
+class _Recorder(nn.Module):
+    """A stand-in dropout that records what it is applied to and returns 3 × its input."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls: list[torch.Tensor] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls.append(x.detach().clone())
+        return 3.0 * x
+
+
+def check_embed_with_dropout(embed_with_dropout: Callable) -> None:
+    gen = _gen(600)
+    tok = torch.randn(3, 6, 8, generator=gen)                            # (batch, seq, d_model)
+    pos = torch.randn(6, 8, generator=gen)                               # (seq, d_model)
+    total = tok + pos                                                    # (batch, seq, d_model)
+
+    rec = _Recorder()
+    out = embed_with_dropout(tok, pos, rec)
+    check(len(rec.calls) == 1, f"the dropout module was called {len(rec.calls)} times; call it once, on the sum")
+    close(rec.calls[0], total, name="what dropout is applied to (should be tok_emb + pos_emb)")
+    close(out, 3.0 * total, name="embed_with_dropout must return what the dropout returns")
+
+    out = embed_with_dropout(tok, pos, nn.Dropout(1.0).train())
+    close(out, torch.zeros(3, 6, 8), atol=0.0, name="embed_with_dropout with nn.Dropout(p=1) (all zeros)")
+    out = embed_with_dropout(tok, pos, nn.Dropout(0.4).eval())
+    close(out, total, name="embed_with_dropout with dropout in eval mode (tok_emb + pos_emb)")
+    torch.manual_seed(6)
+    out = embed_with_dropout(tok, pos, nn.Dropout(0.5).train())
+    ok = (out == 0) | ((out - 2 * total).abs() <= 1e-5 * (1 + total.abs()))
+    check(bool(ok.all()), "with nn.Dropout(0.5), every output element must be 0 or 2·(tok_emb + pos_emb)")
+
+
+def _layer_norm_ref(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    mean = x.mean(dim=-1, keepdim=True)                                  # (..., 1)
+    var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)                   # (..., 1), biased
+    return (x - mean) / torch.sqrt(var + eps)
+
+
+def check_prenorm_residual(Block: type, d_model: int = 16) -> None:
+    torch.manual_seed(700)
+    sub = nn.Linear(d_model, d_model)
+    x = torch.randn(4, 64, d_model, generator=_gen(701))                 # (batch, seq, d_model)
+    with torch.no_grad():
+        branch = sub(_layer_norm_ref(x))                                 # (batch, seq, d_model)
+
+        block = Block(d_model, sub, p=0.3).eval()
+        out = block(x)
+        _is_tensor(out, x, "block(x)")
+        close(out, x + branch, atol=1e-5, rtol=1e-5,
+              name="block(x) in eval mode (should be x + sublayer(norm(x)))")
+
+        block = Block(d_model, sub, p=1.0).train()
+        close(block(x), x, atol=0.0, rtol=0.0,
+              name="block(x) with p=1 in training (dropout removes the whole branch, x passes unchanged)")
+
+        block = Block(d_model, sub, p=0.5).train()
+        delta = block(x) - x                                             # (batch, seq, d_model)
+        dropped = delta.abs() <= 1e-6
+        scaled = (delta - 2 * branch).abs() <= 1e-4 * (1 + branch.abs())
+        check(bool((dropped | scaled).all()),
+              "with p=0.5 in training, every element of block(x) - x must be 0 (dropped) or "
+              "2 · sublayer(norm(x)) (kept and rescaled): apply dropout to the sublayer's output only")
+        frac = dropped.float().mean().item()
+        check(0.4 < frac < 0.6, f"with p=0.5, {frac:.2f} of the branch was dropped, expected about 0.5")
+
+        class Zero(nn.Module):
+            def forward(self, h):
+                return torch.zeros_like(h)
+
+        block = Block(d_model, Zero(), p=0.5).train()
+        close(block(x), x, atol=0.0, rtol=0.0,
+              name="block(x) when the sublayer outputs zeros (the residual stream must pass untouched)")
+
+
+# ----------------------------------------------------------------------------- exercise 4: gradient norms
+
+def reference_grad_norms(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Per-layer ||dL/dW|| for a DeepStack, by an explicitly written forward and torch.autograd.grad.
+
+    Independent of ``model.forward`` and of the ``.grad`` fields (which it never reads or writes).
+    """
+    weights = [layer.weight.detach().clone().requires_grad_() for layer in model.layers]
+    biases = [layer.bias.detach().clone() for layer in model.layers]
+    h = x
+    for w, b in zip(weights, biases):
+        f = torch.tanh(h @ w.T + b)                                      # (batch, width)
+        h = h + f if model.residual else f
+    loss = (h ** 2).mean()
+    grads = torch.autograd.grad(loss, weights)
+    return torch.stack([g.norm() for g in grads])                        # (depth,)
+
+
+def _as_norms(result: Any, depth: int, what: str) -> torch.Tensor:
+    check(isinstance(result, torch.Tensor), f"{what}: expected a tensor of shape ({depth},), got {type(result).__name__}")
+    equal(tuple(result.shape), (depth,), name=f"{what}: shape")
+    return result.detach()
+
+
+def check_grad_norms(grad_norms_per_layer: Callable) -> None:
+    cases = [(1, 5, False, 0), (3, 8, True, 1), (7, 16, False, 2), (7, 16, True, 3), (25, 12, False, 4),
+             (25, 12, True, 5)]
+    for depth, width, residual, seed in cases:
+        model = DeepStack(depth, width, residual=residual, seed=seed)
+        x = torch.randn(6, width, generator=_gen(800 + seed))            # (batch, width)
+        what = f"grad_norms_per_layer(DeepStack(depth={depth}, residual={residual}), x)"
+        expected = reference_grad_norms(model, x)
+        first = _as_norms(grad_norms_per_layer(model, x), depth, what)
+        close(first, expected, atol=1e-10, rtol=1e-4, name=what)
+        second = _as_norms(grad_norms_per_layer(model, x), depth, what + " called a second time")
+        close(second, expected, atol=1e-10, rtol=1e-4,
+              name=what + " called a second time (gradients accumulate: zero them before backward)")
+
+    model = DeepStack(4, 10, residual=True, seed=9)
+    x = torch.randn(6, 10, generator=_gen(899))
+    for layer in model.layers:  # stale gradients from some earlier step
+        layer.weight.grad = torch.full_like(layer.weight, 100.0)
+        layer.bias.grad = torch.full_like(layer.bias, 100.0)
+    got = _as_norms(grad_norms_per_layer(model, x), 4, "grad_norms_per_layer on a model with stale gradients")
+    close(got, reference_grad_norms(model, x), atol=1e-10, rtol=1e-4,
+          name="grad_norms_per_layer on a model whose .grad already held old values "
+               "(zero the gradients, then run forward and backward, then read them)")

@@ -1,0 +1,1 @@
+"""Experiments the chapters run and plot: one module per chapter, called from notebook cells."""

@@ -1,0 +1,130 @@
+"""Experiments of chapter 02 (tensors: reductions, broadcasting, strides).
+
+Each experiment takes the student's function as an argument, runs in well under a second on a
+CPU and returns ``(figure, stats)``: a matplotlib Figure and the numbers behind it, which the
+notebook prints so that the prose never quotes a number it did not measure.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import torch
+from matplotlib.figure import Figure
+
+from course.plotting import figure_png, new_figure
+from course.widgets.strides import draw_layout
+
+_Tensor = torch.Tensor
+
+
+def show(fig: Figure) -> None:
+    """Display a figure in the notebook as a PNG (figures made by new_figure are not in pyplot)."""
+    from IPython.display import Image, display
+    display(Image(data=figure_png(fig)))
+
+
+def naive_softmax(x: _Tensor, dim: int = -1) -> _Tensor:
+    """softmax straight from the formula: exp, then divide by the sum. Overflows for large logits."""
+    e = torch.exp(x)
+    return e / e.sum(dim=dim, keepdim=True)
+
+
+def softmax_scale_experiment(stable_softmax: Callable[..., _Tensor], logits: tuple[float, ...] = (1.0, 2.0, 3.0, 0.5),
+                             scales: _Tensor | None = None) -> tuple[Figure, dict[str, float]]:
+    """Softmax of ``scale * logits`` for growing scales, naive vs stable, in float32.
+
+    Returns the figure (probability of the largest logit vs scale) and stats: the first scale
+    at which the naive version returns NaN, and the stable probability of the top logit there.
+    """
+    if scales is None:
+        scales = torch.logspace(-1, 3, 60)
+    scales = torch.as_tensor(scales, dtype=torch.float32)
+    if scales.dim() != 1 or scales.numel() < 2 or bool((scales <= 0).any()):
+        raise ValueError("scales must be a 1-D tensor of at least two positive numbers")
+    base = torch.tensor(logits, dtype=torch.float32)  # (k,)
+    if base.dim() != 1 or base.numel() < 2:
+        raise ValueError("logits must hold at least two numbers")
+    x = scales[:, None] * base[None, :]  # (n_scales, k)
+    top = int(base.argmax())
+    naive = naive_softmax(x)[:, top]  # (n_scales,)
+    stable = stable_softmax(x, dim=-1)[:, top]
+    broken = torch.isnan(naive)
+    first_nan = float(scales[broken][0]) if bool(broken.any()) else float("nan")
+
+    fig = new_figure(6.4, 3.6)
+    ax = fig.add_subplot()
+    ax.plot(scales, stable, lw=2.5, color="#1f77b4", label="stable_softmax (max subtracted)")
+    ok = ~broken
+    ax.plot(scales[ok], naive[ok], ls="--", lw=1.5, color="#ff7f0e", label="naive softmax")
+    ax.scatter(scales[broken], torch.full((int(broken.sum()),), 0.02), marker="x", color="#d62728", s=18,
+               label="naive softmax returns NaN")
+    ax.set_xscale("log")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("scale s (logits = s x " + str(list(logits)) + ")")
+    ax.set_ylabel("probability of the largest logit")
+    ax.set_title("softmax of ever larger logits, float32")
+    ax.legend(loc="center left", fontsize=8)
+    stats = {"first_nan_scale": first_nan,
+             "top_logit_at_first_nan": first_nan * float(base.max()),
+             "largest_finite_logit": float(x[ok].max()) if bool(ok.any()) else float("nan"),
+             "stable_top_prob_at_first_nan": float(stable[broken][0]) if bool(broken.any()) else float("nan")}
+    return fig, stats
+
+
+def _loop_sq_distances(x: _Tensor, y: _Tensor) -> _Tensor:
+    out = torch.empty(x.shape[0], y.shape[0])
+    for i in range(x.shape[0]):
+        for j in range(y.shape[0]):
+            out[i, j] = ((x[i] - y[j]) ** 2).sum()
+    return out
+
+
+def _best_time(fn: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def distance_timing_experiment(pairwise_sq_distances: Callable[[_Tensor, _Tensor], _Tensor],
+                               sizes: tuple[int, ...] = (5, 10, 20, 40, 80), d: int = 16,
+                               seed: int = 0) -> tuple[Figure, dict[str, float]]:
+    """Time a double Python loop against the student's broadcasting version for n x n points."""
+    if len(sizes) < 2 or any(not isinstance(n, int) or n < 1 for n in sizes):
+        raise ValueError("sizes must be at least two positive ints")
+    g = torch.Generator().manual_seed(seed)
+    loop_s, bcast_s = [], []
+    for n in sizes:
+        x = torch.randn(n, d, generator=g)
+        y = torch.randn(n, d, generator=g)
+        loop_s.append(_best_time(lambda: _loop_sq_distances(x, y), 1 if n > 20 else 3))
+        bcast_s.append(_best_time(lambda: pairwise_sq_distances(x, y), 5))
+    fig = new_figure(6.4, 3.6)
+    ax = fig.add_subplot()
+    ax.plot(sizes, [t * 1e3 for t in loop_s], "o-", label="double Python loop")
+    ax.plot(sizes, [t * 1e3 for t in bcast_s], "s-", label="pairwise_sq_distances (broadcasting)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(list(sizes), [str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel(f"n (n x n distances, d = {d})")
+    ax.set_ylabel("time (ms, best of a few runs)")
+    ax.set_title("Same numbers, very different cost")
+    ax.legend(fontsize=8)
+    stats = {"n": sizes[-1], "loop_ms": loop_s[-1] * 1e3, "broadcast_ms": bcast_s[-1] * 1e3,
+             "speedup": loop_s[-1] / bcast_s[-1]}
+    return fig, stats
+
+
+def layout_figure(view: _Tensor, storage_size: int, highlight: int | None = None, title: str = "",
+                  slice_label: str = "view[{}]", figsize: tuple[float, float] = (7.0, 3.6)) -> Figure:
+    """A static picture of a view of ``torch.arange(storage_size)``: grid above the storage strip."""
+    if not isinstance(view, _Tensor) or view.dtype.is_floating_point or view.dtype == torch.bool:
+        raise ValueError("layout_figure expects an integer tensor whose values are storage positions")
+    fig = new_figure(*figsize)
+    draw_layout(fig, view, storage_size, highlight, title=title, slice_label=slice_label)
+    return fig

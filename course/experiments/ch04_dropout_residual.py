@@ -1,0 +1,213 @@
+"""Experiments of chapter 04 (dropout and residual connections).
+
+Each function takes the student's code as an argument, runs a short experiment on the CPU
+(a second or two) and returns ``(figure, stats)``: a matplotlib Figure for the notebook and the
+numbers behind it, which the notebook prints so that the prose can quote measured values.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from course.plotting import figure_png, new_figure
+from course.residual import DeepStack
+
+DropoutFn = Callable[..., torch.Tensor]
+
+
+def show(fig: Figure) -> None:
+    """Display a figure in the notebook as a PNG (figures made by new_figure are not in pyplot)."""
+    from IPython.display import Image, display
+    display(Image(data=figure_png(fig)))
+
+
+def _check_p(p: float, *, allow_one: bool = True) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not (0 <= p < 1 or (allow_one and p == 1)):
+        raise ValueError(f"p must be a float in [0, 1{']' if allow_one else ')'}, got {p!r}")
+
+
+# ----------------------------------------------------------------------------- dropout statistics
+
+def dropout_statistics(dropout_fn: DropoutFn, p: float = 0.3, n: int = 200_000, seed: int = 0,
+                       ps: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+                       ) -> tuple[Figure, dict]:
+    """Histogram of ``dropout_fn(x, p)``, and the output's mean, zero fraction and spread against p.
+
+    ``x`` is ``n`` draws from N(1, 0.5²) for the histogram and ``n`` ones for the curves (so the
+    expected mean is exactly 1 and the spread is the dropout noise alone).
+    """
+    _check_p(p, allow_one=False)
+    if not isinstance(n, int) or n < 1000:
+        raise ValueError(f"n must be an int >= 1000, got {n!r}")
+    gen = torch.Generator().manual_seed(seed)
+    x = 1.0 + 0.5 * torch.randn(n, generator=gen)                      # (n,)
+    y = dropout_fn(x, p, training=True, generator=gen)                # (n,)
+    ones = torch.ones(n)
+    means, zeros, stds = [], [], []
+    for q in ps:
+        out = dropout_fn(ones, q, training=True, generator=gen)       # (n,)
+        means.append(out.mean().item())
+        zeros.append((out == 0).float().mean().item())
+        stds.append(out.std().item())
+
+    fig = new_figure(13.5, 3.8)
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    bins = torch.linspace(-1.0, 4.5, 111).tolist()
+    ax1.hist(x.numpy(), bins=bins, histtype="step", lw=1.5, label="input x")
+    ax1.hist(y.numpy(), bins=bins, histtype="step", lw=1.5, label=f"dropout(x, p={p})")
+    ax1.set(xlabel="value", ylabel="count (log scale)", yscale="log",
+            title=f"{n:,} values before and after dropout")
+    ax1.legend(loc="upper right", fontsize=8)
+
+    ax2.plot(ps, means, "o-", label="mean of dropout(ones)")
+    ax2.plot(ps, zeros, "s-", label="fraction set to zero")
+    ax2.plot(ps, [1 - q for q in ps], "k:", label="mean without 1/(1-p) rescaling")
+    ax2.set(xlabel="drop probability p", ylabel="value", title="Mean is preserved, zeros grow with p",
+            ylim=(-0.05, 1.25))
+    ax2.legend(loc="lower left", fontsize=8)
+
+    ax3.plot(ps, stds, "o-", label="measured std")
+    qs = torch.linspace(0, max(ps), 100).tolist()
+    ax3.plot(qs, [math.sqrt(q / (1 - q)) for q in qs], "k:", label="sqrt(p / (1 - p))")
+    ax3.set(xlabel="drop probability p", ylabel="std of dropout(ones)", title="The price: noise grows with p")
+    ax3.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    stats = {"p": p, "n": n, "mean_in": x.mean().item(), "mean_out": y.mean().item(),
+             "frac_zero": (y == 0).float().mean().item(), "ps": list(ps), "means": means,
+             "zero_fracs": zeros, "stds": stds}
+    return fig, stats
+
+
+def train_vs_eval(dropout_fn: DropoutFn, p: float = 0.3, passes: int = 2000, d_hidden: int = 64,
+                  seed: int = 0) -> tuple[Figure, dict]:
+    """One input through a tiny fixed net ``y = w2 · dropout(relu(W1 x))``, many times.
+
+    In training mode each pass draws a new mask, so ``y`` is random; in eval mode it is one number.
+    Because only a linear map follows the dropout, the average training output equals the eval
+    output in expectation: that is what the 1/(1-p) rescaling buys.
+    """
+    _check_p(p, allow_one=False)
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(16, generator=gen)                                  # (d_in,)
+    w1 = torch.randn(d_hidden, 16, generator=gen) / 4                   # (d_hidden, d_in)
+    w2 = torch.randn(d_hidden, generator=gen) / math.sqrt(d_hidden)     # (d_hidden,)
+    h = torch.relu(w1 @ x)                                              # (d_hidden,)
+    train = torch.stack([w2 @ dropout_fn(h, p, training=True, generator=gen) for _ in range(passes)])
+    evaluated = (w2 @ dropout_fn(h, p, training=False)).item()
+
+    fig = new_figure(7.0, 3.8)
+    ax = fig.subplots()
+    ax.hist(train.numpy(), bins=50, color="C0", alpha=0.7, label=f"training mode, {passes} passes")
+    ax.axvline(evaluated, color="C3", lw=2, label="eval mode (every pass)")
+    ax.axvline(train.mean().item(), color="k", ls="--", lw=1.5, label="mean of the training passes")
+    ax.set(xlabel="network output y", ylabel="number of passes",
+           title=f"Same input, dropout p={p}: random in training, fixed in eval")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    stats = {"eval": evaluated, "train_mean": train.mean().item(), "train_std": train.std().item(),
+             "passes": passes}
+    return fig, stats
+
+
+# ----------------------------------------------------------------------------- dropout placement
+
+class ZeroSublayer(nn.Module):
+    """A sublayer that has learned nothing yet: returns zeros of its input's shape."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(x)
+
+
+class DropoutAfterAdd(nn.Module):
+    """The WRONG placement, for comparison: ``dropout(x + sublayer(norm(x)))``."""
+
+    def __init__(self, d_model: int, sublayer: nn.Module, p: float = 0.1):
+        super().__init__()
+        self.norm = nn.LayerNorm(d_model)
+        self.sublayer = sublayer
+        self.dropout = nn.Dropout(p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(x + self.sublayer(self.norm(x)))
+
+
+def _stream_damage(block_cls: type, depth: int, p: float, d_model: int, n_tokens: int,
+                   x: torch.Tensor) -> tuple[list[float], list[float]]:
+    blocks = [block_cls(d_model, ZeroSublayer(), p).train() for _ in range(depth)]
+    zeroed, err = [], []
+    h = x
+    for block in blocks:
+        h = block(h)                                                    # (n_tokens, d_model)
+        zeroed.append((h == 0).float().mean().item())
+        err.append(((h - x).norm() / x.norm()).item())
+    return zeroed, err
+
+
+def placement_experiment(good_block: type, depth: int = 12, p: float = 0.1, d_model: int = 64,
+                         n_tokens: int = 512, seed: int = 0) -> tuple[Figure, dict]:
+    """Pass x through ``depth`` blocks whose sublayers output zeros, in training mode.
+
+    A well-placed dropout (on the branch) leaves x untouched; dropout after the add punches holes
+    into the residual stream at every block, and rescales what survives.
+    """
+    _check_p(p, allow_one=False)
+    if not isinstance(depth, int) or depth < 1:
+        raise ValueError(f"depth must be a positive int, got {depth!r}")
+    torch.manual_seed(seed)
+    x = torch.randn(n_tokens, d_model)                                  # (tokens, d_model)
+    with torch.no_grad():
+        good_zero, good_err = _stream_damage(good_block, depth, p, d_model, n_tokens, x)
+        bad_zero, bad_err = _stream_damage(DropoutAfterAdd, depth, p, d_model, n_tokens, x)
+    layers = list(range(1, depth + 1))
+    fig = new_figure(11.0, 3.8)
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.plot(layers, good_zero, "o-", label="x + dropout(F(norm(x)))")
+    ax1.plot(layers, bad_zero, "s-", label="dropout(x + F(norm(x)))")
+    ax1.plot(layers, [1 - (1 - p) ** k for k in layers], "k:", label="1 - (1 - p)^k")
+    ax1.set(xlabel="blocks passed k", ylabel="fraction of stream entries = 0",
+            title=f"Holes in the residual stream (p={p})")
+    ax1.legend(loc="upper left", fontsize=8)
+    ax2.plot(layers, good_err, "o-", label="dropout on the branch")
+    ax2.plot(layers, bad_err, "s-", label="dropout after the add")
+    ax2.set(xlabel="blocks passed k", ylabel="||h - x|| / ||x||",
+            title="How far the stream drifts from x")
+    ax2.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    stats = {"depth": depth, "p": p, "good_zero": good_zero, "bad_zero": bad_zero,
+             "good_err": good_err, "bad_err": bad_err}
+    return fig, stats
+
+
+# ----------------------------------------------------------------------------- residual gradients
+
+def residual_experiment(grad_fn: Callable[[nn.Module, torch.Tensor], torch.Tensor], depth: int = 40,
+                        width: int = 64, batch: int = 32, seed: int = 0) -> tuple[Figure, dict]:
+    """Gradient norm of every layer's weight at initialisation, plain stack vs residual stack.
+
+    ``grad_fn(model, x)`` is the student's ``grad_norms_per_layer``. Both stacks start from the
+    same weights (same seed) and see the same input.
+    """
+    if not isinstance(depth, int) or depth < 2:
+        raise ValueError(f"depth must be an int >= 2, got {depth!r}")
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, width, generator=gen)                       # (batch, width)
+    norms = {}
+    for residual in (False, True):
+        model = DeepStack(depth, width, residual=residual, seed=seed)
+        norms[residual] = torch.as_tensor(grad_fn(model, x), dtype=torch.float64).tolist()
+    layers = list(range(1, depth + 1))
+    fig = new_figure(7.5, 4.0)
+    ax = fig.subplots()
+    ax.semilogy(layers, norms[False], "o-", ms=3, label="plain: h = tanh(W h + b)")
+    ax.semilogy(layers, norms[True], "s-", ms=3, label="residual: h = h + tanh(W h + b)")
+    ax.set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW|| (log scale)",
+           title=f"Gradient norm per layer at initialisation, {depth} layers")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    stats = {"plain": norms[False], "residual": norms[True]}
+    return fig, stats

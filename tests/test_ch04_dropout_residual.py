@@ -1,0 +1,494 @@
+"""Chapter 04 (dropout and residual connections): the graded cells reject wrong answers and
+accept correct ones written differently; the course modules and the widget behave."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from course.experiments import ch04_dropout_residual as ex
+from course.checks import ch04_dropout_residual as ref
+from course.residual import DeepStack
+from course.widgets.dropout import dropout_explorer
+from notebooks import answer_namespace, assert_rejected, graded_cells, run_test_cell
+
+A = "04-dropout-residual"
+NS = answer_namespace(A)
+
+
+def test_graded_cells_and_points():
+    cells = graded_cells(A)
+    points = {gid: c.metadata["nbgrader"]["points"] for gid, c in cells.items()}
+    assert points == {"dropout_tests": 4, "Dropout_tests": 2, "embed_with_dropout_tests": 1,
+                      "PreNormResidual_tests": 3, "grad_norms_per_layer_tests": 3}
+
+
+# ----------------------------------------------------------------------------- exercise 1: dropout
+
+def _valid(p):
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"bad p {p!r}")
+
+
+def dropout_bernoulli(x, p, training=True, generator=None):
+    _valid(p)
+    if not training:
+        return x.clone()  # a copy instead of the same object: also fine
+    if p == 1:
+        return torch.zeros_like(x)
+    keep = torch.bernoulli(torch.full(x.shape, 1.0 - p), generator=generator)
+    return x * keep.to(x.dtype) / (1 - p)
+
+
+def dropout_where(x, p, training=True, generator=None):
+    _valid(p)
+    if not training or p == 0:
+        return x
+    u = torch.rand(x.shape, generator=generator)
+    return torch.where(u < p, torch.zeros_like(x), x / (1 - p)) if p < 1 else x * 0
+
+
+def _mask(x, p, generator=None):
+    return (torch.rand(x.shape, generator=generator) >= p).to(x.dtype)
+
+
+def no_scaling(x, p, training=True, generator=None):
+    _valid(p)
+    return x * _mask(x, p, generator) if training else x
+
+
+def scale_by_keep_prob(x, p, training=True, generator=None):
+    _valid(p)
+    return x * _mask(x, p, generator) * (1 - p) if training else x
+
+
+def scale_by_p(x, p, training=True, generator=None):
+    _valid(p)
+    if not training or p == 0:
+        return x
+    return x * _mask(x, p, generator) * p if p < 1 else x * 0
+
+
+def keeps_with_prob_p(x, p, training=True, generator=None):
+    _valid(p)
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0
+    keep = (torch.rand(x.shape, generator=generator) < p).to(x.dtype)  # swapped roles of p and 1-p
+    return x * keep / p
+
+
+def drops_in_eval(x, p, training=True, generator=None):
+    _valid(p)
+    return x * 0 if p == 1 else x * _mask(x, p, generator) / (1 - p)
+
+
+def nan_at_p_one(x, p, training=True, generator=None):
+    _valid(p)
+    return x * _mask(x, p, generator) / (1 - p) if training else x
+
+
+def seed_reset_inside(x, p, training=True, generator=None):
+    _valid(p)
+    if not training or p == 0:
+        return x
+    torch.manual_seed(0)
+    return x * _mask(x, p) / (1 - p) if p < 1 else x * 0
+
+
+def no_value_error(x, p, training=True, generator=None):
+    if not training or p == 0:
+        return x
+    return x * _mask(x, p, generator) / (1 - p) if p < 1 else x * 0
+
+
+def range_check_only(x, p, training=True, generator=None):
+    if p < 0 or p > 1:  # a string p raises TypeError here, not ValueError
+        raise ValueError("bad p")
+    return no_value_error(x, p, training, generator)
+
+
+def ignores_generator(x, p, training=True, generator=None):
+    _valid(p)
+    if not training or p == 0:
+        return x
+    return x * _mask(x, p) / (1 - p) if p < 1 else x * 0
+
+
+def detaches(x, p, training=True, generator=None):
+    _valid(p)
+    if not training or p == 0:
+        return x
+    return (x.detach() * _mask(x, p, generator) / (1 - p)) if p < 1 else x * 0
+
+
+@pytest.mark.parametrize("fn", [NS["dropout"], dropout_bernoulli, dropout_where])
+def test_dropout_accepts_correct_variants(fn):
+    run_test_cell(A, "dropout_tests", dropout=fn)
+
+
+@pytest.mark.parametrize("wrong", [no_scaling, scale_by_keep_prob, scale_by_p, keeps_with_prob_p, drops_in_eval,
+                                   nan_at_p_one, seed_reset_inside, no_value_error, range_check_only,
+                                   ignores_generator, detaches])
+def test_dropout_rejects(wrong):
+    err = assert_rejected(A, "dropout_tests", dropout=wrong)
+    assert str(err)  # a readable message, not a bare assert
+
+
+def test_dropout_messages_say_what_is_wrong():
+    assert "were zeroed, expected about" in str(assert_rejected(A, "dropout_tests", dropout=keeps_with_prob_p))
+    assert "seed" in str(assert_rejected(A, "dropout_tests", dropout=seed_reset_inside))
+    assert "generator" in str(assert_rejected(A, "dropout_tests", dropout=ignores_generator))
+    assert "NaN" in str(assert_rejected(A, "dropout_tests", dropout=nan_at_p_one))
+
+
+# ----------------------------------------------------------------------------- exercise 2: Dropout
+
+class _Checked(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        _valid(p)
+        self.p = p
+
+
+class DropoutFunctional(_Checked):
+    def forward(self, x):
+        return nn.functional.dropout(x, self.p, self.training)
+
+
+class OwnFlag(_Checked):
+    def __init__(self, p=0.5):
+        super().__init__(p)
+        self.active = True  # never updated by .eval()
+
+    def forward(self, x):
+        return NS["dropout"](x, self.p, training=self.active)
+
+
+class ModuleNoScaling(_Checked):
+    def forward(self, x):
+        return x * _mask(x, self.p) if self.training else x
+
+
+class ModuleAlwaysDrops(_Checked):
+    def forward(self, x):
+        return NS["dropout"](x, self.p, training=True)
+
+
+class ModuleNoValidation(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        return nn.functional.dropout(x, min(max(self.p, 0.0), 1.0), self.training)
+
+
+@pytest.mark.parametrize("cls", [NS["Dropout"], DropoutFunctional])
+def test_dropout_module_accepts(cls):
+    run_test_cell(A, "Dropout_tests", Dropout=cls)
+
+
+@pytest.mark.parametrize("cls", [OwnFlag, ModuleNoScaling, ModuleAlwaysDrops, ModuleNoValidation])
+def test_dropout_module_rejects(cls):
+    assert_rejected(A, "Dropout_tests", Dropout=cls)
+
+
+# ----------------------------------------------------------------------------- exercise 3: placement
+
+def embed_unsqueezed(tok_emb, pos_emb, dropout):
+    return dropout(pos_emb.unsqueeze(0).expand_as(tok_emb) + tok_emb)
+
+
+def embed_drop_tok_only(tok_emb, pos_emb, dropout):
+    return dropout(tok_emb) + pos_emb
+
+
+def embed_drop_pos_only(tok_emb, pos_emb, dropout):
+    return tok_emb + dropout(pos_emb)
+
+
+def embed_drop_each(tok_emb, pos_emb, dropout):
+    return dropout(tok_emb) + dropout(pos_emb)
+
+
+def embed_no_dropout(tok_emb, pos_emb, dropout):
+    return tok_emb + pos_emb
+
+
+@pytest.mark.parametrize("fn", [NS["embed_with_dropout"], embed_unsqueezed])
+def test_embed_accepts(fn):
+    run_test_cell(A, "embed_with_dropout_tests", embed_with_dropout=fn)
+
+
+@pytest.mark.parametrize("fn", [embed_drop_tok_only, embed_drop_pos_only, embed_drop_each, embed_no_dropout])
+def test_embed_rejects(fn):
+    assert_rejected(A, "embed_with_dropout_tests", embed_with_dropout=fn)
+
+
+Block = NS["PreNormResidual"]
+
+
+class StepByStep(Block):
+    def forward(self, x):
+        normed = self.norm(x)
+        branch = self.sublayer(normed)
+        branch = self.dropout(branch)
+        return branch + x
+
+
+class DropAfterAdd(Block):
+    def forward(self, x):
+        return self.dropout(x + self.sublayer(self.norm(x)))
+
+
+class DropInput(Block):
+    def forward(self, x):
+        h = self.dropout(x)
+        return h + self.sublayer(self.norm(h))
+
+
+class DropBeforeSublayer(Block):
+    def forward(self, x):
+        return x + self.sublayer(self.dropout(self.norm(x)))
+
+
+class NoDropout(Block):
+    def forward(self, x):
+        return x + self.sublayer(self.norm(x))
+
+
+class PostLN(Block):
+    def forward(self, x):
+        return self.norm(x + self.dropout(self.sublayer(x)))
+
+
+class NoNorm(Block):
+    def forward(self, x):
+        return x + self.dropout(self.sublayer(x))
+
+
+@pytest.mark.parametrize("cls", [Block, StepByStep])
+def test_block_accepts(cls):
+    run_test_cell(A, "PreNormResidual_tests", PreNormResidual=cls)
+
+
+@pytest.mark.parametrize("cls", [DropAfterAdd, DropInput, DropBeforeSublayer, NoDropout, PostLN, NoNorm])
+def test_block_rejects(cls):
+    assert_rejected(A, "PreNormResidual_tests", PreNormResidual=cls)
+
+
+class DoubleDropout(Block):
+    def forward(self, x):
+        return x + self.dropout(self.dropout(self.sublayer(self.norm(x))))
+
+
+def test_block_hidden_per_element_check():
+    # dropping twice passes the p=1 and eval checks; only the per-element check in training sees it
+    assert_rejected(A, "PreNormResidual_tests", PreNormResidual=DoubleDropout)
+    with pytest.raises(AssertionError, match="sublayer's output only"):
+        ref.check_prenorm_residual(DoubleDropout)
+
+
+# ----------------------------------------------------------------------------- exercise 4: gradient norms
+
+def grads_autograd(model, x):
+    loss = (model(x) ** 2).mean()
+    grads = torch.autograd.grad(loss, [layer.weight for layer in model.layers])
+    return torch.tensor([g.norm().item() for g in grads])
+
+
+def grads_zero_in_place(model, x):
+    model.zero_grad(set_to_none=False)
+    model(x).pow(2).mean().backward()
+    return torch.stack([layer.weight.grad.norm() for layer in model.layers]).detach()
+
+
+def grads_no_zeroing(model, x):
+    model(x).pow(2).mean().backward()
+    return torch.stack([layer.weight.grad.norm() for layer in model.layers]).detach()
+
+
+def grads_read_before_backward(model, x):
+    model.zero_grad(set_to_none=False)
+    loss = model(x).pow(2).mean()
+    norms = torch.stack([layer.weight.grad.norm() if layer.weight.grad is not None else torch.tensor(0.0)
+                         for layer in model.layers])
+    loss.backward()
+    return norms.detach()
+
+
+def grads_sum_loss(model, x):
+    model.zero_grad()
+    model(x).pow(2).sum().backward()
+    return torch.stack([layer.weight.grad.norm() for layer in model.layers]).detach()
+
+
+def grads_of_bias(model, x):
+    model.zero_grad()
+    model(x).pow(2).mean().backward()
+    return torch.stack([layer.bias.grad.norm() for layer in model.layers]).detach()
+
+
+def grads_reversed(model, x):
+    return grads_zero_in_place(model, x).flip(0)
+
+
+@pytest.mark.parametrize("fn", [NS["grad_norms_per_layer"], grads_autograd, grads_zero_in_place])
+def test_grad_norms_accepts(fn):
+    run_test_cell(A, "grad_norms_per_layer_tests", grad_norms_per_layer=fn)
+
+
+@pytest.mark.parametrize("fn", [grads_no_zeroing, grads_read_before_backward, grads_sum_loss, grads_of_bias,
+                                grads_reversed])
+def test_grad_norms_rejects(fn):
+    assert_rejected(A, "grad_norms_per_layer_tests", grad_norms_per_layer=fn)
+
+
+def test_reference_grad_norms_match_autograd_on_the_model():
+    model = DeepStack(5, 7, residual=True, seed=3)
+    x = torch.randn(4, 7)
+    torch.testing.assert_close(ref.reference_grad_norms(model, x), grads_autograd(model, x), rtol=1e-5, atol=0)
+    assert all(layer.weight.grad is None for layer in model.layers), "the reference leaves .grad alone"
+
+
+# ----------------------------------------------------------------------------- course.residual
+
+def test_deep_stack_shapes_and_seed():
+    a, b = DeepStack(4, 6, residual=False, seed=1), DeepStack(4, 6, residual=True, seed=1)
+    assert len(a.layers) == 4 and all(isinstance(layer, nn.Linear) for layer in a.layers)
+    for la, lb in zip(a.layers, b.layers):
+        assert torch.equal(la.weight, lb.weight)
+    x = torch.randn(3, 6)
+    assert a(x).shape == (3, 6)
+    assert not torch.allclose(a(x), b(x))
+    assert "residual=True" in repr(b)
+
+
+def test_deep_stack_leaves_global_rng_alone():
+    torch.manual_seed(11)
+    expected = torch.rand(3)
+    torch.manual_seed(11)
+    DeepStack(3, 5, seed=99)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_residual_stack_is_identity_plus_branch():
+    model = DeepStack(1, 4, residual=True, seed=0)
+    x = torch.randn(2, 4)
+    layer = model.layers[0]
+    torch.testing.assert_close(model(x), x + torch.tanh(layer(x)))
+
+
+@pytest.mark.parametrize("kwargs", [dict(depth=0), dict(depth=2.5), dict(depth=True), dict(depth=3, width=0),
+                                    dict(depth=3, residual="yes")])
+def test_deep_stack_rejects_bad_arguments(kwargs):
+    with pytest.raises(ValueError):
+        DeepStack(**kwargs)
+
+
+def test_deep_stack_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"\(batch, 6\)"):
+        DeepStack(2, 6)(torch.randn(3, 5))
+
+
+# ----------------------------------------------------------------------------- course.experiments.ch04_dropout_residual
+
+def test_dropout_statistics():
+    fig, stats = ex.dropout_statistics(NS["dropout"], p=0.3, n=50_000)
+    assert isinstance(fig, Figure) and len(fig.axes) == 3
+    assert abs(stats["frac_zero"] - 0.3) < 0.02
+    assert all(abs(m - 1) < 0.05 for m in stats["means"])
+    assert all(abs(z - q) < 0.02 for z, q in zip(stats["zero_fracs"], stats["ps"]))
+    assert all(abs(s - math.sqrt(q / (1 - q))) < 0.1 for s, q in zip(stats["stds"], stats["ps"]))
+
+
+@pytest.mark.parametrize("kwargs", [dict(p=1.0), dict(p=-0.2), dict(p="0.3"), dict(n=10)])
+def test_dropout_statistics_rejects_bad_arguments(kwargs):
+    with pytest.raises(ValueError):
+        ex.dropout_statistics(NS["dropout"], **kwargs)
+
+
+def test_train_vs_eval_mean_matches_eval():
+    fig, stats = ex.train_vs_eval(NS["dropout"], p=0.3, passes=3000)
+    assert isinstance(fig, Figure)
+    assert abs(stats["train_mean"] - stats["eval"]) < 4 * stats["train_std"] / math.sqrt(3000)
+    with pytest.raises(ValueError):
+        ex.train_vs_eval(NS["dropout"], p=1.0)
+
+
+def test_placement_experiment():
+    fig, stats = ex.placement_experiment(Block, depth=6, p=0.2)
+    assert isinstance(fig, Figure)
+    assert stats["good_zero"] == [0.0] * 6 and stats["good_err"] == [0.0] * 6
+    assert abs(stats["bad_zero"][-1] - (1 - 0.8 ** 6)) < 0.03
+    assert stats["bad_err"][-1] > stats["bad_err"][0] > 0
+    with pytest.raises(ValueError):
+        ex.placement_experiment(Block, depth=0)
+
+
+def test_wrong_placement_helper_is_really_wrong():
+    block = ex.DropoutAfterAdd(4, ex.ZeroSublayer(), p=1.0).train()
+    x = torch.randn(2, 4)
+    assert torch.equal(block(x), torch.zeros(2, 4))
+
+
+def test_residual_experiment_shows_vanishing_gradients():
+    fig, stats = ex.residual_experiment(ref.reference_grad_norms, depth=20)
+    assert isinstance(fig, Figure)
+    plain, residual = stats["plain"], stats["residual"]
+    assert len(plain) == len(residual) == 20
+    assert plain[-1] / plain[0] > 1e3, "the plain stack's gradient vanishes toward the input"
+    assert 0.1 < residual[-1] / residual[0] < 10, "the residual stack's gradient stays level"
+    with pytest.raises(ValueError):
+        ex.residual_experiment(ref.reference_grad_norms, depth=1)
+
+
+# ----------------------------------------------------------------------------- the widget
+
+def test_widget_every_control_redraws():
+    w = dropout_explorer()
+    assert set(w.controls) == {"p", "seed", "mode"}
+    png, status, count = w.png, w.status.value, w.redraw_count
+    assert png.startswith(b"\x89PNG") and "p = 0.30" in status and "expected 70%" in status
+    for name, value in (("p", 0.6), ("seed", 5), ("mode", "eval")):
+        w.controls[name].value = value
+        assert w.redraw_count == count + 1, f"changing {name} redraws"
+        assert w.png != png, f"changing {name} changes the figure"
+        assert w.status.value != status, f"changing {name} updates the status line"
+        png, status, count = w.png, w.status.value, w.redraw_count
+    assert w.status.value.startswith("eval") and "kept 240 of 240" in w.status.value
+
+
+def test_widget_edge_values_and_student_function():
+    w = dropout_explorer(NS["dropout"], rows=6, cols=8)
+    w.controls["p"].value = 1.0
+    assert "kept 0 of 48" in w.status.value and "no survivors" in w.status.value
+    assert "expected 0)" in w.status.value
+    w.controls["p"].value = 0.0
+    assert "kept 48 of 48" in w.status.value and "mean 1.0000" in w.status.value
+
+
+def test_widget_same_seed_same_picture():
+    a, b = dropout_explorer(), dropout_explorer()
+    assert a.png == b.png
+    b.controls["seed"].value = 1
+    b.controls["seed"].value = 0
+    assert a.png == b.png
+
+
+def test_widget_export_png(tmp_path):
+    w = dropout_explorer()
+    path = w.export_png(tmp_path / "mask.png")
+    assert path.read_bytes() == w.png and path.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("kwargs", [dict(dropout_fn=3), dict(rows=0), dict(cols=1000), dict(rows=2.0)])
+def test_widget_rejects_bad_arguments(kwargs):
+    with pytest.raises(ValueError):
+        dropout_explorer(**kwargs)
