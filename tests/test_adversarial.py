@@ -19,10 +19,10 @@ from course import pipeline
 from notebooks import ROOT, graded_cells, nbgrader_meta
 
 # The chapter attacked, its target exercise and a wrong answer for it.
-ASSIGNMENT = "00-demo"
-TARGET = "sq"
-WRONG = "def sq(x):\n    return x + 1\n"
-TARGET_TESTS = ["sq_tests"]
+ASSIGNMENT = "02-tensors"
+TARGET = "broadcast_shape"
+WRONG = "def broadcast_shape(a, b):\n    return tuple(max(x, y) for x, y in zip(a, b))  # no right-alignment, no errors\n"
+TARGET_TESTS = ["broadcast_shape_tests"]
 
 
 @dataclass(frozen=True)
@@ -33,13 +33,21 @@ class Attack:
     fools_kernel: bool = False    # plain nbgrader would have given the target's points
 
 
-PATCH_CHECKS = "import course.checks as _cc\n_cc.close = _cc.equal = _cc.check = lambda *a, **k: None\n"
+# Replaces every comparison helper and hidden check the test cells reach with a no-op.
+PATCH_CHECKS = (
+    "import course.checks as _cc, course.checks.core as _core, course.checks.ch02_tensors as _ref\n"
+    "for _m in (_cc, _core, _ref):\n"
+    "    for _n in dir(_m):\n"
+    "        if _n in ('check', 'equal', 'close', 'raises') or _n.startswith('check_'):\n"
+    "            setattr(_m, _n, lambda *a, **k: None)\n")
 ATTACKS = [
     Attack("patch-course-checks", answer_suffix=PATCH_CHECKS, fools_kernel=True),
     Attack("fake-checks-module-in-sys-modules", answer_suffix=(
-        "import sys, types\n_fake = types.ModuleType('course.checks')\n"
-        "_fake.close = _fake.equal = _fake.check = _fake.raises = lambda *a, **k: None\n"
-        "sys.modules['course.checks'] = _fake\n"), fools_kernel=True),
+        "import sys, types\n_nop = lambda *a, **k: None\n_fake = types.ModuleType('course.checks')\n"
+        "_fake.close = _fake.equal = _fake.check = _fake.raises = _nop\n"
+        "_fake.ch02_tensors = types.SimpleNamespace(call=lambda f, *a, **k: f(*a, **k), check_broadcast_shape=_nop)\n"
+        "sys.modules['course.checks'] = _fake\n"
+        "sys.modules['course.checks.ch02_tensors'] = _fake.ch02_tensors\n"), fools_kernel=True),
     Attack("input-transformer-blanks-tests", added_cell=(
         "def _blank(lines):\n    text = ''.join(lines)\n"
         "    return ['pass\\n'] if 'course.checks' in text else lines\n"
@@ -51,7 +59,7 @@ ATTACKS = [
         "        return ast.parse('pass') if 'course.checks' in src else node\n"
         "get_ipython().ast_transformers.append(_Gut())\n"), fools_kernel=True),
     Attack("exec-obfuscated-patch", answer_suffix=(
-        "exec('import course.checks as c' + chr(10) + 'c.equal = c.close = lambda *a, **k: None')\n"),
+        "exec(bytes.fromhex(" + repr(PATCH_CHECKS.encode().hex()) + ").decode())\n"),
         fools_kernel=True),
     Attack("patch-torch-allclose", answer_suffix="import torch\ntorch.allclose = lambda *a, **k: True\n"),
     Attack("patch-tensor-eq", answer_suffix="import torch\ntorch.Tensor.__eq__ = lambda a, b: True\n"),
@@ -62,7 +70,7 @@ ATTACKS = [
         "import sqlite3\n_db = sqlite3.connect('../../../gradebook.db')\n")),
     Attack("kill-the-kernel", added_cell="import os\nos._exit(0)\n"),
     Attack("hang-ignoring-interrupts", answer_suffix=(
-        "def sq(x):\n    while True:\n        try:\n            pass\n        except BaseException:\n            pass\n")),
+        "def broadcast_shape(a, b):\n    while True:\n        try:\n            pass\n        except BaseException:\n            pass\n")),
     Attack("system-exit", added_cell="raise SystemExit(0)\n"),
     Attack("stderr-and-warnings", answer_suffix=(
         "import sys, warnings\nprint('noise', file=sys.stderr)\nwarnings.warn('careful')\n")),

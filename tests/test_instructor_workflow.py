@@ -14,7 +14,7 @@ import pytest
 from course import pipeline
 from notebooks import ROOT
 
-ASSIGNMENT = pipeline.assignments(ROOT)[0]
+ASSIGNMENT = "02-tensors"  # a real chapter; its solutions notebook is what alice hands in
 COURSE_ID = "transformer-course"
 
 
