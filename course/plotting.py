@@ -40,3 +40,10 @@ def figure_png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     return buf.getvalue()
+
+
+def show(fig: Figure) -> None:
+    """Display a figure in the notebook as a PNG (figures made by new_figure are not in pyplot)."""
+    from IPython.display import Image, display
+
+    display(Image(data=figure_png(fig)))

@@ -13,16 +13,10 @@ from typing import Callable
 import torch
 from matplotlib.figure import Figure
 
-from course.plotting import figure_png, new_figure
+from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 from course.widgets.strides import draw_layout
 
 _Tensor = torch.Tensor
-
-
-def show(fig: Figure) -> None:
-    """Display a figure in the notebook as a PNG (figures made by new_figure are not in pyplot)."""
-    from IPython.display import Image, display
-    display(Image(data=figure_png(fig)))
 
 
 def naive_softmax(x: _Tensor, dim: int = -1) -> _Tensor:

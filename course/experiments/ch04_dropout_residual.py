@@ -14,16 +14,10 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from course.plotting import figure_png, new_figure
+from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 from course.residual import DeepStack
 
 DropoutFn = Callable[..., torch.Tensor]
-
-
-def show(fig: Figure) -> None:
-    """Display a figure in the notebook as a PNG (figures made by new_figure are not in pyplot)."""
-    from IPython.display import Image, display
-    display(Image(data=figure_png(fig)))
 
 
 def _check_p(p: float, *, allow_one: bool = True) -> None:
