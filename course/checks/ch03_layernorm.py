@@ -1,0 +1,155 @@
+"""Hidden checks of chapter 03 (layer normalisation, Pre-LN and Post-LN blocks, RMSNorm).
+
+References are PyTorch's own ``F.layer_norm`` / ``F.rms_norm`` computed in float64, with the
+student's parameters copied in. The LayerNorm checks run the student's code with PyTorch's
+layer-norm functions replaced by stubs that raise, so calling them instead of writing the
+normalisation is reported, not rewarded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course.checks.core import check, close, equal, raises
+
+_F_layer_norm = F.layer_norm
+_torch_layer_norm = torch.layer_norm
+_F_rms_norm = F.rms_norm
+
+
+def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``; an unexpected exception becomes a readable AssertionError."""
+    try:
+        return fn(*args, **kwargs)
+    except (NotImplementedError, AssertionError):
+        raise
+    except Exception as err:  # noqa: BLE001 - reported to the student as a failed check
+        shapes = ", ".join(f"tensor{tuple(a.shape)}" if isinstance(a, torch.Tensor) else repr(a)[:30] for a in args)
+        raise AssertionError(f"{getattr(fn, '__name__', type(fn).__name__)}({shapes}) raised "
+                             f"{type(err).__name__}: {err}") from None
+
+
+def _forbidden(*_: Any, **__: Any) -> None:
+    raise AssertionError("this exercise asks you to write the normalisation yourself: calling PyTorch's "
+                         "layer_norm (F.layer_norm, torch.layer_norm or nn.LayerNorm) is not allowed here")
+
+
+@contextlib.contextmanager
+def no_builtin_layer_norm() -> Iterator[None]:
+    """Within the block, PyTorch's layer-norm entry points raise an explanatory AssertionError."""
+    saved = (F.layer_norm, torch.layer_norm)
+    F.layer_norm = torch.layer_norm = _forbidden
+    try:
+        yield
+    finally:
+        F.layer_norm, torch.layer_norm = saved
+
+
+def reference_layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    return _F_layer_norm(x.double(), x.shape[-1:], weight.double(), bias.double(), eps)
+
+
+def _cases(g: torch.Generator) -> list[tuple[str, torch.Tensor]]:
+    return [
+        ("a 2-D (tokens, d_model) input", torch.randn(5, 7, generator=g) * 3 + 2),
+        ("a 3-D (batch, seq, d_model) input", torch.randn(2, 4, 6, generator=g) * 0.5 - 1),
+        ("d_model = 2 (biased vs unbiased variance differ by a factor 2 here)", torch.randn(4, 2, generator=g)),
+        ("d_model = 1 (every token equals its own mean)", torch.randn(3, 1, generator=g)),
+        ("tiny features, variance close to eps (eps belongs inside the square root)",
+         torch.randn(3, 8, generator=g) * 3e-3),
+        ("a constant token (zero variance)", torch.full((2, 5), 4.0)),
+    ]
+
+
+def check_layer_norm(layer_norm: Callable[..., torch.Tensor], seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    for label, x in _cases(g):
+        d = x.shape[-1]
+        weight = torch.randn(d, generator=g)
+        bias = torch.randn(d, generator=g)
+        with no_builtin_layer_norm():
+            out = call(layer_norm, x.clone(), weight.clone(), bias.clone(), eps=1e-5)
+        check(isinstance(out, torch.Tensor) and out.shape == x.shape,
+              f"layer_norm on {label}: expected a tensor of shape {tuple(x.shape)}, got "
+              f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}")
+        close(out, reference_layer_norm(x, weight, bias, 1e-5), atol=1e-5, rtol=1e-4,
+              name=f"layer_norm on {label}, against F.layer_norm")
+
+
+def check_layernorm_module(LayerNorm: type, seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    for d in (1, 3, 16):
+        ln = call(LayerNorm, d)
+        names = dict(ln.named_parameters())
+        check(set(names) == {"weight", "bias"}, f"LayerNorm({d}) should have exactly two parameters, 'weight' (gamma) "
+              f"and 'bias' (beta), like nn.LayerNorm; it has {sorted(names)}")
+        equal(sum(p.numel() for p in ln.parameters()), 2 * d, name=f"number of parameters of LayerNorm({d})")
+        close(ln.weight, torch.ones(d), name=f"LayerNorm({d}).weight at initialisation (gamma starts at ones)")
+        close(ln.bias, torch.zeros(d), name=f"LayerNorm({d}).bias at initialisation (beta starts at zeros)")
+        torch_ln = nn.LayerNorm(d)
+        with torch.no_grad():
+            torch_ln.weight.copy_(torch.randn(d, generator=g))
+            torch_ln.bias.copy_(torch.randn(d, generator=g))
+        ln.load_state_dict(torch_ln.state_dict())
+        for shape in [(4, d), (2, 3, d)]:
+            x = torch.randn(*shape, generator=g) * 2 + 1
+            with no_builtin_layer_norm():
+                out = call(ln, x)
+            close(out, torch_ln(x), atol=1e-5, rtol=1e-4,
+                  name=f"LayerNorm({d}) on shape {shape} with nn.LayerNorm's (random) weight and bias copied in")
+        raises(ValueError, ln, torch.randn(2, d + 1), name=f"LayerNorm({d}) on an input whose last dim is {d + 1}")
+
+
+class _Affine(nn.Module):
+    """A sublayer with a visible effect and no normalisation of its own."""
+
+    def __init__(self, d: int, g: torch.Generator):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(d, d, generator=g) / d ** 0.5)
+        self.shift = nn.Parameter(torch.randn(d, generator=g))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(x @ self.weight + self.shift)
+
+
+def _block_case(block_cls: type, d: int, g: torch.Generator):
+    sub = _Affine(d, g)
+    block = call(block_cls, d, sub)
+    norm = nn.LayerNorm(d)
+    with torch.no_grad():
+        norm.weight.copy_(torch.rand(d, generator=g) + 0.5)
+        norm.bias.copy_(torch.randn(d, generator=g))
+    check(isinstance(getattr(block, "norm", None), nn.LayerNorm),
+          f"{block_cls.__name__} should keep the nn.LayerNorm it was given in self.norm")
+    block.norm.load_state_dict(norm.state_dict())
+    x = torch.randn(3, 4, d, generator=g) * 2  # (batch, seq, d_model)
+    return block, sub, norm, x
+
+
+def check_post_ln(PostLN: type, seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    for d in (4, 9):
+        block, sub, norm, x = _block_case(PostLN, d, g)
+        close(call(block, x), norm(x + sub(x)), atol=1e-5, name=f"PostLN(d_model={d}): LayerNorm(x + sublayer(x))")
+
+
+def check_pre_ln(PreLN: type, seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    for d in (4, 9):
+        block, sub, norm, x = _block_case(PreLN, d, g)
+        close(call(block, x), x + sub(norm(x)), atol=1e-5, name=f"PreLN(d_model={d}): x + sublayer(LayerNorm(x))")
+
+
+def check_rms_norm(rms_norm: Callable[..., torch.Tensor], seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    for shape in [(5, 8), (2, 3, 4), (4, 1), (3, 6)]:
+        x = torch.randn(*shape, generator=g) * 2 + (1.0 if shape == (3, 6) else 0.0)  # a mean that must NOT be removed
+        weight = torch.randn(shape[-1], generator=g)
+        expected = _F_rms_norm(x.double(), shape[-1:], weight.double(), 1e-6)
+        close(call(rms_norm, x.clone(), weight.clone(), eps=1e-6), expected, atol=1e-5, rtol=1e-4,
+              name=f"rms_norm on shape {shape}, against F.rms_norm")
