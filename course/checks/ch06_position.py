@@ -1,0 +1,153 @@
+"""Hidden checks of chapter 06 (permutation equivariance, sinusoidal encoding, RoPE).
+
+References are closed forms computed here in float64: the sinusoidal table, the per-frequency
+rotation that shifts it, the offset-only dot product, and RoPE with the INTERLEAVED pairing
+(features 2i and 2i+1 rotate together by m·θ_i, θ_i = base^(−2i/d)).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from course.checks.core import check, close, equal, raises
+
+
+def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``; an unexpected exception becomes a readable AssertionError."""
+    try:
+        return fn(*args, **kwargs)
+    except (NotImplementedError, AssertionError):
+        raise
+    except Exception as err:  # noqa: BLE001 - reported to the student as a failed check
+        shown = ", ".join(f"tensor{tuple(a.shape)}" if isinstance(a, torch.Tensor) else repr(a)[:30] for a in args)
+        raise AssertionError(f"{getattr(fn, '__name__', type(fn).__name__)}({shown}) raised "
+                             f"{type(err).__name__}: {err}") from None
+
+
+def frequencies(d: int, base: float = 10000.0) -> torch.Tensor:
+    """ω_i = base^(−2i/d) for i = 0 .. ceil(d/2) − 1, float64."""
+    i = torch.arange((d + 1) // 2, dtype=torch.float64)
+    return base ** (-2 * i / d)
+
+
+def reference_table(n: int, d: int) -> torch.Tensor:
+    angles = torch.arange(n, dtype=torch.float64)[:, None] * frequencies(d)[None, :]  # (n, ceil(d/2))
+    table = torch.zeros(n, d, dtype=torch.float64)
+    table[:, 0::2] = torch.sin(angles)
+    table[:, 1::2] = torch.cos(angles[:, : d // 2])
+    return table
+
+
+def reference_rope(x: torch.Tensor, positions: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
+    d = x.shape[-1]
+    angles = positions.double()[:, None] * frequencies(d, base)[None, :]  # (seq, d/2)
+    cos, sin = torch.cos(angles), torch.sin(angles)
+    x = x.double()
+    even, odd = x[..., 0::2], x[..., 1::2]
+    out = torch.empty_like(x)
+    out[..., 0::2] = even * cos - odd * sin
+    out[..., 1::2] = even * sin + odd * cos
+    return out
+
+
+class _Attention(nn.Module):
+    def __init__(self, d: int, seed: int):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.mha = nn.MultiheadAttention(d, 2, batch_first=True).double()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mha(x, x, x, need_weights=False)[0]
+
+
+class _WithPositions(_Attention):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pos = torch.arange(x.shape[1], dtype=x.dtype)[None, :, None] * 0.1
+        return super().forward(x + pos)
+
+
+class _Cumulative(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.cumsum(dim=1)
+
+
+def check_equivariance(is_permutation_equivariant: Callable[..., bool], seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(2, 6, 8, generator=g, dtype=torch.float64)
+    perm = torch.tensor([3, 0, 5, 1, 4, 2])
+    for layer, expected, label in [(_Attention(8, seed), True, "self-attention without positions"),
+                                   (nn.Linear(8, 8).double(), True, "a position-wise linear layer"),
+                                   (_WithPositions(8, seed), False, "self-attention with positions added"),
+                                   (_Cumulative(), False, "a running sum over the sequence")]:
+        got = call(is_permutation_equivariant, layer, x, perm)
+        check(got is expected or (isinstance(got, bool) and got == expected),
+              f"is_permutation_equivariant on {label}: expected {expected}, got {got!r}")
+
+
+def check_sinusoidal_table(sinusoidal_table: Callable[[int, int], torch.Tensor]) -> None:
+    for n, d in [(1, 2), (7, 4), (50, 16), (9, 5), (12, 1), (30, 64)]:
+        out = call(sinusoidal_table, n, d)
+        check(isinstance(out, torch.Tensor) and tuple(out.shape) == (n, d),
+              f"sinusoidal_table({n}, {d}) should be a tensor of shape ({n}, {d})")
+        close(out, reference_table(n, d), atol=1e-5,
+              name=f"sinusoidal_table({n}, {d}) (sin in even columns, cos in odd ones, ω_i = 10000^(-2i/d))")
+
+
+def check_shift_matrix(shift_matrix: Callable[[int, int], torch.Tensor]) -> None:
+    for d in (2, 8, 32):
+        table = reference_table(200, d)
+        for k in (0, 1, 5, 37, -3):
+            m = call(shift_matrix, k, d)
+            check(isinstance(m, torch.Tensor) and tuple(m.shape) == (d, d), f"shift_matrix({k}, {d}) should be (d, d)")
+            p = torch.arange(max(0, -k), 200 - max(k, 0))
+            close(table[p] @ m.double().T, table[p + k], atol=1e-5,
+                  name=f"shift_matrix({k}, {d}) @ PE(p) against PE(p + {k}), for every p")
+    raises(ValueError, shift_matrix, 1, 5, name="shift_matrix for an odd d")
+
+
+def check_pe_dot(pe_dot: Callable[[int, int], float]) -> None:
+    for d in (2, 16, 64):
+        table = reference_table(300, d)
+        for p, q in [(0, 0), (3, 10), (10, 3), (100, 250), (7, 7), (299, 0)]:
+            close(call(pe_dot, q - p, d), float(table[p] @ table[q]), atol=1e-6,
+                  name=f"pe_dot({q - p}, {d}) against PE({p})·PE({q})")
+
+
+def check_rope_rotation(rope_rotation: Callable[[float], torch.Tensor]) -> None:
+    for angle in (0.0, 0.3, math.pi / 2, -1.7, 5.0):
+        r = call(rope_rotation, angle)
+        expected = torch.tensor([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+        close(r, expected, atol=1e-5, name=f"rope_rotation({angle:.3g}) (counter-clockwise: [[cos, -sin], [sin, cos]])")
+
+
+def check_rope_matrix(rope_matrix: Callable[..., torch.Tensor]) -> None:
+    for d in (2, 6, 16):
+        eye = torch.eye(d, dtype=torch.float64)
+        for m in (0, 1, 7, 123):
+            r = call(rope_matrix, m, d)
+            check(isinstance(r, torch.Tensor) and tuple(r.shape) == (d, d), f"rope_matrix({m}, {d}) should be (d, d)")
+            close(r, reference_rope(eye, torch.full((d,), float(m))).T, atol=1e-5,
+                  name=f"rope_matrix({m}, {d}) (block i rotates features 2i, 2i+1 by m·θ_i)")
+
+
+def check_apply_rope(apply_rope: Callable[..., torch.Tensor], seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    for shape in [(1, 1, 4, 2), (2, 3, 5, 8), (1, 2, 7, 64)]:
+        x = torch.randn(*shape, generator=g)
+        positions = torch.randint(0, 1000, (shape[2],), generator=g)
+        out = call(apply_rope, x.clone(), positions)
+        check(isinstance(out, torch.Tensor) and out.shape == x.shape, f"apply_rope should keep the shape {tuple(shape)}")
+        close(out, reference_rope(x, positions), atol=1e-4, rtol=1e-4,
+              name=f"apply_rope on {tuple(shape)} with positions {positions.tolist()[:4]}... (interleaved pairs)")
+        close(out.norm(dim=-1), x.norm(dim=-1), atol=1e-4, rtol=1e-4, name="apply_rope preserves each vector's norm")
+    q = torch.randn(1, 1, 1, 16, generator=g)
+    k = torch.randn(1, 1, 1, 16, generator=g)
+    for m, n, shift in [(3, 10, 50), (0, 7, 400)]:
+        s1 = (call(apply_rope, q, torch.tensor([m])) * call(apply_rope, k, torch.tensor([n]))).sum()
+        s2 = (call(apply_rope, q, torch.tensor([m + shift])) * call(apply_rope, k, torch.tensor([n + shift]))).sum()
+        close(s2, float(s1), atol=1e-4, rtol=1e-4,
+              name=f"<R_m q, R_n k> with (m, n) = ({m}, {n}) and shifted by {shift}: depends only on n - m")
