@@ -33,6 +33,23 @@ def lock() -> None:
         _run("jupyter_server.extension.serverextension", "disable", "--sys-prefix", ext)
 
 
+def write_config(config_dir) -> None:
+    """The same lockdown as a Jupyter config folder (for ``JUPYTER_CONFIG_DIR``), leaving the env untouched.
+
+    Used to start a student's JupyterLab from the instructor's environment, e.g. in the browser test.
+    """
+    import json
+    from pathlib import Path
+
+    config_dir = Path(config_dir)
+    (config_dir / "labconfig").mkdir(parents=True, exist_ok=True)
+    page = {"disabledExtensions": {p: True for p in INSTRUCTOR_LAB_PLUGINS},
+            "lockedExtensions": {p: True for p in INSTRUCTOR_LAB_PLUGINS}}
+    (config_dir / "labconfig" / "page_config.json").write_text(json.dumps(page, indent=1))
+    server = {"ServerApp": {"jpserver_extensions": {e: False for e in INSTRUCTOR_SERVER_EXTENSIONS}}}
+    (config_dir / "jupyter_server_config.json").write_text(json.dumps(server, indent=1))
+
+
 if __name__ == "__main__":
     if sys.argv[1:] != ["lock"]:
         sys.exit("usage: python -m course.student_env lock")

@@ -58,6 +58,9 @@ def test_source_metadata(assignment):
         if is_test(cell):
             assert meta["locked"], f"{where}: test cells are locked"
             assert "### BEGIN SOLUTION" not in cell.source, where
+            # JupyterLab's Run All stops at the first raising cell unless it has this tag; an
+            # untouched release must run to the end in the browser as it does under nbgrader.
+            assert "raises-exception" in cell.metadata.get("tags", []), f"{where}: tag the test cell raises-exception"
     assert graded_cells(assignment), f"{assignment} has no graded test cell"
 
 

@@ -54,3 +54,14 @@ def test_lock_disables_and_locks_instructor_tools(tmp_path):
 def test_lock_cli_usage():
     proc = subprocess.run([sys.executable, "-m", "course.student_env"], capture_output=True, text=True)
     assert proc.returncode != 0 and "usage" in proc.stderr
+
+
+def test_write_config_locks_the_same_tools(tmp_path):
+    """The config-folder form of the lockdown (used to start a student's lab from this env)."""
+    from course.student_env import write_config
+
+    write_config(tmp_path)
+    page = json.loads((tmp_path / "labconfig/page_config.json").read_text())
+    assert set(page["disabledExtensions"]) == set(page["lockedExtensions"]) == set(INSTRUCTOR_LAB_PLUGINS)
+    server = json.loads((tmp_path / "jupyter_server_config.json").read_text())
+    assert server["ServerApp"]["jpserver_extensions"] == {e: False for e in INSTRUCTOR_SERVER_EXTENSIONS}

@@ -68,10 +68,16 @@ def written(grade_id: str, text: str, points: float) -> nbformat.NotebookNode:
                                          metadata=_meta(grade_id, grade=True, solution=True, locked=False, points=points))
 
 
+# JupyterLab's Run All stops at the first cell that raises, unless the cell carries this tag; test
+# cells raise until the exercise is done, so they carry it and the rest of the notebook still runs.
+RUN_ON_TAG = "raises-exception"
+
+
 def tests(grade_id: str, points: float, src: str) -> nbformat.NotebookNode:
-    """A locked, graded test cell worth ``points``."""
-    return nbformat.v4.new_code_cell(textwrap.dedent(src).strip(),
-                                     metadata=_meta(grade_id, grade=True, solution=False, locked=True, points=points))
+    """A locked, graded test cell worth ``points`` (tagged so that Run All continues past it)."""
+    meta = _meta(grade_id, grade=True, solution=False, locked=True, points=points)
+    meta["tags"] = [RUN_ON_TAG]
+    return nbformat.v4.new_code_cell(textwrap.dedent(src).strip(), metadata=meta)
 
 
 def save(path: str | Path, cells: list[nbformat.NotebookNode]) -> Path:
