@@ -6,10 +6,12 @@ STUDENT_VENV ?= .venv-student
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8888
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto --dist loadgroup
 ASSIGNMENT ?= *
 
-.PHONY: help install lab test test-fast release publish collect autograde feedback grades flags student-lab clean
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+
+.PHONY: help install browser lab test test-fast release publish collect autograde feedback grades flags student-lab clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -26,7 +28,14 @@ install: $(STAMP) ## create .venv with the course, JupyterLab, nbgrader and the 
 lab: $(STAMP) ## install, then open the course in JupyterLab (instructor view)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-test: $(STAMP) ## install, then run the whole test suite
+browser: ## Debian's chromium and CJK fonts for the browser test (apt-get as root; elsewhere it says how)
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y $(BROWSER_PACKAGES) || { apt-get update && apt-get install -y $(BROWSER_PACKAGES); }; \
+	else echo "note: the browser test is skipped until Debian/Ubuntu's $(BROWSER_PACKAGES) are installed (sudo apt-get install $(BROWSER_PACKAGES))"; fi
+
+test: $(STAMP) browser ## install, then run the whole test suite (the browser test too, where chromium can be installed)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## the suite without the slow nbgrader/notebook tests
