@@ -36,6 +36,10 @@ def environment() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    env["COURSE_GRADING"] = "1"  # notebooks keep long demos (training) short: see course.notebook.training_budget
+    # one thread per kernel: students are graded in parallel processes, and torch's default of one
+    # thread per core in every kernel oversubscribes the machine (each kernel then runs many times slower)
+    env.setdefault("OMP_NUM_THREADS", "1")
     return env
 
 

@@ -15,23 +15,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.checks.core import check, close, equal, raises
+from course.checks.core import call, check, close, equal, raises
 
 _F_layer_norm = F.layer_norm
 _torch_layer_norm = torch.layer_norm
 _F_rms_norm = F.rms_norm
 
-
-def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)``; an unexpected exception becomes a readable AssertionError."""
-    try:
-        return fn(*args, **kwargs)
-    except (NotImplementedError, AssertionError):
-        raise
-    except Exception as err:  # noqa: BLE001 - reported to the student as a failed check
-        shapes = ", ".join(f"tensor{tuple(a.shape)}" if isinstance(a, torch.Tensor) else repr(a)[:30] for a in args)
-        raise AssertionError(f"{getattr(fn, '__name__', type(fn).__name__)}({shapes}) raised "
-                             f"{type(err).__name__}: {err}") from None
 
 
 def _forbidden(*_: Any, **__: Any) -> None:

@@ -14,21 +14,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.checks.core import check, close, equal, raises
+from course.checks.core import call, check, close, equal, raises
 
 _sdpa = F.scaled_dot_product_attention
 
-
-def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)``; an unexpected exception becomes a readable AssertionError."""
-    try:
-        return fn(*args, **kwargs)
-    except (NotImplementedError, AssertionError):
-        raise
-    except Exception as err:  # noqa: BLE001 - reported to the student as a failed check
-        shapes = ", ".join(f"tensor{tuple(a.shape)}" if isinstance(a, torch.Tensor) else repr(a)[:30] for a in args)
-        raise AssertionError(f"{getattr(fn, '__name__', type(fn).__name__)}({shapes}) raised "
-                             f"{type(err).__name__}: {err}") from None
 
 
 def reference_attention(q, k, v, mask=None):

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from course.attention import load_torch_attention
-from course.checks.core import check, close, equal, raises
+from course.checks.core import call, check, close, equal, raises
 
 # bound at import time (the set-up cell), so that later monkeypatching does not change the checks
 _relu = torch.relu
@@ -30,17 +30,6 @@ _Encoder, _Decoder = nn.TransformerEncoder, nn.TransformerDecoder
 
 ATOL = 1e-6  # float64 against float64: the only differences are rounding
 
-
-def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)``; an unexpected exception becomes a readable AssertionError."""
-    try:
-        return fn(*args, **kwargs)
-    except (NotImplementedError, AssertionError):
-        raise
-    except Exception as err:  # noqa: BLE001 - reported to the student as a failed check
-        shapes = ", ".join(f"tensor{tuple(a.shape)}" if isinstance(a, torch.Tensor) else repr(a)[:30] for a in args)
-        raise AssertionError(f"{getattr(fn, '__name__', type(fn).__name__)}({shapes}) raised "
-                             f"{type(err).__name__}: {err}") from None
 
 
 def n_params(module: nn.Module) -> int:

@@ -116,3 +116,18 @@ def raises(exc_type: type[BaseException], fn: Callable[..., Any], *args: Any, ma
     except Exception as err:  # noqa: BLE001 - we report what was raised instead
         raise AssertionError(f"{label}: expected {exc_type.__name__}, got {type(err).__name__}: {err}") from None
     raise AssertionError(f"{label}: expected {exc_type.__name__} to be raised, but it returned normally")
+
+
+def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``; an unexpected exception becomes a readable AssertionError.
+
+    ``NotImplementedError`` (an exercise not done yet) and ``AssertionError`` pass through unchanged.
+    """
+    try:
+        return fn(*args, **kwargs)
+    except (NotImplementedError, AssertionError):
+        raise
+    except Exception as err:  # noqa: BLE001 - reported to the student as a failed check
+        shown = ", ".join(f"tensor{tuple(a.shape)}" if _isinstance(a, _tensor_type) else repr(a)[:30] for a in args)
+        raise AssertionError(f"{getattr(fn, '__name__', type(fn).__name__)}({shown}) raised "
+                             f"{type(err).__name__}: {err}") from None
