@@ -19,21 +19,9 @@ import torch._dynamo  # noqa: F401  first use of FlopCounterMode imports it, and
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from course.checks.core import check, close, equal, raises
+from course.checks.core import call, check, close, equal, raises
 
 PF_DAY = 1e15 * 24 * 3600  # FLOPs in one PF-day
-
-
-def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)``; an unexpected exception becomes a readable AssertionError."""
-    try:
-        return fn(*args, **kwargs)
-    except (NotImplementedError, AssertionError):
-        raise
-    except Exception as err:  # noqa: BLE001 - reported to the student as a failed check
-        shown = ", ".join([repr(a)[:40] for a in args] + [f"{k}={v!r}"[:40] for k, v in kwargs.items()])
-        raise AssertionError(f"{getattr(fn, '__name__', 'the function')}({shown}) raised "
-                             f"{type(err).__name__}: {err}") from None
 
 
 def counted_flops(fn: Callable[[], Any]) -> int:

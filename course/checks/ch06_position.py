@@ -13,19 +13,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from course.checks.core import check, close, equal, raises
-
-
-def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)``; an unexpected exception becomes a readable AssertionError."""
-    try:
-        return fn(*args, **kwargs)
-    except (NotImplementedError, AssertionError):
-        raise
-    except Exception as err:  # noqa: BLE001 - reported to the student as a failed check
-        shown = ", ".join(f"tensor{tuple(a.shape)}" if isinstance(a, torch.Tensor) else repr(a)[:30] for a in args)
-        raise AssertionError(f"{getattr(fn, '__name__', type(fn).__name__)}({shown}) raised "
-                             f"{type(err).__name__}: {err}") from None
+from course.checks.core import call, check, close, equal, raises
 
 
 def frequencies(d: int, base: float = 10000.0) -> torch.Tensor:

@@ -128,6 +128,7 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     except (NotImplementedError, AssertionError):
         raise
     except Exception as err:  # noqa: BLE001 - reported to the student as a failed check
-        shown = ", ".join(f"tensor{tuple(a.shape)}" if _isinstance(a, _tensor_type) else repr(a)[:30] for a in args)
+        shown = ", ".join([f"tensor{tuple(a.shape)}" if _isinstance(a, _tensor_type) else repr(a)[:30] for a in args]
+                          + [f"{k}={v!r}"[:40] for k, v in kwargs.items()])
         raise AssertionError(f"{getattr(fn, '__name__', type(fn).__name__)}({shown}) raised "
                              f"{type(err).__name__}: {err}") from None
