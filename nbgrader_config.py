@@ -21,6 +21,10 @@ c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", str(Path(c.CourseDirectory
 c.Exchange.path_includes_course = True
 c.CollectApp.check_owner = False  # everyone is the same OS user in a single-user or container set-up
 
+# What a submission leaves out: nbgrader's defaults plus chapter 08's training checkpoints (megabytes
+# of weights that grading never reads).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "checkpoints"]
+
 # A cell that runs longer than this scores zero; later cells still run.
 c.Execute.timeout = 180
 

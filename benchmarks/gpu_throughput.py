@@ -1,0 +1,112 @@
+"""Training throughput of the course's reference model on a CUDA GPU: tokens/s, MFU, and nn.Transformer for scale.
+
+    python benchmarks/gpu_throughput.py                       # the "gpu" preset's sizes, bf16 autocast
+    python benchmarks/gpu_throughput.py --d-model 1024 --heads 16 --batch-size 256
+
+One training step = forward, backward and a fused AdamW update, under bf16 autocast, on zh batches
+already on the GPU (so the number is the model's, not the Python batch builder's). FLOPs per step
+are counted by torch's FlopCounterMode on one real step (matrix products and attention, forward
+and backward); MFU = (FLOPs per step / median step time) / the accelerator's dense bf16 peak
+(989 TFLOP/s for an H100 SXM; the H200 has the same compute). nn.Transformer with the same sizes
+and weights runs the same steps, interleaved, for a ratio measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from vs_nn_transformer import TorchSeq2Seq  # noqa: E402
+
+from course.blocks import Seq2SeqTransformer  # noqa: E402
+from course.hardware import H100_SXM  # noqa: E402
+from course.tasks import Task  # noqa: E402
+from course.tokenizer import PAD  # noqa: E402
+
+
+def make_step(model: nn.Module, batches: list):
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=PAD)
+    state = {"i": 0}
+
+    def step() -> None:
+        b = batches[state["i"] % len(batches)]
+        state["i"] += 1
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            logits = model(b.src, b.src_lengths, b.tgt_in)
+        loss = loss_fn(logits.float().flatten(0, 1), b.tgt_out.flatten())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def seconds_per_step(step, n: int) -> float:
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(n):
+        step()
+    torch.cuda.synchronize()
+    return (time.perf_counter() - start) / n
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--d-model", type=int, default=512)
+    p.add_argument("--heads", type=int, default=8)
+    p.add_argument("--layers", type=int, default=3, help="encoder layers = decoder layers")
+    p.add_argument("--d-ff", type=int, default=2048)
+    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--repeats", type=int, default=7, help="interleaved timed blocks per model")
+    p.add_argument("--steps", type=int, default=10, help="steps per timed block")
+    args = p.parse_args(argv)
+    if not torch.cuda.is_available():
+        p.error("this benchmark needs a CUDA GPU")
+    dev = torch.device("cuda")
+    task = Task("zh", test_size=10)
+    g = torch.Generator().manual_seed(0)
+    batches = [task.sample_batch(args.batch_size, g).to(dev) for _ in range(8)]
+    tokens = statistics.mean(int((b.src != PAD).sum() + (b.tgt_out != PAD).sum()) for b in batches)
+    torch.manual_seed(0)
+    ours = Seq2SeqTransformer(len(task.source_tokenizer), len(task.target_tokenizer), args.d_model, args.heads,
+                              args.layers, args.layers, args.d_ff, 0.0, norm_first=True).to(dev)
+    theirs = TorchSeq2Seq(ours.cpu()).to(dev)
+    ours.to(dev)
+    steps = {"Seq2SeqTransformer": make_step(ours, batches), "nn.Transformer": make_step(theirs, batches)}
+    flops = {}
+    for name, step in steps.items():
+        for _ in range(3):  # warm-up (kernel selection, allocator)
+            step()
+        counter = FlopCounterMode(display=False)
+        with counter:
+            step()
+        flops[name] = counter.get_total_flops()
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(args.repeats):
+        for name, step in steps.items():
+            times[name].append(seconds_per_step(step, args.steps))
+    peak = H100_SXM.peak("bf16")
+    print(f"{torch.cuda.get_device_name()} · torch {torch.__version__} · d_model {args.d_model}, {args.heads} heads, "
+          f"{args.layers}+{args.layers} layers, d_ff {args.d_ff}, batch {args.batch_size} "
+          f"({tokens:.0f} non-pad tokens a step), bf16 autocast, fused AdamW")
+    for name in steps:
+        t = statistics.median(times[name])
+        print(f"{name:19s} step {1000 * t:7.2f} ms · {tokens / t:,.0f} tokens/s · {flops[name] / 1e9:,.1f} GFLOP a step "
+              f"· {flops[name] / t / 1e12:6.1f} TFLOP/s · MFU {100 * flops[name] / t / peak:4.1f}% of {peak / 1e12:.0f}")
+    ratio = statistics.median(a / b for a, b in zip(times["Seq2SeqTransformer"], times["nn.Transformer"]))
+    print(f"step-time ratio ours/nn.Transformer: median {ratio:.3f} over {args.repeats} interleaved blocks")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

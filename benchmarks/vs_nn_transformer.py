@@ -1,0 +1,136 @@
+"""Training-step time of the course's Seq2SeqTransformer against torch.nn.Transformer, same sizes.
+
+    .venv/bin/python benchmarks/vs_nn_transformer.py                 # the "cpu" preset's sizes, 2 threads
+    .venv/bin/python benchmarks/vs_nn_transformer.py --d-model 256 --threads 2 --repeats 15
+
+Both models get the same embeddings (× √d_model), sinusoidal positions and output layer, are
+checked to compute the same logits with the same weights, and then take full steps (forward,
+backward, AdamW) on the same zh batches. Repeats alternate between the two models so that
+background load hits both alike; the report is the median of the per-pair time ratios. On a
+busy machine, OMP_WAIT_POLICY=PASSIVE steadies the numbers (see capstone_cpu.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+import warnings
+
+import torch
+from torch import nn
+
+from course.blocks import Seq2SeqTransformer, padding_mask
+from course.tasks import Task
+from course.tokenizer import PAD
+
+
+class TorchSeq2Seq(nn.Module):
+    """nn.Transformer with the course model's embeddings, positions and output projection."""
+
+    def __init__(self, ours: Seq2SeqTransformer):
+        super().__init__()
+        c = ours.config
+        self.d_model = c["d_model"]
+        self.src_embed, self.tgt_embed = nn.Embedding(c["src_vocab"], self.d_model), nn.Embedding(c["tgt_vocab"], self.d_model)
+        self.positions = type(ours.positions)(self.d_model)
+        self.embed_dropout = nn.Dropout(c["dropout"])
+        with warnings.catch_warnings():  # "enable_nested_tensor is True, but ... norm_first was True"
+            warnings.simplefilter("ignore", UserWarning)
+            self.transformer = nn.Transformer(self.d_model, c["n_heads"], c["n_encoder_layers"], c["n_decoder_layers"],
+                                              c["d_ff"], c["dropout"], batch_first=True, norm_first=c["norm_first"])
+        self.output = nn.Linear(self.d_model, c["tgt_vocab"])
+        self.copy_from(ours)
+
+    def copy_from(self, ours: Seq2SeqTransformer) -> None:
+        theirs = {}
+        for key, value in ours.state_dict().items():
+            key = key.replace("in_proj.weight", "in_proj_weight").replace("in_proj.bias", "in_proj_bias")
+            key = key.replace("ff.linear", "linear").replace("cross_attn.", "multihead_attn.")
+            if key.startswith(("encoder.", "decoder.")):
+                key = "transformer." + key
+            theirs[key] = value
+        self.load_state_dict(theirs)
+
+    def _embed(self, emb: nn.Embedding, ids: torch.Tensor) -> torch.Tensor:
+        return self.embed_dropout(self.positions(emb(ids) * math.sqrt(self.d_model)))
+
+    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
+        pad = ~padding_mask(src_lengths, src.shape[1])[:, 0, 0]  # torch's convention: True = ignore
+        causal = nn.Transformer.generate_square_subsequent_mask(tgt_in.shape[1], device=src.device)
+        h = self.transformer(self._embed(self.src_embed, src), self._embed(self.tgt_embed, tgt_in),
+                             tgt_mask=causal, tgt_is_causal=True, src_key_padding_mask=pad,
+                             memory_key_padding_mask=pad)
+        return self.output(h)
+
+
+def step_fn(model: nn.Module, batches: list, lr: float = 1e-3):
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=PAD)
+    state = {"i": 0}
+
+    def step() -> None:
+        b = batches[state["i"] % len(batches)]
+        state["i"] += 1
+        loss = loss_fn(model(b.src, b.src_lengths, b.tgt_in).flatten(0, 1), b.tgt_out.flatten())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def timed(fn, n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--d-model", type=int, default=128)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--layers", type=int, default=2, help="encoder layers = decoder layers")
+    parser.add_argument("--d-ff", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=11, help="timed pairs (each pair: ours, then torch's)")
+    parser.add_argument("--steps", type=int, default=5, help="training steps per timed block")
+    args = parser.parse_args(argv)
+    if args.d_model % args.heads:
+        parser.error(f"--d-model {args.d_model} is not divisible by --heads {args.heads}")
+    torch.set_num_threads(args.threads)
+    task = Task("zh", test_size=10)
+    g = torch.Generator().manual_seed(0)
+    batches = [task.sample_batch(args.batch_size, g) for _ in range(8)]
+    torch.manual_seed(0)
+    ours = Seq2SeqTransformer(len(task.source_tokenizer), len(task.target_tokenizer), args.d_model, args.heads,
+                              args.layers, args.layers, args.d_ff, args.dropout, norm_first=True)
+    theirs = TorchSeq2Seq(ours)
+    b = batches[0]
+    with torch.no_grad():
+        diff = (ours.eval()(b.src, b.src_lengths, b.tgt_in) - theirs.eval()(b.src, b.src_lengths, b.tgt_in)).abs().max()
+    if diff > 1e-4:
+        raise SystemExit(f"the two models disagree (max |Δlogit| = {diff:.2e}); timing them would mean nothing")
+    ours.train(), theirs.train()
+    ours_step, theirs_step = step_fn(ours, batches), step_fn(theirs, batches)
+    for fn in (ours_step, theirs_step):  # warm-up
+        timed(fn, 3)
+    ratios, t_ours, t_theirs = [], [], []
+    for _ in range(args.repeats):
+        a, c = timed(ours_step, args.steps), timed(theirs_step, args.steps)
+        t_ours.append(a), t_theirs.append(c), ratios.append(a / c)
+    print(f"sizes: d_model {args.d_model}, heads {args.heads}, {args.layers}+{args.layers} layers, d_ff {args.d_ff}, "
+          f"batch {args.batch_size}, dropout {args.dropout}; {args.threads} threads; same logits (max diff {diff:.1e})")
+    print(f"Seq2SeqTransformer step: median {1000 * statistics.median(t_ours):.1f} ms")
+    print(f"nn.Transformer     step: median {1000 * statistics.median(t_theirs):.1f} ms")
+    print(f"ratio ours/torch: median {statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f}, "
+          f"{args.repeats} interleaved pairs of {args.steps} steps)  target <= 1.10")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

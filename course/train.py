@@ -1,0 +1,137 @@
+"""Command line for training the capstone model: ``python -m course.train --help``.
+
+Examples::
+
+    python -m course.train --task zh --preset cpu                 # the small CPU recipe
+    python -m course.train --task en --steps 500 --checkpoint runs/en.pt
+    python -m course.train --task en --steps 1000 --checkpoint runs/en.pt --resume
+    torchrun --nproc_per_node=2 -m course.train --task zh --preset gpu   # DDP, one process per GPU (gloo on CPU)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from course.blocks import POSITIONS
+from course.tasks import TASK_NAMES
+from course.training import PRESETS, DistInfo, TrainConfig, load_checkpoint, preset, step_generator, train
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m course.train",
+                                description="Train the course's encoder-decoder Transformer on a generated task "
+                                            "and print its held-out scores.")
+    p.add_argument("--task", choices=TASK_NAMES, default="zh", help="what to translate the digit string into")
+    p.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                   help="starting configuration (default: cpu, or gpu when --device is cuda)")
+    p.add_argument("--d-model", type=int, help="model width")
+    p.add_argument("--layers", type=int, help="encoder layers and decoder layers (each)")
+    p.add_argument("--heads", type=int, help="attention heads")
+    p.add_argument("--d-ff", type=int, help="feed-forward width")
+    p.add_argument("--position", choices=POSITIONS, help="sinusoidal table or RoPE")
+    p.add_argument("--steps", type=int, help="optimizer steps (the learning-rate schedule spans them)")
+    p.add_argument("--minutes", type=float, help="stop after this much training time")
+    p.add_argument("--batch-size", type=int, help="sequences per step (per process under torchrun)")
+    p.add_argument("--lr", type=float, help="peak learning rate")
+    p.add_argument("--warmup", type=int, help="warm-up steps")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--checkpoint", metavar="PATH", help="where to save (and, with --resume, load) the training state")
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    p.add_argument("--seed", type=int, help="seed for weights, data and dropout")
+    p.add_argument("--eval-interval", type=int, help="evaluate and checkpoint every N steps (0: only at the end)")
+    p.add_argument("--target-exact", type=float, help="stop once held-out exact match reaches this fraction")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", metavar="PATH", help="also write the final metrics as JSON here")
+    p.add_argument("--digest-dir", metavar="DIR", help=argparse.SUPPRESS)  # each rank writes a parameter digest (tests)
+    return p
+
+
+def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> TrainConfig:
+    """The TrainConfig the arguments ask for; argument mistakes end in ``parser.error``."""
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: PyTorch sees no CUDA GPU on this machine (use --device cpu or auto)")
+    name = args.preset or ("gpu" if args.device == "cuda" else "cpu")
+    changes = {"task": args.task, "device": args.device, "progress": not args.no_progress}
+    for arg, fieldname in (("d_model", "d_model"), ("heads", "n_heads"), ("d_ff", "d_ff"), ("position", "position"),
+                           ("steps", "steps"), ("minutes", "minutes"), ("batch_size", "batch_size"), ("lr", "lr"),
+                           ("warmup", "warmup_steps"), ("seed", "seed"), ("eval_interval", "eval_interval"),
+                           ("target_exact", "target_exact"), ("checkpoint", "checkpoint")):
+        value = getattr(args, arg)
+        if value is not None:
+            changes[fieldname] = value
+    if args.layers is not None:
+        changes["n_encoder_layers"] = changes["n_decoder_layers"] = args.layers
+    for arg in ("d_model", "heads", "d_ff", "layers", "steps", "batch_size"):
+        value = getattr(args, arg)
+        if value is not None and value < 1:
+            parser.error(f"--{arg.replace('_', '-')} must be at least 1, got {value}")
+    if args.resume:
+        if not args.checkpoint:
+            parser.error("--resume needs --checkpoint PATH")
+        if not Path(args.checkpoint).is_file():
+            parser.error(f"--resume: there is no checkpoint file at {args.checkpoint}")
+        changes["resume"] = True
+    config = preset(name, **changes)
+    if config.d_model % config.n_heads:
+        parser.error(f"--d-model {config.d_model} is not divisible by --heads {config.n_heads}")
+    try:
+        config.validate()
+        if config.resume:
+            load_checkpoint(config.checkpoint, config)  # same task and model shape?
+    except ValueError as err:
+        parser.error(str(err))
+    return config
+
+
+def write_digest(directory: str, model: torch.nn.Module, config: TrainConfig, steps: int, info: DistInfo) -> None:
+    """One JSON file per rank: a hash of every parameter's bytes and a hash of the rank's first batch."""
+    sha = hashlib.sha256()
+    total = 0.0
+    for name, p in sorted(model.state_dict().items()):
+        data = p.detach().cpu().contiguous()
+        sha.update(name.encode())
+        sha.update(data.numpy().tobytes())
+        total += float(data.double().sum())
+    from course.tasks import Task
+    first = Task(config.task, test_size=config.test_size, zero_prob=config.zero_prob).sample(
+        config.batch_size, step_generator(config.seed, info.rank, 0))
+    digest = {"rank": info.rank, "world_size": info.world_size, "steps": steps, "param_sha256": sha.hexdigest(),
+              "param_sum": total, "first_batch_sha256": hashlib.sha256("|".join(first).encode()).hexdigest()}
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    (Path(directory) / f"rank{info.rank}.json").write_text(json.dumps(digest, indent=1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    config = config_from_args(args, parser)
+    info = DistInfo.from_env()
+    result = train(config)
+    if args.digest_dir:
+        write_digest(args.digest_dir, result.model, config, result.steps, info)
+    if not info.is_main:
+        return 0
+    test, short = result.metrics["test"], result.metrics["short"]
+    print(f"task {config.task}: {result.steps} steps in {result.train_seconds:.1f} s of training "
+          f"(+{result.eval_seconds:.1f} s evaluating), {info.world_size} process(es), stopped by {result.stopped_by}")
+    print(test.summary())
+    print(short.summary())
+    for err in test.errors[:5]:
+        print(f"  {err['source']:>8} → {err['predicted']!r} (expected {err['expected']!r})")
+    if args.json:
+        out = {"steps": result.steps, "train_seconds": result.train_seconds, "stopped_by": result.stopped_by,
+               "test": test.as_dict(), "short": short.as_dict()}
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(out, ensure_ascii=False, indent=1))
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

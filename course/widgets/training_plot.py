@@ -1,0 +1,73 @@
+"""A live training plot: a callback for ``course.training.train`` that redraws loss and accuracy as they come in."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import ipywidgets as widgets
+
+from course.plotting import figure_png, new_figure
+
+
+class LiveLossPlot:
+    """Pass it to ``train(config, callbacks=[plot])``: it displays itself at the first event (so a
+    run that fails before training starts leaves no empty plot behind) and follows the run.
+
+    Left: training loss per logged step (log scale). Right: exact-match accuracy of the periodic
+    held-out evaluations. Redraws at most every ``every_seconds`` (drawing costs time the model
+    could train with), and always after an evaluation and at the end.
+    """
+
+    def __init__(self, every_seconds: float = 2.0, title: str = "training", auto_display: bool = True):
+        if not every_seconds >= 0:
+            raise ValueError(f"every_seconds must be >= 0, got {every_seconds}")
+        self.every_seconds, self.title = float(every_seconds), title
+        self.steps: list[int] = []
+        self.losses: list[float] = []
+        self.eval_steps: list[int] = []
+        self.exact: list[float] = []
+        self.figure = new_figure(9.0, 3.2)
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.status = widgets.HTML()
+        self.ui = widgets.VBox([self.image, self.status])
+        self.redraw_count = 0
+        self.auto_display, self.displayed = auto_display, False
+        self._last_draw = float("-inf")
+        self.redraw()
+
+    def __call__(self, event: Any) -> None:
+        if self.auto_display and not self.displayed:
+            from IPython.display import display
+
+            display(self.ui)
+            self.displayed = True
+        if event.loss is not None and event.kind == "step":
+            self.steps.append(event.step)
+            self.losses.append(event.loss)
+        if event.kind == "eval" and event.metrics is not None:
+            self.eval_steps.append(event.step)
+            self.exact.append(100 * event.metrics.exact)
+        loss = f"loss {self.losses[-1]:.4f}" if self.losses else "no loss yet"
+        exact = f" · held-out exact match {self.exact[-1]:.1f}%" if self.exact else ""
+        self.status.value = f"step {event.step} · {loss} · lr {event.lr:.2e} · {event.seconds:.0f} s{exact}"
+        now = time.monotonic()
+        if event.kind != "step" or now - self._last_draw >= self.every_seconds:
+            self.redraw()
+
+    def redraw(self) -> None:
+        self.figure.clear()
+        left, right = self.figure.subplots(1, 2)
+        if self.losses:
+            left.plot(self.steps, self.losses, color="tab:blue", lw=1.2)
+            left.set_yscale("log")
+        left.set(xlabel="step", ylabel="training loss", title=f"{self.title}: loss")
+        if self.exact:
+            right.plot(self.eval_steps, self.exact, "o-", color="tab:green")
+        right.set(xlabel="step", ylabel="exact match (%)", title="held-out exact match", ylim=(0, 101))
+        self.image.value = figure_png(self.figure)
+        self.redraw_count += 1
+        self._last_draw = time.monotonic()
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        return self.ui._repr_mimebundle_(**kwargs)

@@ -1,0 +1,108 @@
+"""``python -m course.train``: help, argument errors, a tiny run end to end, resume, and DDP with two
+CPU processes (gloo) whose replicas must end with identical parameters."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from course import train as cli
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ["--task", "copy", "--d-model", "32", "--heads", "2", "--layers", "1", "--d-ff", "64", "--batch-size", "16",
+        "--device", "cpu", "--no-progress", "--eval-interval", "0"]
+
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def env() -> dict:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+
+
+def test_help_as_a_module():
+    out = subprocess.run([sys.executable, "-m", "course.train", "--help"], capture_output=True, text=True, cwd=ROOT,
+                         env=env(), timeout=120)
+    assert out.returncode == 0, out.stderr
+    for option in ("--task", "--preset", "--d-model", "--layers", "--heads", "--steps", "--minutes", "--batch-size",
+                   "--lr", "--device", "--checkpoint", "--resume", "--seed", "--position"):
+        assert option in out.stdout
+    assert "{zh,en,copy,reverse}" in out.stdout and "{sinusoidal,rope}" in out.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--d-model", "30", "--heads", "4"], "not divisible"),
+    (["--resume"], "--resume needs --checkpoint"),
+    (["--resume", "--checkpoint", "/nonexistent/run.pt"], "no checkpoint file"),
+    (["--task", "fr"], "invalid choice"),
+    (["--steps", "0"], "--steps must be at least 1"),
+    (["--steps", "ten"], "invalid int value"),
+    (["--lr", "-1"], "lr"),
+    (["--position", "learned"], "invalid choice"),
+])
+def test_bad_arguments_are_argparse_errors(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(args)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_requested_without_gpu(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--device", "cuda"])
+    assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def test_tiny_run_end_to_end(tmp_path, capsys):
+    out_json = tmp_path / "metrics.json"
+    assert cli.main(TINY + ["--steps", "5", "--seed", "3", "--json", str(out_json)]) == 0
+    printed = capsys.readouterr().out
+    assert "task copy: 5 steps" in printed and "test: exact" in printed and "BLEU" in printed
+    metrics = json.loads(out_json.read_text())
+    assert metrics["steps"] == 5 and metrics["test"]["count"] == 1000 and 0 <= metrics["test"]["exact"] <= 1
+
+
+def test_checkpoint_then_resume(tmp_path, capsys):
+    ckpt, out_json = tmp_path / "run.pt", tmp_path / "m.json"
+    assert cli.main(TINY + ["--steps", "3", "--checkpoint", str(ckpt)]) == 0
+    assert torch.load(ckpt, weights_only=False)["step"] == 3
+    assert cli.main(TINY + ["--steps", "6", "--checkpoint", str(ckpt), "--resume", "--json", str(out_json)]) == 0
+    assert json.loads(out_json.read_text())["steps"] == 6
+    assert torch.load(ckpt, weights_only=False)["step"] == 6
+    capsys.readouterr()
+    with pytest.raises(SystemExit):  # a checkpoint of another shape is refused
+        cli.main(TINY[:2] + ["--d-model", "64"] + TINY[4:] + ["--steps", "7", "--checkpoint", str(ckpt), "--resume"])
+    assert "different model" in capsys.readouterr().err
+
+
+def digests(folder: Path) -> list[dict]:
+    return [json.loads((folder / f"rank{r}.json").read_text()) for r in range(2)]
+
+
+def test_ddp_two_cpu_processes_keep_identical_replicas(tmp_path):
+    digest_dir, ckpt = tmp_path / "digests", tmp_path / "ddp.pt"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "course.train",
+           *TINY, "--steps", "4", "--digest-dir", str(digest_dir), "--checkpoint", str(ckpt)]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env(), timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.count("task copy: 4 steps") == 1  # only rank 0 reports
+    assert "2 process(es)" in out.stdout
+    rank0, rank1 = digests(digest_dir)
+    assert (rank0["world_size"], rank1["world_size"]) == (2, 2) and rank0["steps"] == rank1["steps"] == 4
+    assert rank0["param_sha256"] == rank1["param_sha256"]  # the replicas stayed in step
+    assert rank0["first_batch_sha256"] != rank1["first_batch_sha256"]  # each rank drew its own data
+    state = torch.load(ckpt, weights_only=False)
+    assert state["world_size"] == 2 and len(state["rng"]) == 2 and state["step"] == 4
+    # a single process trained on rank 0's data alone ends elsewhere: the ranks really averaged gradients
+    single_dir = tmp_path / "single"
+    assert cli.main(TINY + ["--steps", "4", "--digest-dir", str(single_dir)]) == 0
+    alone = json.loads((single_dir / "rank0.json").read_text())
+    assert alone["first_batch_sha256"] == rank0["first_batch_sha256"]
+    assert alone["param_sha256"] != rank0["param_sha256"]
