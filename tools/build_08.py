@@ -404,8 +404,10 @@ The course's training loop (`course/training.py`) does what the original paper d
 * **AdamW** (β = (0.9, 0.98)) with a **warm-up then decay** learning-rate schedule: the rate rises
   linearly for the first steps (chapter 03: a Post-LN model diverges without it; a Pre-LN model
   trains faster with it) and then decays to zero;
-* **label smoothing** (your loss, in PyTorch's fused form) and **gradient clipping** (the global
-  gradient norm is capped, so one bad batch cannot throw the weights far);
+* **label smoothing** (your loss, in PyTorch's fused form; the CPU preset leaves it at 0, since
+  this task has exactly one right answer, but `label_smoothing=0.1` is one argument away) and
+  **gradient clipping** (the global gradient norm is capped, so one bad batch cannot throw the
+  weights far);
 * fresh random batches every step (the data never repeat), a **tqdm** progress bar, a periodic
   evaluation on the held-out set, a **checkpoint** (the whole training state: weights, optimizer,
   schedule, step, random-number state) that lets a stopped run resume exactly where it was;
