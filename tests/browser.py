@@ -74,6 +74,10 @@ def jupyter_lab(root: Path, scratch: Path) -> Iterator[Server]:
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
            "JUPYTERLAB_SETTINGS_DIR": str(settings),
            "IPYTHONDIR": str(scratch / "ipython"), "MPLCONFIGDIR": str(scratch / "mpl"),
+           # one torch thread per kernel: the test suite runs beside it on the same cores, and two
+           # processes each spinning two OpenMP threads on two cores slow the notebooks' training
+           # demos many times over (chapter 03's ran past the time limit in CI)
+           "OMP_NUM_THREADS": "1",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("JUPYTER_DATA_DIR", None)
     port, token = _free_port(), secrets.token_hex(16)
