@@ -8,14 +8,13 @@ normalisation is reported, not rewarded.
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any, Callable, Iterator
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.checks.core import call, check, close, equal, raises
+from course.checks.core import call, check, close, equal, raises, switched_off
 
 _F_layer_norm = F.layer_norm
 _torch_layer_norm = torch.layer_norm
@@ -23,20 +22,11 @@ _F_rms_norm = F.rms_norm
 
 
 
-def _forbidden(*_: Any, **__: Any) -> None:
-    raise AssertionError("this exercise asks you to write the normalisation yourself: calling PyTorch's "
-                         "layer_norm (F.layer_norm, torch.layer_norm or nn.LayerNorm) is not allowed here")
-
-
-@contextlib.contextmanager
-def no_builtin_layer_norm() -> Iterator[None]:
+def no_builtin_layer_norm():
     """Within the block, PyTorch's layer-norm entry points raise an explanatory AssertionError."""
-    saved = (F.layer_norm, torch.layer_norm)
-    F.layer_norm = torch.layer_norm = _forbidden
-    try:
-        yield
-    finally:
-        F.layer_norm, torch.layer_norm = saved
+    return switched_off([(F, "layer_norm"), (torch, "layer_norm")],
+                        "this exercise asks you to write the normalisation yourself: calling PyTorch's "
+                        "layer_norm (F.layer_norm, torch.layer_norm or nn.LayerNorm) is not allowed here")
 
 
 def reference_layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:

@@ -8,10 +8,11 @@ these helpers compute.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -132,3 +133,25 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
                           + [f"{k}={v!r}"[:40] for k, v in kwargs.items()])
         raise AssertionError(f"{getattr(fn, '__name__', type(fn).__name__)}({shown}) raised "
                              f"{type(err).__name__}: {err}") from None
+
+
+@contextlib.contextmanager
+def switched_off(targets: Iterable[tuple[Any, str]], message: str) -> Iterator[None]:
+    """Within the block, each ``(module, name)`` in ``targets`` raises ``AssertionError(message)`` when called.
+
+    For exercises that ask students to write what PyTorch already has (layer norm, cross-entropy):
+    the student's function runs inside the block, the reference outside it. The attributes are
+    restored on exit, whatever happens inside.
+    """
+    saved = [(module, name, getattr(module, name)) for module, name in targets]
+
+    def forbidden(*_: Any, **__: Any) -> None:
+        raise AssertionError(message)
+
+    for module, name, _ in saved:
+        setattr(module, name, forbidden)
+    try:
+        yield
+    finally:
+        for module, name, original in saved:
+            setattr(module, name, original)
