@@ -8,12 +8,13 @@ the opposite of ``nn.MultiheadAttention``'s masks).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course.attention import load_torch_attention
 from course.checks.core import call, check, close, equal, raises
 
 _sdpa = F.scaled_dot_product_attention
@@ -84,14 +85,7 @@ def check_masks(causal_mask: Callable[[int], torch.Tensor], padding_mask: Callab
 
 def copy_from_torch(ours: nn.Module, torch_mha: nn.MultiheadAttention) -> None:
     """Load nn.MultiheadAttention's weights into the course's q/k/v/out projections."""
-    d = torch_mha.embed_dim
-    w, b = torch_mha.in_proj_weight, torch_mha.in_proj_bias
-    with torch.no_grad():
-        for i, name in enumerate(["q_proj", "k_proj", "v_proj"]):
-            getattr(ours, name).weight.copy_(w[i * d:(i + 1) * d])
-            getattr(ours, name).bias.copy_(b[i * d:(i + 1) * d])
-        ours.out_proj.weight.copy_(torch_mha.out_proj.weight)
-        ours.out_proj.bias.copy_(torch_mha.out_proj.bias)
+    load_torch_attention(ours, torch_mha)
 
 
 def check_mha(MultiHeadAttention: type, seed: int = 0) -> None:
