@@ -16,48 +16,19 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
-from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from vs_nn_transformer import TorchSeq2Seq  # noqa: E402
+from vs_nn_transformer import TorchSeq2Seq, step_fn, timed  # noqa: E402
 
 from course.blocks import Seq2SeqTransformer  # noqa: E402
 from course.hardware import H100_SXM  # noqa: E402
 from course.tasks import Task  # noqa: E402
 from course.tokenizer import PAD  # noqa: E402
-
-
-def make_step(model: nn.Module, batches: list):
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
-    loss_fn = nn.CrossEntropyLoss(ignore_index=PAD)
-    state = {"i": 0}
-
-    def step() -> None:
-        b = batches[state["i"] % len(batches)]
-        state["i"] += 1
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            logits = model(b.src, b.src_lengths, b.tgt_in)
-        loss = loss_fn(logits.float().flatten(0, 1), b.tgt_out.flatten())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-    return step
-
-
-def seconds_per_step(step, n: int) -> float:
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(n):
-        step()
-    torch.cuda.synchronize()
-    return (time.perf_counter() - start) / n
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
                               args.layers, args.layers, args.d_ff, 0.0, norm_first=True).to(dev)
     theirs = TorchSeq2Seq(ours.cpu()).to(dev)
     ours.to(dev)
-    steps = {"Seq2SeqTransformer": make_step(ours, batches), "nn.Transformer": make_step(theirs, batches)}
+    steps = {name: step_fn(model, batches, lr=1e-4, bf16_cuda=True)
+             for name, model in (("Seq2SeqTransformer", ours), ("nn.Transformer", theirs))}
     flops = {}
     for name, step in steps.items():
         for _ in range(3):  # warm-up (kernel selection, allocator)
@@ -94,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(args.repeats):
         for name, step in steps.items():
-            times[name].append(seconds_per_step(step, args.steps))
+            times[name].append(timed(step, args.steps, sync=torch.cuda.synchronize))
     peak = H100_SXM.peak("bf16")
     print(f"{torch.cuda.get_device_name()} · torch {torch.__version__} · d_model {args.d_model}, {args.heads} heads, "
           f"{args.layers}+{args.layers} layers, d_ff {args.d_ff}, batch {args.batch_size} "

@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import time
 import warnings
 
 import torch
 from torch import nn
 
+from course.benchmarking import median_seconds
 from course.blocks import Seq2SeqTransformer, padding_mask
 from course.tasks import Task
 from course.tokenizer import PAD
@@ -65,15 +65,21 @@ class TorchSeq2Seq(nn.Module):
         return self.output(h)
 
 
-def step_fn(model: nn.Module, batches: list, lr: float = 1e-3):
-    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+def step_fn(model: nn.Module, batches: list, lr: float = 1e-3, bf16_cuda: bool = False):
+    """One training step per call (forward, backward, AdamW), cycling through ``batches``.
+
+    ``bf16_cuda``: the forward under bf16 autocast and a fused AdamW, as the course trains on a GPU.
+    """
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, fused=True if bf16_cuda else None)
     loss_fn = nn.CrossEntropyLoss(ignore_index=PAD)
     state = {"i": 0}
 
     def step() -> None:
         b = batches[state["i"] % len(batches)]
         state["i"] += 1
-        loss = loss_fn(model(b.src, b.src_lengths, b.tgt_in).flatten(0, 1), b.tgt_out.flatten())
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16_cuda):
+            logits = model(b.src, b.src_lengths, b.tgt_in)
+        loss = loss_fn(logits.float().flatten(0, 1), b.tgt_out.flatten())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -81,11 +87,9 @@ def step_fn(model: nn.Module, batches: list, lr: float = 1e-3):
     return step
 
 
-def timed(fn, n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - start) / n
+def timed(fn, n: int, sync=None) -> float:
+    """Seconds per call of ``fn`` over one block of ``n`` calls (``sync``: wait for the GPU at both ends)."""
+    return median_seconds(lambda: [fn() for _ in range(n)], warmup=0, repeats=1, sync=sync) / n
 
 
 def main(argv: list[str] | None = None) -> int:
