@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import ipywidgets as widgets
-
-from course.plotting import figure_png, new_figure
+from course.widgets.base import FigureWidget
 
 
 class LiveLossPlot:
@@ -16,7 +14,8 @@ class LiveLossPlot:
 
     Left: training loss per logged step (log scale). Right: exact-match accuracy of the periodic
     held-out evaluations. Redraws at most every ``every_seconds`` (drawing costs time the model
-    could train with), and always after an evaluation and at the end.
+    could train with), and always after an evaluation and at the end. A figure widget without
+    controls (course.widgets.base), so it can export its view like the others.
     """
 
     def __init__(self, every_seconds: float = 2.0, title: str = "training", auto_display: bool = True):
@@ -27,14 +26,15 @@ class LiveLossPlot:
         self.losses: list[float] = []
         self.eval_steps: list[int] = []
         self.exact: list[float] = []
-        self.figure = new_figure(9.0, 3.2)
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.status = widgets.HTML()
-        self.ui = widgets.VBox([self.image, self.status])
-        self.redraw_count = 0
         self.auto_display, self.displayed = auto_display, False
+        self._status = ""
         self._last_draw = float("-inf")
-        self.redraw()
+        self.widget = FigureWidget(self._draw, {}, figsize=(9.0, 3.2), export_name="training.png")
+        self.ui, self.status = self.widget.ui, self.widget.status
+
+    @property
+    def redraw_count(self) -> int:
+        return self.widget.redraw_count
 
     def __call__(self, event: Any) -> None:
         if self.auto_display and not self.displayed:
@@ -50,14 +50,14 @@ class LiveLossPlot:
             self.exact.append(100 * event.metrics.exact)
         loss = f"loss {self.losses[-1]:.4f}" if self.losses else "no loss yet"
         exact = f" · held-out exact match {self.exact[-1]:.1f}%" if self.exact else ""
-        self.status.value = f"step {event.step} · {loss} · lr {event.lr:.2e} · {event.seconds:.0f} s{exact}"
-        now = time.monotonic()
-        if event.kind != "step" or now - self._last_draw >= self.every_seconds:
-            self.redraw()
+        self._status = f"step {event.step} · {loss} · lr {event.lr:.2e} · {event.seconds:.0f} s{exact}"
+        if event.kind != "step" or time.monotonic() - self._last_draw >= self.every_seconds:
+            self.widget.redraw()
+        else:
+            self.status.value = self._status
 
-    def redraw(self) -> None:
-        self.figure.clear()
-        left, right = self.figure.subplots(1, 2)
+    def _draw(self, fig) -> str:
+        left, right = fig.subplots(1, 2)
         if self.losses:
             left.plot(self.steps, self.losses, color="tab:blue", lw=1.2)
             left.set_yscale("log")
@@ -65,9 +65,8 @@ class LiveLossPlot:
         if self.exact:
             right.plot(self.eval_steps, self.exact, "o-", color="tab:green")
         right.set(xlabel="step", ylabel="exact match (%)", title="held-out exact match", ylim=(0, 101))
-        self.image.value = figure_png(self.figure)
-        self.redraw_count += 1
         self._last_draw = time.monotonic()
+        return self._status
 
     def _repr_mimebundle_(self, **kwargs: Any):
         return self.ui._repr_mimebundle_(**kwargs)
