@@ -409,9 +409,8 @@ def _train(config: TrainConfig, callbacks: list[Callback], info: DistInfo, devic
     if info.world_size > 1:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     loss_fn = nn.CrossEntropyLoss(ignore_index=PAD, label_smoothing=config.label_smoothing, reduction="sum")
-    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if config.bf16 and device.type == "cuda"
-                else contextlib.nullcontext())
     bf16 = config.bf16 and device.type == "cuda"
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
     decide = _Stop(info, device)
     main = info.is_main
     eval_sources = task.test_set[: config.eval_size] if config.eval_size else task.test_set

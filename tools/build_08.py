@@ -457,8 +457,8 @@ the rest, which teacher forcing hides.
 """),
     code("""
 if result is not None:
-    scores = {split: evaluate(result.model, result.task, split) for split in ("test", "short")}
-    for split, r in scores.items():
+    scores = result.metrics  # train() ends by scoring both splits with evaluate(model, task, split)
+    for r in scores.values():
         print(r.summary())
 else:
     print("(Train the model above first.)")
@@ -476,9 +476,10 @@ if result is not None:
 
 Each row below is one step of the decoder: the character it was about to write (→ 万 …), and
 how much its cross-attention looked at each source digit. What to look for in the trained model:
-the rows that write a digit character (三, 二, 一, 四) put nearly all their weight on **their own
-digit**, so those rows form a band that walks down the source from left to right: the model has
-learnt to align, nobody told it where. The rows that write 千, 百, 万 or 零 have no digit of their
+the rows that write a digit character (三, 二, 一, 四) put most of their weight on **their own
+digit** or right next to it, so those rows form a band that walks down the source from left to
+right: the model has learnt to align, nobody told it where. (How sharp the band is varies from run
+to run and from head to head.) The rows that write 千, 百, 万 or 零 have no digit of their
 own; they spread their weight over the neighbourhood they are counting in, and the heads and layers
 split this work differently (use the sliders; the entropy bars show which rows are sharp). Try other
 numbers by changing the string in the cell. (The course's reference model, loaded with your trained
