@@ -16,14 +16,14 @@ BROWSER_PACKAGES := chromium fonts-noto-cjk
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml grader/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0] + ": run  make PYTHON=/path/to/python3.11 ...")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -m pip install -e ".[test]" -e ./grader
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv with the course, JupyterLab, nbgrader and the test tools
+install: $(STAMP) ## create .venv with the course, the grader (hidden checks), JupyterLab, nbgrader and the test tools
 
 lab: $(STAMP) ## install, then open the course in JupyterLab (instructor view)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -42,29 +42,30 @@ test-fast: $(STAMP) ## the suite without the slow nbgrader/notebook tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not slow"
 
 release: $(STAMP) ## regenerate release/ and solutions/ from source/
-	$(BIN)/python -m course.pipeline release
+	$(BIN)/python -m course_grader.pipeline release
 
 publish: $(STAMP) ## release ASSIGNMENT=01-compute to the students via the exchange (DUEDATE="2026-12-01 23:59:00 UTC")
-	$(BIN)/python -m course.pipeline publish --assignment "$(ASSIGNMENT)" $(if $(DUEDATE),--duedate "$(DUEDATE)",)
+	$(BIN)/python -m course_grader.pipeline publish --assignment "$(ASSIGNMENT)" $(if $(DUEDATE),--duedate "$(DUEDATE)",)
 
 collect: $(STAMP) ## collect ASSIGNMENT's submissions from the exchange into submitted/
-	$(BIN)/python -m course.pipeline collect --assignment "$(ASSIGNMENT)"
+	$(BIN)/python -m course_grader.pipeline collect --assignment "$(ASSIGNMENT)"
 
 autograde: $(STAMP) ## autograde every submission in submitted/, students in parallel (ASSIGNMENT=01-compute for one)
-	$(BIN)/python -m course.pipeline autograde --assignment "$(ASSIGNMENT)"
+	$(BIN)/python -m course_grader.pipeline autograde --assignment "$(ASSIGNMENT)"
 
 feedback: $(STAMP) ## feedback HTML into feedback/ and, for one ASSIGNMENT, back to the students via the exchange
-	$(BIN)/python -m course.pipeline feedback --assignment "$(ASSIGNMENT)"
+	$(BIN)/python -m course_grader.pipeline feedback --assignment "$(ASSIGNMENT)"
 
 grades: $(STAMP) ## export every grade to grades.csv
-	$(BIN)/python -m course.pipeline grades --output grades.csv
+	$(BIN)/python -m course_grader.pipeline grades --output grades.csv
 
 flags: $(STAMP) ## list tamper flags and grading problems found by autograde (CSV)
-	$(BIN)/python -m course.pipeline flags
+	$(BIN)/python -m course_grader.pipeline flags
 
-$(STUDENT_VENV)/.installed: pyproject.toml
+# what a student installs: the course package alone, not editable (no checkout on the path), never the grader
+$(STUDENT_VENV)/.installed: pyproject.toml $(shell find course -name "*.py" -o -name "*.tsv")
 	test -x $(STUDENT_VENV)/bin/python || $(PYTHON) -m venv $(STUDENT_VENV)
-	$(STUDENT_VENV)/bin/python -m pip install -e .
+	$(STUDENT_VENV)/bin/python -m pip install .
 	$(STUDENT_VENV)/bin/python -m course.student_env lock
 	touch $@
 

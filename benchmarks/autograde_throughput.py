@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from course import pipeline
+from course_grader import pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 

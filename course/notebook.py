@@ -30,7 +30,7 @@ def needs(*exercises: str) -> Iterator[None]:
         print(f"(This demo runs once you have implemented {names}.)")
 
 
-GRADING_ENV = "COURSE_GRADING"  # set to "1" by course.pipeline for every nbgrader run
+GRADING_ENV = "COURSE_GRADING"  # set to "1" by the instructor pipeline (course_grader.pipeline) for every nbgrader run
 
 
 def grading() -> bool:

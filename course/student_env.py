@@ -10,10 +10,10 @@ and the formgrader's server extension is disabled (``/formgrader`` answers 404).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-
-from course.pipeline import environment
+from pathlib import Path
 
 INSTRUCTOR_LAB_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                           "@jupyter/nbgrader:course-list")
@@ -22,7 +22,8 @@ INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrad
 
 def _run(module: str, *args: str) -> None:
     # the apps' own modules, not `jupyter <sub>`, which looks for a jupyter-<sub> script on PATH
-    subprocess.run([sys.executable, "-m", module, *args], check=True, env=environment())
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    subprocess.run([sys.executable, "-m", module, *args], check=True, env=env)
 
 
 def lock() -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import nbformat
 import pytest
 
-from course import pipeline
+from course_grader import pipeline
 from notebooks import ROOT, graded_cells, nbgrader_meta
 
 # The chapter attacked, its target exercise and a wrong answer for it.
@@ -35,7 +35,7 @@ class Attack:
 
 # Replaces every comparison helper and hidden check the test cells reach with a no-op.
 PATCH_CHECKS = (
-    "import course.checks as _cc, course.checks.core as _core, course.checks.ch02_tensors as _ref\n"
+    "import course.checks as _cc, course.checks.core as _core, course_grader.checks.ch02_tensors as _ref\n"
     "for _m in (_cc, _core, _ref):\n"
     "    for _n in dir(_m):\n"
     "        if _n in ('check', 'equal', 'close', 'raises') or _n.startswith('check_'):\n"
@@ -47,7 +47,7 @@ ATTACKS = [
         "_fake.close = _fake.equal = _fake.check = _fake.raises = _nop\n"
         "_fake.ch02_tensors = types.SimpleNamespace(call=lambda f, *a, **k: f(*a, **k), check_broadcast_shape=_nop)\n"
         "sys.modules['course.checks'] = _fake\n"
-        "sys.modules['course.checks.ch02_tensors'] = _fake.ch02_tensors\n"), fools_kernel=True),
+        "sys.modules['course_grader.checks.ch02_tensors'] = _fake.ch02_tensors\n"), fools_kernel=True),
     Attack("input-transformer-blanks-tests", added_cell=(
         "def _blank(lines):\n    text = ''.join(lines)\n"
         "    return ['pass\\n'] if 'course.checks' in text else lines\n"

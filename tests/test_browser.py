@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 import browser
-from course import pipeline
+from course_grader import pipeline
 from notebooks import ROOT, is_test
 
 ASSIGNMENTS = pipeline.assignments(ROOT)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from course import benchmarking
-from course.checks import ch01_compute as ref
+from course_grader.checks import ch01_compute as ref
 from course.experiments import ch01_compute as ex
 from course.widgets import roofline as rl
 from notebooks import assert_rejected, graded_cells, run_test_cell

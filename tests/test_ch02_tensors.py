@@ -11,7 +11,7 @@ import torch
 from matplotlib.figure import Figure
 
 from course.experiments import ch02_tensors as ex
-from course.checks import ch02_tensors as ref
+from course_grader.checks import ch02_tensors as ref
 from course.widgets import strides as sw
 from notebooks import assert_rejected, graded_cells, run_test_cell
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.checks import ch03_layernorm as ref
+from course_grader.checks import ch03_layernorm as ref
 from course.experiments import ch03_layernorm as ex
 from course.widgets import layernorm as lw
 from notebooks import assert_rejected, graded_cells, run_test_cell

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from course.experiments import ch04_dropout_residual as ex
-from course.checks import ch04_dropout_residual as ref
+from course_grader.checks import ch04_dropout_residual as ref
 from course.residual import DeepStack
 from course.widgets.dropout import dropout_explorer
 from notebooks import answer_namespace, assert_rejected, graded_cells, run_test_cell

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.checks import ch05_attention as ref
+from course_grader.checks import ch05_attention as ref
 from course.experiments import ch05_attention as ex
 from course.widgets import attention_map as am
 from notebooks import assert_rejected, graded_cells, run_test_cell

@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 
-from course.checks import ch06_position as ref
+from course_grader.checks import ch06_position as ref
 from course.experiments import ch06_position as ex
 from course.widgets import rope as rw
 from notebooks import assert_rejected, graded_cells, run_test_cell

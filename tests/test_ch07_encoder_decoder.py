@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course.attention import MultiHeadAttention, attention, load_torch_attention
-from course.checks import ch07_encoder_decoder as ref
+from course_grader.checks import ch07_encoder_decoder as ref
 from course.experiments import ch07_encoder_decoder as ex
 from notebooks import answer_namespace, assert_rejected, graded_cells, run_test_cell
 

@@ -6,7 +6,8 @@ import sys
 import ipywidgets as widgets
 import pytest
 
-from course import glossary, pipeline
+from course import glossary
+from course_grader import pipeline
 from course.notebook import needs
 from course.widgets import FigureWidget
 
@@ -70,9 +71,9 @@ def test_needs_turns_not_implemented_into_a_note(capsys):
 
 
 def test_pipeline_cli_rejects_unknown_steps_and_missing_arguments():
-    proc = subprocess.run([sys.executable, "-m", "course.pipeline", "deploy"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "course_grader.pipeline", "deploy"], capture_output=True, text=True)
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "course.pipeline", "publish"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "course_grader.pipeline", "publish"], capture_output=True, text=True)
     assert proc.returncode == 2 and "one assignment at a time" in proc.stderr
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course.grading.scan import Finding, scan_notebook, scan_source
+from course_grader.grading.scan import Finding, scan_notebook, scan_source
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -432,7 +432,7 @@ CHEATS = [
     ("nbgrader-fstring", "x = f'{1}nbgrader'", "file-access"),
     # 5. forbidden imports
     ("import-nbgrader", "import nbgrader", "forbidden-import"),
-    ("import-grading", "from course.grading import scan", "forbidden-import"),
+    ("import-grading", "from course_grader.grading import scan", "forbidden-import"),
     ("import-checks", "from course.checks import equal", "forbidden-import"),
     ("import-ipython", "from IPython import get_ipython", "forbidden-import"),
     ("import-sys", "import sys", "forbidden-import"),

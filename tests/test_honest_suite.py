@@ -9,7 +9,7 @@ import shutil
 import nbformat
 import pytest
 
-from course import pipeline
+from course_grader import pipeline
 from honest_variants import VARIANTS
 from notebooks import ROOT, graded_cells, is_answer, nbgrader_meta
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from course import pipeline
+from course_grader import pipeline
 from notebooks import ROOT
 
 ASSIGNMENT = "02-tensors"  # a real chapter; its solutions notebook is what alice hands in

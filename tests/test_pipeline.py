@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from nbgrader.nbgraderformat import MetadataValidator
 
-from course import pipeline
+from course_grader import pipeline
 from notebooks import (ROOT, answer_namespace, is_answer, is_test, load, nbgrader_meta, notebook_path,
                        run_test_cell, setup_cell, stripped, graded_cells)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from course.pipeline import ROOT
+from course_grader.pipeline import ROOT
 from course.student_env import INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS
 
 

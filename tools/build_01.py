@@ -62,14 +62,14 @@ def pf_days(flops):
     ### END SOLUTION
 '''),
     tests("pf_days_tests", 2, '''
-from course.checks import close
-from course.checks import ch01_compute as ref
+from course.checks import call, close
 
-close(ref.call(pf_days, 8.64e19), 1.0, rtol=1e-9, name="pf_days(8.64e19), exactly one PF-day")
+close(call(pf_days, 8.64e19), 1.0, rtol=1e-9, name="pf_days(8.64e19), exactly one PF-day")
 # GPT-3's training compute, about 3.14e23 FLOPs, is the often quoted "3,640 PF-days".
-close(ref.call(pf_days, 3.14e23), 3.14e23 / 8.64e19, rtol=1e-9, name="pf_days(3.14e23)")
+close(call(pf_days, 3.14e23), 3.14e23 / 8.64e19, rtol=1e-9, name="pf_days(3.14e23)")
 ### BEGIN HIDDEN TESTS
-ref.check_pf_days(pf_days)
+from course_grader.checks import ch01_compute as hidden
+hidden.check_pf_days(pf_days)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -97,14 +97,14 @@ def matmul_flops(m, k, n):
     ### END SOLUTION
 '''),
     tests("matmul_flops_tests", 2, '''
-from course.checks import equal, raises
-from course.checks import ch01_compute as ref
+from course.checks import call, equal, raises
 
-equal(ref.call(matmul_flops, 2, 3, 4), 48, name="matmul_flops(2, 3, 4): 8 outputs, each 3 multiplies and 3 adds")
-equal(ref.call(matmul_flops, 1, 1, 1), 2, name="matmul_flops(1, 1, 1)")
+equal(call(matmul_flops, 2, 3, 4), 48, name="matmul_flops(2, 3, 4): 8 outputs, each 3 multiplies and 3 adds")
+equal(call(matmul_flops, 1, 1, 1), 2, name="matmul_flops(1, 1, 1)")
 raises(ValueError, matmul_flops, 2, -3, 4, name="matmul_flops(2, -3, 4)")
 ### BEGIN HIDDEN TESTS
-ref.check_matmul_flops(matmul_flops)
+from course_grader.checks import ch01_compute as hidden
+hidden.check_matmul_flops(matmul_flops)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -151,13 +151,13 @@ def attention_flops(seq, d_model, n_layer=1):
     ### END SOLUTION
 '''),
     tests("attention_flops_tests", 2, '''
-from course.checks import equal
-from course.checks import ch01_compute as ref
+from course.checks import call, equal
 
-equal(ref.call(attention_flops, 2, 3, 1), 48, name="attention_flops(seq=2, d_model=3): 24 for Q·Kᵀ plus 24 for weights·V")
-equal(ref.call(attention_flops, 2, 3, 4), 4 * 48, name="attention_flops(seq=2, d_model=3, n_layer=4)")
+equal(call(attention_flops, 2, 3, 1), 48, name="attention_flops(seq=2, d_model=3): 24 for Q·Kᵀ plus 24 for weights·V")
+equal(call(attention_flops, 2, 3, 4), 4 * 48, name="attention_flops(seq=2, d_model=3, n_layer=4)")
 ### BEGIN HIDDEN TESTS
-ref.check_attention_flops(attention_flops)
+from course_grader.checks import ch01_compute as hidden
+hidden.check_attention_flops(attention_flops)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -186,14 +186,14 @@ def layer_params(d_model, d_ff):
 '''),
     tests("layer_params_tests", 2, '''
 from torch import nn
-from course.checks import equal
-from course.checks import ch01_compute as ref
+from course.checks import call, equal
 
 layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=32, batch_first=True)
-equal(ref.call(layer_params, 8, 32), sum(p.numel() for p in layer.parameters()),
+equal(call(layer_params, 8, 32), sum(p.numel() for p in layer.parameters()),
       name="layer_params(8, 32) against nn.TransformerEncoderLayer(8, 2, 32)")
 ### BEGIN HIDDEN TESTS
-ref.check_layer_params(layer_params)
+from course_grader.checks import ch01_compute as hidden
+hidden.check_layer_params(layer_params)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -226,15 +226,15 @@ def training_flops_per_token(n_params, n_layer, seq, d_model):
     ### END SOLUTION
 '''),
     tests("flops_per_token_tests", 2, '''
-from course.checks import close
-from course.checks import ch01_compute as ref
+from course.checks import call, close
 
-close(ref.call(forward_flops_per_token, 1000, 2, 10, 4), 2 * 1000 + 4 * 2 * 10 * 4,
+close(call(forward_flops_per_token, 1000, 2, 10, 4), 2 * 1000 + 4 * 2 * 10 * 4,
       name="forward_flops_per_token(N=1000, n_layer=2, seq=10, d_model=4)")
-close(ref.call(training_flops_per_token, 1000, 2, 10, 4), 3 * (2 * 1000 + 4 * 2 * 10 * 4),
+close(call(training_flops_per_token, 1000, 2, 10, 4), 3 * (2 * 1000 + 4 * 2 * 10 * 4),
       name="training_flops_per_token(N=1000, n_layer=2, seq=10, d_model=4)")
 ### BEGIN HIDDEN TESTS
-ref.check_flops_per_token(forward_flops_per_token, training_flops_per_token)
+from course_grader.checks import ch01_compute as hidden
+hidden.check_flops_per_token(forward_flops_per_token, training_flops_per_token)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -320,8 +320,7 @@ def measure_seconds(fn, warmup=2, repeats=5, sync=None, clock=time.perf_counter)
     ### END SOLUTION
 '''),
     tests("measure_seconds_tests", 3, '''
-from course.checks import close, equal, raises
-from course.checks import ch01_compute as ref
+from course.checks import call, close, equal, raises
 
 # A fake clock: each call of `work` advances it by the next duration in the list.
 durations = iter([100.0, 100.0, 3.0, 1.0, 2.0, 50.0, 2.5])   # 2 slow warm-up calls, then 5 timed ones
@@ -330,12 +329,13 @@ calls = []
 def work():
     calls.append(1)
     now[0] += next(durations)
-result = ref.call(measure_seconds, work, warmup=2, repeats=5, clock=lambda: now[0])
+result = call(measure_seconds, work, warmup=2, repeats=5, clock=lambda: now[0])
 equal(len(calls), 7, name="number of calls of fn (2 warm-up + 5 timed)")
 close(result, 2.5, name="median of the timed calls [3, 1, 2, 50, 2.5] (warm-up not timed; median, not mean)")
 raises(ValueError, measure_seconds, work, repeats=0, name="measure_seconds(repeats=0)")
 ### BEGIN HIDDEN TESTS
-ref.check_measure_seconds(measure_seconds)
+from course_grader.checks import ch01_compute as hidden
+hidden.check_measure_seconds(measure_seconds)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -389,14 +389,14 @@ def mfu(flops, seconds, peak_flops_per_s):
     ### END SOLUTION
 '''),
     tests("mfu_tests", 2, '''
-from course.checks import close, raises
-from course.checks import ch01_compute as ref
+from course.checks import call, close, raises
 
 # 6e14 FLOPs in 2 s on a 1e15 FLOP/s chip: 3e14 FLOP/s achieved, 30% of the peak.
-close(ref.call(mfu, 6e14, 2.0, 1e15), 0.3, name="mfu(6e14 FLOPs, 2 s, peak 1e15)")
+close(call(mfu, 6e14, 2.0, 1e15), 0.3, name="mfu(6e14 FLOPs, 2 s, peak 1e15)")
 raises(ValueError, mfu, 1e12, 1.0, 0.0, name="mfu with a peak of 0")
 ### BEGIN HIDDEN TESTS
-ref.check_mfu(mfu)
+from course_grader.checks import ch01_compute as hidden
+hidden.check_mfu(mfu)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -444,16 +444,16 @@ def matmul_intensity(m, k, n, bytes_per_element=4):
     ### END SOLUTION
 '''),
     tests("matmul_intensity_tests", 2, '''
-from course.checks import close
-from course.checks import ch01_compute as ref
+from course.checks import call, close
 
 # n x n by n x n in fp32: 2n^3 FLOPs over 12 n^2 bytes = n / 6.
-close(ref.call(matmul_intensity, 600, 600, 600, 4), 100.0, name="matmul_intensity(600, 600, 600, fp32)")
-close(ref.call(matmul_intensity, 600, 600, 600, 2), 200.0, name="matmul_intensity(600, 600, 600, bf16)")
+close(call(matmul_intensity, 600, 600, 600, 4), 100.0, name="matmul_intensity(600, 600, 600, fp32)")
+close(call(matmul_intensity, 600, 600, 600, 2), 200.0, name="matmul_intensity(600, 600, 600, bf16)")
 # a matrix-vector product (n = 1) is memory-bound: about 0.5 FLOP per byte in fp32
-close(ref.call(matmul_intensity, 1000, 1000, 1, 4), 2e6 / (4 * (1e6 + 1000 + 1000)), name="matmul_intensity(1000, 1000, 1)")
+close(call(matmul_intensity, 1000, 1000, 1, 4), 2e6 / (4 * (1e6 + 1000 + 1000)), name="matmul_intensity(1000, 1000, 1)")
 ### BEGIN HIDDEN TESTS
-ref.check_matmul_intensity(matmul_intensity)
+from course_grader.checks import ch01_compute as hidden
+hidden.check_matmul_intensity(matmul_intensity)
 ### END HIDDEN TESTS
 '''),
     md("""

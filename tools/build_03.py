@@ -77,22 +77,22 @@ def layer_norm(x, weight, bias, eps=1e-5):
 '''),
     tests("layer_norm_tests", 3, '''
 import torch
-from course.checks import close
-from course.checks import ch03_layernorm as ref
+from course.checks import call, close
 
 ones, zeros = torch.ones(2), torch.zeros(2)
 # One token [1, 3]: mean 2, biased variance 1, so the output is [-1, 1] (up to eps).
-close(ref.call(layer_norm, torch.tensor([[1.0, 3.0]]), ones, zeros), torch.tensor([[-1.0, 1.0]]), atol=1e-4,
+close(call(layer_norm, torch.tensor([[1.0, 3.0]]), ones, zeros), torch.tensor([[-1.0, 1.0]]), atol=1e-4,
       name="layer_norm([[1, 3]]) (divide by d, not d - 1: the unbiased variance would give ±0.707)")
 # gamma and beta are applied per feature after normalising.
-close(ref.call(layer_norm, torch.tensor([[1.0, 3.0]]), torch.tensor([2.0, 3.0]), torch.tensor([0.5, -1.0])),
+close(call(layer_norm, torch.tensor([[1.0, 3.0]]), torch.tensor([2.0, 3.0]), torch.tensor([0.5, -1.0])),
       torch.tensor([[-1.5, 2.0]]), atol=1e-4, name="layer_norm with gamma [2, 3] and beta [0.5, -1]")
 # Each token separately: the second token is the first one times 10 plus 5, same output.
 x = torch.tensor([[1.0, 2.0, 6.0], [15.0, 25.0, 65.0]])
-out = ref.call(layer_norm, x, torch.ones(3), torch.zeros(3))
+out = call(layer_norm, x, torch.ones(3), torch.zeros(3))
 close(out[1], out[0], atol=1e-4, name="layer_norm normalises each token (row) on its own")
 ### BEGIN HIDDEN TESTS
-ref.check_layer_norm(layer_norm)
+from course_grader.checks import ch03_layernorm as hidden
+hidden.check_layer_norm(layer_norm)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -129,18 +129,18 @@ class LayerNorm(nn.Module):
     tests("LayerNorm_tests", 2, '''
 import torch
 from torch import nn
-from course.checks import close, equal, raises
-from course.checks import ch03_layernorm as ref
+from course.checks import call, close, equal, raises
 
-ln = ref.call(LayerNorm, 4)
+ln = call(LayerNorm, 4)
 equal(sorted(name for name, _ in ln.named_parameters()), ["bias", "weight"], name="parameter names of LayerNorm(4)")
 equal(sum(p.numel() for p in ln.parameters()), 8, name="number of parameters of LayerNorm(4) (2 · d_model)")
 torch_ln = nn.LayerNorm(4)
 x = torch.randn(2, 3, 4)
-close(ref.call(ln, x), torch_ln(x), atol=1e-5, name="LayerNorm(4) against nn.LayerNorm(4) at initialisation")
+close(call(ln, x), torch_ln(x), atol=1e-5, name="LayerNorm(4) against nn.LayerNorm(4) at initialisation")
 raises(ValueError, ln, torch.randn(2, 5), name="LayerNorm(4) on an input with last dim 5")
 ### BEGIN HIDDEN TESTS
-ref.check_layernorm_module(LayerNorm)
+from course_grader.checks import ch03_layernorm as hidden
+hidden.check_layernorm_module(LayerNorm)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -229,17 +229,17 @@ class PreLN(nn.Module):
     tests("residual_blocks_tests", 3, '''
 import torch
 from torch import nn
-from course.checks import close
-from course.checks import ch03_layernorm as ref
+from course.checks import call, close
 
 identity = nn.Identity()  # with sublayer = identity: Post-LN gives norm(2x), Pre-LN gives x + norm(x)
 x = torch.tensor([[[1.0, 3.0], [0.0, 4.0]]])  # (batch=1, seq=2, d_model=2)
 norm = nn.LayerNorm(2)
-close(ref.call(PostLN(2, identity), x), norm(x + x), atol=1e-5, name="PostLN with an identity sublayer: norm(x + x)")
-close(ref.call(PreLN(2, identity), x), x + norm(x), atol=1e-5, name="PreLN with an identity sublayer: x + norm(x)")
+close(call(PostLN(2, identity), x), norm(x + x), atol=1e-5, name="PostLN with an identity sublayer: norm(x + x)")
+close(call(PreLN(2, identity), x), x + norm(x), atol=1e-5, name="PreLN with an identity sublayer: x + norm(x)")
 ### BEGIN HIDDEN TESTS
-ref.check_post_ln(PostLN)
-ref.check_pre_ln(PreLN)
+from course_grader.checks import ch03_layernorm as hidden
+hidden.check_post_ln(PostLN)
+hidden.check_pre_ln(PreLN)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -300,14 +300,14 @@ def rms_norm(x, weight, eps=1e-6):
 '''),
     tests("rms_norm_tests", 1, '''
 import torch
-from course.checks import close
-from course.checks import ch03_layernorm as ref
+from course.checks import call, close
 
 # [3, 4]: mean of squares 12.5, rms 3.5355; the mean (3.5) is NOT subtracted.
-close(ref.call(rms_norm, torch.tensor([[3.0, 4.0]]), torch.ones(2)), torch.tensor([[3.0, 4.0]]) / 12.5 ** 0.5,
+close(call(rms_norm, torch.tensor([[3.0, 4.0]]), torch.ones(2)), torch.tensor([[3.0, 4.0]]) / 12.5 ** 0.5,
       atol=1e-5, name="rms_norm([[3, 4]])")
 ### BEGIN HIDDEN TESTS
-ref.check_rms_norm(rms_norm)
+from course_grader.checks import ch03_layernorm as hidden
+hidden.check_rms_norm(rms_norm)
 ### END HIDDEN TESTS
 '''),
     md("""

@@ -73,14 +73,14 @@ def dot_product_variance(d_k, n, generator):
 '''),
     tests("dot_product_variance_tests", 2, '''
 import torch
-from course.checks import check, close
-from course.checks import ch05_attention as ref
+from course.checks import call, check, close
 
-v = ref.call(dot_product_variance, 64, 20000, torch.Generator().manual_seed(0))
+v = call(dot_product_variance, 64, 20000, torch.Generator().manual_seed(0))
 check(isinstance(v, float), f"return a Python float (use .item()), got {type(v).__name__}")
 close(v, 64.0, rtol=0.1, name="dot_product_variance(64, 20000 samples) (expected about d_k = 64)")
 ### BEGIN HIDDEN TESTS
-ref.check_dot_product_variance(dot_product_variance)
+from course_grader.checks import ch05_attention as hidden
+hidden.check_dot_product_variance(dot_product_variance)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -144,22 +144,22 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     tests("attention_tests", 4, '''
 import math
 import torch
-from course.checks import close
-from course.checks import ch05_attention as ref
+from course.checks import call, close
 
 # Hand-worked: one query, two keys. Scores [0, 2] / sqrt(2) -> weights softmax([0, 1.414]).
 q = torch.tensor([[[[1.0, 1.0]]]])                  # (1, 1, 1, 2)
 k = torch.tensor([[[[1.0, -1.0], [1.0, 1.0]]]])     # (1, 1, 2, 2)
 v = torch.tensor([[[[10.0], [20.0]]]])               # (1, 1, 2, 1)
 w1 = 1 / (1 + math.exp(-2 / math.sqrt(2)))
-out, weights = ref.call(scaled_dot_product_attention, q, k, v)
+out, weights = call(scaled_dot_product_attention, q, k, v)
 close(weights, torch.tensor([[[[1 - w1, w1]]]]), name="weights of the hand-worked case (scale by sqrt(d_k) = sqrt(2))")
 close(out, torch.tensor([[[[10 * (1 - w1) + 20 * w1]]]]), name="output of the hand-worked case")
 # Masking the second key leaves all the weight on the first.
-out, weights = ref.call(scaled_dot_product_attention, q, k, v, torch.tensor([True, False]))
+out, weights = call(scaled_dot_product_attention, q, k, v, torch.tensor([True, False]))
 close(weights, torch.tensor([[[[1.0, 0.0]]]]), name="weights with the second key masked (True = may attend)")
 ### BEGIN HIDDEN TESTS
-ref.check_attention(scaled_dot_product_attention)
+from course_grader.checks import ch05_attention as hidden
+hidden.check_attention(scaled_dot_product_attention)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -198,21 +198,21 @@ def padding_mask(lengths, max_len):
 '''),
     tests("masks_tests", 3, '''
 import torch
-from course.checks import check, equal
-from course.checks import ch05_attention as ref
+from course.checks import call, check, equal
 
-m = ref.call(causal_mask, 3)
+m = call(causal_mask, 3)
 check(isinstance(m, torch.Tensor) and m.dtype == torch.bool, f"causal_mask should return a bool tensor, got {getattr(m, 'dtype', type(m))}")
 check(torch.equal(m, torch.tensor([[True, False, False], [True, True, False], [True, True, True]])),
       f"causal_mask(3) should be lower-triangular with the diagonal included, got\\n{m}")
-p = ref.call(padding_mask, torch.tensor([2, 3]), 3)
+p = call(padding_mask, torch.tensor([2, 3]), 3)
 equal(tuple(p.shape), (2, 1, 1, 3), name="shape of padding_mask([2, 3], 3)")
 check(torch.equal(p[:, 0, 0], torch.tensor([[True, True, False], [True, True, True]])),
       f"padding_mask([2, 3], 3): the first sequence has one padding key at the end, got\\n{p[:, 0, 0]}")
 both = p & m
 equal(tuple(both.shape), (2, 1, 3, 3), name="shape of padding_mask & causal_mask (broadcast)")
 ### BEGIN HIDDEN TESTS
-ref.check_masks(causal_mask, padding_mask)
+from course_grader.checks import ch05_attention as hidden
+hidden.check_masks(causal_mask, padding_mask)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -300,7 +300,8 @@ close(ref.call(mha, x, x, x), torch_mha(x, x, x, need_weights=False)[0], atol=1e
       name="self-attention, against nn.MultiheadAttention with the same weights")
 raises(ValueError, MultiHeadAttention, 10, 4, name="MultiHeadAttention(10, 4)")
 ### BEGIN HIDDEN TESTS
-ref.check_mha(MultiHeadAttention)
+from course_grader.checks import ch05_attention as hidden
+hidden.check_mha(MultiHeadAttention)
 ### END HIDDEN TESTS
 '''),
     md("""

@@ -67,16 +67,16 @@ def is_permutation_equivariant(layer, x, perm):
     tests("is_permutation_equivariant_tests", 2, '''
 import torch
 from torch import nn
-from course.checks import check
-from course.checks import ch06_position as ref
+from course.checks import call, check
 
 x = torch.randn(1, 4, 6, dtype=torch.float64)
 perm = torch.tensor([1, 0, 2, 3])  # swap the first two tokens
-check(ref.call(is_permutation_equivariant, nn.Identity(), x, perm) is True, "the identity layer is equivariant")
+check(call(is_permutation_equivariant, nn.Identity(), x, perm) is True, "the identity layer is equivariant")
 flip = lambda t: t.flip(1)  # reverses the sequence: depends on positions
-check(ref.call(is_permutation_equivariant, flip, x, perm) is False, "reversing the sequence is not equivariant")
+check(call(is_permutation_equivariant, flip, x, perm) is False, "reversing the sequence is not equivariant")
 ### BEGIN HIDDEN TESTS
-ref.check_equivariance(is_permutation_equivariant)
+from course_grader.checks import ch06_position as hidden
+hidden.check_equivariance(is_permutation_equivariant)
 ### END HIDDEN TESTS
 '''),
     code("""
@@ -87,7 +87,7 @@ with needs("is_permutation_equivariant"):
     x = torch.randn(1, 5, 8, dtype=torch.float64)
     perm = torch.randperm(5)
     print("self-attention, no positions :", is_permutation_equivariant(layer, x, perm))
-    pe = ex.reference_table(5, 8)
+    pe = ex.sinusoidal_positions(5, 8)
     print("with positions added first   :", is_permutation_equivariant(lambda t: layer(t + pe), x, perm))
 """),
     md("""
@@ -129,19 +129,19 @@ def sinusoidal_table(n_positions, d):
     tests("sinusoidal_table_tests", 3, '''
 import math
 import torch
-from course.checks import close
-from course.checks import ch06_position as ref
+from course.checks import call, close
 
 # d = 4: w_0 = 1, w_1 = 10000^(-1/2) = 0.01. Row p = [sin p, cos p, sin 0.01p, cos 0.01p].
 expected = torch.tensor([[0.0, 1.0, 0.0, 1.0],
                          [math.sin(1), math.cos(1), math.sin(0.01), math.cos(0.01)],
                          [math.sin(2), math.cos(2), math.sin(0.02), math.cos(0.02)]])
-close(ref.call(sinusoidal_table, 3, 4), expected, atol=1e-6, name="sinusoidal_table(3, 4)")
+close(call(sinusoidal_table, 3, 4), expected, atol=1e-6, name="sinusoidal_table(3, 4)")
 # d = 3 (odd): w_1 = 10000^(-2/3); the last column is a sin.
-close(ref.call(sinusoidal_table, 2, 3)[1], torch.tensor([math.sin(1), math.cos(1), math.sin(10000 ** (-2 / 3))]),
+close(call(sinusoidal_table, 2, 3)[1], torch.tensor([math.sin(1), math.cos(1), math.sin(10000 ** (-2 / 3))]),
       atol=1e-6, name="row 1 of sinusoidal_table(2, 3)")
 ### BEGIN HIDDEN TESTS
-ref.check_sinusoidal_table(sinusoidal_table)
+from course_grader.checks import ch06_position as hidden
+hidden.check_sinusoidal_table(sinusoidal_table)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -188,17 +188,20 @@ def shift_matrix(k, d):
     ### END SOLUTION
 '''),
     tests("shift_matrix_tests", 3, '''
+import math
 import torch
-from course.checks import close, raises
-from course.checks import ch06_position as ref
+from course.checks import call, close, raises
 
-table = ref.reference_table(20, 4)
-m3 = ref.call(shift_matrix, 3, 4)
-close(m3.double() @ table[5], table[8], atol=1e-5, name="shift_matrix(3, 4) @ PE(5) should be PE(8)")
-close(ref.call(shift_matrix, 0, 4), torch.eye(4), atol=1e-6, name="shift_matrix(0, 4) is the identity")
+def pe4(p):  # PE(p) for d = 4, written out: frequencies 1 and 1/100
+    return torch.tensor([math.sin(p), math.cos(p), math.sin(p / 100), math.cos(p / 100)], dtype=torch.float64)
+
+m3 = call(shift_matrix, 3, 4)
+close(m3.double() @ pe4(5), pe4(8), atol=1e-5, name="shift_matrix(3, 4) @ PE(5) should be PE(8)")
+close(call(shift_matrix, 0, 4), torch.eye(4), atol=1e-6, name="shift_matrix(0, 4) is the identity")
 raises(ValueError, shift_matrix, 1, 3, name="shift_matrix(1, 3) (odd d)")
 ### BEGIN HIDDEN TESTS
-ref.check_shift_matrix(shift_matrix)
+from course_grader.checks import ch06_position as hidden
+hidden.check_shift_matrix(shift_matrix)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -227,20 +230,21 @@ def pe_dot(offset, d):
     ### END SOLUTION
 '''),
     tests("pe_dot_tests", 2, '''
+import math
 import torch
-from course.checks import close
-from course.checks import ch06_position as ref
+from course.checks import call, close
 
-table = ref.reference_table(50, 8)
-close(ref.call(pe_dot, 0, 8), 4.0, name="pe_dot(0, 8): a row with itself, d/2 = 4")
-close(ref.call(pe_dot, 7, 8), float(table[10] @ table[17]), atol=1e-6, name="pe_dot(7, 8) against PE(10)·PE(17)")
-close(ref.call(pe_dot, -7, 8), float(table[10] @ table[3]), atol=1e-6, name="pe_dot(-7, 8) against PE(10)·PE(3)")
+close(call(pe_dot, 0, 8), 4.0, name="pe_dot(0, 8): a row with itself, d/2 = 4")
+# d = 2: PE(p) = (sin p, cos p), so PE(p)·PE(p + k) = sin p sin(p + k) + cos p cos(p + k) = cos k
+close(call(pe_dot, 7, 2), math.cos(7), atol=1e-6, name="pe_dot(7, 2) = PE(10)·PE(17) for d = 2, which is cos 7")
+close(call(pe_dot, -7, 2), math.cos(7), atol=1e-6, name="pe_dot(-7, 2) = PE(10)·PE(3) for d = 2, also cos 7")
 ### BEGIN HIDDEN TESTS
-ref.check_pe_dot(pe_dot)
+from course_grader.checks import ch06_position as hidden
+hidden.check_pe_dot(pe_dot)
 ### END HIDDEN TESTS
 '''),
     code("""
-fig, dots = ex.dot_product_figure(ex.reference_table(256, 64))
+fig, dots = ex.dot_product_figure(ex.sinusoidal_positions(256, 64))
 ex.show(fig)
 print(f"largest difference between offsets +k and -k: {dots['max_asymmetry']:.1e}; "
       f"steps where the curve rises again for k > 0: {dots['rising_steps_after_zero']}")
@@ -290,21 +294,21 @@ def rope_matrix(m, d, base=10000.0):
     tests("rope_matrices_tests", 3, '''
 import math
 import torch
-from course.checks import close
-from course.checks import ch06_position as ref
+from course.checks import call, close
 
-close(ref.call(rope_rotation, math.pi / 2), torch.tensor([[0.0, -1.0], [1.0, 0.0]]), atol=1e-6,
+close(call(rope_rotation, math.pi / 2), torch.tensor([[0.0, -1.0], [1.0, 0.0]]), atol=1e-6,
       name="rope_rotation(pi/2): turns (1, 0) into (0, 1)")
-r = ref.call(rope_matrix, 1, 4)
+r = call(rope_matrix, 1, 4)
 expected = torch.zeros(4, 4)
 expected[:2, :2] = torch.tensor([[math.cos(1), -math.sin(1)], [math.sin(1), math.cos(1)]])
 expected[2:, 2:] = torch.tensor([[math.cos(0.01), -math.sin(0.01)], [math.sin(0.01), math.cos(0.01)]])
 close(r, expected, atol=1e-6, name="rope_matrix(1, 4): blocks for theta_0 = 1 and theta_1 = 0.01")
-close(ref.call(rope_matrix, 2, 4) @ ref.call(rope_matrix, 3, 4), ref.call(rope_matrix, 5, 4), atol=1e-5,
+close(call(rope_matrix, 2, 4) @ call(rope_matrix, 3, 4), call(rope_matrix, 5, 4), atol=1e-5,
       name="R_2 R_3 = R_5")
 ### BEGIN HIDDEN TESTS
-ref.check_rope_rotation(rope_rotation)
-ref.check_rope_matrix(rope_matrix)
+from course_grader.checks import ch06_position as hidden
+hidden.check_rope_rotation(rope_rotation)
+hidden.check_rope_matrix(rope_matrix)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -332,18 +336,23 @@ def apply_rope(x, positions, base=10000.0):
     ### END SOLUTION
 '''),
     tests("apply_rope_tests", 4, '''
+import math
 import torch
-from course.checks import close
-from course.checks import ch06_position as ref
+from course.checks import call, close
 
 x = torch.randn(1, 1, 3, 4, dtype=torch.float64)
 positions = torch.tensor([0, 1, 5])
-out = ref.call(apply_rope, x, positions)
+out = call(apply_rope, x, positions)
 close(out[0, 0, 0], x[0, 0, 0], atol=1e-6, name="apply_rope at position 0 changes nothing")
-close(out[0, 0, 2], ref.reference_rope(x, positions)[0, 0, 2], atol=1e-6,
+def turn(a, b, angle):  # the pair (a, b) rotated by angle, written out
+    return [a * math.cos(angle) - b * math.sin(angle), a * math.sin(angle) + b * math.cos(angle)]
+
+x2 = x[0, 0, 2].tolist()
+close(out[0, 0, 2], torch.tensor(turn(x2[0], x2[1], 5.0) + turn(x2[2], x2[3], 0.05), dtype=torch.float64), atol=1e-6,
       name="apply_rope at position 5 (pairs (0, 1) and (2, 3) rotated by 5 and 0.05 rad)")
 ### BEGIN HIDDEN TESTS
-ref.check_apply_rope(apply_rope)
+from course_grader.checks import ch06_position as hidden
+hidden.check_apply_rope(apply_rope)
 ### END HIDDEN TESTS
 '''),
     md("""

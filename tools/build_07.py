@@ -145,7 +145,8 @@ x = torch.tensor([[[-2.0], [3.0], [0.5]]])  # (batch=1, seq=3, d_model=1)
 close(ref.call(ff, x), torch.tensor([[[2.0], [3.0], [0.5]]]),
       name="hand-worked FeedForward in eval mode: relu(x) + relu(-x) = |x| (without the ReLU you would get 0)")
 ### BEGIN HIDDEN TESTS
-ref.check_feed_forward(FeedForward)
+from course_grader.checks import ch07_encoder_decoder as hidden
+hidden.check_feed_forward(FeedForward)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -237,7 +238,8 @@ for norm_first in (False, True):
     close(ref.call(ours, x, keep[:, None, None, :]), theirs(x, src_key_padding_mask=~keep), atol=1e-6,
           name=f"EncoderLayer(norm_first={norm_first}) with a padding mask, against nn.TransformerEncoderLayer")
 ### BEGIN HIDDEN TESTS
-ref.check_encoder_layer(EncoderLayer)
+from course_grader.checks import ch07_encoder_decoder as hidden
+hidden.check_encoder_layer(EncoderLayer)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -364,7 +366,8 @@ for norm_first in (False, True):
           theirs(x, memory, tgt_mask=~causal, memory_key_padding_mask=~src_keep), atol=1e-6,
           name=f"DecoderLayer(norm_first={norm_first}) with a causal target mask and a memory padding mask")
 ### BEGIN HIDDEN TESTS
-ref.check_decoder_layer(DecoderLayer)
+from course_grader.checks import ch07_encoder_decoder as hidden
+hidden.check_decoder_layer(DecoderLayer)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -481,7 +484,8 @@ for norm_first in (False, True):
     close(ref.call(ours, x, keep[:, None, None, :]), theirs(x, src_key_padding_mask=~keep), atol=1e-6,
           name=f"Encoder(norm_first={norm_first}) with a padding mask, against nn.TransformerEncoder")
 ### BEGIN HIDDEN TESTS
-ref.check_encoder(Encoder)
+from course_grader.checks import ch07_encoder_decoder as hidden
+hidden.check_encoder(Encoder)
 ### END HIDDEN TESTS
 '''),
     tests("Decoder_tests", 2, '''
@@ -502,7 +506,8 @@ for norm_first in (False, True):
     close(ref.call(ours, x, memory, causal), theirs(x, memory, tgt_mask=~causal), atol=1e-6,
           name=f"Decoder(norm_first={norm_first}) with a causal mask, against nn.TransformerDecoder")
 ### BEGIN HIDDEN TESTS
-ref.check_decoder(Decoder)
+from course_grader.checks import ch07_encoder_decoder as hidden
+hidden.check_decoder(Decoder)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -594,15 +599,14 @@ def target_mask(lengths, max_len):
 '''),
     tests("masks_tests", 3, '''
 import torch
-from course.checks import check, equal, raises
-from course.checks import ch07_encoder_decoder as ref
+from course.checks import call, check, equal, raises
 
-s = ref.call(source_mask, torch.tensor([3, 1]), 3)
+s = call(source_mask, torch.tensor([3, 1]), 3)
 check(isinstance(s, torch.Tensor) and s.dtype == torch.bool, f"source_mask should return a bool tensor, got {getattr(s, 'dtype', type(s))}")
 equal(tuple(s.shape), (2, 1, 1, 3), name="shape of source_mask([3, 1], 3)")
 check(torch.equal(s[:, 0, 0], torch.tensor([[True, True, True], [True, False, False]])),
       f"source_mask([3, 1], 3): the second sentence has one real token, got\\n{s[:, 0, 0].int()}")
-t = ref.call(target_mask, torch.tensor([3, 1]), 3)
+t = call(target_mask, torch.tensor([3, 1]), 3)
 check(isinstance(t, torch.Tensor) and t.dtype == torch.bool, f"target_mask should return a bool tensor, got {getattr(t, 'dtype', type(t))}")
 equal(tuple(t.shape), (2, 1, 3, 3), name="shape of target_mask([3, 1], 3)")
 check(torch.equal(t[0, 0], torch.tensor([[True, False, False], [True, True, False], [True, True, True]])),
@@ -611,7 +615,8 @@ check(torch.equal(t[1, 0], torch.tensor([[True, False, False]] * 3)),
       f"target_mask, sentence of length 1: every query may see key 0 only, got\\n{t[1, 0].int()}")
 raises(ValueError, source_mask, torch.tensor([4]), 3, name="source_mask([4], max_len=3)")
 ### BEGIN HIDDEN TESTS
-ref.check_masks(source_mask, target_mask)
+from course_grader.checks import ch07_encoder_decoder as hidden
+hidden.check_masks(source_mask, target_mask)
 ### END HIDDEN TESTS
 '''),
     md("""

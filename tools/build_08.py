@@ -142,20 +142,20 @@ def embed(ids, embedding, positions=None):
 import math
 import torch
 from torch import nn
-from course.checks import close, equal
-from course.checks import ch08_transformer as ref
+from course.checks import call, close, equal
 
 emb = nn.Embedding(5, 4)
 with torch.no_grad():
     emb.weight.copy_(torch.arange(20.0).view(5, 4) / 10)
 table = torch.ones(6, 4)
-x = ref.call(embed, torch.tensor([[1, 2, 3]]), emb, table)
+x = call(embed, torch.tensor([[1, 2, 3]]), emb, table)
 equal(tuple(x.shape), (1, 3, 4), name="shape of embed(ids (1, 3), d_model 4)")
 close(x[0, 0], emb.weight[1] * 2 + 1, name="position 0 of token 1: E[1]·√4 + PE(0)")
-close(ref.call(embed, torch.tensor([[4]]), emb, None), (emb.weight[4] * 2)[None, None],
+close(call(embed, torch.tensor([[4]]), emb, None), (emb.weight[4] * 2)[None, None],
       name="with positions=None only the scaled embedding")
 ### BEGIN HIDDEN TESTS
-ref.check_embed(embed)
+from course_grader.checks import ch08_transformer as hidden
+hidden.check_embed(embed)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -268,7 +268,8 @@ check(tied.output.weight is tied.tgt_embed.weight, "tie_output=True: output.weig
 equal(sum(p.numel() for p in tied.parameters()), sum(p.numel() for p in model.parameters()) - 14 * 16,
       name="parameters with tied output weights (tgt_vocab × d_model fewer)")
 ### BEGIN HIDDEN TESTS
-ref.check_transformer(Transformer)
+from course_grader.checks import ch08_transformer as hidden
+hidden.check_transformer(Transformer)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -338,7 +339,8 @@ want = torch.tensor([[5, 6, EOS, PAD], [7, 8, 9, 9]])
 check(isinstance(out, torch.Tensor) and torch.equal(out, want),
       f"scripted model, max_len 4: expected (no <bos>; <pad> after <eos>)\\n{want}\\ngot\\n{out}")
 ### BEGIN HIDDEN TESTS
-ref.check_greedy(greedy_decode)
+from course_grader.checks import ch08_transformer as hidden
+hidden.check_greedy(greedy_decode)
 ### END HIDDEN TESTS
 '''),
     md("""
@@ -393,7 +395,8 @@ with ref.no_builtin_cross_entropy():
     close(ref.call(smoothed_cross_entropy, logits, torch.tensor([[1, PAD]]), 0.2), want,
           name="hand-worked case with one padding position (which must not count)")
 ### BEGIN HIDDEN TESTS
-ref.check_smoothed_loss(smoothed_cross_entropy)
+from course_grader.checks import ch08_transformer as hidden
+hidden.check_smoothed_loss(smoothed_cross_entropy)
 ### END HIDDEN TESTS
 '''),
     md("""

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import browser  # noqa: E402
-from course import pipeline  # noqa: E402
+from course_grader import pipeline  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 

@@ -1,10 +1,10 @@
-"""Checks shared by the notebooks' graded cells and the pytest suite.
+"""What the visible tests use: comparison primitives and, per chapter, helpers that hide nothing.
 
-Each chapter has a module (``course.checks.ch02_tensors`` ...) whose functions take the
-student's object as an argument and raise ``AssertionError`` with a message that says what
-went wrong. The comparison primitives live in :mod:`course.checks.core`.
+Students can read all of this package. The hidden tests and their reference implementations are
+in the instructor-side ``course_grader.checks`` (never installed for students); see
+``tests/test_packaging.py``.
 """
 
-from course.checks.core import check, close, equal, raises
+from course.checks.core import call, check, close, equal, raises
 
-__all__ = ["check", "close", "equal", "raises"]
+__all__ = ["call", "check", "close", "equal", "raises"]

@@ -1,26 +1,16 @@
-"""Hidden checks of chapter 08 (assembling the Transformer, greedy decoding, the smoothed loss).
-
-References: the course's reference model ``course.blocks.Seq2SeqTransformer`` (its layers are
-themselves checked against ``nn.TransformerEncoderLayer`` / ``nn.TransformerDecoderLayer`` in the
-course's tests) with its weights loaded into the student's model, ``F.cross_entropy`` with
-``label_smoothing`` and ``ignore_index``, and scripted toy models whose greedy output is known by
-hand.
+"""Helpers the visible tests of chapter 08 use: the reference model paired with the student's (same
+weights), scripted stand-in models for greedy decoding, and PyTorch's cross-entropy switched off.
 """
 
 from __future__ import annotations
-
-import math
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.blocks import Seq2SeqTransformer, SinusoidalPositions
-from course.checks.core import call, check, close, equal, switched_off
+from course.blocks import Seq2SeqTransformer
+from course.checks.core import call, check, switched_off
 from course.tokenizer import BOS, EOS, PAD
-
-_cross_entropy = F.cross_entropy
 
 
 def no_builtin_cross_entropy():
@@ -29,34 +19,6 @@ def no_builtin_cross_entropy():
                         "write the smoothed loss from log_softmax yourself: F.cross_entropy / F.nll_loss "
                         "(and nn.CrossEntropyLoss, which calls them) are what the test compares against")
 
-
-# ------------------------------------------------------------------------------------ embed
-
-def reference_embed(ids: torch.Tensor, embedding: nn.Embedding, table: torch.Tensor | None) -> torch.Tensor:
-    x = embedding(ids).double() * math.sqrt(embedding.embedding_dim)
-    if table is not None:
-        x = x + table[: ids.shape[1]].double()
-    return x
-
-
-def check_embed(embed: Callable[..., torch.Tensor], seed: int = 0) -> None:
-    g = torch.Generator().manual_seed(seed)
-    for vocab, d, batch, seq in [(7, 4, 2, 3), (30, 16, 3, 9), (5, 1, 1, 1), (50, 33, 2, 12)]:
-        emb = nn.Embedding(vocab, d)
-        with torch.no_grad():
-            emb.weight.copy_(torch.randn(vocab, d, generator=g))
-        ids = torch.randint(0, vocab, (batch, seq), generator=g)
-        table = SinusoidalPositions.build(seq + 5, d)  # longer than the sequence: slice it
-        for positions in (table, None):
-            got = call(embed, ids, emb, positions)
-            check(isinstance(got, torch.Tensor), f"embed should return a tensor, got {type(got).__name__}")
-            equal(tuple(got.shape), (batch, seq, d), name=f"shape of embed(ids {tuple(ids.shape)}, d_model={d})")
-            what = "with a sinusoidal table" if positions is not None else "with positions=None (RoPE)"
-            close(got.double(), reference_embed(ids, emb, positions), atol=1e-5,
-                  name=f"embed, vocab {vocab}, d_model {d}, {what}: embedding × √d_model (+ table[:seq])")
-
-
-# ------------------------------------------------------------------------------ Transformer
 
 CONFIGS = [
     dict(d_model=16, n_heads=2, n_encoder_layers=2, n_decoder_layers=1, d_ff=32, norm_first=True,
@@ -96,34 +58,6 @@ def paired_models(Transformer: type, config: dict, src_vocab: int, tgt_vocab: in
         raise AssertionError(f"the model's parameters should keep the names given in __init__: {err}") from None
     return ref, ours.eval()
 
-
-def check_transformer(Transformer: type, seed: int = 0) -> None:
-    g = torch.Generator().manual_seed(seed)
-    for k, config in enumerate(CONFIGS):
-        label = ", ".join(f"{key}={value}" for key, value in config.items() if key in ("position", "norm_first",
-                                                                                       "tie_output"))
-        ref, ours = paired_models(Transformer, config, 11, 13, seed + k)
-        ref_params = sum(p.numel() for p in ref.parameters())
-        equal(sum(p.numel() for p in ours.parameters()), ref_params, name=f"number of parameters ({label})")
-        if config["tie_output"]:
-            check(ours.output.weight is ours.tgt_embed.weight,
-                  f"with tie_output=True the output projection shares its weight with tgt_embed ({label})")
-        else:
-            check(ours.output.weight is not ours.tgt_embed.weight, f"tie_output=False: separate weights ({label})")
-        src, lengths, tgt = random_batch(11, 13, g)
-        with torch.no_grad():
-            memory, src_mask = call(ours.encode, src, lengths)
-            ref_memory, ref_mask = ref.encode(src, lengths)
-            equal(tuple(src_mask.shape), tuple(ref_mask.shape), name=f"shape of the source mask from encode ({label})")
-            check(torch.equal(src_mask.bool(), ref_mask),
-                  f"encode's source mask should be True at real tokens, False at padding ({label})")
-            rows = ref_mask[:, 0, 0]  # (batch, src_len): compare real tokens only (pads are never read)
-            close(memory[rows], ref_memory[rows], atol=1e-4, name=f"encoder output at real tokens ({label})")
-            logits = call(ours, src, lengths, tgt)
-            close(logits, ref(src, lengths, tgt), atol=1e-4, name=f"logits of the whole model ({label})")
-
-
-# ------------------------------------------------------------------------------- greedy decoding
 
 class ScriptedModel(nn.Module):
     """A stand-in model whose decoder emits a fixed token sequence per source, whatever it is fed.
@@ -165,63 +99,3 @@ class ScriptedModel(nn.Module):
 def scripted_sources(n: int, length: int = 2) -> torch.Tensor:
     """Sources for a ScriptedModel: row r is [r, 4, 4, ...]."""
     return torch.cat([torch.arange(n)[:, None], torch.full((n, length - 1), 4)], dim=1)
-
-
-def check_greedy(greedy_decode: Callable[..., torch.Tensor], seed: int = 0) -> None:
-    # scripted: row 0 stops after 2 tokens, row 1 after 4, row 2 never (runs out of steps)
-    script = torch.tensor([[5, 6, EOS, 7, 7, 7], [8, 8, 9, 9, EOS, 5], [4, 5, 6, 7, 8, 9]])
-    model = ScriptedModel(script, vocab=12)
-    src, lengths = scripted_sources(3), torch.tensor([2, 2, 1])
-    out = call(greedy_decode, model, src, lengths, 6)
-    check(isinstance(out, torch.Tensor) and out.dtype == torch.long,
-          f"greedy_decode should return a LongTensor, got {getattr(out, 'dtype', type(out).__name__)}")
-    expected = torch.tensor([[5, 6, EOS, PAD, PAD, PAD], [8, 8, 9, 9, EOS, PAD], [4, 5, 6, 7, 8, 9]])
-    check(tuple(out.shape) == (3, 6) and torch.equal(out, expected),
-          f"scripted model, max_len 6: expected (no <bos>, <pad> after each row's <eos>)\n{expected}\ngot\n{out}")
-    model = ScriptedModel(torch.tensor([[5, EOS, 9, 9], [6, 7, EOS, 9]]), vocab=12)
-    out = call(greedy_decode, model, scripted_sources(2, 3), torch.tensor([3, 2]), 10)
-    check(tuple(out.shape) == (2, 3) and torch.equal(out, torch.tensor([[5, EOS, PAD], [6, 7, EOS]])),
-          f"stop as soon as every row has produced <eos>: expected [[5, <eos>, <pad>], [6, 7, <eos>]], got\n{out}")
-    check(model.calls <= 3 * 2, f"3 decoding steps per row are enough there, the decoder was called {model.calls} times")
-    # a real (random) model: the same tokens as the reference implementation
-    g = torch.Generator().manual_seed(seed)
-    for k, config in enumerate(CONFIGS[:3]):
-        torch.manual_seed(seed + k)
-        ref = Seq2SeqTransformer(11, 13, dropout=0.0, **config).eval()
-        with torch.no_grad():
-            ref.output.bias[EOS] -= 3.0  # rarely stop, so that most steps are compared
-        src, lengths, _ = random_batch(11, 13, g)
-        with torch.no_grad():
-            got = call(greedy_decode, ref, src, lengths, 8)
-        want = ref.greedy_decode(src, lengths, 8)
-        check(torch.equal(got, want), f"random model ({config['position']}): expected\n{want}\ngot\n{got}")
-
-
-# ------------------------------------------------------------------------------ smoothed loss
-
-def check_smoothed_loss(smoothed_cross_entropy: Callable[..., torch.Tensor], seed: int = 0) -> None:
-    g = torch.Generator().manual_seed(seed)
-    for batch, seq, vocab in [(2, 3, 5), (4, 7, 13), (1, 1, 4), (3, 6, 40)]:
-        logits = torch.randn(batch, seq, vocab, generator=g, dtype=torch.float64) * 3
-        targets = torch.randint(1, vocab, (batch, seq), generator=g)
-        if seq > 1:
-            targets[0, -1] = PAD
-            targets[-1, seq // 2:] = PAD
-        for eps in (0.0, 0.1, 0.3):
-            with no_builtin_cross_entropy():
-                got = call(smoothed_cross_entropy, logits, targets, eps)
-            check(isinstance(got, torch.Tensor) and got.dim() == 0,
-                  f"the loss should be a 0-d tensor, got {getattr(got, 'shape', type(got).__name__)}")
-            want = _cross_entropy(logits.reshape(-1, vocab), targets.reshape(-1), ignore_index=PAD,
-                                  label_smoothing=eps)
-            close(got.double(), want, atol=1e-6,
-                  name=f"loss for logits {tuple(logits.shape)}, smoothing {eps} (mean over non-pad targets)")
-    logits = torch.randn(2, 3, 6, generator=g, requires_grad=True)
-    targets = torch.tensor([[3, 4, PAD], [5, PAD, PAD]])
-    call(smoothed_cross_entropy, logits, targets, 0.1).backward()
-    check(logits.grad is not None and bool((logits.grad[targets == PAD] == 0).all()),
-          "padding positions must get no gradient")
-
-
-__all__ = ["check_embed", "check_transformer", "check_greedy", "check_smoothed_loss", "paired_models",
-           "random_batch", "reference_embed", "ScriptedModel", "scripted_sources", "CONFIGS", "call", "no_builtin_cross_entropy"]

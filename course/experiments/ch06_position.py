@@ -5,8 +5,28 @@ from __future__ import annotations
 import torch
 from matplotlib.figure import Figure
 
-from course.checks.ch06_position import frequencies, reference_rope, reference_table
+from course.blocks import RotaryEmbedding, SinusoidalPositions
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
+
+
+def frequencies(d: int, base: float = 10000.0) -> torch.Tensor:
+    """θ_i = base^(−2i/d) for i = 0 .. ceil(d/2) − 1, float64 (the rates the figures and the rotate-half demo use)."""
+    return base ** (-2 * torch.arange((d + 1) // 2, dtype=torch.float64) / d)
+
+
+def sinusoidal_positions(n: int, d: int) -> torch.Tensor:
+    """The course's given table (``course.blocks.SinusoidalPositions``, used by chapter 08), float64."""
+    return SinusoidalPositions.build(n, d).double()
+
+
+def _rope(x: torch.Tensor, positions: torch.Tensor, base: float) -> torch.Tensor:
+    """The course's given RoPE (``course.blocks.RotaryEmbedding``) at arbitrary positions, float64."""
+    rope = RotaryEmbedding(x.shape[-1], base).double()
+    angles = positions.double()[:, None] * rope.theta.double()[None, :]
+    cos, sin = angles.cos(), angles.sin()
+    pairs = x.double().unflatten(-1, (-1, 2))
+    even, odd = pairs[..., 0], pairs[..., 1]
+    return torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1).flatten(-2)
 
 
 def dot_product_figure(table: torch.Tensor, max_offset: int = 200) -> tuple[Figure, dict]:
@@ -34,8 +54,8 @@ def dot_product_figure(table: torch.Tensor, max_offset: int = 200) -> tuple[Figu
 
 def rope_score(q: torch.Tensor, k: torch.Tensor, offsets: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
     """<R_0 q, R_n k> for each offset n, for q and k of shape (d,)."""
-    rq = reference_rope(q[None], torch.zeros(1), base)[0]  # (d,)
-    rk = reference_rope(k.expand(len(offsets), -1), offsets.double(), base)  # (n, d)
+    rq = _rope(q[None], torch.zeros(1), base)[0]  # (d,)
+    rk = _rope(k.expand(len(offsets), -1), offsets.double(), base)  # (n, d)
     return rk @ rq
 
 
@@ -84,4 +104,4 @@ def half_to_interleaved(d: int) -> torch.Tensor:
     return torch.stack([torch.arange(d // 2), torch.arange(d // 2) + d // 2], dim=1).flatten()
 
 
-__all__ = ["rotate_half_rope", "half_to_interleaved", "dot_product_figure", "extrapolation_experiment", "reference_table", "rope_score", "show"]
+__all__ = ["rotate_half_rope", "half_to_interleaved", "dot_product_figure", "extrapolation_experiment", "sinusoidal_positions", "frequencies", "rope_score", "show"]

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from course.checks.ch06_position import frequencies, reference_table
+from course.experiments.ch06_position import frequencies, sinusoidal_positions
 from course.widgets.base import FigureWidget
 
 D_HEAD = 16
@@ -85,7 +85,7 @@ def sinusoidal_explorer() -> FigureWidget:
     }
 
     def draw(fig: Figure, positions: int, d: int) -> str:
-        table = reference_table(positions, d)
+        table = sinusoidal_positions(positions, d)
         ax1, ax2 = fig.subplots(1, 2)
         ax1.imshow(table.numpy(), aspect="auto", cmap="RdBu", vmin=-1, vmax=1)
         ax1.set(title="PE(p, j)", xlabel="feature j", ylabel="position p")

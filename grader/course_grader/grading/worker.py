@@ -1,6 +1,6 @@
 """Run a notebook's answer and test cells in a fresh interpreter; report one JSON line per step.
 
-Started by :mod:`course.grading.isolated` as ``python -m course.grading.worker FD``. The job
+Started by :mod:`course_grader.grading.isolated` as ``python -m course_grader.grading.worker FD``. The job
 arrives on stdin; results go to the private file descriptor FD, never to stdout, so nothing the
 student's code prints can forge them. The student's output is discarded.
 
@@ -19,27 +19,48 @@ import sys
 import traceback
 from types import ModuleType
 
-WATCHED_MODULES = ("builtins", "math", "numpy", "numpy.testing", "torch", "torch.nn.functional",
-                   "torch.testing", "course.checks", "course.checks.core")
-WATCHED_CLASSES = (("torch", "Tensor"), ("numpy", "ndarray"))
+WATCHED_MODULES = ("builtins", "math", "numpy", "numpy.testing", "torch", "torch.nn", "torch.nn.functional",
+                   "torch.testing")
+# every loaded module of these packages is watched entirely (their captured references are private names)
+WATCHED_PACKAGES = ("course.checks", "course_grader")
+WATCHED_CLASSES = (("torch", "Tensor"), ("torch.nn", "Parameter"), ("numpy", "ndarray"))
+# and every class these modules define (the PyTorch layers the checks use as references)
+WATCHED_CLASS_MODULES = ("torch.nn",)
+
+
+def _own(module_name: str) -> bool:
+    return any(module_name == p or module_name.startswith(p + ".") for p in WATCHED_PACKAGES)
 
 
 def _watched(module_name: str, attr: str) -> bool:
-    # private helpers of third-party modules may be rebound by the library itself; the course's
-    # own check modules are watched entirely (their captured references are private names)
-    return module_name.startswith("course.") or not attr.startswith("_") or attr.startswith("__")
+    # private helpers of third-party modules may be rebound by the library itself
+    return _own(module_name) or not attr.startswith("_") or attr.startswith("__")
+
+
+def _watched_modules() -> list[str]:
+    return [*WATCHED_MODULES, *sorted(n for n in list(sys.modules) if _own(n))]
+
+
+def _watched_classes() -> list[tuple[str, str]]:
+    classes = list(WATCHED_CLASSES)
+    for module_name in WATCHED_CLASS_MODULES:
+        module = sys.modules.get(module_name)
+        for attr, value in list(vars(module).items()) if isinstance(module, ModuleType) else []:
+            if isinstance(value, type) and not attr.startswith("_"):
+                classes.append((module_name, attr))
+    return classes
 
 
 def _snapshot() -> dict[str, int]:
     """Identity of the public and dunder attributes of the watched modules and classes."""
     seen: dict[str, int] = {}
-    for name in WATCHED_MODULES:
+    for name in _watched_modules():
         module = sys.modules.get(name)
         if isinstance(module, ModuleType):
             for attr, value in list(vars(module).items()):
                 if _watched(name, attr):
                     seen[f"{name}.{attr}"] = id(value)
-    for module_name, cls_name in WATCHED_CLASSES:
+    for module_name, cls_name in _watched_classes():
         cls = getattr(sys.modules.get(module_name), cls_name, None)
         if isinstance(cls, type):
             resolved: dict[str, object] = {}
@@ -60,6 +81,19 @@ def _describe(err: BaseException) -> str:
     return text if len(text) < 2000 else text[:2000] + " …"
 
 
+def _import_checks() -> None:
+    """Import the comparison helpers and every chapter's hidden checks (what the test cells will import)."""
+    import importlib
+    import pkgutil
+
+    import course.checks
+    import course_grader.checks
+
+    for package in (course.checks, course_grader.checks):
+        for info in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+
+
 def main(fd: int) -> None:
     out = os.fdopen(fd, "w", buffering=1)
     send = out.write  # bound now: the student's code cannot replace it
@@ -76,7 +110,7 @@ def main(fd: int) -> None:
     except BaseException as err:  # noqa: BLE001 - reported, not hidden
         send(dumps({"id": "<set-up>", "ok": False, "error": _describe(err)}) + "\n")
         return
-    import course.checks.core  # noqa: F401 - makes sure the watched modules are loaded
+    _import_checks()  # before any student code: the checks bind what they use now, and are watched from here on
     baseline = _snapshot()
     send(dumps({"id": "<set-up>", "ok": True}) + "\n")
 

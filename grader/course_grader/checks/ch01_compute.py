@@ -13,22 +13,13 @@ import statistics
 from typing import Any, Callable
 
 import torch
-import torch._dynamo  # noqa: F401  first use of FlopCounterMode imports it, and that rebinds torch.manual_seed:
-# importing it here (the set-up cell imports this module) keeps the grader's tamper check from
-# blaming the test cell for PyTorch's own patch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from course.experiments.ch01_compute import counted_flops
 from course.checks.core import call, check, close, equal, raises
 
 PF_DAY = 1e15 * 24 * 3600  # FLOPs in one PF-day
-
-
-def counted_flops(fn: Callable[[], Any]) -> int:
-    """FLOPs of ``fn()`` as PyTorch's FlopCounterMode counts them (matmuls: 2·m·k·n)."""
-    with FlopCounterMode(display=False) as counter:
-        fn()
-    return counter.get_total_flops()
 
 
 def check_pf_days(pf_days: Callable[[float], float], seed: int = 0) -> None:

@@ -2,7 +2,7 @@
 
 What the student's kernel reports is not trusted: code in the notebook can patch the functions
 the tests call, rewrite later cells with IPython hooks, or kill the kernel. Here the set-up cell,
-the student's answer cells and each test cell are run by :mod:`course.grading.worker` in a fresh
+the student's answer cells and each test cell are run by :mod:`course_grader.grading.worker` in a fresh
 interpreter that has no IPython, with a time limit per cell. If a cell hangs, kills the worker
 or tampers with library functions, that cell is charged for it (a hung or killing answer cell is
 left out, so only the tests that need it fail) and the worker is restarted for the remaining
@@ -102,7 +102,7 @@ def _run_worker(setup: str, steps: list[Step], cell_timeout: float, python: str)
     read_fd, write_fd = os.pipe()
     with tempfile.TemporaryDirectory(prefix="grade-") as workdir:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "JUPYTER"))}
-        proc = subprocess.Popen([python, "-m", "course.grading.worker", str(write_fd)], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([python, "-m", "course_grader.grading.worker", str(write_fd)], stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write_fd,),
                                 cwd=workdir, env=env, start_new_session=True)
         os.close(write_fd)

@@ -4,13 +4,13 @@
 
 1. it runs the notebook in a kernel as nbgrader does, so the feedback shows the student's outputs,
    but a kernel that dies (``os._exit``, a crash) no longer aborts the whole submission;
-2. it scans the cells the student can edit for tampering (:mod:`course.grading.scan`);
-3. it grades every test cell again in an isolated worker process (:mod:`course.grading.isolated`),
+2. it scans the cells the student can edit for tampering (:mod:`course_grader.grading.scan`);
+3. it grades every test cell again in an isolated worker process (:mod:`course_grader.grading.isolated`),
    leaving flagged answer cells out, and makes each test cell's outputs agree with that verdict:
    nbgrader's own scoring (an error output = 0 points) then records the trusted result.
 
 Flags and grading notes go into a markdown cell at the top of the autograded notebook (and so into
-the feedback), into the notebook's metadata under ``course_grading`` for ``course.pipeline flags``,
+the feedback), into the notebook's metadata under ``course_grading`` for ``course_grader.pipeline flags``,
 and into nbgrader's log.
 """
 
@@ -20,8 +20,8 @@ import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 
-from course.grading.isolated import grade_notebook
-from course.grading.scan import scan_notebook
+from course_grader.grading.isolated import grade_notebook
+from course_grader.grading.scan import scan_notebook
 
 NOTE_MARKER = "course-grading-notes"
 

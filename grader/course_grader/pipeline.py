@@ -5,13 +5,13 @@ PATH (nbgrader shells out to ``alembic`` and fails with a bare FileNotFoundError
 (2) treat any ``| ERROR]`` line as a failure (nbgrader often exits 0 after errors) and
 (3) read scores back from the gradebook.
 
-    python -m course.pipeline release
-    python -m course.pipeline autograde --assignment 01-compute
-    python -m course.pipeline feedback --assignment 01-compute
-    python -m course.pipeline flags        # CSV of tamper flags and grading problems
-    python -m course.pipeline publish --assignment 01-compute --duedate "2026-12-01 23:59:00 UTC"
-    python -m course.pipeline collect --assignment 01-compute
-    python -m course.pipeline grades --output grades.csv
+    python -m course_grader.pipeline release
+    python -m course_grader.pipeline autograde --assignment 01-compute
+    python -m course_grader.pipeline feedback --assignment 01-compute
+    python -m course_grader.pipeline flags        # CSV of tamper flags and grading problems
+    python -m course_grader.pipeline publish --assignment 01-compute --duedate "2026-12-01 23:59:00 UTC"
+    python -m course_grader.pipeline collect --assignment 01-compute
+    python -m course_grader.pipeline grades --output grades.csv
 """
 
 from __future__ import annotations
@@ -24,7 +24,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+
+
+def _course_root() -> Path:
+    """The course folder: ``COURSE_ROOT``, else this checkout (grader installed editable), else the cwd."""
+    if os.environ.get("COURSE_ROOT"):
+        return Path(os.environ["COURSE_ROOT"]).resolve()
+    checkout = Path(__file__).resolve().parents[2]
+    return checkout if (checkout / "nbgrader_config.py").is_file() else Path.cwd()
+
+
+ROOT = _course_root()
 ASSIGNMENT_NAME = re.compile(r"^\d\d-[a-z0-9-]+$")
 
 
@@ -172,7 +182,7 @@ def grading_flags(root: Path = ROOT) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course.pipeline", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m course_grader.pipeline", description=__doc__.split("\n\n")[0])
     parser.add_argument("step", choices=["release", "publish", "collect", "autograde", "feedback", "grades", "flags"])
     parser.add_argument("--duedate", help="publish: due date, e.g. '2026-12-01 23:59:00 UTC'")
     parser.add_argument("--output", type=Path, default=Path("grades.csv"), help="grades: CSV file to write")

@@ -14,7 +14,7 @@ argument or kept in a container, a subclass of a library class returned as an an
 endless loops all get past it. So it is one layer of defence in depth: the grader also runs the
 answer and test cells in a fresh interpreter without IPython, with a time limit per cell, and checks
 after each answer cell that the library functions the tests rely on are still the same objects
-(:mod:`course.grading.isolated`).
+(:mod:`course_grader.grading.isolated`).
 
 The rule tables below are plain sets and dicts of dotted names; extend them as needed. A dotted
 name matches an entry when it is the entry or starts with the entry plus a dot.
@@ -34,7 +34,7 @@ import nbformat
 
 # Importing any of these modules (or a submodule) is flagged, except what ALLOWED_IMPORTS lets through.
 FORBIDDEN_IMPORTS = frozenset({
-    "nbgrader", "course.grading", "course.checks", "IPython", "ipykernel", "jupyter_client", "nbformat", "nbclient",
+    "nbgrader", "course_grader", "course.checks", "IPython", "ipykernel", "jupyter_client", "nbformat", "nbclient",
     "builtins", "sys", "ctypes", "gc", "inspect", "importlib", "signal", "atexit", "subprocess", "threading", "_thread",
     "multiprocessing", "concurrent", "asyncio", "socket", "pty", "pickle", "marshal", "shutil", "glob", "pathlib", "io",
     "sqlite3", "shelve", "dbm", "tempfile", "zipfile", "tarfile", "fileinput", "linecache", "posix", "nt", "runpy",

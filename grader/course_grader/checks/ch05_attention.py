@@ -1,0 +1,116 @@
+"""Hidden checks of chapter 05 (attention, masks, the √d_k scale, multi-head attention).
+
+References: ``F.scaled_dot_product_attention`` and ``nn.MultiheadAttention`` with the student's
+weights copied in (float64), plus hand-built cases. Mask convention of the course: a boolean
+mask with True where a query MAY attend to a key (the same as ``F.scaled_dot_product_attention``,
+the opposite of ``nn.MultiheadAttention``'s masks).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course.checks.ch05_attention import copy_from_torch
+from course.checks.core import call, check, close, equal, raises
+
+_sdpa = F.scaled_dot_product_attention
+
+
+
+def reference_attention(q, k, v, mask=None):
+    """Output and weights in float64; fully masked rows give zero weights and zero output."""
+    q, k, v = q.double(), k.double(), v.double()
+    scores = q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5  # (..., q_len, k_len)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)
+    return weights @ v, weights
+
+
+def check_dot_product_variance(dot_product_variance: Callable[..., float], seed: int = 0) -> None:
+    for d_k in (1, 4, 16, 64, 256):
+        got = call(dot_product_variance, d_k, 20000, torch.Generator().manual_seed(seed + d_k))
+        check(isinstance(got, float), f"dot_product_variance should return a float, got {type(got).__name__}")
+        close(got, float(d_k), rtol=0.1, atol=0.05,
+              name=f"dot_product_variance(d_k={d_k}, 20000 samples): Var(q·k) for unit-variance entries is d_k")
+
+
+def check_attention(attention: Callable[..., tuple[torch.Tensor, torch.Tensor]], seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    cases = [((2, 3, 5, 8), 5, None), ((1, 2, 4, 16), 7, "random"), ((3, 1, 6, 4), 6, "causal"),
+             ((2, 4, 1, 32), 9, "random")]
+    for (b, h, q_len, d), k_len, kind in cases:
+        q = torch.randn(b, h, q_len, d, generator=g) * 2
+        k = torch.randn(b, h, k_len, d, generator=g) * 2
+        v = torch.randn(b, h, k_len, d + 1, generator=g)
+        mask = None
+        if kind == "random":
+            mask = torch.rand(b, 1, q_len, k_len, generator=g) > 0.4
+            mask[..., 0] = True  # no fully masked rows here: compare with PyTorch directly
+        elif kind == "causal":
+            mask = torch.ones(q_len, k_len, dtype=torch.bool).tril()
+        out, weights = call(attention, q, k, v, mask)
+        label = f"attention with q {tuple(q.shape)}, k {tuple(k.shape)}, mask {kind}"
+        close(out, _sdpa(q.double(), k.double(), v.double(), attn_mask=mask), atol=1e-5, rtol=1e-4,
+              name=f"output of {label}, against F.scaled_dot_product_attention")
+        close(weights, reference_attention(q, k, v, mask)[1], atol=1e-5, rtol=1e-4, name=f"weights of {label}")
+    q = torch.randn(1, 1, 3, 4, generator=g)
+    mask = torch.tensor([[True, False, True], [False, False, False], [True, True, True]])
+    out, weights = call(attention, q, q, q, mask)
+    check(not torch.isnan(out).any() and not torch.isnan(weights).any(),
+          "a query that may attend to no key at all (a fully masked row) must not produce NaN")
+    close(weights[0, 0, 1], torch.zeros(3), name="weights of a fully masked row (zeros, by the course's convention)")
+    close(out[0, 0, 1], torch.zeros(4), name="output of a fully masked row (zeros)")
+
+
+def check_masks(causal_mask: Callable[[int], torch.Tensor], padding_mask: Callable[..., torch.Tensor]) -> None:
+    for seq in (1, 2, 5):
+        m = call(causal_mask, seq)
+        check(isinstance(m, torch.Tensor) and m.dtype == torch.bool, "causal_mask should return a bool tensor")
+        equal(tuple(m.shape), (seq, seq), name=f"shape of causal_mask({seq})")
+        check(torch.equal(m, torch.ones(seq, seq, dtype=torch.bool).tril()),
+              f"causal_mask({seq}): query i may attend to keys 0..i (itself included), never to later ones")
+    for lengths, max_len in [([3, 1, 4], 4), ([2], 5), ([5, 5], 5)]:
+        m = call(padding_mask, torch.tensor(lengths), max_len)
+        check(isinstance(m, torch.Tensor) and m.dtype == torch.bool, "padding_mask should return a bool tensor")
+        equal(tuple(m.shape), (len(lengths), 1, 1, max_len), name=f"shape of padding_mask({lengths}, {max_len})")
+        expected = torch.arange(max_len)[None, :] < torch.tensor(lengths)[:, None]
+        check(torch.equal(m[:, 0, 0], expected),
+              f"padding_mask({lengths}, {max_len}): key j is allowed when j < length of its sequence")
+
+
+def check_mha(MultiHeadAttention: type, seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    for d, heads in [(8, 2), (12, 3), (16, 1), (16, 16)]:
+        ours = call(MultiHeadAttention, d, heads)
+        names = {n for n, _ in ours.named_parameters()}
+        check({"q_proj.weight", "k_proj.weight", "v_proj.weight", "out_proj.weight"} <= names,
+              f"MultiHeadAttention should have nn.Linear layers q_proj, k_proj, v_proj and out_proj; found {sorted(names)}")
+        equal(sum(p.numel() for p in ours.parameters()), 4 * d * d + 4 * d,
+              name=f"parameters of MultiHeadAttention({d}, {heads}) (4d² + 4d)")
+        ref = nn.MultiheadAttention(d, heads, batch_first=True).double().eval()
+        with torch.no_grad():
+            for p in ref.parameters():
+                p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.5)
+        ours = ours.double().eval()
+        copy_from_torch(ours, ref)
+        b, q_len, k_len = 2, 5, 3
+        x = torch.randn(b, q_len, d, generator=g, dtype=torch.float64)
+        mem = torch.randn(b, k_len, d, generator=g, dtype=torch.float64)
+        close(call(ours, x, x, x), ref(x, x, x, need_weights=False)[0], atol=1e-6,
+              name=f"self-attention of MultiHeadAttention({d}, {heads}) vs nn.MultiheadAttention, copied weights")
+        close(call(ours, x, mem, mem), ref(x, mem, mem, need_weights=False)[0], atol=1e-6,
+              name=f"cross-attention (5 queries, 3 keys) of MultiHeadAttention({d}, {heads})")
+        causal = torch.ones(q_len, q_len, dtype=torch.bool).tril()
+        close(call(ours, x, x, x, causal), ref(x, x, x, attn_mask=~causal, need_weights=False)[0], atol=1e-6,
+              name=f"MultiHeadAttention({d}, {heads}) with a causal mask (True = may attend)")
+        keep = torch.tensor([[True, True, False], [True, False, False]])  # (batch, k_len): padding at the end
+        close(call(ours, x, mem, mem, keep[:, None, None, :]),
+              ref(x, mem, mem, key_padding_mask=~keep, need_weights=False)[0], atol=1e-6,
+              name=f"MultiHeadAttention({d}, {heads}) with a padding mask of shape (batch, 1, 1, k_len)")
+    raises(ValueError, MultiHeadAttention, 10, 3, name="MultiHeadAttention(10, 3) (10 is not divisible by 3)")
