@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from course.attention import load_torch_attention
+from course.checks.borrowed import Borrowed, SDPA_ATEN, TRANSFORMER_PY
 from course.checks.core import call, check, close, equal, raises  # noqa: F401  (call: used as ref.call)
 
 # bound at import time (the set-up cell), so that later monkeypatching does not change the checks
@@ -162,3 +163,27 @@ def copy_encoder(ours: nn.Module, theirs: nn.TransformerEncoder) -> None:
 
 def copy_decoder(ours: nn.Module, theirs: nn.TransformerDecoder) -> None:
     _copy_stack(ours, theirs, "Decoder", copy_decoder_layer)
+
+
+# what would do each exercise's work (switched off while the student's code runs under the checks)
+BORROWED = {
+    "FeedForward": Borrowed("write the two linear layers yourself: the course's FeedForward is the reference",
+                            python=("course.blocks.FeedForward", *TRANSFORMER_PY), aten=SDPA_ATEN,
+                            given=("course.blocks.FeedForward",)),
+    "EncoderLayer": Borrowed("wire the sublayers yourself: nn.TransformerEncoderLayer is the reference",
+                             python=("course.blocks.EncoderLayer", *TRANSFORMER_PY),
+                             aten=("_transformer_encoder_layer_fwd", "_native_multi_head_attention"),
+                             given=("course.blocks.EncoderLayer",)),
+    "DecoderLayer": Borrowed("wire the sublayers yourself: nn.TransformerDecoderLayer is the reference",
+                             python=("course.blocks.DecoderLayer", *TRANSFORMER_PY),
+                             aten=("_transformer_encoder_layer_fwd", "_native_multi_head_attention"),
+                             given=("course.blocks.DecoderLayer",)),
+    "Encoder": Borrowed("stack your own layers: nn.TransformerEncoder is the reference",
+                        python=("course.blocks.Encoder", "course.blocks.EncoderLayer", *TRANSFORMER_PY),
+                        aten=("_transformer_encoder_layer_fwd", "_native_multi_head_attention"),
+                        given=("course.blocks.Encoder",)),
+    "Decoder": Borrowed("stack your own layers: nn.TransformerDecoder is the reference",
+                        python=("course.blocks.Decoder", "course.blocks.DecoderLayer", *TRANSFORMER_PY),
+                        aten=("_transformer_encoder_layer_fwd", "_native_multi_head_attention"),
+                        given=("course.blocks.Decoder",)),
+}

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course.blocks import Seq2SeqTransformer
+from course.checks.borrowed import Borrowed, CE_ATEN, CE_PY
 from course.checks.core import call, check, switched_off
 from course.tokenizer import BOS, EOS, PAD
 
@@ -99,3 +100,16 @@ class ScriptedModel(nn.Module):
 def scripted_sources(n: int, length: int = 2) -> torch.Tensor:
     """Sources for a ScriptedModel: row r is [r, 4, 4, ...]."""
     return torch.cat([torch.arange(n)[:, None], torch.full((n, length - 1), 4)], dim=1)
+
+
+# what would do each exercise's work (switched off while the student's code runs under the checks)
+BORROWED = {
+    "Transformer": Borrowed("assemble the model yourself: the course's Seq2SeqTransformer is the reference",
+                            python=("course.blocks.Seq2SeqTransformer", "torch.nn.Transformer"),
+                            given=("course.blocks.Seq2SeqTransformer",)),
+    "greedy_decode": Borrowed("write the decoding loop yourself: the course's greedy_decode is the reference",
+                              python=("course.blocks.Seq2SeqTransformer.greedy_decode",)),
+    "smoothed_cross_entropy": Borrowed("write the smoothed loss from log_softmax yourself: F.cross_entropy / "
+                                       "F.nll_loss (and nn.CrossEntropyLoss, which calls them) are the reference",
+                                       python=CE_PY, aten=CE_ATEN),
+}

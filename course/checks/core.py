@@ -17,6 +17,9 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 import torch
 
+from course.checks.borrowed import switched_off_for
+from course.checks.plain import NotPlain, plain, plain_bool
+
 _isinstance = isinstance
 _tensor_type = torch.Tensor
 _ndarray_type = np.ndarray
@@ -38,8 +41,8 @@ def _describe(value: Any) -> str:
 
 
 def check(condition: Any, message: str) -> None:
-    """Like ``assert condition, message`` but not removed by ``python -O``."""
-    if condition is not True and not bool(condition):
+    """Like ``assert condition, message`` but not removed by ``python -O``; the condition must be a real bool."""
+    if not plain_bool(condition, "a check's condition"):
         raise AssertionError(message)
 
 
@@ -47,6 +50,7 @@ def equal(actual: Any, expected: Any, name: str = "result") -> None:
     """Exact equality for ints, tuples, bools, strings (no tensors: use :func:`close`)."""
     if _isinstance(expected, (_tensor_type, _ndarray_type)):
         raise TypeError("equal() compares plain Python values; use close() for arrays")
+    actual = plain(actual, name, modules=False)
     if type(actual) is bool or type(expected) is bool:
         ok = type(actual) is type(expected) and actual == expected
     elif _isinstance(expected, numbers.Integral):
@@ -65,6 +69,7 @@ def close(actual: Any, expected: Any, *, atol: float = 1e-6, rtol: float = 1e-5,
     Works for Python numbers, numpy arrays and torch tensors; the shape must match exactly
     (no broadcasting), NaN never matches, and infinities must agree in sign.
     """
+    actual = plain(actual, name, modules=False)
     if _isinstance(expected, numbers.Number) and not _isinstance(expected, bool):
         if not _isinstance(actual, numbers.Number) or _isinstance(actual, bool):
             if _isinstance(actual, _tensor_type) and actual.numel() == 1:
@@ -119,13 +124,52 @@ def raises(exc_type: type[BaseException], fn: Callable[..., Any], *args: Any, ma
     raise AssertionError(f"{label}: expected {exc_type.__name__} to be raised, but it returned normally")
 
 
-def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)``; an unexpected exception becomes a readable AssertionError.
+_ACTIVE: list[str] = []  # the exercise whose hidden checks are running (innermost last)
+_version = torch.Tensor._version.__get__
 
-    ``NotImplementedError`` (an exercise not done yet) and ``AssertionError`` pass through unchanged.
+
+def exercise(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator for a hidden check: while it runs, :func:`call` switches off what ``name`` may not borrow."""
+    import functools
+
+    def wrap(check_fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(check_fn)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            _ACTIVE.append(name)
+            try:
+                return check_fn(*args, **kwargs)
+            finally:
+                _ACTIVE.pop()
+        return checked
+    return wrap
+
+
+def _tensors(values: Iterable[Any]) -> list[torch.Tensor]:
+    found = []
+    for v in values:
+        if type(v) is _tensor_type or type(v) is torch.nn.Parameter:
+            found.append(v)
+        elif type(v) in (tuple, list):
+            found += _tensors(v)
+    return found
+
+
+def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` as the checks run a student's code; returns :func:`plain` values.
+
+    While ``fn`` runs, whatever the exercise may not borrow (:mod:`course.checks.borrowed`) is
+    switched off: the exercise of the hidden check that is running, else the one named like ``fn``.
+    Afterwards the tensors passed in must be unchanged (a function that edits its input in place
+    would also change the reference computed from it), and the result is rebuilt from plain values.
+    An unexpected exception becomes a readable AssertionError; ``NotImplementedError`` (an
+    exercise not done yet) and ``AssertionError`` pass through unchanged.
     """
+    inputs = _tensors([*args, *kwargs.values()])
+    versions = [_version(t) for t in inputs]
+    name = getattr(fn, "__name__", None) if type(fn) is not type else fn.__name__
     try:
-        return fn(*args, **kwargs)
+        with switched_off_for(_ACTIVE[-1] if _ACTIVE else name if type(name) is str else None):
+            result = fn(*args, **kwargs)
     except (NotImplementedError, AssertionError):
         raise
     except Exception as err:  # noqa: BLE001 - reported to the student as a failed check
@@ -133,6 +177,12 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
                           + [f"{k}={v!r}"[:40] for k, v in kwargs.items()])
         raise AssertionError(f"{getattr(fn, '__name__', type(fn).__name__)}({shown}) raised "
                              f"{type(err).__name__}: {err}") from None
+    label = name if type(name) is str else "the function"
+    for t, v in zip(inputs, versions):
+        if _version(t) != v:
+            raise AssertionError(f"{label} changed one of its input tensors in place; "
+                                 "compute a new tensor instead (the caller still needs its input)")
+    return plain(result, f"what {label} returned")
 
 
 @contextlib.contextmanager

@@ -36,6 +36,51 @@ def _is_answer(cell) -> bool:
     return cell.cell_type == "code" and meta.get("solution") and not meta.get("grade")
 
 
+def _is_failure(output) -> bool:
+    return output.output_type == "error" or (output.output_type == "stream" and output.get("name") == "stderr")
+
+
+def align_outputs(cell, passed: bool, message: str = "") -> None:
+    """Make a test cell's outputs score exactly the trusted verdict under nbgrader's rules.
+
+    nbgrader reads the outputs in order and the first error, stderr stream or ``execute_result``
+    decides: error/stderr → 0, an ``execute_result`` → its value as partial credit if it parses as a
+    number, else full marks. So whatever the kernel left there, a passed test keeps no error, no
+    stderr and no ``execute_result`` (shown as plain display output instead), and a failed test
+    starts with the grader's error, before anything the kernel printed.
+    """
+    kept = []
+    for output in cell.outputs:
+        if _is_failure(output):
+            if not passed:
+                kept.append(output)
+        elif output.output_type == "execute_result":
+            kept.append(nbformat.v4.new_output("display_data", data=output.get("data", {}),
+                                               metadata=output.get("metadata", {})))
+        else:
+            kept.append(output)
+    if not passed:
+        kept.insert(0, nbformat.v4.new_output(
+            "error", ename="GradingError", evalue=message,
+            traceback=[f"Graded in a separate process, this test failed: {message}"]))
+    cell.outputs = kept
+
+
+def trusted_verdicts(nb, cell_timeout: float = 60.0):
+    """The grade without the kernel: the tamper scan, then every test cell re-run in isolation.
+
+    Returns the scan's findings, the isolated grader's report (one verdict per test cell) and the
+    answer cells left out because they were flagged (with why).
+    """
+    findings = scan_notebook(nb)
+    answer_ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if _is_answer(c)}
+    exclude: dict[str, str] = {}
+    for f in findings:
+        if f.cell_id in answer_ids:
+            exclude.setdefault(f.cell_id, f"it was flagged: {f.message}")
+    return findings, grade_notebook(nb, cell_timeout=cell_timeout, exclude=exclude), exclude
+
+
 class TrustedExecute(Execute):
     def preprocess(self, nb, resources):
         kernel_problem = ""
@@ -46,13 +91,7 @@ class TrustedExecute(Execute):
                              "cells after that point show no output, but every test was still graded"
             self.log.warning("kernel problem: %s", err)
 
-        findings = scan_notebook(nb)
-        answer_ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if _is_answer(c)}
-        exclude: dict[str, str] = {}
-        for f in findings:
-            if f.cell_id in answer_ids:
-                exclude.setdefault(f.cell_id, f"it was flagged: {f.message}")
-        report = grade_notebook(nb, cell_timeout=float(self.timeout or 60), exclude=exclude)
+        findings, report, exclude = trusted_verdicts(nb, cell_timeout=float(self.timeout or 60))
 
         kernel_passed = {}
         for cell in nb.cells:
@@ -62,13 +101,7 @@ class TrustedExecute(Execute):
             kernel_passed[grade_id] = cell.get("execution_count") is not None and not any(
                 o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr") for o in cell.outputs)
             verdict = report.verdicts[grade_id]
-            if verdict.passed:
-                cell.outputs = [o for o in cell.outputs
-                                if o.output_type != "error" and not (o.output_type == "stream" and o.name == "stderr")]
-            else:
-                cell.outputs.append(nbformat.v4.new_output(
-                    "error", ename="GradingError", evalue=verdict.message,
-                    traceback=[f"Graded in a separate process, this test failed: {verdict.message}"]))
+            align_outputs(cell, verdict.passed, verdict.message)
 
         notes = [f"- cell `{f.cell_id}` line {f.line}: {f.message} ({f.rule})" for f in findings]
         notes += [f"- answer cell `{cid}` was not graded: {why}" for cid, why in report.excluded.items()

@@ -1,0 +1,13 @@
+"""What the visible tests of chapter 03 (layer normalisation) use, and what its exercises may not borrow."""
+
+from course.checks.borrowed import Borrowed, NORM_ATEN, NORM_C, NORM_PY
+
+# what would do each exercise's work (switched off while the student's code runs under the checks)
+BORROWED = {
+    "layer_norm": Borrowed("write layer normalisation from mean and variance: F.layer_norm is what it is checked against",
+                           python=NORM_PY, torch=NORM_C, aten=NORM_ATEN),
+    "LayerNorm": Borrowed("write the module around your own layer_norm: nn.LayerNorm is the reference",
+                          python=NORM_PY, torch=NORM_C, aten=NORM_ATEN),
+    "rms_norm": Borrowed("write RMSNorm yourself: F.rms_norm is the reference", python=NORM_PY, torch=NORM_C,
+                         aten=NORM_ATEN),
+}

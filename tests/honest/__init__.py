@@ -1,0 +1,1 @@
+"""One module per chapter: correct answers written differently (see tests/test_honest_suite.py)."""
