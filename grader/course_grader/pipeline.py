@@ -95,6 +95,7 @@ def autograde(assignment: str = "*", root: Path = ROOT, student: str | None = No
     """
     args = ["autograde", assignment, "--force"]
     students = [student] if student else submitted_students(root)
+    prepare_submissions(assignment, students, root)
     jobs = max(1, min(jobs, len(students)))
     groups = [students[i::jobs] for i in range(jobs)]
 
@@ -114,6 +115,21 @@ def autograde(assignment: str = "*", root: Path = ROOT, student: str | None = No
     if missing:
         raise PipelineError(f"could not autograde: {', '.join(missing)}\n{log[-6000:]}")
     return log
+
+
+def prepare_submissions(assignment: str, students: list[str], root: Path = ROOT) -> dict[str, list[str]]:
+    """Make every submission gradable (:mod:`course_grader.intake`); the notes per ``student/assignment``."""
+    from course_grader.intake import prepare
+
+    notes = {}
+    for s in students:
+        for folder in sorted((root / "submitted" / s).glob(assignment)):
+            release = root / "release" / folder.name / f"{folder.name}.ipynb"
+            if folder.is_dir() and release.is_file():
+                found = prepare(folder, release)
+                if found:
+                    notes[f"{s}/{folder.name}"] = found
+    return notes
 
 
 def feedback(assignment: str = "*", root: Path = ROOT, publish: bool = True) -> str:
@@ -175,6 +191,9 @@ def grading_flags(root: Path = ROOT) -> list[dict]:
             if not why.startswith("it was flagged"):
                 rows.append({"student": student, "assignment": assignment, "cell": cell,
                              "kind": "not-graded", "detail": why})
+        for note in info.get("intake", []):
+            rows.append({"student": student, "assignment": assignment, "cell": "", "kind": "unreadable",
+                         "detail": note})
         if info.get("kernel_problem"):
             rows.append({"student": student, "assignment": assignment, "cell": "",
                          "kind": "kernel", "detail": info["kernel_problem"]})

@@ -21,6 +21,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 
 from course_grader.grading.isolated import grade_notebook
+from course_grader.intake import INTAKE_KEY
 from course_grader.grading.scan import scan_notebook
 
 NOTE_MARKER = "course-grading-notes"
@@ -103,7 +104,10 @@ class TrustedExecute(Execute):
             verdict = report.verdicts[grade_id]
             align_outputs(cell, verdict.passed, verdict.message)
 
-        notes = [f"- cell `{f.cell_id}` line {f.line}: {f.message} ({f.rule})" for f in findings]
+        found = nb.metadata.pop(INTAKE_KEY, [])
+        intake = [str(n) for n in found] if isinstance(found, list) else []
+        notes = [f"- {n}" for n in intake]
+        notes += [f"- cell `{f.cell_id}` line {f.line}: {f.message} ({f.rule})" for f in findings]
         notes += [f"- answer cell `{cid}` was not graded: {why}" for cid, why in report.excluded.items()
                   if cid not in exclude]
         if kernel_problem:
@@ -113,6 +117,7 @@ class TrustedExecute(Execute):
             "excluded": report.excluded,
             "kernel_problem": kernel_problem,
             "failed_tests": {k: v.message for k, v in report.verdicts.items() if not v.passed},
+            "intake": intake,  # what course_grader.intake found wrong with the file itself
             "kernel_passed": kernel_passed,  # what plain nbgrader would have scored: cheats show up here
         }
         if notes:

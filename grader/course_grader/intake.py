@@ -1,0 +1,111 @@
+"""Make every collected submission gradable before nbgrader sees it, and say what was wrong.
+
+A notebook that is not valid JSON, has been renamed or deleted, lost its graded cells, or carries
+tens of megabytes of output would otherwise make nbgrader skip or fail that student (and a
+PipelineError would hide the others' results). :func:`prepare` runs first on every
+``submitted/<student>/<assignment>/`` folder and leaves there a notebook nbgrader can grade:
+
+* not valid JSON / not a notebook / no notebook at all → the released notebook (every exercise
+  unanswered, so zero points), the original kept beside it as ``<name>.unreadable``;
+* renamed (one other ``.ipynb`` in the folder) → graded under the expected name;
+* graded cells missing → rebuilt from the released notebook, with the student's answers put back
+  by their cell id (a missing answer stays unanswered);
+* larger than :data:`MAX_BYTES` → outputs dropped (nbgrader clears them anyway before running).
+
+Each problem becomes a note in the notebook's metadata (``course_intake``), which the trusted
+grader writes at the top of the feedback and ``make flags`` lists.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+
+MAX_BYTES = 20 * 1024 * 1024
+INTAKE_KEY = "course_intake"
+
+
+def _grade_ids(nb) -> dict[str, nbformat.NotebookNode]:
+    out = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") or meta.get("solution"):
+            out[meta.get("grade_id")] = cell
+    return out
+
+
+def _read(path: Path):
+    """The notebook, or the reason it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        json.loads(text)
+    except json.JSONDecodeError as err:
+        return None, f"it is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
+    except UnicodeDecodeError:
+        return None, "it is not a text file"
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as err:  # noqa: BLE001 - any reason nbformat refuses it is reported
+        return None, f"it is not a readable notebook ({type(err).__name__}: {str(err)[:200]})"
+    if not isinstance(nb.get("cells"), list):
+        return None, "it has no cells"
+    return nb, ""
+
+
+def _released(release: Path):
+    with open(release, encoding="utf-8") as f:
+        return nbformat.read(f, as_version=4)
+
+
+def _write(nb, path: Path, notes: list[str]) -> None:
+    nb.metadata[INTAKE_KEY] = notes
+    with open(path, "w", encoding="utf-8") as f:
+        nbformat.write(nb, f)
+
+
+def prepare(folder: Path, release: Path) -> list[str]:
+    """Make ``folder/<assignment>.ipynb`` gradable; return the notes (empty when nothing was wrong)."""
+    expected = folder / release.name
+    notes: list[str] = []
+    if not expected.exists():
+        others = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+        if len(others) == 1:
+            notes.append(f"the notebook was handed in as {others[0].name!r}, not {expected.name!r}; "
+                         "it was graded under the expected name")
+            others[0].rename(expected)
+        else:
+            found = ", ".join(p.name for p in others) or "no notebook at all"
+            notes.append(f"the submission has no {expected.name} (found: {found}); it was graded as unanswered")
+            _write(_released(release), expected, notes)
+            return notes
+    if expected.stat().st_size > MAX_BYTES:
+        notes.append(f"the notebook is {expected.stat().st_size / 1e6:.0f} MB (limit {MAX_BYTES / 1e6:.0f} MB); "
+                     "its outputs were dropped before grading")
+    nb, why = _read(expected)
+    if nb is None:
+        shutil.copy(expected, expected.with_name(expected.name + ".unreadable"))
+        notes.append(f"the notebook could not be read: {why}; it was graded as unanswered "
+                     f"(the file is kept as {expected.name}.unreadable)")
+        _write(_released(release), expected, notes)
+        return notes
+    if expected.stat().st_size > MAX_BYTES:
+        for cell in nb.cells:
+            if cell.get("cell_type") == "code":
+                cell["outputs"] = []
+    released = _released(release)
+    mine, theirs = _grade_ids(nb), _grade_ids(released)
+    missing = [g for g in theirs if g not in mine]
+    if missing:
+        notes.append("graded cells were missing and were restored from the released notebook: "
+                     + ", ".join(missing) + " (a missing answer cell counts as unanswered)")
+        for grade_id, cell in theirs.items():
+            if grade_id in mine and cell.cell_type == mine[grade_id].get("cell_type"):
+                if cell.metadata["nbgrader"].get("solution"):
+                    cell.source = mine[grade_id].get("source", "")
+        nb = released
+    if notes or INTAKE_KEY in nb.metadata:
+        _write(nb, expected, notes)
+    return notes
