@@ -107,6 +107,11 @@ def autograde(assignment: str = "*", root: Path = ROOT, student: str | None = No
 
     from concurrent.futures import ThreadPoolExecutor
 
+    if jobs > 1:  # the gradebook's tables exist before parallel writers start (else both may create them)
+        from nbgrader.api import Gradebook
+
+        with Gradebook(db_url(root)):
+            pass
     with ThreadPoolExecutor(jobs) as pool:
         log = "\n".join(pool.map(run, groups))
     missing = [f"{s}/{a.name}" for s in students for a in sorted((root / "submitted" / s).glob(assignment))
@@ -143,6 +148,11 @@ def export_grades(path: Path, root: Path = ROOT) -> Path:
     return path
 
 
+def db_url(root: Path = ROOT) -> str:
+    """The gradebook nbgrader writes: ``NBGRADER_DB_URL`` (see nbgrader_config.py), else ``root/gradebook.db``."""
+    return os.environ.get("NBGRADER_DB_URL") or f"sqlite:///{root / 'gradebook.db'}"
+
+
 @dataclass(frozen=True)
 class CellScore:
     grade_id: str
@@ -154,7 +164,7 @@ def scores(assignment: str, student: str, root: Path = ROOT) -> list[CellScore]:
     """Per-cell autograde scores of one submission, read from the gradebook."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with Gradebook(db_url(root)) as gb:
         submission = gb.find_submission(assignment, student)
         return [CellScore(g.name, float(g.score), float(g.max_score))
                 for nb in submission.notebooks for g in nb.grades]
