@@ -219,7 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.step == "collect":
             if args.assignment == "*":
                 parser.error("collect one assignment at a time: --assignment 01-compute")
-            collect(args.assignment, args.root)
+            for line in collect(args.assignment, args.root).splitlines():
+                if "WARNING" in line:  # refused submissions (impersonation), files left out, ...
+                    print(line, file=sys.stderr)
             print(f"collected submissions of {args.assignment} into submitted/")
         elif args.step == "grades":
             print(f"wrote {export_grades(args.output.resolve(), args.root)}")
