@@ -11,7 +11,7 @@ ASSIGNMENT ?= *
 
 BROWSER_PACKAGES := chromium fonts-noto-cjk
 
-.PHONY: help install browser lab test test-fast release publish collect autograde feedback grades flags student-lab clean
+.PHONY: help install browser lab test test-fast release publish collect autograde feedback grades flags student-lab clean hub hub-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -35,7 +35,7 @@ browser: ## Debian's chromium and CJK fonts for the browser test (apt-get as roo
 		apt-get install -y $(BROWSER_PACKAGES) || { apt-get update && apt-get install -y $(BROWSER_PACKAGES); }; \
 	else echo "note: the browser test is skipped until Debian/Ubuntu's $(BROWSER_PACKAGES) are installed (sudo apt-get install $(BROWSER_PACKAGES))"; fi
 
-test: $(STAMP) browser ## install, then run the whole test suite (the browser test too, where chromium can be installed)
+test: $(STAMP) browser hub-deps ## install, then run the whole test suite (the browser test too, where chromium can be installed)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## the suite without the slow nbgrader/notebook tests
@@ -73,4 +73,42 @@ student-lab: $(STUDENT_VENV)/.installed ## what a student gets: no formgrader, n
 	cd release && ../$(STUDENT_VENV)/bin/jupyter lab --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean: ## remove the virtual environments and grading output
-	rm -rf $(VENV) $(STUDENT_VENV) autograded feedback gradebook.db
+	rm -rf $(VENV) $(STUDENT_VENV) autograded feedback gradebook.db $(HUB_VENV) $(HUB_STUDENT_VENV) hub/node/node_modules
+
+# ---- A class on JupyterHub (README: "A class on JupyterHub") ------------------------------------------
+# The hub's environments are built from a Python every account can run (pyenv's lives under /root, mode 700):
+# the hub + instructor environment (jupyterhub, the course, the grader) and the student environment (the
+# course package alone, instructor tools locked off). configurable-http-proxy comes from npm into hub/node.
+HUB_PYTHON ?= $(shell command -v /usr/bin/python3.11 2>/dev/null || echo $(PYTHON))
+HUB_VENV ?= hub/.venv
+HUB_STUDENT_VENV ?= hub/.venv-student
+HUB_PORT ?= 8000
+CHP := hub/node/node_modules/.bin/configurable-http-proxy
+
+$(HUB_VENV)/.installed: pyproject.toml grader/pyproject.toml
+	test -x $(HUB_VENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_VENV)
+	$(HUB_VENV)/bin/python -m pip install -e ".[hub]" -e ./grader
+	touch $@
+
+# the student environment of make student-lab, plus jupyterhub-singleuser (the hub starts each student's server with it)
+$(HUB_STUDENT_VENV)/.installed: pyproject.toml $(shell find course -name "*.py" -o -name "*.tsv")
+	test -x $(HUB_STUDENT_VENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_STUDENT_VENV)
+	$(HUB_STUDENT_VENV)/bin/python -m pip install ".[hub]"
+	$(HUB_STUDENT_VENV)/bin/python -m course.student_env lock
+	touch $@
+
+$(CHP): hub/node/package.json hub/node/package-lock.json
+	npm ci --prefix hub/node --no-audit --no-fund
+	touch $@
+
+hub-deps: ## what the hub and its tests need: both hub environments, the proxy (npm), PostgreSQL (apt, as root)
+	$(MAKE) $(HUB_VENV)/.installed $(HUB_STUDENT_VENV)/.installed $(CHP)
+	@if command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y postgresql || { apt-get update && apt-get install -y postgresql; }; \
+	else echo "note: the PostgreSQL gradebook test is skipped until Debian's postgresql is installed"; fi
+
+hub: hub-deps ## JupyterHub for a class on 127.0.0.1:HUB_PORT (run as root: PAM logins, one Unix account per person)
+	PATH="$(CURDIR)/hub/node/node_modules/.bin:$(CURDIR)/$(HUB_VENV)/bin:$$PATH" HUB_PORT=$(HUB_PORT) \
+		$(HUB_VENV)/bin/jupyterhub -f hub/jupyterhub_config.py

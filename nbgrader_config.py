@@ -20,6 +20,18 @@ import os  # noqa: E402
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", str(Path(c.CourseDirectory.root) / "exchange"))
 c.Exchange.path_includes_course = True
 c.CollectApp.check_owner = False  # everyone is the same OS user in a single-user or container set-up
+# On JupyterHub (hub/jupyterhub_config.py sets COURSE_SHARED_EXCHANGE=1 in the instructor's server and the
+# formgrader service) every person is their own Unix account: collect refuses a submission that names a
+# student other than the account that wrote it (course_grader.hub.OwnerCheckedCollect).
+if os.environ.get("COURSE_SHARED_EXCHANGE") == "1":
+    c.CollectApp.check_owner = True
+    c.ExchangeFactory.collect = "course_grader.hub.OwnerCheckedCollect"
+    c.CourseDirectory.max_file_size = 5000  # kB: a larger file in a submission is left out (with a warning)
+
+# The gradebook: SQLite in the course folder unless NBGRADER_DB_URL names another database, e.g.
+# postgresql+psycopg2://grader@127.0.0.1:5432/transformer_course (SQLAlchemy 2.1 needs the +psycopg2), which several graders can write at once.
+if os.environ.get("NBGRADER_DB_URL"):
+    c.CourseDirectory.db_url = os.environ["NBGRADER_DB_URL"]
 
 # What a submission leaves out: nbgrader's defaults plus chapter 08's training checkpoints (megabytes
 # of weights that grading never reads).

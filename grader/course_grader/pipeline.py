@@ -108,6 +108,11 @@ def autograde(assignment: str = "*", root: Path = ROOT, student: str | None = No
 
     from concurrent.futures import ThreadPoolExecutor
 
+    if jobs > 1:  # the gradebook's tables exist before parallel writers start (else both may create them)
+        from nbgrader.api import Gradebook
+
+        with Gradebook(db_url(root)):
+            pass
     with ThreadPoolExecutor(jobs) as pool:
         log = "\n".join(pool.map(run, groups))
     missing = [f"{s}/{a.name}" for s in students for a in sorted((root / "submitted" / s).glob(assignment))
@@ -159,6 +164,11 @@ def export_grades(path: Path, root: Path = ROOT) -> Path:
     return path
 
 
+def db_url(root: Path = ROOT) -> str:
+    """The gradebook nbgrader writes: ``NBGRADER_DB_URL`` (see nbgrader_config.py), else ``root/gradebook.db``."""
+    return os.environ.get("NBGRADER_DB_URL") or f"sqlite:///{root / 'gradebook.db'}"
+
+
 @dataclass(frozen=True)
 class CellScore:
     grade_id: str
@@ -170,7 +180,7 @@ def scores(assignment: str, student: str, root: Path = ROOT) -> list[CellScore]:
     """Per-cell autograde scores of one submission, read from the gradebook."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with Gradebook(db_url(root)) as gb:
         submission = gb.find_submission(assignment, student)
         return [CellScore(g.name, float(g.score), float(g.max_score))
                 for nb in submission.notebooks for g in nb.grades]
@@ -228,7 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.step == "collect":
             if args.assignment == "*":
                 parser.error("collect one assignment at a time: --assignment 01-compute")
-            collect(args.assignment, args.root)
+            for line in collect(args.assignment, args.root).splitlines():
+                if "WARNING" in line:  # refused submissions (impersonation), files left out, ...
+                    print(line, file=sys.stderr)
             print(f"collected submissions of {args.assignment} into submitted/")
         elif args.step == "grades":
             print(f"wrote {export_grades(args.output.resolve(), args.root)}")
