@@ -95,3 +95,95 @@ def test_raises_lets_not_implemented_through():
 
     with pytest.raises(NotImplementedError):
         raises(ValueError, stub)
+
+
+# ------------------------------------------------------------------ plain values and call()
+
+from course.checks import call  # noqa: E402
+from course.checks.core import exercise  # noqa: E402
+from course.checks.plain import NotPlain, plain  # noqa: E402
+
+
+class _Lying(torch.Tensor):
+    def __eq__(self, other):
+        return torch.ones(self.shape, dtype=torch.bool)
+
+
+class _LyingInt(int):
+    def __eq__(self, other):
+        return True
+
+
+@pytest.mark.parametrize("value, kind", [(torch.zeros(2).as_subclass(_Lying), "torch.Tensor"), (_LyingInt(3), "int"),
+                                         (type("T", (tuple,), {})((1, 2)), "tuple"), (object(), "tensor, number")])
+def test_plain_rejects_subclasses_and_strangers_by_name(value, kind):
+    with pytest.raises(NotPlain, match=f"return a plain {kind}"):
+        plain(value, "answer")
+    with pytest.raises(AssertionError, match="plain"):
+        close(value, torch.zeros(2)) if kind == "torch.Tensor" else equal(value, 3)
+
+
+def test_plain_keeps_honest_values():
+    p = torch.nn.Parameter(torch.ones(2, 3))
+    t = torch.arange(12.0).reshape(3, 4).t()
+    assert type(plain(p)) is torch.Tensor and plain(p).requires_grad
+    assert plain(t).stride() == t.stride() and plain(t).data_ptr() == t.data_ptr()
+    assert plain(torch.Size([2, 3])) == (2, 3) and plain((1, [2.0, True])) == (1, [2.0, True])
+    assert plain(torch.tensor([True])).dtype == torch.bool
+    assert type(plain(np.float32(1.5))) is float
+
+
+def test_plain_drops_instance_attributes_that_shadow_methods():
+    t = torch.ones(3)
+    t.detach = lambda: torch.zeros(3)  # a plain tensor lying through its instance dict
+    close(plain(t), torch.ones(3))
+    with pytest.raises(AssertionError):
+        close(t, torch.zeros(3))
+
+
+def test_call_switches_off_what_the_exercise_may_not_borrow_however_it_was_reached():
+    import torch.nn.functional as F
+    from torch.nn.functional import layer_norm as early_bound
+
+    def layer_norm(x):
+        return early_bound(x, x.shape[-1:])
+
+    with pytest.raises(AssertionError, match="may not call torch.nn.functional.layer_norm"):
+        call(layer_norm, torch.randn(2, 3))
+
+    def layer_norm(x):  # noqa: F811 - a second way in: the C function, then the ATen operator
+        return torch.ops.aten.native_layer_norm(x, [3], None, None, 1e-5)[0]
+
+    with pytest.raises(AssertionError, match="may not call aten.native_layer_norm"):
+        call(layer_norm, torch.randn(2, 3))
+    assert F.layer_norm(torch.randn(2, 3), (3,)).shape == (2, 3)  # restored afterwards
+
+
+def test_call_blocks_subclasses_of_course_code_inside_a_hidden_check():
+    import course.attention
+
+    class MultiHeadAttention(course.attention.MultiHeadAttention):
+        pass
+
+    @exercise("MultiHeadAttention")
+    def hidden_check(cls):
+        return call(cls, 8, 2)
+
+    with pytest.raises(AssertionError, match="may not call course.attention.MultiHeadAttention"):
+        hidden_check(MultiHeadAttention)
+    assert isinstance(MultiHeadAttention(8, 2), torch.nn.Module)  # and usable again afterwards
+
+
+def test_call_rejects_editing_the_input_in_place():
+    def center_rows(x):
+        x -= x.mean(dim=1, keepdim=True)
+        return x
+
+    with pytest.raises(AssertionError, match="changed one of its input tensors in place"):
+        call(center_rows, torch.randn(3, 4))
+
+
+def test_check_needs_a_real_bool():
+    check(torch.tensor(True), "fine")
+    with pytest.raises(AssertionError, match="True or False"):
+        check(torch.ones(2, dtype=torch.bool), "a two-element tensor is not a condition")
