@@ -36,6 +36,10 @@ class Target:
     returns: str = "tensor"  # "tensor" | "number" | "tuple" | "module" (a class whose forward returns a tensor)
     module: str = ""  # the grader module of the chapter, e.g. "ch05_attention" (for the import attack)
 
+    @property
+    def assignment_chapter(self) -> str:
+        return "ch" + self.assignment[:2]
+
 
 @dataclass(frozen=True)
 class Attack:
@@ -141,7 +145,12 @@ def _wrap(target: Target, helpers: str) -> str:
 
 
 def attacks_for(target: Target) -> list[Attack]:
-    """Today's fourteen attacks, lying objects, delegation and importing the grading package."""
+    """Today's fourteen attacks, lying objects, delegation and importing the grading package.
+
+    The hang is the worker's time limit, the same for every exercise: it runs on the first target
+    of each chapter only (each one costs the cell time limit).
+    """
+    first = targets(target.assignment_chapter)[0] == target if target.assignment_chapter else True
     source = f"../../../source/{target.assignment}/{target.assignment}.ipynb"
     return [
         Attack("patch-course-checks", suffix=_patch_checks(), fools_kernel=True),
@@ -171,9 +180,9 @@ def attacks_for(target: Target) -> list[Attack]:
         Attack("read-the-instructor-source", suffix=f"_src = open({source!r}).read()\n"),
         Attack("read-the-gradebook", suffix="import sqlite3\n_db = sqlite3.connect('../../../gradebook.db')\n"),
         Attack("kill-the-kernel", added_cell="import os\nos._exit(0)\n"),
-        Attack("hang-ignoring-interrupts", runtime=True, suffix=(
+        *([Attack("hang-ignoring-interrupts", runtime=True, suffix=(
             f"\n\ndef {target.name}(*a, **k):\n    while True:\n        try:\n            pass\n"
-            "        except BaseException:\n            pass\n")),
+            "        except BaseException:\n            pass\n"))] if first else []),
         Attack("system-exit", added_cell="raise SystemExit(0)\n"),
         Attack("stderr-and-warnings", suffix="import sys, warnings\nprint('noise', file=sys.stderr)\nwarnings.warn('careful')\n"),
         Attack("lying-subclass", runtime=True, suffix=_wrap(target, _LIARS), fools_kernel=False),
@@ -231,30 +240,29 @@ def tests_of(assignment: str, exercise: str) -> list[str]:
 
 
 def pack(chapter: str, only: set[str] | None = None, spread: bool = False) -> list[Submission]:
-    """The chapter's runtime (target, attack) pairs (or those named in ``only``) packed into as few submissions as possible: one attack per
-    target per submission, and at most one kernel-level (added-cell) attack per submission.
+    """The chapter's runtime (target, attack) pairs (or those named in ``only``), one submission per
+    attack carrying it on every target.
 
     ``spread``: each attack on a different target (target i gets the i-th attack of ``only``), so
     that one submission carries every attack of ``only``.
     """
     pairs = [(t, a) for t in targets(chapter) for a in attacks_for(t)
              if (a.name in only if only is not None else a.runtime)]
-    if spread:
-        names = [a for a in sorted(only or ())]
-        ts = targets(chapter)
-        pairs = [(ts[i % len(ts)], next(a for a in attacks_for(ts[i % len(ts)]) if a.name == n))
-                 for i, n in enumerate(names)]
     submissions: list[Submission] = []
-    for target, attack in pairs:
-        for sub in submissions:
-            if any(t.exercise == target.exercise for t, _ in sub.cases):
-                continue
-            if attack.added_cell and any(a.added_cell for _, a in sub.cases):
-                continue
-            sub.cases.append((target, attack))
-            break
-        else:
-            submissions.append(Submission(target.assignment, f"{chapter}-{len(submissions) + 1}", [(target, attack)]))
+    if spread:  # attack i on target i mod n: as many submissions as it takes to give each its own target
+        names, ts = sorted(only or ()), targets(chapter)
+        for start in range(0, len(names), len(ts)):
+            submissions.append(Submission(ts[0].assignment, f"{chapter}-spread-{start // len(ts) + 1}", [
+                (target, next(a for a in attacks_for(target) if a.name == name))
+                for target, name in zip(ts, names[start:start + len(ts)])]))
+        return submissions
+    by_attack: dict[str, Submission] = {}
+    for target, attack in pairs:  # one submission per attack, carrying it on every target
+        sub = by_attack.get(attack.name)
+        if sub is None:
+            sub = by_attack[attack.name] = Submission(target.assignment, f"{chapter}-{attack.name}")
+            submissions.append(sub)
+        sub.cases.append((target, attack))
     return submissions
 
 

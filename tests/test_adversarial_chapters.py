@@ -7,7 +7,9 @@ keeps every other point.
    The attacks only a run can stop (lying objects, borrowed answers, a hang) go through the trusted
    grader (tamper scan + isolated re-run of every test cell), packed into a few submissions per
    chapter (one attack per exercise per submission).
-2. Through ``nbgrader autograde`` end to end, one submission per chapter carrying three attacks:
+2. Through ``nbgrader autograde`` end to end, for the chapters where the recorded score once kept
+   points the trusted verdict had taken away (01, 05, 06; chapter 02 has its own end-to-end suite in
+   ``tests/test_adversarial.py``), one submission per chapter carrying three attacks:
    replacing the checks from inside the notebook (which kept 9–13 points in chapters 01, 05 and 06
    before the recorded score was made to follow the verdict), a lying tensor subclass, and a
    borrowed answer. The gradebook's points must equal the trusted verdict.
@@ -63,7 +65,8 @@ def test_scan_flags_every_static_attack_in_its_cell(target):
 @pytest.mark.parametrize("sub", SUBMISSIONS, ids=lambda s: s.name)
 def test_trusted_grader_gives_each_attack_zero_and_keeps_the_rest(sub):
     nb = attacks.build(sub)
-    findings, report, _ = trusted_verdicts(nb, cell_timeout=20.0)
+    hangs = any(a.name.startswith("hang") for _, a in sub.cases)
+    findings, report, _ = trusted_verdicts(nb, cell_timeout=8.0 if hangs else 60.0)
     failed = {g for g, v in report.verdicts.items() if not v.passed}
     expected = sub.target_tests()
     assert set(report.verdicts) == set(graded_cells(sub.assignment))
@@ -76,6 +79,7 @@ def test_trusted_grader_gives_each_attack_zero_and_keeps_the_rest(sub):
 
 
 END_TO_END = ("patch-course-checks", "lying-subclass", "borrowed-answer")
+END_TO_END_CHAPTERS = ("ch01", "ch05", "ch06")
 
 
 @pytest.fixture(scope="module")
@@ -85,34 +89,35 @@ def graded_end_to_end(tmp_path_factory):
     with open(course / "nbgrader_config.py", "a") as cfg:
         cfg.write("\nc.Execute.timeout = 60\n")
     subs = {}
-    for chapter in CHAPTERS:
-        (sub,) = attacks.pack(chapter, only=set(END_TO_END), spread=True)[:1]
-        subs[chapter] = sub
-        shutil.copytree(ROOT / "source" / sub.assignment, course / "source" / sub.assignment)
-        pipeline.nbgrader("generate_assignment", sub.assignment, "--force", root=course)
-        folder = course / "submitted" / f"attacker-{chapter}" / sub.assignment
-        folder.mkdir(parents=True)
-        nbformat.write(attacks.build(sub), folder / f"{sub.assignment}.ipynb")
+    for chapter in END_TO_END_CHAPTERS:
+        packed = attacks.pack(chapter, only=set(END_TO_END), spread=True)
+        shutil.copytree(ROOT / "source" / packed[0].assignment, course / "source" / packed[0].assignment)
+        pipeline.nbgrader("generate_assignment", packed[0].assignment, "--force", root=course)
+        subs[chapter] = packed
+        for k, sub in enumerate(packed):
+            folder = course / "submitted" / f"attacker-{chapter}-{k}" / sub.assignment
+            folder.mkdir(parents=True)
+            nbformat.write(attacks.build(sub), folder / f"{sub.assignment}.ipynb")
     pipeline.autograde("*", root=course, jobs=2)
     return course, subs
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("chapter", END_TO_END_CHAPTERS)
 def test_recorded_score_follows_the_verdict_end_to_end(graded_end_to_end, chapter):
     course, subs = graded_end_to_end
-    sub = subs[chapter]
-    student = f"attacker-{chapter}"
-    scores = {s.grade_id: s for s in pipeline.scores(sub.assignment, student, root=course)}
-    assert set(scores) == set(graded_cells(sub.assignment))
-    assert {a.name for _, a in sub.cases} == set(END_TO_END)
-    for grade_id, s in scores.items():
-        if grade_id in sub.target_tests():
-            assert s.score == 0, f"{student} got {s.score} on {grade_id}"
-        else:
-            assert s.score == s.max_score, f"{student} lost points on {grade_id}"
-    info = nbformat.read(course / "autograded" / student / sub.assignment / f"{sub.assignment}.ipynb",
-                         as_version=4).metadata["course_grading"]
-    patched = next(t for t, a in sub.cases if a.name == "patch-course-checks")
-    fooled = [info["kernel_passed"][t] for t in attacks.tests_of(sub.assignment, patched.exercise)]
-    assert any(fooled), "patching the checks should fool a plain kernel run (else this test shows nothing)"
+    assert {a.name for sub in subs[chapter] for _, a in sub.cases} == set(END_TO_END)
+    for k, sub in enumerate(subs[chapter]):
+        student = f"attacker-{chapter}-{k}"
+        scores = {s.grade_id: s for s in pipeline.scores(sub.assignment, student, root=course)}
+        assert set(scores) == set(graded_cells(sub.assignment))
+        for grade_id, s in scores.items():
+            if grade_id in sub.target_tests():
+                assert s.score == 0, f"{student} got {s.score} on {grade_id}"
+            else:
+                assert s.score == s.max_score, f"{student} lost points on {grade_id}"
+        info = nbformat.read(course / "autograded" / student / sub.assignment / f"{sub.assignment}.ipynb",
+                             as_version=4).metadata["course_grading"]
+        for patched in [t for t, a in sub.cases if a.name == "patch-course-checks"]:
+            fooled = [info["kernel_passed"][t] for t in attacks.tests_of(sub.assignment, patched.exercise)]
+            assert any(fooled), "patching the checks should fool a plain kernel run (else this test shows nothing)"

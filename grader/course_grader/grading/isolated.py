@@ -3,7 +3,10 @@
 What the student's kernel reports is not trusted: code in the notebook can patch the functions
 the tests call, rewrite later cells with IPython hooks, or kill the kernel. Here the set-up cell,
 the student's answer cells and each test cell are run by :mod:`course_grader.grading.worker` in a fresh
-interpreter that has no IPython, with a time limit per cell. If a cell hangs, kills the worker
+interpreter that has no IPython, with a time limit per cell. The interpreter is forked from a warm
+server process (torch and the checks already imported, no student code ever run there), which
+saves the seconds of importing torch per worker; ``COURSE_GRADER_FORK=0`` starts a new interpreter
+for each worker instead. If a cell hangs, kills the worker
 or tampers with library functions, that cell is charged for it (a hung or killing answer cell is
 left out, so only the tests that need it fail) and the worker is restarted for the remaining
 cells. Only code in answer cells is graded: cells a student adds are not run here.
@@ -11,8 +14,10 @@ cells. Only code in answer cells is graded: cells a student adds are not run her
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import select
 import signal
 import subprocess
@@ -68,14 +73,6 @@ def job_from_notebook(nb: nbformat.NotebookNode) -> tuple[str, list[Step]]:
     return (setup.source if setup is not None else ""), steps
 
 
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
-
-
 class _LineReader:
     """Lines from a raw pipe with a deadline (select() on a buffered file would miss buffered lines)."""
 
@@ -97,18 +94,116 @@ class _LineReader:
         return line.decode()
 
 
+class _ForkServer:
+    """A warm worker process (torch and the checks imported) that forks one child per job."""
+
+    def __init__(self, python: str):
+        import socket
+
+        self.python = python
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "JUPYTER"))}
+        self.home = tempfile.mkdtemp(prefix="grade-server-")
+        self.proc = subprocess.Popen([python, "-m", "course_grader.grading.worker", "--serve", str(theirs.fileno())],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     pass_fds=(theirs.fileno(),), cwd=self.home, env=env, start_new_session=True)
+        theirs.close()
+        self.lines = _LineReader(self.sock.fileno())
+        self.exits: dict[int, int] = {}
+        if self._message(time.monotonic() + START_UP_SECONDS) != {"ready": True}:
+            self.close()
+            raise RuntimeError("the grading fork server did not start")
+
+    def _message(self, deadline: float):
+        line = self.lines.next(deadline)
+        if line is _LineReader.TIMEOUT or line is None:
+            return None
+        message = json.loads(line)
+        if "exit" in message:
+            self.exits[message["exit"]] = message["code"]
+            return self._message(deadline)
+        return message
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def start(self, workdir: str, job: dict, write_fd: int) -> int:
+        import socket
+
+        job_file = os.path.join(workdir, ".job.json")
+        with open(job_file, "w", encoding="utf-8") as f:
+            json.dump(job, f)
+        socket.send_fds(self.sock, [json.dumps({"cwd": workdir, "job_file": job_file}).encode()], [write_fd])
+        reply = self._message(time.monotonic() + 30)
+        if not reply or "pid" not in reply:
+            raise RuntimeError("the grading fork server did not answer")
+        return reply["pid"]
+
+    def exit_code(self, pid: int, wait: float = 2.0):
+        deadline = time.monotonic() + wait
+        while pid not in self.exits and time.monotonic() < deadline:
+            if self._message(deadline) is None:
+                break
+        return self.exits.pop(pid, None)
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        self.sock.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+_SERVERS: dict[str, _ForkServer] = {}
+
+
+@atexit.register
+def _close_servers() -> None:
+    for server in _SERVERS.values():
+        server.close()
+
+
+def _server(python: str):
+    """This process's fork server for ``python`` (started on first use), or None to spawn workers instead."""
+    if os.environ.get("COURSE_GRADER_FORK", "1") == "0" or not hasattr(os, "fork"):
+        return None
+    server = _SERVERS.get(python)
+    if server is None or not server.alive():
+        try:
+            server = _SERVERS[python] = _ForkServer(python)
+        except (OSError, RuntimeError):
+            return None
+    return server
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def _run_worker(setup: str, steps: list[Step], cell_timeout: float, python: str):
     """Yield (event, step_id) as the worker reports; ("hung"|"died", id) when it stops answering."""
     read_fd, write_fd = os.pipe()
+    job = {"setup": setup, "steps": [s.__dict__ for s in steps]}
     with tempfile.TemporaryDirectory(prefix="grade-") as workdir:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "JUPYTER"))}
-        proc = subprocess.Popen([python, "-m", "course_grader.grading.worker", str(write_fd)], stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write_fd,),
-                                cwd=workdir, env=env, start_new_session=True)
-        os.close(write_fd)
-        job = {"setup": setup, "steps": [s.__dict__ for s in steps]}
-        proc.stdin.write(json.dumps(job).encode())
-        proc.stdin.close()
+        server = _server(python)
+        proc = None
+        if server is not None:
+            pid = server.start(workdir, job, write_fd)
+            os.close(write_fd)
+        else:
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "JUPYTER"))}
+            proc = subprocess.Popen([python, "-m", "course_grader.grading.worker", str(write_fd)],
+                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    pass_fds=(write_fd,), cwd=workdir, env=env, start_new_session=True)
+            os.close(write_fd)
+            proc.stdin.write(json.dumps(job).encode())
+            proc.stdin.close()
+            pid = proc.pid
         lines = _LineReader(read_fd)
         current, deadline = "<set-up>", time.monotonic() + START_UP_SECONDS + cell_timeout
         try:
@@ -118,8 +213,12 @@ def _run_worker(setup: str, steps: list[Step], cell_timeout: float, python: str)
                     yield {"id": current, "hung": True}
                     return
                 if line is None:
-                    proc.wait()
-                    yield {"id": current, "died": True, "code": proc.returncode}
+                    if proc is not None:
+                        proc.wait()
+                        code = proc.returncode
+                    else:
+                        code = server.exit_code(pid)
+                    yield {"id": current, "died": True, "code": code}
                     return
                 event = json.loads(line)
                 if event.get("start"):
@@ -130,7 +229,11 @@ def _run_worker(setup: str, steps: list[Step], cell_timeout: float, python: str)
                     return
         finally:
             os.close(read_fd)
-            _kill(proc)
+            _kill_group(pid)
+            if proc is not None:
+                proc.wait()
+            else:
+                server.exit_code(pid, wait=0.5)
 
 
 def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, python: str = sys.executable,

@@ -94,11 +94,12 @@ def _import_checks() -> None:
             importlib.import_module(f"{package.__name__}.{info.name}")
 
 
-def main(fd: int) -> None:
+def main(fd: int, job: dict | None = None) -> None:
     out = os.fdopen(fd, "w", buffering=1)
     send = out.write  # bound now: the student's code cannot replace it
     dumps = json.dumps
-    job = json.loads(sys.stdin.read())
+    if job is None:
+        job = json.loads(sys.stdin.read())
     devnull = open(os.devnull, "w")
     sys.stdout = sys.stderr = devnull
     os.dup2(devnull.fileno(), 1)
@@ -131,5 +132,92 @@ def main(fd: int) -> None:
         send(dumps(result) + "\n")
 
 
+def _warm() -> None:
+    """What every set-up cell imports, loaded once in the fork server (no student code has run)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import numpy  # noqa: F401
+    import torch
+
+    torch.set_num_threads(1)  # no OpenMP pool before fork(); graders run one thread per process anyway
+    import course.notebook  # noqa: F401
+    import course.plotting  # noqa: F401
+    _import_checks()
+    import pkgutil
+    import importlib
+
+    import course.experiments
+    import course.widgets
+
+    for package in (course.experiments, course.widgets):
+        for info in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def serve(sock_fd: int) -> None:
+    """Fork server: one request per job on the socket (JSON + the results pipe's write end).
+
+    Each job runs in a child forked from this warm process: a new session (so the supervisor can
+    kill its whole group), in the job's folder, stdin/stdout/stderr on /dev/null, every inherited
+    descriptor but the results pipe closed. The server reports each child's pid, and its exit code
+    once it has been reaped. It never runs student code itself.
+    """
+    import select
+    import signal
+    import socket
+
+    sock = socket.socket(fileno=sock_fd)
+    _warm()
+    sock.sendall(b'{"ready": true}\n')
+    running: set[int] = set()
+    while True:
+        ready, _, _ = select.select([sock], [], [], 0.05)
+        while running:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            running.discard(pid)
+            code = os.waitstatus_to_exitcode(status)
+            sock.sendall((json.dumps({"exit": pid, "code": code}) + "\n").encode())
+        if not ready:
+            continue
+        try:
+            msg, fds, _, _ = socket.recv_fds(sock, 1 << 24, 1)
+        except OSError:
+            return
+        if not msg:
+            return  # the supervisor went away
+        request = json.loads(msg.decode())
+        (results_fd,) = fds
+        with open(request["job_file"], encoding="utf-8") as f:
+            job = json.load(f)
+        os.unlink(request["job_file"])
+        pid = os.fork()
+        if pid == 0:  # the child: becomes the worker for this job
+            try:
+                os.setsid()
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                os.chdir(request["cwd"])
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for std in (0, 1, 2):
+                    os.dup2(devnull, std)
+                os.closerange(3, results_fd)
+                os.closerange(results_fd + 1, 65536)
+                main(results_fd, job)
+            finally:
+                os._exit(0)
+        os.close(results_fd)
+        running.add(pid)
+        sock.sendall((json.dumps({"pid": pid}) + "\n").encode())
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    if sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]))
+    else:
+        main(int(sys.argv[1]))
