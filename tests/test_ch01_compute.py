@@ -114,7 +114,6 @@ def test_attention_flops_rejects(wrong):
 
 @pytest.mark.parametrize("fn", [
     lambda d, f: 4 * d * d + 4 * d + 2 * d * f + f + d + 4 * d,
-    lambda d, f: sum(p.numel() for p in torch.nn.TransformerEncoderLayer(d, 1, f).parameters()),
     lambda d, f: (d + 1) * 4 * d + (d + 1) * f + (f + 1) * d + 2 * (2 * d),
 ])
 def test_layer_params_accepts(fn):
@@ -127,6 +126,7 @@ def test_layer_params_accepts(fn):
     lambda d, f: 4 * d * d + 4 * d + 2 * d * f + 2 * f + 4 * d,  # wrong FFN biases
     lambda d, f: 4 * d * d + 4 * d + 8 * d * d + 4 * d + d + 4 * d,  # assumes d_ff = 4d
     lambda d, f: 3 * d * d + 3 * d + 2 * d * f + f + d + 4 * d,  # no output projection
+    lambda d, f: sum(p.numel() for p in torch.nn.TransformerEncoderLayer(d, 1, f).parameters()),  # borrowed
 ])
 def test_layer_params_rejects(wrong):
     assert_rejected(A, "layer_params_tests", layer_params=wrong)
@@ -205,7 +205,7 @@ def measure_reference(fn, warmup=2, repeats=5, sync=None, clock=time.perf_counte
     return benchmarking.median_seconds(fn, warmup, repeats, sync, clock)
 
 
-@pytest.mark.parametrize("fn", [measure_sorted, measure_tensor, measure_reference])
+@pytest.mark.parametrize("fn", [measure_sorted, measure_tensor])
 def test_measure_seconds_accepts(fn):
     run_test_cell(A, "measure_seconds_tests", measure_seconds=fn)
 
@@ -238,7 +238,8 @@ def _measure(*, warm_timed=False, use_mean=False, sync_start=True, sync_end=True
     _measure(sync_end=False),                   # stops the clock before the GPU is done
     _measure(sync_start=False),                 # earlier queued work leaks into the first timing
     _measure(check=False),                      # repeats=0 not rejected
-], ids=["warmup-timed", "mean", "min", "no-sync-at-end", "no-sync-at-start", "no-error"])
+    measure_reference,                          # the course's own harness (borrowed)
+], ids=["warmup-timed", "mean", "min", "no-sync-at-end", "no-sync-at-start", "no-error", "borrowed"])
 def test_measure_seconds_rejects(wrong):
     assert_rejected(A, "measure_seconds_tests", measure_seconds=wrong)
 
@@ -310,8 +311,13 @@ def test_pick_device_and_sync():
             benchmarking.pick_device("cuda")
 
 
-def test_reference_harness_passes_its_own_check():
+def test_reference_harness_passes_its_own_check(monkeypatch):
+    from course.checks.borrowed import Borrowed, declared
+    monkeypatch.setitem(declared(), "measure_seconds", Borrowed("nothing switched off for this test"))
     ref.check_measure_seconds(benchmarking.median_seconds)
+    monkeypatch.undo()
+    with pytest.raises(AssertionError, match="may not call course.benchmarking.median_seconds"):
+        ref.check_measure_seconds(benchmarking.median_seconds)  # a student's answer may not borrow it
     with pytest.raises(ValueError):
         benchmarking.median_seconds(lambda: None, repeats=0)
 
@@ -332,6 +338,17 @@ def test_matmul_throughput_uses_the_given_measure_and_device_sync():
 def test_copy_bandwidth_counts_read_and_write():
     bw = benchmarking.copy_bandwidth(n_bytes=4 * 1024, measure=lambda fn, warmup, repeats, sync: (fn(), 1.0)[1])
     assert bw == 2 * 4 * 1024
+
+
+@pytest.mark.parametrize("check,borrowed", [
+    ("check_matmul_flops", lambda m, k, n: ex.counted_flops(lambda: torch.zeros(m, k) @ torch.zeros(k, n))),
+    ("check_attention_flops", lambda s, d, n=1: n * 2 * ex.counted_flops(lambda: torch.zeros(s, d) @ torch.zeros(d, s))),
+    ("check_layer_params", lambda d, f: sum(p.numel() for p in torch.nn.TransformerEncoderLayer(d, 1, f).parameters())),
+    ("check_matmul_intensity", lambda m, k, n, b=4: rl.intensity("matmul (n×n)·(n×n)", m, b)),
+])
+def test_hidden_checks_reject_borrowed_answers(check, borrowed):
+    with pytest.raises(AssertionError, match="may not call"):
+        getattr(ref, check)(borrowed)
 
 
 def test_checks_catch_subtle_bugs():

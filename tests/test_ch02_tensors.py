@@ -188,7 +188,20 @@ def broadcast_via_torch(a, b):
         raise ValueError(f"{a} vs {b}") from None
 
 
-@pytest.mark.parametrize("fn", [broadcast_padded_msg, broadcast_via_torch])
+def broadcast_by_adding_tensors(a, b):
+    try:
+        return tuple((torch.zeros(a) + torch.zeros(b)).shape)
+    except RuntimeError:
+        raise ValueError(f"{a} vs {b}") from None
+
+
+@pytest.mark.parametrize("borrowed", [broadcast_via_torch, broadcast_by_adding_tensors])
+def test_broadcast_shape_rejects_borrowed(borrowed):
+    err = assert_rejected(A, "broadcast_shape_tests", broadcast_shape=borrowed)
+    assert "may not call" in str(err)
+
+
+@pytest.mark.parametrize("fn", [broadcast_padded_msg])
 def test_broadcast_shape_accepts(fn):
     run_test_cell(A, "broadcast_shape_tests", broadcast_shape=fn)
 
@@ -255,7 +268,7 @@ def dist_loops(x, y):
     return out
 
 
-@pytest.mark.parametrize("fn", [dist_expansion, dist_loops, lambda x, y: torch.cdist(x, y) ** 2])
+@pytest.mark.parametrize("fn", [dist_expansion, dist_loops])
 def test_pairwise_accepts(fn):
     run_test_cell(A, "pairwise_sq_distances_tests", pairwise_sq_distances=fn)
 
@@ -266,6 +279,8 @@ def test_pairwise_accepts(fn):
     lambda x, y: torch.cdist(y, x) ** 2,  # transposed
     lambda x, y: torch.cdist(x, y),  # not squared
     lambda x, y: ((x[:, None, :] - y[None, :, :]).abs()).sum(dim=-1),  # L1
+    lambda x, y: torch.cdist(x, y) ** 2,  # right, but torch.cdist is the reference (borrowed)
+    lambda x, y: ex._loop_sq_distances(x, y).to(x.dtype),  # right, but it is the course's own loop
 ])
 def test_pairwise_rejects(wrong):
     assert_rejected(A, "pairwise_sq_distances_tests", pairwise_sq_distances=wrong)
@@ -366,7 +381,7 @@ def contiguous_by_torch(shape, strides):
     return torch.empty(need).as_strided(shape, strides).is_contiguous()
 
 
-@pytest.mark.parametrize("fn", [contiguous_filtered, contiguous_by_torch])
+@pytest.mark.parametrize("fn", [contiguous_filtered])
 def test_is_contiguous_accepts(fn):
     run_test_cell(A, "is_contiguous_tests", is_contiguous=fn)
 
@@ -394,7 +409,7 @@ def contiguous_numpy_bool(shape, strides):
 
 
 @pytest.mark.parametrize("wrong", [contiguous_exact, contiguous_last_stride, contiguous_no_empty_rule,
-                                   contiguous_numpy_bool])
+                                   contiguous_numpy_bool, contiguous_by_torch])  # the last: borrowed
 def test_is_contiguous_rejects(wrong):
     assert_rejected(A, "is_contiguous_tests", is_contiguous=wrong)
 
@@ -485,6 +500,27 @@ def test_call_turns_errors_into_assertions_and_passes_not_implemented():
     with pytest.raises(NotImplementedError):
         ref.call(stub, torch.zeros(1))
     assert ref.call(lambda a, b=0: a + b, 1, b=2) == 3
+
+
+@pytest.mark.parametrize("check,borrowed", [
+    ("check_log_sum_exp", lambda x, dim=-1: torch.logsumexp(x, dim)),
+    ("check_log_sum_exp", lambda x, dim=-1: x.logsumexp(dim)),
+    ("check_log_sum_exp", lambda x, dim=-1: torch.ops.aten.logsumexp(x, [dim])),
+    ("check_log_sum_exp", lambda x, dim=-1: (x - torch.log_softmax(x, dim)).select(dim, 0)),
+    ("check_stable_softmax", lambda x, dim=-1: torch.softmax(x, dim)),
+    ("check_stable_softmax", lambda x, dim=-1: torch.nn.functional.softmax(x, dim)),
+    ("check_stable_softmax", lambda x, dim=-1: ex.naive_softmax(x - x.amax(dim, keepdim=True), dim)),
+    ("check_pairwise_sq_distances", lambda x, y: torch.cdist(x, y) ** 2),
+    ("check_contiguous_strides", lambda shape: tuple(torch.empty(shape).stride())),
+    ("check_storage_offset", lambda index, strides, offset=0: int(torch.arange(10 ** 4).as_strided(
+        [i + 1 for i in index], strides, offset)[tuple(index)])),
+    ("check_is_contiguous", lambda shape, strides: torch.empty(0).as_strided(shape, strides).is_contiguous()),
+    ("check_split_heads", lambda x, n: __import__("course.blocks").blocks.MultiHeadAttention._split(
+        type("H", (), {"n_heads": n, "d_head": x.shape[-1] // n})(), x) if x.shape[-1] % n == 0 else 1 / 0),
+])
+def test_hidden_checks_reject_borrowed_answers(check, borrowed):
+    with pytest.raises(AssertionError, match="may not call"):
+        getattr(ref, check)(borrowed)
 
 
 def test_checks_do_not_touch_the_global_random_state():

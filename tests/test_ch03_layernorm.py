@@ -83,9 +83,32 @@ def test_hidden_check_names_the_forbidden_shortcut():
         ln = nn.LayerNorm(x.shape[-1], eps=eps)
         ln.load_state_dict({"weight": weight, "bias": bias})
         return ln(x)
-    with pytest.raises(AssertionError, match="write the normalisation yourself"):
+    with pytest.raises(AssertionError, match="may not call .*layer normalisation from mean and variance"):
         ref.check_layer_norm(via_module)
-    assert F.layer_norm is ref._F_layer_norm and torch.layer_norm is ref._torch_layer_norm  # restored
+    x = torch.randn(2, 3)  # everything switched off is restored afterwards
+    assert torch.allclose(F.layer_norm(x, (3,)), nn.LayerNorm(3)(x)) and F.layer_norm is ref._F_layer_norm
+
+
+def _early_bound():
+    from torch.nn.functional import layer_norm as ln  # bound before the check runs
+
+    def layer_norm(x, weight, bias, eps=1e-5):
+        return ln(x, x.shape[-1:], weight, bias, eps)
+    return layer_norm
+
+
+@pytest.mark.parametrize("borrowed", [
+    _early_bound(),
+    lambda x, w, b, eps=1e-5: torch.layer_norm(x, x.shape[-1:], w, b, eps),
+    lambda x, w, b, eps=1e-5: torch.native_layer_norm(x, x.shape[-1:], w, b, eps)[0],
+    lambda x, w, b, eps=1e-5: torch.ops.aten.native_layer_norm(x, x.shape[-1:], w, b, eps)[0],
+    lambda x, w, b, eps=1e-5: F.group_norm(x.reshape(-1, 1, x.shape[-1]), 1, eps=eps).reshape(x.shape) * w + b,
+    lambda x, w, b, eps=1e-5: torch.stack([lw.normalise(r, 1.0, 0.0, eps) for r in x.reshape(-1, x.shape[-1])])
+    .reshape(x.shape) * w + b,  # the explorer's normalisation, one token at a time
+])
+def test_hidden_check_rejects_borrowed_layer_norm(borrowed):
+    with pytest.raises(AssertionError, match="may not call"):
+        ref.check_layer_norm(borrowed)
 
 
 def test_hidden_check_catches_eps_outside_only_at_small_variance():
@@ -151,6 +174,7 @@ def _init_buffers(m, d):
     _module(lambda m, x: ln_var_mean(x, m.weight, m.bias, m.eps), check_dim=False),    # no ValueError
     _module(lambda m, x: F.layer_norm(x, x.shape[-1:], m.weight, m.bias, m.eps)),      # PyTorch's own
     _module(lambda m, x: ln_var_mean(x, torch.ones_like(m.weight), m.bias, m.eps)),   # ignores loaded gamma
+    _module(lambda m, x: nn.LayerNorm(m.d_model, m.eps)(x) * m.weight + m.bias),       # PyTorch's layer inside
 ])
 def test_layernorm_module_rejects(wrong):
     assert_rejected(A, "LayerNorm_tests", LayerNorm=wrong)
@@ -204,7 +228,7 @@ def test_blocks_reject(post, pre):
 @pytest.mark.parametrize("fn", [
     lambda x, w, eps=1e-6: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w,
     lambda x, w, eps=1e-6: w * x / (torch.linalg.vector_norm(x, dim=-1, keepdim=True) ** 2 / x.shape[-1] + eps).sqrt(),
-    lambda x, w, eps=1e-6: F.rms_norm(x, x.shape[-1:], w, eps),
+    lambda x, w, eps=1e-6: x / x.pow(2).mean(-1, keepdim=True).add(eps).sqrt() * w,
 ])
 def test_rms_norm_accepts(fn):
     run_test_cell(A, "rms_norm_tests", rms_norm=fn)
@@ -215,6 +239,8 @@ def test_rms_norm_accepts(fn):
     lambda x, w, eps=1e-6: x / torch.sqrt(x.pow(2).sum(-1, keepdim=True) + eps) * w,     # sum, not mean
     lambda x, w, eps=1e-6: x / (x.abs().mean(-1, keepdim=True) + eps) * w,               # mean absolute value
     lambda x, w, eps=1e-6: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps),       # no weight
+    lambda x, w, eps=1e-6: F.rms_norm(x, x.shape[-1:], w, eps),                          # PyTorch's own
+    lambda x, w, eps=1e-6: nn.RMSNorm(x.shape[-1], eps=eps)(x) * w,                      # PyTorch's layer
 ])
 def test_rms_norm_rejects(wrong):
     assert_rejected(A, "rms_norm_tests", rms_norm=wrong)

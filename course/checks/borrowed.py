@@ -92,6 +92,7 @@ def declared() -> dict[str, Borrowed]:
     return found
 
 
+@functools.lru_cache(maxsize=None)
 def resolve(dotted: str) -> Any:
     """The object a dotted name names (a module attribute path), or None when it does not exist here."""
     parts = dotted.split(".")
@@ -124,6 +125,7 @@ def _functions(obj: Any) -> list[_FunctionType]:
     return _functions(wrapped) if wrapped is not None else []
 
 
+@functools.lru_cache(maxsize=None)
 def _raising_code(message: str, freevars: tuple[str, ...]) -> types.CodeType:
     """A code object that raises AssertionError(message) and has the given free variables (same closure size)."""
     names = [f"_v{i}" for i in range(len(freevars))]
@@ -164,31 +166,36 @@ def _message(exercise: str, spec: Borrowed, name: str) -> str:
     return f"{exercise} may not call {name} while it is checked: {spec.why}"
 
 
-@contextlib.contextmanager
-def switched_off_for(exercise: str | None) -> Iterator[None]:
-    """Within the block, everything :data:`BORROWED` declares for ``exercise`` raises (nothing if undeclared)."""
-    spec = declared().get(exercise) if exercise else None
-    if spec is None:
-        yield
-        return
-    swapped: list[tuple[_FunctionType, types.CodeType]] = []
-    seen: set[int] = set()
+@functools.lru_cache(maxsize=None)
+def _plan(exercise: str):
+    """What switching off ``exercise`` touches: (function, message) pairs, C callables and ATen ops with messages."""
+    spec = declared()[exercise]
+    functions, seen = [], set()
     for dotted in spec.python:
         for fn in _functions(resolve(dotted)):
-            if id(fn) in seen:
-                continue
-            seen.add(id(fn))
-            swapped.append((fn, fn.__code__))
+            if id(fn) not in seen:
+                seen.add(id(fn))
+                functions.append((fn, _message(exercise, spec, f"{fn.__module__}.{fn.__qualname__}")))
     c_funcs = {}
     for dotted in spec.torch:
         obj = resolve(dotted)
         if obj is not None:
             c_funcs[obj] = _message(exercise, spec, dotted)
     aten = {name: _message(exercise, spec, f"aten.{name}") for name in spec.aten}
+    return tuple(functions), c_funcs, aten
+
+
+@contextlib.contextmanager
+def switched_off_for(exercise: str | None) -> Iterator[None]:
+    """Within the block, everything :data:`BORROWED` declares for ``exercise`` raises (nothing if undeclared)."""
+    if not exercise or exercise not in declared():
+        yield
+        return
+    functions, c_funcs, aten = _plan(exercise)
+    swapped = [(fn, fn.__code__) for fn, _ in functions]
     try:
-        for fn, code in swapped:
-            fn.__code__ = _raising_code(_message(exercise, spec, f"{fn.__module__}.{fn.__qualname__}"),
-                                        code.co_freevars)
+        for (fn, message), (_, code) in zip(functions, swapped):
+            fn.__code__ = _raising_code(message, code.co_freevars)
         with _FunctionGuard(c_funcs), _DispatchGuard(aten):
             yield
     finally:

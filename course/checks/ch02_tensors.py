@@ -2,21 +2,47 @@
 
 from course.checks.borrowed import Borrowed, SOFTMAX, SOFTMAX_PY
 
+_SOFTMAX_ATEN = ("_softmax", "_log_softmax", "logsumexp")
+_NAIVE = "course.experiments.ch02_tensors.naive_softmax"
+# tensors built in the shapes themselves, so that torch does the broadcasting (``(torch.zeros(a) + torch.zeros(b)).shape``)
+_SHAPED = ("torch.empty", "torch.zeros", "torch.ones", "torch.full", "torch.rand", "torch.randn", "torch.randint",
+           "torch.empty_like", "torch.zeros_like", "torch.ones_like", "torch.full_like", "torch.Tensor.new_empty",
+           "torch.Tensor.new_zeros", "torch.Tensor.new_ones", "torch.Tensor.new_full")
+_STRIDED = ("torch.empty_strided", "torch.as_strided", "torch.Tensor.as_strided")
+
 # what would do each exercise's work (switched off while the student's code runs under the checks)
 BORROWED = {
-    "pairwise_sq_distances": Borrowed("use the expansion |a|² − 2a·b + |b|² yourself: torch.cdist is the reference",
-                                      torch=("torch.cdist", "torch.cdist"), python=("torch.functional.cdist",),
-                                      aten=("_cdist_forward", "_euclidean_dist")),
+    "pairwise_sq_distances": Borrowed("use broadcasting or the expansion |a|² − 2a·b + |b|² yourself: torch.cdist is "
+                                      "the reference",
+                                      torch=("torch.cdist", "torch.pdist", "torch.pairwise_distance",
+                                             "torch.nn.functional.pairwise_distance", "torch.nn.functional.pdist"),
+                                      python=("torch.functional.cdist", "scipy.spatial.distance.cdist",
+                                              "course.experiments.ch02_tensors._loop_sq_distances"),
+                                      aten=("_cdist_forward", "_euclidean_dist", "_pdist_forward"),
+                                      given=("course.experiments.ch02_tensors._loop_sq_distances",)),
     "stable_softmax": Borrowed("write the max-shifted softmax yourself: torch's softmax is what it is checked against",
-                               python=SOFTMAX_PY, torch=SOFTMAX, aten=("_softmax", "_log_softmax", "logsumexp")),
+                               python=(*SOFTMAX_PY, _NAIVE), torch=SOFTMAX, aten=_SOFTMAX_ATEN, given=(_NAIVE,)),
     "log_sum_exp": Borrowed("write log-sum-exp yourself from max, exp, sum and log: torch.logsumexp is the reference",
-                            python=SOFTMAX_PY, torch=SOFTMAX, aten=("_softmax", "_log_softmax", "logsumexp")),
-    "broadcast_shape": Borrowed("work the broadcast shape out from the rule: torch.broadcast_shapes is the reference",
+                            python=(*SOFTMAX_PY, _NAIVE), torch=SOFTMAX, aten=_SOFTMAX_ATEN, given=(_NAIVE,)),
+    "broadcast_shape": Borrowed("work the broadcast shape out from the rule, on the tuples: torch.broadcast_shapes "
+                                "(or tensors of those shapes, broadcast by torch) is the reference",
                                 python=("torch.broadcast_shapes", "torch.functional.broadcast_shapes",
                                         "numpy.broadcast_shapes"),
-                                torch=("torch.broadcast_tensors", "torch.Tensor.expand", "torch.Tensor.expand_as")),
+                                torch=("torch.broadcast_tensors", "torch.broadcast_to", "torch.Tensor.broadcast_to",
+                                       "torch.Tensor.expand", "torch.Tensor.expand_as", *_SHAPED)),
     "contiguous_strides": Borrowed("compute the strides from the shape: a real tensor's .stride() is the reference",
-                                   torch=("torch.Tensor.stride", "torch.empty_strided", "torch.as_strided")),
+                                   torch=("torch.Tensor.stride", *_STRIDED)),
+    "storage_offset": Borrowed("add up index · stride yourself: a real view (as_strided) and the stride explorer's "
+                               "offset_formula are the reference",
+                               torch=_STRIDED, python=("course.widgets.strides.offset_formula",),
+                               given=("course.widgets.strides.offset_formula",)),
     "is_contiguous": Borrowed("decide from shape and strides: Tensor.is_contiguous is the reference",
-                              torch=("torch.Tensor.is_contiguous", "torch.empty_strided", "torch.as_strided")),
+                              torch=("torch.Tensor.is_contiguous", *_STRIDED),
+                              python=("numpy.lib.stride_tricks.as_strided",)),
+    "split_heads": Borrowed("view and transpose x yourself: the course's MultiHeadAttention._split is the reference",
+                            python=("course.attention.MultiHeadAttention._split", "course.blocks.MultiHeadAttention._split"),
+                            given=("course.attention.MultiHeadAttention", "course.blocks.MultiHeadAttention")),
+    "merge_heads": Borrowed("transpose and reshape x yourself: the course's MultiHeadAttention._merge is the reference",
+                            python=("course.blocks.MultiHeadAttention._merge",),
+                            given=("course.blocks.MultiHeadAttention",)),
 }

@@ -167,6 +167,8 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     inputs = _tensors([*args, *kwargs.values()])
     versions = [_version(t) for t in inputs]
     name = getattr(fn, "__name__", None) if type(fn) is not type else fn.__name__
+    if type(name) is not str and isinstance(fn, torch.nn.Module):  # a student's layer: named by its class
+        name = type(fn).__name__
     try:
         with switched_off_for(_ACTIVE[-1] if _ACTIVE else name if type(name) is str else None):
             result = fn(*args, **kwargs)

@@ -12,9 +12,11 @@ VARIANTS = {
         "    return x @ centering\n",
     ],
     "log_sum_exp": [
-        # torch built-ins
-        "def log_sum_exp(x, dim=-1):\n    return torch.logsumexp(x, dim=dim)\n\n\n"
-        "def stable_softmax(x, dim=-1):\n    return torch.softmax(x, dim=dim)\n",
+        # in float64, then back; softmax from the max-shifted exponentials
+        "def log_sum_exp(x, dim=-1):\n    x64 = x.double()\n    m = x64.max(dim=dim, keepdim=True).values\n"
+        "    return (m + (x64 - m).exp().sum(dim=dim, keepdim=True).log()).squeeze(dim).to(x.dtype)\n\n\n"
+        "def stable_softmax(x, dim=-1):\n    shifted = x - x.max(dim=dim, keepdim=True)[0]\n"
+        "    e = shifted.exp()\n    return e / torch.sum(e, dim=dim, keepdim=True)\n",
         # amax + unsqueeze; softmax as exp(x - lse)
         "def log_sum_exp(x, dim=-1):\n    m = torch.amax(x, dim=dim)\n"
         "    return m + torch.log(torch.exp(x - m.unsqueeze(dim)).sum(dim))\n\n\n"
@@ -27,8 +29,12 @@ VARIANTS = {
         "    return (e / e.sum(-1, keepdim=True)).movedim(-1, dim)\n",
     ],
     "broadcast_shape": [
-        "def broadcast_shape(a, b):\n    try:\n        return tuple(torch.broadcast_shapes(tuple(a), tuple(b)))\n"
-        "    except RuntimeError:\n        raise ValueError(f'shapes {a} and {b} cannot be broadcast') from None\n",
+        "def broadcast_shape(a, b):\n    if len(a) < len(b):\n        a, b, swapped = b, a, True\n    else:\n        swapped = False\n"
+        "    b_padded = (1,) * (len(a) - len(b)) + tuple(b)\n    out = []\n"
+        "    for da, db in zip(a, b_padded):\n        if da == 1:\n            out.append(db)\n"
+        "        elif db == 1 or db == da:\n            out.append(da)\n        else:\n"
+        "            first, second = (b, a) if swapped else (a, b)\n"
+        "            raise ValueError(f'shapes {first} and {second} are not broadcastable')\n    return tuple(out)\n",
         "import itertools\n\n\ndef broadcast_shape(a, b):\n    out = []\n"
         "    for da, db in itertools.zip_longest(reversed(a), reversed(b), fillvalue=1):\n"
         "        if da != db and 1 not in (da, db):\n            raise ValueError(f'{a} vs {b}: incompatible')\n"
@@ -44,7 +50,8 @@ VARIANTS = {
         "def pairwise_sq_distances(x, y):\n    d = x[:, None, :] - y[None, :, :]\n    return torch.einsum('nmd,nmd->nm', d, d)\n",
     ],
     "contiguous_strides": [
-        "def contiguous_strides(shape):\n    return tuple(torch.empty(shape).stride())\n",
+        "def contiguous_strides(shape):\n    if not shape:\n        return ()\n"
+        "    rest = contiguous_strides(shape[1:])\n    return (rest[0] * max(shape[1], 1) if rest else 1,) + rest\n",
         "import math\n\n\ndef contiguous_strides(shape):\n"
         "    return tuple(math.prod(max(s, 1) for s in shape[k + 1:]) for k in range(len(shape)))\n",
         "def contiguous_strides(shape):\n    out = [1] * len(shape)\n    for k in range(len(shape) - 2, -1, -1):\n"

@@ -3,7 +3,9 @@
 Each ``check_*`` takes the student's function, compares it with a closed form or with PyTorch's
 own FLOP counter on random cases from a private generator, and raises ``AssertionError`` with a
 message that says what went wrong. The timing check uses a fake clock and a fake GPU queue, so
-it is exact and never depends on how busy the machine is.
+it is exact and never depends on how busy the machine is. The student's code runs through
+:func:`course.checks.core.call`, with what :data:`course.checks.ch01_compute.BORROWED` declares
+(the FLOP counter, nn.TransformerEncoderLayer, the course's timing harness) switched off.
 """
 
 from __future__ import annotations
@@ -17,11 +19,23 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from course.experiments.ch01_compute import counted_flops
-from course.checks.core import call, check, close, equal, raises
+from course.checks.borrowed import switched_off_for
+from course.checks.core import call, check, close, equal, exercise, raises
 
 PF_DAY = 1e15 * 24 * 3600  # FLOPs in one PF-day
 
 
+def _raises(exercise_name: str, exc_type: type[BaseException], fn: Callable[..., Any], *args: Any, name: str,
+            **kwargs: Any) -> None:
+    """:func:`raises`, with what ``exercise_name`` may not borrow switched off (as :func:`call` does)."""
+    with switched_off_for(exercise_name):
+        raises(exc_type, fn, *args, name=name, **kwargs)
+
+
+_call_training = exercise("training_flops_per_token")(call)  # the second function check_flops_per_token is given
+
+
+@exercise("pf_days")
 def check_pf_days(pf_days: Callable[[float], float], seed: int = 0) -> None:
     r = random.Random(seed)
     close(call(pf_days, PF_DAY), 1.0, rtol=1e-9, name="pf_days(8.64e19)")
@@ -31,6 +45,7 @@ def check_pf_days(pf_days: Callable[[float], float], seed: int = 0) -> None:
               name=f"pf_days({flops:.3e}) (1 PF-day = 10^15 FLOP/s for 86,400 s; 'peta' is 10^15, not 2^50)")
 
 
+@exercise("matmul_flops")
 def check_matmul_flops(matmul_flops: Callable[[int, int, int], int], seed: int = 0) -> None:
     r = random.Random(seed)
     for _ in range(6):
@@ -39,7 +54,7 @@ def check_matmul_flops(matmul_flops: Callable[[int, int, int], int], seed: int =
         equal(call(matmul_flops, m, k, n), counted_flops(lambda: a @ b),
               name=f"matmul_flops({m}, {k}, {n}) against torch's FLOP counter")
     equal(call(matmul_flops, 0, 5, 7), 0, name="matmul_flops(0, 5, 7) (an empty matrix costs nothing)")
-    raises(ValueError, matmul_flops, -1, 2, 3, name="matmul_flops(-1, 2, 3)")
+    _raises("matmul_flops", ValueError, matmul_flops, -1, 2, 3, name="matmul_flops(-1, 2, 3)")
 
 
 def _attention_scores(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -47,6 +62,7 @@ def _attention_scores(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torc
     return weights @ v  # (seq, d_model)
 
 
+@exercise("attention_flops")
 def check_attention_flops(attention_flops: Callable[..., int], seed: int = 0) -> None:
     r = random.Random(seed)
     for _ in range(5):
@@ -58,6 +74,7 @@ def check_attention_flops(attention_flops: Callable[..., int], seed: int = 0) ->
                    "(Q·Kᵀ and weights·V, every layer)")
 
 
+@exercise("layer_params")
 def check_layer_params(layer_params: Callable[[int, int], int], seed: int = 0) -> None:
     r = random.Random(seed)
     for _ in range(4):
@@ -69,6 +86,7 @@ def check_layer_params(layer_params: Callable[[int, int], int], seed: int = 0) -
                    "(attention 4d²+4d, FFN with both biases, two LayerNorms of 2d each)")
 
 
+@exercise("forward_flops_per_token")
 def check_flops_per_token(forward_flops_per_token: Callable[..., float],
                           training_flops_per_token: Callable[..., float], seed: int = 0) -> None:
     r = random.Random(seed)
@@ -78,7 +96,7 @@ def check_flops_per_token(forward_flops_per_token: Callable[..., float],
         args = f"(n_params={n}, n_layer={layers}, seq={seq}, d_model={d})"
         close(call(forward_flops_per_token, n, layers, seq, d), fwd, rtol=1e-12,
               name=f"forward_flops_per_token{args} (2N plus 2·n_layer·seq·d for Q·Kᵀ and again for weights·V)")
-        close(call(training_flops_per_token, n, layers, seq, d), 3 * fwd, rtol=1e-12,
+        close(_call_training(training_flops_per_token, n, layers, seq, d), 3 * fwd, rtol=1e-12,
               name=f"training_flops_per_token{args} (backward costs twice the forward, attention included)")
 
 
@@ -108,6 +126,7 @@ class _FakeTimer:
         self.pending = 0.0
 
 
+@exercise("measure_seconds")
 def check_measure_seconds(measure_seconds: Callable[..., float], seed: int = 0) -> None:
     r = random.Random(seed)
     for warmup, repeats in [(2, 5), (1, 4), (3, 1), (0, 3)]:
@@ -117,26 +136,28 @@ def check_measure_seconds(measure_seconds: Callable[..., float], seed: int = 0) 
         t = _FakeTimer(warm + timed, asynchronous=False)
         got = call(measure_seconds, t.fn, warmup=warmup, repeats=repeats, clock=t.clock)
         equal(t.calls, warmup + repeats, name=f"number of calls of fn with warmup={warmup}, repeats={repeats}")
-        check(isinstance(got, float), f"measure_seconds should return a float, got {type(got).__name__}")
+        check(type(got) is float, f"measure_seconds should return a float, got {type(got).__name__}")
         close(got, expected, rtol=1e-9, name=f"measure_seconds (warmup={warmup}, repeats={repeats}): the median "
               "of the timed calls only")
         t = _FakeTimer(warm + timed, asynchronous=True)
         got = call(measure_seconds, t.fn, warmup=warmup, repeats=repeats, sync=t.sync, clock=t.clock)
         close(got, expected, rtol=1e-9, name=f"measure_seconds with sync (warmup={warmup}, repeats={repeats}): "
               "call sync() before starting the clock and again before stopping it, as for CUDA")
-    raises(ValueError, measure_seconds, lambda: None, warmup=1, repeats=0, name="measure_seconds(repeats=0)")
+    _raises("measure_seconds", ValueError, measure_seconds, lambda: None, warmup=1, repeats=0, name="measure_seconds(repeats=0)")
 
 
+@exercise("mfu")
 def check_mfu(mfu: Callable[[float, float, float], float], seed: int = 0) -> None:
     r = random.Random(seed)
     for _ in range(5):
         flops, seconds, peak = 10 ** r.uniform(9, 18), r.uniform(0.01, 10), 10 ** r.uniform(11, 15)
         close(call(mfu, flops, seconds, peak), flops / seconds / peak, rtol=1e-9,
               name=f"mfu(flops={flops:.3e}, seconds={seconds:.3f}, peak={peak:.3e})")
-    raises(ValueError, mfu, 1e9, 0.0, 1e12, name="mfu with seconds = 0")
-    raises(ValueError, mfu, 1e9, 1.0, 0.0, name="mfu with peak = 0")
+    _raises("mfu", ValueError, mfu, 1e9, 0.0, 1e12, name="mfu with seconds = 0")
+    _raises("mfu", ValueError, mfu, 1e9, 1.0, 0.0, name="mfu with peak = 0")
 
 
+@exercise("matmul_intensity")
 def check_matmul_intensity(matmul_intensity: Callable[..., float], seed: int = 0) -> None:
     r = random.Random(seed)
     for _ in range(6):

@@ -3,7 +3,9 @@
 Every ``check_*`` function takes the student's function(s) as arguments, runs randomized cases
 against an independent reference (a torch built-in or a real tensor view) plus targeted traps,
 and raises ``AssertionError`` with a message that says what went wrong. Random cases come from a
-private generator, so calling a check does not change the notebook's random state.
+private generator, so calling a check does not change the notebook's random state. The student's
+code runs through :func:`course.checks.core.call`: what the exercise may not borrow
+(:data:`course.checks.ch02_tensors.BORROWED`) is switched off, and results are plain values.
 """
 
 from __future__ import annotations
@@ -13,34 +15,16 @@ from typing import Any, Callable
 
 import torch
 
-from course.checks.core import check, close, equal, raises
+from course.checks.borrowed import switched_off_for
+from course.checks.core import call, check, close, equal, exercise, raises
 
 _Tensor = torch.Tensor
 
 
-def _describe_args(args: tuple[Any, ...]) -> str:
-    out = []
-    for a in args:
-        if isinstance(a, _Tensor):
-            out.append(f"tensor{tuple(a.shape)}")
-        else:
-            out.append(repr(a)[:60])
-    return ", ".join(out)
-
-
-def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)``, turning an unexpected exception into a readable AssertionError.
-
-    ``NotImplementedError`` passes through unchanged (an exercise not done yet).
-    """
-    try:
-        return fn(*args, **kwargs)
-    except (NotImplementedError, AssertionError):
-        raise
-    except Exception as err:  # noqa: BLE001 - reported to the student as a failed check
-        name = getattr(fn, "__name__", "the function")
-        extra = "".join(f", {k}={v!r}" for k, v in kwargs.items())
-        raise AssertionError(f"{name}({_describe_args(args)}{extra}) raised {type(err).__name__}: {err}") from None
+def _raises(exercise_name: str, exc_type: type[BaseException], fn: Callable[..., Any], *args: Any, name: str) -> None:
+    """:func:`raises`, with what ``exercise_name`` may not borrow switched off (as :func:`call` does)."""
+    with switched_off_for(exercise_name):
+        raises(exc_type, fn, *args, name=name)
 
 
 def _rng(seed: int) -> tuple[torch.Generator, random.Random]:
@@ -49,6 +33,7 @@ def _rng(seed: int) -> tuple[torch.Generator, random.Random]:
 
 # ------------------------------------------------------------------------------------ reductions
 
+@exercise("center_rows")
 def check_center_rows(center_rows: Callable[[_Tensor], _Tensor], seed: int = 0) -> None:
     g, r = _rng(seed)
     for trial in range(6):
@@ -83,6 +68,7 @@ def _lse_cases(g: torch.Generator) -> list[tuple[_Tensor, int]]:
     return cases
 
 
+@exercise("log_sum_exp")
 def check_log_sum_exp(log_sum_exp: Callable[..., _Tensor], seed: int = 0) -> None:
     g, _ = _rng(seed)
     for x, dim in _lse_cases(g):
@@ -93,6 +79,7 @@ def check_log_sum_exp(log_sum_exp: Callable[..., _Tensor], seed: int = 0) -> Non
     close(call(log_sum_exp, x.clone()), _reference_lse(x, -1), atol=1e-4, name="log_sum_exp(x) with the default dim")
 
 
+@exercise("stable_softmax")
 def check_stable_softmax(stable_softmax: Callable[..., _Tensor], seed: int = 0) -> None:
     g, _ = _rng(seed)
     for x, dim in _lse_cases(g):
@@ -129,6 +116,7 @@ def _torch_broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] 
         return None
 
 
+@exercise("broadcast_shape")
 def check_broadcast_shape(broadcast_shape: Callable[..., tuple[int, ...]], seed: int = 0) -> None:
     _, r = _rng(seed)
     fixed = [((2, 3, 4), (3, 4)), ((3, 4), (2, 3, 4)), ((4, 1), (3,)), ((1,), (0,)), ((0, 3), (1, 3)),
@@ -137,7 +125,7 @@ def check_broadcast_shape(broadcast_shape: Callable[..., tuple[int, ...]], seed:
     for a, b in pairs:
         expected = _torch_broadcast(a, b)
         if expected is None:
-            raises(ValueError, broadcast_shape, a, b, name=f"broadcast_shape({a}, {b})")
+            _raises("broadcast_shape", ValueError, broadcast_shape, a, b, name=f"broadcast_shape({a}, {b})")
             continue
         out = call(broadcast_shape, a, b)
         check(isinstance(out, tuple), f"broadcast_shape({a}, {b}) must return a tuple, got {type(out).__name__}")
@@ -146,6 +134,7 @@ def check_broadcast_shape(broadcast_shape: Callable[..., tuple[int, ...]], seed:
         equal(tuple(out), expected, name=f"broadcast_shape({a}, {b})")
 
 
+@exercise("pairwise_sq_distances")
 def check_pairwise_sq_distances(pairwise_sq_distances: Callable[[_Tensor, _Tensor], _Tensor], seed: int = 0) -> None:
     g, r = _rng(seed)
     for _ in range(5):
@@ -172,6 +161,7 @@ def _random_shape(r: random.Random, max_dims: int = 4, sizes: tuple[int, ...] = 
     return tuple(r.choice(sizes) for _ in range(r.randint(0, max_dims)))
 
 
+@exercise("contiguous_strides")
 def check_contiguous_strides(contiguous_strides: Callable[[tuple[int, ...]], tuple[int, ...]], seed: int = 0) -> None:
     _, r = _rng(seed)
     shapes = [(), (7,), (2, 3), (3, 2), (2, 3, 4), (4, 1, 3), (1, 1), (2, 0, 3), (0,), (3, 0), (5, 0, 0)]
@@ -186,6 +176,7 @@ def _as_strided_view(base: _Tensor, shape: tuple[int, ...], strides: tuple[int, 
     return base.as_strided(shape, strides, offset)
 
 
+@exercise("storage_offset")
 def check_storage_offset(storage_offset: Callable[..., int], seed: int = 0) -> None:
     g, r = _rng(seed)
     t = torch.arange(2000)  # t[i] == i: a view's value IS the storage position it reads
@@ -206,11 +197,22 @@ def check_storage_offset(storage_offset: Callable[..., int], seed: int = 0) -> N
     equal(call(storage_offset, (1, 2), (4, 1)), 6, name="storage_offset((1, 2), (4, 1)) with the default offset")
 
 
+def _with_type(fn: Callable[..., Any]) -> Callable[..., tuple[str, Any]]:
+    """``fn`` that also says the exact type of what it returned (plain() turns a numpy bool into a bool)."""
+    def run(*args: Any, **kwargs: Any) -> tuple[str, Any]:
+        out = fn(*args, **kwargs)
+        cls = type(out)
+        return f"{type.__getattribute__(cls, '__module__')}.{type.__getattribute__(cls, '__qualname__')}", out
+    run.__name__ = getattr(fn, "__name__", "the function") if type(getattr(fn, "__name__", None)) is str else "fn"
+    return run
+
+
 def _torch_is_contiguous(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
     need = 1 + sum((n - 1) * s for n, s in zip(shape, strides)) if all(n > 0 for n in shape) else 1
     return torch.empty(max(need, 1)).as_strided(shape, strides).is_contiguous()
 
 
+@exercise("is_contiguous")
 def check_is_contiguous(is_contiguous: Callable[..., bool], seed: int = 0) -> None:
     _, r = _rng(seed)
     base = torch.arange(120.0)
@@ -231,9 +233,9 @@ def check_is_contiguous(is_contiguous: Callable[..., bool], seed: int = 0) -> No
                 strides[i] = r.randint(0, 30)
         cases.append((shape, tuple(strides)))
     for shape, strides in cases:
-        out = call(is_contiguous, shape, strides)
-        check(type(out) is bool, f"is_contiguous({shape}, {strides}) must return a Python bool (True or False), "
-                                 f"got {type(out).__module__}.{type(out).__name__} {out!r}")
+        kind, out = call(_with_type(is_contiguous), shape, strides)
+        check(kind == "builtins.bool", f"is_contiguous({shape}, {strides}) must return a Python bool (True or False), "
+                                       f"got {kind} {out!r}")
         equal(out, _torch_is_contiguous(shape, strides), name=f"is_contiguous({shape}, {strides})")
 
 
@@ -248,6 +250,7 @@ def _shares_storage(a: _Tensor, b: _Tensor) -> bool:
     return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
 
 
+@exercise("split_heads")
 def check_split_heads(split_heads: Callable[[_Tensor, int], _Tensor], seed: int = 0) -> None:
     g, r = _rng(seed)
     for batch, seq, n_heads, d_head in [(2, 5, 3, 4), (1, 7, 2, 3), (3, 4, 6, 2), (2, 3, 1, 5), (1, 6, 4, 1)]:
@@ -262,10 +265,11 @@ def check_split_heads(split_heads: Callable[[_Tensor, int], _Tensor], seed: int 
                   name=f"head {h} of split_heads (should be x[..., {h * d_head}:{(h + 1) * d_head}])")
         check(_shares_storage(out, x), "split_heads should return a view of x (same storage), not a copy")
     for d_model, n_heads in [(10, 4), (6, 4), (7, 2)]:
-        raises(ValueError, split_heads, torch.zeros(1, 2, d_model), n_heads,
-               name=f"split_heads with d_model={d_model}, n_heads={n_heads}")
+        _raises("split_heads", ValueError, split_heads, torch.zeros(1, 2, d_model), n_heads,
+                name=f"split_heads with d_model={d_model}, n_heads={n_heads}")
 
 
+@exercise("merge_heads")
 def check_merge_heads(merge_heads: Callable[[_Tensor], _Tensor], seed: int = 0) -> None:
     g, _ = _rng(seed)
     for batch, seq, n_heads, d_head in [(2, 5, 3, 4), (1, 7, 2, 3), (3, 4, 6, 2), (2, 3, 1, 5)]:

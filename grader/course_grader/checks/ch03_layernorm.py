@@ -1,32 +1,41 @@
 """Hidden checks of chapter 03 (layer normalisation, Pre-LN and Post-LN blocks, RMSNorm).
 
 References are PyTorch's own ``F.layer_norm`` / ``F.rms_norm`` computed in float64, with the
-student's parameters copied in. The LayerNorm checks run the student's code with PyTorch's
-layer-norm functions replaced by stubs that raise, so calling them instead of writing the
-normalisation is reported, not rewarded.
+student's parameters copied in. While the student's code runs (:func:`course.checks.core.call`),
+what :data:`course.checks.ch03_layernorm.BORROWED` declares (PyTorch's normalisation functions
+and layers, the explorer's ``normalise``) raises, so calling it instead of writing the
+normalisation is reported, not rewarded. The student's modules are read only through
+``nn.Module``'s own (unbound) methods, never through methods their class could override.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.checks.core import call, check, close, equal, raises, switched_off
+from course.checks.borrowed import switched_off_for
+from course.checks.core import call, check, close, equal, exercise, raises
+from course.checks.plain import plain
 
 _F_layer_norm = F.layer_norm
-_torch_layer_norm = torch.layer_norm
 _F_rms_norm = F.rms_norm
+_named_parameters = nn.Module.named_parameters
+_named_children = nn.Module.named_children
+_copy = torch.Tensor.copy_
 
 
+def _raises(exercise_name: str, exc_type: type[BaseException], fn: Callable[..., Any], *args: Any, name: str) -> None:
+    """:func:`raises`, with what ``exercise_name`` may not borrow switched off (as :func:`call` does)."""
+    with switched_off_for(exercise_name):
+        raises(exc_type, fn, *args, name=name)
 
-def no_builtin_layer_norm():
-    """Within the block, PyTorch's layer-norm entry points raise an explanatory AssertionError."""
-    return switched_off([(F, "layer_norm"), (torch, "layer_norm")],
-                        "this exercise asks you to write the normalisation yourself: calling PyTorch's "
-                        "layer_norm (F.layer_norm, torch.layer_norm or nn.LayerNorm) is not allowed here")
+
+def _parameters(module: nn.Module, label: str) -> dict[str, torch.Tensor]:
+    """The module's parameters by name, as plain tensors on the same data (nn.Module's own method)."""
+    return {name: plain(p, f"{label}.{name}") for name, p in _named_parameters(module)}
 
 
 def reference_layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
@@ -45,43 +54,45 @@ def _cases(g: torch.Generator) -> list[tuple[str, torch.Tensor]]:
     ]
 
 
+@exercise("layer_norm")
 def check_layer_norm(layer_norm: Callable[..., torch.Tensor], seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
     for label, x in _cases(g):
         d = x.shape[-1]
         weight = torch.randn(d, generator=g)
         bias = torch.randn(d, generator=g)
-        with no_builtin_layer_norm():
-            out = call(layer_norm, x.clone(), weight.clone(), bias.clone(), eps=1e-5)
-        check(isinstance(out, torch.Tensor) and out.shape == x.shape,
+        out = call(layer_norm, x.clone(), weight.clone(), bias.clone(), eps=1e-5)
+        check(isinstance(out, torch.Tensor) and tuple(out.shape) == tuple(x.shape),
               f"layer_norm on {label}: expected a tensor of shape {tuple(x.shape)}, got "
               f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}")
         close(out, reference_layer_norm(x, weight, bias, 1e-5), atol=1e-5, rtol=1e-4,
               name=f"layer_norm on {label}, against F.layer_norm")
 
 
+@exercise("LayerNorm")
 def check_layernorm_module(LayerNorm: type, seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
     for d in (1, 3, 16):
         ln = call(LayerNorm, d)
-        names = dict(ln.named_parameters())
-        check(set(names) == {"weight", "bias"}, f"LayerNorm({d}) should have exactly two parameters, 'weight' (gamma) "
-              f"and 'bias' (beta), like nn.LayerNorm; it has {sorted(names)}")
-        equal(sum(p.numel() for p in ln.parameters()), 2 * d, name=f"number of parameters of LayerNorm({d})")
-        close(ln.weight, torch.ones(d), name=f"LayerNorm({d}).weight at initialisation (gamma starts at ones)")
-        close(ln.bias, torch.zeros(d), name=f"LayerNorm({d}).bias at initialisation (beta starts at zeros)")
+        check(isinstance(ln, nn.Module), f"LayerNorm({d}) should build an nn.Module, got {type(ln).__name__}")
+        params = _parameters(ln, f"LayerNorm({d})")
+        check(set(params) == {"weight", "bias"}, f"LayerNorm({d}) should have exactly two parameters, 'weight' (gamma) "
+              f"and 'bias' (beta), like nn.LayerNorm; it has {sorted(params)}")
+        equal(sum(p.numel() for p in params.values()), 2 * d, name=f"number of parameters of LayerNorm({d})")
+        close(params["weight"], torch.ones(d), name=f"LayerNorm({d}).weight at initialisation (gamma starts at ones)")
+        close(params["bias"], torch.zeros(d), name=f"LayerNorm({d}).bias at initialisation (beta starts at zeros)")
         torch_ln = nn.LayerNorm(d)
         with torch.no_grad():
             torch_ln.weight.copy_(torch.randn(d, generator=g))
             torch_ln.bias.copy_(torch.randn(d, generator=g))
-        ln.load_state_dict(torch_ln.state_dict())
+            for name in ("weight", "bias"):  # into the student's own parameters, as load_state_dict would
+                _copy(params[name], getattr(torch_ln, name))
         for shape in [(4, d), (2, 3, d)]:
             x = torch.randn(*shape, generator=g) * 2 + 1
-            with no_builtin_layer_norm():
-                out = call(ln, x)
-            close(out, torch_ln(x), atol=1e-5, rtol=1e-4,
+            close(call(ln, x), torch_ln(x), atol=1e-5, rtol=1e-4,
                   name=f"LayerNorm({d}) on shape {shape} with nn.LayerNorm's (random) weight and bias copied in")
-        raises(ValueError, ln, torch.randn(2, d + 1), name=f"LayerNorm({d}) on an input whose last dim is {d + 1}")
+        _raises("LayerNorm", ValueError, ln, torch.randn(2, d + 1),
+                name=f"LayerNorm({d}) on an input whose last dim is {d + 1}")
 
 
 class _Affine(nn.Module):
@@ -96,34 +107,42 @@ class _Affine(nn.Module):
         return torch.tanh(x @ self.weight + self.shift)
 
 
-def _block_case(block_cls: type, d: int, g: torch.Generator):
+def _block_case(block_cls: type, label: str, d: int, g: torch.Generator):
     sub = _Affine(d, g)
     block = call(block_cls, d, sub)
+    check(isinstance(block, nn.Module), f"{label}(d_model, sublayer) should build an nn.Module")
     norm = nn.LayerNorm(d)
     with torch.no_grad():
         norm.weight.copy_(torch.rand(d, generator=g) + 0.5)
         norm.bias.copy_(torch.randn(d, generator=g))
-    check(isinstance(getattr(block, "norm", None), nn.LayerNorm),
-          f"{block_cls.__name__} should keep the nn.LayerNorm it was given in self.norm")
-    block.norm.load_state_dict(norm.state_dict())
+    theirs = dict(_named_children(block)).get("norm")
+    check(type(theirs) is nn.LayerNorm, f"{label} should keep the nn.LayerNorm it was given in self.norm")
+    params = _parameters(theirs, f"{label}.norm")
+    check(set(params) == {"weight", "bias"}, f"{label}.norm should be the nn.LayerNorm(d_model) it was given")
+    with torch.no_grad():
+        for name in ("weight", "bias"):
+            _copy(params[name], getattr(norm, name))
     x = torch.randn(3, 4, d, generator=g) * 2  # (batch, seq, d_model)
     return block, sub, norm, x
 
 
+@exercise("PostLN")
 def check_post_ln(PostLN: type, seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
     for d in (4, 9):
-        block, sub, norm, x = _block_case(PostLN, d, g)
+        block, sub, norm, x = _block_case(PostLN, "PostLN", d, g)
         close(call(block, x), norm(x + sub(x)), atol=1e-5, name=f"PostLN(d_model={d}): LayerNorm(x + sublayer(x))")
 
 
+@exercise("PreLN")
 def check_pre_ln(PreLN: type, seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
     for d in (4, 9):
-        block, sub, norm, x = _block_case(PreLN, d, g)
+        block, sub, norm, x = _block_case(PreLN, "PreLN", d, g)
         close(call(block, x), x + sub(norm(x)), atol=1e-5, name=f"PreLN(d_model={d}): x + sublayer(LayerNorm(x))")
 
 
+@exercise("rms_norm")
 def check_rms_norm(rms_norm: Callable[..., torch.Tensor], seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
     for shape in [(5, 8), (2, 3, 4), (4, 1), (3, 6)]:
