@@ -56,7 +56,8 @@ class Attack:
 def _patch_checks() -> str:
     return ("import course.checks as _cc, course.checks.core as _core\n"
             "import course_grader.checks as _gc, pkgutil as _pk, importlib as _il\n"
-            "_mods = [_cc, _core] + [_il.import_module('course_grader.checks.' + _i.name) for _i in _pk.iter_modules(_gc.__path__)]\n"
+            "_mods = [_cc, _core] + [_il.import_module(_p.__name__ + '.' + _i.name) for _p in (_cc, _gc)\n"
+            "                        for _i in _pk.iter_modules(_p.__path__)]\n"
             "for _m in _mods:\n"
             "    for _n in dir(_m):\n"
             "        if _n in ('check', 'equal', 'close', 'raises', 'call') or _n.startswith('check_'):\n"

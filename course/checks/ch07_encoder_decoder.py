@@ -11,9 +11,9 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from course.attention import load_torch_attention
-from course.checks.borrowed import Borrowed, SDPA_ATEN, TRANSFORMER_PY
+from course.checks.borrowed import Borrowed, TRANSFORMER_PY
 from course.checks.core import call, check, close, equal, raises  # noqa: F401  (call: used as ref.call)
+from course.checks.plain import plain
 
 # bound at import time (the set-up cell), so that later monkeypatching does not change the checks
 _relu = torch.relu
@@ -22,13 +22,59 @@ _layer_norm = torch.nn.functional.layer_norm
 _equal_tensors = torch.equal
 _EncoderLayer, _DecoderLayer = nn.TransformerEncoderLayer, nn.TransformerDecoderLayer
 _Encoder, _Decoder = nn.TransformerEncoder, nn.TransformerDecoder
+_Module, _Tensor = nn.Module, torch.Tensor
+_named_parameters, _named_children = nn.Module.named_parameters, nn.Module.named_children
+_module_double, _module_train = nn.Module.double, nn.Module.train
+_tensor_copy, _numel, _randn, _no_grad = torch.Tensor.copy_, torch.Tensor.numel, torch.randn, torch.no_grad
+_type, _issubclass = type, issubclass
 
 ATOL = 1e-6  # float64 against float64: the only differences are rounding
 
 
+# ------------------------------------------------------------------------------ reading the student's modules
+# A student's module is only ever touched through call() (its overrides run under the exercise's rules)
+# and what comes back is rebuilt from plain values: parameters as plain tensors on the same data.
+
+def _all_parameters(module: nn.Module) -> dict:
+    return dict(_named_parameters(module))
+
+
+def _own_parameters(module: nn.Module) -> dict:
+    return dict(_named_parameters(module, recurse=False))
+
+
+def _children(module: nn.Module) -> dict:
+    return dict(_named_children(module))
+
+
+def parameters_of(module: nn.Module) -> dict[str, torch.Tensor]:
+    """Every parameter by name (shared ones once), as plain tensors on the module's own data."""
+    return call(_all_parameters, module)
+
+
+def submodule(module: nn.Module, name: str) -> Any:
+    """The child module called ``name`` (None if there is none)."""
+    return call(_children, module).get(name)
+
+
+def _double_mode(module: nn.Module, training: bool) -> nn.Module:
+    return _module_train(_module_double(module), training)
+
+
+def as_double(module: nn.Module, training: bool = False) -> nn.Module:
+    """``module.double().train(training)`` run as the checks run student code."""
+    out = call(_double_mode, module, training)
+    check(out is module, f"{_type(module).__name__}.double() / .train() should return the module itself")
+    return out
+
+
+def attribute(module: nn.Module, name: str) -> Any:
+    """A plain attribute of a student's module (a number, a flag), rebuilt from plain values."""
+    return call(getattr, module, name, None)
+
 
 def n_params(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
+    return sum(int(_numel(p)) for p in parameters_of(module).values())
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -37,9 +83,9 @@ def _gen(seed: int) -> torch.Generator:
 
 def randomize_(module: nn.Module, generator: torch.Generator, scale: float = 0.5) -> nn.Module:
     """Every parameter drawn afresh (LayerNorm gains and biases too, so swapped norms show)."""
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype) * scale)
+    with _no_grad():
+        for p in parameters_of(module).values():
+            _tensor_copy(p, _randn(p.shape, generator=generator, dtype=p.dtype) * scale)
     return module
 
 
@@ -95,65 +141,88 @@ def attn_mask(mask: torch.Tensor | None, batch: int, n_heads: int, q_len: int, k
 
 # ------------------------------------------------------------------------------ copying weights
 
-def _need(module: nn.Module, owner: str, names: dict[str, type]) -> None:
+def _need(module: nn.Module, owner: str, names: dict[str, type]) -> dict[str, nn.Module]:
+    children = call(_children, module)
     for name, kind in names.items():
-        got = getattr(module, name, None)
-        check(isinstance(got, kind), f"{owner} needs an attribute `{name}` of type {kind.__name__} "
-                                     f"(the tests copy PyTorch's weights into it), found {type(got).__name__}")
+        got = children.get(name)
+        check(_issubclass(_type(got), kind), f"{owner} needs an attribute `{name}` of type {kind.__name__} "
+                                             f"(the tests copy PyTorch's weights into it), found {_type(got).__name__}")
+    return children
+
+
+def _copy_into(dst: nn.Module, values: dict[str, torch.Tensor], what: str) -> None:
+    own = call(_own_parameters, dst)
+    for attr, b in values.items():
+        a = own.get(attr)
+        check(_type(a) is _Tensor and tuple(a.shape) == tuple(b.shape),
+              f"{what}.{attr}: expected shape {tuple(b.shape)}, found "
+              f"{tuple(a.shape) if _type(a) is _Tensor else _type(a).__name__}")
+        with _no_grad():
+            _tensor_copy(a, b)
 
 
 def _copy(dst: nn.Module, src: nn.Module, what: str) -> None:
-    for attr in ("weight", "bias"):
-        a, b = getattr(dst, attr, None), getattr(src, attr)
-        check(isinstance(a, torch.Tensor) and tuple(a.shape) == tuple(b.shape),
-              f"{what}.{attr}: expected shape {tuple(b.shape)}, found "
-              f"{tuple(a.shape) if isinstance(a, torch.Tensor) else type(a).__name__}")
-        with torch.no_grad():
-            a.copy_(b)
+    _copy_into(dst, {"weight": src.weight, "bias": src.bias}, what)
+
+
+def _copy_attention(dst: nn.Module, src: nn.MultiheadAttention, what: str) -> None:
+    """nn.MultiheadAttention's packed in_proj into the course's q_proj / k_proj / v_proj, and out_proj."""
+    names = ("q_proj", "k_proj", "v_proj", "out_proj")
+    linears = _need(dst, f"{what} (a MultiHeadAttention)", {n: nn.Linear for n in names})
+    heads = attribute(dst, "n_heads")
+    check(heads is None or heads == src.num_heads,
+          f"{what}: head count mismatch, {heads} vs nn.MultiheadAttention's {src.num_heads}")
+    d = src.embed_dim
+    w, b = src.in_proj_weight, src.in_proj_bias
+    for i, name in enumerate(names[:3]):
+        _copy_into(linears[name], {"weight": w[i * d:(i + 1) * d], "bias": b[i * d:(i + 1) * d]}, f"{what}.{name}")
+    _copy(linears["out_proj"], src.out_proj, f"{what}.out_proj")
 
 
 def copy_feed_forward(ours: nn.Module, linear1: nn.Linear, linear2: nn.Linear) -> None:
-    _need(ours, "FeedForward", {"linear1": nn.Linear, "linear2": nn.Linear, "dropout": nn.Dropout})
-    _copy(ours.linear1, linear1, "linear1")
-    _copy(ours.linear2, linear2, "linear2")
+    parts = _need(ours, "FeedForward", {"linear1": nn.Linear, "linear2": nn.Linear, "dropout": nn.Dropout})
+    _copy(parts["linear1"], linear1, "linear1")
+    _copy(parts["linear2"], linear2, "linear2")
 
 
 def copy_encoder_layer(ours: nn.Module, theirs: nn.TransformerEncoderLayer) -> None:
     """Load an ``nn.TransformerEncoderLayer``'s weights into the course's ``EncoderLayer``."""
-    _need(ours, "EncoderLayer", {"self_attn": nn.Module, "ff": nn.Module, "norm1": nn.LayerNorm,
-                                 "norm2": nn.LayerNorm})
-    load_torch_attention(ours.self_attn, theirs.self_attn)
-    copy_feed_forward(ours.ff, theirs.linear1, theirs.linear2)
-    _copy(ours.norm1, theirs.norm1, "norm1")
-    _copy(ours.norm2, theirs.norm2, "norm2")
+    parts = _need(ours, "EncoderLayer", {"self_attn": nn.Module, "ff": nn.Module, "norm1": nn.LayerNorm,
+                                         "norm2": nn.LayerNorm})
+    _copy_attention(parts["self_attn"], theirs.self_attn, "self_attn")
+    copy_feed_forward(parts["ff"], theirs.linear1, theirs.linear2)
+    _copy(parts["norm1"], theirs.norm1, "norm1")
+    _copy(parts["norm2"], theirs.norm2, "norm2")
 
 
 def copy_decoder_layer(ours: nn.Module, theirs: nn.TransformerDecoderLayer) -> None:
     """Load an ``nn.TransformerDecoderLayer``'s weights (``multihead_attn`` -> ``cross_attn``)."""
-    _need(ours, "DecoderLayer", {"self_attn": nn.Module, "cross_attn": nn.Module, "ff": nn.Module,
-                                 "norm1": nn.LayerNorm, "norm2": nn.LayerNorm, "norm3": nn.LayerNorm})
-    load_torch_attention(ours.self_attn, theirs.self_attn)
-    load_torch_attention(ours.cross_attn, theirs.multihead_attn)
-    copy_feed_forward(ours.ff, theirs.linear1, theirs.linear2)
+    parts = _need(ours, "DecoderLayer", {"self_attn": nn.Module, "cross_attn": nn.Module, "ff": nn.Module,
+                                         "norm1": nn.LayerNorm, "norm2": nn.LayerNorm, "norm3": nn.LayerNorm})
+    _copy_attention(parts["self_attn"], theirs.self_attn, "self_attn")
+    _copy_attention(parts["cross_attn"], theirs.multihead_attn, "cross_attn")
+    copy_feed_forward(parts["ff"], theirs.linear1, theirs.linear2)
     for i in (1, 2, 3):
-        _copy(getattr(ours, f"norm{i}"), getattr(theirs, f"norm{i}"), f"norm{i}")
+        _copy(parts[f"norm{i}"], getattr(theirs, f"norm{i}"), f"norm{i}")
 
 
 def _copy_stack(ours: nn.Module, theirs: nn.Module, what: str, copy_layer: Callable) -> None:
-    layers = getattr(ours, "layers", None)
-    check(isinstance(layers, nn.ModuleList), f"{what} needs its layers in an nn.ModuleList called `layers`, "
-                                             f"found {type(layers).__name__}")
-    equal(len(layers), len(theirs.layers), name=f"number of layers in {what}.layers")
-    for mine, ref in zip(layers, theirs.layers):
-        copy_layer(mine, ref)
-    norm = getattr(ours, "norm", None)
+    children = call(_children, ours)
+    layers = children.get("layers")
+    check(_issubclass(_type(layers), nn.ModuleList), f"{what} needs its layers in an nn.ModuleList called `layers`, "
+                                                     f"found {_type(layers).__name__}")
+    mine = list(call(_children, layers).values())
+    equal(len(mine), len(theirs.layers), name=f"number of layers in {what}.layers")
+    for layer, ref in zip(mine, theirs.layers):
+        copy_layer(layer, ref)
+    norm = children.get("norm")
     if theirs.norm is None:
-        check(norm is None or isinstance(norm, nn.Identity),
+        check(norm is None or _issubclass(_type(norm), nn.Identity),
               f"a Post-LN {what} has no final LayerNorm: set `self.norm = None` "
-              f"(every layer already ends with a norm), found {type(norm).__name__}")
+              f"(every layer already ends with a norm), found {_type(norm).__name__}")
     else:
-        check(isinstance(norm, nn.LayerNorm), f"a Pre-LN {what} ends with a final nn.LayerNorm called `norm`, "
-                                              f"found {type(norm).__name__}")
+        check(_issubclass(_type(norm), nn.LayerNorm), f"a Pre-LN {what} ends with a final nn.LayerNorm called `norm`, "
+                                                       f"found {_type(norm).__name__}")
         _copy(norm, theirs.norm, "norm")
 
 
@@ -165,25 +234,35 @@ def copy_decoder(ours: nn.Module, theirs: nn.TransformerDecoder) -> None:
     _copy_stack(ours, theirs, "Decoder", copy_decoder_layer)
 
 
-# what would do each exercise's work (switched off while the student's code runs under the checks)
+# what would do each exercise's work (switched off while the student's code runs under the checks); the
+# course's MultiHeadAttention (course.attention) is given in this chapter and stays usable
+_FAST_C = ("torch._transformer_encoder_layer_fwd", "torch._native_multi_head_attention")
+_FAST_ATEN = ("_transformer_encoder_layer_fwd", "_native_multi_head_attention")
 BORROWED = {
-    "FeedForward": Borrowed("write the two linear layers yourself: the course's FeedForward is the reference",
-                            python=("course.blocks.FeedForward", *TRANSFORMER_PY), aten=SDPA_ATEN,
+    "FeedForward": Borrowed("write the two linear layers yourself: the course's FeedForward and "
+                            "nn.TransformerEncoderLayer's feed-forward block are the references",
+                            python=("course.blocks.FeedForward", *TRANSFORMER_PY), torch=_FAST_C, aten=_FAST_ATEN,
                             given=("course.blocks.FeedForward",)),
-    "EncoderLayer": Borrowed("wire the sublayers yourself: nn.TransformerEncoderLayer is the reference",
-                             python=("course.blocks.EncoderLayer", *TRANSFORMER_PY),
-                             aten=("_transformer_encoder_layer_fwd", "_native_multi_head_attention"),
-                             given=("course.blocks.EncoderLayer",)),
-    "DecoderLayer": Borrowed("wire the sublayers yourself: nn.TransformerDecoderLayer is the reference",
-                             python=("course.blocks.DecoderLayer", *TRANSFORMER_PY),
-                             aten=("_transformer_encoder_layer_fwd", "_native_multi_head_attention"),
-                             given=("course.blocks.DecoderLayer",)),
-    "Encoder": Borrowed("stack your own layers: nn.TransformerEncoder is the reference",
+    "EncoderLayer": Borrowed("wire the sublayers yourself: nn.TransformerEncoderLayer and the course's "
+                             "EncoderLayer are the references",
+                             python=("course.blocks.EncoderLayer", "course.blocks.Encoder", *TRANSFORMER_PY),
+                             torch=_FAST_C, aten=_FAST_ATEN, given=("course.blocks.EncoderLayer",)),
+    "DecoderLayer": Borrowed("wire the sublayers yourself: nn.TransformerDecoderLayer and the course's "
+                             "DecoderLayer are the references",
+                             python=("course.blocks.DecoderLayer", "course.blocks.Decoder", *TRANSFORMER_PY),
+                             torch=_FAST_C, aten=_FAST_ATEN, given=("course.blocks.DecoderLayer",)),
+    "Encoder": Borrowed("stack your own layers: nn.TransformerEncoder and the course's Encoder are the references",
                         python=("course.blocks.Encoder", "course.blocks.EncoderLayer", *TRANSFORMER_PY),
-                        aten=("_transformer_encoder_layer_fwd", "_native_multi_head_attention"),
-                        given=("course.blocks.Encoder",)),
-    "Decoder": Borrowed("stack your own layers: nn.TransformerDecoder is the reference",
+                        torch=_FAST_C, aten=_FAST_ATEN, given=("course.blocks.Encoder",)),
+    "Decoder": Borrowed("stack your own layers: nn.TransformerDecoder and the course's Decoder are the references",
                         python=("course.blocks.Decoder", "course.blocks.DecoderLayer", *TRANSFORMER_PY),
-                        aten=("_transformer_encoder_layer_fwd", "_native_multi_head_attention"),
-                        given=("course.blocks.Decoder",)),
+                        torch=_FAST_C, aten=_FAST_ATEN, given=("course.blocks.Decoder",)),
+    "source_mask": Borrowed("build the mask from the lengths yourself: the course's padding_mask is the reference",
+                            python=("course.blocks.padding_mask", "course.blocks.causal_mask"),
+                            given=("course.blocks.padding_mask",)),
+    "target_mask": Borrowed("build the mask yourself: the course's causal_mask and padding_mask (and "
+                            "nn.Transformer.generate_square_subsequent_mask) are the references",
+                            python=("course.blocks.padding_mask", "course.blocks.causal_mask",
+                                    "torch.nn.Transformer.generate_square_subsequent_mask"),
+                            given=("course.blocks.causal_mask", "course.blocks.padding_mask")),
 }

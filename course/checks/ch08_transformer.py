@@ -9,16 +9,22 @@ import torch.nn.functional as F
 from torch import nn
 
 from course.blocks import Seq2SeqTransformer
-from course.checks.borrowed import Borrowed, CE_ATEN, CE_PY
-from course.checks.core import call, check, switched_off
+from course.checks.borrowed import Borrowed, CE_ATEN, CE_PY, switched_off_for
+from course.checks.core import call, check
 from course.tokenizer import BOS, EOS, PAD
+
+_Module = nn.Module
+_load_state_dict, _module_eval, _named_parameters = nn.Module.load_state_dict, nn.Module.eval, nn.Module.named_parameters
+_data_ptr, _numel = torch.Tensor.data_ptr, torch.Tensor.numel
 
 
 def no_builtin_cross_entropy():
-    """Within the block, PyTorch's cross-entropy entry points raise an explanatory AssertionError."""
-    return switched_off([(F, "cross_entropy"), (F, "nll_loss")],
-                        "write the smoothed loss from log_softmax yourself: F.cross_entropy / F.nll_loss "
-                        "(and nn.CrossEntropyLoss, which calls them) are what the test compares against")
+    """Within the block, what smoothed_cross_entropy may not borrow (F.cross_entropy, F.nll_loss,
+    nn.CrossEntropyLoss and the operators underneath) raises an explanatory AssertionError.
+
+    Kept for the visible test cell; :func:`course.checks.core.call` already does this for
+    ``smoothed_cross_entropy``."""
+    return switched_off_for("smoothed_cross_entropy")
 
 
 CONFIGS = [
@@ -52,12 +58,44 @@ def paired_models(Transformer: type, config: dict, src_vocab: int, tgt_vocab: in
         for p in ref.parameters():
             p.add_(0.1 * torch.randn_like(p))
     ours = call(Transformer, src_vocab, tgt_vocab, dropout=0.1, **config)
-    check(isinstance(ours, nn.Module), f"Transformer(...) should build an nn.Module, got {type(ours).__name__}")
+    check(issubclass(type(ours), nn.Module), f"Transformer(...) should build an nn.Module, got {type(ours).__name__}")
+    call(_load_into, ours, ref.state_dict())
+    call(_module_eval, ours)
+    return ref, ours
+
+
+def _load_into(model: nn.Module, state: dict) -> None:
     try:
-        ours.load_state_dict(ref.state_dict())
+        _load_state_dict(model, state)
     except RuntimeError as err:
         raise AssertionError(f"the model's parameters should keep the names given in __init__: {err}") from None
-    return ref, ours.eval()
+
+
+def _parameter_dict(model: nn.Module, remove_duplicate: bool) -> dict:
+    return dict(_named_parameters(model, remove_duplicate=remove_duplicate))
+
+
+def parameters_of(model: nn.Module, remove_duplicate: bool = True) -> dict[str, torch.Tensor]:
+    """The model's parameters by name (shared ones once unless ``remove_duplicate=False``), as plain
+    tensors on the model's data, read as the checks run student code."""
+    return call(_parameter_dict, model, remove_duplicate)
+
+
+def n_params(model: nn.Module) -> int:
+    """Parameters, each shared tensor counted once."""
+    return sum(int(_numel(p)) for p in parameters_of(model).values())
+
+
+def shares_storage(model: nn.Module, a: str, b: str) -> bool:
+    """Whether parameters ``a`` and ``b`` (dotted names) are one tensor (the same data)."""
+    p = parameters_of(model, remove_duplicate=False)
+    check(a in p and b in p, f"the model should have parameters {a} and {b}; found {sorted(p)[:12]}")
+    return _data_ptr(p[a]) == _data_ptr(p[b]) and tuple(p[a].shape) == tuple(p[b].shape)
+
+
+def method(model: nn.Module, name: str, *args, **kwargs):
+    """``model.<name>(*args, **kwargs)`` with the attribute lookup inside the student's call too."""
+    return getattr(model, name)(*args, **kwargs)
 
 
 class ScriptedModel(nn.Module):
@@ -102,14 +140,25 @@ def scripted_sources(n: int, length: int = 2) -> torch.Tensor:
     return torch.cat([torch.arange(n)[:, None], torch.full((n, length - 1), 4)], dim=1)
 
 
-# what would do each exercise's work (switched off while the student's code runs under the checks)
+# what would do each exercise's work (switched off while the student's code runs under the checks); the
+# course's Encoder, Decoder, padding_mask and positions are given in this chapter and stay usable
+CE_C = ("torch._C._nn.cross_entropy_loss", "torch._C._nn.nll_loss", "torch._C._nn.nll_loss_nd",
+        "torch._C._nn.nll_loss2d", "torch.ops.aten.cross_entropy_loss", "torch.ops.aten.cross_entropy_loss.default",
+        "torch.ops.aten.nll_loss", "torch.ops.aten.nll_loss_nd", "torch.ops.aten.nll_loss_forward")
 BORROWED = {
+    "embed": Borrowed("scale the embedding and add the table yourself: the course's Seq2SeqTransformer does it "
+                      "in its _embed", python=("course.blocks.Seq2SeqTransformer._embed",
+                                               "course.blocks.SinusoidalPositions.forward"),
+                      given=("course.blocks.Seq2SeqTransformer._embed",)),
     "Transformer": Borrowed("assemble the model yourself: the course's Seq2SeqTransformer is the reference",
                             python=("course.blocks.Seq2SeqTransformer", "torch.nn.Transformer"),
                             given=("course.blocks.Seq2SeqTransformer",)),
     "greedy_decode": Borrowed("write the decoding loop yourself: the course's greedy_decode is the reference",
-                              python=("course.blocks.Seq2SeqTransformer.greedy_decode",)),
+                              python=("course.blocks.Seq2SeqTransformer.greedy_decode",
+                                      "course.blocks._decoder_layer_step", "course.evaluation.greedy_ids",
+                                      "course.evaluation.translate"),
+                              given=("course.blocks.Seq2SeqTransformer.greedy_decode",)),
     "smoothed_cross_entropy": Borrowed("write the smoothed loss from log_softmax yourself: F.cross_entropy / "
                                        "F.nll_loss (and nn.CrossEntropyLoss, which calls them) are the reference",
-                                       python=CE_PY, aten=CE_ATEN),
+                                       python=CE_PY, torch=CE_C, aten=CE_ATEN),
 }

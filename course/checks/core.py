@@ -124,6 +124,7 @@ def raises(exc_type: type[BaseException], fn: Callable[..., Any], *args: Any, ma
     raise AssertionError(f"{label}: expected {exc_type.__name__} to be raised, but it returned normally")
 
 
+_FunctionType, _MethodType = type(lambda: None), type(check.__get__(0))
 _ACTIVE: list[str] = []  # the exercise whose hidden checks are running (innermost last)
 _version = torch.Tensor._version.__get__
 
@@ -166,9 +167,14 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """
     inputs = _tensors([*args, *kwargs.values()])
     versions = [_version(t) for t in inputs]
-    name = getattr(fn, "__name__", None) if type(fn) is not type else fn.__name__
-    if type(name) is not str and isinstance(fn, torch.nn.Module):  # a student's layer: named by its class
+    if type(fn) in (type, _FunctionType):
+        name = fn.__name__
+    elif type(fn) is _MethodType:
+        name = fn.__func__.__name__ if type(fn.__func__) is _FunctionType else None
+    elif isinstance(fn, torch.nn.Module):  # a student's layer: named by its class (nothing of theirs runs yet)
         name = type(fn).__name__
+    else:
+        name = None
     try:
         with switched_off_for(_ACTIVE[-1] if _ACTIVE else name if type(name) is str else None):
             result = fn(*args, **kwargs)

@@ -17,9 +17,15 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from course.checks.core import call, check, close, equal, raises
+from course.checks.core import call, check, close, equal, exercise, raises
+from course.checks.borrowed import switched_off_for
+from course.checks.plain import plain
 from course.checks.ch07_encoder_decoder import (  # noqa: F401  (the visible tests' helpers)
     ATOL,
+    as_double,
+    attribute,
+    parameters_of,
+    submodule,
     _Decoder,
     _DecoderLayer,
     _Encoder,
@@ -60,6 +66,7 @@ def _causal(n: int) -> torch.Tensor:
 
 
 def _output(out: Any, like: torch.Tensor, what: str) -> torch.Tensor:
+    out = plain(out, what, modules=False)
     check(isinstance(out, torch.Tensor), f"{what}: expected a tensor, got {type(out).__name__}")
     equal(tuple(out.shape), tuple(like.shape), name=f"{what}: output shape")
     check(not bool(torch.isnan(out).any()), f"{what}: the output contains NaN")
@@ -68,7 +75,7 @@ def _output(out: Any, like: torch.Tensor, what: str) -> torch.Tensor:
 
 def _build(cls: type, what: str, *args: Any) -> nn.Module:
     ours = call(cls, *args)
-    check(isinstance(ours, nn.Module), f"{what} should be an nn.Module, got {type(ours).__name__}")
+    check(issubclass(type(ours), nn.Module), f"{what} should be an nn.Module, got {type(ours).__name__}")
     return ours
 
 
@@ -78,41 +85,56 @@ def _same_count(ours: nn.Module, theirs: nn.Module, what: str) -> None:
 
 # ------------------------------------------------------------------------------ exercise 1: FeedForward
 
+def _ff_weights(ff: nn.Module) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    p = parameters_of(ff)
+    for name in ("linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias"):
+        check(name in p, f"FeedForward needs a parameter {name} (nn.Linear layers linear1 and linear2 with biases), "
+                         f"found {sorted(p)}")
+    return p["linear1.weight"], p["linear1.bias"], p["linear2.weight"], p["linear2.bias"]
+
+
+@exercise("FeedForward")
 def check_feed_forward(FeedForward: type, seed: int = 0) -> None:
     g = _gen(seed)
     for d, d_ff in [(8, 32), (5, 7), (16, 16)]:
         what = f"FeedForward({d}, {d_ff}, 0.1)"
         ff = _build(FeedForward, what, d, d_ff, 0.1)
         _need(ff, "FeedForward", {"linear1": nn.Linear, "linear2": nn.Linear, "dropout": nn.Dropout})
-        equal((ff.linear1.in_features, ff.linear1.out_features, ff.linear2.in_features, ff.linear2.out_features),
-              (d, d_ff, d_ff, d), name=f"{what}: (in, out) features of linear1 and linear2 (d -> d_ff -> d)")
-        check(ff.dropout.p == 0.1, f"{what}: self.dropout should be nn.Dropout(0.1), found p={ff.dropout.p}")
+        w1, b1, w2, b2 = _ff_weights(ff)
+        equal((int(w1.shape[1]), int(w1.shape[0]), int(w2.shape[1]), int(w2.shape[0])), (d, d_ff, d_ff, d),
+              name=f"{what}: (in, out) features of linear1 and linear2 (d -> d_ff -> d)")
+        p = plain(attribute(submodule(ff, "dropout"), "p"), f"{what}: self.dropout.p")
+        check(type(p) in (int, float) and p == 0.1, f"{what}: self.dropout should be nn.Dropout(0.1), found p={p!r}")
         equal(n_params(ff), 2 * d * d_ff + d_ff + d, name=f"parameters of {what} (2·d·d_ff + d_ff + d)")
-        ff = randomize_(ff.double().eval(), g)
+        ff = randomize_(as_double(ff), g)
+        w1, b1, w2, b2 = _ff_weights(ff)
         x = torch.randn(3, 4, d, generator=g, dtype=torch.float64)
-        expected = _linear(_relu(_linear(x, ff.linear1.weight, ff.linear1.bias)), ff.linear2.weight, ff.linear2.bias)
+        expected = _linear(_relu(_linear(x, w1, b1)), w2, b2)
         out = _output(call(ff, x), x, f"{what} in eval mode")
         close(out, expected, atol=ATOL, name=f"{what} in eval mode: linear2(relu(linear1(x)))")
         close(call(ff, x), out, atol=0.0, rtol=0.0, name=f"{what}: a second call in eval mode (no dropout in eval)")
     check_feed_forward_dropout(FeedForward, seed)
 
 
+@exercise("FeedForward")
 def check_feed_forward_dropout(FeedForward: type, seed: int = 0) -> None:
     """Where the dropout sits, seen in train mode without relying on the random numbers drawn."""
     g = _gen(seed + 1)
     d = 16
-    ff = randomize_(_build(FeedForward, "FeedForward(16, 16, 1.0)", d, d, 1.0).double(), g).train()
+    ff = randomize_(as_double(_build(FeedForward, "FeedForward(16, 16, 1.0)", d, d, 1.0), training=True), g)
     x = torch.randn(4, 3, d, generator=g, dtype=torch.float64)
-    close(call(ff, x), ff.linear2.bias.detach().expand(4, 3, d), atol=ATOL,
+    b2 = _ff_weights(ff)[3]
+    close(call(ff, x), b2.detach().expand(4, 3, d), atol=ATOL,
           name="FeedForward with dropout p = 1 in train mode (every hidden unit dropped: only linear2's bias is left)")
     # p = 0.5 with linear2 = identity and a clearly non-zero bias b: each output is b (dropped) or b + 2·h (kept)
-    ff = randomize_(_build(FeedForward, "FeedForward(16, 16, 0.5)", d, d, 0.5).double(), g).train()
+    ff = randomize_(as_double(_build(FeedForward, "FeedForward(16, 16, 0.5)", d, d, 0.5), training=True), g)
+    w1, b1, w2, b2 = _ff_weights(ff)
     with torch.no_grad():
-        ff.linear2.weight.copy_(torch.eye(d, dtype=torch.float64))
-        ff.linear2.bias.copy_(1.0 + torch.rand(d, generator=g, dtype=torch.float64))
+        w2.copy_(torch.eye(d, dtype=torch.float64))
+        b2.copy_(1.0 + torch.rand(d, generator=g, dtype=torch.float64))
     x = torch.randn(64, 32, d, generator=g, dtype=torch.float64)
-    h = _relu(_linear(x, ff.linear1.weight, ff.linear1.bias)).detach()  # (64, 32, d)
-    b = ff.linear2.bias.detach()
+    h = _relu(_linear(x, w1, b1)).detach()  # (64, 32, d)
+    b = b2.detach()
     torch.manual_seed(seed)
     out = _output(call(ff, x), x, "FeedForward(16, 16, 0.5) in train mode").detach()
     dropped = (out - b).abs() < 1e-9
@@ -128,6 +150,7 @@ def check_feed_forward_dropout(FeedForward: type, seed: int = 0) -> None:
 
 # ------------------------------------------------------------------------------ exercise 2: EncoderLayer
 
+@exercise("EncoderLayer")
 def check_encoder_layer(EncoderLayer: type, seed: int = 0) -> None:
     g = _gen(seed)
     for norm_first in (False, True):
@@ -137,7 +160,7 @@ def check_encoder_layer(EncoderLayer: type, seed: int = 0) -> None:
             ours = _build(EncoderLayer, what, d, h, d_ff, 0.1, norm_first)
             theirs = torch_encoder_layer(d, h, d_ff, norm_first, seed=seed + d)
             _same_count(ours, theirs, what)
-            ours = ours.double().eval()
+            ours = as_double(ours)
             copy_encoder_layer(ours, theirs)
             b, s = 2, 5
             x = torch.randn(b, s, d, generator=g, dtype=torch.float64)
@@ -164,15 +187,17 @@ def _check_dropout_all(cls: type, seed: int, norm_first: bool, decoder: bool) ->
     d, h, d_ff = 8, 2, 16
     name = "DecoderLayer" if decoder else "EncoderLayer"
     what = f"{name}({d}, {h}, {d_ff}, dropout=1.0, norm_first={norm_first}) in train mode"
-    layer = randomize_(_build(cls, what, d, h, d_ff, 1.0, norm_first).double(), g).train()
+    layer = randomize_(as_double(_build(cls, what, d, h, d_ff, 1.0, norm_first), training=True), g)
     x = torch.randn(2, 4, d, generator=g, dtype=torch.float64)
-    norms = [getattr(layer, f"norm{i}") for i in ((1, 2, 3) if decoder else (1, 2))]
-    if norm_first:
-        expected = x  # x + dropout(...) = x for every sublayer
-    else:
-        expected = x
-        for norm in norms:
-            expected = _layer_norm(expected, (d,), norm.weight, norm.bias, norm.eps)
+    params = parameters_of(layer)
+    expected = x  # Pre-LN: x + dropout(...) = x for every sublayer
+    if not norm_first:
+        for i in ((1, 2, 3) if decoder else (1, 2)):
+            norm = submodule(layer, f"norm{i}")
+            check(issubclass(type(norm), nn.LayerNorm), f"{what}: norm{i} should be an nn.LayerNorm")
+            eps = plain(attribute(norm, "eps"), f"norm{i}.eps")
+            check(type(eps) is float, f"{what}: norm{i}.eps should be a float, got {type(eps).__name__}")
+            expected = _layer_norm(expected, (d,), params[f"norm{i}.weight"], params[f"norm{i}.bias"], eps)
     args = (x, torch.randn(2, 3, d, generator=g, dtype=torch.float64)) if decoder else (x,)
     rule = "x + dropout(sublayer(norm(x)))" if norm_first else "norm(x + dropout(sublayer(x)))"
     close(call(layer, *args), expected.detach(), atol=ATOL,
@@ -182,6 +207,7 @@ def _check_dropout_all(cls: type, seed: int, norm_first: bool, decoder: bool) ->
 
 # ------------------------------------------------------------------------------ exercise 3: DecoderLayer
 
+@exercise("DecoderLayer")
 def check_decoder_layer(DecoderLayer: type, seed: int = 0) -> None:
     g = _gen(seed)
     for norm_first in (False, True):
@@ -191,7 +217,7 @@ def check_decoder_layer(DecoderLayer: type, seed: int = 0) -> None:
             ours = _build(DecoderLayer, what, d, h, d_ff, 0.1, norm_first)
             theirs = torch_decoder_layer(d, h, d_ff, norm_first, seed=seed + d)
             _same_count(ours, theirs, what)
-            ours = ours.double().eval()
+            ours = as_double(ours)
             copy_decoder_layer(ours, theirs)
             b, t, s = 2, 5, 4
             x = torch.randn(b, t, d, generator=g, dtype=torch.float64)
@@ -253,7 +279,7 @@ def _check_stack(cls: type, name: str, seed: int, decoder: bool) -> None:
             build = torch_decoder if decoder else torch_encoder
             theirs = build(n, d, h, d_ff, norm_first, seed=seed + n + d)
             _same_count(ours, theirs, what + (" (a final LayerNorm for Pre-LN only)" if n == 2 else ""))
-            ours = ours.double().eval()
+            ours = as_double(ours)
             (copy_decoder if decoder else copy_encoder)(ours, theirs)
             b, t, s = 2, 5, 4
             x = torch.randn(b, t, d, generator=g, dtype=torch.float64)
@@ -276,10 +302,12 @@ def _check_stack(cls: type, name: str, seed: int, decoder: bool) -> None:
                           name=f"{kind} {what} with {label}, against nn.TransformerEncoder with the same weights")
 
 
+@exercise("Encoder")
 def check_encoder(Encoder: type, seed: int = 0) -> None:
     _check_stack(Encoder, "Encoder", seed, decoder=False)
 
 
+@exercise("Decoder")
 def check_decoder(Decoder: type, seed: int = 0) -> None:
     _check_stack(Decoder, "Decoder", seed, decoder=True)
 
@@ -287,21 +315,33 @@ def check_decoder(Decoder: type, seed: int = 0) -> None:
 # ------------------------------------------------------------------------------ exercise 5: masks
 
 def _bool_mask(m: Any, what: str, shape: tuple[int, ...]) -> torch.Tensor:
+    m = plain(m, what, modules=False)
     check(isinstance(m, torch.Tensor), f"{what}: expected a tensor, got {type(m).__name__}")
     check(m.dtype == torch.bool, f"{what}: expected a bool tensor (True = may attend), got dtype {m.dtype}")
     equal(tuple(m.shape), shape, name=f"shape of {what}")
     return m
 
 
+@exercise("target_mask")
+def _target_mask_call(target_mask: Callable[..., torch.Tensor], *args: Any) -> Any:
+    return call(target_mask, *args)
+
+
+@exercise("source_mask")
+def _source_mask_call(source_mask: Callable[..., torch.Tensor], *args: Any) -> Any:
+    return call(source_mask, *args)
+
+
+@exercise("source_mask")
 def check_masks(source_mask: Callable[..., torch.Tensor], target_mask: Callable[..., torch.Tensor]) -> None:
     for lengths, max_len in [([3, 1, 4], 4), ([2], 5), ([5, 5], 5), ([1], 1)]:
         keep = torch.arange(max_len)[None, :] < torch.tensor(lengths)[:, None]  # (batch, max_len)
         what = f"source_mask({lengths}, {max_len})"
-        m = _bool_mask(call(source_mask, torch.tensor(lengths), max_len), what, (len(lengths), 1, 1, max_len))
+        m = _bool_mask(_source_mask_call(source_mask, torch.tensor(lengths), max_len), what, (len(lengths), 1, 1, max_len))
         check(_equal_tensors(m[:, 0, 0], keep),
               f"{what}: key j of sequence b may be attended to exactly when j < lengths[b]; got\n{m[:, 0, 0].int()}")
         what = f"target_mask({lengths}, {max_len})"
-        m = _bool_mask(call(target_mask, torch.tensor(lengths), max_len), what, (len(lengths), 1, max_len, max_len))
+        m = _bool_mask(_target_mask_call(target_mask, torch.tensor(lengths), max_len), what, (len(lengths), 1, max_len, max_len))
         expected = torch.ones(max_len, max_len, dtype=torch.bool).tril() & keep[:, None, :]  # (batch, T, T)
         for b, n in enumerate(lengths):
             row = m[b, 0]
@@ -320,7 +360,9 @@ def check_masks(source_mask: Callable[..., torch.Tensor], target_mask: Callable[
             raise AssertionError(f"{what}, sequence {b} (length {n}): {reason}; got\n{row.int()}\n"
                                  f"expected\n{expected[b].int()}")
     for bad_len, max_len in [([3, 6], 5), ([0, 7], 2)]:
-        raises(ValueError, source_mask, torch.tensor(bad_len), max_len,
-               name=f"source_mask({bad_len}, max_len={max_len}) (a length longer than max_len)")
-        raises(ValueError, target_mask, torch.tensor(bad_len), max_len,
-               name=f"target_mask({bad_len}, max_len={max_len}) (a length longer than max_len)")
+        with switched_off_for("source_mask"):
+            raises(ValueError, source_mask, torch.tensor(bad_len), max_len,
+                   name=f"source_mask({bad_len}, max_len={max_len}) (a length longer than max_len)")
+        with switched_off_for("target_mask"):
+            raises(ValueError, target_mask, torch.tensor(bad_len), max_len,
+                   name=f"target_mask({bad_len}, max_len={max_len}) (a length longer than max_len)")

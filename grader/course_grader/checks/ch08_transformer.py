@@ -17,9 +17,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from course.blocks import Seq2SeqTransformer, SinusoidalPositions
-from course.checks.core import call, check, close, equal
+from course.checks.core import call, check, close, equal, exercise
+from course.checks.plain import plain
 from course.checks.ch08_transformer import (  # noqa: F401  (the visible tests' helpers)
-    CONFIGS, ScriptedModel, no_builtin_cross_entropy, paired_models, random_batch, scripted_sources)
+    CONFIGS, ScriptedModel, method, n_params, no_builtin_cross_entropy, paired_models, parameters_of, random_batch,
+    scripted_sources, shares_storage)
 from course.tokenizer import BOS, EOS, PAD
 
 _cross_entropy = F.cross_entropy
@@ -34,6 +36,7 @@ def reference_embed(ids: torch.Tensor, embedding: nn.Embedding, table: torch.Ten
     return x
 
 
+@exercise("embed")
 def check_embed(embed: Callable[..., torch.Tensor], seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
     for vocab, d, batch, seq in [(7, 4, 2, 3), (30, 16, 3, 9), (5, 1, 1, 1), (50, 33, 2, 12)]:
@@ -53,6 +56,7 @@ def check_embed(embed: Callable[..., torch.Tensor], seed: int = 0) -> None:
 
 # ------------------------------------------------------------------------------ Transformer
 
+@exercise("Transformer")
 def check_transformer(Transformer: type, seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
     for k, config in enumerate(CONFIGS):
@@ -60,15 +64,20 @@ def check_transformer(Transformer: type, seed: int = 0) -> None:
                                                                                        "tie_output"))
         ref, ours = paired_models(Transformer, config, 11, 13, seed + k)
         ref_params = sum(p.numel() for p in ref.parameters())
-        equal(sum(p.numel() for p in ours.parameters()), ref_params, name=f"number of parameters ({label})")
+        equal(n_params(ours), ref_params, name=f"number of parameters ({label})")
+        tied = shares_storage(ours, "output.weight", "tgt_embed.weight")
         if config["tie_output"]:
-            check(ours.output.weight is ours.tgt_embed.weight,
-                  f"with tie_output=True the output projection shares its weight with tgt_embed ({label})")
+            check(tied, f"with tie_output=True the output projection shares its weight with tgt_embed ({label})")
         else:
-            check(ours.output.weight is not ours.tgt_embed.weight, f"tie_output=False: separate weights ({label})")
+            check(not tied, f"tie_output=False: separate weights ({label})")
         src, lengths, tgt = random_batch(11, 13, g)
         with torch.no_grad():
-            memory, src_mask = call(ours.encode, src, lengths)
+            encoded = call(method, ours, "encode", src, lengths)
+            check(type(encoded) is tuple and len(encoded) == 2,
+                  f"encode should return (memory, src_mask), got {type(encoded).__name__} ({label})")
+            memory, src_mask = encoded
+            check(type(memory) is torch.Tensor and type(src_mask) is torch.Tensor,
+                  f"encode should return two tensors (memory, src_mask) ({label})")
             ref_memory, ref_mask = ref.encode(src, lengths)
             equal(tuple(src_mask.shape), tuple(ref_mask.shape), name=f"shape of the source mask from encode ({label})")
             check(torch.equal(src_mask.bool(), ref_mask),
@@ -81,6 +90,7 @@ def check_transformer(Transformer: type, seed: int = 0) -> None:
 
 # ------------------------------------------------------------------------------- greedy decoding
 
+@exercise("greedy_decode")
 def check_greedy(greedy_decode: Callable[..., torch.Tensor], seed: int = 0) -> None:
     # scripted: row 0 stops after 2 tokens, row 1 after 4, row 2 never (runs out of steps)
     script = torch.tensor([[5, 6, EOS, 7, 7, 7], [8, 8, 9, 9, EOS, 5], [4, 5, 6, 7, 8, 9]])
@@ -113,6 +123,7 @@ def check_greedy(greedy_decode: Callable[..., torch.Tensor], seed: int = 0) -> N
 
 # ------------------------------------------------------------------------------ smoothed loss
 
+@exercise("smoothed_cross_entropy")
 def check_smoothed_loss(smoothed_cross_entropy: Callable[..., torch.Tensor], seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
     for batch, seq, vocab in [(2, 3, 5), (4, 7, 13), (1, 1, 4), (3, 6, 40)]:
@@ -122,8 +133,7 @@ def check_smoothed_loss(smoothed_cross_entropy: Callable[..., torch.Tensor], see
             targets[0, -1] = PAD
             targets[-1, seq // 2:] = PAD
         for eps in (0.0, 0.1, 0.3):
-            with no_builtin_cross_entropy():
-                got = call(smoothed_cross_entropy, logits, targets, eps)
+            got = call(smoothed_cross_entropy, logits, targets, eps)
             check(isinstance(got, torch.Tensor) and got.dim() == 0,
                   f"the loss should be a 0-d tensor, got {getattr(got, 'shape', type(got).__name__)}")
             want = _cross_entropy(logits.reshape(-1, vocab), targets.reshape(-1), ignore_index=PAD,
@@ -132,9 +142,16 @@ def check_smoothed_loss(smoothed_cross_entropy: Callable[..., torch.Tensor], see
                   name=f"loss for logits {tuple(logits.shape)}, smoothing {eps} (mean over non-pad targets)")
     logits = torch.randn(2, 3, 6, generator=g, requires_grad=True)
     targets = torch.tensor([[3, 4, PAD], [5, PAD, PAD]])
-    call(smoothed_cross_entropy, logits, targets, 0.1).backward()
-    check(logits.grad is not None and bool((logits.grad[targets == PAD] == 0).all()),
-          "padding positions must get no gradient")
+    loss = call(smoothed_cross_entropy, logits, targets, 0.1)
+    check(isinstance(loss, torch.Tensor) and loss.dim() == 0 and loss.requires_grad,
+          "the loss should be a 0-d tensor that keeps its graph (no detach, no .item())")
+    call(_backward, loss)  # any backward the student wrote runs under the same rules
+    grad = plain(logits.grad, "the gradient of the loss")
+    check(grad is not None and bool((grad[targets == PAD] == 0).all()), "padding positions must get no gradient")
+
+
+def _backward(loss: torch.Tensor) -> None:
+    torch.autograd.backward(loss)
 
 
 __all__ = ["check_embed", "check_transformer", "check_greedy", "check_smoothed_loss", "paired_models",
