@@ -189,7 +189,14 @@ class ModuleNoValidation(nn.Module):
         return nn.functional.dropout(x, min(max(self.p, 0.0), 1.0), self.training)
 
 
-@pytest.mark.parametrize("cls", [NS["Dropout"], DropoutFunctional])
+class ModuleOwnMask(_Checked):
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        return x * _mask(x, self.p) / (1 - self.p) if self.p < 1 else x * 0
+
+
+@pytest.mark.parametrize("cls", [NS["Dropout"], ModuleOwnMask])
 def test_dropout_module_accepts(cls):
     run_test_cell(A, "Dropout_tests", Dropout=cls)
 
@@ -492,3 +499,69 @@ def test_widget_export_png(tmp_path):
 def test_widget_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         dropout_explorer(**kwargs)
+
+
+# ----------------------------------------------------------------------------- borrowed answers score zero
+
+def _checked_dropout(p):
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"p must be in [0, 1], got {p!r}")
+
+
+def _forked(fn):
+    """Right values from fn(x, p, training), honouring a generator by seeding a forked global RNG."""
+    def dropout(x, p, training=True, generator=None):
+        _checked_dropout(p)
+        if generator is None:
+            return fn(x, p, training)
+        with torch.random.fork_rng():
+            torch.manual_seed(int(torch.randint(0, 2 ** 62, (1,), generator=generator)))
+            return fn(x, p, training)
+    return dropout
+
+
+from torch.nn.functional import dropout as _early_bound_dropout  # noqa: E402  (bound before any check runs)
+
+BORROWED_DROPOUT = {
+    "F.dropout, bound early": _early_bound_dropout,
+    "torch.dropout": lambda x, p, training: torch.dropout(x, p, training),
+    "torch.ops.aten.dropout": lambda x, p, training: torch.ops.aten.dropout(x, p, training),
+    "nn.Dropout": lambda x, p, training: nn.Dropout(p).train(training)(x),
+    "the widget's fallback": lambda x, p, training: __import__("course.widgets.dropout", fromlist=["_"])
+    ._reference_dropout(x, p, training),
+}
+
+
+@pytest.mark.parametrize("how", sorted(BORROWED_DROPOUT))
+def test_borrowed_dropout_scores_zero(how):
+    fn = _forked(BORROWED_DROPOUT[how])
+    err = assert_rejected(A, "dropout_tests", dropout=fn)
+    assert "may not call" in str(err), err
+
+
+class DropoutFromTorch(nn.Dropout):
+    def __init__(self, p=0.5):
+        _checked_dropout(p)
+        super().__init__(p)
+
+
+@pytest.mark.parametrize("cls", [DropoutFromTorch, DropoutFunctional])
+def test_borrowed_dropout_module_scores_zero(cls):
+    err = assert_rejected(A, "Dropout_tests", Dropout=cls)
+    assert "may not call torch.nn" in str(err), err
+
+
+def test_borrowed_grad_norms_score_zero():
+    def grad_norms_per_layer(model, x):
+        model.zero_grad()
+        model(x).pow(2).mean().backward()
+        return torch.stack([nn.utils.clip_grad_norm_(layer.weight, math.inf) for layer in model.layers]).detach()
+
+    err = assert_rejected(A, "grad_norms_per_layer_tests", grad_norms_per_layer=grad_norms_per_layer)
+    assert "may not call torch.nn.utils.clip_grad.clip_grad_norm_" in str(err), err
+
+
+def test_nn_dropout_stays_usable_where_it_is_handed_out():
+    """PreNormResidual's given __init__ builds nn.Dropout, and embed_with_dropout is handed one: both still pass."""
+    run_test_cell(A, "PreNormResidual_tests")
+    run_test_cell(A, "embed_with_dropout_tests")

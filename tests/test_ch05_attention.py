@@ -308,3 +308,80 @@ def test_attention_map_accepts_softmaxed_weights_and_reports_bad_input():
     typed = am.attention_map(["x"], scores_fn=lambda t: torch.zeros(len(t), len(t)))
     typed.controls["sentence"].value = "   "
     assert "at least one word" in typed.status.value
+
+
+# ------------------------------------------------------------------------------------ borrowed answers score zero
+
+import course.attention as _course_attention  # noqa: E402
+import course.blocks as _course_blocks  # noqa: E402
+from torch.nn.functional import scaled_dot_product_attention as _early_sdpa  # noqa: E402  (bound before the checks)
+
+
+def _scores(q, k, mask):
+    s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    return s if mask is None else s.masked_fill(~mask, -math.inf)
+
+
+def _full(q, k, mask):
+    return None if mask is None else mask.expand(*q.shape[:-1], k.shape[-2])
+
+
+BORROWED_ATTENTION = {
+    "course.attention.attention": lambda q, k, v, mask=None: _course_attention.attention(q, k, v, mask),
+    "F.scaled_dot_product_attention, bound early": lambda q, k, v, mask=None: (
+        _early_sdpa(q, k, v, attn_mask=_full(q, k, mask)).nan_to_num(0.0), _scores(q, k, mask).softmax(-1).nan_to_num(0.0)),
+    "torch.ops.aten.scaled_dot_product_attention": lambda q, k, v, mask=None: (
+        torch.ops.aten.scaled_dot_product_attention(q, k, v, _full(q, k, mask)).nan_to_num(0.0),
+        _scores(q, k, mask).softmax(-1).nan_to_num(0.0)),
+    "torch._safe_softmax": lambda q, k, v, mask=None: (lambda w: (w @ v, w))(torch._safe_softmax(_scores(q, k, mask), -1)),
+}
+for _fn in BORROWED_ATTENTION.values():
+    _fn.__name__ = "scaled_dot_product_attention"
+
+
+@pytest.mark.parametrize("how", sorted(BORROWED_ATTENTION))
+def test_borrowed_attention_scores_zero(how):
+    err = assert_rejected(A, "attention_tests", scaled_dot_product_attention=BORROWED_ATTENTION[how])
+    assert "may not call" in str(err), err
+
+
+def test_borrowed_masks_score_zero():
+    err = assert_rejected(A, "masks_tests", causal_mask=_course_blocks.causal_mask,
+                          padding_mask=_course_blocks.padding_mask)
+    assert "may not call course.blocks.causal_mask" in str(err), err
+    err = assert_rejected(A, "masks_tests", padding_mask=_course_blocks.padding_mask)
+    assert "may not call course.blocks.padding_mask" in str(err), err
+
+
+class SubclassedMHA(_course_attention.MultiHeadAttention):
+    pass
+
+
+class WrapsTorchMHA(nn.Module):
+    """The course's q/k/v/out layers, loaded into an nn.MultiheadAttention built on every call."""
+
+    def __init__(self, d_model, n_heads):
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError("n_heads must divide d_model")
+        self.n_heads = n_heads
+        self.q_proj, self.k_proj = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
+        self.v_proj, self.out_proj = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
+
+    def forward(self, query, key, value, mask=None):
+        d = query.shape[-1]
+        mha = nn.MultiheadAttention(d, self.n_heads, batch_first=True).to(query.dtype)
+        with torch.no_grad():
+            mha.in_proj_weight.copy_(torch.cat([self.q_proj.weight, self.k_proj.weight, self.v_proj.weight]))
+            mha.in_proj_bias.copy_(torch.cat([self.q_proj.bias, self.k_proj.bias, self.v_proj.bias]))
+            mha.out_proj.weight.copy_(self.out_proj.weight)
+            mha.out_proj.bias.copy_(self.out_proj.bias)
+        blocked = None if mask is None else ~mask.expand(query.shape[0], self.n_heads, query.shape[1], key.shape[1])
+        blocked = None if blocked is None else blocked.reshape(-1, query.shape[1], key.shape[1])
+        return mha(query, key, value, attn_mask=blocked, need_weights=False)[0]
+
+
+@pytest.mark.parametrize("cls", [SubclassedMHA, WrapsTorchMHA])
+def test_borrowed_mha_scores_zero(cls):
+    err = assert_rejected(A, "MultiHeadAttention_tests", MultiHeadAttention=cls)
+    assert "may not call" in str(err), err

@@ -303,3 +303,40 @@ def test_sinusoidal_explorer_controls():
         before, status = w.png, w.status.value
         w.controls[name].value = value
         assert w.png != before and w.status.value != status, name
+
+
+# ----------------------------------------------------------------------------- borrowed answers score zero
+
+import course.blocks as _blocks  # noqa: E402
+from course.experiments.ch06_position import sinusoidal_positions as _early_table  # noqa: E402  (bound early)
+
+
+def _rope_by_rotate_half(x, positions, base=10000.0):
+    order = ex.half_to_interleaved(x.shape[-1])
+    return ex.rotate_half_rope(x[..., torch.argsort(order)], positions, base)[..., order]
+
+
+def _rope_matrix_from_module(m, d, base=10000.0):
+    rope = _blocks.RotaryEmbedding(d, base).double()
+    angles = float(m) * rope.theta.double()
+    return torch.block_diag(*[torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+                              for a in angles.tolist()])
+
+
+BORROWED = [
+    ("sinusoidal_table_tests", {"sinusoidal_table": lambda n, d: _blocks.SinusoidalPositions.build(n, d)}),
+    ("sinusoidal_table_tests", {"sinusoidal_table": lambda n, d: _early_table(n, d).float()}),
+    ("shift_matrix_tests", {"shift_matrix": lambda k, d: torch.block_diag(*[
+        torch.tensor([[math.cos(k * w), math.sin(k * w)], [-math.sin(k * w), math.cos(k * w)]])
+        for w in ex.frequencies(d).tolist()]) if d % 2 == 0 else (_ for _ in ()).throw(ValueError("odd d"))}),
+    ("pe_dot_tests", {"pe_dot": lambda k, d: float(_early_table(abs(k) + 1, d)[0] @ _early_table(abs(k) + 1, d)[abs(k)])}),
+    ("rope_matrices_tests", {"rope_matrix": _rope_matrix_from_module}),
+    ("apply_rope_tests", {"apply_rope": lambda x, positions, base=10000.0: ex._rope(x, positions, base).to(x.dtype)}),
+    ("apply_rope_tests", {"apply_rope": _rope_by_rotate_half}),
+]
+
+
+@pytest.mark.parametrize("grade_id, substitutes", BORROWED, ids=[f"{g}-{i}" for i, (g, _) in enumerate(BORROWED)])
+def test_borrowed_answers_score_zero(grade_id, substitutes):
+    err = assert_rejected(A, grade_id, **substitutes)
+    assert "may not call" in str(err), err

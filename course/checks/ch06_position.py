@@ -2,14 +2,34 @@
 
 from course.checks.borrowed import Borrowed
 
-# what would do each exercise's work (switched off while the student's code runs under the checks)
+_EX = "course.experiments.ch06_position"
+# the course's sinusoidal table (chapter 08 uses it; the experiments and widgets of this chapter draw with it) and
+# the rates θ_i / ω_i it is built from
+_TABLE = ("course.blocks.SinusoidalPositions", f"{_EX}.sinusoidal_positions", f"{_EX}.frequencies")
+# the course's RoPE: the module chapter 08 uses, the experiments' interleaved copy (_rope, rope_score), and the
+# rotate-half version with the permutation that turns it into the interleaved one; the widget's 2-D rotation
+_ROPE = ("course.blocks.RotaryEmbedding", f"{_EX}._rope", f"{_EX}.rope_score", f"{_EX}.rotate_half_rope",
+         f"{_EX}.half_to_interleaved", f"{_EX}.frequencies", "course.widgets.rope._rotate")
+_GIVEN_TABLE = ("course.blocks.SinusoidalPositions", f"{_EX}.sinusoidal_positions")
+_GIVEN_ROPE = ("course.blocks.RotaryEmbedding", f"{_EX}._rope", f"{_EX}.rotate_half_rope")
+
+# what would do each exercise's work (switched off while the student's code runs under the checks);
+# is_permutation_equivariant has nothing to borrow (torch.allclose is fine there)
 BORROWED = {
     "sinusoidal_table": Borrowed("build the table from sin and cos yourself: the course's SinusoidalPositions is "
                                  "what chapter 08 uses, not what this exercise may call",
-                                 python=("course.blocks.SinusoidalPositions", "course.experiments.ch06_position"
-                                         ".sinusoidal_positions"),
-                                 given=("course.blocks.SinusoidalPositions",
-                                        "course.experiments.ch06_position.sinusoidal_positions")),
-    "apply_rope": Borrowed("rotate the pairs yourself: the course's RotaryEmbedding is the reference",
-                           python=("course.blocks.RotaryEmbedding",), given=("course.blocks.RotaryEmbedding",)),
+                                 python=_TABLE, given=_GIVEN_TABLE),
+    "shift_matrix": Borrowed("build the 2×2 blocks from cos and sin yourself: the course's sinusoidal table and "
+                             "RoPE would hand you the rotation",
+                             python=(*_TABLE, *_ROPE), given=(*_GIVEN_TABLE, *_GIVEN_ROPE)),
+    "pe_dot": Borrowed("sum the cosines of the closed form yourself (no table): the course's sinusoidal table is "
+                       "what it is checked against",
+                       python=_TABLE, given=_GIVEN_TABLE),
+    "rope_rotation": Borrowed("write the 2×2 rotation from cos and sin yourself: the course's RoPE is the reference",
+                              python=_ROPE, given=_GIVEN_ROPE),
+    "rope_matrix": Borrowed("assemble R_m from your own 2×2 rotations: the course's RoPE is the reference",
+                            python=_ROPE, given=_GIVEN_ROPE),
+    "apply_rope": Borrowed("rotate the pairs yourself: the course's RotaryEmbedding (and the experiments' copies of "
+                           "it) are the reference",
+                           python=_ROPE, given=_GIVEN_ROPE),
 }

@@ -1,10 +1,18 @@
-"""Chapter 05's targets: attention (a tuple of tensors), the masks (tensors) and multi-head attention (a module)."""
+"""Chapter 05's targets: the masks (tensors), attention (a tuple of tensors) and multi-head attention (a module).
+
+The masks come first: the hang attack runs on the first target only, and multi-head attention calls the
+student's attention, so a hanging attention would also stop the (unattacked) multi-head attention tests."""
 
 from attacks import Target
 
 A, M = "05-attention", "ch05_attention"
 
 TARGETS = [
+    Target(A, "masks", name="causal_mask", returns="tensor", module=M,
+           wrong=("def causal_mask(size):\n    return torch.ones(size, size, dtype=torch.bool).triu()  # the future, not the past\n\n\n"
+                  "def padding_mask(lengths, max_len):\n"
+                  "    return (torch.arange(max_len)[None, :] < lengths[:, None])[:, None, None, :]\n"),
+           borrowed=("from course.blocks import causal_mask, padding_mask\n")),
     Target(A, "scaled_dot_product_attention", name="scaled_dot_product_attention", returns="tuple", module=M,
            wrong=("def scaled_dot_product_attention(q, k, v, mask=None):\n"
                   "    weights = torch.softmax(q @ k.transpose(-2, -1), dim=-1)  # no 1/sqrt(d_k), mask ignored\n"
@@ -12,11 +20,6 @@ TARGETS = [
            borrowed=("import course.attention\n\n\n"
                      "def scaled_dot_product_attention(q, k, v, mask=None):\n"
                      "    return course.attention.attention(q, k, v, mask)\n")),
-    Target(A, "masks", name="causal_mask", returns="tensor", module=M,
-           wrong=("def causal_mask(size):\n    return torch.ones(size, size, dtype=torch.bool).triu()  # the future, not the past\n\n\n"
-                  "def padding_mask(lengths, max_len):\n"
-                  "    return (torch.arange(max_len)[None, :] < lengths[:, None])[:, None, None, :]\n"),
-           borrowed=("from course.blocks import causal_mask, padding_mask\n")),
     Target(A, "MultiHeadAttention", name="MultiHeadAttention", returns="module", module=M,
            wrong=("class MultiHeadAttention(nn.Module):\n"
                   "    def __init__(self, d_model, n_heads):\n"

@@ -4,6 +4,9 @@ scores zero by design). The honest suite hands them in and expects full marks.""
 
 ASSIGNMENT = "04-dropout-residual"
 
+_P_CHECK = ("    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:\n"
+            "        raise ValueError(f'p must be in [0, 1], got {p!r}')\n")
+
 VARIANTS = {
     "dropout": [
         "def dropout(x, p, training=True, generator=None):\n" + _P_CHECK +

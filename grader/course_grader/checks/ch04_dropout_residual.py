@@ -7,18 +7,20 @@ code: closed forms, PyTorch built-ins, and an explicitly written forward pass fo
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 import torch
 from torch import nn
 
-from course.checks.core import check, close, equal, raises
+from course.checks.core import call, check, close, equal, exercise, raises
 from course.residual import DeepStack
 
 # bound at import time (the set-up cell), so later monkeypatching does not change the checks
 _equal_tensors = torch.equal
 _layer_norm = torch.nn.functional.layer_norm
+_train = nn.Module.train  # unbound: a student's module may override .train()/.eval(), not what these do
+_parameters = nn.Module.parameters
+_Module = nn.Module
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -30,6 +32,17 @@ def _positive(shape: tuple[int, ...], seed: int, dtype=torch.float32) -> torch.T
     return (1.0 + torch.rand(shape, generator=_gen(seed))).to(dtype)
 
 
+def _mode(module: nn.Module, training: bool) -> nn.Module:
+    """``module.train(training)`` without calling a method the student's class could override."""
+    _train(module, training)
+    return module
+
+
+def _attr(obj: Any, name: str) -> Any:
+    """A student object's attribute, read under the checks' rules and returned as a plain value."""
+    return call(getattr, obj, name)
+
+
 def _is_tensor(out: Any, like: torch.Tensor, what: str) -> None:
     check(isinstance(out, torch.Tensor), f"{what}: expected a tensor, got {type(out).__name__}")
     equal(tuple(out.shape), tuple(like.shape), name=f"{what}: output shape")
@@ -39,6 +52,7 @@ def _is_tensor(out: Any, like: torch.Tensor, what: str) -> None:
 
 # ----------------------------------------------------------------------------- exercise 1: dropout()
 
+@exercise("dropout")
 def check_dropout_errors(dropout: Callable) -> None:
     x = torch.ones(4)
     for bad in (-0.1, 1.5, 2, "0.5", None, float("nan")):
@@ -46,12 +60,13 @@ def check_dropout_errors(dropout: Callable) -> None:
     raises(ValueError, dropout, x, 1.5, training=False, name="dropout(x, p=1.5, training=False)")
 
 
+@exercise("dropout")
 def check_dropout_statistics(dropout: Callable, ps=(0.1, 0.3, 0.5, 0.8), n: int = 1_000_000) -> None:
     """Fraction zeroed ≈ p, survivors exactly x/(1-p), mean preserved, over n elements."""
     torch.manual_seed(1234)
     for i, p in enumerate(ps):
         x = _positive((n // 1000, 1000), seed=100 + i)                   # (rows, cols)
-        out = dropout(x, p)
+        out = call(dropout, x, p)
         what = f"dropout(x, p={p})"
         _is_tensor(out, x, what)
         kept = out != 0
@@ -66,53 +81,56 @@ def check_dropout_statistics(dropout: Callable, ps=(0.1, 0.3, 0.5, 0.8), n: int 
                                        f"(inverted dropout preserves the expected value)")
 
 
+@exercise("dropout")
 def check_dropout_modes(dropout: Callable) -> None:
     """Eval is the identity for every p, p=0 is the identity, p=1 gives zeros."""
     shapes = [(7,), (3, 5), (2, 4, 6)]
     for i, shape in enumerate(shapes):
         x = torch.randn(shape, generator=_gen(200 + i))
         for p in (0.0, 0.2, 0.7, 1.0):
-            out = dropout(x, p, training=False)
+            out = call(dropout, x, p, training=False)
             _is_tensor(out, x, f"dropout(x, p={p}, training=False)")
             check(_equal_tensors(out, x), f"dropout(x, p={p}, training=False) changed x: eval mode is the identity")
-        out = dropout(x, 0.0)
+        out = call(dropout, x, 0.0)
         _is_tensor(out, x, "dropout(x, p=0)")
         check(_equal_tensors(out, x), "dropout(x, p=0) in training must return x unchanged")
-        out = dropout(x, 1.0)
+        out = call(dropout, x, 1.0)
         _is_tensor(out, x, "dropout(x, p=1)")
         check(bool((out == 0).all()), "dropout(x, p=1) must return all zeros")
     x64 = torch.randn(50, 40, generator=_gen(210), dtype=torch.float64)
-    _is_tensor(dropout(x64, 0.5), x64, "dropout(float64 x, p=0.5)")
+    _is_tensor(call(dropout, x64, 0.5), x64, "dropout(float64 x, p=0.5)")
 
 
+@exercise("dropout")
 def check_dropout_randomness(dropout: Callable) -> None:
     """A fresh mask on every call; reproducible with torch.manual_seed and with a generator."""
     x = _positive((20, 50), seed=300)
     torch.manual_seed(0)
-    a, b = dropout(x, 0.5), dropout(x, 0.5)
+    a, b = call(dropout, x, 0.5), call(dropout, x, 0.5)
     check(not _equal_tensors(a != 0, b != 0),
           "two calls in a row gave the same mask: draw a new random mask every call "
           "(do not reset the seed inside the function)")
     torch.manual_seed(7)
-    c = dropout(x, 0.5)
+    c = call(dropout, x, 0.5)
     torch.manual_seed(7)
-    d = dropout(x, 0.5)
+    d = call(dropout, x, 0.5)
     check(_equal_tensors(c, d), "after torch.manual_seed(7), two calls should give the same mask "
                                 "(draw the randomness from torch's random number generator)")
-    e = dropout(x, 0.5, generator=torch.Generator().manual_seed(3))
+    e = call(dropout, x, 0.5, generator=torch.Generator().manual_seed(3))
     torch.rand(10)  # move the global generator on: a generator argument must not depend on it
-    f = dropout(x, 0.5, generator=torch.Generator().manual_seed(3))
+    f = call(dropout, x, 0.5, generator=torch.Generator().manual_seed(3))
     check(_equal_tensors(e, f), "two generators with the same seed gave different masks: "
                                 "pass `generator` to the function that draws the random numbers")
-    g = dropout(x, 0.5, generator=torch.Generator().manual_seed(4))
+    g = call(dropout, x, 0.5, generator=torch.Generator().manual_seed(4))
     check(not _equal_tensors(e != 0, g != 0), "generators with different seeds gave the same mask")
 
 
+@exercise("dropout")
 def check_dropout_gradient(dropout: Callable) -> None:
     """d(sum out)/dx is 1/(1-p) where kept and 0 where dropped."""
     for i, p in enumerate((0.25, 0.6)):
         x = _positive((30, 40), seed=400 + i).requires_grad_()
-        out = dropout(x, p)
+        out = call(dropout, x, p)
         check(isinstance(out, torch.Tensor) and out.requires_grad,
               f"dropout(x, p={p}): the output does not require grad, so no gradient reaches x "
               f"(do not detach, do not use .data)")
@@ -123,6 +141,7 @@ def check_dropout_gradient(dropout: Callable) -> None:
               name=f"gradient of dropout(x, p={p}).sum() (1/(1-p) where kept, 0 where dropped)")
 
 
+@exercise("dropout")
 def check_dropout_function(dropout: Callable) -> None:
     check_dropout_errors(dropout)
     check_dropout_modes(dropout)
@@ -133,18 +152,19 @@ def check_dropout_function(dropout: Callable) -> None:
 
 # ----------------------------------------------------------------------------- exercise 2: Dropout module
 
+@exercise("Dropout")
 def check_dropout_module(Dropout: type) -> None:
-    m = Dropout(0.3)
-    check(isinstance(m, nn.Module), "Dropout must subclass nn.Module")
-    close(float(m.p), 0.3, name="Dropout(0.3).p")
-    close(float(Dropout().p), 0.5, name="Dropout().p (the default, as in nn.Dropout)")
-    check(len(list(m.parameters())) == 0, "Dropout has no learnable parameters")
+    m = call(Dropout, 0.3)
+    check(isinstance(m, _Module), "Dropout must subclass nn.Module")
+    close(_attr(m, "p"), 0.3, name="Dropout(0.3).p")
+    close(_attr(call(Dropout), "p"), 0.5, name="Dropout().p (the default, as in nn.Dropout)")
+    check(len(list(_parameters(m))) == 0, "Dropout has no learnable parameters")
     for bad in (-0.1, 1.5, "0.1"):
         raises(ValueError, Dropout, bad, name=f"Dropout({bad!r})")
 
     x = _positive((400, 1000), seed=500)                                # (rows, cols)
     torch.manual_seed(5)
-    ours = m.train()(x)
+    ours = call(_mode(m, True), x)
     theirs = nn.Dropout(0.3).train()(x)
     _is_tensor(ours, x, "Dropout(0.3) in training mode")
     frac_ours = (ours == 0).float().mean().item()
@@ -154,21 +174,22 @@ def check_dropout_module(Dropout: type) -> None:
     kept = ours != 0
     close(ours[kept], x[kept] / 0.7, atol=0.0, rtol=1e-5, name="Dropout(0.3) survivors (x / 0.7)")
 
-    m.eval()
-    check(_equal_tensors(m(x), x), "after .eval(), Dropout must return its input unchanged")
+    _mode(m, False)
+    check(_equal_tensors(call(m, x), x), "after .eval(), Dropout must return its input unchanged")
     check(_equal_tensors(nn.Dropout(0.3).eval()(x), x), "nn.Dropout in eval is the identity too")
-    m.train()
-    check(bool((m(x) == 0).any()), "after .train() again, Dropout must drop again (read self.training in forward)")
+    _mode(m, True)
+    check(bool((call(m, x) == 0).any()), "after .train() again, Dropout must drop again (read self.training in forward)")
 
-    net = nn.Sequential(nn.Identity(), Dropout(0.5))
-    net.eval()
-    check(_equal_tensors(net(x), x), "model.eval() on an nn.Sequential holding Dropout must switch dropout off "
-                                     "(use self.training, which .eval() sets on every submodule)")
-    net.train()
-    check(bool((net(x) == 0).any()), "model.train() on an nn.Sequential holding Dropout must switch it back on")
+    net = nn.Sequential(nn.Identity(), call(Dropout, 0.5))
+    _mode(net, False)
+    check(_equal_tensors(call(net, x), x), "model.eval() on an nn.Sequential holding Dropout must switch dropout off "
+                                           "(use self.training, which .eval() sets on every submodule)")
+    _mode(net, True)
+    check(bool((call(net, x) == 0).any()), "model.train() on an nn.Sequential holding Dropout must switch it back on")
 
-    check(_equal_tensors(Dropout(0.0).train()(x), x), "Dropout(0.0) in training must return x unchanged")
-    zeros = Dropout(1.0).train()(x)
+    check(_equal_tensors(call(_mode(call(Dropout, 0.0), True), x), x),
+          "Dropout(0.0) in training must return x unchanged")
+    zeros = call(_mode(call(Dropout, 1.0), True), x)
     _is_tensor(zeros, x, "Dropout(1.0) in training")
     check(bool((zeros == 0).all()), "Dropout(1.0) in training must return zeros")
 
@@ -187,6 +208,7 @@ class _Recorder(nn.Module):
         return 3.0 * x
 
 
+@exercise("embed_with_dropout")
 def check_embed_with_dropout(embed_with_dropout: Callable) -> None:
     gen = _gen(600)
     tok = torch.randn(3, 6, 8, generator=gen)                            # (batch, seq, d_model)
@@ -194,17 +216,17 @@ def check_embed_with_dropout(embed_with_dropout: Callable) -> None:
     total = tok + pos                                                    # (batch, seq, d_model)
 
     rec = _Recorder()
-    out = embed_with_dropout(tok, pos, rec)
+    out = call(embed_with_dropout, tok, pos, rec)
     check(len(rec.calls) == 1, f"the dropout module was called {len(rec.calls)} times; call it once, on the sum")
     close(rec.calls[0], total, name="what dropout is applied to (should be tok_emb + pos_emb)")
     close(out, 3.0 * total, name="embed_with_dropout must return what the dropout returns")
 
-    out = embed_with_dropout(tok, pos, nn.Dropout(1.0).train())
+    out = call(embed_with_dropout, tok, pos, nn.Dropout(1.0).train())
     close(out, torch.zeros(3, 6, 8), atol=0.0, name="embed_with_dropout with nn.Dropout(p=1) (all zeros)")
-    out = embed_with_dropout(tok, pos, nn.Dropout(0.4).eval())
+    out = call(embed_with_dropout, tok, pos, nn.Dropout(0.4).eval())
     close(out, total, name="embed_with_dropout with dropout in eval mode (tok_emb + pos_emb)")
     torch.manual_seed(6)
-    out = embed_with_dropout(tok, pos, nn.Dropout(0.5).train())
+    out = call(embed_with_dropout, tok, pos, nn.Dropout(0.5).train())
     ok = (out == 0) | ((out - 2 * total).abs() <= 1e-5 * (1 + total.abs()))
     check(bool(ok.all()), "with nn.Dropout(0.5), every output element must be 0 or 2·(tok_emb + pos_emb)")
 
@@ -215,6 +237,7 @@ def _layer_norm_ref(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     return (x - mean) / torch.sqrt(var + eps)
 
 
+@exercise("PreNormResidual")
 def check_prenorm_residual(Block: type, d_model: int = 16) -> None:
     torch.manual_seed(700)
     sub = nn.Linear(d_model, d_model)
@@ -222,18 +245,18 @@ def check_prenorm_residual(Block: type, d_model: int = 16) -> None:
     with torch.no_grad():
         branch = sub(_layer_norm_ref(x))                                 # (batch, seq, d_model)
 
-        block = Block(d_model, sub, p=0.3).eval()
-        out = block(x)
+        block = _mode(call(Block, d_model, sub, p=0.3), False)
+        out = call(block, x)
         _is_tensor(out, x, "block(x)")
         close(out, x + branch, atol=1e-5, rtol=1e-5,
               name="block(x) in eval mode (should be x + sublayer(norm(x)))")
 
-        block = Block(d_model, sub, p=1.0).train()
-        close(block(x), x, atol=0.0, rtol=0.0,
+        block = _mode(call(Block, d_model, sub, p=1.0), True)
+        close(call(block, x), x, atol=0.0, rtol=0.0,
               name="block(x) with p=1 in training (dropout removes the whole branch, x passes unchanged)")
 
-        block = Block(d_model, sub, p=0.5).train()
-        delta = block(x) - x                                             # (batch, seq, d_model)
+        block = _mode(call(Block, d_model, sub, p=0.5), True)
+        delta = call(block, x) - x                                             # (batch, seq, d_model)
         dropped = delta.abs() <= 1e-6
         scaled = (delta - 2 * branch).abs() <= 1e-4 * (1 + branch.abs())
         check(bool((dropped | scaled).all()),
@@ -246,8 +269,8 @@ def check_prenorm_residual(Block: type, d_model: int = 16) -> None:
             def forward(self, h):
                 return torch.zeros_like(h)
 
-        block = Block(d_model, Zero(), p=0.5).train()
-        close(block(x), x, atol=0.0, rtol=0.0,
+        block = _mode(call(Block, d_model, Zero(), p=0.5), True)
+        close(call(block, x), x, atol=0.0, rtol=0.0,
               name="block(x) when the sublayer outputs zeros (the residual stream must pass untouched)")
 
 
@@ -275,6 +298,7 @@ def _as_norms(result: Any, depth: int, what: str) -> torch.Tensor:
     return result.detach()
 
 
+@exercise("grad_norms_per_layer")
 def check_grad_norms(grad_norms_per_layer: Callable) -> None:
     cases = [(1, 5, False, 0), (3, 8, True, 1), (7, 16, False, 2), (7, 16, True, 3), (25, 12, False, 4),
              (25, 12, True, 5)]
@@ -283,9 +307,9 @@ def check_grad_norms(grad_norms_per_layer: Callable) -> None:
         x = torch.randn(6, width, generator=_gen(800 + seed))            # (batch, width)
         what = f"grad_norms_per_layer(DeepStack(depth={depth}, residual={residual}), x)"
         expected = reference_grad_norms(model, x)
-        first = _as_norms(grad_norms_per_layer(model, x), depth, what)
+        first = _as_norms(call(grad_norms_per_layer, model, x), depth, what)
         close(first, expected, atol=1e-10, rtol=1e-4, name=what)
-        second = _as_norms(grad_norms_per_layer(model, x), depth, what + " called a second time")
+        second = _as_norms(call(grad_norms_per_layer, model, x), depth, what + " called a second time")
         close(second, expected, atol=1e-10, rtol=1e-4,
               name=what + " called a second time (gradients accumulate: zero them before backward)")
 
@@ -294,7 +318,7 @@ def check_grad_norms(grad_norms_per_layer: Callable) -> None:
     for layer in model.layers:  # stale gradients from some earlier step
         layer.weight.grad = torch.full_like(layer.weight, 100.0)
         layer.bias.grad = torch.full_like(layer.bias, 100.0)
-    got = _as_norms(grad_norms_per_layer(model, x), 4, "grad_norms_per_layer on a model with stale gradients")
+    got = _as_norms(call(grad_norms_per_layer, model, x), 4, "grad_norms_per_layer on a model with stale gradients")
     close(got, reference_grad_norms(model, x), atol=1e-10, rtol=1e-4,
           name="grad_norms_per_layer on a model whose .grad already held old values "
                "(zero the gradients, then run forward and backward, then read them)")

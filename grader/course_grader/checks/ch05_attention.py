@@ -15,10 +15,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from course.checks.ch05_attention import copy_from_torch
-from course.checks.core import call, check, close, equal, raises
+from course.checks.core import call, check, close, equal, exercise, raises
 
+# bound at import time (the set-up cell), so later monkeypatching does not change the checks
 _sdpa = F.scaled_dot_product_attention
-
+_equal_tensors = torch.equal
+_isnan = torch.isnan
+_named_parameters = nn.Module.named_parameters  # unbound: a student's class may override these methods
+_parameters = nn.Module.parameters
+_double = nn.Module.double
+_train = nn.Module.train
+_numel = torch.Tensor.numel
 
 
 def reference_attention(q, k, v, mask=None):
@@ -31,6 +38,7 @@ def reference_attention(q, k, v, mask=None):
     return weights @ v, weights
 
 
+@exercise("dot_product_variance")
 def check_dot_product_variance(dot_product_variance: Callable[..., float], seed: int = 0) -> None:
     for d_k in (1, 4, 16, 64, 256):
         got = call(dot_product_variance, d_k, 20000, torch.Generator().manual_seed(seed + d_k))
@@ -39,6 +47,7 @@ def check_dot_product_variance(dot_product_variance: Callable[..., float], seed:
               name=f"dot_product_variance(d_k={d_k}, 20000 samples): Var(q·k) for unit-variance entries is d_k")
 
 
+@exercise("scaled_dot_product_attention")
 def check_attention(attention: Callable[..., tuple[torch.Tensor, torch.Tensor]], seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
     cases = [((2, 3, 5, 8), 5, None), ((1, 2, 4, 16), 7, "random"), ((3, 1, 6, 4), 6, "causal"),
@@ -61,43 +70,55 @@ def check_attention(attention: Callable[..., tuple[torch.Tensor, torch.Tensor]],
     q = torch.randn(1, 1, 3, 4, generator=g)
     mask = torch.tensor([[True, False, True], [False, False, False], [True, True, True]])
     out, weights = call(attention, q, q, q, mask)
-    check(not torch.isnan(out).any() and not torch.isnan(weights).any(),
+    check(not bool(_isnan(out).any()) and not bool(_isnan(weights).any()),
           "a query that may attend to no key at all (a fully masked row) must not produce NaN")
     close(weights[0, 0, 1], torch.zeros(3), name="weights of a fully masked row (zeros, by the course's convention)")
     close(out[0, 0, 1], torch.zeros(4), name="output of a fully masked row (zeros)")
 
 
 def check_masks(causal_mask: Callable[[int], torch.Tensor], padding_mask: Callable[..., torch.Tensor]) -> None:
+    _check_causal_mask(causal_mask)
+    _check_padding_mask(padding_mask)
+
+
+@exercise("causal_mask")
+def _check_causal_mask(causal_mask: Callable[[int], torch.Tensor]) -> None:
     for seq in (1, 2, 5):
         m = call(causal_mask, seq)
         check(isinstance(m, torch.Tensor) and m.dtype == torch.bool, "causal_mask should return a bool tensor")
         equal(tuple(m.shape), (seq, seq), name=f"shape of causal_mask({seq})")
-        check(torch.equal(m, torch.ones(seq, seq, dtype=torch.bool).tril()),
+        check(_equal_tensors(m, torch.ones(seq, seq, dtype=torch.bool).tril()),
               f"causal_mask({seq}): query i may attend to keys 0..i (itself included), never to later ones")
+
+
+@exercise("padding_mask")
+def _check_padding_mask(padding_mask: Callable[..., torch.Tensor]) -> None:
     for lengths, max_len in [([3, 1, 4], 4), ([2], 5), ([5, 5], 5)]:
         m = call(padding_mask, torch.tensor(lengths), max_len)
         check(isinstance(m, torch.Tensor) and m.dtype == torch.bool, "padding_mask should return a bool tensor")
         equal(tuple(m.shape), (len(lengths), 1, 1, max_len), name=f"shape of padding_mask({lengths}, {max_len})")
         expected = torch.arange(max_len)[None, :] < torch.tensor(lengths)[:, None]
-        check(torch.equal(m[:, 0, 0], expected),
+        check(_equal_tensors(m[:, 0, 0], expected),
               f"padding_mask({lengths}, {max_len}): key j is allowed when j < length of its sequence")
 
 
+@exercise("MultiHeadAttention")
 def check_mha(MultiHeadAttention: type, seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     for d, heads in [(8, 2), (12, 3), (16, 1), (16, 16)]:
         ours = call(MultiHeadAttention, d, heads)
-        names = {n for n, _ in ours.named_parameters()}
+        check(isinstance(ours, nn.Module), f"MultiHeadAttention({d}, {heads}) should build an nn.Module")
+        names = {n for n, _ in _named_parameters(ours)}
         check({"q_proj.weight", "k_proj.weight", "v_proj.weight", "out_proj.weight"} <= names,
               f"MultiHeadAttention should have nn.Linear layers q_proj, k_proj, v_proj and out_proj; found {sorted(names)}")
-        equal(sum(p.numel() for p in ours.parameters()), 4 * d * d + 4 * d,
+        equal(sum(_numel(p) for p in _parameters(ours)), 4 * d * d + 4 * d,
               name=f"parameters of MultiHeadAttention({d}, {heads}) (4d² + 4d)")
         ref = nn.MultiheadAttention(d, heads, batch_first=True).double().eval()
         with torch.no_grad():
             for p in ref.parameters():
                 p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.5)
-        ours = ours.double().eval()
+        _train(_double(ours), False)
         copy_from_torch(ours, ref)
         b, q_len, k_len = 2, 5, 3
         x = torch.randn(b, q_len, d, generator=g, dtype=torch.float64)

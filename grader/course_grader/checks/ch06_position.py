@@ -13,7 +13,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from course.checks.core import call, check, close, equal, raises
+from course.checks.core import call, check, close, exercise, raises
 
 
 def frequencies(d: int, base: float = 10000.0) -> torch.Tensor:
@@ -63,6 +63,7 @@ class _Cumulative(nn.Module):
         return x.cumsum(dim=1)
 
 
+@exercise("is_permutation_equivariant")
 def check_equivariance(is_permutation_equivariant: Callable[..., bool], seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(2, 6, 8, generator=g, dtype=torch.float64)
@@ -72,10 +73,11 @@ def check_equivariance(is_permutation_equivariant: Callable[..., bool], seed: in
                                    (_WithPositions(8, seed), False, "self-attention with positions added"),
                                    (_Cumulative(), False, "a running sum over the sequence")]:
         got = call(is_permutation_equivariant, layer, x, perm)
-        check(got is expected or (isinstance(got, bool) and got == expected),
+        check(type(got) is bool and got is expected,
               f"is_permutation_equivariant on {label}: expected {expected}, got {got!r}")
 
 
+@exercise("sinusoidal_table")
 def check_sinusoidal_table(sinusoidal_table: Callable[[int, int], torch.Tensor]) -> None:
     for n, d in [(1, 2), (7, 4), (50, 16), (9, 5), (12, 1), (30, 64)]:
         out = call(sinusoidal_table, n, d)
@@ -85,6 +87,7 @@ def check_sinusoidal_table(sinusoidal_table: Callable[[int, int], torch.Tensor])
               name=f"sinusoidal_table({n}, {d}) (sin in even columns, cos in odd ones, ω_i = 10000^(-2i/d))")
 
 
+@exercise("shift_matrix")
 def check_shift_matrix(shift_matrix: Callable[[int, int], torch.Tensor]) -> None:
     for d in (2, 8, 32):
         table = reference_table(200, d)
@@ -97,6 +100,7 @@ def check_shift_matrix(shift_matrix: Callable[[int, int], torch.Tensor]) -> None
     raises(ValueError, shift_matrix, 1, 5, name="shift_matrix for an odd d")
 
 
+@exercise("pe_dot")
 def check_pe_dot(pe_dot: Callable[[int, int], float]) -> None:
     for d in (2, 16, 64):
         table = reference_table(300, d)
@@ -105,6 +109,7 @@ def check_pe_dot(pe_dot: Callable[[int, int], float]) -> None:
                   name=f"pe_dot({q - p}, {d}) against PE({p})·PE({q})")
 
 
+@exercise("rope_rotation")
 def check_rope_rotation(rope_rotation: Callable[[float], torch.Tensor]) -> None:
     for angle in (0.0, 0.3, math.pi / 2, -1.7, 5.0):
         r = call(rope_rotation, angle)
@@ -112,6 +117,7 @@ def check_rope_rotation(rope_rotation: Callable[[float], torch.Tensor]) -> None:
         close(r, expected, atol=1e-5, name=f"rope_rotation({angle:.3g}) (counter-clockwise: [[cos, -sin], [sin, cos]])")
 
 
+@exercise("rope_matrix")
 def check_rope_matrix(rope_matrix: Callable[..., torch.Tensor]) -> None:
     for d in (2, 6, 16):
         eye = torch.eye(d, dtype=torch.float64)
@@ -122,13 +128,14 @@ def check_rope_matrix(rope_matrix: Callable[..., torch.Tensor]) -> None:
                   name=f"rope_matrix({m}, {d}) (block i rotates features 2i, 2i+1 by m·θ_i)")
 
 
+@exercise("apply_rope")
 def check_apply_rope(apply_rope: Callable[..., torch.Tensor], seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
     for shape in [(1, 1, 4, 2), (2, 3, 5, 8), (1, 2, 7, 64)]:
         x = torch.randn(*shape, generator=g)
         positions = torch.randint(0, 1000, (shape[2],), generator=g)
         out = call(apply_rope, x.clone(), positions)
-        check(isinstance(out, torch.Tensor) and out.shape == x.shape, f"apply_rope should keep the shape {tuple(shape)}")
+        check(isinstance(out, torch.Tensor) and tuple(out.shape) == tuple(x.shape), f"apply_rope should keep the shape {tuple(shape)}")
         close(out, reference_rope(x, positions), atol=1e-4, rtol=1e-4,
               name=f"apply_rope on {tuple(shape)} with positions {positions.tolist()[:4]}... (interleaved pairs)")
         close(out.norm(dim=-1), x.norm(dim=-1), atol=1e-4, rtol=1e-4, name="apply_rope preserves each vector's norm")
