@@ -40,14 +40,23 @@ PATCH_CHECKS = (
     "    for _n in dir(_m):\n"
     "        if _n in ('check', 'equal', 'close', 'raises') or _n.startswith('check_'):\n"
     "            setattr(_m, _n, lambda *a, **k: None)\n")
-ATTACKS = [
+# The attacks that act on the kernel or on nbgrader's own run (they fool a plain nbgrader, or kill,
+# hang or exit it), end to end. The rest of the catalogue (patching torch or builtins, reading the
+# instructor's files, lying objects, borrowed answers, importing the grader) runs against two or
+# three exercises of every chapter in tests/test_adversarial_chapters.py.
+END_TO_END = {"patch-course-checks", "fake-checks-module-in-sys-modules", "input-transformer-blanks-tests",
+              "ast-transformer", "exec-obfuscated-patch", "kill-the-kernel", "hang-ignoring-interrupts",
+              "system-exit", "stderr-and-warnings"}
+ALL_ATTACKS = [
     Attack("patch-course-checks", answer_suffix=PATCH_CHECKS, fools_kernel=True),
     Attack("fake-checks-module-in-sys-modules", answer_suffix=(
         "import sys, types\n_nop = lambda *a, **k: None\n_fake = types.ModuleType('course.checks')\n"
         "_fake.close = _fake.equal = _fake.check = _fake.raises = _nop\n"
-        "_fake.ch02_tensors = types.SimpleNamespace(call=lambda f, *a, **k: f(*a, **k), check_broadcast_shape=_nop)\n"
+        "_fake.call = lambda f, *a, **k: f(*a, **k)\n"
+        "_hidden = types.SimpleNamespace(check_broadcast_shape=_nop)\n"
         "sys.modules['course.checks'] = _fake\n"
-        "sys.modules['course_grader.checks.ch02_tensors'] = _fake.ch02_tensors\n"), fools_kernel=True),
+        "sys.modules['course_grader.checks'] = types.SimpleNamespace(ch02_tensors=_hidden)\n"
+        "sys.modules['course_grader.checks.ch02_tensors'] = _hidden\n"), fools_kernel=True),
     Attack("input-transformer-blanks-tests", added_cell=(
         "def _blank(lines):\n    text = ''.join(lines)\n"
         "    return ['pass\\n'] if 'course.checks' in text else lines\n"
@@ -75,6 +84,9 @@ ATTACKS = [
     Attack("stderr-and-warnings", answer_suffix=(
         "import sys, warnings\nprint('noise', file=sys.stderr)\nwarnings.warn('careful')\n")),
 ]
+
+
+ATTACKS = [a for a in ALL_ATTACKS if a.name in END_TO_END]
 
 
 def _submission(attack: Attack) -> nbformat.NotebookNode:
@@ -105,6 +117,7 @@ def graded(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("adversarial-02")  # one worker builds and grades the course, not one per worker
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
 def test_attack_scores_zero_on_its_exercise_and_keeps_the_rest(graded, attack):
     scores = {s.grade_id: s for s in pipeline.scores(ASSIGNMENT, attack.name, root=graded)}

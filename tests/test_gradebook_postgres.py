@@ -22,9 +22,22 @@ import nbformat
 import pytest
 
 from course_grader import pipeline
-from notebooks import ROOT, graded_cells
+from notebooks import ROOT
+from tools import nbauthor as nba
 
-ASSIGNMENT = "02-tensors"
+# A two-exercise assignment made here: the gradebook's concurrency is under test, not a chapter,
+# and a tiny notebook keeps the eight autograde runs short.
+ASSIGNMENT = "00-gradebook"
+TESTS = ("double_tests", "square_tests")
+
+
+def _assignment(course: Path) -> None:
+    cells = [nba.md("# Gradebook test"), nba.code("import math"),
+             nba.answer("double", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"),
+             nba.tests("double_tests", 2, "from course.checks import equal\nequal(double(3), 6)\nequal(double(-1), -2)"),
+             nba.answer("square", "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION"),
+             nba.tests("square_tests", 1, "from course.checks import equal\nequal(square(3), 9)")]
+    nba.save(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", cells)
 pytestmark = [pytest.mark.slow]
 
 
@@ -98,14 +111,12 @@ def postgres():
 def _course(path: Path) -> Path:
     path.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", path)
-    shutil.copytree(ROOT / "source" / ASSIGNMENT, path / "source" / ASSIGNMENT)
-    solution = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    import test_adversarial as adv
-
-    wrong = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    _assignment(path)
+    solution = nbformat.read(path / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    wrong = nbformat.read(path / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     for cell in wrong.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == adv.TARGET:
-            cell.source = adv.WRONG
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "double":
+            cell.source = "def double(x):\n    return x + 2\n"
     for i, nb in enumerate([solution, wrong, solution, wrong]):
         folder = path / "submitted" / f"s{i}" / ASSIGNMENT
         folder.mkdir(parents=True)
@@ -131,8 +142,8 @@ def test_two_autograders_share_one_postgres_gradebook(postgres, tmp_path, monkey
     assert not (pg_course / "gradebook.db").exists(), log[-2000:]  # nothing went to SQLite
     got = _grades(pg_course)
     assert got == expected
-    assert len(got) == 4 * len(graded_cells(ASSIGNMENT))
-    assert got[("s0", adv_target())][0] > 0 and got[("s1", adv_target())][0] == 0
+    assert len(got) == 4 * len(TESTS)
+    assert got[("s0", "double_tests")][0] == 2 and got[("s1", "double_tests")][0] == 0
 
     import psycopg2
 
@@ -141,11 +152,5 @@ def test_two_autograders_share_one_postgres_gradebook(postgres, tmp_path, monkey
         rows, distinct = cur.fetchone()
         cur.execute("SELECT count(*) FROM submitted_assignment")
         (submissions,) = cur.fetchone()
-    assert rows == distinct == 4 * len(graded_cells(ASSIGNMENT))  # no lost and no duplicated grade
+    assert rows == distinct == 4 * len(TESTS)  # one grade per test cell and student, none lost or doubled
     assert submissions == 4
-
-
-def adv_target() -> str:
-    import test_adversarial as adv
-
-    return adv.TARGET_TESTS[0]

@@ -81,6 +81,7 @@ def graded(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("honest")  # one worker builds and grades the course
 @pytest.mark.parametrize("name", END_TO_END)
 def test_differently_written_correct_answers_get_full_marks_in_the_gradebook(graded, name):
     assignment = _chapter(name).ASSIGNMENT

@@ -167,9 +167,8 @@ def _message(exercise: str, spec: Borrowed, name: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _plan(exercise: str):
+def _plan(exercise: str, spec: Borrowed):
     """What switching off ``exercise`` touches: (function, message) pairs, C callables and ATen ops with messages."""
-    spec = declared()[exercise]
     functions, seen = [], set()
     for dotted in spec.python:
         for fn in _functions(resolve(dotted)):
@@ -191,7 +190,7 @@ def switched_off_for(exercise: str | None) -> Iterator[None]:
     if not exercise or exercise not in declared():
         yield
         return
-    functions, c_funcs, aten = _plan(exercise)
+    functions, c_funcs, aten = _plan(exercise, declared()[exercise])
     swapped = [(fn, fn.__code__) for fn, _ in functions]
     try:
         for (fn, message), (_, code) in zip(functions, swapped):
