@@ -151,18 +151,21 @@ def attacks_for(target: Target) -> list[Attack]:
     The hang is the worker's time limit, the same for every exercise: it runs on the first target
     of each chapter only (each one costs the cell time limit).
     """
-    first = targets(target.assignment_chapter)[0] == target if target.assignment_chapter else True
+    chapter_targets = targets(target.assignment_chapter) if module_exists(target.assignment_chapter) else []
+    first = target not in chapter_targets or chapter_targets[0] == target
     source = f"../../../source/{target.assignment}/{target.assignment}.ipynb"
     return [
         Attack("patch-course-checks", suffix=_patch_checks(), fools_kernel=True),
         Attack("fake-checks-module-in-sys-modules", suffix=(
-            "import sys, types\n_nop = lambda *a, **k: None\n"
+            "import sys, types\n_nop = lambda *a, **k: None\n\n\n"
+            "def _fake(name):\n"
+            "    m = types.ModuleType(name)\n"
+            "    m.close = m.equal = m.check = m.raises = _nop\n"
+            "    m.call = lambda f, *a, **k: f(*a, **k)\n"
+            "    m.__getattr__ = lambda attr, _n=name: sys.modules.get(_n + '.' + attr, _nop)\n"
+            "    sys.modules[name] = m\n\n\n"
             "for _name in ('course.checks', 'course_grader.checks', 'course_grader.checks." + target.module + "'):\n"
-            "    _fake = types.ModuleType(_name)\n"
-            "    _fake.close = _fake.equal = _fake.check = _fake.raises = _nop\n"
-            "    _fake.call = lambda f, *a, **k: f(*a, **k)\n"
-            "    _fake.__getattr__ = lambda attr: _nop\n"
-            "    sys.modules[_name] = _fake\n"), fools_kernel=True),
+            "    _fake(_name)\n"), fools_kernel=True),
         Attack("input-transformer-blanks-tests", added_cell=(
             "def _blank(lines):\n    text = ''.join(lines)\n"
             "    return ['pass\\n'] if 'course.checks' in text or 'course_grader' in text else lines\n"

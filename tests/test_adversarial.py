@@ -10,11 +10,11 @@ trusted grader) shows that the attack did fool the kernel — the grade did not 
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 
 import nbformat
 import pytest
 
+import attacks
 from course_grader import pipeline
 from notebooks import ROOT, graded_cells, nbgrader_meta
 
@@ -25,75 +25,24 @@ WRONG = "def broadcast_shape(a, b):\n    return tuple(max(x, y) for x, y in zip(
 TARGET_TESTS = ["broadcast_shape_tests"]
 
 
-@dataclass(frozen=True)
-class Attack:
-    name: str
-    answer_suffix: str = ""       # appended to the target's (wrong) answer cell
-    added_cell: str | None = None  # a cell the student inserts right after the set-up cell
-    fools_kernel: bool = False    # plain nbgrader would have given the target's points
-
-
-# Replaces every comparison helper and hidden check the test cells reach with a no-op.
-PATCH_CHECKS = (
-    "import course.checks as _cc, course.checks.core as _core, course_grader.checks.ch02_tensors as _ref\n"
-    "for _m in (_cc, _core, _ref):\n"
-    "    for _n in dir(_m):\n"
-    "        if _n in ('check', 'equal', 'close', 'raises') or _n.startswith('check_'):\n"
-    "            setattr(_m, _n, lambda *a, **k: None)\n")
 # The attacks that act on the kernel or on nbgrader's own run (they fool a plain nbgrader, or kill,
-# hang or exit it), end to end. The rest of the catalogue (patching torch or builtins, reading the
-# instructor's files, lying objects, borrowed answers, importing the grader) runs against two or
-# three exercises of every chapter in tests/test_adversarial_chapters.py.
-END_TO_END = {"patch-course-checks", "fake-checks-module-in-sys-modules", "input-transformer-blanks-tests",
+# hang or exit it), end to end, from the catalogue in tests/attacks.py. The rest of the catalogue
+# (patching torch or builtins, reading the instructor's files, lying objects, borrowed answers,
+# importing the grader) runs against two or three exercises of every chapter in
+# tests/test_adversarial_chapters.py.
+END_TO_END = ("patch-course-checks", "fake-checks-module-in-sys-modules", "input-transformer-blanks-tests",
               "ast-transformer", "exec-obfuscated-patch", "kill-the-kernel", "hang-ignoring-interrupts",
-              "system-exit", "stderr-and-warnings"}
-ALL_ATTACKS = [
-    Attack("patch-course-checks", answer_suffix=PATCH_CHECKS, fools_kernel=True),
-    Attack("fake-checks-module-in-sys-modules", answer_suffix=(
-        "import sys, types\n_nop = lambda *a, **k: None\n_fake = types.ModuleType('course.checks')\n"
-        "_fake.close = _fake.equal = _fake.check = _fake.raises = _nop\n"
-        "_fake.call = lambda f, *a, **k: f(*a, **k)\n"
-        "_hidden = types.SimpleNamespace(check_broadcast_shape=_nop)\n"
-        "sys.modules['course.checks'] = _fake\n"
-        "sys.modules['course_grader.checks'] = types.SimpleNamespace(ch02_tensors=_hidden)\n"
-        "sys.modules['course_grader.checks.ch02_tensors'] = _hidden\n"), fools_kernel=True),
-    Attack("input-transformer-blanks-tests", added_cell=(
-        "def _blank(lines):\n    text = ''.join(lines)\n"
-        "    return ['pass\\n'] if 'course.checks' in text else lines\n"
-        "get_ipython().input_transformers_post.append(_blank)\n"), fools_kernel=True),
-    Attack("ast-transformer", added_cell=(
-        "import ast\nclass _Gut(ast.NodeTransformer):\n"
-        "    def visit_Module(self, node):\n"
-        "        src = ast.unparse(node)\n"
-        "        return ast.parse('pass') if 'course.checks' in src else node\n"
-        "get_ipython().ast_transformers.append(_Gut())\n"), fools_kernel=True),
-    Attack("exec-obfuscated-patch", answer_suffix=(
-        "exec(bytes.fromhex(" + repr(PATCH_CHECKS.encode().hex()) + ").decode())\n"),
-        fools_kernel=True),
-    Attack("patch-torch-allclose", answer_suffix="import torch\ntorch.allclose = lambda *a, **k: True\n"),
-    Attack("patch-tensor-eq", answer_suffix="import torch\ntorch.Tensor.__eq__ = lambda a, b: True\n"),
-    Attack("patch-builtins", answer_suffix="import builtins\nbuiltins.isinstance = lambda *a: True\n"),
-    Attack("read-the-instructor-source", answer_suffix=(
-        "_src = open('../../../source/" + ASSIGNMENT + "/" + ASSIGNMENT + ".ipynb').read()\n")),
-    Attack("read-the-gradebook", answer_suffix=(
-        "import sqlite3\n_db = sqlite3.connect('../../../gradebook.db')\n")),
-    Attack("kill-the-kernel", added_cell="import os\nos._exit(0)\n"),
-    Attack("hang-ignoring-interrupts", answer_suffix=(
-        "def broadcast_shape(a, b):\n    while True:\n        try:\n            pass\n        except BaseException:\n            pass\n")),
-    Attack("system-exit", added_cell="raise SystemExit(0)\n"),
-    Attack("stderr-and-warnings", answer_suffix=(
-        "import sys, warnings\nprint('noise', file=sys.stderr)\nwarnings.warn('careful')\n")),
-]
+              "system-exit", "stderr-and-warnings")
+_TARGET = attacks.Target(ASSIGNMENT, TARGET, wrong=WRONG, borrowed="", name=TARGET, returns="tuple",
+                         module="ch02_tensors")
+ATTACKS = [a for a in attacks.attacks_for(_TARGET) if a.name in END_TO_END]
 
 
-ATTACKS = [a for a in ALL_ATTACKS if a.name in END_TO_END]
-
-
-def _submission(attack: Attack) -> nbformat.NotebookNode:
+def _submission(attack: attacks.Attack) -> nbformat.NotebookNode:
     nb = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     for cell in nb.cells:
         if nbgrader_meta(cell).get("grade_id") == TARGET:
-            cell.source = WRONG + attack.answer_suffix
+            cell.source = attacks.attack_cell(_TARGET, attack) if not attack.added_cell else WRONG
     if attack.added_cell:
         first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
         nb.cells.insert(first_code + 1, nbformat.v4.new_code_cell(attack.added_cell))

@@ -39,7 +39,7 @@ def test_every_chapter_has_targets_and_every_attack_runs_on_each():
         assert target.exercise in attacks.answer_ids(target.assignment), target
         names = {a.name for a in attacks.attacks_for(target)}
         assert len(names) >= 17, (target.exercise, sorted(names))
-    pairs = {(t.exercise, a.name) for s in SUBMISSIONS for t, a in s.cases}
+    pairs = {(t.assignment, t.exercise, a.name) for s in SUBMISSIONS for t, a in s.cases}
     assert len(pairs) == sum(a.runtime for t in attacks.all_targets() for a in attacks.attacks_for(t))
 
 
