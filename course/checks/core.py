@@ -8,11 +8,10 @@ these helpers compute.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 import re
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
@@ -191,25 +190,3 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
             raise AssertionError(f"{label} changed one of its input tensors in place; "
                                  "compute a new tensor instead (the caller still needs its input)")
     return plain(result, f"what {label} returned")
-
-
-@contextlib.contextmanager
-def switched_off(targets: Iterable[tuple[Any, str]], message: str) -> Iterator[None]:
-    """Within the block, each ``(module, name)`` in ``targets`` raises ``AssertionError(message)`` when called.
-
-    For exercises that ask students to write what PyTorch already has (layer norm, cross-entropy):
-    the student's function runs inside the block, the reference outside it. The attributes are
-    restored on exit, whatever happens inside.
-    """
-    saved = [(module, name, getattr(module, name)) for module, name in targets]
-
-    def forbidden(*_: Any, **__: Any) -> None:
-        raise AssertionError(message)
-
-    for module, name, _ in saved:
-        setattr(module, name, forbidden)
-    try:
-        yield
-    finally:
-        for module, name, original in saved:
-            setattr(module, name, original)
