@@ -11,7 +11,7 @@ ASSIGNMENT ?= *
 
 BROWSER_PACKAGES := chromium fonts-noto-cjk
 
-.PHONY: help install browser lab test test-fast release publish collect autograde feedback grades flags student-lab clean hub hub-deps
+.PHONY: help install browser lab test test-fast notebooks release publish collect autograde feedback grades flags student-lab clean hub hub-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -41,7 +41,10 @@ test: $(STAMP) browser hub-deps ## install, then run the whole test suite (the b
 test-fast: $(STAMP) ## the suite without the slow nbgrader/notebook tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not slow"
 
-release: $(STAMP) ## regenerate release/ and solutions/ from source/
+notebooks: $(STAMP) ## write source/ from the chapter texts chapters/NN-name.py (the files to edit)
+	$(BIN)/python -m tools.notebooks build
+
+release: notebooks ## regenerate source/, then release/ and solutions/ from it
 	$(BIN)/python -m course_grader.pipeline release
 
 publish: $(STAMP) ## release ASSIGNMENT=01-compute to the students via the exchange (DUEDATE="2026-12-01 23:59:00 UTC")

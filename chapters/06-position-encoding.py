@@ -1,30 +1,20 @@
-"""Build source/06-position-encoding/06-position-encoding.ipynb (run: .venv/bin/python tools/build_06.py)."""
+# %% [markdown]
+# # Position encoding · 位置编码
+#
+# Attention compares every query with every key, and nothing in that comparison says *where* the
+# tokens are. "dog bites man" and "man bites dog" contain the same tokens. In this chapter you will
+#
+# * prove with a check that self-attention without positions is **permutation-equivariant**,
+# * build the sinusoidal encoding of the 2017 paper and show, exactly, that a shift by k positions is
+#   a rotation and that the dot product of two encodings depends only on their offset,
+# * implement **RoPE** (rotary position embedding, 旋转位置编码), which rotates queries and keys so that
+#   attention scores depend only on relative positions,
+# * and see what happens to scores at offsets longer than any seen in training.
 
-import sys
-from pathlib import Path
+# %% [markdown]
+# Run the set-up cell first.
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tools.nbauthor import answer, code, md, save, tests  # noqa: E402
-
-A = "06-position-encoding"
-
-CELLS = [
-    md("""
-# Position encoding · 位置编码
-
-Attention compares every query with every key, and nothing in that comparison says *where* the
-tokens are. "dog bites man" and "man bites dog" contain the same tokens. In this chapter you will
-
-* prove with a check that self-attention without positions is **permutation-equivariant**,
-* build the sinusoidal encoding of the 2017 paper and show, exactly, that a shift by k positions is
-  a rotation and that the dot product of two encodings depends only on their offset,
-* implement **RoPE** (rotary position embedding, 旋转位置编码), which rotates queries and keys so that
-  attention scores depend only on relative positions,
-* and see what happens to scores at offsets longer than any seen in training.
-"""),
-    md("Run the set-up cell first."),
-    code("""
+# %%
 import math
 
 import torch
@@ -36,20 +26,21 @@ from course.notebook import setup, needs
 from course.widgets.rope import rope_explorer, sinusoidal_explorer
 
 setup()
-"""),
-    md("""
-## Part 1 — Attention cannot see order · 注意力看不见顺序
 
-A layer is **permutation-equivariant** (置换等变) when permuting its input tokens permutes its output
-tokens the same way: `layer(x[:, perm]) == layer(x)[:, perm]`. Self-attention is: each output is a
-weighted average whose weights depend only on the *contents* of the query and keys, and a sum does
-not care about the order of its terms. So without position information, a Transformer treats a
-sentence as a bag of words.
 
-### Exercise 1 · 练习 1: `is_permutation_equivariant`
-Return a Python `bool`. Compare with `torch.allclose(..., atol=1e-6)`.
-"""),
-    answer("is_permutation_equivariant", '''
+# %% [markdown]
+# ## Part 1 — Attention cannot see order · 注意力看不见顺序
+#
+# A layer is **permutation-equivariant** (置换等变) when permuting its input tokens permutes its output
+# tokens the same way: `layer(x[:, perm]) == layer(x)[:, perm]`. Self-attention is: each output is a
+# weighted average whose weights depend only on the *contents* of the query and keys, and a sum does
+# not care about the order of its terms. So without position information, a Transformer treats a
+# sentence as a bag of words.
+#
+# ### Exercise 1 · 练习 1: `is_permutation_equivariant`
+# Return a Python `bool`. Compare with `torch.allclose(..., atol=1e-6)`.
+
+# %% answer="is_permutation_equivariant"
 def is_permutation_equivariant(layer, x, perm):
     """Whether layer(x[:, perm]) equals layer(x)[:, perm].
 
@@ -63,8 +54,9 @@ def is_permutation_equivariant(layer, x, perm):
         layer_then_permuted = layer(x)[:, perm]  # (batch, seq, d_model)
     return bool(torch.allclose(permuted_then_layer, layer_then_permuted, atol=1e-6))
     ### END SOLUTION
-'''),
-    tests("is_permutation_equivariant_tests", 2, '''
+
+
+# %% tests="is_permutation_equivariant_tests" points=2
 import torch
 from torch import nn
 from course.checks import call, check
@@ -78,8 +70,8 @@ check(call(is_permutation_equivariant, flip, x, perm) is False, "reversing the s
 from course_grader.checks import ch06_position as hidden
 hidden.check_equivariance(is_permutation_equivariant)
 ### END HIDDEN TESTS
-'''),
-    code("""
+
+# %%
 with needs("is_permutation_equivariant"):
     torch.manual_seed(0)
     attn = nn.MultiheadAttention(8, 2, batch_first=True).double()
@@ -89,25 +81,26 @@ with needs("is_permutation_equivariant"):
     print("self-attention, no positions :", is_permutation_equivariant(layer, x, perm))
     pe = ex.sinusoidal_positions(5, 8)
     print("with positions added first   :", is_permutation_equivariant(lambda t: layer(t + pe), x, perm))
-"""),
-    md("""
-## Part 2 — The sinusoidal encoding · 正弦位置编码
 
-What should a position code do? Be **unique** per position, **bounded** (raw integers 0, 1, ...,
-5000 would swamp the embeddings), **deterministic**, defined for **any length** (also longer than
-in training), and let the model read **relative offsets** easily. The 2017 paper's answer: for
-position p and feature pair i,
 
-$$PE(p, 2i) = \\sin(p\\,\\omega_i), \\qquad PE(p, 2i+1) = \\cos(p\\,\\omega_i), \\qquad \\omega_i = 10000^{-2i/d}.$$
+# %% [markdown]
+# ## Part 2 — The sinusoidal encoding · 正弦位置编码
+#
+# What should a position code do? Be **unique** per position, **bounded** (raw integers 0, 1, ...,
+# 5000 would swamp the embeddings), **deterministic**, defined for **any length** (also longer than
+# in training), and let the model read **relative offsets** easily. The 2017 paper's answer: for
+# position p and feature pair i,
+#
+# $$PE(p, 2i) = \sin(p\,\omega_i), \qquad PE(p, 2i+1) = \cos(p\,\omega_i), \qquad \omega_i = 10000^{-2i/d}.$$
+#
+# The first pair turns fast (1 radian per position), the last pair very slowly: like the hands of a
+# clock, together they tell positions apart over a long range. Sin goes in the **even** columns, cos
+# in the **odd** ones, interleaved. For an **odd** `d` the last column is column `2i` with
+# `i = (d − 1)/2`: a sin of the next frequency without its cos partner.
+#
+# ### Exercise 2 · 练习 2: `sinusoidal_table`
 
-The first pair turns fast (1 radian per position), the last pair very slowly: like the hands of a
-clock, together they tell positions apart over a long range. Sin goes in the **even** columns, cos
-in the **odd** ones, interleaved. For an **odd** `d` the last column is column `2i` with
-`i = (d − 1)/2`: a sin of the next frequency without its cos partner.
-
-### Exercise 2 · 练习 2: `sinusoidal_table`
-"""),
-    answer("sinusoidal_table", '''
+# %% answer="sinusoidal_table"
 def sinusoidal_table(n_positions, d):
     """The sinusoidal position encoding table.
 
@@ -125,8 +118,9 @@ def sinusoidal_table(n_positions, d):
     table[:, 1::2] = torch.cos(angles[:, : d // 2])
     return table.float()
     ### END SOLUTION
-'''),
-    tests("sinusoidal_table_tests", 3, '''
+
+
+# %% tests="sinusoidal_table_tests" points=3
 import math
 import torch
 from course.checks import call, close
@@ -143,32 +137,33 @@ close(call(sinusoidal_table, 2, 3)[1], torch.tensor([math.sin(1), math.cos(1), m
 from course_grader.checks import ch06_position as hidden
 hidden.check_sinusoidal_table(sinusoidal_table)
 ### END HIDDEN TESTS
-'''),
-    md("""
-The widget shows the table (left) and the dot products of all its rows (right). Change d and the
-number of positions.
-"""),
-    code("""
+
+# %% [markdown]
+# The widget shows the table (left) and the dot products of all its rows (right). Change d and the
+# number of positions.
+
+# %%
 sinusoidal_explorer()
-"""),
-    md("""
-### A shift is a rotation · 平移就是旋转
 
-By the angle-addition formulas, for each pair,
 
-$$\\begin{pmatrix}\\sin((p+k)\\omega)\\\\ \\cos((p+k)\\omega)\\end{pmatrix}
-= \\begin{pmatrix}\\cos k\\omega & \\sin k\\omega\\\\ -\\sin k\\omega & \\cos k\\omega\\end{pmatrix}
-\\begin{pmatrix}\\sin p\\omega\\\\ \\cos p\\omega\\end{pmatrix}.$$
+# %% [markdown]
+# ### A shift is a rotation · 平移就是旋转
+#
+# By the angle-addition formulas, for each pair,
+#
+# $$\begin{pmatrix}\sin((p+k)\omega)\\ \cos((p+k)\omega)\end{pmatrix}
+# = \begin{pmatrix}\cos k\omega & \sin k\omega\\ -\sin k\omega & \cos k\omega\end{pmatrix}
+# \begin{pmatrix}\sin p\omega\\ \cos p\omega\end{pmatrix}.$$
+#
+# The matrix depends on k but **not on p**. Stacking one such block per frequency gives a `d×d`
+# block-diagonal matrix $M_k$ with $PE(p+k) = M_k\,PE(p)$ for every p: exactly, not approximately.
+# A layer can therefore move attention "k positions to the left" with one fixed linear map.
+#
+# ### Exercise 3 · 练习 3: `shift_matrix`
+# Build $M_k$ for an even d (raise `ValueError` for an odd d: there the last sin has no cos partner,
+# so no linear map of PE(p) alone can shift it).
 
-The matrix depends on k but **not on p**. Stacking one such block per frequency gives a `d×d`
-block-diagonal matrix $M_k$ with $PE(p+k) = M_k\\,PE(p)$ for every p: exactly, not approximately.
-A layer can therefore move attention "k positions to the left" with one fixed linear map.
-
-### Exercise 3 · 练习 3: `shift_matrix`
-Build $M_k$ for an even d (raise `ValueError` for an odd d: there the last sin has no cos partner,
-so no linear map of PE(p) alone can shift it).
-"""),
-    answer("shift_matrix", '''
+# %% answer="shift_matrix"
 def shift_matrix(k, d):
     """The (d, d) matrix M_k with PE(p + k) = M_k @ PE(p) for every position p.
 
@@ -186,8 +181,9 @@ def shift_matrix(k, d):
         m[2 * i + 1, 2 * i], m[2 * i + 1, 2 * i + 1] = -math.sin(a), math.cos(a)
     return m.float()
     ### END SOLUTION
-'''),
-    tests("shift_matrix_tests", 3, '''
+
+
+# %% tests="shift_matrix_tests" points=3
 import math
 import torch
 from course.checks import call, close, raises
@@ -203,22 +199,22 @@ raises(ValueError, shift_matrix, 1, 3, name="shift_matrix(1, 3) (odd d)")
 from course_grader.checks import ch06_position as hidden
 hidden.check_shift_matrix(shift_matrix)
 ### END HIDDEN TESTS
-'''),
-    md("""
-### The dot product depends only on the offset · 点积只取决于相对位置
 
-Multiply out one pair: $\\sin(p\\omega)\\sin(q\\omega) + \\cos(p\\omega)\\cos(q\\omega) = \\cos((q-p)\\omega)$.
-Summing over the pairs (even d):
+# %% [markdown]
+# ### The dot product depends only on the offset · 点积只取决于相对位置
+#
+# Multiply out one pair: $\sin(p\omega)\sin(q\omega) + \cos(p\omega)\cos(q\omega) = \cos((q-p)\omega)$.
+# Summing over the pairs (even d):
+#
+# $$PE(p)\cdot PE(q) = \sum_{i=0}^{d/2-1} \cos\big((q-p)\,\omega_i\big).$$
+#
+# Exact, for every p and q. Two consequences: it is **symmetric** in the offset (cos is even: the dot
+# product cannot tell "3 to the left" from "3 to the right"), and it is **not monotone**: it wiggles
+# as the fast frequencies wrap around.
+#
+# ### Exercise 4 · 练习 4: `pe_dot`
 
-$$PE(p)\\cdot PE(q) = \\sum_{i=0}^{d/2-1} \\cos\\big((q-p)\\,\\omega_i\\big).$$
-
-Exact, for every p and q. Two consequences: it is **symmetric** in the offset (cos is even: the dot
-product cannot tell "3 to the left" from "3 to the right"), and it is **not monotone**: it wiggles
-as the fast frequencies wrap around.
-
-### Exercise 4 · 练习 4: `pe_dot`
-"""),
-    answer("pe_dot", '''
+# %% answer="pe_dot"
 def pe_dot(offset, d):
     """PE(p) · PE(p + offset) for an even d, by the closed form (no table).
 
@@ -228,8 +224,9 @@ def pe_dot(offset, d):
     ### BEGIN SOLUTION
     return float(sum(math.cos(offset * 10000.0 ** (-2 * i / d)) for i in range(d // 2)))
     ### END SOLUTION
-'''),
-    tests("pe_dot_tests", 2, '''
+
+
+# %% tests="pe_dot_tests" points=2
 import math
 import torch
 from course.checks import call, close
@@ -242,41 +239,42 @@ close(call(pe_dot, -7, 2), math.cos(7), atol=1e-6, name="pe_dot(-7, 2) = PE(10)�
 from course_grader.checks import ch06_position as hidden
 hidden.check_pe_dot(pe_dot)
 ### END HIDDEN TESTS
-'''),
-    code("""
+
+# %%
 fig, dots = ex.dot_product_figure(ex.sinusoidal_positions(256, 64))
 ex.show(fig)
 print(f"largest difference between offsets +k and -k: {dots['max_asymmetry']:.1e}; "
       f"steps where the curve rises again for k > 0: {dots['rising_steps_after_zero']}")
-"""),
-    md("""
-Reading the figure: the matrix on the left is constant along every diagonal (same offset, same
-value), and the curve on the right is a mirror image around k = 0 (the printed asymmetry is at the
-level of rounding) that falls overall but rises again many times (the printed count of rising
-steps). Position information is there, but added to the token embeddings it reaches the attention
-scores only mixed with the content.
 
-## Part 3 — RoPE · 旋转位置编码
 
-RoPE (Su et al., 2021) puts positions into the **attention score itself**. Split the query and key
-features into pairs and rotate pair i of a vector at position m by the angle $m\\,\\theta_i$,
-$\\theta_i = 10000^{-2i/d}$. With $R_m$ the block-diagonal matrix of these rotations:
+# %% [markdown]
+# Reading the figure: the matrix on the left is constant along every diagonal (same offset, same
+# value), and the curve on the right is a mirror image around k = 0 (the printed asymmetry is at the
+# level of rounding) that falls overall but rises again many times (the printed count of rising
+# steps). Position information is there, but added to the token embeddings it reaches the attention
+# scores only mixed with the content.
+#
+# ## Part 3 — RoPE · 旋转位置编码
+#
+# RoPE (Su et al., 2021) puts positions into the **attention score itself**. Split the query and key
+# features into pairs and rotate pair i of a vector at position m by the angle $m\,\theta_i$,
+# $\theta_i = 10000^{-2i/d}$. With $R_m$ the block-diagonal matrix of these rotations:
+#
+# * rotations compose, $R_a R_b = R_{a+b}$, and preserve lengths;
+# * $R_m^\top = R_{-m}$, so $\langle R_m q, R_n k\rangle = q^\top R_m^\top R_n k = q^\top R_{n-m} k$:
+#   the score depends on the positions **only through n − m**. The absolute phases cancel.
+#
+# **Which features form a pair?** This course uses the **interleaved** pairing of the RoFormer
+# paper: features `2i` and `2i+1`. Some libraries instead pair feature `i` with feature `i + d/2`
+# ("rotate half"). That is the same idea with the features listed in another order; the two are
+# *not* interchangeable on the same weights (see the end of this part).
+#
+# ### Exercise 5 · 练习 5: the rotation matrices
+# `rope_rotation(angle)` is the 2×2 counter-clockwise rotation `[[cos, −sin], [sin, cos]]`;
+# `rope_matrix(m, d)` is the `d×d` block-diagonal $R_m$ (block i rotates features 2i, 2i+1 by
+# $m\theta_i$). `torch.block_diag` may help.
 
-* rotations compose, $R_a R_b = R_{a+b}$, and preserve lengths;
-* $R_m^\\top = R_{-m}$, so $\\langle R_m q, R_n k\\rangle = q^\\top R_m^\\top R_n k = q^\\top R_{n-m} k$:
-  the score depends on the positions **only through n − m**. The absolute phases cancel.
-
-**Which features form a pair?** This course uses the **interleaved** pairing of the RoFormer
-paper: features `2i` and `2i+1`. Some libraries instead pair feature `i` with feature `i + d/2`
-("rotate half"). That is the same idea with the features listed in another order; the two are
-*not* interchangeable on the same weights (see the end of this part).
-
-### Exercise 5 · 练习 5: the rotation matrices
-`rope_rotation(angle)` is the 2×2 counter-clockwise rotation `[[cos, −sin], [sin, cos]]`;
-`rope_matrix(m, d)` is the `d×d` block-diagonal $R_m$ (block i rotates features 2i, 2i+1 by
-$m\\theta_i$). `torch.block_diag` may help.
-"""),
-    answer("rope_matrices", '''
+# %% answer="rope_matrices"
 def rope_rotation(angle):
     """2x2 rotation by `angle` radians (counter-clockwise): [[cos, -sin], [sin, cos]], float tensor."""
     ### BEGIN SOLUTION
@@ -290,8 +288,9 @@ def rope_matrix(m, d, base=10000.0):
     ### BEGIN SOLUTION
     return torch.block_diag(*[rope_rotation(m * base ** (-2 * i / d)) for i in range(d // 2)])
     ### END SOLUTION
-'''),
-    tests("rope_matrices_tests", 3, '''
+
+
+# %% tests="rope_matrices_tests" points=3
 import math
 import torch
 from course.checks import call, close
@@ -310,15 +309,15 @@ from course_grader.checks import ch06_position as hidden
 hidden.check_rope_rotation(rope_rotation)
 hidden.check_rope_matrix(rope_matrix)
 ### END HIDDEN TESTS
-'''),
-    md("""
-### Exercise 6 · 练习 6: `apply_rope`, without d×d matrices
-Building a `d×d` matrix per position wastes memory and FLOPs: each pair needs only
-`(x_even·cos − x_odd·sin, x_even·sin + x_odd·cos)`. Take the even features `x[..., 0::2]` and the
-odd ones `x[..., 1::2]`, compute the angles for every position and pair (shape `(seq, d/2)`, which
-broadcasts against `(batch, heads, seq, d/2)`), and interleave the results back.
-"""),
-    answer("apply_rope", '''
+
+# %% [markdown]
+# ### Exercise 6 · 练习 6: `apply_rope`, without d×d matrices
+# Building a `d×d` matrix per position wastes memory and FLOPs: each pair needs only
+# `(x_even·cos − x_odd·sin, x_even·sin + x_odd·cos)`. Take the even features `x[..., 0::2]` and the
+# odd ones `x[..., 1::2]`, compute the angles for every position and pair (shape `(seq, d/2)`, which
+# broadcasts against `(batch, heads, seq, d/2)`), and interleave the results back.
+
+# %% answer="apply_rope"
 def apply_rope(x, positions, base=10000.0):
     """Rotate each feature pair (2i, 2i+1) of x by positions * base ** (-2i / d).
 
@@ -334,8 +333,9 @@ def apply_rope(x, positions, base=10000.0):
     rotated = torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1)  # (..., d/2, 2)
     return rotated.flatten(-2)  # interleave back: (batch, heads, seq, d_head)
     ### END SOLUTION
-'''),
-    tests("apply_rope_tests", 4, '''
+
+
+# %% tests="apply_rope_tests" points=4
 import math
 import torch
 from course.checks import call, close
@@ -354,14 +354,14 @@ close(out[0, 0, 2], torch.tensor(turn(x2[0], x2[1], 5.0) + turn(x2[2], x2[3], 0.
 from course_grader.checks import ch06_position as hidden
 hidden.check_apply_rope(apply_rope)
 ### END HIDDEN TESTS
-'''),
-    md("""
-Checks you can read: the explicit matrix form against the fast one, norms, and the relative
-property. Then the widget: move m and n and watch the arrows of one feature pair rotate; the right
-panel is the score of all pairs as a function of n − m. "shift both" adds the same number to m and
-n: the arrows turn, the score (printed below the figure) does not change.
-"""),
-    code("""
+
+# %% [markdown]
+# Checks you can read: the explicit matrix form against the fast one, norms, and the relative
+# property. Then the widget: move m and n and watch the arrows of one feature pair rotate; the right
+# panel is the score of all pairs as a function of n − m. "shift both" adds the same number to m and
+# n: the arrows turn, the score (printed below the figure) does not change.
+
+# %%
 with needs("apply_rope", "rope_matrix"):
     q, k = torch.randn(16, dtype=torch.float64), torch.randn(16, dtype=torch.float64)
     rq = apply_rope(q[None, None, None], torch.tensor([3]))[0, 0, 0]
@@ -371,14 +371,14 @@ with needs("apply_rope", "rope_matrix"):
                                @ apply_rope(k[None, None, None], torch.tensor([n]))[0, 0, 0])
     print("score at (m, n) = (3, 10), (103, 110), (1003, 1010):", [round(score(m, m + 7), 8) for m in (3, 103, 1003)])
 rope_explorer()
-"""),
-    md("""
-**The other convention.** "Rotate half" pairs feature `i` with `i + d/2`. Apply it to the same
-vector and you get a different result; but if you first reorder the features so that
-`(0, d/2, 1, d/2 + 1, ...)` become neighbours, the two agree exactly. A checkpoint trained with one
-convention therefore needs its q/k projection weights permuted before it can run with the other.
-"""),
-    code("""
+
+# %% [markdown]
+# **The other convention.** "Rotate half" pairs feature `i` with `i + d/2`. Apply it to the same
+# vector and you get a different result; but if you first reorder the features so that
+# `(0, d/2, 1, d/2 + 1, ...)` become neighbours, the two agree exactly. A checkpoint trained with one
+# convention therefore needs its q/k projection weights permuted before it can run with the other.
+
+# %%
 with needs("apply_rope"):
     x = torch.randn(1, 1, 4, 8, dtype=torch.float64)
     pos = torch.arange(4)
@@ -387,45 +387,42 @@ with needs("apply_rope"):
     order = ex.half_to_interleaved(8)   # feature order that makes i and i + d/2 neighbours
     print("after permuting the features                   :",
           torch.allclose(half[..., order], apply_rope(x[..., order], pos)))
-"""),
-    md("""
-## Part 4 — Beyond the training length · 超出训练长度
 
-A model only ever sees offsets up to its training context. What do RoPE scores do further out?
-A toy fit: choose q and k (d = 16) so that the score matches a decaying target `exp(−n/8)` on the
-offsets 0–31 only, for two bases, then plot the fitted score up to offset 255.
-"""),
-    code("""
+# %% [markdown]
+# ## Part 4 — Beyond the training length · 超出训练长度
+#
+# A model only ever sees offsets up to its training context. What do RoPE scores do further out?
+# A toy fit: choose q and k (d = 16) so that the score matches a decaying target `exp(−n/8)` on the
+# offsets 0–31 only, for two bases, then plot the fitted score up to offset 255.
+
+# %%
 fig, fit = ex.extrapolation_experiment()
 ex.show(fig)
 for base, err in fit["errors"].items():
     print(f"base {base:>7g}: RMSE on the fitted offsets {err['train_rmse']:.3f}, beyond them {err['beyond_rmse']:.3f}; "
           f"slowest frequency {fit['lowest_frequency'][base]:.2e} rad/position")
-"""),
-    md("""
-Reading the figure: inside the grey band both fits follow the target (the small printed RMSE);
-beyond it the scores swing far away from it (the much larger printed RMSE): nothing in the fit
-constrained them there. The rotation angles at offsets never seen are new combinations of phases,
-and the model has no reason to score them sensibly. This is why models fail beyond their training
-context, and why context-extension methods rescale the positions or the base (position
-interpolation, "NTK-aware" scaling, YaRN): they map long offsets back onto angles the model has
-seen. The base sets the slowest frequency (printed): a larger base turns more slowly, so a longer
-range of offsets stays within the first turn of the slowest pair.
 
-## Summary · 小结
+# %% [markdown]
+# Reading the figure: inside the grey band both fits follow the target (the small printed RMSE);
+# beyond it the scores swing far away from it (the much larger printed RMSE): nothing in the fit
+# constrained them there. The rotation angles at offsets never seen are new combinations of phases,
+# and the model has no reason to score them sensibly. This is why models fail beyond their training
+# context, and why context-extension methods rescale the positions or the base (position
+# interpolation, "NTK-aware" scaling, YaRN): they map long offsets back onto angles the model has
+# seen. The base sets the slowest frequency (printed): a larger base turns more slowly, so a longer
+# range of offsets stays within the first turn of the slowest pair.
+#
+# ## Summary · 小结
+#
+# * Self-attention without positions is permutation-equivariant: order must be injected.
+# * Sinusoidal PE: sin in even, cos in odd columns, ω_i = 10000^(−2i/d). Shifting by k is the exact
+#   linear map M_k, and PE(p)·PE(q) = Σ cos((q − p)ω_i): offset-only, symmetric, not monotone.
+# * RoPE rotates q and k pairs (interleaved 2i, 2i+1) by m·θ_i; R_m^T R_n = R_(n−m) makes scores
+#   depend on n − m only; apply it with cos/sin on even/odd features, never with d×d matrices.
+# * Scores at offsets longer than in training are unconstrained: extrapolation needs rescaling.
+#
+# **Next:** the encoder and decoder layers that put attention, feed-forward networks, LayerNorm and
+# residuals together.
 
-* Self-attention without positions is permutation-equivariant: order must be injected.
-* Sinusoidal PE: sin in even, cos in odd columns, ω_i = 10000^(−2i/d). Shifting by k is the exact
-  linear map M_k, and PE(p)·PE(q) = Σ cos((q − p)ω_i): offset-only, symmetric, not monotone.
-* RoPE rotates q and k pairs (interleaved 2i, 2i+1) by m·θ_i; R_m^T R_n = R_(n−m) makes scores
-  depend on n − m only; apply it with cos/sin on even/odd features, never with d×d matrices.
-* Scores at offsets longer than in training are unconstrained: extrapolation needs rescaling.
-
-**Next:** the encoder and decoder layers that put attention, feed-forward networks, LayerNorm and
-residuals together.
-"""),
-    code('glossary.show("06-position-encoding")'),
-]
-
-if __name__ == "__main__":
-    print(save(Path(__file__).resolve().parent.parent / "source" / A / f"{A}.ipynb", CELLS))
+# %%
+glossary.show("06-position-encoding")
