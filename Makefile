@@ -11,7 +11,7 @@ ASSIGNMENT ?= *
 
 BROWSER_PACKAGES := chromium fonts-noto-cjk
 
-.PHONY: help install browser lab test test-fast notebooks release publish collect autograde feedback grades flags student-lab clean hub hub-deps
+.PHONY: help install browser lab test test-fast notebooks new-chapter release publish collect autograde feedback grades flags student-lab clean hub hub-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -43,6 +43,9 @@ test-fast: $(STAMP) ## the suite without the slow nbgrader/notebook tests
 
 notebooks: $(STAMP) ## write source/ from the chapter texts chapters/NN-name.py (the files to edit)
 	$(BIN)/python -m tools.notebooks build
+
+new-chapter: $(STAMP) ## scaffold NAME=09-something: text source, checks, experiments, glossary, tests (one example exercise)
+	$(BIN)/python -m tools.new_chapter "$(NAME)"
 
 release: notebooks ## regenerate source/, then release/ and solutions/ from it
 	$(BIN)/python -m course_grader.pipeline release

@@ -23,7 +23,7 @@ import torch
 from course import benchmarking, glossary, hardware
 from course.experiments import ch01_compute as ex
 from course.notebook import setup, needs
-from course.widgets.roofline import roofline
+from course.widgets.ch01_compute import roofline
 
 setup()
 

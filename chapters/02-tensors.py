@@ -32,7 +32,7 @@ import torch
 from course.experiments import ch02_tensors as ex
 from course import glossary
 from course.notebook import setup, needs
-from course.widgets.strides import stride_explorer
+from course.widgets.ch02_tensors import stride_explorer
 
 setup()
 

@@ -23,7 +23,7 @@ from torch import nn
 from course import glossary
 from course.experiments import ch03_layernorm as ex
 from course.notebook import grading, needs, setup
-from course.widgets.layernorm import layernorm_explorer
+from course.widgets.ch03_layernorm import layernorm_explorer
 
 setup()
 

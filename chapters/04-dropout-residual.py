@@ -33,7 +33,7 @@ from torch import nn
 from course import glossary
 from course.experiments import ch04_dropout_residual as ex
 from course.notebook import setup, needs
-from course.residual import DeepStack
+from course.experiments.ch04_dropout_residual import DeepStack
 
 setup()
 
@@ -297,7 +297,7 @@ with needs("Dropout"):
 # %%
 from IPython.display import display
 
-from course.widgets.dropout import dropout_explorer
+from course.widgets.ch04_dropout_residual import dropout_explorer
 
 with needs("dropout"):
     display(dropout_explorer(dropout))
@@ -500,7 +500,7 @@ def grad_norms_per_layer(model, x):
 import math
 import torch
 from course.checks import call, close
-from course.residual import DeepStack
+from course.experiments.ch04_dropout_residual import DeepStack
 
 # one layer, one weight w = 0.5, bias 0, input 1: L = h², worked out by hand with the chain rule
 for residual in (False, True):

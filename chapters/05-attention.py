@@ -27,7 +27,7 @@ from torch import nn
 from course import glossary
 from course.experiments import ch05_attention as ex
 from course.notebook import setup, needs
-from course.widgets.attention_map import attention_map
+from course.widgets.ch05_attention import attention_map
 
 setup()
 

@@ -21,9 +21,9 @@ import torch
 from torch import nn
 
 from course import glossary
-from course.experiments import ch06_position as ex
+from course.experiments import ch06_position_encoding as ex
 from course.notebook import setup, needs
-from course.widgets.rope import rope_explorer, sinusoidal_explorer
+from course.widgets.ch06_position_encoding import rope_explorer, sinusoidal_explorer
 
 setup()
 
@@ -67,7 +67,7 @@ check(call(is_permutation_equivariant, nn.Identity(), x, perm) is True, "the ide
 flip = lambda t: t.flip(1)  # reverses the sequence: depends on positions
 check(call(is_permutation_equivariant, flip, x, perm) is False, "reversing the sequence is not equivariant")
 ### BEGIN HIDDEN TESTS
-from course_grader.checks import ch06_position as hidden
+from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_equivariance(is_permutation_equivariant)
 ### END HIDDEN TESTS
 
@@ -134,7 +134,7 @@ close(call(sinusoidal_table, 3, 4), expected, atol=1e-6, name="sinusoidal_table(
 close(call(sinusoidal_table, 2, 3)[1], torch.tensor([math.sin(1), math.cos(1), math.sin(10000 ** (-2 / 3))]),
       atol=1e-6, name="row 1 of sinusoidal_table(2, 3)")
 ### BEGIN HIDDEN TESTS
-from course_grader.checks import ch06_position as hidden
+from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_sinusoidal_table(sinusoidal_table)
 ### END HIDDEN TESTS
 
@@ -196,7 +196,7 @@ close(m3.double() @ pe4(5), pe4(8), atol=1e-5, name="shift_matrix(3, 4) @ PE(5) 
 close(call(shift_matrix, 0, 4), torch.eye(4), atol=1e-6, name="shift_matrix(0, 4) is the identity")
 raises(ValueError, shift_matrix, 1, 3, name="shift_matrix(1, 3) (odd d)")
 ### BEGIN HIDDEN TESTS
-from course_grader.checks import ch06_position as hidden
+from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_shift_matrix(shift_matrix)
 ### END HIDDEN TESTS
 
@@ -236,7 +236,7 @@ close(call(pe_dot, 0, 8), 4.0, name="pe_dot(0, 8): a row with itself, d/2 = 4")
 close(call(pe_dot, 7, 2), math.cos(7), atol=1e-6, name="pe_dot(7, 2) = PE(10)·PE(17) for d = 2, which is cos 7")
 close(call(pe_dot, -7, 2), math.cos(7), atol=1e-6, name="pe_dot(-7, 2) = PE(10)·PE(3) for d = 2, also cos 7")
 ### BEGIN HIDDEN TESTS
-from course_grader.checks import ch06_position as hidden
+from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_pe_dot(pe_dot)
 ### END HIDDEN TESTS
 
@@ -305,7 +305,7 @@ close(r, expected, atol=1e-6, name="rope_matrix(1, 4): blocks for theta_0 = 1 an
 close(call(rope_matrix, 2, 4) @ call(rope_matrix, 3, 4), call(rope_matrix, 5, 4), atol=1e-5,
       name="R_2 R_3 = R_5")
 ### BEGIN HIDDEN TESTS
-from course_grader.checks import ch06_position as hidden
+from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_rope_rotation(rope_rotation)
 hidden.check_rope_matrix(rope_matrix)
 ### END HIDDEN TESTS
@@ -351,7 +351,7 @@ x2 = x[0, 0, 2].tolist()
 close(out[0, 0, 2], torch.tensor(turn(x2[0], x2[1], 5.0) + turn(x2[2], x2[3], 0.05), dtype=torch.float64), atol=1e-6,
       name="apply_rope at position 5 (pairs (0, 1) and (2, 3) rotated by 5 and 0.05 rad)")
 ### BEGIN HIDDEN TESTS
-from course_grader.checks import ch06_position as hidden
+from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_apply_rope(apply_rope)
 ### END HIDDEN TESTS
 

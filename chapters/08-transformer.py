@@ -37,8 +37,8 @@ from course.notebook import needs, setup, training_budget
 from course.numerals import to_chinese, to_english
 from course.tasks import Task
 from course.tokenizer import BOS, EOS, PAD
-from course.widgets.attention_map import attention_map
-from course.widgets.training_plot import LiveLossPlot
+from course.widgets.ch05_attention import attention_map
+from course.widgets.ch08_transformer import LiveLossPlot
 
 setup()
 

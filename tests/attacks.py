@@ -6,7 +6,7 @@ re-run of every test cell, :func:`course_grader.grading.nbgrader_plugins.trusted
 give every target's tests zero and every other test full marks. ``tests/test_adversarial.py``
 runs all of them through that grader and a few through ``nbgrader autograde`` end to end.
 
-Each chapter module in ``tests/adversarial/`` (``ch01.py`` ...) declares :class:`Target` s: an
+Each chapter module in ``tests/adversarial/`` (``ch01_compute.py`` ...) declares :class:`Target` s: an
 exercise, a wrong answer for it, a *borrowed* answer (right values, computed by code the
 exercise may not use: the torch built-in or the course's own implementation) and what its
 result is (a tensor, a number or a tuple), from which the lying-object attacks are built.
@@ -21,9 +21,8 @@ from pathlib import Path
 
 import nbformat
 
-from notebooks import ROOT, graded_cells, is_answer, is_test, nbgrader_meta
+from notebooks import CHAPTERS, ROOT, graded_cells, is_answer, is_test, nbgrader_meta
 
-CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,15 @@ ROOT = Path(__file__).resolve().parent.parent
 TREES = ("source", "release", "solutions")
 
 
+def module_slug(assignment: str) -> str:
+    """``06-position-encoding`` -> ``ch06_position_encoding``: the one name of a chapter's modules."""
+    return "ch" + assignment.replace("-", "_")
+
+
+# every chapter's module name, from its text source chapters/NN-name.py
+CHAPTERS = tuple(module_slug(p.stem) for p in sorted((ROOT / "chapters").glob("[0-9][0-9]-*.py")))
+
+
 def notebook_path(assignment: str, tree: str = "source") -> Path:
     return ROOT / tree / assignment / f"{assignment}.ipynb"
 

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from course.experiments import ch02_tensors as ex
 from course_grader.checks import ch02_tensors as ref
-from course.widgets import strides as sw
+from course.widgets import ch02_tensors as sw
 from notebooks import assert_rejected, graded_cells, run_test_cell
 
 A = "02-tensors"

@@ -11,7 +11,7 @@ from torch import nn
 
 from course_grader.checks import ch03_layernorm as ref
 from course.experiments import ch03_layernorm as ex
-from course.widgets import layernorm as lw
+from course.widgets import ch03_layernorm as lw
 from notebooks import assert_rejected, graded_cells, run_test_cell
 
 A = "03-layernorm"

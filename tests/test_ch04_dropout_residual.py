@@ -12,8 +12,8 @@ from torch import nn
 
 from course.experiments import ch04_dropout_residual as ex
 from course_grader.checks import ch04_dropout_residual as ref
-from course.residual import DeepStack
-from course.widgets.dropout import dropout_explorer
+from course.experiments.ch04_dropout_residual import DeepStack
+from course.widgets.ch04_dropout_residual import dropout_explorer
 from notebooks import answer_namespace, assert_rejected, graded_cells, run_test_cell
 
 A = "04-dropout-residual"
@@ -527,7 +527,7 @@ BORROWED_DROPOUT = {
     "torch.dropout": lambda x, p, training: torch.dropout(x, p, training),
     "torch.ops.aten.dropout": lambda x, p, training: torch.ops.aten.dropout(x, p, training),
     "nn.Dropout": lambda x, p, training: nn.Dropout(p).train(training)(x),
-    "the widget's fallback": lambda x, p, training: __import__("course.widgets.dropout", fromlist=["_"])
+    "the widget's fallback": lambda x, p, training: __import__("course.widgets.ch04_dropout_residual", fromlist=["_"])
     ._reference_dropout(x, p, training),
 }
 

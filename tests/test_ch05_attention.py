@@ -14,7 +14,7 @@ from torch import nn
 
 from course_grader.checks import ch05_attention as ref
 from course.experiments import ch05_attention as ex
-from course.widgets import attention_map as am
+from course.widgets import ch05_attention as am
 from notebooks import assert_rejected, graded_cells, run_test_cell
 
 A = "05-attention"

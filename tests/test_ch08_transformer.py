@@ -17,7 +17,7 @@ from course.blocks import Decoder, Encoder, RotaryEmbedding, SinusoidalPositions
 from course.experiments import ch08_transformer as ex
 from course.tasks import Task
 from course.tokenizer import BOS, EOS, PAD
-from course.widgets.training_plot import LiveLossPlot
+from course.widgets.ch08_transformer import LiveLossPlot
 from notebooks import assert_rejected, graded_cells, run_test_cell
 
 A = "08-transformer"

@@ -105,7 +105,7 @@ def test_student_environment_cannot_import_the_grader(wheel, tmp_path):
     # editable installs of course and course_grader) are not processed there
     (purelib / "borrowed-dependencies.pth").write_text(
         "\n".join(p for p in [*site.getsitepackages(), sysconfig.get_paths()["purelib"]] if "site-packages" in p) + "\n")
-    probe = ("import importlib.util, course, course.checks, course.checks.core, course.widgets.attention_map\n"
+    probe = ("import importlib.util, course, course.checks, course.checks.core, course.widgets.ch05_attention\n"
              "assert course.__file__.startswith(%r), course.__file__\n"
              "for name in ('course_grader', 'course_grader.checks', 'course.grading', 'course.pipeline'):\n"
              "    try:\n"

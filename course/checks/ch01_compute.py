@@ -20,6 +20,6 @@ BORROWED = {
                                 python=("course.benchmarking.median_seconds",),
                                 given=("course.benchmarking.median_seconds",)),
     "matmul_intensity": Borrowed("count the FLOPs and the bytes moved yourself: the roofline widget's intensity() "
-                                 "is the reference", python=("course.widgets.roofline.intensity",),
-                                 given=("course.widgets.roofline.intensity",)),
+                                 "is the reference", python=("course.widgets.ch01_compute.intensity",),
+                                 given=("course.widgets.ch01_compute.intensity",)),
 }

@@ -34,8 +34,8 @@ BORROWED = {
                                    torch=("torch.Tensor.stride", *_STRIDED)),
     "storage_offset": Borrowed("add up index · stride yourself: a real view (as_strided) and the stride explorer's "
                                "offset_formula are the reference",
-                               torch=_STRIDED, python=("course.widgets.strides.offset_formula",),
-                               given=("course.widgets.strides.offset_formula",)),
+                               torch=_STRIDED, python=("course.widgets.ch02_tensors.offset_formula",),
+                               given=("course.widgets.ch02_tensors.offset_formula",)),
     "is_contiguous": Borrowed("decide from shape and strides: Tensor.is_contiguous is the reference",
                               torch=("torch.Tensor.is_contiguous", *_STRIDED),
                               python=("numpy.lib.stride_tricks.as_strided",)),

@@ -2,7 +2,7 @@
 
 from course.checks.borrowed import Borrowed, NORM_ATEN, NORM_C, NORM_PY
 
-_WIDGET = "course.widgets.layernorm.normalise"  # the explorer's layer norm of one token
+_WIDGET = "course.widgets.ch03_layernorm.normalise"  # the explorer's layer norm of one token
 
 # what would do each exercise's work (switched off while the student's code runs under the checks);
 # PostLN / PreLN are handed an nn.LayerNorm, so they declare nothing

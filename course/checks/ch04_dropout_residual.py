@@ -7,7 +7,7 @@ from course.checks.borrowed import Borrowed, DROPOUT_C, DROPOUT_PY
 # called by name (torch.ops.aten.*: seen by the TorchFunctionMode), torch's Python reference implementation,
 # and the course's own dropout (the widget's fallback). On the CPU, F.dropout decomposes into bernoulli_ and mul
 # before the dispatcher sees it, so the ATen names only matter where the fused kernel runs (native_dropout).
-_DROPOUT_PY = (*DROPOUT_PY, "torch._refs.nn.functional.dropout", "course.widgets.dropout._reference_dropout")
+_DROPOUT_PY = (*DROPOUT_PY, "torch._refs.nn.functional.dropout", "course.widgets.ch04_dropout_residual._reference_dropout")
 _DROPOUT_C = (*DROPOUT_C, "torch.ops.aten.dropout", "torch.ops.aten.dropout.default", "torch.ops.aten.dropout_",
               "torch.ops.aten.dropout_.default", "torch.ops.aten.native_dropout",
               "torch.ops.aten.native_dropout.default", "torch.ops.aten.feature_dropout",
@@ -20,10 +20,10 @@ _DROPOUT_ATEN = ("native_dropout", "native_dropout_backward")
 BORROWED = {
     "dropout": Borrowed("draw the mask and rescale yourself: F.dropout is what it is checked against",
                         python=_DROPOUT_PY, torch=_DROPOUT_C, aten=_DROPOUT_ATEN,
-                        given=("course.widgets.dropout._reference_dropout",)),
+                        given=("course.widgets.ch04_dropout_residual._reference_dropout",)),
     "Dropout": Borrowed("write the module around your own dropout: nn.Dropout is the reference",
                         python=_DROPOUT_PY, torch=_DROPOUT_C, aten=_DROPOUT_ATEN,
-                        given=("course.widgets.dropout._reference_dropout",)),
+                        given=("course.widgets.ch04_dropout_residual._reference_dropout",)),
     "grad_norms_per_layer": Borrowed("read each layer's gradient and take its norm yourself: "
                                      "torch.nn.utils.clip_grad_norm_ / get_total_norm compute gradient norms for you",
                                      python=("torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad.clip_grad_norm_",

@@ -26,7 +26,7 @@ _SDPA = (*SDPA, "torch._safe_softmax",
              "_scaled_dot_product_fused_attention_overrideable", "_native_multi_head_attention", "_safe_softmax")
            for overload in ("", ".default")))
 _SDPA_ATEN = (*SDPA_ATEN, "_safe_softmax")
-_COURSE_ATTENTION = ("course.attention.attention", "course.widgets.attention_map.attention_weights")
+_COURSE_ATTENTION = ("course.attention.attention", "course.widgets.ch05_attention.attention_weights")
 _COURSE_MHA = ("course.attention.MultiHeadAttention", "course.blocks.MultiHeadAttention")
 
 # what would do each exercise's work (switched off while the student's code runs under the checks)

@@ -14,7 +14,7 @@ import torch
 from matplotlib.figure import Figure
 
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
-from course.widgets.strides import draw_layout
+from course.widgets.ch02_tensors import draw_layout
 
 _Tensor = torch.Tensor
 

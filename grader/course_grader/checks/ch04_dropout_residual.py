@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from course.checks.core import call, check, close, equal, exercise, raises
-from course.residual import DeepStack
+from course.experiments.ch04_dropout_residual import DeepStack
 
 # bound at import time (the set-up cell), so later monkeypatching does not change the checks
 _equal_tensors = torch.equal

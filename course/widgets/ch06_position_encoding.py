@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from course.experiments.ch06_position import frequencies, sinusoidal_positions
+from course.experiments.ch06_position_encoding import frequencies, sinusoidal_positions
 from course.widgets.base import FigureWidget
 
 D_HEAD = 16

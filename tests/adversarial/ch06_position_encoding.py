@@ -5,7 +5,7 @@ tensor-valued ones, so every target meets at least 18 attacks."""
 
 from attacks import Target
 
-A, M = "06-position-encoding", "ch06_position"
+A, M = "06-position-encoding", "ch06_position_encoding"
 
 TARGETS = [
     Target(A, "pe_dot", name="pe_dot", returns="number", module=M,
@@ -24,7 +24,7 @@ TARGETS = [
                   "    table[:, 0::2] = torch.sin(angles)\n    table[:, 1::2] = torch.cos(angles[:, : d // 2])\n"
                   "    return table.float()\n"),
            # the course's table (what chapter 08 uses), bound before the checks switch it off
-           borrowed=("from course.experiments.ch06_position import sinusoidal_positions\n\n\n"
+           borrowed=("from course.experiments.ch06_position_encoding import sinusoidal_positions\n\n\n"
                      "def sinusoidal_table(n_positions, d):\n    return sinusoidal_positions(n_positions, d).float()\n")),
     Target(A, "apply_rope", name="apply_rope", returns="tensor", module=M,
            wrong=("def apply_rope(x, positions, base=10000.0):\n    d = x.shape[-1]\n"

@@ -2,14 +2,14 @@
 
 from course.checks.borrowed import Borrowed
 
-_EX = "course.experiments.ch06_position"
+_EX = "course.experiments.ch06_position_encoding"
 # the course's sinusoidal table (chapter 08 uses it; the experiments and widgets of this chapter draw with it) and
 # the rates θ_i / ω_i it is built from
 _TABLE = ("course.blocks.SinusoidalPositions", f"{_EX}.sinusoidal_positions", f"{_EX}.frequencies")
 # the course's RoPE: the module chapter 08 uses, the experiments' interleaved copy (_rope, rope_score), and the
 # rotate-half version with the permutation that turns it into the interleaved one; the widget's 2-D rotation
 _ROPE = ("course.blocks.RotaryEmbedding", f"{_EX}._rope", f"{_EX}.rope_score", f"{_EX}.rotate_half_rope",
-         f"{_EX}.half_to_interleaved", f"{_EX}.frequencies", "course.widgets.rope._rotate")
+         f"{_EX}.half_to_interleaved", f"{_EX}.frequencies", "course.widgets.ch06_position_encoding._rotate")
 _GIVEN_TABLE = ("course.blocks.SinusoidalPositions", f"{_EX}.sinusoidal_positions")
 _GIVEN_ROPE = ("course.blocks.RotaryEmbedding", f"{_EX}._rope", f"{_EX}.rotate_half_rope")
 

@@ -9,9 +9,9 @@ import math
 import pytest
 import torch
 
-from course_grader.checks import ch06_position as ref
-from course.experiments import ch06_position as ex
-from course.widgets import rope as rw
+from course_grader.checks import ch06_position_encoding as ref
+from course.experiments import ch06_position_encoding as ex
+from course.widgets import ch06_position_encoding as rw
 from notebooks import assert_rejected, graded_cells, run_test_cell
 
 A = "06-position-encoding"
@@ -308,7 +308,7 @@ def test_sinusoidal_explorer_controls():
 # ----------------------------------------------------------------------------- borrowed answers score zero
 
 import course.blocks as _blocks  # noqa: E402
-from course.experiments.ch06_position import sinusoidal_positions as _early_table  # noqa: E402  (bound early)
+from course.experiments.ch06_position_encoding import sinusoidal_positions as _early_table  # noqa: E402  (bound early)
 
 
 def _rope_by_rotate_half(x, positions, base=10000.0):
