@@ -47,8 +47,8 @@ notebooks: $(STAMP) ## write source/ from the chapter texts chapters/NN-name.py 
 new-chapter: $(STAMP) ## scaffold NAME=09-something: text source, checks, experiments, glossary, tests (one example exercise)
 	$(BIN)/python -m tools.new_chapter "$(NAME)"
 
-release: notebooks ## regenerate source/, then release/ and solutions/ from it
-	$(BIN)/python -m course_grader.pipeline release
+release: notebooks ## regenerate source/, then release/ and solutions/ from it (ASSIGNMENT=05-attention for one)
+	$(BIN)/python -m course_grader.pipeline release --assignment "$(ASSIGNMENT)"
 
 publish: $(STAMP) ## release ASSIGNMENT=01-compute to the students via the exchange (DUEDATE="2026-12-01 23:59:00 UTC")
 	$(BIN)/python -m course_grader.pipeline publish --assignment "$(ASSIGNMENT)" $(if $(DUEDATE),--duedate "$(DUEDATE)",)

@@ -17,6 +17,7 @@ PATH (nbgrader shells out to ``alembic`` and fails with a bare FileNotFoundError
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import re
 import subprocess
@@ -72,12 +73,12 @@ def nbgrader(*args: str, root: Path = ROOT, timeout: float | None = None, strict
     return log
 
 
-def release(root: Path = ROOT) -> None:
-    """Regenerate ``release/`` and ``solutions/`` for every assignment in ``source/``."""
+def release(root: Path = ROOT, assignment: str = "*") -> None:
+    """Regenerate ``release/`` and ``solutions/`` for the assignments of ``source/`` (a name or a glob)."""
     if not assignments(root):
         raise PipelineError(f"no assignments found in {root / 'source'}")
-    nbgrader("generate_assignment", "*", "--force", root=root)
-    nbgrader("generate_solution", "*", "--force", root=root)
+    nbgrader("generate_assignment", assignment, "--force", root=root)
+    nbgrader("generate_solution", assignment, "--force", root=root)
 
 
 def submitted_students(root: Path = ROOT) -> list[str]:
@@ -222,8 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.step == "release":
-            release(args.root)
-            print(f"regenerated release/ and solutions/ for: {', '.join(assignments(args.root))}")
+            release(args.root, args.assignment)
+            done = [a for a in assignments(args.root) if fnmatch.fnmatch(a, args.assignment)]
+            print(f"regenerated release/ and solutions/ for: {', '.join(done)}")
         elif args.step == "autograde":
             if not (args.root / "submitted").is_dir():
                 parser.error("no submitted/ folder: collect submissions first (nbgrader collect) "
