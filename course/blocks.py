@@ -289,7 +289,7 @@ class DecoderLayer(nn.Module):
         return self.norm3(x + self.dropout3(self.ff(x)))
 
 
-def _decoder_layer_step(layer: "DecoderLayer", x: torch.Tensor, cache: dict, memory_mask: torch.Tensor | None,
+def _decoder_layer_step(layer: DecoderLayer, x: torch.Tensor, cache: dict, memory_mask: torch.Tensor | None,
                         rope: RotaryEmbedding | None) -> torch.Tensor:
     """One incremental step of ``layer``: x (batch, 1, d_model) at the next position → (batch, 1, d_model)."""
     kv = cache["memory_kv"]

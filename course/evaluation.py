@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 from dataclasses import asdict, dataclass, field
 
-from sacrebleu.metrics import BLEU
 import torch
+from sacrebleu.metrics import BLEU
 from torch import nn
 
 from course.tasks import Task

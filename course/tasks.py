@@ -11,7 +11,8 @@ check set, made of inputs training does see.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import torch
 
@@ -36,7 +37,7 @@ class Batch(NamedTuple):
     tgt_in: torch.Tensor
     tgt_out: torch.Tensor
 
-    def to(self, device: torch.device | str) -> "Batch":
+    def to(self, device: torch.device | str) -> Batch:
         return Batch(*(t.to(device, non_blocking=True) for t in self))
 
 

@@ -7,7 +7,7 @@ and ``ids != PAD`` as a mask work without looking anything up.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 

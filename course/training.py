@@ -82,13 +82,13 @@ class TrainConfig:
     log_interval: int = 10
     progress: bool = True
 
-    def replace(self, **changes: Any) -> "TrainConfig":
+    def replace(self, **changes: Any) -> TrainConfig:
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise ValueError(f"unknown TrainConfig field(s): {', '.join(sorted(unknown))}")
         return dataclasses.replace(self, **changes)
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Raise ValueError naming the first bad field; return self when all is well."""
         def positive_int(name):
             v = getattr(self, name)
@@ -189,7 +189,7 @@ class DistInfo:
         return self.rank == 0
 
     @classmethod
-    def from_env(cls) -> "DistInfo":
+    def from_env(cls) -> DistInfo:
         """Read torchrun's RANK / WORLD_SIZE / LOCAL_RANK (a plain run is rank 0 of 1)."""
         try:
             world = int(os.environ.get("WORLD_SIZE", "1"))

@@ -20,9 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-
 from notebooks import CHAPTERS, ROOT, graded_cells, is_answer, is_test, nbgrader_meta
-
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ Conventions this relies on (checked in test_pipeline.py):
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ def notebook_path(assignment: str, tree: str = "source") -> Path:
     return ROOT / tree / assignment / f"{assignment}.ipynb"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import shutil
 
+import attacks
 import nbformat
 import pytest
-
-import attacks
 from course_grader import pipeline
 from notebooks import ROOT, graded_cells, nbgrader_meta
 

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import shutil
 
+import attacks
 import nbformat
 import pytest
-
-import attacks
 from course_grader import pipeline
 from course_grader.grading.nbgrader_plugins import trusted_verdicts
 from course_grader.grading.scan import scan_notebook

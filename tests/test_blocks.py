@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from course_grader.checks.ch06_position_encoding import reference_rope, reference_table
 from torch import nn
 
 from course import blocks as B
-from course_grader.checks.ch06_position_encoding import reference_rope, reference_table
 from course.tokenizer import BOS, EOS, PAD
 
 D, H, FF = 16, 4, 32

@@ -18,10 +18,9 @@ import re
 import urllib.error
 import urllib.request
 
+import browser
 import nbformat
 import pytest
-
-import browser
 from course_grader import pipeline
 from notebooks import ROOT, is_test
 

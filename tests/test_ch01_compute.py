@@ -9,12 +9,12 @@ import time
 
 import pytest
 import torch
+from course_grader.checks import ch01_compute as ref
+from notebooks import assert_rejected, graded_cells, run_test_cell
 
 from course import benchmarking
-from course_grader.checks import ch01_compute as ref
 from course.experiments import ch01_compute as ex
 from course.widgets import ch01_compute as rl
-from notebooks import assert_rejected, graded_cells, run_test_cell
 
 A = "01-compute"
 

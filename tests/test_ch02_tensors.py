@@ -8,12 +8,12 @@ import math
 import numpy as np
 import pytest
 import torch
+from course_grader.checks import ch02_tensors as ref
 from matplotlib.figure import Figure
+from notebooks import assert_rejected, graded_cells, run_test_cell
 
 from course.experiments import ch02_tensors as ex
-from course_grader.checks import ch02_tensors as ref
 from course.widgets import ch02_tensors as sw
-from notebooks import assert_rejected, graded_cells, run_test_cell
 
 A = "02-tensors"
 

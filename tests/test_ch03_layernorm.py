@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from course_grader.checks import ch03_layernorm as ref
+from notebooks import assert_rejected, graded_cells, run_test_cell
 from torch import nn
 
-from course_grader.checks import ch03_layernorm as ref
 from course.experiments import ch03_layernorm as ex
 from course.widgets import ch03_layernorm as lw
-from notebooks import assert_rejected, graded_cells, run_test_cell
 
 A = "03-layernorm"
 

@@ -7,14 +7,14 @@ import math
 
 import pytest
 import torch
+from course_grader.checks import ch04_dropout_residual as ref
 from matplotlib.figure import Figure
+from notebooks import answer_namespace, assert_rejected, graded_cells, run_test_cell
 from torch import nn
 
 from course.experiments import ch04_dropout_residual as ex
-from course_grader.checks import ch04_dropout_residual as ref
 from course.experiments.ch04_dropout_residual import DeepStack
 from course.widgets.ch04_dropout_residual import dropout_explorer
-from notebooks import answer_namespace, assert_rejected, graded_cells, run_test_cell
 
 A = "04-dropout-residual"
 NS = answer_namespace(A)

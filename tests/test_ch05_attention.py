@@ -10,12 +10,12 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from course_grader.checks import ch05_attention as ref
+from notebooks import assert_rejected, graded_cells, run_test_cell
 from torch import nn
 
-from course_grader.checks import ch05_attention as ref
 from course.experiments import ch05_attention as ex
 from course.widgets import ch05_attention as am
-from notebooks import assert_rejected, graded_cells, run_test_cell
 
 A = "05-attention"
 
@@ -312,9 +312,10 @@ def test_attention_map_accepts_softmaxed_weights_and_reports_bad_input():
 
 # ------------------------------------------------------------------------------------ borrowed answers score zero
 
+from torch.nn.functional import scaled_dot_product_attention as _early_sdpa  # noqa: E402  (bound before the checks)
+
 import course.attention as _course_attention  # noqa: E402
 import course.blocks as _course_blocks  # noqa: E402
-from torch.nn.functional import scaled_dot_product_attention as _early_sdpa  # noqa: E402  (bound before the checks)
 
 
 def _scores(q, k, mask):

@@ -8,11 +8,11 @@ import math
 
 import pytest
 import torch
-
 from course_grader.checks import ch06_position_encoding as ref
+from notebooks import assert_rejected, graded_cells, run_test_cell
+
 from course.experiments import ch06_position_encoding as ex
 from course.widgets import ch06_position_encoding as rw
-from notebooks import assert_rejected, graded_cells, run_test_cell
 
 A = "06-position-encoding"
 

@@ -13,12 +13,12 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from course_grader.checks import ch07_encoder_decoder as ref
+from notebooks import answer_namespace, assert_rejected, graded_cells, run_test_cell
 from torch import nn
 
 from course.attention import MultiHeadAttention, attention, load_torch_attention
-from course_grader.checks import ch07_encoder_decoder as ref
 from course.experiments import ch07_encoder_decoder as ex
-from notebooks import answer_namespace, assert_rejected, graded_cells, run_test_cell
 
 A = "07-encoder-decoder"
 

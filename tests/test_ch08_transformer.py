@@ -11,6 +11,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from notebooks import assert_rejected, graded_cells, run_test_cell
 from torch import nn
 
 from course.blocks import Decoder, Encoder, RotaryEmbedding, SinusoidalPositions, padding_mask
@@ -18,7 +19,6 @@ from course.experiments import ch08_transformer as ex
 from course.tasks import Task
 from course.tokenizer import BOS, EOS, PAD
 from course.widgets.ch08_transformer import LiveLossPlot
-from notebooks import assert_rejected, graded_cells, run_test_cell
 
 A = "08-transformer"
 

@@ -5,9 +5,9 @@ import sys
 
 import ipywidgets as widgets
 import pytest
+from course_grader import pipeline
 
 from course import glossary
-from course_grader import pipeline
 from course.notebook import needs
 from course.widgets import FigureWidget
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from course_grader import pipeline
 from notebooks import ROOT
+
 from tools import nbauthor as nba
 
 # A two-exercise assignment made here: the gradebook's concurrency is under test, not a chapter,

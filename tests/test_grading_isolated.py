@@ -3,8 +3,8 @@ that cheats, hangs or kills the process costs only its own exercise."""
 
 import nbformat
 import pytest
-
 from course_grader.grading.isolated import grade_notebook, job_from_notebook
+
 from tools import nbauthor as nba
 
 SETUP = "import torch\nfrom course.notebook import setup\nsetup()"

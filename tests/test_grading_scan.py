@@ -9,7 +9,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from course_grader.grading.scan import Finding, scan_notebook, scan_source
 
 ROOT = Path(__file__).resolve().parent.parent

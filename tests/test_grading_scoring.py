@@ -11,9 +11,8 @@ import itertools
 
 import nbformat
 import pytest
-from nbgrader.utils import determine_grade
-
 from course_grader.grading.nbgrader_plugins import align_outputs
+from nbgrader.utils import determine_grade
 
 POINTS = 3.0
 OUTPUTS = {

@@ -16,7 +16,6 @@ import shutil
 
 import nbformat
 import pytest
-
 from course_grader import pipeline
 from course_grader.grading.nbgrader_plugins import trusted_verdicts
 from notebooks import CHAPTERS, ROOT, graded_cells, is_answer, nbgrader_meta

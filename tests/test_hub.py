@@ -17,10 +17,9 @@ import shutil
 import time
 from pathlib import Path
 
+import hub_helpers as hh
 import nbformat
 import pytest
-
-import hub_helpers as hh
 from notebooks import ROOT
 
 ASSIGNMENT = "02-tensors"

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from course_grader import pipeline
 from notebooks import ROOT
 

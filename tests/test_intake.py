@@ -11,7 +11,6 @@ import shutil
 
 import nbformat
 import pytest
-
 from course_grader import pipeline
 from notebooks import ROOT, graded_cells, is_answer, nbgrader_meta
 

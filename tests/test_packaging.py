@@ -22,7 +22,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from notebooks import ROOT, is_answer
 
 GRADER_NAMES = ("course_grader", "grading", "pipeline")

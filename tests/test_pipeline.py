@@ -9,18 +9,26 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader.nbgraderformat import MetadataValidator
-
 from course_grader import pipeline
-from notebooks import (ROOT, answer_namespace, is_answer, is_test, load, nbgrader_meta, notebook_path,
-                       run_test_cell, setup_cell, stripped, graded_cells)
+from nbgrader.nbgraderformat import MetadataValidator
+from notebooks import (
+    ROOT,
+    answer_namespace,
+    graded_cells,
+    is_answer,
+    is_test,
+    load,
+    nbgrader_meta,
+    notebook_path,
+    run_test_cell,
+    setup_cell,
+    stripped,
+)
 
 ASSIGNMENTS = pipeline.assignments(ROOT)
 

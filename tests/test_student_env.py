@@ -14,8 +14,8 @@ import venv
 from pathlib import Path
 
 import pytest
-
 from course_grader.pipeline import ROOT
+
 from course.student_env import INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS
 
 

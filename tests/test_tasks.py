@@ -12,7 +12,6 @@ from course.numerals import to_chinese, to_english
 from course.tasks import TASK_NAMES, Batch, Task, get_task
 from course.tokenizer import BOS, EOS, PAD, UNK, CharTokenizer, pad_batch
 
-
 # ------------------------------------------------------------------------------- tokenizer
 
 def test_special_ids_are_fixed_and_alphabet_follows_in_order():

@@ -15,7 +15,6 @@ from course.evaluation import evaluate, translate, unwrap
 from course.tasks import Task
 from course.tokenizer import pad_batch
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

@@ -25,11 +25,11 @@ import importlib
 import pkgutil
 import re
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -83,7 +83,7 @@ CHAPTER_MODULES = tuple(sorted(m.name for m in pkgutil.iter_modules([str(Path(__
                                if re.fullmatch(r"ch\d\d_\w+", m.name)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def declared() -> dict[str, Borrowed]:
     """Every chapter's declarations (imported on first use: the chapter modules import this one)."""
     found: dict[str, Borrowed] = {}
@@ -96,7 +96,7 @@ def declared() -> dict[str, Borrowed]:
     return found
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def resolve(dotted: str) -> Any:
     """The object a dotted name names (a module attribute path), or None when it does not exist here."""
     parts = dotted.split(".")
@@ -129,7 +129,7 @@ def _functions(obj: Any) -> list[_FunctionType]:
     return _functions(wrapped) if wrapped is not None else []
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _raising_code(message: str, freevars: tuple[str, ...]) -> types.CodeType:
     """A code object that raises AssertionError(message) and has the given free variables (same closure size)."""
     names = [f"_v{i}" for i in range(len(freevars))]
@@ -170,7 +170,7 @@ def _message(exercise: str, spec: Borrowed, name: str) -> str:
     return f"{exercise} may not call {name} while it is checked: {spec.why}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _plan(exercise: str, spec: Borrowed):
     """What switching off ``exercise`` touches: (function, message) pairs, C callables and ATen ops with messages."""
     functions, seen = [], set()

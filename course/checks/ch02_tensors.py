@@ -1,6 +1,6 @@
 """What the visible tests of chapter 02 (tensors) use, and what its exercises may not borrow."""
 
-from course.checks.borrowed import Borrowed, SOFTMAX, SOFTMAX_PY
+from course.checks.borrowed import SOFTMAX, SOFTMAX_PY, Borrowed
 
 _SOFTMAX_ATEN = ("_softmax", "_log_softmax", "logsumexp")
 _NAIVE = "course.experiments.ch02_tensors.naive_softmax"

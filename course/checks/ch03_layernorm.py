@@ -1,6 +1,6 @@
 """What the visible tests of chapter 03 (layer normalisation) use, and what its exercises may not borrow."""
 
-from course.checks.borrowed import Borrowed, NORM_ATEN, NORM_C, NORM_PY
+from course.checks.borrowed import NORM_ATEN, NORM_C, NORM_PY, Borrowed
 
 _WIDGET = "course.widgets.ch03_layernorm.normalise"  # the explorer's layer norm of one token
 

@@ -1,6 +1,6 @@
 """What the visible tests of chapter 04 (dropout and residuals) use, and what its exercises may not borrow."""
 
-from course.checks.borrowed import Borrowed, DROPOUT_C, DROPOUT_PY
+from course.checks.borrowed import DROPOUT_C, DROPOUT_PY, Borrowed
 
 # dropout however it is reached: the functional and module forms (DROPOUT_PY, code swapped, so early-bound
 # references and subclasses of nn.Dropout are covered), torch's C entry points (DROPOUT_C), the ATen operators

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from course.attention import load_torch_attention
-from course.checks.borrowed import Borrowed, MHA_PY, SDPA, SDPA_ATEN
+from course.checks.borrowed import MHA_PY, SDPA, SDPA_ATEN, Borrowed
 from course.checks.core import call  # noqa: F401  (used as ref.call)
 
 

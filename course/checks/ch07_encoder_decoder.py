@@ -6,14 +6,14 @@ PyTorch's are the opposite, so masks handed to PyTorch are inverted).
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
-from course.checks.borrowed import Borrowed, TRANSFORMER_PY
+from course.checks.borrowed import TRANSFORMER_PY, Borrowed
 from course.checks.core import call, check, close, equal, raises  # noqa: F401  (call: used as ref.call)
-from course.checks.plain import plain
 
 # bound at import time (the set-up cell), so that later monkeypatching does not change the checks
 _relu = torch.relu

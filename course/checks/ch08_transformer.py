@@ -5,11 +5,10 @@ weights), scripted stand-in models for greedy decoding, and PyTorch's cross-entr
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from course.blocks import Seq2SeqTransformer
-from course.checks.borrowed import Borrowed, CE_ATEN, CE_PY, switched_off_for
+from course.checks.borrowed import CE_ATEN, CE_PY, Borrowed, switched_off_for
 from course.checks.core import call, check
 from course.tokenizer import BOS, EOS, PAD
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import torch
 
 from course.checks.borrowed import switched_off_for
-from course.checks.plain import NotPlain, plain, plain_bool
+from course.checks.plain import plain, plain_bool
 
 _isinstance = isinstance
 _tensor_type = torch.Tensor

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch._dynamo  # noqa: F401  FlopCounterMode's first use imports it, and that rebinds torch.manual_seed:
+
 # importing it here (in the set-up cell) keeps the grader's tamper check from blaming a test cell for PyTorch's own patch
 from matplotlib.figure import Figure
 from torch import nn

@@ -8,7 +8,7 @@ notebook prints so that the prose never quotes a number it did not measure.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from matplotlib.figure import Figure

@@ -8,7 +8,7 @@ numbers behind it, which the notebook prints so that the prose can quote measure
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from matplotlib.figure import Figure

@@ -7,7 +7,8 @@ nothing here depends on the exercises being solved.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from matplotlib.figure import Figure

@@ -9,7 +9,7 @@ storage position that cell reads.
 from __future__ import annotations
 
 import html
-from typing import Callable
+from collections.abc import Callable
 
 import ipywidgets as widgets
 import matplotlib

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-
 def _course_root() -> Path:
     """The course folder: ``COURSE_ROOT``, else this checkout (grader installed editable), else the cwd."""
     if os.environ.get("COURSE_ROOT"):

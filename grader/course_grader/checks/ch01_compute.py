@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import random
 import statistics
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
-from course.experiments.ch01_compute import counted_flops
 from course.checks.borrowed import switched_off_for
 from course.checks.core import call, check, close, equal, exercise, raises
+from course.experiments.ch01_compute import counted_flops
 
 PF_DAY = 1e15 * 24 * 3600  # FLOPs in one PF-day
 

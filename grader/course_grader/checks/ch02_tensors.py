@@ -11,7 +11,8 @@ code runs through :func:`course.checks.core.call`: what the exercise may not bor
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 

@@ -10,7 +10,8 @@ normalisation is reported, not rewarded. The student's modules are read only thr
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F

@@ -7,7 +7,8 @@ code: closed forms, PyTorch built-ins, and an explicitly written forward pass fo
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn

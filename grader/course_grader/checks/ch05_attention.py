@@ -8,7 +8,7 @@ the opposite of ``nn.MultiheadAttention``'s masks).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

@@ -8,7 +8,7 @@ rotation that shifts it, the offset-only dot product, and RoPE with the INTERLEA
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

@@ -11,27 +11,21 @@ opposite (True = blocked), so every mask handed to PyTorch here is inverted (``~
 
 from __future__ import annotations
 
-import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
-from course.checks.core import call, check, close, equal, exercise, raises
 from course.checks.borrowed import switched_off_for
-from course.checks.plain import plain
 from course.checks.ch07_encoder_decoder import (  # noqa: F401  (the visible tests' helpers)
     ATOL,
-    as_double,
-    attribute,
-    parameters_of,
-    submodule,
+    _copy,
+    _copy_stack,
     _Decoder,
     _DecoderLayer,
     _Encoder,
     _EncoderLayer,
-    _copy,
-    _copy_stack,
     _equal_tensors,
     _gen,
     _layer_norm,
@@ -39,7 +33,9 @@ from course.checks.ch07_encoder_decoder import (  # noqa: F401  (the visible tes
     _need,
     _quiet,
     _relu,
+    as_double,
     attn_mask,
+    attribute,
     copy_decoder,
     copy_decoder_layer,
     copy_encoder,
@@ -47,12 +43,16 @@ from course.checks.ch07_encoder_decoder import (  # noqa: F401  (the visible tes
     copy_feed_forward,
     key_padding,
     n_params,
+    parameters_of,
     randomize_,
+    submodule,
     torch_decoder,
     torch_decoder_layer,
     torch_encoder,
-    torch_encoder_layer)
-
+    torch_encoder_layer,
+)
+from course.checks.core import call, check, close, equal, exercise, raises
+from course.checks.plain import plain
 
 # ------------------------------------------------------------------------------ helpers for checks
 

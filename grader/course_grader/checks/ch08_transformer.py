@@ -10,19 +10,28 @@ hand.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from course.blocks import Seq2SeqTransformer, SinusoidalPositions
+from course.checks.ch08_transformer import (  # noqa: F401  (the visible tests' helpers)
+    CONFIGS,
+    ScriptedModel,
+    method,
+    n_params,
+    no_builtin_cross_entropy,
+    paired_models,
+    parameters_of,
+    random_batch,
+    scripted_sources,
+    shares_storage,
+)
 from course.checks.core import call, check, close, equal, exercise
 from course.checks.plain import plain
-from course.checks.ch08_transformer import (  # noqa: F401  (the visible tests' helpers)
-    CONFIGS, ScriptedModel, method, n_params, no_builtin_cross_entropy, paired_models, parameters_of, random_batch,
-    scripted_sources, shares_storage)
-from course.tokenizer import BOS, EOS, PAD
+from course.tokenizer import EOS, PAD
 
 _cross_entropy = F.cross_entropy
 

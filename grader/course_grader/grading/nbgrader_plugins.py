@@ -21,8 +21,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 
 from course_grader.grading.isolated import grade_notebook
-from course_grader.intake import INTAKE_KEY
 from course_grader.grading.scan import scan_notebook
+from course_grader.intake import INTAKE_KEY
 
 NOTE_MARKER = "course-grading-notes"
 

@@ -145,8 +145,8 @@ def _warm() -> None:
     import course.notebook  # noqa: F401
     import course.plotting  # noqa: F401
     _import_checks()
-    import pkgutil
     import importlib
+    import pkgutil
 
     import course.experiments
     import course.widgets
