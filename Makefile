@@ -11,7 +11,7 @@ ASSIGNMENT ?= *
 
 BROWSER_PACKAGES := chromium fonts-noto-cjk
 
-.PHONY: help install browser lab test test-fast notebooks new-chapter release publish collect autograde feedback grades flags student-lab clean hub hub-deps
+.PHONY: help install browser lab test lint test-fast notebooks new-chapter release publish collect autograde feedback grades flags student-lab clean hub hub-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -37,6 +37,9 @@ browser: ## Debian's chromium and CJK fonts for the browser test (apt-get as roo
 
 test: $(STAMP) browser hub-deps ## install, then run the whole test suite (the browser test too, where chromium can be installed)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff on the whole tree (configured in pyproject.toml)
+	$(BIN)/ruff check .
 
 test-fast: $(STAMP) ## the suite without the slow nbgrader/notebook tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not slow"

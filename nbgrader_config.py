@@ -29,7 +29,8 @@ if os.environ.get("COURSE_SHARED_EXCHANGE") == "1":
     c.CourseDirectory.max_file_size = 5000  # kB: a larger file in a submission is left out (with a warning)
 
 # The gradebook: SQLite in the course folder unless NBGRADER_DB_URL names another database, e.g.
-# postgresql+psycopg2://grader@127.0.0.1:5432/transformer_course (SQLAlchemy 2.1 needs the +psycopg2), which several graders can write at once.
+# postgresql+psycopg2://grader@127.0.0.1:5432/transformer_course (SQLAlchemy 2.1 needs the +psycopg2),
+# which several graders can write at once.
 if os.environ.get("NBGRADER_DB_URL"):
     c.CourseDirectory.db_url = os.environ["NBGRADER_DB_URL"]
 

@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  serial (1 nbgrader process, forked workers): {serial:6.1f} s  {rate(serial):5.1f} submissions/min")
     print(f"  {args.jobs} processes, spawned workers         : {spawned:6.1f} s  {rate(spawned):5.1f} submissions/min")
     print(f"  {args.jobs} processes, forked workers          : {forked:6.1f} s  {rate(forked):5.1f} submissions/min")
-    print(f"  forked / spawned: {spawned / forked:.2f}x" + (f"; parallel / serial: {serial / forked:.2f}x" if serial else ""))
+    ratios = f"  forked / spawned: {spawned / forked:.2f}x"
+    print(ratios + (f"; parallel / serial: {serial / forked:.2f}x" if serial else ""))
     return 0
 
 

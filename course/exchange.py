@@ -39,7 +39,7 @@ class PrivateSubmit(ExchangeSubmit):
     def copy_files(self):
         super().copy_files()
         dest = os.path.join(self.inbound_path, self.assignment_filename)
-        for folder, dirs, files in os.walk(dest):
+        for folder, _dirs, files in os.walk(dest):
             os.chmod(folder, 0o2770)
             for name in files:
                 os.chmod(os.path.join(folder, name), 0o640)

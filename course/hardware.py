@@ -1,6 +1,7 @@
 """Published peak numbers for accelerators (dense, no sparsity), from NVIDIA's datasheets.
 
-Shared by chapter 01 (MFU, the roofline widget) and benchmarks/gpu_throughput.py (MFU on a lent GPU). FLOP/s and bytes/s are in plain units.
+Shared by chapter 01 (MFU, the roofline widget) and benchmarks/gpu_throughput.py (MFU on a lent GPU).
+FLOP/s and bytes/s are in plain units.
 """
 
 from __future__ import annotations

@@ -95,7 +95,7 @@ def jupyter_lab(root: Path, scratch: Path) -> Iterator[Server]:
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start:\n" + (scratch / "server.log").read_text()[-3000:])
+                    raise RuntimeError("JupyterLab did not start:\n" + (scratch / "server.log").read_text()[-3000:]) from None
                 time.sleep(0.3)
         yield Server(url, token, root)
     finally:

@@ -82,7 +82,7 @@ def test_no_reference_implementation_of_an_exercise_ships(wheel):
             if not name.endswith(".py"):
                 continue
             module = name[:-3].replace("/", ".").removesuffix(".__init__")
-            for qualname, node in _definitions(ast.parse(z.read(name))):
+            for qualname, _node in _definitions(ast.parse(z.read(name))):
                 dotted = f"{module}.{qualname}"
                 leaf = qualname.rsplit(".", 1)[-1]
                 if leaf.startswith(("check_", "reference_")):
@@ -102,17 +102,17 @@ def test_student_environment_cannot_import_the_grader(wheel, tmp_path):
     zipfile.ZipFile(wheel).extractall(purelib)  # what `pip install .` puts there
     # the third-party packages of this environment, as plain path entries: their .pth files (the
     # editable installs of course and course_grader) are not processed there
-    (purelib / "borrowed-dependencies.pth").write_text(
-        "\n".join(p for p in [*site.getsitepackages(), sysconfig.get_paths()["purelib"]] if "site-packages" in p) + "\n")
+    third_party = [p for p in [*site.getsitepackages(), sysconfig.get_paths()["purelib"]] if "site-packages" in p]
+    (purelib / "borrowed-dependencies.pth").write_text("\n".join(third_party) + "\n")
     probe = ("import importlib.util, course, course.checks, course.checks.core, course.widgets.ch05_attention\n"
-             "assert course.__file__.startswith(%r), course.__file__\n"
+             f"assert course.__file__.startswith({str(purelib)!r}), course.__file__\n"
              "for name in ('course_grader', 'course_grader.checks', 'course.grading', 'course.pipeline'):\n"
              "    try:\n"
              "        found = importlib.util.find_spec(name)\n"
              "    except ModuleNotFoundError:\n"
              "        found = None\n"
              "    assert found is None, name\n"
-             "print('student env ok')\n") % str(purelib)
+             "print('student env ok')\n")
     proc = subprocess.run([py, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
                           env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert proc.returncode == 0 and "student env ok" in proc.stdout, proc.stdout + proc.stderr
@@ -121,4 +121,5 @@ def test_student_environment_cannot_import_the_grader(wheel, tmp_path):
 def test_makefile_builds_the_student_environment_from_the_package_alone():
     make = (ROOT / "Makefile").read_text()
     recipe = make.split("$(STUDENT_VENV)/.installed:", 1)[1].split("\n\n", 1)[0]
-    assert "pip install ." in recipe and "grader" not in recipe and "-e" not in recipe.split("pip install", 1)[1].split("\n")[0]
+    first_install = recipe.split("pip install", 1)[1].split("\n")[0]
+    assert "pip install ." in recipe and "grader" not in recipe and "-e" not in first_install

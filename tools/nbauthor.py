@@ -64,8 +64,8 @@ def answer(grade_id: str, src: str) -> nbformat.NotebookNode:
 
 def written(grade_id: str, text: str, points: float) -> nbformat.NotebookNode:
     """A manually graded markdown answer."""
-    return nbformat.v4.new_markdown_cell(textwrap.dedent(text).strip(),
-                                         metadata=_meta(grade_id, grade=True, solution=True, locked=False, points=points))
+    meta = _meta(grade_id, grade=True, solution=True, locked=False, points=points)
+    return nbformat.v4.new_markdown_cell(textwrap.dedent(text).strip(), metadata=meta)
 
 
 # JupyterLab's Run All stops at the first cell that raises, unless the cell carries this tag; test

@@ -82,7 +82,8 @@ print(ex.describe(torch.ones(2, 3)))
 # %%
 glossary.show("{name}")
 ''',
-        f"course/checks/{mod}.py": f'''"""What the visible tests of chapter {name[:2]} use, and what its exercises may not borrow."""
+        f"course/checks/{mod}.py": f'''"""\
+What the visible tests of chapter {name[:2]} use, and what its exercises may not borrow."""
 
 from course.checks.borrowed import Borrowed
 
@@ -105,7 +106,8 @@ def describe(x: torch.Tensor) -> str:
 ''',
         f"course/glossary/{name}.tsv": "english\tchinese\tmeaning\n"
                                         "row sum\t行和\tthe sum of the entries of one row of a matrix\n",
-        f"grader/course_grader/checks/{mod}.py": f'''"""Hidden checks of chapter {name[:2]}: each ``check_*`` runs the student's code through
+        f"grader/course_grader/checks/{mod}.py": f'''"""\
+Hidden checks of chapter {name[:2]}: each ``check_*`` runs the student's code through
 :func:`course.checks.core.call` on random cases against an independent reference."""
 
 from __future__ import annotations
@@ -125,7 +127,8 @@ def check_row_sums(row_sums: Callable[[torch.Tensor], torch.Tensor], seed: int =
         reference = torch.tensor([[sum(row.tolist())] for row in x.unbind()], dtype=torch.float64)
         close(call(row_sums, x.clone()), reference, atol=1e-9, name=f"row_sums on a {{rows}}x{{cols}} input")
 ''',
-        f"tests/test_{mod}.py": f'''"""Chapter {name[:2]}: the graded cells accept a correct answer and reject the usual wrong ones."""
+        f"tests/test_{mod}.py": f'''"""\
+Chapter {name[:2]}: the graded cells accept a correct answer and reject the usual wrong ones."""
 
 import torch
 
@@ -162,7 +165,8 @@ TARGETS = [
            borrowed="def row_sums(x):\\n    return torch.sum(x, 1, keepdim=True)\\n"),
 ]
 ''',
-        f"tests/honest/{mod}.py": f'''"""Chapter {name[:2]}: three correct answers per answer cell, written differently from the instructor's."""
+        f"tests/honest/{mod}.py": f'''"""\
+Chapter {name[:2]}: three correct answers per answer cell, written differently from the instructor's."""
 
 ASSIGNMENT = "{name}"
 

@@ -42,7 +42,9 @@ class NotPlain(AssertionError):
 
 def _kind(value: Any) -> str:
     cls = _type(value)
-    return f"{cls.__module__}.{cls.__qualname__}" if cls.__module__ not in ("builtins", "__main__") else cls.__qualname__
+    if cls.__module__ in ("builtins", "__main__"):
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _reject(value: Any, expected: str, name: str) -> NotPlain:
