@@ -1,14 +1,17 @@
-"""Autograde throughput, measured in one run: serial vs parallel nbgrader processes, and the isolated
-grader's workers spawned (a new interpreter each, as before) vs forked from a warm server.
+"""Autograde throughput, measured in one run, and where the time goes.
 
-    .venv/bin/python benchmarks/autograde_throughput.py --students 8 --assignment 02-tensors
-    .venv/bin/python benchmarks/autograde_throughput.py --students 8 --assignment 05-attention --complete --no-serial
+    .venv/bin/python benchmarks/autograde_throughput.py --students 12 --assignment 02-tensors --complete --no-serial
+    .venv/bin/python benchmarks/autograde_throughput.py --students 8 --assignment 08-transformer --complete --no-serial
 
 Builds a temporary course with N submissions of one chapter (half the instructor's solutions,
-half the untouched release; all solutions with --complete), autogrades them with one nbgrader
-process (jobs=1, what `nbgrader autograde` does; skipped with --no-serial) and with the students
-split over --jobs processes, once with spawned and once with forked grading workers, and prints
-submissions per minute for each and the ratios. Every run uses the same trusted preprocessors.
+half the untouched release; all solutions with --complete) and autogrades them through
+``course_grader.pipeline.autograde`` (what ``make autograde`` runs): optionally with one nbgrader
+process (jobs=1, what plain ``nbgrader autograde`` does), then with the students split over --jobs
+processes in each way of starting the notebook's kernel and the isolated grader's workers (cold: a
+new interpreter; warm: forked from a process that has imported torch and the checks). It prints
+submissions per minute for each, the seconds per submission spent in the kernel, in the trusted
+re-grade and elsewhere (nbgrader: start-up, the gradebook, copying), and the ratio to the coldest
+mode. Every mode runs the same trusted preprocessors, every visible and hidden check.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 from course_grader import pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,11 +45,36 @@ def build_course(base: Path, assignment: str, students: int, complete: bool = Fa
     return course
 
 
-def timed_autograde(course: Path, assignment: str, jobs: int, fork: bool = True) -> float:
+# (label, COURSE_WARM_KERNEL, COURSE_GRADER_FORK): how the notebook's kernel and the isolated grader's
+# workers start. The first is how the course graded before either was warm; the last is the default.
+MODES = (("cold kernel, spawned workers", "0", "0"),
+         ("cold kernel, forked workers", "0", "1"),
+         ("warm kernel, forked workers", "1", "1"))
+
+
+def timed_autograde(course: Path, assignment: str, jobs: int, warm_kernel: str = "1", fork: str = "1") -> float:
     shutil.rmtree(course / "autograded", ignore_errors=True)
-    os.environ["COURSE_GRADER_FORK"] = "1" if fork else "0"  # read by every nbgrader process's grader
+    os.environ["COURSE_WARM_KERNEL"] = warm_kernel  # read by every nbgrader process
+    os.environ["COURSE_GRADER_FORK"] = fork
     start = time.perf_counter()
     pipeline.autograde(assignment, root=course, jobs=jobs)
+    return time.perf_counter() - start
+
+
+def time_split(course: Path) -> dict[str, float]:
+    """Seconds in the notebook's kernel and in the trusted re-grade, summed over the autograded notebooks."""
+    total = {"kernel": 0.0, "trusted": 0.0}
+    for path in (course / "autograded").glob("*/*/*.ipynb"):
+        seconds = nbformat.read(path, as_version=4).metadata.get("course_grading", {}).get("seconds", {})
+        for key in total:
+            total[key] += float(seconds.get(key, 0.0))
+    return total
+
+
+def import_seconds(module: str) -> float:
+    """A fresh interpreter's time to import ``module`` (what a cold kernel pays before the set-up cell)."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
     return time.perf_counter() - start
 
 
@@ -55,23 +85,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--complete", action="store_true", help="every submission is a complete, correct one")
     parser.add_argument("--no-serial", action="store_true", help="skip the one-process run")
+    parser.add_argument("--modes", type=int, default=len(MODES), help="run only the last N modes (1 = the default)")
     args = parser.parse_args(argv)
-    if args.students < 1 or args.jobs < 1:
-        parser.error("--students and --jobs must be at least 1")
+    if args.students < 1 or args.jobs < 1 or not 1 <= args.modes <= len(MODES):
+        parser.error(f"--students and --jobs must be at least 1, --modes between 1 and {len(MODES)}")
+    rate = lambda seconds: 60.0 * args.students / seconds  # noqa: E731
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         course = build_course(Path(tmp), args.assignment, args.students, args.complete)
-        serial = None if args.no_serial else timed_autograde(course, args.assignment, jobs=1)
-        spawned = timed_autograde(course, args.assignment, jobs=args.jobs, fork=False)
-        forked = timed_autograde(course, args.assignment, jobs=args.jobs, fork=True)
-    rate = lambda seconds: 60.0 * args.students / seconds  # noqa: E731
+        expected = pipeline.submitted_students(course)
+        if not args.no_serial:
+            seconds = timed_autograde(course, args.assignment, jobs=1)
+            rows.append(("1 nbgrader process, " + MODES[-1][0], seconds, time_split(course)))
+        for label, warm, fork in MODES[len(MODES) - args.modes:]:
+            seconds = timed_autograde(course, args.assignment, jobs=args.jobs, warm_kernel=warm, fork=fork)
+            graded = sorted(p.parent.parent.name for p in (course / "autograded").glob(f"*/{args.assignment}/*.ipynb"))
+            if graded != expected:
+                raise SystemExit(f"lost submissions under '{label}': {sorted(set(expected) - set(graded))}")
+            rows.append((f"{args.jobs} processes, {label}", seconds, time_split(course)))
+    torch_import = import_seconds("torch")
     kind = "complete" if args.complete else "half complete, half untouched"
     print(f"{args.students} submissions of {args.assignment} ({kind}) on {os.cpu_count()} cores")
-    if serial is not None:
-        print(f"  serial (1 nbgrader process, forked workers): {serial:6.1f} s  {rate(serial):5.1f} submissions/min")
-    print(f"  {args.jobs} processes, spawned workers         : {spawned:6.1f} s  {rate(spawned):5.1f} submissions/min")
-    print(f"  {args.jobs} processes, forked workers          : {forked:6.1f} s  {rate(forked):5.1f} submissions/min")
-    ratios = f"  forked / spawned: {spawned / forked:.2f}x"
-    print(ratios + (f"; parallel / serial: {serial / forked:.2f}x" if serial else ""))
+    width = max(len(r[0]) for r in rows)
+    for label, seconds, split in rows:
+        processes = 1 if label.startswith("1 ") else min(args.jobs, args.students)
+        rest = max(0.0, seconds * processes - split["kernel"] - split["trusted"])  # process-seconds left over
+        per = {k: v / args.students for k, v in (*split.items(), ("rest", rest))}
+        print(f"  {label:<{width}}: {seconds:6.1f} s  {rate(seconds):5.1f} submissions/min   per submission: "
+              f"kernel {per['kernel']:4.1f} s, trusted re-grade {per['trusted']:4.1f} s, "
+              f"the rest (nbgrader) {per['rest']:4.1f} s")
+    if args.modes > 1:
+        coldest, default = rows[-args.modes][1], rows[-1][1]
+        print(f"  default ({MODES[-1][0]}) vs {MODES[len(MODES) - args.modes][0]}: {coldest / default:.2f}x faster")
+    print(f"  (a fresh interpreter imports torch in {torch_import:.1f} s here)")
     return 0
 
 

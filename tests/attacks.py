@@ -55,10 +55,15 @@ def _patch_checks() -> str:
             "import course_grader.checks as _gc, pkgutil as _pk, importlib as _il\n"
             "_mods = [_cc, _core] + [_il.import_module(_p.__name__ + '.' + _i.name) for _p in (_cc, _gc)\n"
             "                        for _i in _pk.iter_modules(_p.__path__)]\n"
-            "for _m in _mods:\n"
-            "    for _n in dir(_m):\n"
-            "        if _n in ('check', 'equal', 'close', 'raises', 'call') or _n.startswith('check_'):\n"
-            "            setattr(_m, _n, (lambda *a, **k: True) if _n != 'call' else (lambda f, *a, **k: f(*a, **k)))\n")
+            "import types as _ty\n"
+            "for _m in _mods:\n"  # every public function of the checks: comparisons and each chapter's own helpers
+            "    for _n, _v in list(vars(_m).items()):\n"
+            "        if _n.startswith('_') or not isinstance(_v, _ty.FunctionType):\n"
+            "            continue\n"
+            "        if _n.startswith('call'):\n"
+            "            setattr(_m, _n, lambda f, *a, errors=None, **k: f(*a, **k))\n"
+            "        else:\n"
+            "            setattr(_m, _n, lambda *a, **k: True)\n")
 
 
 _LIARS = '''
@@ -158,10 +163,12 @@ def attacks_for(target: Target) -> list[Attack]:
             "def _fake(name):\n"
             "    m = types.ModuleType(name)\n"
             "    m.close = m.equal = m.check = m.raises = _nop\n"
-            "    m.call = lambda f, *a, **k: f(*a, **k)\n"
-            "    m.__getattr__ = lambda attr, _n=name: sys.modules.get(_n + '.' + attr, _nop)\n"
+            "    m.call = lambda f, *a, errors=None, **k: f(*a, **k)\n"
+            "    m.__getattr__ = lambda attr, _n=name: sys.modules.get(_n + '.' + attr,\n"
+            "        m.call if attr.startswith('call') else _nop)\n"
             "    sys.modules[name] = m\n\n\n"
-            "for _name in ('course.checks', 'course_grader.checks', 'course_grader.checks." + target.module + "'):\n"
+            "for _name in ('course.checks', 'course.checks.core', 'course.checks." + target.module + "',\n"
+            "              'course_grader.checks', 'course_grader.checks." + target.module + "'):\n"
             "    _fake(_name)\n"), fools_kernel=True),
         Attack("input-transformer-blanks-tests", added_cell=(
             "def _blank(lines):\n    text = ''.join(lines)\n"

@@ -3,7 +3,8 @@
 :class:`TrustedExecute` replaces nbgrader's ``Execute`` in ``c.Autograde.autograde_preprocessors``:
 
 1. it runs the notebook in a kernel as nbgrader does, so the feedback shows the student's outputs,
-   but a kernel that dies (``os._exit``, a crash) no longer aborts the whole submission;
+   but a kernel that dies (``os._exit``, a crash) no longer aborts the whole submission; the kernel
+   is forked from a warm process (:mod:`course_grader.grading.warm_kernel`), not started cold;
 2. it scans the cells the student can edit for tampering (:mod:`course_grader.grading.scan`);
 3. it grades every test cell again in an isolated worker process (:mod:`course_grader.grading.isolated`),
    leaving flagged answer cells out, and makes each test cell's outputs agree with that verdict:
@@ -15,6 +16,8 @@ and into nbgrader's log.
 """
 
 from __future__ import annotations
+
+import time
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -83,8 +86,15 @@ def trusted_verdicts(nb, cell_timeout: float = 60.0):
 
 
 class TrustedExecute(Execute):
+    def __init__(self, *args, **kwargs):
+        from course_grader.grading.warm_kernel import WarmKernelManager
+
+        kwargs.setdefault("kernel_manager_class", WarmKernelManager)  # kernels forked warm (COURSE_WARM_KERNEL=0: cold)
+        super().__init__(*args, **kwargs)
+
     def preprocess(self, nb, resources):
         kernel_problem = ""
+        started = time.perf_counter()
         try:
             nb, resources = super().preprocess(nb, resources)
         except (DeadKernelError, CellTimeoutError, RuntimeError) as err:
@@ -92,7 +102,9 @@ class TrustedExecute(Execute):
                              "cells after that point show no output, but every test was still graded"
             self.log.warning("kernel problem: %s", err)
 
+        kernel_seconds = time.perf_counter() - started
         findings, report, exclude = trusted_verdicts(nb, cell_timeout=float(self.timeout or 60))
+        trusted_seconds = time.perf_counter() - started - kernel_seconds
 
         kernel_passed = {}
         for cell in nb.cells:
@@ -119,6 +131,8 @@ class TrustedExecute(Execute):
             "failed_tests": {k: v.message for k, v in report.verdicts.items() if not v.passed},
             "intake": intake,  # what course_grader.intake found wrong with the file itself
             "kernel_passed": kernel_passed,  # what plain nbgrader would have scored: cheats show up here
+            # where the time went (benchmarks/autograde_throughput.py adds them up)
+            "seconds": {"kernel": round(kernel_seconds, 3), "trusted": round(trusted_seconds, 3)},
         }
         if notes:
             for line in notes:
