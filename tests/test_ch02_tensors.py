@@ -11,6 +11,7 @@ import torch
 from course_grader.checks import ch02_tensors as ref
 from matplotlib.figure import Figure
 from notebooks import assert_rejected, graded_cells, run_test_cell
+from test_ch01_compute import mutation_report  # the mutation engine (issue 17 §3), shared by both chapters
 
 from course.experiments import ch02_tensors as ex
 from course.widgets import ch02_tensors as sw
@@ -18,11 +19,17 @@ from course.widgets import ch02_tensors as sw
 A = "02-tensors"
 
 
+def rejected_with(grade_id: str, phrase: str, **substitutes) -> None:
+    """The test cell rejects the substitute, and its message is the one written for that mistake."""
+    err = assert_rejected(A, grade_id, **substitutes)
+    assert phrase in str(err), f"{grade_id}: expected a message containing {phrase!r}, got {str(err)!r}"
+
+
 def test_graded_cells_and_points():
     points = {gid: c.metadata["nbgrader"]["points"] for gid, c in graded_cells(A).items()}
     assert points == {"center_rows_tests": 2, "log_sum_exp_tests": 2, "stable_softmax_tests": 2,
                       "broadcast_shape_tests": 2, "pairwise_sq_distances_tests": 2, "contiguous_strides_tests": 2,
-                      "storage_offset_tests": 2, "is_contiguous_tests": 2, "split_heads_tests": 2,
+                      "slice_view_tests": 2, "is_contiguous_tests": 2, "split_heads_tests": 2,
                       "merge_heads_tests": 1}
 
 
@@ -49,6 +56,19 @@ def test_center_rows_accepts(fn):
 ])
 def test_center_rows_rejects(wrong):
     assert_rejected(A, "center_rows_tests", center_rows=wrong)
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (lambda x: x - x.mean(dim=0), "You subtracted the column means: dim=0"),
+    (lambda x: x - x.mean(), "the mean of the whole matrix"),
+    (lambda x: x - x.mean(dim=1), "(2, 3) minus (2,) does not broadcast"),
+    (lambda x: x - (x.mean(dim=1) if x.shape[0] == x.shape[1] else x.mean(dim=1, keepdim=True)),
+     "This is the missing keepdim"),
+    (lambda x: x - (x.mean(dim=0, keepdim=True) if x.shape[0] == x.shape[1] else x.mean(dim=1, keepdim=True)),
+     "reduce over dim 1, the columns of each row"),
+])
+def test_center_rows_messages(wrong, phrase):
+    rejected_with("center_rows_tests", phrase, center_rows=wrong)
 
 
 def test_center_rows_hidden_catch_square_only_bug():
@@ -96,14 +116,43 @@ def lse_keeps_dim(x, dim=-1):
     return m + torch.log(torch.exp(x - m).sum(dim=dim, keepdim=True))
 
 
+def lse_mean_shift(x, dim=-1):
+    c = x.mean(dim=dim, keepdim=True)
+    return (c + torch.log(torch.exp(x - c).sum(dim=dim, keepdim=True))).squeeze(dim)
+
+
+def lse_min_shift(x, dim=-1):
+    c = x.min(dim=dim, keepdim=True).values
+    return (c + torch.log(torch.exp(x - c).sum(dim=dim, keepdim=True))).squeeze(dim)
+
+
 @pytest.mark.parametrize("fn", [lse_via_softmax_free, lse_loop_free_double])
 def test_log_sum_exp_accepts(fn):
     run_test_cell(A, "log_sum_exp_tests", log_sum_exp=fn)
 
 
-@pytest.mark.parametrize("wrong", [lse_naive, lse_global_max, lse_ignores_dim, lse_no_keepdim, lse_keeps_dim])
+@pytest.mark.parametrize("wrong", [lse_naive, lse_global_max, lse_ignores_dim, lse_no_keepdim, lse_keeps_dim,
+                                   lse_mean_shift, lse_min_shift])
 def test_log_sum_exp_rejects(wrong):
     assert_rejected(A, "log_sum_exp_tests", log_sum_exp=wrong)
+
+
+def lse_no_keepdim_square_only(x, dim=-1):  # right on non-square input, so the square case shows its message
+    return lse_no_keepdim(x, dim) if x.dim() == 2 and x.shape[0] == x.shape[1] else lse_via_softmax_free(x, dim)
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (lse_keeps_dim, "log_sum_exp removes the reduced dim"),
+    (lse_naive, "exp overflowed to inf"),
+    (lse_global_max, "Row [0, 0] came out infinite"),
+    (lse_mean_shift, "did you shift by the row's mean or minimum?"),
+    (lse_min_shift, "did you shift by the row's mean or minimum?"),
+    (lse_no_keepdim_square_only, "was lined up with the columns"),
+    (lse_no_keepdim, "x (2, 3) minus a (2,) maximum does not broadcast"),
+    (lse_ignores_dim, "Shape (2,) is a reduction over the last dim"),
+])
+def test_log_sum_exp_messages(wrong, phrase):
+    rejected_with("log_sum_exp_tests", phrase, log_sum_exp=wrong)
 
 
 def softmax_via_lse(x, dim=-1):
@@ -142,15 +191,42 @@ def softmax_max_over_dim0(x, dim=-1):
     return e / e.sum(dim=dim, keepdim=True)
 
 
+def softmax_mean_shift(x, dim=-1):
+    e = torch.exp(x - x.mean(dim=dim, keepdim=True))
+    return e / e.sum(dim=dim, keepdim=True)
+
+
+def softmax_min_shift(x, dim=-1):
+    e = torch.exp(x - x.min(dim=dim, keepdim=True).values)
+    return e / e.sum(dim=dim, keepdim=True)
+
+
+def softmax_no_keepdim_square_only(x, dim=-1):
+    return softmax_no_keepdim(x, dim) if x.dim() == 2 and x.shape[0] == x.shape[1] else softmax_via_lse(x, dim)
+
+
 @pytest.mark.parametrize("fn", [softmax_via_lse, softmax_moved_dim])
 def test_stable_softmax_accepts(fn):
     run_test_cell(A, "stable_softmax_tests", stable_softmax=fn)
 
 
 @pytest.mark.parametrize("wrong", [softmax_naive, softmax_global_max, softmax_ignores_dim, softmax_no_keepdim,
-                                   softmax_max_over_dim0])
+                                   softmax_max_over_dim0, softmax_mean_shift, softmax_min_shift])
 def test_stable_softmax_rejects(wrong):
     assert_rejected(A, "stable_softmax_tests", stable_softmax=wrong)
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (softmax_naive, "exp overflowed (inf / inf = nan)"),
+    (softmax_global_max, "Row [0, 0] became 0 / 0"),
+    (softmax_mean_shift, "did you shift by the row's mean or minimum?"),
+    (softmax_min_shift, "did you shift by the row's mean or minimum?"),
+    (softmax_no_keepdim_square_only, "subtracted along the columns"),
+    (softmax_no_keepdim, "x (2, 3) minus a (2,) maximum does not broadcast"),
+    (softmax_ignores_dim, "The rows sum to 1 instead"),
+])
+def test_stable_softmax_messages(wrong, phrase):
+    rejected_with("stable_softmax_tests", phrase, stable_softmax=wrong)
 
 
 def test_softmax_no_keepdim_caught_by_hidden_checks_on_square_input():
@@ -254,6 +330,49 @@ def test_broadcast_shape_rejects(wrong):
     assert_rejected(A, "broadcast_shape_tests", broadcast_shape=wrong)
 
 
+def broadcast_left_no_errors(a, b):
+    n = max(len(a), len(b))
+    a, b = tuple(a) + (1,) * (n - len(a)), tuple(b) + (1,) * (n - len(b))
+    return tuple(max(x, y) for x, y in zip(a, b))
+
+
+def broadcast_no_error(a, b):
+    try:
+        return broadcast_padded(a, b)
+    except ValueError:
+        return tuple(max(x, y) for x, y in zip((1,) * (len(b) - len(a)) + tuple(a), (1,) * (len(a) - len(b)) + tuple(b)))
+
+
+def broadcast_zero_stretches(a, b):  # right for 0 against 1, but lets 0 meet 2 as well
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for da, db in zip(pa, pb):
+        if da != db and 1 not in (da, db) and 0 not in (da, db):
+            raise ValueError(f"shapes {a} and {b} cannot be broadcast")
+        out.append(0 if 0 in (da, db) else max(da, db))
+    return tuple(out)
+
+
+def broadcast_zero_becomes_one(a, b):
+    out = broadcast_padded_msg(a, b)
+    return tuple(1 if n == 0 and 1 in (a + b) else n for n in out) if a == (0, 3) else out
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (broadcast_left_aligned, "(5, 1, 4) and (3, 1) do broadcast"),
+    (broadcast_left_no_errors, "Line the shapes up from the right"),
+    (broadcast_list, "must return a tuple"),
+    (broadcast_no_error, "sizes 2 and 4 differ and neither is 1"),
+    (broadcast_vague_message, "the ValueError's message should contain both shapes"),
+    (broadcast_zero_becomes_one, "A size-0 dim meeting a size-1 dim stays 0"),
+    (broadcast_zero_like_one, "A size-0 dim meeting a size-1 dim stays 0"),
+    (broadcast_zero_stretches, "0 is not 1"),
+])
+def test_broadcast_shape_messages(wrong, phrase):
+    rejected_with("broadcast_shape_tests", phrase, broadcast_shape=wrong)
+
+
 # -------------------------------------------------------------- exercise 4: pairwise_sq_distances
 
 def dist_expansion(x, y):
@@ -284,6 +403,17 @@ def test_pairwise_accepts(fn):
 ])
 def test_pairwise_rejects(wrong):
     assert_rejected(A, "pairwise_sq_distances_tests", pairwise_sq_distances=wrong)
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (lambda x, y: dist_expansion(y, x), "Shape (3, 2) is (m, n)"),
+    (lambda x, y: ((x[:, None, :] - y[None, :, :]) ** 2).sum(dim=1), "you summed over the points of y"),
+    (lambda x, y: dist_expansion(x, y).clamp(min=0).sqrt(), "These are distances"),
+    (lambda x, y: (x[:, None, :] - y[None, :, :]).abs().sum(dim=-1), "sums of absolute differences"),
+    (lambda x, y: (x ** 2).sum(1) + (y ** 2).sum(1)[:, None] - 2 * x @ y.T, "A (n,) term met an (m, 1) term"),
+])
+def test_pairwise_messages(wrong, phrase):
+    rejected_with("pairwise_sq_distances_tests", phrase, pairwise_sq_distances=wrong)
 
 
 # -------------------------------------------------------------------- exercise 5: contiguous_strides
@@ -338,32 +468,90 @@ def test_contiguous_strides_rejects(wrong):
     assert_rejected(A, "contiguous_strides_tests", contiguous_strides=wrong)
 
 
-# ------------------------------------------------------------------------ exercise 6: storage_offset
-
-def offset_loop(index, strides, offset=0):
-    pos = offset
-    for k in range(len(index)):
-        pos += index[k] * strides[k]
-    return pos
-
-
-def offset_numpy(index, strides, offset=0):
-    return int(np.dot(np.array(index, dtype=np.int64), np.array(strides, dtype=np.int64))) + offset
+@pytest.mark.parametrize("wrong, phrase", [
+    (strides_column_major, "column-major (Fortran-order)"),
+    (strides_including_own, "Each stride includes its own dim's size"),
+    (strides_plain_product, "A size-0 dim counts as size 1"),
+    (strides_list, "must return a tuple"),
+    (lambda shape: tuple(reversed(strides_cumprod(shape))), "The right strides in reverse order"),
+])
+def test_contiguous_strides_messages(wrong, phrase):
+    rejected_with("contiguous_strides_tests", phrase, contiguous_strides=wrong)
 
 
-@pytest.mark.parametrize("fn", [offset_loop, offset_numpy])
-def test_storage_offset_accepts(fn):
-    run_test_cell(A, "storage_offset_tests", storage_offset=fn)
+# ---------------------------------------------------------------------------- exercise 6: slice_view
+
+def _check_slice(shape, dim, start, stop, step):
+    if not -len(shape) <= dim < len(shape) or not (0 <= start <= stop <= shape[dim]) or step < 1:
+        raise ValueError("bad slice")
+    return dim % len(shape)
+
+
+def slice_ok(shape, strides, offset, dim, start, stop, step=1):
+    d = _check_slice(shape, dim, start, stop, step)
+    shape, strides = list(shape), list(strides)
+    shape[d] = len(range(start, stop, step))
+    first = offset + start * strides[d]
+    strides[d] *= step
+    return tuple(shape), tuple(strides), first
+
+
+def slice_with(**change):
+    def fn(shape, strides, offset, dim, start, stop, step=1):
+        d = _check_slice(shape, dim, start, stop, step)
+        new_shape, new_strides, new_offset = slice_ok(shape, strides, offset, dim, start, stop, step)
+        new_shape, new_strides = list(new_shape), list(new_strides)
+        if "size" in change:
+            new_shape[d] = change["size"](start, stop, step)
+        if "stride" in change:
+            new_strides[d] = change["stride"](strides[d], step)
+        if "offset" in change:
+            new_offset = change["offset"](offset, start, strides[d])
+        return tuple(new_shape), tuple(new_strides), new_offset
+    return fn
+
+
+def slice_loop(shape, strides, offset, dim, start, stop, step=1):
+    d = _check_slice(shape, dim, start, stop, step)
+    count = sum(1 for _ in range(start, stop, step))
+    return (tuple(count if k == d else n for k, n in enumerate(shape)),
+            tuple(s * step if k == d else s for k, s in enumerate(strides)), offset + start * strides[d])
+
+
+@pytest.mark.parametrize("fn", [slice_ok, slice_loop])
+def test_slice_view_accepts(fn):
+    run_test_cell(A, "slice_view_tests", slice_view=fn)
+
+
+def slice_ignores_negative_dim(shape, strides, offset, dim, start, stop, step=1):
+    if dim < 0:
+        return tuple(shape), tuple(strides), offset
+    return slice_ok(shape, strides, offset, dim, start, stop, step)
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (slice_with(size=lambda start, stop, step: (stop - start) // step), "The size is one short"),
+    (slice_with(stride=lambda stride, step: stride), "the stride along dim grows with the step"),
+    (slice_with(size=lambda start, stop, step: stop - start, stride=lambda stride, step: stride), "You ignored the step"),
+    (slice_with(offset=lambda offset, start, stride: offset + start), "one step along dim 0 is stride[0] = 6"),
+    (slice_with(offset=lambda offset, start, stride: offset), "The offset did not move"),
+    (slice_with(offset=lambda offset, start, stride: start * stride), "The new offset counts from the old one"),
+    (slice_ignores_negative_dim, "dim=-1 is the last dim"),
+    (lambda *a, **k: list(slice_ok(*a, **k)), "should return (a tuple, a tuple, an int)"),
+])
+def test_slice_view_messages(wrong, phrase):
+    rejected_with("slice_view_tests", phrase, slice_view=wrong)
 
 
 @pytest.mark.parametrize("wrong", [
-    lambda index, strides, offset=0: sum(i * s for i, s in zip(index, strides)),  # ignores offset
-    lambda index, strides, offset=0: offset + sum(i * s for i, s in zip(index, reversed(strides))),  # reversed
-    lambda index, strides, offset=0: torch.tensor(offset + sum(i * s for i, s in zip(index, strides))),  # a tensor
-    lambda index, strides, offset=0: offset + sum(index) * strides[-1],  # pretends every stride is the last
+    lambda shape, strides, offset, dim, start, stop, step=1: slice_ok(shape, strides, offset, dim, start,
+                                                                      min(stop, shape[dim]), max(step, 1)),  # no errors
+    lambda shape, strides, offset, dim, start, stop, step=1: (lambda v: (tuple(v.shape), v.stride(), v.storage_offset()))(
+        torch.arange(10 ** 4).as_strided(shape, strides, offset).narrow(dim, start, stop - start)[
+            (slice(None),) * (dim % len(shape)) + (slice(None, None, step),)]),  # a real view (borrowed)
 ])
-def test_storage_offset_rejects(wrong):
-    assert_rejected(A, "storage_offset_tests", storage_offset=wrong)
+def test_slice_view_rejects(wrong):
+    assert_rejected(A, "slice_view_tests", slice_view=wrong)
 
 
 # ------------------------------------------------------------------------- exercise 7: is_contiguous
@@ -412,6 +600,20 @@ def contiguous_numpy_bool(shape, strides):
                                    contiguous_numpy_bool, contiguous_by_torch])  # the last: borrowed
 def test_is_contiguous_rejects(wrong):
     assert_rejected(A, "is_contiguous_tests", is_contiguous=wrong)
+
+
+def contiguous_size_one_counts(shape, strides):
+    return True if 0 in shape else contiguous_exact(shape, strides)
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (contiguous_size_one_counts, "A size-1 dim's stride never matters"),
+    (contiguous_last_stride, "there is a gap. Check every dim"),
+    (contiguous_no_empty_rule, "An empty tensor (a size-0 dim) holds no elements"),
+    (contiguous_numpy_bool, "must return a Python bool"),
+])
+def test_is_contiguous_messages(wrong, phrase):
+    rejected_with("is_contiguous_tests", phrase, is_contiguous=wrong)
 
 
 # --------------------------------------------------------------- exercise 8: split_heads / merge_heads
@@ -486,6 +688,25 @@ def test_merge_heads_rejects(wrong):
     assert_rejected(A, "merge_heads_tests", merge_heads=wrong)
 
 
+@pytest.mark.parametrize("wrong, phrase", [
+    (split_direct_view, "that is the tempting shortcut"),
+    (split_no_transpose, "the heads must come before seq"),
+    (split_copy, "but it copied"),
+    (split_no_check, "check that n_heads divides d_model"),
+])
+def test_split_heads_messages(wrong, phrase):
+    rejected_with("split_heads_tests", phrase, split_heads=wrong)
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (lambda x: x.transpose(1, 2).view(x.shape[0], x.shape[2], -1), "no view can glue its last two dims"),
+    (lambda x: x.reshape(x.shape[0], x.shape[2], -1), "The tokens got mixed"),
+    (lambda x: x.permute(0, 2, 3, 1).reshape(x.shape[0], x.shape[2], -1), "The heads' features are interleaved"),
+])
+def test_merge_heads_messages(wrong, phrase):
+    rejected_with("merge_heads_tests", phrase, merge_heads=wrong)
+
+
 # ------------------------------------------------------------------------------- checks module
 
 def test_call_turns_errors_into_assertions_and_passes_not_implemented():
@@ -512,8 +733,9 @@ def test_call_turns_errors_into_assertions_and_passes_not_implemented():
     ("check_stable_softmax", lambda x, dim=-1: ex.naive_softmax(x - x.amax(dim, keepdim=True), dim)),
     ("check_pairwise_sq_distances", lambda x, y: torch.cdist(x, y) ** 2),
     ("check_contiguous_strides", lambda shape: tuple(torch.empty(shape).stride())),
-    ("check_storage_offset", lambda index, strides, offset=0: int(torch.arange(10 ** 4).as_strided(
-        [i + 1 for i in index], strides, offset)[tuple(index)])),
+    ("check_slice_view", lambda shape, strides, offset, dim, start, stop, step=1: (
+        lambda v: (tuple(v.shape), tuple(v.stride()), v.storage_offset()))(
+        torch.arange(10 ** 4).as_strided(shape, strides, offset).narrow(dim, start, stop - start))),
     ("check_is_contiguous", lambda shape, strides: torch.empty(0).as_strided(shape, strides).is_contiguous()),
     ("check_split_heads", lambda x, n: __import__("course.blocks").blocks.MultiHeadAttention._split(
         type("H", (), {"n_heads": n, "d_head": x.shape[-1] // n})(), x) if x.shape[-1] % n == 0 else 1 / 0),
@@ -707,3 +929,20 @@ def test_stride_explorer_export_png(tmp_path):
     path = w.export_png(tmp_path / "strides.png")
     data = path.read_bytes()
     assert data.startswith(b"\x89PNG") and data == w.png
+
+
+# ------------------------------------------------------------------------------- mutation testing
+
+MUTATION_TARGET = 0.9  # issue 17 §3: the tests of each exercise catch at least 90 % of small mutations
+EXERCISES = {"center_rows": ["center_rows_tests"], "log_sum_exp": ["log_sum_exp_tests", "stable_softmax_tests"],
+             "broadcast_shape": ["broadcast_shape_tests"], "pairwise_sq_distances": ["pairwise_sq_distances_tests"],
+             "contiguous_strides": ["contiguous_strides_tests"], "slice_view": ["slice_view_tests"],
+             "is_contiguous": ["is_contiguous_tests"], "split_heads": ["split_heads_tests", "merge_heads_tests"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answer", list(EXERCISES))
+def test_mutations_are_caught(answer):
+    total, survivors = mutation_report(A, answer, EXERCISES[answer])
+    caught = (total - len(survivors)) / total
+    assert caught >= MUTATION_TARGET, f"{answer}: {caught:.0%} of {total} mutants caught; survivors: {survivors}"

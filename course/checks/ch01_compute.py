@@ -1,25 +1,79 @@
 """What the visible tests of chapter 01 (compute) use, and what its exercises may not borrow."""
 
-from course.checks.borrowed import MHA_PY, TRANSFORMER_PY, Borrowed
+from __future__ import annotations
 
-_COUNTER = ("torch.utils.flop_counter.FlopCounterMode", "course.experiments.ch01_compute.counted_flops")
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from course.checks.borrowed import MHA_PY, TRANSFORMER_PY, Borrowed
+from course.checks.core import check, equal
+from course.checks.plain import plain
+
+_COUNTER = ("torch.utils.flop_counter.FlopCounterMode", "course.experiments.ch01_compute.counted_flops",
+            "course.experiments.ch01_compute.counted_by_part", "course.experiments.ch01_compute.gpt2_small_counts",
+            *(f"torch.utils.flop_counter.{name}" for name in (
+                "mm_flop", "addmm_flop", "bmm_flop", "baddbmm_flop", "sdpa_flop", "sdpa_flop_count",
+                "sdpa_backward_flop", "sdpa_backward_flop_count", "_flash_attention_forward_flop",
+                "_efficient_attention_forward_flop")))
+_GIVEN = ("course.experiments.ch01_compute.counted_flops", "course.experiments.ch01_compute.counted_by_part")
+_LAYERS = (*TRANSFORMER_PY, *MHA_PY, "torch.nn.LayerNorm", "course.blocks.EncoderLayer", "course.blocks.DecoderLayer",
+           "course.blocks.FeedForward", "course.blocks.MultiHeadAttention", "course.attention.MultiHeadAttention")
 
 # what would do each exercise's work (switched off while the student's code runs under the checks)
 BORROWED = {
     **{name: Borrowed("count the FLOPs from the shapes: torch's FlopCounterMode is what the count is checked against",
-                      python=_COUNTER, given=("course.experiments.ch01_compute.counted_flops",))
-       for name in ("matmul_flops", "attention_flops", "forward_flops_per_token", "training_flops_per_token")},
+                      python=_COUNTER, given=_GIVEN)
+       for name in ("matmul_flops", "encoder_flops", "training_flops")},
     "layer_params": Borrowed("count the parameters from d_model and d_ff: nn.TransformerEncoderLayer is what the "
-                             "count is checked against",
-                             python=(*TRANSFORMER_PY, *MHA_PY, "torch.nn.LayerNorm", "course.blocks.EncoderLayer",
-                                     "course.blocks.DecoderLayer", "course.blocks.FeedForward",
-                                     "course.blocks.MultiHeadAttention", "course.attention.MultiHeadAttention"),
-                             given=("course.blocks.EncoderLayer",)),
+                             "count is checked against", python=_LAYERS, given=("course.blocks.EncoderLayer",)),
     "measure_seconds": Borrowed("write the warm-up, sync and median timing loop yourself: the course's "
                                 "benchmarking.median_seconds is the reference harness",
                                 python=("course.benchmarking.median_seconds",),
                                 given=("course.benchmarking.median_seconds",)),
-    "matmul_intensity": Borrowed("count the FLOPs and the bytes moved yourself: the roofline widget's intensity() "
-                                 "is the reference", python=("course.widgets.ch01_compute.intensity",),
-                                 given=("course.widgets.ch01_compute.intensity",)),
+    "roofline_point": Borrowed("count the FLOPs and the bytes moved yourself: the roofline widget's intensity() "
+                               "is the reference", python=("course.widgets.ch01_compute.intensity", *_COUNTER),
+                               given=("course.widgets.ch01_compute.intensity",)),
 }
+
+Mistakes = dict[Any, str] | Iterable[tuple[Callable[[Any], bool], str]]
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Exact for ints, strings and bools, to 1e-9 relative for floats, element by element for tuples."""
+    if type(a) is tuple or type(b) is tuple:
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if type(a) in (bool, str) or type(b) in (bool, str):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=0.0)
+    return False
+
+
+def expect(got: Any, expected: Any, name: str, mistakes: Mistakes = ()) -> None:
+    """``got`` equals ``expected``; if not, and ``got`` is what a known mistake gives, say which mistake.
+
+    ``mistakes`` maps a wrong value to the message that explains it, or is a list of (test, message) pairs,
+    ``test(got)`` saying whether ``got`` shows that mistake. The messages name the mistake and the part of
+    the chapter that explains it; they never give the answer.
+    """
+    got = plain(got, name, modules=False)
+    if type(expected) is float:
+        if type(got) in (int, float) and _same(got, expected):
+            return
+    elif type(got) is type(expected) and got == expected:
+        return
+    pairs = [((lambda g, w=w: _same(g, w)), m) for w, m in mistakes.items()] if isinstance(mistakes, dict) \
+        else list(mistakes)
+    for test, message in pairs:
+        try:
+            hit = bool(test(got))
+        except Exception:  # noqa: BLE001 - a test that does not apply to this value is simply not that mistake
+            hit = False
+        if hit:  # through check() and equal(), looked up when called, like every other check of the course
+            check(False, f"{name}: expected {expected!r}, got {got!r}. {message}")
+            return
+    if type(expected) is float:
+        check(False, f"{name}: expected {expected!r}, got {got!r}")
+        return
+    equal(got, expected, name=name)

@@ -95,8 +95,8 @@ def distance_timing_experiment(pairwise_sq_distances: Callable[[_Tensor, _Tensor
     for n in sizes:
         x = torch.randn(n, d, generator=g)
         y = torch.randn(n, d, generator=g)
-        loop_s.append(_best_time(lambda: _loop_sq_distances(x, y), 1 if n > 20 else 3))
-        bcast_s.append(_best_time(lambda: pairwise_sq_distances(x, y), 5))
+        loop_s.append(_best_time(lambda: _loop_sq_distances(x, y), 1 if n > 20 else 3))  # noqa: B023 - run now
+        bcast_s.append(_best_time(lambda: pairwise_sq_distances(x, y), 5))  # noqa: B023 - run now
     fig = new_figure(6.4, 3.6)
     ax = fig.add_subplot()
     ax.plot(sizes, [t * 1e3 for t in loop_s], "o-", label="double Python loop")

@@ -1,5 +1,5 @@
-"""Chapter 01's targets: every exercise returns a number (there is no tensor-valued one), so three numbers:
-a parameter count (an int), the FLOPs per token (an int) and a timing harness (a float)."""
+"""Chapter 01's targets: three exercises that return numbers (a parameter count and a training step's FLOPs,
+ints; a timing harness, a float)."""
 
 from attacks import Target
 
@@ -15,24 +15,21 @@ TARGETS = [
                      "def layer_params(d_model, d_ff):\n"
                      "    layer = TransformerEncoderLayer(d_model, 1, d_ff, batch_first=True)\n"
                      "    return sum(p.numel() for p in layer.parameters())\n")),
-    Target(A, "forward_flops_per_token", name="forward_flops_per_token", returns="number", module=M,
-           wrong=("def forward_flops_per_token(n_params, n_layer, seq, d_model):\n"
-                  "    return 2 * n_params + 2 * n_layer * seq * d_model  # Q·Kᵀ only, weights·V forgotten\n\n\n"
-                  "def training_flops_per_token(n_params, n_layer, seq, d_model):\n"
-                  "    return 2 * forward_flops_per_token(n_params, n_layer, seq, d_model)  # backward = forward\n"),
+    Target(A, "training_flops", name="training_flops", returns="number", module=M,
+           wrong=("def training_flops(n_layer, d_model, n_head, d_ff, seq, batch=1):\n"
+                  "    forward = sum(encoder_flops(n_layer, d_model, n_head, d_ff, seq, 0, batch).values())\n"
+                  "    return 3 * forward  # the input x needs no gradient: one dL/dx is never computed\n"),
            borrowed=("import torch\n"
+                     "from torch.nn.attention import SDPBackend, sdpa_kernel\n"
                      "from torch.utils.flop_counter import FlopCounterMode\n\n\n"
-                     "def _counted(fn):\n"
-                     "    with FlopCounterMode(display=False) as counter:\n"
-                     "        fn()\n"
-                     "    return counter.get_total_flops()\n\n\n"
-                     "def forward_flops_per_token(n_params, n_layer, seq, d_model):\n"
-                     "    meta = dict(device='meta')  # shapes only: FlopCounterMode counts without computing\n"
-                     "    dense = _counted(lambda: torch.empty(1, n_params, **meta) @ torch.empty(n_params, 1, **meta))\n"
-                     "    scores = _counted(lambda: torch.empty(1, d_model, **meta) @ torch.empty(d_model, seq, **meta))\n"
-                     "    return dense + 2 * n_layer * scores\n\n\n"
-                     "def training_flops_per_token(n_params, n_layer, seq, d_model):\n"
-                     "    return 3 * forward_flops_per_token(n_params, n_layer, seq, d_model)\n")),
+                     "def training_flops(n_layer, d_model, n_head, d_ff, seq, batch=1):\n"
+                     "    layer = torch.nn.TransformerEncoderLayer(d_model, n_head, d_ff, dropout=0.0, batch_first=True,\n"
+                     "                                             device='meta')\n"
+                     "    stack = torch.nn.TransformerEncoder(layer, n_layer, enable_nested_tensor=False)\n"
+                     "    x = torch.zeros(batch, seq, d_model, device='meta')\n"
+                     "    with FlopCounterMode(display=False) as counter, sdpa_kernel(SDPBackend.MATH):\n"
+                     "        stack(x).sum().backward()\n"
+                     "    return counter.get_total_flops()\n")),
     Target(A, "measure_seconds", name="measure_seconds", returns="number", module=M,
            wrong=("import statistics\nimport time\n\n\n"
                   "def measure_seconds(fn, warmup=2, repeats=5, sync=None, clock=time.perf_counter):\n"

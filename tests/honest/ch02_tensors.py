@@ -57,13 +57,30 @@ VARIANTS = {
         "def contiguous_strides(shape):\n    out = [1] * len(shape)\n    for k in range(len(shape) - 2, -1, -1):\n"
         "        out[k] = out[k + 1] * max(shape[k + 1], 1)\n    return tuple(out)\n",
     ],
-    "storage_offset": [
-        "def storage_offset(index, strides, offset=0):\n    total = offset\n"
-        "    for k in range(len(index)):\n        total += index[k] * strides[k]\n    return total\n",
-        "def storage_offset(index, strides, offset=0):\n"
-        "    return int(offset + torch.dot(torch.tensor(index, dtype=torch.long), torch.tensor(strides, dtype=torch.long)))\n",
-        "import operator\n\n\ndef storage_offset(index, strides, offset=0):\n"
-        "    return offset + sum(map(operator.mul, index, strides))\n",
+    "slice_view": [
+        "def slice_view(shape, strides, offset, dim, start, stop, step=1):\n"
+        "    n = len(shape)\n    if dim < -n or dim >= n:\n        raise ValueError(f'no dim {dim} in {shape}')\n"
+        "    d = dim + n if dim < 0 else dim\n"
+        "    if start < 0 or stop < start or stop > shape[d] or step < 1:\n"
+        "        raise ValueError(f'bad slice {start}:{stop}:{step} of size {shape[d]}')\n"
+        "    size = (stop - start + step - 1) // step\n"
+        "    new_shape = tuple(size if k == d else s for k, s in enumerate(shape))\n"
+        "    new_strides = tuple(st * step if k == d else st for k, st in enumerate(strides))\n"
+        "    return new_shape, new_strides, offset + start * strides[d]\n",
+        "import math\n\n\ndef slice_view(shape, strides, offset, dim, start, stop, step=1):\n"
+        "    try:\n        d = range(len(shape))[dim]\n    except IndexError:\n"
+        "        raise ValueError(f'dim {dim} out of range') from None\n"
+        "    if not (0 <= start <= stop <= shape[d]) or step <= 0:\n        raise ValueError('slice out of range')\n"
+        "    shape, strides = list(shape), list(strides)\n    first = offset + start * strides[d]\n"
+        "    shape[d] = math.ceil((stop - start) / step)\n    strides[d] *= step\n"
+        "    return tuple(shape), tuple(strides), first\n",
+        "def slice_view(shape, strides, offset, dim, start, stop, step=1):\n"
+        "    if not isinstance(dim, int) or not -len(shape) <= dim < len(shape):\n        raise ValueError('dim')\n"
+        "    if step < 1 or start < 0 or start > stop or stop > shape[dim]:\n        raise ValueError('range')\n"
+        "    kept = 0\n    i = start\n    while i < stop:\n        kept += 1\n        i += step\n"
+        "    out_shape, out_strides = list(shape), list(strides)\n    out_shape[dim] = kept\n"
+        "    out_strides[dim] = strides[dim] * step\n"
+        "    return tuple(out_shape), tuple(out_strides), offset + strides[dim] * start\n",
     ],
     "is_contiguous": [
         "def is_contiguous(shape, strides):\n    if 0 in shape:\n        return True\n"

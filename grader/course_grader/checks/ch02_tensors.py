@@ -1,4 +1,4 @@
-"""Hidden checks of chapter 02 (reductions, broadcasting, strides, head splitting).
+"""Hidden checks of chapter 02 (reductions, broadcasting, strides, slices, head splitting).
 
 Every ``check_*`` function takes the student's function(s) as arguments, runs randomized cases
 against an independent reference (a torch built-in or a real tensor view) plus targeted traps,
@@ -65,6 +65,10 @@ def _lse_cases(g: torch.Generator) -> list[tuple[_Tensor, int]]:
         (torch.randn(3, 6, generator=g) * 10 + 1e4, -1),  # exp overflows without the max trick
         (torch.tensor([[0.0, 0.0], [1000.0, 1000.0], [-1000.0, -999.0]]), -1),  # one global max is not enough
         (torch.tensor([[0.0, 1000.0, -1000.0], [0.0, 1000.0, -999.0]]), 0),
+        # rows that spread over more than exp's range: a shift by the mean or the minimum still overflows
+        (torch.tensor([[0.0, 100.0, 200.0], [-300.0, 0.0, 5.0], [50.0, 50.0, -150.0]]), -1),
+        (torch.tensor([[0.0, 100.0, 200.0], [-300.0, 0.0, 5.0], [50.0, 50.0, -150.0]]).T.contiguous(), 0),
+        (torch.randn(2, 5, 3, generator=g) * 120, 1),
     ]
     return cases
 
@@ -173,29 +177,42 @@ def check_contiguous_strides(contiguous_strides: Callable[[tuple[int, ...]], tup
         equal(tuple(out), tuple(torch.empty(shape).stride()), name=f"contiguous_strides({shape})")
 
 
-def _as_strided_view(base: _Tensor, shape: tuple[int, ...], strides: tuple[int, ...], offset: int) -> _Tensor:
-    return base.as_strided(shape, strides, offset)
+def _slice(v: _Tensor, dim: int, start: int, stop: int, step: int) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    index = [slice(None)] * v.dim()
+    index[dim] = slice(start, stop, step)
+    w = v[tuple(index)]
+    return tuple(w.shape), tuple(w.stride()), w.storage_offset()
 
 
-@exercise("storage_offset")
-def check_storage_offset(storage_offset: Callable[..., int], seed: int = 0) -> None:
-    g, r = _rng(seed)
-    t = torch.arange(2000)  # t[i] == i: a view's value IS the storage position it reads
-    views = [t[:24].view(2, 3, 4).transpose(0, 2), t[:20].view(4, 5)[1:, ::2], t[:60].view(3, 4, 5)[:, 1:, 2:],
-             t[:30].view(5, 6)[::2, 1::3], t[:12].view(3, 4).T, t[:6].view(2, 3)[1:].expand(4, 3)]
-    for _ in range(25):
-        shape = _random_shape(r, 4, (1, 2, 3, 4))
-        strides = tuple(r.randint(0, 9) for _ in shape)
-        views.append(_as_strided_view(t, shape, strides, r.randint(0, 50)))
+@exercise("slice_view")
+def check_slice_view(slice_view: Callable[..., tuple], seed: int = 0) -> None:
+    _, r = _rng(seed)
+    t = torch.arange(4000)
+    views = [t[:24].view(4, 6), t[:24].view(2, 3, 4).transpose(0, 2), t[:60].view(3, 4, 5)[:, 1:, 2:],
+             t[:30].view(5, 6)[::2, 1::3], t[:12].view(3, 4).T, t[:6].view(2, 3)[1:].expand(4, 3), t[:7]]
+    for _ in range(12):
+        shape = tuple(r.randint(1, 9) for _ in range(r.randint(1, 4)))
+        views.append(t.as_strided(shape, tuple(r.randint(0, 9) for _ in shape), r.randint(0, 50)))
     for v in views:
-        if v.numel() == 0:
-            continue
+        shape, strides, offset = tuple(v.shape), tuple(v.stride()), v.storage_offset()
         for _ in range(4):
-            index = tuple(r.randrange(n) for n in v.shape)
-            out = call(storage_offset, index, tuple(v.stride()), v.storage_offset())
-            equal(out, int(v[index].item()),
-                  name=f"storage_offset({index}, strides={tuple(v.stride())}, offset={v.storage_offset()})")
-    equal(call(storage_offset, (1, 2), (4, 1)), 6, name="storage_offset((1, 2), (4, 1)) with the default offset")
+            dim = r.randrange(-len(shape), len(shape))
+            size = shape[dim]
+            start = r.randint(0, size)
+            stop = r.randint(start, size)
+            step = r.choice([1, 1, 2, 3, 4])
+            got = call(slice_view, shape, strides, offset, dim, start, stop, step)
+            args = f"slice_view({shape}, {strides}, {offset}, dim={dim}, start={start}, stop={stop}, step={step})"
+            check(type(got) is tuple and len(got) == 3, f"{args} should return a tuple of three, got {got!r}")
+            check(type(got[0]) is tuple and type(got[1]) is tuple and type(got[2]) is int,
+                  f"{args} should return (a tuple, a tuple, an int), got {got!r}")
+            equal(got, _slice(v, dim, start, stop, step), name=f"{args} against the real view's (shape, stride(), "
+                                                                "storage_offset())")
+    equal(call(slice_view, (4, 6), (6, 1), 3, 1, 0, 5), ((4, 5), (6, 1), 3), name="slice_view with the default step")
+    for args in [((4, 6), (6, 1), 0, 1, 3, 2, 1), ((4, 6), (6, 1), 0, 1, 0, 7, 1), ((4, 6), (6, 1), 0, 1, -1, 3, 1),
+                 ((4, 6), (6, 1), 0, 0, 0, 4, 0), ((4, 6), (6, 1), 0, 0, 0, 4, -1), ((4, 6), (6, 1), 0, 2, 0, 1, 1),
+                 ((4, 6), (6, 1), 0, -3, 0, 1, 1)]:
+        _raises("slice_view", ValueError, slice_view, *args, name=f"slice_view{args}")
 
 
 def _with_type(fn: Callable[..., Any]) -> Callable[..., tuple[str, Any]]:
