@@ -35,6 +35,8 @@ import threading
 
 from jupyter_client import AsyncKernelManager
 
+from course_grader.grading.worker import finished_children
+
 PRELOADED = ("ipykernel.kernelapp", "numpy", "torch", "matplotlib")
 # imported for what they import, then forgotten: a kernel imports the course's own modules afresh
 # from its sys.path, exactly as a cold kernel would (a module a submission ships shadows them there too)
@@ -139,17 +141,11 @@ def serve(path: str) -> None:
                 os.close(fd)
             conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
             clients[pid] = conn
-        while clients:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
+        for pid, code in finished_children() if clients else ():
             conn = clients.pop(pid, None)
             if conn is not None:
                 try:
-                    conn.sendall(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+                    conn.sendall(json.dumps({"exit": code}).encode() + b"\n")
                 except OSError:
                     pass
                 conn.close()

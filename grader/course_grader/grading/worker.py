@@ -94,6 +94,18 @@ def _import_checks() -> None:
             importlib.import_module(f"{package.__name__}.{info.name}")
 
 
+def finished_children():
+    """Yield (pid, exit code) of each child process that has ended, without waiting for the others."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        yield pid, os.waitstatus_to_exitcode(status)
+
+
 def main(fd: int, job: dict | None = None) -> None:
     out = os.fdopen(fd, "w", buffering=1)
     send = out.write  # bound now: the student's code cannot replace it
@@ -174,15 +186,8 @@ def serve(sock_fd: int) -> None:
     running: set[int] = set()
     while True:
         ready, _, _ = select.select([sock], [], [], 0.05)
-        while running:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
+        for pid, code in finished_children() if running else ():
             running.discard(pid)
-            code = os.waitstatus_to_exitcode(status)
             sock.sendall((json.dumps({"exit": pid, "code": code}) + "\n").encode())
         if not ready:
             continue
