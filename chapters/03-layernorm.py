@@ -2,15 +2,29 @@
 # # Layer normalization · 层归一化
 #
 # Deep networks train badly when the scale of their activations drifts from layer to layer. A
-# Transformer keeps them in check with **layer normalisation** (层归一化): every token's feature vector
-# is shifted to mean 0 and scaled to variance 1, then given a learned scale γ and shift β.
+# Transformer keeps them in check with **layer normalisation** (层归一化; Ba et al. 2016): every token's
+# feature vector is shifted to mean 0 and scaled to variance 1, then given a learned scale γ and shift β.
 #
-# In this chapter you will
+# In this chapter you will write LayerNorm yourself and match `torch.nn.LayerNorm`, see why NLP models
+# use it rather than BatchNorm (批归一化), wire it into stacks of residual blocks the two ways
+# Transformers do, **Post-LN** and **Pre-LN**, and train a deep stack both ways.
+
+# %% [markdown]
+# ## Before you start · 开始之前
 #
-# * write LayerNorm yourself and match `torch.nn.LayerNorm` to 1e-5,
-# * see why NLP models use it rather than BatchNorm (批归一化),
-# * build the two ways of wiring it into a residual block, **Post-LN** and **Pre-LN**, and train a
-#   deep stack both ways to see why modern models chose Pre-LN.
+# **You will build:**
+#
+# * `layer_norm(x, weight, bias, eps)`: LayerNorm from reductions, equal to `torch.nn.LayerNorm` to 1e-5;
+# * `LayerNorm`: the same as an `nn.Module` whose parameters load from an `nn.LayerNorm`;
+# * `PostLN` and `PreLN`: stacks of residual blocks wired the 2017 way and the GPT-2 way, the Pre-LN
+#   one with its final LayerNorm;
+# * `rms_norm` and `layer_norm_from_rms`: RMSNorm, and LayerNorm rebuilt from it.
+#
+# **Prerequisites:** chapter 02 (reductions over one dim, `keepdim`, broadcasting); `nn.Module`,
+# `nn.Parameter` and `nn.ModuleList`; the mean and variance of a list of numbers. A residual
+# connection here is just the sum `x + sublayer(x)`; chapter 04 shows why it matters.
+#
+# **Time:** about 100 minutes (reading 35, exercises 50, experiments 15).
 
 # %% [markdown]
 # Run the set-up cell first.
@@ -31,34 +45,54 @@ setup()
 # %% [markdown]
 # ## Part 1 — The formula · 公式
 #
-# For one token with features $x_1, \dots, x_d$ (the last dim of a `(batch, seq, d_model)` tensor):
+# For one token with features $x_1, \dots, x_d$ (the last dim of a `(batch, seq, d_model)` tensor),
+# LayerNorm computes (Ba et al. 2016, §3, eq. 3, with the ε of PyTorch's `nn.LayerNorm`):
 #
 # $$\mu = \frac{1}{d}\sum_i x_i, \qquad \sigma^2 = \frac{1}{d}\sum_i (x_i - \mu)^2, \qquad
 # y_i = \gamma_i \, \frac{x_i - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \beta_i .$$
 #
 # Three details decide whether you match PyTorch:
 #
-# 1. **Biased variance**: divide by `d`, not `d − 1`. `torch.var` and `torch.std` divide by `d − 1` by
-#    default (`correction=1`); pass `correction=0` (or `unbiased=False`) or compute the mean of squares.
-#    With `d = 2` the two differ by a factor of 2.
+# 1. **Biased variance**: divide by `d`, not `d − 1` (PyTorch's `nn.LayerNorm` documentation says it
+#    uses the biased estimator). `torch.var` and `torch.std` divide by `d − 1` by default
+#    (`correction=1`); pass `correction=0` or compute the mean of the squared deviations. With `d = 2`
+#    the two variances differ by a factor of 2.
 # 2. **ε inside the square root**: `sqrt(var + eps)`, not `sqrt(var) + eps`. It only matters when the
 #    variance is tiny, and that is exactly when it must protect you from dividing by ~0.
-# 3. **One mean and variance per token**, over the last dim only (`keepdim=True` so they broadcast back).
+# 3. **One mean and variance per token**, over the last dim only, with `keepdim=True` so that they
+#    broadcast back against `x`.
 #
 # γ and β are vectors of length `d` (γ starts at ones, β at zeros), so a LayerNorm has `2·d`
 # parameters.
-#
+
+# %% [markdown]
 # ### Exercise 1 · 练习 1: `layer_norm`
+#
+# **Difficulty:** ●○○ · **Importance:** ●●● · **Time:** ~15 min
+#
 # Write it with reductions, not with PyTorch's `F.layer_norm` (the tests switch that off and tell you).
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# Which dim holds one token's features? You need two statistics over that dim, and both must keep a
+# size-1 dim there so that they broadcast against `x`.
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# The variance is the mean of the squared deviations from the mean, not `torch.var`'s default. Divide
+# by the square root of (variance + ε); γ multiplies the normalised token and β is added last.
+#
+# </details>
+# </details>
 
 # %% answer="layer_norm"
 def layer_norm(x, weight, bias, eps=1e-5):
-    """Layer normalisation over the last dim.
+    """Layer normalisation over the last dim, as in Part 1.
 
     x: float tensor of shape (..., d_model), e.g. (batch, seq, d_model).
-    weight: gamma, shape (d_model,); bias: beta, shape (d_model,); eps: float added to the variance.
-    Returns a tensor of the same shape as x: (x - mean) / sqrt(var + eps) * weight + bias, with the
-    mean and the biased variance (divide by d_model) of each token's features.
+    weight: gamma, shape (d_model,); bias: beta, shape (d_model,); eps: float, the variance's guard.
+    Returns a tensor of the same shape as x: each token normalised over its own d_model features
+    (biased variance, eps under the square root), then scaled by weight and shifted by bias.
     """
     ### BEGIN SOLUTION
     mean = x.mean(dim=-1, keepdim=True)  # (..., 1)
@@ -69,19 +103,46 @@ def layer_norm(x, weight, bias, eps=1e-5):
 
 # %% tests="layer_norm_tests" points=3
 import torch
-from course.checks import call, close
+from course.checks import call
+from course.checks.ch03_layernorm import expect
 
+SWAPPED = "gamma and beta are swapped: weight (γ) scales the normalised token, bias (β) is added to it"
+DIM_0 = ("you normalised each feature over the tokens (dim 0, BatchNorm's direction): LayerNorm normalises each "
+         "token over its own features, the last dim (Part 1, detail 3)")
 ones, zeros = torch.ones(2), torch.zeros(2)
-# One token [1, 3]: mean 2, biased variance 1, so the output is [-1, 1] (up to eps).
-close(call(layer_norm, torch.tensor([[1.0, 3.0]]), ones, zeros), torch.tensor([[-1.0, 1.0]]), atol=1e-4,
-      name="layer_norm([[1, 3]]) (divide by d, not d - 1: the unbiased variance would give ±0.707)")
-# gamma and beta are applied per feature after normalising.
-close(call(layer_norm, torch.tensor([[1.0, 3.0]]), torch.tensor([2.0, 3.0]), torch.tensor([0.5, -1.0])),
-      torch.tensor([[-1.5, 2.0]]), atol=1e-4, name="layer_norm with gamma [2, 3] and beta [0.5, -1]")
-# Each token separately: the second token is the first one times 10 plus 5, same output.
-x = torch.tensor([[1.0, 2.0, 6.0], [15.0, 25.0, 65.0]])
-out = call(layer_norm, x, torch.ones(3), torch.zeros(3))
-close(out[1], out[0], atol=1e-4, name="layer_norm normalises each token (row) on its own")
+# One token [1, 3]: mean 2, biased variance ((1 - 2)² + (3 - 2)²) / 2 = 1, so the output is [-1, 1] (up to eps).
+expect(call(layer_norm, torch.tensor([[1.0, 3.0]]), ones, zeros), torch.tensor([[-1.0, 1.0]]), atol=1e-3,
+       mistakes=[(torch.tensor([[-0.7071, 0.7071]]), "you divided by d - 1 (the unbiased variance, torch.var's "
+                  "default): LayerNorm divides by d, see Part 1, detail 1"),
+                 (torch.tensor([[1.0, 1.0]]), SWAPPED), (torch.tensor([[0.0, 0.0]]), DIM_0)],
+       name="layer_norm([[1, 3]])")
+# A token with variance 1e-6 < eps = 1e-5: 0.001 / sqrt(1e-6 + 1e-5) = 0.3015.
+expect(call(layer_norm, torch.tensor([[0.0, 0.002]]), ones, zeros), torch.tensor([[-0.3015, 0.3015]]), atol=1e-3,
+       mistakes=[(torch.tensor([[-0.9901, 0.9901]]), "you added eps to the standard deviation, outside the square "
+                  "root: it belongs inside, under the root with the variance (Part 1, detail 2)"),
+                 (torch.tensor([[-1.0, 1.0]]), "eps had no effect: with a variance this tiny it must, added to the "
+                  "variance under the square root (Part 1, detail 2)")],
+       name="layer_norm([[0, 0.002]]) with eps = 1e-5")
+# gamma [2, 3] and beta [0.5, -1] on the normalised token [-1, 1]: [-1 · 2 + 0.5, 1 · 3 - 1].
+expect(call(layer_norm, torch.tensor([[1.0, 3.0]]), torch.tensor([2.0, 3.0]), torch.tensor([0.5, -1.0])),
+       torch.tensor([[-1.5, 2.0]]), atol=1e-3,
+       mistakes=[(torch.tensor([[1.5, 2.0]]), SWAPPED),
+                 (torch.tensor([[-2.0, 3.0]]), "bias (β) was not added"),
+                 (torch.tensor([[-0.5, 0.0]]), "weight (γ) was not applied"),
+                 (torch.tensor([[-1.0, 0.0]]), "β was added before scaling by γ: scale first, then shift")],
+       name="layer_norm with gamma [2, 3] and beta [0.5, -1]")
+# Three tokens; the second is 10 × the first + 5, the third 2 × the first - 7: all three give the same output.
+x = torch.tensor([[1.0, 2.0, 6.0], [15.0, 25.0, 65.0], [-5.0, -3.0, 5.0]])
+expect(call(layer_norm, x, torch.ones(3), torch.zeros(3)), torch.tensor([[-0.9258, -0.4629, 1.3887]] * 3),
+       atol=1e-3, mistakes=[
+           (torch.tensor([[-0.3182, -0.4921, -0.6892], [1.3525, 1.3943, 1.4141], [-1.0342, -0.9022, -0.7249]]), DIM_0),
+           (torch.tensor([[-0.9258, -1.5276, 1.6202], [5.5549, -0.4629, 15.2760], [-3.7033, -1.7591, 1.3887]]),
+            "the mean and variance lost their last dim (no keepdim=True), so they broadcast along the wrong "
+            "axis (Part 1, detail 3)"),
+           (torch.tensor([[-0.5511, -0.5025, -0.3080], [0.1297, 0.6160, 2.5611], [-0.8429, -0.7456, -0.3566]]),
+            "you used one mean and one variance for the whole tensor: every token (row) gets its own "
+            "(Part 1, detail 3)")],
+       name="layer_norm on three tokens that differ by scale and shift")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch03_layernorm as hidden
 hidden.check_layer_norm(layer_norm)
@@ -89,9 +150,26 @@ hidden.check_layer_norm(layer_norm)
 
 # %% [markdown]
 # ### Exercise 2 · 练习 2: the `LayerNorm` module
+#
+# **Difficulty:** ●○○ · **Importance:** ●●○ · **Time:** ~10 min
+#
 # Wrap it as an `nn.Module` with two parameters named exactly like PyTorch's, `weight` (γ, ones) and
 # `bias` (β, zeros), so that `load_state_dict` from an `nn.LayerNorm` works. Raise a `ValueError` with
-# a clear message when the input's last dim is not `d_model`.
+# a clear message, naming both sizes, when the input's last dim is not `d_model`.
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# What makes a tensor attribute of a module learnable, so that `.parameters()` and `state_dict()`
+# list it? Which values make a new LayerNorm change nothing but the normalisation?
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# Wrap ones and zeros of length `d_model` in `nn.Parameter` and store them as `self.weight` and
+# `self.bias`; `forward` checks `x.shape[-1]` and then calls your `layer_norm` with them and
+# `self.eps` (not a constant).
+#
+# </details>
+# </details>
 
 # %% answer="LayerNorm"
 class LayerNorm(nn.Module):
@@ -122,15 +200,33 @@ class LayerNorm(nn.Module):
 # %% tests="LayerNorm_tests" points=2
 import torch
 from torch import nn
-from course.checks import call, close, equal, raises
+from course.checks import call, check, close, equal, raises
+from course.checks.ch03_layernorm import expect
 
 ln = call(LayerNorm, 4)
-equal(sorted(name for name, _ in ln.named_parameters()), ["bias", "weight"], name="parameter names of LayerNorm(4)")
+names = sorted(name for name, _ in ln.named_parameters())
+check(names == ["bias", "weight"], f"LayerNorm(4) has the parameters {names}: γ and β must be nn.Parameter "
+      "attributes named weight and bias, as in nn.LayerNorm, so that load_state_dict works (buffers and plain "
+      "tensors are not learnable)")
 equal(sum(p.numel() for p in ln.parameters()), 8, name="number of parameters of LayerNorm(4) (2 · d_model)")
+check(torch.equal(ln.weight.detach(), torch.ones(4)) and torch.equal(ln.bias.detach(), torch.zeros(4)),
+      "at initialisation weight (γ) must be ones and bias (β) zeros, so that a new LayerNorm only normalises")
 torch_ln = nn.LayerNorm(4)
+with torch.no_grad():
+    torch_ln.weight.copy_(torch.tensor([2.0, 0.5, 1.0, -1.0]))
+    torch_ln.bias.copy_(torch.tensor([0.1, 0.2, 0.3, 0.4]))
+ln.load_state_dict(torch_ln.state_dict())
 x = torch.randn(2, 3, 4)
-close(call(ln, x), torch_ln(x), atol=1e-5, name="LayerNorm(4) against nn.LayerNorm(4) at initialisation")
-raises(ValueError, ln, torch.randn(2, 5), name="LayerNorm(4) on an input with last dim 5")
+out = call(ln, x)
+check(not torch.allclose(out, nn.functional.layer_norm(x, (4,)), atol=1e-4),
+      "after load_state_dict the output is still that of γ = 1, β = 0: forward must use self.weight and self.bias")
+close(out, torch_ln(x), atol=1e-5, name="LayerNorm(4) with nn.LayerNorm's γ and β loaded, against nn.LayerNorm")
+expect(call(call(LayerNorm, 2, eps=3.0), torch.tensor([[1.0, 3.0]])), torch.tensor([[-0.5, 0.5]]), atol=1e-3,
+       mistakes=[(torch.tensor([[-1.0, 1.0]]), "LayerNorm(2, eps=3.0) ignored its eps: forward must use self.eps, "
+                  "not a fixed 1e-5")],
+       name="LayerNorm(2, eps=3.0) on [[1, 3]] (1 / sqrt(1 + 3) = 0.5)")
+raises(ValueError, ln, torch.randn(2, 5), match=r"(?s)(?=.*4)(?=.*5)",
+       name="LayerNorm(4) on an input with last dim 5 (the message names both sizes)")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch03_layernorm as hidden
 hidden.check_layernorm_module(LayerNorm)
@@ -140,8 +236,9 @@ hidden.check_layernorm_module(LayerNorm)
 # ### Look at one token · 看一个词元
 # The widget shows one token's 256 features as a histogram, before and after normalisation. Move the
 # input's scale and shift: the right-hand histogram does not move. Then move γ and β: they set the
-# output's spread and centre. Notice that the *shape* of the histogram never changes: LayerNorm is an
-# affine map of each token (shift, then scale), so it cannot make a skewed distribution symmetric.
+# output's spread and centre. Notice that the *shape* of the histogram never changes: for one token,
+# LayerNorm subtracts a number and divides by a number, so it cannot make a skewed distribution
+# symmetric.
 
 # %%
 layernorm_explorer()
@@ -149,14 +246,16 @@ layernorm_explorer()
 # %% [markdown]
 # ## Part 2 — Why not BatchNorm? · 为什么不用批归一化
 #
-# BatchNorm normalises each **feature** over the **batch** (and, for sequences, over every token in
-# it). So a token's output depends on which other tokens share its batch, including padding tokens
-# added only to make sequences the same length; and at evaluation time BatchNorm switches to running
-# averages, so training and inference compute different functions. LayerNorm uses one token's own
-# features only.
+# BatchNorm (Ioffe & Szegedy 2015, §3) normalises each **feature** over the **batch** (and, for
+# sequences, over every token in it). So a token's output depends on which other tokens share its
+# batch, including padding tokens added only to make sequences the same length. LayerNorm uses one
+# token's own features only. Three experiments show what that costs.
 #
-# The experiment normalises one fixed token inside two batches: batch A with 3 other tokens, batch B
-# with 3 different tokens and 4 padding tokens. It prints the largest change in that token's output.
+# The first normalises one fixed token inside two batches: batch A with 3 other tokens, batch B with
+# 3 different tokens and 4 padding tokens (zeros), and prints the largest change in that token's output.
+#
+# **Predict · 预测:** will the token's normalised features change between batch A and batch B with
+# LayerNorm? With BatchNorm? Write your guess down, then run the next cell.
 
 # %%
 with needs("layer_norm"):
@@ -165,72 +264,210 @@ with needs("layer_norm"):
     print(f"largest change of the token's output between the batches: LayerNorm {diff['ln_max_diff']:.2e}, "
           f"BatchNorm {diff['bn_max_diff']:.2f}")
 
-
 # %% [markdown]
 # Reading the figure: the LayerNorm bars of the two batches are identical (the printed change is
-# zero), the BatchNorm bars are not: the same token gets a different representation because its
-# neighbours in the batch changed. Sequences in NLP vary in length and content, so a Transformer uses
-# LayerNorm.
+# zero); the BatchNorm bars are not, and the printed change is of the order of the values
+# themselves: the same token gets a different representation because its neighbours in the batch
+# changed.
+#
+# ### BatchNorm sees the future · 批归一化会看到未来
+# A language model predicts token t from tokens 0 … t only; chapter 05's causal mask enforces that in
+# attention. A normalisation must not undo it. Below, two sequences of 6 tokens are normalised; one
+# input token at a time is moved and the change of every output token is measured (a 12 × 12 map:
+# row = output token, column = the input token that moved).
+#
+# **Predict · 预测:** when only the *last* token of the first sequence moves, does the output at
+# position 0 move, with LayerNorm? With BatchNorm? And when a token of the *other* sequence moves?
+# Write your guess down, then run the next cell.
+
+# %%
+with needs("layer_norm"):
+    fig, leak = ex.batchnorm_future_leak(layer_norm)
+    ex.show(fig)
+    print(f"output at position 0 when the last token of its sequence moves: "
+          f"LayerNorm {leak['ln_first_from_last']:.2e}, BatchNorm {leak['bn_first_from_last']:.3f}")
+    print(f"largest change from a later token of the same sequence: LayerNorm {leak['ln_future']:.2e}, "
+          f"BatchNorm {leak['bn_future']:.3f}")
+    print(f"largest change from a token of the other sequence:     LayerNorm {leak['ln_other_sequence']:.2e}, "
+          f"BatchNorm {leak['bn_other_sequence']:.3f}")
+    print(f"(for scale: a token's own change moves its output by {leak['bn_self']:.2f} on average with BatchNorm)")
+
+# %% [markdown]
+# Reading the maps: LayerNorm's is diagonal, each output depends on its own token only (the printed
+# changes are exactly 0). BatchNorm's is full: every output moves when any token of the batch moves,
+# the later tokens of its own sequence (above the diagonal, the future a causal model must not see)
+# and the tokens of the other sequence. The printed changes are a fair fraction of a token's own
+# effect, not rounding noise.
+#
+# ### Training mode and eval mode · 训练模式与评估模式
+# BatchNorm cannot use batch statistics when it serves one sentence at a time, so it keeps running
+# averages of the mean and variance during training and switches to them after `model.eval()`
+# (Ioffe & Szegedy 2015, §3.1; PyTorch's `nn.BatchNorm1d` uses an exponential moving average with
+# momentum 0.1). Below, 60 training batches update those averages; then one 6-token test sentence is
+# normalised in both modes.
+#
+# **Predict · 预测:** after 60 batches from the same distribution, will the sentence's output be the same
+# in training mode and in eval mode? Write your guess down, then run the next cell.
+
+# %%
+fig, modes = ex.batchnorm_train_eval()
+ex.show(fig)
+print(f"running-mean error per feature: after 1 batch {modes['first_error']:.3f}, "
+      f"after {modes['batches']} batches {modes['final_error']:.3f}")
+print(f"largest difference between the two modes on the test sentence: {modes['max_diff']:.3f}")
+print(f"one token in training mode: {modes['single_token']}")
+
+# %% [markdown]
+# Reading it: the running mean settles after a few dozen batches (left), yet the two modes still
+# disagree on the test sentence by the printed amount (right): six tokens give a noisy estimate of
+# each feature's statistics, the running averages a smooth one. Training and inference therefore
+# compute different functions, and a single token cannot be normalised at all in training mode (the
+# printed error). LayerNorm has no modes and no running statistics: it does the same thing in
+# training, in evaluation, for one token or for a thousand; the Transformer normalises with it
+# (Vaswani et al. 2017, §3.1).
 #
 # ## Part 3 — Post-LN and Pre-LN · 后置与前置层归一化
 #
-# Every sublayer (attention or feed-forward) sits in a residual block. Where does the LayerNorm go?
+# Every sublayer (attention or feed-forward) sits in a residual block, and a model is a stack of N
+# such blocks. Where does the LayerNorm go? The two answers in use, drawn by the next cell:
 #
-# * **Post-LN** (the 2017 paper): add first, then normalise: `LayerNorm(x + sublayer(x))`. Every
-#   block's output is normalised, including the path the residual carries.
-# * **Pre-LN** (GPT-2 and most models since): normalise the sublayer's *input*, leave the residual
-#   path untouched: `x + sublayer(LayerNorm(x))`. Because the stream itself is never normalised, a
-#   Pre-LN stack ends with one final LayerNorm before the output layer.
+# * **Post-LN** (Vaswani et al. 2017, §3.1; BERT, Devlin et al. 2019): add first, then normalise. Every
+#   block's output is normalised, including the residual stream it passes on.
+# * **Pre-LN** (GPT-2, Radford et al. 2019, §2.3; named by Xiong et al. 2020): normalise the sublayer's
+#   *input* and leave the residual stream untouched. Because the stream is never normalised inside
+#   the blocks, the stack ends with one **final LayerNorm** before the output layer.
+
+# %%
+ex.show(ex.block_diagrams())
+
+
+# %% [markdown]
+# ### Exercise 3 · 练习 3: the `PostLN` and `PreLN` stacks
 #
-# ### Exercise 3 · 练习 3: `PostLN` and `PreLN`
-# Both take `d_model` and any `sublayer` module mapping `(batch, seq, d_model)` to the same shape;
-# the `__init__` is given (it uses `nn.LayerNorm`, so this exercise does not depend on yours).
+# **Difficulty:** ●●○ · **Importance:** ●●● · **Time:** ~20 min
+#
+# Build both stacks from the drawings. Each takes `d_model` and a list of sublayer modules (block `i`
+# uses `sublayers[i]`; each maps `(batch, seq, d_model)` to the same shape) and creates the
+# LayerNorms its arrangement needs with `nn.LayerNorm(d_model)` (PyTorch's, so that this exercise
+# does not depend on yours). The tests count your LayerNorms and give each one different γ and β, so
+# every block needs its own.
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# Count the LayerNorm boxes in each drawing for a stack of N blocks. Then: how does a module make
+# sure that `.parameters()` finds the sublayers and norms it holds in a list?
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# Keep the sublayers and the norms in `nn.ModuleList`s (a plain Python list is not registered). In
+# `forward`, walk the blocks in order, updating one running tensor `h`; in Post-LN the norm is
+# applied to the sum, in Pre-LN to the sublayer's input only, and only one of the two stacks
+# needs a norm after the loop.
+#
+# </details>
+# </details>
 
 # %% answer="PostLN"
 class PostLN(nn.Module):
-    """Post-LN residual block: LayerNorm(x + sublayer(x)).
+    """A stack of Post-LN residual blocks (Part 3, left-hand drawing).
 
-    forward(x): x of shape (batch, seq, d_model) -> tensor of the same shape.
+    d_model: int; sublayers: a list of nn.Module, block i's sublayer, each (batch, seq, d_model) -> same shape.
+    forward(x): x of shape (batch, seq, d_model) -> tensor of the same shape, the blocks applied in list order.
     """
 
-    def __init__(self, d_model, sublayer):
+    def __init__(self, d_model, sublayers):
         super().__init__()
-        self.norm = nn.LayerNorm(d_model)
-        self.sublayer = sublayer
+        ### BEGIN SOLUTION
+        self.sublayers = nn.ModuleList(sublayers)
+        self.norms = nn.ModuleList(nn.LayerNorm(d_model) for _ in sublayers)  # one per block
+        ### END SOLUTION
 
     def forward(self, x):
         ### BEGIN SOLUTION
-        return self.norm(x + self.sublayer(x))
+        h = x  # (batch, seq, d_model)
+        for sublayer, norm in zip(self.sublayers, self.norms):
+            h = norm(h + sublayer(h))
+        return h
         ### END SOLUTION
 
 
 class PreLN(nn.Module):
-    """Pre-LN residual block: x + sublayer(LayerNorm(x)).
+    """A stack of Pre-LN residual blocks ready to feed an output layer (Part 3, right-hand drawing).
 
-    forward(x): x of shape (batch, seq, d_model) -> tensor of the same shape.
+    d_model: int; sublayers: a list of nn.Module, block i's sublayer, each (batch, seq, d_model) -> same shape.
+    forward(x): x of shape (batch, seq, d_model) -> tensor of the same shape, the blocks applied in list order.
     """
 
-    def __init__(self, d_model, sublayer):
+    def __init__(self, d_model, sublayers):
         super().__init__()
-        self.norm = nn.LayerNorm(d_model)
-        self.sublayer = sublayer
+        ### BEGIN SOLUTION
+        self.sublayers = nn.ModuleList(sublayers)
+        self.norms = nn.ModuleList(nn.LayerNorm(d_model) for _ in sublayers)  # one per block
+        self.final_norm = nn.LayerNorm(d_model)  # the stream is never normalised inside the blocks
+        ### END SOLUTION
 
     def forward(self, x):
         ### BEGIN SOLUTION
-        return x + self.sublayer(self.norm(x))
+        h = x  # (batch, seq, d_model), the residual stream
+        for sublayer, norm in zip(self.sublayers, self.norms):
+            h = h + sublayer(norm(h))
+        return self.final_norm(h)
         ### END SOLUTION
 
 
-# %% tests="residual_blocks_tests" points=3
+# %% tests="residual_blocks_tests" points=4
 import torch
 from torch import nn
-from course.checks import call, close
+from course.checks import call, check
+from course.checks.ch03_layernorm import Mix, Square, Zeros, expect, normalised_tokens
 
-identity = nn.Identity()  # with sublayer = identity: Post-LN gives norm(2x), Pre-LN gives x + norm(x)
-x = torch.tensor([[[1.0, 3.0], [0.0, 4.0]]])  # (batch=1, seq=2, d_model=2)
-norm = nn.LayerNorm(2)
-close(call(PostLN(2, identity), x), norm(x + x), atol=1e-5, name="PostLN with an identity sublayer: norm(x + x)")
-close(call(PreLN(2, identity), x), x + norm(x), atol=1e-5, name="PreLN with an identity sublayer: x + norm(x)")
+
+def n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+# Two parameter-free sublayers, d_model = 4: only the LayerNorms have parameters, 2 · 4 = 8 each.
+post, pre = call(PostLN, 4, [Square(), Mix()]), call(PreLN, 4, [Square(), Mix()])
+shared = "one LayerNorm is shared by every block: each block needs its own, with its own γ and β"
+check(n_params(post) == 16, f"PostLN(4, two sublayers) has {n_params(post)} parameters, expected 16 (two "
+      "LayerNorms of 8): " + {8: shared, 24: "a Post-LN stack needs no final LayerNorm, its last block already "
+                              "ends in one (Part 3)"}.get(n_params(post), "count the norms in the left-hand drawing"))
+check(n_params(pre) == 24, f"PreLN(4, two sublayers) has {n_params(pre)} parameters, expected 24 (three "
+      "LayerNorms of 8): " + {8: shared, 16: "one LayerNorm per block is not enough: the residual stream is never "
+                              "normalised inside a Pre-LN block, so the stack needs a final LayerNorm (Part 3)"}
+      .get(n_params(pre), "count the norms in the right-hand drawing"))
+linear = [nn.Linear(4, 4), nn.Linear(4, 4)]  # 20 parameters each
+check(n_params(call(PostLN, 4, linear)) == 56 and n_params(call(PreLN, 4, linear)) == 64,
+      "with two nn.Linear(4, 4) sublayers the stacks should also hold their 2 × 20 parameters: keep the "
+      "sublayers in an nn.ModuleList (a plain Python list is not registered, so an optimiser would not train them)")
+# Worked out with nn.LayerNorm (γ = 1, β = 0), blocks in order: Square first, then Mix.
+x = torch.tensor([[[-1.0, 2.0, 6.0, 0.0]]])  # (batch=1, seq=1, d_model=4)
+POST = torch.tensor([[[-1.6283, 0.4789, 1.0536, 0.0958]]])
+PRE = torch.tensor([[[-1.3574, 0.2279, 1.4214, -0.2919]]])
+out = call(post, x)
+normalised_tokens(out, "a Post-LN stack ends with its last block's LayerNorm, applied after the add (Part 3)",
+                  name="PostLN(4, [Square(), Mix()])(x)")
+expect(out, POST, atol=1e-3, name="PostLN(4, [Square(), Mix()])(x)", mistakes=[
+    (PRE, "that is the Pre-LN arrangement: in Post-LN the norm is applied to the sum x + sublayer(x)"),
+    (torch.tensor([[[-0.2634, -0.1870, 1.6026, -1.1521]]]), "the sublayers ran in reverse order: sublayers[0] "
+     "belongs to the first block, next to the input"),
+    (torch.tensor([[[-1.7236, 0.6861, 0.6192, 0.4184]]]), "the residual path is missing: each block adds its input "
+     "to the sublayer's output before normalising")])
+out = call(pre, x)
+normalised_tokens(out, "a Pre-LN stack's output is that of its final LayerNorm: did you forget it (Part 3)?",
+                  name="PreLN(4, [Square(), Mix()])(x)")
+expect(out, PRE, atol=1e-3, name="PreLN(4, [Square(), Mix()])(x)", mistakes=[
+    (POST, "that is the Post-LN arrangement: in Pre-LN the norm is applied to the sublayer's input only"),
+    (torch.tensor([[[-1.2068, 0.2504, 1.4841, -0.5277]]]), "the sublayers ran in reverse order: sublayers[0] "
+     "belongs to the first block, next to the input"),
+    (torch.tensor([[[-1.6682, 0.4519, 0.9778, 0.2384]]]), "the skip path carried LayerNorm(h) instead of h: in "
+     "Pre-LN the residual stream itself is never normalised inside a block"),
+    (torch.tensor([[[-1.5940, 0.6046, -0.0550, 1.0443]]]), "the residual path is missing: each block adds its "
+     "input to the sublayer's output")])
+# Sublayers that output zeros: the stream passes through, normalised: LayerNorm(x).
+for cls in (PostLN, PreLN):
+    expect(call(call(cls, 4, [Zeros(), Zeros()]), x), torch.tensor([[[-1.0258, 0.0933, 1.5853, -0.6528]]]),
+           atol=1e-3, name=f"{cls.__name__}(4, [Zeros(), Zeros()])(x) (sublayers that have learned nothing)")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch03_layernorm as hidden
 hidden.check_post_ln(PostLN)
@@ -239,56 +476,100 @@ hidden.check_pre_ln(PreLN)
 
 # %% [markdown]
 # ### The experiment: train a deep stack both ways · 实验：两种方式训练深层网络
-# Xiong et al. (2020) showed that in a Post-LN Transformer the gradients of the last layers are large
-# at initialisation, so large learning rates blow training up unless the learning rate is **warmed
-# up** (raised gradually over the first steps); Pre-LN does not need that.
+# Xiong et al. (2020, §3) prove that at initialisation the gradients of a Post-LN Transformer's
+# parameters near the output are large, and find that Post-LN needs the learning rate **warmed up**
+# (raised gradually over the first steps) while Pre-LN trains without it.
 #
-# Here we test it on a small task: 8 layers (PyTorch's `nn.TransformerEncoderLayer` with
-# `norm_first=False` for Post-LN or `True` for Pre-LN, d_model = 32), each token must output the
-# token before it. Adam with learning rate 0.01, 300 steps, with no warm-up and with a linear warm-up
-# over 100 steps. The four runs take about half a minute; the cell prints the mean loss of the last 50
-# steps of each and the gradient norm per layer at initialisation.
+# Here we test it on a small task: 5 layers (PyTorch's `nn.TransformerEncoderLayer` with
+# `norm_first=False` for Post-LN or `True` for Pre-LN, d_model = 32), where each token must output the
+# token before it. Adam with learning rate 0.01, 120 steps, with no warm-up and with a linear warm-up
+# over 40 steps. The cell also measures the gradient norm of every layer at initialisation, and what
+# one Adam step (learning rate 0.001) does to the weights and to the stack's output. It runs on one
+# thread, so the numbers are the same on every machine.
+#
+# **Predict · 预测:** of the four runs (Post-LN or Pre-LN, with or without warm-up), which will fail to
+# learn the task? Write your guess down, then run the next cell (about 20 seconds).
 
 # %%
 # while the notebook is autograded, a shorter run: no grade depends on it (course.notebook.grading)
-fig, result = ex.pre_vs_post(**({"steps": 60, "warmup": 20} if grading() else {}))
+fig, result = ex.pre_vs_post(**({"steps": 40, "warmup": 15} if grading() else {}))
 ex.show(fig)
 for name, loss in result["final_loss"].items():
-    print(f"{name:15s} mean loss of the last 50 steps: {loss:.4f}   (chance level ln 16 = 2.7726)")
+    print(f"{name:15s} mean loss of the last {result['tail']} steps: {loss:.4f}   (chance level ln 16 = 2.7726)")
 post, pre = result["grad_norms"]["post"], result["grad_norms"]["pre"]
-print("gradient norm, last / first layer:  Post-LN %.2f   Pre-LN %.2f" % (post[-1] / post[0], pre[-1] / pre[0]))
+print(f"gradient norm, last / first layer:  Post-LN {post[-1] / post[0]:.2f}   Pre-LN {pre[-1] / pre[0]:.2f}")
+step = result["first_step"]
+print(f"one Adam step, median |change of a weight| / lr:  Post-LN {step['post']['median_step_over_lr']:.3f}   "
+      f"Pre-LN {step['pre']['median_step_over_lr']:.3f}")
+print(f"one Adam step, relative change of the stack's output:  Post-LN {step['post']['output_change']:.3f}   "
+      f"Pre-LN {step['pre']['output_change']:.3f}")
 
 
 # %% [markdown]
 # Reading the figure, with the printed numbers:
 #
-# * **Left.** Compare each run's final loss with chance level (2.77, guessing among 16 tokens). The
-#   run that stays at chance has failed: it never found the task. Look at which combination that is,
-#   and whether warm-up rescued it. Any run that ends near zero solved the task.
-# * **Right.** For Post-LN, the gradient norm grows towards the output layers (the printed
-#   last/first ratio is well above 1); for Pre-LN it is nearly flat. With one learning rate for all
-#   layers, the layers with the largest gradients take the largest Adam steps early on, before the
-#   optimiser's statistics have settled; warm-up keeps those first steps small.
+# * **Left.** Compare each run's final loss with chance level (2.77, guessing among 16 tokens). A run
+#   that stays at chance has failed: it never found the task. A run that ends near zero solved it.
+#   In our run, Post-LN without warm-up stayed at chance and the other three solved the task (read
+#   your printed numbers rather than trusting this sentence; `ex.pre_vs_post(lr=3e-3)` changes the
+#   details).
+# * **Right.** For Post-LN the gradient norm grows towards the output layers (the printed last/first
+#   ratio is above 1); for Pre-LN it is nearly flat, as Xiong et al. prove.
 #
-# In our run, Post-LN without warm-up stayed at chance while the other three solved the task (a
-# different seed or learning rate changes the details: try `ex.pre_vs_post(lr=3e-3)`, and read the
-# printed numbers rather than trusting this sentence). This is why GPT-2 and its successors moved
-# the LayerNorm inside the branch and added a final LayerNorm.
+# Why would large gradients near the output need warm-up? With plain SGD a weight moves by lr times
+# its gradient, so the layers with the largest gradients take the largest steps: that is Xiong et
+# al.'s argument. **Adam is different.** It divides each gradient by the root of its running mean
+# square (Kingma & Ba 2015, Algorithm 1), so its first step is lr · g / |g| = ±lr for every weight,
+# whatever the size of g: the printed median |change| / lr is 1.000 for both stacks. The gradient's
+# scale alone does not explain why Adam needs warm-up. Two explanations that do apply to Adam:
 #
-# ## Part 4 — RMSNorm (optional) · 均方根归一化
+# 1. **The early second-moment estimate is noisy.** In the first steps Adam's running mean square
+#    averages only a few squared gradients, so the adaptive step size has a large variance; warm-up
+#    keeps the steps small until the estimate settles (Liu et al. 2020a, §3; their RAdam corrects for
+#    it instead).
+# 2. **Post-LN amplifies updates.** Each Post-LN block depends more heavily on its residual branch, so
+#    the same small change to every weight moves the output of the stack much more than in Pre-LN
+#    (Liu et al. 2020b, §4). The last printed line measures it here: after the same Adam step the
+#    Post-LN stack's output changes by more than the Pre-LN stack's (about twice as much in our run).
 #
-# Many recent models (LLaMA, for one) drop the mean subtraction and β: RMSNorm divides each token by
-# its root mean square, $y_i = \gamma_i\, x_i / \sqrt{\tfrac1d \sum_j x_j^2 + \varepsilon}$. It is
-# cheaper and works as well in practice.
+# Warm-up keeps those first updates small in both stories, and Pre-LN makes them less harmful.
 #
-# ### Exercise 4 · 练习 4: `rms_norm` (1 point)
+# ## Part 4 — RMSNorm · 均方根归一化
+#
+# RMSNorm (Zhang & Sennrich 2019) keeps LayerNorm's rescaling and drops its re-centring: no mean is
+# subtracted and there is no β. Each token is divided by its **root mean square** (the square root of
+# the mean of its squared features, with ε added under the root as in LayerNorm; PyTorch's
+# `nn.RMSNorm` does the same), then scaled by γ. Zhang & Sennrich report that it trains as well as
+# LayerNorm at a lower cost, and LLaMA uses it in every block (Touvron et al. 2023, §2.2).
+#
+# ### Exercise 4 · 练习 4: `rms_norm`, and LayerNorm from it
+#
+# **Difficulty:** ●●○ · **Importance:** ●●○ · **Time:** ~15 min
+#
+# Write `rms_norm`. Then show that LayerNorm is RMSNorm applied after centring: write
+# `layer_norm_from_rms`, which must compute exactly `layer_norm` (same ε), calling the `rms_norm` it
+# is given exactly once and doing nothing else than what that call does not.
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# For `rms_norm`: one statistic over the last dim, kept for broadcasting; where does ε go? For the
+# second function: what is the root mean square of a token whose mean has been subtracted? Compare it
+# with the biased standard deviation of Part 1.
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# They are the same number. So centre each token, hand the centred tokens, γ and *the given* ε to
+# `rms_norm`, and add what RMSNorm does not have.
+#
+# </details>
+# </details>
 
 # %% answer="rms_norm"
 def rms_norm(x, weight, eps=1e-6):
-    """RMS normalisation over the last dim (no mean subtraction, no bias).
+    """RMS normalisation over the last dim (Part 4): no centring, no bias.
 
-    x: float tensor of shape (..., d_model); weight: gamma, shape (d_model,); eps: float.
-    Returns x / sqrt(mean(x ** 2 over the last dim) + eps) * weight, same shape as x.
+    x: float tensor of shape (..., d_model); weight: gamma, shape (d_model,); eps: float, the guard.
+    Returns a tensor of the same shape as x: each token divided by its root mean square, then scaled by weight.
     """
     ### BEGIN SOLUTION
     rms = torch.sqrt((x ** 2).mean(dim=-1, keepdim=True) + eps)  # (..., 1)
@@ -296,16 +577,77 @@ def rms_norm(x, weight, eps=1e-6):
     ### END SOLUTION
 
 
-# %% tests="rms_norm_tests" points=1
-import torch
-from course.checks import call, close
+def layer_norm_from_rms(x, weight, bias, eps, rms_norm):
+    """layer_norm(x, weight, bias, eps), computed with exactly one call of the given rms_norm.
 
+    x: (..., d_model); weight, bias: (d_model,); eps: float; rms_norm: a function like yours above.
+    Returns a tensor of the same shape as x.
+    """
+    ### BEGIN SOLUTION
+    centred = x - x.mean(dim=-1, keepdim=True)  # (..., d_model), mean 0: its RMS is the biased std
+    return rms_norm(centred, weight, eps) + bias
+    ### END SOLUTION
+
+
+# %% tests="rms_norm_tests" points=2
+import torch
+from course.checks import call, check
+from course.checks.ch03_layernorm import expect
+
+RMS_DIM_0 = "you averaged over the tokens (dim 0): each token is normalised over its own features, the last dim"
+ones = torch.ones(2)
 # [3, 4]: mean of squares 12.5, rms 3.5355; the mean (3.5) is NOT subtracted.
-close(call(rms_norm, torch.tensor([[3.0, 4.0]]), torch.ones(2)), torch.tensor([[3.0, 4.0]]) / 12.5 ** 0.5,
-      atol=1e-5, name="rms_norm([[3, 4]])")
+expect(call(rms_norm, torch.tensor([[3.0, 4.0]]), ones), torch.tensor([[0.8485, 1.1314]]), atol=1e-3,
+       name="rms_norm([[3, 4]])", mistakes=[
+           (torch.tensor([[-1.0, 1.0]]), "you subtracted the mean: that is LayerNorm; RMSNorm does not centre "
+            "(Part 4)"),
+           (torch.tensor([[0.6, 0.8]]), "you divided by the root of the SUM of the squares (the length of the "
+            "vector): RMSNorm uses their MEAN (Part 4)"),
+           (torch.tensor([[0.8571, 1.1429]]), "you divided by the mean absolute value: RMSNorm uses the root of "
+            "the mean square (Part 4)"),
+           (torch.tensor([[1.0, 1.0]]), RMS_DIM_0)])
+expect(call(rms_norm, torch.tensor([[3.0, 4.0]]), torch.tensor([2.0, 0.5])), torch.tensor([[1.6971, 0.5657]]),
+       atol=1e-3, name="rms_norm([[3, 4]]) with weight [2, 0.5]",
+       mistakes=[(torch.tensor([[0.8485, 1.1314]]), "weight (γ) was not applied")])
+# [0.001, 0.001]: mean square 1e-6, as large as eps = 1e-6: 0.001 / sqrt(2e-6) = 0.7071.
+expect(call(rms_norm, torch.tensor([[1e-3, 1e-3]]), ones, eps=1e-6), torch.tensor([[0.7071, 0.7071]]), atol=1e-4,
+       name="rms_norm([[0.001, 0.001]], eps=1e-6)", mistakes=[
+           (torch.tensor([[0.999, 0.999]]), "you added eps outside the square root: it goes under the root, with "
+            "the mean square (Part 4)"),
+           (torch.tensor([[1.0, 1.0]]), "eps had no effect: with a mean square this small it must (Part 4)")])
+expect(call(rms_norm, torch.tensor([[0.1, 0.1]]), ones, eps=1e-2), torch.tensor([[0.7071, 0.7071]]), atol=1e-3,
+       name="rms_norm([[0.1, 0.1]], eps=1e-2)",
+       mistakes=[(torch.tensor([[1.0, 1.0]]), "the eps argument was ignored (a fixed 1e-6?)")])
+# Two tokens, the second twice the first: same output.
+expect(call(rms_norm, torch.tensor([[3.0, 4.0], [6.0, 8.0]]), ones), torch.tensor([[0.8485, 1.1314]] * 2),
+       atol=1e-3, name="rms_norm on two tokens", mistakes=[
+           (torch.tensor([[0.6325, 0.6325], [1.2649, 1.2649]]), RMS_DIM_0),
+           (torch.tensor([[0.8485, 0.5657], [1.6971, 1.1314]]), "the mean square lost its last dim (no "
+            "keepdim=True), so it broadcast along the wrong axis")])
+
+calls = []
+
+
+def recording_rms_norm(x, weight, eps=1e-6):  # your rms_norm, counting its calls
+    calls.append(x.detach().clone())
+    return rms_norm(x, weight, eps)
+
+
+out = call(layer_norm_from_rms, torch.tensor([[1.0, 3.0]]), torch.tensor([2.0, 3.0]), torch.tensor([0.5, -1.0]),
+           1e-5, recording_rms_norm)
+check(len(calls) == 1, f"layer_norm_from_rms called rms_norm {len(calls)} times: call it exactly once")
+check(bool(calls[0].mean(-1).abs().max() < 1e-6), "the tokens passed to rms_norm were not centred: subtract each "
+      "token's mean over its own features first")
+expect(out, torch.tensor([[-1.5, 2.0]]), atol=1e-3, name="layer_norm_from_rms with gamma [2, 3] and beta [0.5, -1]",
+       mistakes=[(torch.tensor([[-2.0, 3.0]]), "bias (β) was not added: RMSNorm has none, so you add it")])
+expect(call(layer_norm_from_rms, torch.tensor([[0.0, 0.002]]), ones, torch.zeros(2), 1e-5, rms_norm),
+       torch.tensor([[-0.3015, 0.3015]]), atol=1e-3, name="layer_norm_from_rms([[0, 0.002]]) with eps = 1e-5",
+       mistakes=[(torch.tensor([[-0.7071, 0.7071]]), "rms_norm used its own default eps (1e-6) instead of the eps "
+                  "argument: pass eps on")])
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch03_layernorm as hidden
 hidden.check_rms_norm(rms_norm)
+hidden.check_layer_norm_from_rms(layer_norm_from_rms)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -313,12 +655,51 @@ hidden.check_rms_norm(rms_norm)
 #
 # * LayerNorm normalises each token over its own features: biased variance, ε inside the square root,
 #   then γ and β (2·d parameters, initialised to ones and zeros).
-# * BatchNorm's statistics depend on the other tokens in the batch and on padding; LayerNorm's do not.
-# * Post-LN = `norm(x + F(x))`, Pre-LN = `x + F(norm(x))` plus a final LayerNorm. Post-LN's large
-#   gradients near the output make it depend on learning-rate warm-up; Pre-LN trains stably without.
-# * RMSNorm keeps only the scaling.
+# * BatchNorm's statistics depend on the other tokens of the batch (padding, later tokens, other
+#   sequences) and differ between training and eval mode; LayerNorm's do not.
+# * Post-LN normalises after each residual add; Pre-LN normalises each sublayer's input and needs a
+#   final LayerNorm. Post-LN's gradients grow towards the output, and with Adam its stronger
+#   dependence on the residual branches makes the first updates more harmful; warm-up fixes it.
+# * Pre-LN trained without warm-up in Xiong et al.'s experiments and in ours, but large Pre-LN models
+#   still warm up (GPT-3, Brown et al. 2020, App. B; LLaMA, Touvron et al. 2023, §2.3: 2,000 steps),
+#   and a Post-LN model that does train often ends better than its Pre-LN twin (Liu et al. 2020b;
+#   Takase et al. 2023).
+# * RMSNorm keeps only the scaling; LayerNorm is RMSNorm of the centred token, plus β.
 #
 # **Next:** dropout and the residual connections these blocks are built on.
 
 # %%
 glossary.show("03-layernorm")
+
+# %% [markdown]
+# ## References · 参考文献
+#
+# 1. Ba, J. L., Kiros, J. R., Hinton, G. E. (2016). Layer Normalization. arXiv:1607.06450. §3, eq. 3.
+# 2. Ioffe, S., Szegedy, C. (2015). Batch Normalization: Accelerating Deep Network Training by Reducing
+#    Internal Covariate Shift. ICML 2015, arXiv:1502.03167. §3 (normalising over the mini-batch), §3.1
+#    (population statistics at inference).
+# 3. Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS 2017, arXiv:1706.03762. §3.1
+#    (LayerNorm(x + Sublayer(x))).
+# 4. Devlin, J. et al. (2019). BERT: Pre-training of Deep Bidirectional Transformers for Language
+#    Understanding. NAACL 2019, arXiv:1810.04805. §3 (the original Transformer encoder).
+# 5. Radford, A. et al. (2019). Language Models are Unsupervised Multitask Learners. OpenAI technical
+#    report. §2.3 (LayerNorm moved to the input of each sub-block, a final LayerNorm added).
+# 6. Xiong, R. et al. (2020). On Layer Normalization in the Transformer Architecture. ICML 2020,
+#    arXiv:2002.04745. §3 (gradients at initialisation, warm-up), §4 (Pre-LN without warm-up).
+# 7. Kingma, D. P., Ba, J. (2015). Adam: A Method for Stochastic Optimization. ICLR 2015,
+#    arXiv:1412.6980. Algorithm 1.
+# 8. Liu, L. et al. (2020a). On the Variance of the Adaptive Learning Rate and Beyond (RAdam). ICLR 2020,
+#    arXiv:1908.03265. §3.
+# 9. Liu, L. et al. (2020b). Understanding the Difficulty of Training Transformers. EMNLP 2020,
+#    arXiv:2004.08249. §3 (unbalanced gradients are not the root cause), §4 (amplification through the
+#    dependency on the residual branch; a light dependency gives worse trained models).
+# 10. Takase, S. et al. (2023). B2T Connection: Serving Stability and Performance in Deep Transformers.
+#     Findings of ACL 2023, arXiv:2206.00330. §1 (Post-LN better than Pre-LN in shallow models).
+# 11. Brown, T. B. et al. (2020). Language Models are Few-Shot Learners. NeurIPS 2020, arXiv:2005.14165.
+#     App. B (linear learning-rate warm-up).
+# 12. Touvron, H. et al. (2023). LLaMA: Open and Efficient Foundation Language Models. arXiv:2302.13971.
+#     §2.2 (pre-normalisation with RMSNorm), §2.3 (2,000 warm-up steps).
+# 13. Zhang, B., Sennrich, R. (2019). Root Mean Square Layer Normalization. NeurIPS 2019,
+#     arXiv:1910.07467. §3–4.
+# 14. PyTorch 2.13 documentation: `torch.nn.LayerNorm` (biased variance, ε), `torch.var` (`correction`),
+#     `torch.nn.BatchNorm1d` (running statistics, momentum 0.1), `torch.nn.RMSNorm`.

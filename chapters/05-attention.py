@@ -2,17 +2,29 @@
 # # Attention · 注意力机制
 #
 # Attention lets every token build its new representation as a **weighted average of the other tokens'
-# values**, with weights it computes from how well its *query* matches their *keys*:
+# values**, with weights it computes from how well its *query* matches their *keys* (Vaswani et al.
+# 2017, §3.2.1, eq. 1):
 #
 # $$\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V .$$
 #
-# In this chapter you will
+# In this chapter you will measure why the scores are divided by $\sqrt{d_k}$ (and not by $d_k$), write
+# attention with masks, build the padding and causal masks, assemble multi-head attention, see why
+# several small heads beat one wide one, and explore attention maps of a hand-built layer in a widget.
+
+# %% [markdown]
+# ## Before you start · 开始之前
 #
-# * measure why the scores are divided by $\sqrt{d_k}$,
-# * write scaled dot-product attention with masks and match PyTorch's fused kernel,
-# * build the padding and causal masks,
-# * assemble multi-head attention and match `torch.nn.MultiheadAttention` weight for weight,
-# * and explore attention maps of a hand-built layer in a widget.
+# **You will build:**
+# * `dot_product_variance`, a sampling experiment that measures the variance of q·k;
+# * `scaled_dot_product_attention`, with masks and a rule for queries that may attend to nothing,
+#   matched against `F.scaled_dot_product_attention`;
+# * `causal_mask` (also for a block of queries at the end of a longer sequence) and `padding_mask`;
+# * `MultiHeadAttention`, matched weight for weight against `torch.nn.MultiheadAttention`.
+#
+# **Prerequisites:** chapter 02 (tensors: reductions, broadcasting, the stable softmax, splitting heads
+# with `view` + `transpose`). Maths: dot products, the variance of a sum of independent terms, softmax.
+#
+# **Time:** about 100 minutes (reading 30, exercises 55, experiments 15).
 
 # %% [markdown]
 # Run the set-up cell first.
@@ -26,7 +38,7 @@ from torch import nn
 
 from course import glossary
 from course.experiments import ch05_attention as ex
-from course.notebook import setup, needs
+from course.notebook import grading, needs, setup
 from course.widgets.ch05_attention import attention_map
 
 setup()
@@ -36,24 +48,44 @@ setup()
 # ## Part 1 — Why divide by √d_k · 为什么要除以 √d_k
 #
 # Take a query $q$ and a key $k$ with $d_k$ independent entries of mean 0 and variance 1. Their dot
-# product $q \cdot k = \sum_i q_i k_i$ is a sum of $d_k$ independent terms, each with mean 0 and
-# variance $E[q_i^2]E[k_i^2] = 1$. Variances of independent terms add, so
+# product $q \cdot k = \sum_i q_i k_i$ is a sum of $d_k$ independent terms. Each term has mean
+# $E[q_i]E[k_i] = 0$ and variance $E[q_i^2]E[k_i^2] - 0 = 1$, and variances of independent terms add, so
 #
-# $$\mathrm{Var}(q \cdot k) = d_k, \qquad \text{standard deviation } \sqrt{d_k}.$$
+# $$\mathrm{Var}(q \cdot k) = d_k, \qquad \text{standard deviation } \sqrt{d_k}$$
 #
-# With $d_k = 64$ the raw scores are typically ±8: softmax of such numbers is nearly one-hot.
-# Dividing by $\sqrt{d_k}$ brings the variance back to 1, whatever the head size.
+# (the argument of the paper's footnote 4, Vaswani et al. 2017, §3.2.1). With $d_k = 64$ the raw scores
+# have a standard deviation of 8; the experiment after the exercise shows what softmax does with such
+# numbers. Dividing by $\sqrt{d_k}$ brings the variance back to 1, whatever the head size.
 #
 # ### Exercise 1 · 练习 1: `dot_product_variance`
-# Check the claim by sampling: draw `n` pairs of vectors with `torch.randn(..., generator=generator)`,
-# take their dot products and return the sample variance as a Python float.
+#
+# **Difficulty:** ●○○ · **Importance:** ●●○ · **Time:** ~10 min
+#
+# Check the claim by sampling, not by formula: draw `n` independent pairs of vectors with standard
+# normal entries, take their dot products and return the sample variance of those `n` numbers as a
+# Python float. Draw every random number from `generator` so that the same seed gives the same answer.
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# Two tensors of shape `(n, d_k)` hold the n queries and the n keys. Which reduction turns each pair of
+# rows into one number, and along which dim? Which `torch` function draws N(0, 1) entries (and which
+# one draws uniform ones, the wrong distribution here)?
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# Multiply elementwise and **sum** over the feature dim (a mean would divide the variance by d_k²).
+# `torch.randn(..., generator=generator)` for q and, separately, for k (q·q is not q·k). Then
+# `.var()` of the n dot products and `.item()`; the standard deviation would be √d_k, not d_k.
+#
+# </details>
+# </details>
 
 # %% answer="dot_product_variance"
 def dot_product_variance(d_k, n, generator):
-    """Sample variance of q·k for n random pairs of d_k-dim vectors with N(0, 1) entries.
+    """The sample variance of q·k over n independent pairs (q, k) of d_k-dim vectors with N(0, 1) entries.
 
-    d_k: int, vector size; n: int, number of pairs; generator: a torch.Generator (pass it to randn).
-    Returns a float, close to d_k for large n.
+    d_k: int, vector size; n: int, number of pairs; generator: a torch.Generator, the only source of randomness.
+    Returns a Python float.
     """
     ### BEGIN SOLUTION
     q = torch.randn(n, d_k, generator=generator)  # (n, d_k)
@@ -65,58 +97,121 @@ def dot_product_variance(d_k, n, generator):
 
 # %% tests="dot_product_variance_tests" points=2
 import torch
-from course.checks import call, check, close
+from course.checks import call, check
+from course.checks import ch05_attention as ref
 
 v = call(dot_product_variance, 64, 20000, torch.Generator().manual_seed(0))
 check(isinstance(v, float), f"return a Python float (use .item()), got {type(v).__name__}")
-close(v, 64.0, rtol=0.1, name="dot_product_variance(64, 20000 samples) (expected about d_k = 64)")
+again = call(dot_product_variance, 64, 20000, torch.Generator().manual_seed(0))
+check(again == v, "two generators with the same seed gave different answers: draw every random number from "
+      "`generator` (pass generator=generator to each torch.randn), not from the global random state")
+other = call(dot_product_variance, 64, 20000, torch.Generator().manual_seed(1))
+check(other != v, "two different seeds gave exactly the same number: the exercise measures the variance by "
+      "sampling; returning a formula (such as d_k) checks nothing, see Exercise 1")
+ref.expect(v, 64.0, rtol=0.1, name="dot_product_variance(64, 20000 samples)", mistakes=[
+    (8.0, "about √d_k = 8: that is the standard deviation; return the variance"),
+    (1.0, "about 1: that is the variance of the SCALED score q·k/√d_k (or of q·k divided by d_k); the "
+          "question is the raw q·k, see Part 1"),
+    (1 / 64, "about 1/d_k: you averaged the d_k products; q·k is their sum, see Part 1"),
+    (128.0, "about 2·d_k: q and k must be independent draws (q·q = |q|² has variance 2·d_k)"),
+    (64 * 7 / 144, "about 3.1: the entries must be standard normal (torch.randn), not uniform on [0, 1) (torch.rand)"),
+])
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch05_attention as hidden
 hidden.check_dot_product_variance(dot_product_variance)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# What does an unscaled score do to softmax? The experiment draws random queries and 16 random keys for
-# several $d_k$ and measures, with and without the scale, (left) the entropy of the attention row (2.77
-# nats = uniform over 16 keys, 0 = all weight on one key) and (right) the size of the softmax's
-# Jacobian, the factor by which a change in the scores reaches the weights during backprop.
+# What does the scale do to softmax? The experiment draws random unit-variance queries and 16 random
+# keys for several $d_k$ and applies softmax to $q \cdot k$ three ways: unscaled, divided by $\sqrt{d_k}$,
+# and divided by $d_k$ (a tempting "normalise by the size" that over-corrects). It measures (left) the
+# entropy of the attention row (2.77 nats = uniform over 16 keys, 0 = all weight on one key) and
+# (right) the median size of $\partial\,\text{weights} / \partial q$, the gradient a query receives
+# through the softmax.
+#
+# **Predict · 预测:** as $d_k$ grows from 4 to 1024, which of the three curves stays flat in both
+# panels, which one goes to 0 entropy and which one to uniform weights? Write your guess down, then run
+# the next cell.
 
 # %%
 fig, sat = ex.saturation_experiment()
 ex.show(fig)
-for d, e_raw, e_sc, g_raw, g_sc in zip(sat["d_values"], sat["entropy_raw"], sat["entropy_scaled"],
-                                       sat["grad_raw"], sat["grad_scaled"]):
-    print(f"d_k = {d:5d}: entropy {e_raw:.2f} (raw) vs {e_sc:.2f} (scaled); softmax gradient {g_raw:.3f} vs {g_sc:.3f}")
-
+for name in sat["entropy"]:
+    print(f"{name:>8}: entropy " + " ".join(f"{e:.2f}" for e in sat["entropy"][name])
+          + " | median gradient " + " ".join(f"{g:.3f}" for g in sat["grad"][name])
+          + " | saturated rows " + " ".join(f"{s:.0%}" for s in sat["saturated"][name]))
+print("d_k:", sat["d_values"])
 
 # %% [markdown]
-# Reading the figure: without the scale, the entropy falls towards 0 as $d_k$ grows (the softmax
-# saturates on the largest score) and the gradient through the softmax shrinks by the printed factor
-# between the smallest and largest $d_k$: a saturated softmax barely passes gradient to the scores,
-# so the queries and keys learn slowly. With the scale, both curves are flat: the head's *temperature*
-# no longer depends on its size. That is the whole job of $1/\sqrt{d_k}$.
+# Reading the run: **no scale**, the entropy falls from 1.78 to 0.09 nats and three rows in four are
+# saturated at $d_k = 1024$ (a softmax Jacobian below 0.01): the median query gets no gradient at all
+# (0.000), though the unsaturated rows still get a large one. This is the paper's "regions where it has
+# extremely small gradients" (Vaswani et al. 2017, §3.2.1). **Divided by $d_k$**, the opposite failure:
+# the scores shrink to a variance of $1/d_k$, every row tends to uniform (2.77 nats: the head cannot
+# pick a key) and the gradient shrinks like $1/\sqrt{d_k}$ (0.128 → 0.008). **Divided by $\sqrt{d_k}$**
+# both curves are flat (2.36 nats, 0.30): the head's *temperature* no longer depends on its size. That
+# is the whole job of $1/\sqrt{d_k}$, and it is a statement about initialisation: a trained model can
+# still sharpen or flatten its heads through $W_q$ and $W_k$.
 #
 # ## Part 2 — Scaled dot-product attention · 缩放点积注意力
 #
 # Shapes: queries `q` are `(batch, heads, q_len, d_k)`, keys `k` are `(batch, heads, k_len, d_k)`,
-# values `v` are `(batch, heads, k_len, d_v)`. The scores `q @ k.transpose(-2, -1)` are
-# `(batch, heads, q_len, k_len)`: one row per query, one column per key. The softmax normalises
-# **each row over the keys** (the last dim).
+# values `v` are `(batch, heads, k_len, d_v)`. The scores $q k^\top$ are `(batch, heads, q_len, k_len)`:
+# one row per query, one column per key. The softmax normalises **each row over the keys** (the last
+# dim), so that each query's weights sum to 1.
 #
 # **Masks.** In this course a mask is a boolean tensor, broadcastable to the scores' shape, with
-# **True where the query may attend to the key** (the convention of
-# `F.scaled_dot_product_attention`). Masked scores are set to $-\infty$ *before* the softmax, so they
-# get exactly zero weight and the remaining weights still sum to 1.
+# **True where the query may attend to the key** (the convention of `F.scaled_dot_product_attention`).
+# Masked scores are set to $-\infty$ *before* the softmax (the paper's decoder does the same, §3.2.3), so
+# they get exactly zero weight and the remaining weights still sum to 1. Zeroing weights *after* the
+# softmax leaves rows that no longer sum to 1; setting masked scores to 0 keeps them in the race.
 #
-# **A row with no allowed key** (every key masked) would be softmax of all $-\infty$, which is NaN.
-# We decide: such a query gets **zero weights and a zero output**, as PyTorch's fused kernel does on
-# the CPU. (`torch.nan_to_num` or `masked_fill` after the softmax does it.)
+# **A row with no allowed key** (every key masked) is softmax of all $-\infty$: $0/0$.
+#
+# **Predict · 预测:** what does `torch.softmax` return for a row of $-\infty$, and what does PyTorch's
+# own attention function return for a query whose keys are all masked? Write your guess down, then run
+# the next cell.
+
+# %%
+row = torch.full((1, 3), float("-inf"))
+print("torch.softmax of a row of -inf            :", torch.softmax(row, dim=-1))
+q_demo, kv_demo = torch.randn(1, 1, 1, 4), torch.randn(1, 1, 3, 4)
+nothing_allowed = torch.zeros(1, 3, dtype=torch.bool)
+print("F.scaled_dot_product_attention, no key allowed:",
+      F.scaled_dot_product_attention(q_demo, kv_demo, kv_demo, attn_mask=nothing_allowed))
+
+
+# %% [markdown]
+# Plain softmax gives NaN; PyTorch's function (version 2.13 here, CPU) gives a zero output. We adopt the
+# same rule: **a query with no allowed key gets zero weights and a zero output**, never NaN. (Filling
+# masked scores with a large negative number instead of $-\infty$ does not do it: a fully masked row
+# then has equal scores and gets *uniform* weights.)
 #
 # ### Exercise 2 · 练习 2: `scaled_dot_product_attention`
+#
+# **Difficulty:** ●●○ · **Importance:** ●●● · **Time:** ~20 min
+#
+# Return the output and the weights, for any batch and head dims, with or without a mask.
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# Four steps: scores, mask, softmax, weighted sum of values. Which dims of `k` must swap so that
+# `q @ k...` gives `(…, q_len, k_len)`? Which number is $d_k$: the size of what? Along which dim do the
+# weights of one query live?
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# `k.transpose(-2, -1)`; $d_k$ is `q.shape[-1]` (not the number of keys). `masked_fill` the scores
+# where the mask is **False** with `float("-inf")`, softmax over `dim=-1`, then turn the NaN of fully
+# masked rows into 0 (`torch.nan_to_num`) before `weights @ v`.
+#
+# </details>
+# </details>
 
 # %% answer="scaled_dot_product_attention"
 def scaled_dot_product_attention(q, k, v, mask=None):
-    """softmax(q kᵀ / sqrt(d_k)) v, with an optional boolean mask.
+    """Each query's output: the average of the values, weighted by the softmax over the keys of the
+    query–key dot products divided by √d_k, where the mask allows it.
 
     q: (batch, heads, q_len, d_k); k: (batch, heads, k_len, d_k); v: (batch, heads, k_len, d_v).
     mask: None or a bool tensor broadcastable to (batch, heads, q_len, k_len), True where the
@@ -138,19 +233,46 @@ def scaled_dot_product_attention(q, k, v, mask=None):
 # %% tests="attention_tests" points=4
 import math
 import torch
-from course.checks import call, close
+from course.checks import call, check, close
+from course.checks import ch05_attention as ref
 
-# Hand-worked: one query, two keys. Scores [0, 2] / sqrt(2) -> weights softmax([0, 1.414]).
-q = torch.tensor([[[[1.0, 1.0]]]])                  # (1, 1, 1, 2)
-k = torch.tensor([[[[1.0, -1.0], [1.0, 1.0]]]])     # (1, 1, 2, 2)
-v = torch.tensor([[[[10.0], [20.0]]]])               # (1, 1, 2, 1)
-w1 = 1 / (1 + math.exp(-2 / math.sqrt(2)))
+# Hand-worked, d_k = 4 (scale 1/2), two keys. Query 0 scores q·k = [0, 4]; query 1 (all zeros) scores [0, 0].
+q = torch.tensor([[[[1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]]]])    # (1, 1, 2, 4)
+k = torch.tensor([[[[1.0, -1.0, 1.0, -1.0], [1.0, 1.0, 1.0, 1.0]]]])  # (1, 1, 2, 4)
+v = torch.tensor([[[[10.0], [20.0]]]])                                 # (1, 1, 2, 1)
+s = lambda x: 1 / (1 + math.exp(-x))                                   # softmax([0, x]) = [1 - s(x), s(x)]
+rows = lambda x: torch.tensor([[[[1 - s(x), s(x)], [0.5, 0.5]]]])      # the weights if query 0's scores are [0, x]
 out, weights = call(scaled_dot_product_attention, q, k, v)
-close(weights, torch.tensor([[[[1 - w1, w1]]]]), name="weights of the hand-worked case (scale by sqrt(d_k) = sqrt(2))")
-close(out, torch.tensor([[[[10 * (1 - w1) + 20 * w1]]]]), name="output of the hand-worked case")
-# Masking the second key leaves all the weight on the first.
+check(tuple(weights.shape) == (1, 1, 2, 2), f"weights should have shape (batch, heads, q_len, k_len) = (1, 1, 2, 2), "
+      f"got {tuple(getattr(weights, 'shape', ()))}")
+ref.expect(weights, rows(2.0), name="weights of the hand-worked case", mistakes=[
+    (rows(4.0), "they match the unscaled scores q·kᵀ: divide by √d_k, d_k = the last dim of q and k (Part 1)"),
+    (rows(1.0), "they match scores divided by d_k: the scale is 1/√d_k; 1/d_k over-flattens the softmax (Part 1)"),
+    (rows(4 / math.sqrt(2)), "scaled by √(number of keys)? d_k is the size of each query and key vector (Part 2)"),
+    (torch.tensor([[[[0.5, s(2.0)], [0.5, 1 - s(2.0)]]]]),
+     "each COLUMN sums to 1: the softmax must run over the keys (the last dim), not over the queries (Part 2)"),
+])
+close(out, torch.tensor([[[[10 * (1 - s(2.0)) + 20 * s(2.0)], [15.0]]]]), name="output of the hand-worked case")
+# Mask the second key: all the weight goes to the first one.
 out, weights = call(scaled_dot_product_attention, q, k, v, torch.tensor([True, False]))
-close(weights, torch.tensor([[[[1.0, 0.0]]]]), name="weights with the second key masked (True = may attend)")
+ref.expect(weights, torch.tensor([[[[1.0, 0.0], [1.0, 0.0]]]]), name="weights with the second key masked", mistakes=[
+    (torch.tensor([[[[0.0, 1.0], [0.0, 1.0]]]]), "the allowed key got no weight: True means the query MAY attend "
+                                                 "(Part 2)"),
+    (torch.tensor([[[[1 - s(2.0), 0.0], [0.5, 0.0]]]]), "the rows no longer sum to 1: the weights were zeroed AFTER "
+                                                        "the softmax; set masked scores to -inf before it (Part 2)"),
+    (torch.tensor([[[[0.5, 0.5], [0.5, 0.5]]]]), "the masked key still gets weight: a masked score must be -inf, "
+                                                 "not 0 (Part 2)"),
+])
+# No key allowed at all.
+out, weights = call(scaled_dot_product_attention, q, k, v, torch.tensor([False, False]))
+check(not bool(torch.isnan(weights).any()) and not bool(torch.isnan(out).any()),
+      "a query with no allowed key gave NaN: softmax of a row of -inf is 0/0; by the course's rule it gets zero "
+      "weights and a zero output (Part 2)")
+ref.expect(weights, torch.zeros(1, 1, 2, 2), name="weights of queries with no allowed key", mistakes=[
+    (torch.full((1, 1, 2, 2), 0.5), "uniform weights: a large negative fill (not -inf) leaves a fully masked row "
+                                    "with equal scores; such a row must get zeros (Part 2)"),
+])
+close(out, torch.zeros(1, 1, 2, 1), name="output of queries with no allowed key (zeros)")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch05_attention as hidden
 hidden.check_attention(scaled_dot_product_attention)
@@ -165,18 +287,49 @@ hidden.check_attention(scaled_dot_product_attention)
 #   No query should attend to a padding key. From the true `lengths` (shape `(batch,)`) build a
 #   mask of shape `(batch, 1, 1, max_len)`: one row per sequence, broadcast over heads and queries.
 # * **Causal mask** (因果掩码). A decoder predicting token t must not look at tokens after t. Query i
-#   may attend to keys 0..i, itself included: a lower-triangular `(seq, seq)` mask.
+#   may attend to keys 0..i, itself included.
+#
+# **Queries at the end of a longer sequence.** When a decoder generates text it keeps the keys and
+# values of the tokens already processed and feeds only the newest tokens as queries. Then there are
+# `q_len` queries and `k_len > q_len` keys, and the queries are the **last** `q_len` positions of the
+# sequence. Which keys may each of them see? Work it out from the square case: the mask is not the
+# top-left corner of a `k_len × k_len` causal mask. (PyTorch's `is_causal=True` does use the top-left
+# alignment for non-square masks; `torch.nn.attention.bias.causal_lower_right` is the other one:
+# PyTorch docs, `scaled_dot_product_attention` and `CausalBias`.)
 #
 # Combined with `&`, a `(batch, 1, 1, seq)` padding mask and a `(seq, seq)` causal mask broadcast to
 # `(batch, 1, seq, seq)`: exactly what a decoder's self-attention needs.
 #
 # ### Exercise 3 · 练习 3: `causal_mask` and `padding_mask`
+#
+# **Difficulty:** ●●○ · **Importance:** ●●● · **Time:** ~15 min
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# Rows are queries, columns keys. For the rectangular case: at which absolute position does query i sit
+# when the q_len queries are the last ones of k_len positions? For the padding mask: compare a row of
+# key positions with each sequence's length; what shape makes that comparison broadcast?
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# Query i sits at position `k_len - q_len + i`, so it may see keys `j <= i + (k_len - q_len)`: a
+# lower-triangular mask shifted to the right (`tril` takes a `diagonal` argument, or compare two
+# `arange`s). Padding: `arange(max_len)[None, :] < lengths[:, None]` gives `(batch, max_len)`; key j is
+# real when `j < length` (strictly); add the two singleton dims for heads and queries.
+#
+# </details>
+# </details>
 
 # %% answer="masks"
-def causal_mask(seq):
-    """Bool mask (seq, seq), True where query i may attend to key j, i.e. j <= i."""
+def causal_mask(q_len, k_len=None):
+    """Bool mask (q_len, k_len), True where query i may attend to key j.
+
+    The q_len queries are the LAST q_len positions of a sequence whose k_len keys are its positions
+    0 .. k_len - 1; each query may attend to its own position and every earlier one. k_len=None means k_len = q_len.
+    """
     ### BEGIN SOLUTION
-    return torch.ones(seq, seq, dtype=torch.bool).tril()
+    k_len = q_len if k_len is None else k_len
+    return torch.ones(q_len, k_len, dtype=torch.bool).tril(diagonal=k_len - q_len)
     ### END SOLUTION
 
 
@@ -194,15 +347,37 @@ def padding_mask(lengths, max_len):
 # %% tests="masks_tests" points=3
 import torch
 from course.checks import call, check, equal
+from course.checks import ch05_attention as ref
 
+T, F_ = True, False
 m = call(causal_mask, 3)
-check(isinstance(m, torch.Tensor) and m.dtype == torch.bool, f"causal_mask should return a bool tensor, got {getattr(m, 'dtype', type(m))}")
-check(torch.equal(m, torch.tensor([[True, False, False], [True, True, False], [True, True, True]])),
-      f"causal_mask(3) should be lower-triangular with the diagonal included, got\n{m}")
+check(isinstance(m, torch.Tensor) and m.dtype == torch.bool,
+      f"causal_mask should return a bool tensor (True = may attend), got {getattr(m, 'dtype', type(m))}")
+lower = torch.tensor([[T, F_, F_], [T, T, F_], [T, T, T]])
+ref.expect(m, lower, name="causal_mask(3)", mistakes=[
+    (lower & ~torch.eye(3, dtype=torch.bool), "the diagonal is missing: query i may attend to itself (key j = i)"),
+    (torch.ones(3, 3, dtype=torch.bool).tril(1), "query i may see key i + 1: one future token leaks"),
+    (lower.T, "this is the upper triangle: rows are queries and columns keys; query i sees keys j <= i"),
+    (~lower, "True and False are swapped: True means the query MAY attend"),
+])
+r = call(causal_mask, 2, 4)
+equal(tuple(r.shape), (2, 4), name="shape of causal_mask(2, 4) (q_len, k_len)")
+ref.expect(r, torch.tensor([[T, T, T, F_], [T, T, T, T]]), name="causal_mask(2, 4)", mistakes=[
+    (torch.tensor([[T, F_, F_, F_], [T, T, F_, F_]]),
+     "that is the top-left alignment (what is_causal does for a non-square mask): here the 2 queries are the LAST "
+     "2 of the 4 positions, so query 0 sits at position 2 (Part 3)"),
+])
 p = call(padding_mask, torch.tensor([2, 3]), 3)
-equal(tuple(p.shape), (2, 1, 1, 3), name="shape of padding_mask([2, 3], 3)")
-check(torch.equal(p[:, 0, 0], torch.tensor([[True, True, False], [True, True, True]])),
-      f"padding_mask([2, 3], 3): the first sequence has one padding key at the end, got\n{p[:, 0, 0]}")
+shape = tuple(getattr(p, "shape", ()))
+check(shape != (2, 1, 3, 1), "padding_mask has shape (batch, 1, max_len, 1): that masks "
+      "queries; the keys are the LAST dim of the scores, so the shape is (batch, 1, 1, max_len) (Part 3)")
+check(shape == (2, 1, 1, 3), "padding_mask([2, 3], 3) should have shape (batch, 1, 1, max_len) = (2, 1, 1, 3) "
+      f"so that it broadcasts over heads and queries; got {shape}")
+ref.expect(p[:, 0, 0], torch.tensor([[T, T, F_], [T, T, T]]), name="padding_mask([2, 3], 3)", mistakes=[
+    (torch.tensor([[F_, F_, T], [F_, F_, F_]]), "True and False are swapped: True marks the real keys"),
+    (torch.tensor([[T, T, T], [T, T, T]]), "nothing is masked: key j is real only when j < length (positions start "
+                                           "at 0, so a sequence of length 2 has keys 0 and 1)"),
+])
 both = p & m
 equal(tuple(both.shape), (2, 1, 3, 3), name="shape of padding_mask & causal_mask (broadcast)")
 ### BEGIN HIDDEN TESTS
@@ -211,36 +386,58 @@ hidden.check_masks(causal_mask, padding_mask)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# See the combined mask for a batch of two sequences of lengths 4 and 2, padded to 4 (white = may
-# attend). Row = query, column = key.
+# See the combined mask for a batch of two sequences of lengths 4 and 2, padded to 4 (1 = may attend),
+# and the mask of the last 2 of 5 positions. Row = query, column = key.
 
 # %%
 with needs("causal_mask", "padding_mask"):
     combined = padding_mask(torch.tensor([4, 2]), 4) & causal_mask(4)   # (2, 1, 4, 4)
     print(combined[:, 0].int())
     print("queries 2 and 3 of the short sequence are padding themselves; they may still attend to the real keys 0-1")
+    print(causal_mask(2, 5).int())
 
 
 # %% [markdown]
 # ## Part 4 — Multi-head attention · 多头注意力
 #
-# One attention head can only compute one weighting per query. Multi-head attention runs `h` heads
-# in parallel on `d_model / h`-dim slices, so different heads can track different relations:
+# One attention head computes one weighting per query, so its output is one average: "with a single
+# attention head, averaging inhibits" attending to different things at different positions (Vaswani et
+# al. 2017, §3.2.2). Multi-head attention runs `h` heads in parallel on `d_model / h`-dim slices:
 #
 # 1. **Project**: `Q = x_q W_q + b_q`, `K = x_k W_k + b_k`, `V = x_v W_v + b_v`, each `d_model → d_model`.
 # 2. **Split heads** (chapter 02): `(batch, seq, d_model)` → `view(batch, seq, h, d_head)` →
 #    `transpose(1, 2)` → `(batch, h, seq, d_head)`. Viewing directly as `(batch, h, seq, d_head)`
 #    would mix tokens into heads: the wrong axis.
-# 3. **Attend** with your function (masks broadcast over heads).
+# 3. **Attend** with your function (masks broadcast over heads; the scale uses `d_head`).
 # 4. **Merge**: `transpose(1, 2)` back, then `reshape` (or `contiguous().view`) to `(batch, seq, d_model)`.
 # 5. **Output projection** `W_o`, `d_model → d_model`.
 #
-# Four `d_model × d_model` matrices with biases: $4d^2 + 4d$ parameters.
+# Four `d_model × d_model` matrices with biases: $4d^2 + 4d$ parameters. The paper's base model uses
+# $h = 8$ heads of $d_k = d_v = 64$ for $d_{model} = 512$ (§3.2.2).
 #
 # ### Exercise 4 · 练习 4: `MultiHeadAttention`
+#
+# **Difficulty:** ●●● · **Importance:** ●●● · **Time:** ~20 min
+#
 # Keep the four `nn.Linear` layers named `q_proj`, `k_proj`, `v_proj`, `out_proj` (the tests copy
 # `nn.MultiheadAttention`'s weights into them). Raise `ValueError` when `d_model` is not divisible by
 # `n_heads`. Also keep the last attention weights in `self.last_weights` (the widget uses them).
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# Write down the shape after every step of the list above, for query and key of different lengths
+# (cross-attention). Where does the head axis have to be when you call your attention function, and
+# where must it go before the output projection?
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# Split with `.view(batch, length, n_heads, d_head).transpose(1, 2)`, using the key's own length for
+# `k` and `v`; merge with `.transpose(1, 2).reshape(batch, q_len, d_model)`; then `self.out_proj`. A
+# check that helps: with `n_heads = 1` the split and merge do nothing, so a layer right for one head and
+# wrong for two has its split or merge wrong.
+#
+# </details>
+# </details>
 
 # %% answer="MultiHeadAttention"
 class MultiHeadAttention(nn.Module):
@@ -284,18 +481,25 @@ class MultiHeadAttention(nn.Module):
 
 # %% tests="MultiHeadAttention_tests" points=4
 import torch
-from torch import nn
-from course.checks import close, equal, raises
+from course.checks import check, close, equal, raises
 from course.checks import ch05_attention as ref
 
 mha = ref.call(MultiHeadAttention, 8, 2)
-equal(sum(p.numel() for p in mha.parameters()), 4 * 8 * 8 + 4 * 8, name="parameters of MultiHeadAttention(8, 2)")
-torch_mha = nn.MultiheadAttention(8, 2, batch_first=True)
-ref.copy_from_torch(mha, torch_mha)
-x = torch.randn(2, 5, 8)
-close(ref.call(mha, x, x, x), torch_mha(x, x, x, need_weights=False)[0], atol=1e-5,
-      name="self-attention, against nn.MultiheadAttention with the same weights")
-raises(ValueError, MultiHeadAttention, 10, 4, name="MultiHeadAttention(10, 4)")
+equal(sum(p.numel() for p in mha.parameters()), 4 * 8 * 8 + 4 * 8,
+      name="parameters of MultiHeadAttention(8, 2) (four d×d projections, each with a bias: 4d² + 4d)")
+fits = lambda got, want: bool(((got - want).abs() <= 1e-5).all())
+got, want = ref.against_torch(MultiHeadAttention, 8, 2)
+if tuple(getattr(got, "shape", ())) == tuple(want.shape) and not fits(got, want):
+    one, one_ref = ref.against_torch(MultiHeadAttention, 8, 1)
+    check(not fits(one, one_ref), "with ONE head your layer matches nn.MultiheadAttention and with two it does not: "
+          "the heads are split or merged along the wrong axis (view as (batch, seq, heads, d_head), then move the "
+          "head axis next to batch; undo both when merging), or the scale uses d_model instead of d_head (Part 4)")
+    bare, bare_ref = ref.against_torch(MultiHeadAttention, 8, 2, identity_out=True)
+    check(not fits(bare, bare_ref), "your layer matches nn.MultiheadAttention only when out_proj is the identity: "
+          "apply self.out_proj to the merged heads (Part 4, step 5)")
+close(got, want, atol=1e-5, name="self-attention, against nn.MultiheadAttention with the same weights")
+raises(ValueError, MultiHeadAttention, 10, 4,
+       name="MultiHeadAttention(10, 4): 10 features cannot be split into 4 equal heads, so the constructor")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch05_attention as hidden
 hidden.check_mha(MultiHeadAttention)
@@ -304,55 +508,128 @@ hidden.check_mha(MultiHeadAttention)
 # %% [markdown]
 # `nn.MultiheadAttention` stores the three input projections stacked in one `in_proj_weight` of
 # shape `(3·d_model, d_model)` and uses the **opposite** mask convention: its `attn_mask` and
-# `key_padding_mask` are True where attention is *forbidden*. `ref.copy_from_torch` copies the
-# weights for you; when you pass a mask to PyTorch's module, pass `~mask`.
+# `key_padding_mask` are True where attention is *forbidden* (PyTorch docs, `MultiheadAttention`).
+# `ref.copy_from_torch` copies the weights for you; when you pass a mask to PyTorch's module, pass `~mask`.
+#
+# ### Several heads or one wide one? · 多个头还是一个宽头？
+#
+# A task that needs two lookups per token: the input is 8 random content features and a one-hot
+# position (16 features in all); the target is the previous token's content next to the first token's
+# content. One head can only average; two heads can each fetch one token. The experiment trains your
+# `MultiHeadAttention(16, h)` for h = 1, 2, 4 (same width, so the same parameters) and counts the cost.
+#
+# **Predict · 预测:** will one head of size 16 reach the same error as two heads of size 8? What does
+# splitting cost: more parameters, more multiply-adds, or something else? Write your guess down, then run
+# the next cell.
+
+# %%
+with needs("MultiHeadAttention", "scaled_dot_product_attention"):
+    fig, heads = ex.heads_experiment(MultiHeadAttention, **({"steps": 30} if grading() else {}))
+    ex.show(fig)
+    for h in heads["final_loss"]:
+        print(f"{h} head(s) of size {heads['d_model'] // h:2d}: final error {heads['final_loss'][h]:.4f}; "
+              f"{heads['parameters'][h]} parameters, {heads['score_macs'][h]} multiply-adds for the scores and "
+              f"the weighted sum, {heads['weights_stored'][h]} attention weights stored per sequence")
+
+# %% [markdown]
+# Reading the run: one head stalls near 0.38 while two and four heads fall below 0.01; the parameters
+# (1088) and the multiply-adds of the attention products (2048) are the same for every h, because the
+# heads share the width (the paper's "total computational cost is similar to that of single-head
+# attention with full dimensionality", §3.2.2). The cost is elsewhere: h attention matrices to store and
+# softmax (64 → 128 → 256 weights per sequence here, $h \cdot n^2$ in general), and narrower heads: a head
+# of size $d/h$ smaller than the sequence length cannot express every attention pattern (Bhojanapalli et
+# al. 2020). So more heads is not always better: in the paper a single head was 0.9 BLEU worse than the
+# best setting and quality also dropped with too many heads (§6.2, Table 3 rows (A)), and many heads of a
+# trained model can be pruned at test time (Michel et al. 2019).
 #
 # ## Part 5 — Looking at attention · 观察注意力
 #
 # Attention maps are easiest to read when you know what to expect. `ex.toy_scores` builds a layer by
-# hand, with real queries and keys made of one-hot vectors, whose three heads do three clear jobs:
+# hand, with real queries and keys made of one-hot vectors, whose three heads do three jobs that
+# analyses of trained models report:
 #
-# * head 0: every token attends to the **previous** token;
-# * head 1: every token attends to **earlier copies of the same word** (or to itself if none);
-# * head 2: every token attends to the **first** token (a common "resting place" in trained models).
+# * head 0: every token attends to the **previous** token (such heads appear in BERT: Clark et al. 2019, §3);
+# * head 1: every token attends to **earlier copies of the same word**, or to itself if none
+#   ("duplicate token" heads of GPT-2 small: Wang et al. 2022, §3);
+# * head 2: every token attends to the **first** token, a "sink" that trained language models put large
+#   weights on (Xiao et al. 2023, §3.1).
 #
 # In the widget: type your own sentence, switch heads, switch on the causal mask (the three heads
 # hardly change: each already looks only backwards; the mask matters for a trained decoder whose
-# scores would otherwise reach into the future), add `<pad>` words at the end and toggle their mask, and slide the
-# temperature: low temperature sharpens each row towards one key (entropy → 0), high temperature
-# flattens it (entropy → log of the number of keys). Red squares mark the top key of every query;
-# the orange bars are each row's entropy. "Export PNG" saves the view.
+# scores would otherwise reach into the future), add `<pad>` words at the end and toggle their mask, and
+# slide the temperature: low temperature sharpens each row towards one key (entropy → 0), high
+# temperature flattens it (entropy → log of the number of keys). Red squares mark the top key of every
+# query; the orange bars are each row's entropy. "Export PNG" saves the view.
 
 # %%
 attention_map(ex.toy_tokens(), scores_fn=ex.toy_scores, title="Hand-built layer")
 
 # %% [markdown]
-# The same widget takes the weights of any model. Here is your multi-head attention, untrained
-# (random projections), on random embeddings of the same sentence: with random weights the rows are
-# close to uniform, high entropy and no structure. Training is what creates the patterns above.
+# The same widget takes the weights of any model. Here is your multi-head attention, untrained (random
+# projections), on random word embeddings of the same sentence: one vector per distinct word, so the
+# three "the" are the same vector, and no positions.
+#
+# **Predict · 预测:** will the rows of the three "the" differ? Will the rows be sharp or close to uniform?
+# Write your guess down, then run the next cell.
 
 # %%
+from IPython.display import display
+
 with needs("MultiHeadAttention", "scaled_dot_product_attention"):
     torch.manual_seed(0)
     words = ex.toy_tokens()
     layer = MultiHeadAttention(16, 4)
-    x = torch.randn(1, len(words), 16)
+    x = ex.word_embeddings(words, 16)  # (1, seq, 16), equal words -> equal vectors
     layer(x, x, x)
+    w = layer.last_weights[0]  # (heads, seq, seq)
+    the = [i for i, t in enumerate(words) if t == "the"]
+    print(f"positions of 'the': {the}; their rows equal in every head: "
+          f"{all(torch.allclose(w[:, the[0]], w[:, i]) for i in the[1:])}")
+    entropy = -(w * w.clamp_min(1e-30).log()).sum(-1).mean()
+    print(f"mean entropy of a row: {entropy:.2f} nats (uniform over {len(words)} keys: {math.log(len(words)):.2f})")
     display(attention_map(words, weights=layer.last_weights[0], title="Random MultiHeadAttention"))
 
 # %% [markdown]
+# Reading the run: the rows of the three "the" are identical (True): without positions, attention
+# cannot tell equal words apart, wherever they stand (chapter 06 starts from this). With random weights
+# the rows are close to uniform (the printed entropy is near its maximum) and show no structure.
+# Training is what creates patterns like those of the hand-built layer.
+#
 # ## Summary · 小结
 #
-# * For unit-variance entries, Var(q·k) = d_k; dividing by √d_k keeps the softmax from saturating and
-#   its gradients from vanishing, independent of the head size.
+# * For unit-variance entries, Var(q·k) = d_k. Dividing by √d_k keeps a head's softmax at the same
+#   temperature for every head size; no scale saturates it (no gradient for most rows), 1/d_k flattens
+#   it to uniform (and shrinks its gradient).
 # * Attention = softmax over keys of the scaled scores, masked with −∞ before the softmax; a row with
-#   no allowed key gives zeros (our convention), never NaN.
+#   no allowed key gives zeros (our convention and PyTorch's function), never NaN.
 # * Padding masks `(batch, 1, 1, k_len)` and causal masks `(q_len, k_len)` combine with `&` by
-#   broadcasting.
+#   broadcasting; queries at the end of a longer sequence need the lower-right causal alignment.
 # * Multi-head attention: project, split heads with view + transpose, attend, merge with transpose +
-#   reshape, project out: 4d² + 4d parameters.
+#   reshape, project out: 4d² + 4d parameters. Splitting the width into heads costs no parameters and
+#   no multiply-adds, only h attention matrices; it lets one layer fetch several things at once.
 #
 # **Next:** attention is blind to order. Chapter 06 gives the tokens positions.
 
 # %%
 glossary.show("05-attention")
+
+# %% [markdown]
+# ## References · 参考文献
+#
+# 1. Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS 2017, arXiv:1706.03762. §3.2.1 and
+#    footnote 4 (the scale, Var(q·k) = d_k), §3.2.2 (multi-head attention, h = 8, d_k = 64, the cost),
+#    §3.2.3 (masking with −∞), §6.2 and Table 3 rows (A) (the number of heads).
+# 2. Bhojanapalli, S., Yun, C., Rawat, A. S., Reddi, S., Kumar, S. (2020). Low-Rank Bottleneck in
+#    Multi-head Attention Models. ICML 2020, arXiv:2002.07028.
+# 3. Michel, P., Levy, O., Neubig, G. (2019). Are Sixteen Heads Really Better than One? NeurIPS 2019,
+#    arXiv:1905.10650.
+# 4. Clark, K., Khandelwal, U., Levy, O., Manning, C. D. (2019). What Does BERT Look At? An Analysis of
+#    BERT's Attention. BlackboxNLP 2019, arXiv:1906.04341. §3 (heads that attend to the previous token).
+# 5. Wang, K., Variengien, A., Conmy, A., Shlegeris, B., Steinhardt, J. (2022). Interpretability in the
+#    Wild: a Circuit for Indirect Object Identification in GPT-2 small. arXiv:2211.00593. §3 (duplicate
+#    token heads).
+# 6. Xiao, G., Tian, Y., Chen, B., Han, S., Lewis, M. (2023). Efficient Streaming Language Models with
+#    Attention Sinks. ICLR 2024, arXiv:2309.17453. §3.1 (attention sinks on the initial tokens).
+# 7. PyTorch 2.13 documentation: `torch.nn.functional.scaled_dot_product_attention` (`attn_mask` True =
+#    may attend; `is_causal` is top-left aligned for non-square masks), `torch.nn.attention.bias.CausalBias`
+#    (`causal_lower_right`), `torch.nn.MultiheadAttention` (masks True = not allowed).

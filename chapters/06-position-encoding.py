@@ -2,14 +2,28 @@
 # # Position encoding · 位置编码
 #
 # Attention compares every query with every key, and nothing in that comparison says *where* the
-# tokens are. "dog bites man" and "man bites dog" contain the same tokens. In this chapter you will
+# tokens are. "dog bites man" and "man bites dog" contain the same tokens. The 2017 paper therefore adds
+# "positional encodings" to the input embeddings (Vaswani et al. 2017, §3.5). In this chapter you will
+# prove with a check that self-attention without positions is **permutation-equivariant**, watch naive
+# position codes fail where learned and sinusoidal ones work, derive the shift and dot-product
+# properties of the sinusoidal encoding, implement **RoPE** (rotary position embedding, 旋转位置编码), and
+# check five properties of a good position code against five encodings.
+
+# %% [markdown]
+# ## Before you start · 开始之前
 #
-# * prove with a check that self-attention without positions is **permutation-equivariant**,
-# * build the sinusoidal encoding of the 2017 paper and show, exactly, that a shift by k positions is
-#   a rotation and that the dot product of two encodings depends only on their offset,
-# * implement **RoPE** (rotary position embedding, 旋转位置编码), which rotates queries and keys so that
-#   attention scores depend only on relative positions,
-# * and see what happens to scores at offsets longer than any seen in training.
+# **You will build:**
+# * `is_permutation_equivariant`, a check that a layer ignores order;
+# * `sinusoidal_table`, the encoding of the 2017 paper (odd widths included);
+# * `shift_matrix`, the fixed linear map that moves the encoding k positions (you derive it);
+# * `pe_dot`, the dot product of two encodings in closed form (you derive it);
+# * `rope_rotation`, `rope_matrix` and `apply_rope`, rotary embeddings as matrices and without them.
+#
+# **Prerequisites:** chapters 02 (tensors: indexing with strides `0::2`, broadcasting) and 05
+# (attention, scores as dot products of queries and keys). Maths: sin and cos, the angle-addition
+# formulas, 2×2 rotation matrices; complex numbers $e^{i\theta}$ help in Part 4 but are not required.
+#
+# **Time:** about 110 minutes (reading 35, exercises 55, experiments 20).
 
 # %% [markdown]
 # Run the set-up cell first.
@@ -22,7 +36,7 @@ from torch import nn
 
 from course import glossary
 from course.experiments import ch06_position_encoding as ex
-from course.notebook import setup, needs
+from course.notebook import grading, needs, setup
 from course.widgets.ch06_position_encoding import rope_explorer, sinusoidal_explorer
 
 setup()
@@ -35,14 +49,33 @@ setup()
 # tokens the same way: `layer(x[:, perm]) == layer(x)[:, perm]`. Self-attention is: each output is a
 # weighted average whose weights depend only on the *contents* of the query and keys, and a sum does
 # not care about the order of its terms. So without position information, a Transformer treats a
-# sentence as a bag of words.
+# sentence as a bag of words. (Equivariance is not *invariance*, `layer(x[:, perm]) == layer(x)`: the
+# outputs move with their tokens.)
 #
 # ### Exercise 1 · 练习 1: `is_permutation_equivariant`
-# Return a Python `bool`. Compare with `torch.allclose(..., atol=1e-6)`.
+#
+# **Difficulty:** ●○○ · **Importance:** ●●○ · **Time:** ~10 min
+#
+# Return a Python `bool`. The two sides are computed in different orders, so they can differ by
+# rounding: compare with `torch.allclose(..., atol=1e-6)`.
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# Two tensors to compare: one where you permute first and apply the layer after, one where you apply
+# the layer first. Along which dim of `(batch, seq, d_model)` do the tokens sit?
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# Index the sequence dim with `perm` on both sides (`x[:, perm]` and `layer(x)[:, perm]`), compare the
+# two tensors token by token (not their sums or means, which hide the order), and wrap the result in
+# `bool(...)`. `torch.no_grad()` avoids building a graph you do not need.
+#
+# </details>
+# </details>
 
 # %% answer="is_permutation_equivariant"
 def is_permutation_equivariant(layer, x, perm):
-    """Whether layer(x[:, perm]) equals layer(x)[:, perm].
+    """Whether the layer is permutation-equivariant on x for this permutation of the tokens.
 
     layer: a module mapping (batch, seq, d_model) to (batch, seq, d_model).
     x: tensor (batch, seq, d_model); perm: long tensor (seq,), a permutation of 0..seq-1.
@@ -61,15 +94,32 @@ import torch
 from torch import nn
 from course.checks import call, check
 
-x = torch.randn(1, 4, 6, dtype=torch.float64)
-perm = torch.tensor([1, 0, 2, 3])  # swap the first two tokens
-check(call(is_permutation_equivariant, nn.Identity(), x, perm) is True, "the identity layer is equivariant")
+g = torch.Generator().manual_seed(0)
+x = torch.randn(2, 6, 8, generator=g, dtype=torch.float64)
+perm = torch.tensor([3, 0, 5, 1, 4, 2])
+got = call(is_permutation_equivariant, nn.Identity(), x, perm)
+check(type(got) is bool, f"return a Python bool (wrap the comparison in bool(...)), got {type(got).__name__}")
+check(got is True, "the identity layer is equivariant but you returned False: compare the layer's output on the "
+      "permuted input with its PERMUTED output (comparing with the unpermuted output tests invariance), see Part 1")
 flip = lambda t: t.flip(1)  # reverses the sequence: depends on positions
-check(call(is_permutation_equivariant, flip, x, perm) is False, "reversing the sequence is not equivariant")
+check(call(is_permutation_equivariant, flip, x, perm) is False,
+      "reversing the sequence depends on the positions, so it is not equivariant, but you returned True: compare "
+      "the two outputs token by token (sums or means over the sequence hide the order), see Part 1")
+torch.manual_seed(0)
+attn = nn.MultiheadAttention(8, 2, batch_first=True).double()
+self_attention = lambda t: attn(t, t, t, need_weights=False)[0]
+check(call(is_permutation_equivariant, self_attention, x, perm) is True,
+      "self-attention without positions is equivariant but you returned False: the two orders round differently "
+      "(here by about 1e-16), so compare with a tolerance (torch.allclose), not exactly")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_equivariance(is_permutation_equivariant)
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# **Predict · 预测:** PyTorch's `nn.MultiheadAttention` on its own, and the same layer with the sinusoidal
+# positions of Part 3 added to its input first: which is equivariant? Write your guess down, then run the
+# next cell.
 
 # %%
 with needs("is_permutation_equivariant"):
@@ -82,31 +132,89 @@ with needs("is_permutation_equivariant"):
     pe = ex.sinusoidal_positions(5, 8)
     print("with positions added first   :", is_permutation_equivariant(lambda t: layer(t + pe), x, perm))
 
+# %% [markdown]
+# Reading the run: True, then False. Adding a different vector at each position breaks the symmetry:
+# moving a token now changes the vector it carries.
+#
+# ## Part 2 — First attempts · 初步尝试
+#
+# What should a position code do? Be **unique** per position, **bounded** (so that it does not swamp the
+# token embeddings), **deterministic**, defined for **any length** (also longer than in training), and
+# let the model read **relative offsets** easily (Part 6 checks all five for every encoding). Three
+# candidates come to mind first:
+#
+# * **raw integers**: add p to every feature of the token at position p;
+# * **normalised positions**: add p / (n − 1), so that the code stays in [0, 1] for a length-n sequence;
+# * **a learned table**: one trained vector per position, `nn.Embedding(max_len, d)`. GPT used it
+#   "instead of the sinusoidal version proposed in the original work" (Radford et al. 2018, §4.1) and
+#   GPT-2 kept it for 1024 positions (Radford et al. 2019, §2.3); the 2017 paper found learned and
+#   sinusoidal positions "nearly identical" in BLEU (Vaswani et al. 2017, §3.5, Table 3 row (E)).
+#
+# The raw and normalised codes share a flaw you can derive. The position part of the score of query i
+# with key j is $(W_q x_i) \cdot (W_k\, p_j \mathbf{1})= p_j\, b_i$: **linear in the key's position**. A
+# linear function of j is monotone, so it can favour the first or the last key, never "the key just
+# before me". A task that needs exactly that: copy the previous token. The experiment trains one
+# single-head attention layer per code (sinusoidal: the 2017 table of Part 3) on sequences of length 12,
+# then also reads sequences of length 24.
+#
+# **Predict · 预测:** which codes will copy the previous token almost perfectly at the trained length?
+# Which will do no better than no positions at all, and which has nothing to offer at position 12 and
+# beyond? Write your guess down, then run the next cell.
+
+# %%
+fig, first = ex.previous_token_experiment(**({"steps": 20} if grading() else {}))
+ex.show(fig)
+for kind in ex.CODES:
+    far = first["beyond"][kind]
+    print(f"{kind:>11}: accuracy {first['accuracy'][kind]:.2f} at the trained length; positions 12-23 of a "
+          f"longer sequence: {'no row in the table' if far is None else f'{far:.2f}'}")
+print(f"chance: {first['chance']:.3f}")
+
 
 # %% [markdown]
-# ## Part 2 — The sinusoidal encoding · 正弦位置编码
+# Reading the run: learned and sinusoidal positions copy the previous token perfectly (1.00) at the
+# trained length; the raw integers (about 0.15) do worse than no positions at all (about 0.22, what
+# guessing from the bag of tokens gives): adding p = 11 to every feature swamps the token embeddings;
+# the normalised code (about 0.33) is barely better than none. Beyond the trained length the learned
+# table has no row, and the sinusoidal model falls to about 0.4: a code defined at every position does
+# not mean a model that works there (the paper chose sinusoids because they "may allow the model to
+# extrapolate", §3.5; Part 5 comes back to this).
 #
-# What should a position code do? Be **unique** per position, **bounded** (raw integers 0, 1, ...,
-# 5000 would swamp the embeddings), **deterministic**, defined for **any length** (also longer than
-# in training), and let the model read **relative offsets** easily. The 2017 paper's answer: for
-# position p and feature pair i,
+# ## Part 3 — The sinusoidal encoding · 正弦位置编码
+#
+# The 2017 paper's answer (Vaswani et al. 2017, §3.5): for position p and feature pair i,
 #
 # $$PE(p, 2i) = \sin(p\,\omega_i), \qquad PE(p, 2i+1) = \cos(p\,\omega_i), \qquad \omega_i = 10000^{-2i/d}.$$
 #
-# The first pair turns fast (1 radian per position), the last pair very slowly: like the hands of a
-# clock, together they tell positions apart over a long range. Sin goes in the **even** columns, cos
-# in the **odd** ones, interleaved. For an **odd** `d` the last column is column `2i` with
-# `i = (d − 1)/2`: a sin of the next frequency without its cos partner.
+# The first pair turns fast (1 radian per position), the last pair very slowly (the wavelengths run from
+# 2π to nearly 10000·2π, §3.5): like the hands of a clock, together they tell positions apart over a
+# long range. Sin goes in the **even** columns, cos in the **odd** ones, interleaved. For an **odd** `d`
+# the last column is column `2i` with `i = (d − 1)/2`: a sin of the next frequency without its cos partner.
 #
 # ### Exercise 2 · 练习 2: `sinusoidal_table`
+#
+# **Difficulty:** ●●○ · **Importance:** ●●● · **Time:** ~15 min
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# Build a `(n_positions, number of pairs)` table of angles by broadcasting a column of positions against
+# a row of frequencies. How many pairs are there for an odd d, and how many cos columns?
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# `ceil(d / 2) = (d + 1) // 2` frequencies with the pair index i = 0, 1, …, (not the column index) in
+# the exponent −2i/d; fill `table[:, 0::2]` with the sines and `table[:, 1::2]` with the cosines of the
+# first `d // 2` angle columns. Positions start at 0, so row 0 is `[0, 1, 0, 1, …]`.
+#
+# </details>
+# </details>
 
 # %% answer="sinusoidal_table"
 def sinusoidal_table(n_positions, d):
-    """The sinusoidal position encoding table.
+    """The sinusoidal position encoding of positions 0 .. n_positions - 1.
 
     n_positions: int; d: int >= 1 (odd allowed: the last column is a sin).
-    Returns a float tensor (n_positions, d): row p is PE(p), with PE(p, 2i) = sin(p·w_i),
-    PE(p, 2i+1) = cos(p·w_i), w_i = 10000 ** (-2i / d).
+    Returns a float tensor (n_positions, d): row p is PE(p), pair i (columns 2i, 2i+1) turning at ω_i = 10000^(-2i/d).
     """
     ### BEGIN SOLUTION
     position = torch.arange(n_positions, dtype=torch.float64)[:, None]  # (n, 1)
@@ -123,16 +231,31 @@ def sinusoidal_table(n_positions, d):
 # %% tests="sinusoidal_table_tests" points=3
 import math
 import torch
-from course.checks import call, close
+from course.checks import call, check, close
+from course.checks import ch06_position_encoding as ref
 
 # d = 4: w_0 = 1, w_1 = 10000^(-1/2) = 0.01. Row p = [sin p, cos p, sin 0.01p, cos 0.01p].
-expected = torch.tensor([[0.0, 1.0, 0.0, 1.0],
-                         [math.sin(1), math.cos(1), math.sin(0.01), math.cos(0.01)],
-                         [math.sin(2), math.cos(2), math.sin(0.02), math.cos(0.02)]])
-close(call(sinusoidal_table, 3, 4), expected, atol=1e-6, name="sinusoidal_table(3, 4)")
+rows = lambda f, w: torch.tensor([[f[c](p * w[c]) for c in range(4)] for p in range(3)])  # columns c = 0..3
+sin, cos = math.sin, math.cos
+t = call(sinusoidal_table, 3, 4)
+check(tuple(getattr(t, "shape", ())) == (3, 4), f"sinusoidal_table(3, 4) should have shape (3, 4), got "
+      f"{tuple(getattr(t, 'shape', ()))}")
+ref.expect(t, rows([sin, cos, sin, cos], [1, 1, 0.01, 0.01]), atol=1e-6, name="sinusoidal_table(3, 4)", mistakes=[
+    (rows([cos, sin, cos, sin], [1, 1, 0.01, 0.01]), "sin and cos are swapped: sin goes in the even columns, so "
+                                                     "row 0 is [0, 1, 0, 1]"),
+    (rows([sin, sin, cos, cos], [1, 0.01, 1, 0.01]), "the sines and the cosines sit in two halves: they must be "
+                                                     "interleaved, sin in column 2i and cos in column 2i + 1"),
+    (rows([sin, cos, sin, cos], [1, 1, 0.1, 0.1]), "the second pair turns at 0.1 rad per position: the exponent is "
+                                                   "-2i/d with i the PAIR index, so w_1 = 10000^(-2/4) = 0.01"),
+    (rows([sin, cos, sin, cos], [1, 0.1, 0.01, 0.001]), "every column has its own frequency: columns 2i and 2i + 1 "
+                                                        "share w_i (use the pair index, not the column index)"),
+    (rows([sin, cos, sin, cos], [1, 1, 1000 ** -0.5, 1000 ** -0.5]), "the base is 10000, not 1000"),
+    (torch.tensor([[f(p * w) for f, w in zip([sin, cos, sin, cos], [1, 1, 0.01, 0.01])] for p in (1, 2, 3)]),
+     "row 0 is position 0 (PE(0) = [0, 1, 0, 1]): positions start at 0"),
+])
 # d = 3 (odd): w_1 = 10000^(-2/3); the last column is a sin.
 close(call(sinusoidal_table, 2, 3)[1], torch.tensor([math.sin(1), math.cos(1), math.sin(10000 ** (-2 / 3))]),
-      atol=1e-6, name="row 1 of sinusoidal_table(2, 3)")
+      atol=1e-6, name="row 1 of sinusoidal_table(2, 3) (odd d: the last column is the sin of the next pair)")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_sinusoidal_table(sinusoidal_table)
@@ -147,29 +270,44 @@ sinusoidal_explorer()
 
 
 # %% [markdown]
-# ### A shift is a rotation · 平移就是旋转
+# ### A shift is a linear map · 平移是线性映射
 #
-# By the angle-addition formulas, for each pair,
-#
-# $$\begin{pmatrix}\sin((p+k)\omega)\\ \cos((p+k)\omega)\end{pmatrix}
-# = \begin{pmatrix}\cos k\omega & \sin k\omega\\ -\sin k\omega & \cos k\omega\end{pmatrix}
-# \begin{pmatrix}\sin p\omega\\ \cos p\omega\end{pmatrix}.$$
-#
-# The matrix depends on k but **not on p**. Stacking one such block per frequency gives a `d×d`
-# block-diagonal matrix $M_k$ with $PE(p+k) = M_k\,PE(p)$ for every p: exactly, not approximately.
-# A layer can therefore move attention "k positions to the left" with one fixed linear map.
+# The paper chose sinusoids because "for any fixed offset k, $PE_{pos+k}$ can be represented as a linear
+# function of $PE_{pos}$" (Vaswani et al. 2017, §3.5). Find that function. For one pair, expand
+# $\sin((p+k)\omega)$ and $\cos((p+k)\omega)$ with the angle-addition formulas: each is a combination of
+# $\sin(p\omega)$ and $\cos(p\omega)$ whose coefficients depend on k and ω **but not on p**. Those
+# coefficients, written as a 2×2 matrix, shift the pair; one such block per frequency gives a `d×d`
+# block-diagonal matrix $M_k$ with $PE(p+k) = M_k\,PE(p)$ for every p: exactly, not approximately. A
+# layer can therefore move attention "k positions to the left" with one fixed linear map.
 #
 # ### Exercise 3 · 练习 3: `shift_matrix`
-# Build $M_k$ for an even d (raise `ValueError` for an odd d: there the last sin has no cos partner,
-# so no linear map of PE(p) alone can shift it).
+#
+# **Difficulty:** ●●○ · **Importance:** ●●○ · **Time:** ~15 min
+#
+# Derive $M_k$ and build it for an even d. Raise `ValueError` for an odd d: there the last sin has no cos
+# partner, so no linear map of PE(p) alone can shift it.
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# The pair is the vector $(\sin p\omega, \cos p\omega)$, sin first. Row 1 of its block is the coefficients
+# of the new sin, row 2 those of the new cos. In which rows and columns of the `d×d` matrix does the
+# block of pair i go?
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# $\sin(a + b) = \sin a \cos b + \cos a \sin b$ and $\cos(a + b) = \cos a \cos b - \sin a \sin b$, with
+# $a = p\omega_i$ and $b = k\omega_i$. The block of pair i occupies rows and columns 2i and 2i + 1; the
+# blocks of different pairs do not mix (zeros elsewhere). A shift by −k must undo a shift by k.
+#
+# </details>
+# </details>
 
 # %% answer="shift_matrix"
 def shift_matrix(k, d):
     """The (d, d) matrix M_k with PE(p + k) = M_k @ PE(p) for every position p.
 
     k: int offset (may be negative); d: even int.
-    Returns a float tensor (d, d), block-diagonal with 2x2 blocks [[cos kw_i, sin kw_i], [-sin kw_i, cos kw_i]].
-    Raises ValueError if d is odd.
+    Returns a float tensor (d, d). Raises ValueError if d is odd.
     """
     ### BEGIN SOLUTION
     if d % 2:
@@ -186,40 +324,68 @@ def shift_matrix(k, d):
 # %% tests="shift_matrix_tests" points=3
 import math
 import torch
-from course.checks import call, close, raises
+from course.checks import call, check, close, raises
+from course.checks import ch06_position_encoding as ref
 
 def pe4(p):  # PE(p) for d = 4, written out: frequencies 1 and 1/100
     return torch.tensor([math.sin(p), math.cos(p), math.sin(p / 100), math.cos(p / 100)], dtype=torch.float64)
 
 m3 = call(shift_matrix, 3, 4)
-close(m3.double() @ pe4(5), pe4(8), atol=1e-5, name="shift_matrix(3, 4) @ PE(5) should be PE(8)")
+check(tuple(getattr(m3, "shape", ())) == (4, 4), f"shift_matrix(3, 4) should have shape (4, 4), got "
+      f"{tuple(getattr(m3, 'shape', ()))}")
+ref.expect(m3.double() @ pe4(5), pe4(8), atol=1e-5, name="shift_matrix(3, 4) @ PE(5) should be PE(8)", mistakes=[
+    (pe4(2), "you got PE(2): your matrix shifts by -k; the sin(kω) terms have the wrong signs (expand sin(a + b) and "
+             "cos(a + b) again)"),
+    (pe4(5), "you got PE(5) back: the matrix does not shift at all"),
+])
 close(call(shift_matrix, 0, 4), torch.eye(4), atol=1e-6, name="shift_matrix(0, 4) is the identity")
-raises(ValueError, shift_matrix, 1, 3, name="shift_matrix(1, 3) (odd d)")
+raises(ValueError, shift_matrix, 1, 3,
+       name="shift_matrix(1, 3): for an odd d the last sin has no cos partner, so it")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_shift_matrix(shift_matrix)
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# What you derived, for each pair:
+#
+# $$\begin{pmatrix}\sin((p+k)\omega)\\ \cos((p+k)\omega)\end{pmatrix}
+# = \begin{pmatrix}\cos k\omega & \sin k\omega\\ -\sin k\omega & \cos k\omega\end{pmatrix}
+# \begin{pmatrix}\sin p\omega\\ \cos p\omega\end{pmatrix}:$$
+#
+# a rotation of the pair by $k\omega$ (clockwise in the (sin, cos) plane), the same for every p.
+#
 # ### The dot product depends only on the offset · 点积只取决于相对位置
 #
-# Multiply out one pair: $\sin(p\omega)\sin(q\omega) + \cos(p\omega)\cos(q\omega) = \cos((q-p)\omega)$.
-# Summing over the pairs (even d):
-#
-# $$PE(p)\cdot PE(q) = \sum_{i=0}^{d/2-1} \cos\big((q-p)\,\omega_i\big).$$
-#
-# Exact, for every p and q. Two consequences: it is **symmetric** in the offset (cos is even: the dot
-# product cannot tell "3 to the left" from "3 to the right"), and it is **not monotone**: it wiggles
-# as the fast frequencies wrap around.
+# Take two encodings PE(p) and PE(q) of an even d and multiply them feature by feature. Pair by pair,
+# the product of the two (sin, cos) vectors is a familiar identity of one angle; summed over the pairs,
+# p and q appear only through q − p (Yan et al. 2019, §3.2.1, "Property 1").
 #
 # ### Exercise 4 · 练习 4: `pe_dot`
+#
+# **Difficulty:** ●●○ · **Importance:** ●●○ · **Time:** ~10 min
+#
+# Derive PE(p) · PE(p + offset) in closed form and compute it from `offset` and `d` alone: no table, no
+# position p.
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# Write out one pair: $\sin(p\omega)\sin(q\omega) + \cos(p\omega)\cos(q\omega)$. Which formula for the
+# cosine of a difference does this look like? How many pairs does an even d have?
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# $\cos(a - b) = \cos a \cos b + \sin a \sin b$, so each pair gives $\cos(\text{offset}\cdot\omega_i)$;
+# sum these $d/2$ cosines (do not average them), with $\omega_i = 10000^{-2i/d}$ and i the pair index.
+#
+# </details>
+# </details>
 
 # %% answer="pe_dot"
 def pe_dot(offset, d):
-    """PE(p) · PE(p + offset) for an even d, by the closed form (no table).
+    """PE(p) · PE(p + offset) for an even d, computed from the closed form you derive (it does not depend on p).
 
-    offset: int (may be negative); d: even int.
-    Returns a float: sum over i < d/2 of cos(offset * 10000 ** (-2i / d)).
+    offset: int (may be negative); d: even int. Returns a Python float.
     """
     ### BEGIN SOLUTION
     return float(sum(math.cos(offset * 10000.0 ** (-2 * i / d)) for i in range(d // 2)))
@@ -230,15 +396,36 @@ def pe_dot(offset, d):
 import math
 import torch
 from course.checks import call, close
+from course.checks import ch06_position_encoding as ref
 
-close(call(pe_dot, 0, 8), 4.0, name="pe_dot(0, 8): a row with itself, d/2 = 4")
+ref.expect(call(pe_dot, 0, 8), 4.0, name="pe_dot(0, 8): a row with itself, one 1 per pair", mistakes=[
+    (1.0, "you averaged over the pairs: each of the d/2 pairs adds its own cosine to the sum"),
+    (8.0, "there are d/2 pairs, not d terms: each (sin, cos) pair contributes ONE cosine"),
+    (0.0, "sin instead of cos? sin(pw)sin(qw) + cos(pw)cos(qw) is the cosine of (q - p)w"),
+])
 # d = 2: PE(p) = (sin p, cos p), so PE(p)·PE(p + k) = sin p sin(p + k) + cos p cos(p + k) = cos k
 close(call(pe_dot, 7, 2), math.cos(7), atol=1e-6, name="pe_dot(7, 2) = PE(10)·PE(17) for d = 2, which is cos 7")
-close(call(pe_dot, -7, 2), math.cos(7), atol=1e-6, name="pe_dot(-7, 2) = PE(10)·PE(3) for d = 2, also cos 7")
+ref.expect(call(pe_dot, -7, 2), math.cos(7), atol=1e-6, name="pe_dot(-7, 2) = PE(10)·PE(3) for d = 2", mistakes=[
+    (-math.cos(7), "cos is even: the dot product is the same for +offset and -offset"),
+])
+# d = 4: frequencies 1 and 0.01
+ref.expect(call(pe_dot, 100, 4), math.cos(100) + math.cos(1), atol=1e-6, name="pe_dot(100, 4)", mistakes=[
+    (math.cos(100) + math.cos(10), "the second pair turns at w_1 = 10000^(-2/4) = 0.01: the exponent is -2i/d "
+                                   "with i the pair index"),
+])
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_pe_dot(pe_dot)
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# What you derived: $PE(p)\cdot PE(q) = \sum_{i=0}^{d/2-1} \cos\big((q-p)\,\omega_i\big)$, exact for every
+# p and q. Two consequences: it is **symmetric** in the offset (cos is even: the plain dot product cannot
+# tell "3 to the left" from "3 to the right", Yan et al. 2019, §3.2.1, "Property 2"), and it is **not
+# monotone**: it wiggles as the fast frequencies wrap around.
+#
+# **Predict · 预测:** in the figure of $PE(p)\cdot PE(q)$ for all pairs, what pattern do you expect, and
+# will the curve against the offset k fall steadily? Write your guess down, then run the next cell.
 
 # %%
 fig, dots = ex.dot_product_figure(ex.sinusoidal_positions(256, 64))
@@ -246,37 +433,82 @@ ex.show(fig)
 print(f"largest difference between offsets +k and -k: {dots['max_asymmetry']:.1e}; "
       f"steps where the curve rises again for k > 0: {dots['rising_steps_after_zero']}")
 
-
 # %% [markdown]
 # Reading the figure: the matrix on the left is constant along every diagonal (same offset, same
 # value), and the curve on the right is a mirror image around k = 0 (the printed asymmetry is at the
-# level of rounding) that falls overall but rises again many times (the printed count of rising
-# steps). Position information is there, but added to the token embeddings it reaches the attention
-# scores only mixed with the content.
+# level of float32 rounding) that falls overall but rises again many times (the printed count of rising
+# steps).
 #
-# ## Part 3 — RoPE · 旋转位置编码
+# ### Once W_q and W_k are applied · 加上 W_q 与 W_k 之后
 #
-# RoPE (Su et al., 2021) puts positions into the **attention score itself**. Split the query and key
-# features into pairs and rotate pair i of a vector at position m by the angle $m\,\theta_i$,
-# $\theta_i = 10000^{-2i/d}$. With $R_m$ the block-diagonal matrix of these rotations:
+# A model never takes the plain dot product of two encodings: the score is between a query and a key,
+# $PE(p)^\top W_q^\top W_k\, PE(q)$, or $PE(p)^\top A\, PE(q)$ with $A = W_q^\top W_k$ (Yan et al. 2019,
+# §3.2.1). For one frequency block $\begin{pmatrix}a & b\\ c & e\end{pmatrix}$ of A, expand the product
+# with the product-to-sum formulas:
 #
-# * rotations compose, $R_a R_b = R_{a+b}$, and preserve lengths;
-# * $R_m^\top = R_{-m}$, so $\langle R_m q, R_n k\rangle = q^\top R_m^\top R_n k = q^\top R_{n-m} k$:
-#   the score depends on the positions **only through n − m**. The absolute phases cancel.
+# $$\tfrac{a+e}{2}\cos((q-p)\omega) + \tfrac{c-b}{2}\sin((q-p)\omega) + \tfrac{e-a}{2}\cos((p+q)\omega)
+# + \tfrac{b+c}{2}\sin((p+q)\omega).$$
 #
-# **Which features form a pair?** This course uses the **interleaved** pairing of the RoFormer
-# paper: features `2i` and `2i+1`. Some libraries instead pair feature `i` with feature `i + d/2`
-# ("rotate half"). That is the same idea with the features listed in another order; the two are
-# *not* interchangeable on the same weights (see the end of this part).
+# The sine of the offset is **odd**: a projected score can tell left from right. The terms in p + q (and
+# the blocks of A that mix two frequencies) depend on the **absolute** positions: the score is no longer
+# a function of the offset alone.
+#
+# **Predict · 预测:** with random $W_q$, $W_k$, will the score against the offset stay a mirror image?
+# Write your guess down, then run the next cell.
+
+# %%
+fig, projected = ex.projected_scores_figure()
+ex.show(fig)
+for kind in ("plain", "projected"):
+    print(f"{kind:>9}: largest |s(+k) - s(-k)| {projected['asymmetry'][kind]:.2g}; spread of the score at offset 5 "
+          f"over positions 0-200: {projected['spread_over_p'][kind]:.2g}")
+
+
+# %% [markdown]
+# Reading the run: the plain scores are symmetric and the same at every position (both printed numbers
+# at rounding level); the projected ones are not symmetric (a difference of about 1) and change with the
+# position (a spread of about 1). So direction is visible to a projected score, but mixed up with absolute
+# position; this is why Yan et al. (2019, §3.2.1) replace it with a relative encoding, and why RoPE puts
+# the position into the score itself.
+#
+# ## Part 4 — RoPE · 旋转位置编码
+#
+# RoPE (Su et al. 2021, §3.2) puts positions into the **attention score itself**. Split the query and
+# key features into pairs and rotate pair i of a vector at position m by the angle $m\,\theta_i$,
+# $\theta_i = 10000^{-2i/d}$. With $R_m$ the block-diagonal matrix of these rotations, RoPE scores a query
+# at position m against a key at position n as $\langle R_m q, R_n k\rangle$.
+#
+# **Which features form a pair?** This course uses the **interleaved** pairing of the RoFormer paper
+# (Su et al. 2021, eq. 15): features `2i` and `2i+1`. Some code instead pairs feature `i` with feature
+# `i + d/2` ("rotate half", e.g. Hugging Face Transformers' LLaMA, `rotate_half`). That is the same idea
+# with the features listed in another order; the two are *not* interchangeable on the same weights
+# (see the end of this part).
 #
 # ### Exercise 5 · 练习 5: the rotation matrices
-# `rope_rotation(angle)` is the 2×2 counter-clockwise rotation `[[cos, −sin], [sin, cos]]`;
+#
+# **Difficulty:** ●○○ · **Importance:** ●●○ · **Time:** ~10 min
+#
+# `rope_rotation(angle)` is the 2×2 matrix that turns a 2-D vector counter-clockwise by `angle` radians;
 # `rope_matrix(m, d)` is the `d×d` block-diagonal $R_m$ (block i rotates features 2i, 2i+1 by
 # $m\theta_i$). `torch.block_diag` may help.
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# Where must (1, 0) land after a quarter turn counter-clockwise, and where (0, 1)? Those are the two
+# columns of the matrix. Which block of $R_m$ uses the fastest angle?
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# A quarter turn sends (1, 0) to (0, 1) and (0, 1) to (−1, 0): the columns are $(\cos a, \sin a)$ and
+# $(-\sin a, \cos a)$. Block i (rows and columns 2i, 2i + 1) is `rope_rotation(m * base ** (-2 * i / d))`,
+# i = 0 first.
+#
+# </details>
+# </details>
 
 # %% answer="rope_matrices"
 def rope_rotation(angle):
-    """2x2 rotation by `angle` radians (counter-clockwise): [[cos, -sin], [sin, cos]], float tensor."""
+    """The 2x2 matrix (float tensor) that rotates a 2-D vector counter-clockwise by `angle` radians."""
     ### BEGIN SOLUTION
     c, s = math.cos(angle), math.sin(angle)
     return torch.tensor([[c, -s], [s, c]])
@@ -284,7 +516,7 @@ def rope_rotation(angle):
 
 
 def rope_matrix(m, d, base=10000.0):
-    """R_m: (d, d) block-diagonal; block i is rope_rotation(m * base ** (-2i / d)). d even."""
+    """R_m: (d, d) block-diagonal; block i rotates features (2i, 2i + 1) by m * base ** (-2i / d). d even."""
     ### BEGIN SOLUTION
     return torch.block_diag(*[rope_rotation(m * base ** (-2 * i / d)) for i in range(d // 2)])
     ### END SOLUTION
@@ -294,14 +526,27 @@ def rope_matrix(m, d, base=10000.0):
 import math
 import torch
 from course.checks import call, close
+from course.checks import ch06_position_encoding as ref
 
-close(call(rope_rotation, math.pi / 2), torch.tensor([[0.0, -1.0], [1.0, 0.0]]), atol=1e-6,
-      name="rope_rotation(pi/2): turns (1, 0) into (0, 1)")
+ref.expect(call(rope_rotation, math.pi / 2), torch.tensor([[0.0, -1.0], [1.0, 0.0]]), atol=1e-6,
+           name="rope_rotation(pi/2): turns (1, 0) into (0, 1)", mistakes=[
+    (torch.tensor([[0.0, 1.0], [-1.0, 0.0]]), "this turns (1, 0) into (0, -1): clockwise; the rotation is "
+                                              "counter-clockwise"),
+])
+block = lambda a: torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
 r = call(rope_matrix, 1, 4)
-expected = torch.zeros(4, 4)
-expected[:2, :2] = torch.tensor([[math.cos(1), -math.sin(1)], [math.sin(1), math.cos(1)]])
-expected[2:, 2:] = torch.tensor([[math.cos(0.01), -math.sin(0.01)], [math.sin(0.01), math.cos(0.01)]])
-close(r, expected, atol=1e-6, name="rope_matrix(1, 4): blocks for theta_0 = 1 and theta_1 = 0.01")
+order = torch.tensor([0, 2, 1, 3])
+ref.expect(r, torch.block_diag(block(1.0), block(0.01)), atol=1e-6,
+           name="rope_matrix(1, 4): blocks for theta_0 = 1 and theta_1 = 0.01", mistakes=[
+    (torch.block_diag(block(-1.0), block(-0.01)), "the blocks rotate clockwise (by -m·theta): use counter-clockwise "
+                                                  "rotations"),
+    (torch.block_diag(block(1.0), block(0.1)), "the second block turns by 0.1: theta_i = base^(-2i/d) with i the "
+                                               "pair index (theta_1 = 10000^(-2/4) = 0.01)"),
+    (torch.block_diag(block(0.01), block(1.0)), "the blocks are in reverse order: block i uses theta_i, and the "
+                                                "fast theta_0 = 1 comes first"),
+    (torch.block_diag(block(1.0), block(0.01))[order][:, order], "this pairs feature i with feature i + d/2 (rotate "
+                                                                 "half); here the pairs are (2i, 2i + 1), neighbours"),
+])
 close(call(rope_matrix, 2, 4) @ call(rope_matrix, 3, 4), call(rope_matrix, 5, 4), atol=1e-5,
       name="R_2 R_3 = R_5")
 ### BEGIN HIDDEN TESTS
@@ -311,18 +556,60 @@ hidden.check_rope_matrix(rope_matrix)
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ### The phases cancel, step by step · 相位如何抵消
+#
+# Why does $\langle R_m q, R_n k\rangle$ depend on m and n only through n − m? With $R(a)$ the 2×2
+# rotation by a:
+#
+# 1. $R(a)^\top = R(-a)$: transposing swaps the two sines, and $\sin(-a) = -\sin a$, $\cos(-a) = \cos a$.
+# 2. $R(a)\,R(b) = R(a+b)$: multiply out and use the angle-addition formulas (your check R_2 R_3 = R_5).
+# 3. $R_m$ is block-diagonal, so transposes and products act block by block:
+#    $R_m^\top = R_{-m}$ and $R_{-m} R_n = R_{n-m}$ (block i: $R(-m\theta_i)R(n\theta_i) = R((n-m)\theta_i)$).
+# 4. Therefore $\langle R_m q, R_n k\rangle = (R_m q)^\top (R_n k) = q^\top R_m^\top R_n\, k = q^\top R_{n-m}\, k$
+#    (Su et al. 2021, eq. 16): the absolute phases $m\theta_i$ and $n\theta_i$ cancel; only $(n-m)\theta_i$ is left.
+#
+# **The same in complex numbers.** Read pair i of a vector as one complex number,
+# $z_i = x_{2i} + \mathrm{i}\,x_{2i+1}$. A counter-clockwise rotation by a is multiplication by
+# $e^{\mathrm{i}a}$, and the dot product of two 2-D vectors is $\mathrm{Re}(\bar z\, w)$. So
+#
+# $$\langle R_m q, R_n k\rangle
+# = \sum_i \mathrm{Re}\big(\overline{q_i e^{\mathrm{i}m\theta_i}}\; k_i e^{\mathrm{i}n\theta_i}\big)
+# = \sum_i \mathrm{Re}\big(\bar q_i\, k_i\, e^{\mathrm{i}(n-m)\theta_i}\big),$$
+#
+# because $\overline{e^{\mathrm{i}m\theta}} = e^{-\mathrm{i}m\theta}$ and
+# $e^{-\mathrm{i}m\theta} e^{\mathrm{i}n\theta} = e^{\mathrm{i}(n-m)\theta}$
+# (the 2-D case of Su et al. 2021, §3.2.1, is written this way). Rotations also preserve
+# lengths: $|e^{\mathrm{i}a}| = 1$.
+#
 # ### Exercise 6 · 练习 6: `apply_rope`, without d×d matrices
-# Building a `d×d` matrix per position wastes memory and FLOPs: each pair needs only
-# `(x_even·cos − x_odd·sin, x_even·sin + x_odd·cos)`. Take the even features `x[..., 0::2]` and the
-# odd ones `x[..., 1::2]`, compute the angles for every position and pair (shape `(seq, d/2)`, which
-# broadcasts against `(batch, heads, seq, d/2)`), and interleave the results back.
+#
+# **Difficulty:** ●●○ · **Importance:** ●●● · **Time:** ~15 min
+#
+# Building a `d×d` matrix per position wastes memory and FLOPs: each pair needs only the 2×2 rotation
+# written out (Su et al. 2021, §3.4.2). Rotate every pair of `x` at once: the angles for every position
+# and pair form a `(seq, d/2)` table, which broadcasts against `(batch, heads, seq, d/2)`.
+#
+# <details><summary>Hint 1 · 提示 1</summary>
+#
+# Split x into its even and odd features (two tensors of `(…, seq, d/2)`). What are the two new
+# coordinates of a pair (x_even, x_odd) after a counter-clockwise turn by a? How do you put the results
+# back in the interleaved order?
+#
+# <details><summary>Hint 2 · 提示 2</summary>
+#
+# `x[..., 0::2]` and `x[..., 1::2]`; angles `positions[:, None] * theta[None, :]` with the GIVEN
+# positions (not 0..seq−1); new pair `(e·cos − o·sin, e·sin + o·cos)`; `torch.stack(..., dim=-1)` then
+# `.flatten(-2)` interleaves them again (or assign into `out[..., 0::2]` and `out[..., 1::2]`).
+#
+# </details>
+# </details>
 
 # %% answer="apply_rope"
 def apply_rope(x, positions, base=10000.0):
-    """Rotate each feature pair (2i, 2i+1) of x by positions * base ** (-2i / d).
+    """Rotate each feature pair (2i, 2i+1) of x counter-clockwise by its position times base ** (-2i / d).
 
     x: float tensor (batch, heads, seq, d_head), d_head even; positions: tensor (seq,) of positions.
-    Returns a tensor of the same shape: for each position m, x[..., m, :] @ R_m.T (= R_m applied to it).
+    Returns a tensor of the same shape: for each position m, R_m applied to x[..., m, :].
     """
     ### BEGIN SOLUTION
     d = x.shape[-1]
@@ -339,27 +626,37 @@ def apply_rope(x, positions, base=10000.0):
 import math
 import torch
 from course.checks import call, close
+from course.checks import ch06_position_encoding as ref
 
-x = torch.randn(1, 1, 3, 4, dtype=torch.float64)
+x = torch.randn(1, 1, 3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
 positions = torch.tensor([0, 1, 5])
 out = call(apply_rope, x, positions)
-close(out[0, 0, 0], x[0, 0, 0], atol=1e-6, name="apply_rope at position 0 changes nothing")
-def turn(a, b, angle):  # the pair (a, b) rotated by angle, written out
+close(out[0, 0, 0], x[0, 0, 0], atol=1e-6, name="apply_rope at position 0 changes nothing (angle 0)")
+def turn(a, b, angle):  # the pair (a, b) rotated counter-clockwise by angle, written out
     return [a * math.cos(angle) - b * math.sin(angle), a * math.sin(angle) + b * math.cos(angle)]
 
-x2 = x[0, 0, 2].tolist()
-close(out[0, 0, 2], torch.tensor(turn(x2[0], x2[1], 5.0) + turn(x2[2], x2[3], 0.05), dtype=torch.float64), atol=1e-6,
-      name="apply_rope at position 5 (pairs (0, 1) and (2, 3) rotated by 5 and 0.05 rad)")
+x0, x1, x2, x3 = x[0, 0, 2].tolist()
+half = turn(x0, x2, 5.0) + turn(x1, x3, 0.05)  # pairs (0, 2) and (1, 3), in the order (0, 1, 2, 3) below
+ref.expect(out[0, 0, 2], torch.tensor(turn(x0, x1, 5.0) + turn(x2, x3, 0.05), dtype=torch.float64), atol=1e-6,
+           name="apply_rope at position 5 (pairs (0, 1) and (2, 3) rotated by 5 and 0.05 rad)", mistakes=[
+    (torch.tensor(turn(x0, x1, -5.0) + turn(x2, x3, -0.05)), "the pairs turned clockwise (by -m·theta): RoPE turns "
+                                                             "them counter-clockwise"),
+    (torch.tensor(turn(x0, x1, 2.0) + turn(x2, x3, 0.02)), "the pairs turned by their index in the sequence (2), "
+                                                           "not by the given position (5): use `positions`"),
+    (torch.tensor([half[0], half[2], half[1], half[3]]), "this pairs feature i with feature i + d/2 (rotate half); "
+                                                         "here the pairs are (2i, 2i + 1), see Part 4"),
+])
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_apply_rope(apply_rope)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Checks you can read: the explicit matrix form against the fast one, norms, and the relative
-# property. Then the widget: move m and n and watch the arrows of one feature pair rotate; the right
-# panel is the score of all pairs as a function of n − m. "shift both" adds the same number to m and
-# n: the arrows turn, the score (printed below the figure) does not change.
+# Checks you can read: the explicit matrix form against the fast one, norms, the relative property, and
+# the complex form of the derivation above.
+#
+# **Predict · 预测:** the score of positions (3, 10), (103, 110) and (1003, 1010): equal, or drifting
+# apart as the positions grow? Write your guess down, then run the next cell.
 
 # %%
 with needs("apply_rope", "rope_matrix"):
@@ -370,9 +667,20 @@ with needs("apply_rope", "rope_matrix"):
     score = lambda m, n: float(apply_rope(q[None, None, None], torch.tensor([m]))[0, 0, 0]
                                @ apply_rope(k[None, None, None], torch.tensor([n]))[0, 0, 0])
     print("score at (m, n) = (3, 10), (103, 110), (1003, 1010):", [round(score(m, m + 7), 8) for m in (3, 103, 1003)])
+    zq, zk = torch.complex(q[0::2], q[1::2]), torch.complex(k[0::2], k[1::2])  # pair i as one complex number
+    theta = ex.frequencies(16)
+    # sum over pairs of Re(conj(q_i) k_i e^{i (n - m) θ_i}), with n - m = 7
+    complex_form = float((zq.conj() * zk * torch.exp(1j * 7 * theta)).real.sum())
+    print("complex form, n - m = 7 :", round(complex_form, 8))
 rope_explorer()
 
 # %% [markdown]
+# Reading the run: the fast and the matrix forms agree, the norm is unchanged, the three scores are equal
+# to 8 decimals, and the complex form gives the same number without any position but n − m. In the
+# widget, move m and n and watch the arrows of one feature pair rotate; the right panel is the score of
+# all pairs as a function of n − m. "shift both" adds the same number to m and n: the arrows turn, the
+# score (printed below the figure) does not change.
+#
 # **The other convention.** "Rotate half" pairs feature `i` with `i + d/2`. Apply it to the same
 # vector and you get a different result; but if you first reorder the features so that
 # `(0, d/2, 1, d/2 + 1, ...)` become neighbours, the two agree exactly. A checkpoint trained with one
@@ -389,11 +697,14 @@ with needs("apply_rope"):
           torch.allclose(half[..., order], apply_rope(x[..., order], pos)))
 
 # %% [markdown]
-# ## Part 4 — Beyond the training length · 超出训练长度
+# ## Part 5 — Beyond the training length · 超出训练长度
 #
 # A model only ever sees offsets up to its training context. What do RoPE scores do further out?
 # A toy fit: choose q and k (d = 16) so that the score matches a decaying target `exp(−n/8)` on the
 # offsets 0–31 only, for two bases, then plot the fitted score up to offset 255.
+#
+# **Predict · 预测:** beyond offset 31, will the fitted scores keep following the target? Write your
+# guess down, then run the next cell.
 
 # %%
 fig, fit = ex.extrapolation_experiment()
@@ -406,23 +717,118 @@ for base, err in fit["errors"].items():
 # Reading the figure: inside the grey band both fits follow the target (the small printed RMSE);
 # beyond it the scores swing far away from it (the much larger printed RMSE): nothing in the fit
 # constrained them there. The rotation angles at offsets never seen are new combinations of phases,
-# and the model has no reason to score them sensibly. This is why models fail beyond their training
-# context, and why context-extension methods rescale the positions or the base (position
-# interpolation, "NTK-aware" scaling, YaRN): they map long offsets back onto angles the model has
+# and nothing makes a fitted score behave sensibly on them. This toy (one 16-dim query–key pair, not a
+# trained model) shows **one reason** models degrade beyond their training context, and why
+# context-extension methods rescale the positions or the base (position interpolation, Chen et al. 2023;
+# "NTK-aware" scaling and YaRN, Peng et al. 2023): they map long offsets back onto angles the model has
 # seen. The base sets the slowest frequency (printed): a larger base turns more slowly, so a longer
 # range of offsets stays within the first turn of the slowest pair.
+#
+# ## Part 6 — Five properties, five encodings · 五条性质，五种编码
+#
+# Back to the list of Part 2, now with every encoding you have met. For RoPE, which adds nothing to the
+# embeddings, the "code" of position p is $R_p$ applied to one fixed unit vector: the rotation every
+# query and key at p goes through. "learned" is a random table of 64 rows, as before training (training
+# changes its values, not its shape). All measured on d = 16, 64 positions, and 256 where a longer
+# sequence is needed.
+
+# %%
+props = ex.five_properties()
+show_property = lambda name: print("\n".join(f"  {e:>11}: {'yes' if props[name][e][0] else 'no '}  "
+                                             f"({props[name][e][1]})" for e in ex.ENCODINGS))
+
+# %% [markdown]
+# **1. Unique** (唯一). Two positions with the same code are the same position to the model.
+
+# %%
+show_property("unique")
+
+# %% [markdown]
+# All five are unique, but the normalised code puts neighbours only 0.06 apart (1/63 in each of 16
+# features): the longer the sequence, the harder neighbours are to tell apart.
+#
+# **2. Bounded** (有界). The code is added to embeddings of norm about √d; it should not outgrow them.
+
+# %%
+show_property("bounded")
+
+# %% [markdown]
+# Only the raw integers grow with the length (252 at 64 positions, about 1020 at 256). The sinusoidal
+# norm is exactly √(d/2) ≈ 2.83 at every position (each pair has norm 1), and a rotation keeps RoPE's at 1.
+#
+# **3. Deterministic** (确定性). The same position gets the same code in every model, with no training.
+
+# %%
+show_property("deterministic")
+
+# %% [markdown]
+# Only the learned table depends on a seed and on training; the other four are formulas.
+#
+# **4. Any length** (任意长度). A code exists for every position, and the codes of the first positions
+# do not change when the sequence gets longer.
+
+# %%
+show_property("any length")
+
+# %% [markdown]
+# The learned table has no row past its size (GPT-2: 1024), and the normalised code of position 10
+# changes with the sequence's length, so a model trained on one length reads another length's positions
+# wrongly. Raw integers, sinusoids and RoPE are defined everywhere (which, Part 2 and Part 5 showed,
+# is not the same as working everywhere).
+#
+# **5. Relative offsets** (相对位置). One fixed linear map moves every code by one position (Exercise 3),
+# so a layer can attend "one to the left" with fixed weights.
+
+# %%
+show_property("relative")
+ex.show(ex.properties_figure(props))
+
+# %% [markdown]
+# Reading the run: only the sinusoidal table (the shift matrix of Exercise 3, exact up to float32
+# rounding) and RoPE (a rotation, exact) can be shifted by one fixed linear map; the raw and normalised
+# codes miss by a whole step (a linear map sends the zero code of position 0 to zero, never to the code of
+# position 1), and a random table misses by most of a step. The grid: sinusoidal and RoPE pass all five,
+# and RoPE also puts the offset directly into the score.
 #
 # ## Summary · 小结
 #
 # * Self-attention without positions is permutation-equivariant: order must be injected.
+# * Raw or normalised integer positions give scores linear in the key's position (monotone: they cannot
+#   pick "the previous token"); raw ones also swamp the embeddings; a learned table (GPT, GPT-2) works
+#   within its size and has no row beyond it.
 # * Sinusoidal PE: sin in even, cos in odd columns, ω_i = 10000^(−2i/d). Shifting by k is the exact
-#   linear map M_k, and PE(p)·PE(q) = Σ cos((q − p)ω_i): offset-only, symmetric, not monotone.
-# * RoPE rotates q and k pairs (interleaved 2i, 2i+1) by m·θ_i; R_m^T R_n = R_(n−m) makes scores
-#   depend on n − m only; apply it with cos/sin on even/odd features, never with d×d matrices.
-# * Scores at offsets longer than in training are unconstrained: extrapolation needs rescaling.
+#   linear map M_k, and PE(p)·PE(q) = Σ cos((q − p)ω_i): offset-only, symmetric, not monotone. Once
+#   projected by W_q, W_k the score can tell direction but also depends on absolute position.
+# * RoPE rotates q and k pairs (interleaved 2i, 2i+1) by m·θ_i; R_mᵀR_n = R_(n−m) (in complex form,
+#   the phases e^{−imθ}e^{inθ} = e^{i(n−m)θ}) makes scores depend on n − m only; apply it with cos/sin on
+#   even/odd features, never with d×d matrices.
+# * Scores at offsets longer than in training are unconstrained: one reason long inputs fail, and why
+#   context extension rescales positions or the base.
 #
 # **Next:** the encoder and decoder layers that put attention, feed-forward networks, LayerNorm and
 # residuals together.
 
 # %%
 glossary.show("06-position-encoding")
+
+# %% [markdown]
+# ## References · 参考文献
+#
+# 1. Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS 2017, arXiv:1706.03762. §3.5
+#    (positional encoding: the formula, the wavelengths, the linear shift, learned vs sinusoidal),
+#    §6.2 and Table 3 row (E).
+# 2. Radford, A., Narasimhan, K., Salimans, T., Sutskever, I. (2018). Improving Language Understanding by
+#    Generative Pre-Training. OpenAI report. §4.1 (learned position embeddings).
+# 3. Radford, A., Wu, J., Child, R., Luan, D., Amodei, D., Sutskever, I. (2019). Language Models are
+#    Unsupervised Multitask Learners. OpenAI report. §2.3 (a context of 1024 tokens).
+# 4. Yan, H., Deng, B., Li, X., Qiu, X. (2019). TENER: Adapting Transformer Encoder for Named Entity
+#    Recognition. arXiv:1911.04474. §3.2.1 (Properties 1 and 2, the projected score $PE^\top W PE$).
+# 5. Su, J., Lu, Y., Pan, S., Murtadha, A., Wen, B., Liu, Y. (2021). RoFormer: Enhanced Transformer with
+#    Rotary Position Embedding. arXiv:2104.09864. §3.2.1 (the 2-D case in complex form), §3.2.2 eqs. 14–16
+#    (the block-diagonal R and the relative score), §3.4.2 (the efficient form).
+# 6. Chen, S., Wong, S., Chen, L., Tian, Y. (2023). Extending Context Window of Large Language Models via
+#    Positional Interpolation. arXiv:2306.15595.
+# 7. Peng, B., Quesnelle, J., Fan, H., Shippole, E. (2023). YaRN: Efficient Context Window Extension of
+#    Large Language Models. arXiv:2309.00071 (also describes "NTK-aware" scaling).
+# 8. Hugging Face Transformers, `models/llama/modeling_llama.py`, function `rotate_half` (the rotate-half
+#    pairing).

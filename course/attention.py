@@ -2,7 +2,8 @@
 
 Chapters from 07 on import it instead of each student's own version, so that a mistake left in
 chapter 05 does not spread. The code is written to be read: explicit projections, explicit
-softmax, no fused kernels.
+softmax, no fused kernels. The reference model trained in chapter 08 uses the fast twin in
+``course.blocks`` (packed projection, fused kernel, key/value cache), which computes the same thing.
 
 Mask convention of the course: a boolean tensor, **True where a query may attend to a key**,
 broadcastable to the scores' shape ``(batch, heads, q_len, k_len)``. This is the opposite of the
@@ -51,7 +52,14 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
 
 
 class MultiHeadAttention(nn.Module):
-    """Multi-head attention: project, split into heads, attend, merge, project out.
+    """Multi-head attention written to be read: project, split into heads, attend, merge, project out.
+
+    The version of chapter 05, one step per line: separate ``q_proj`` / ``k_proj`` / ``v_proj``,
+    an explicit softmax (:func:`attention`), the weights kept in ``last_weights`` for plotting.
+    The reference model of chapters 07–08 uses its fast twin, :class:`course.blocks.MultiHeadAttention`
+    (one packed input projection like ``nn.MultiheadAttention``, the fused
+    ``F.scaled_dot_product_attention`` kernel, a key/value cache for decoding, optional RoPE); the two
+    compute the same function with the same weights.
 
     Args:
         d_model: model width (int >= 1).

@@ -1,6 +1,7 @@
 """Chapter 03 (layer norm): graded cells reject the usual wrong answers (unbiased variance, eps outside
-the root, wrong dim, PyTorch's own layer_norm) and accept correct ones written differently; the
-experiments and the LayerNorm explorer behave."""
+the root, wrong dim, missing keepdim, gamma/beta swapped, a Pre-LN stack without its final LayerNorm,
+PyTorch's own layer_norm ...) and accept correct ones written differently; every teaching message of a
+visible test is produced by the wrong answer it names; the experiments and the LayerNorm explorer behave."""
 
 from __future__ import annotations
 
@@ -19,7 +20,13 @@ A = "03-layernorm"
 
 def test_graded_cells_and_points():
     points = {gid: c.metadata["nbgrader"]["points"] for gid, c in graded_cells(A).items()}
-    assert points == {"layer_norm_tests": 3, "LayerNorm_tests": 2, "residual_blocks_tests": 3, "rms_norm_tests": 1}
+    assert points == {"layer_norm_tests": 3, "LayerNorm_tests": 2, "residual_blocks_tests": 4, "rms_norm_tests": 2}
+
+
+def rejected_with(grade_id: str, message: str, **substitutes) -> None:
+    """The test cell fails, and its message is the teaching message for this wrong answer."""
+    err = assert_rejected(A, grade_id, **substitutes)
+    assert message in str(err), f"expected the message {message!r}, got: {err}"
 
 
 # ----------------------------------------------------------------------------------- layer_norm
@@ -27,8 +34,6 @@ def test_graded_cells_and_points():
 def ln_var_mean(x, weight, bias, eps=1e-5):
     var, mean = torch.var_mean(x, dim=-1, keepdim=True, correction=0)
     return (x - mean) * torch.rsqrt(var + eps) * weight + bias
-
-
 def ln_loops(x, weight, bias, eps=1e-5):
     rows = x.reshape(-1, x.shape[-1])
     out = []
@@ -76,6 +81,36 @@ biased = lambda x, dim: x.var(dim=dim, keepdim=True, unbiased=False)  # noqa: E7
 ])
 def test_layer_norm_rejects(wrong):
     assert_rejected(A, "layer_norm_tests", layer_norm=wrong)
+
+
+def _ln_full(var="biased", eps_at="inside", dim=-1, keepdim=True, affine="gamma_beta"):
+    def layer_norm(x, weight, bias, eps=1e-5):
+        dims = dim
+        mean = x.mean(dim=dims, keepdim=keepdim) if dims is not None else x.mean()
+        v = (x.var(dim=dims, keepdim=keepdim, unbiased=(var == "unbiased")) if dims is not None
+             else x.var(unbiased=(var == "unbiased")))
+        denom = {"inside": torch.sqrt(v + eps), "outside": torch.sqrt(v) + eps, "none": torch.sqrt(v)}[eps_at]
+        h = (x - mean) / denom
+        return {"gamma_beta": h * weight + bias, "swapped": h * bias + weight, "no_beta": h * weight,
+                "no_gamma": h + bias, "shift_first": (h + bias) * weight}[affine]
+    return layer_norm
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (_ln_full(var="unbiased"), "you divided by d - 1 (the unbiased variance"),
+    (_ln_full(eps_at="outside"), "you added eps to the standard deviation, outside the square root"),
+    (_ln_full(eps_at="none"), "eps had no effect"),
+    (_ln_full(affine="swapped"), "gamma and beta are swapped"),
+    (_ln_full(affine="no_beta"), "bias (β) was not added"),
+    (_ln_full(affine="no_gamma"), "weight (γ) was not applied"),
+    (_ln_full(affine="shift_first"), "β was added before scaling by γ"),
+    (_ln_full(dim=0), "you normalised each feature over the tokens (dim 0"),
+    (_ln_full(keepdim=False), "the mean and variance lost their last dim (no keepdim=True)"),
+    (_ln_full(dim=None), "you used one mean and one variance for the whole tensor"),
+], ids=["unbiased", "eps-outside", "no-eps", "gamma-beta-swapped", "no-beta", "no-gamma", "shift-before-scale",
+        "dim-0", "no-keepdim", "global"])
+def test_layer_norm_teaching_messages(wrong, message):
+    rejected_with("layer_norm_tests", message, layer_norm=wrong)
 
 
 def test_hidden_check_names_the_forbidden_shortcut():
@@ -180,70 +215,261 @@ def test_layernorm_module_rejects(wrong):
     assert_rejected(A, "LayerNorm_tests", LayerNorm=wrong)
 
 
-# ------------------------------------------------------------------------------- residual blocks
+def _init_no_params(m, d):
+    m.weight, m.bias = torch.ones(d), torch.zeros(d)
 
-def _block(forward):
-    class Block(nn.Module):
-        def __init__(self, d_model, sublayer):
+
+@pytest.mark.parametrize("wrong, message", [
+    (_module(lambda m, x: ln_var_mean(x, m.gamma, m.beta, m.eps), init=_init_names),
+     "γ and β must be nn.Parameter attributes named weight and bias"),
+    (_module(lambda m, x: ln_var_mean(x, m.weight, m.bias, m.eps), init=_init_no_params),
+     "γ and β must be nn.Parameter attributes named weight and bias"),
+    (_module(lambda m, x: ln_var_mean(x, m.weight, m.bias, m.eps), init=_init_random),
+     "at initialisation weight (γ) must be ones and bias (β) zeros"),
+    (_module(lambda m, x: ln_var_mean(x, torch.ones_like(m.weight), torch.zeros_like(m.bias), m.eps)),
+     "after load_state_dict the output is still that of γ = 1, β = 0"),
+    (_module(lambda m, x: ln_var_mean(x, m.weight, m.bias)), "ignored its eps"),
+    (_module(lambda m, x: ln_var_mean(x, m.weight, m.bias, m.eps), check_dim=False),
+     "LayerNorm(4) on an input with last dim 5 (the message names both sizes): expected ValueError"),
+], ids=["named-gamma-beta", "plain-tensors", "random-gamma", "ignores-loaded-weights", "hard-coded-eps", "no-valueerror"])
+def test_layernorm_module_teaching_messages(wrong, message):
+    rejected_with("LayerNorm_tests", message, LayerNorm=wrong)
+
+
+def test_hidden_layernorm_check_catches_a_hard_coded_eps_alone():
+    with pytest.raises(AssertionError, match="use self.eps in forward"):
+        ref.check_layernorm_module(_module(lambda m, x: ln_var_mean(x, m.weight, m.bias)))
+
+
+# ---------------------------------------------------------------------------------- the stacks
+
+def _stack(arrangement="post", final=None, shared=False, plain_list=False, reverse=False, residual="x",
+           calls="module", first_only=False, drop_last=False):
+    """A PostLN or PreLN stack class, correct by default, with one chosen mistake.
+
+    ``final``: True / False (a final LayerNorm or not), "unused" (created, never applied), "reuse" (none created,
+    the last block's norm applied again at the end); default: only Pre-LN has one.
+    """
+    pre = arrangement == "pre"
+    final = pre if final is None else final
+
+    class Stack(nn.Module):
+        def __init__(self, d_model, sublayers):
             super().__init__()
-            self.norm = nn.LayerNorm(d_model)
-            self.sublayer = sublayer
+            self.sublayers = list(sublayers) if plain_list else nn.ModuleList(sublayers)
+            n = 1 if shared else len(sublayers)
+            self.norms = nn.ModuleList(nn.LayerNorm(d_model) for _ in range(n))
+            if final is True or final == "unused":
+                self.final_norm = nn.LayerNorm(d_model)
+
+        def _norm(self, i, h):
+            norm = self.norms[0 if shared else i]
+            return norm.forward(h) if calls == "forward" else norm(h)
 
         def forward(self, x):
-            return forward(self, x)
-    return Block
+            subs = list(enumerate(self.sublayers))
+            if reverse:
+                subs = [(i, s) for i, (_, s) in zip(range(len(subs)), reversed(subs))]
+            if first_only:
+                subs = [(i, self.sublayers[0]) for i, _ in subs]
+            if drop_last:
+                subs = subs[:-1]
+            h = x
+            for i, sub in subs:
+                if pre:
+                    n = self._norm(i, h)
+                    skip = {"x": h, "normed": n, "none": 0}[residual]
+                    h = skip + sub(n)
+                elif residual == "branch":
+                    h = h + self._norm(i, sub(h))
+                else:
+                    h = self._norm(i, (h if residual == "x" else 0) + sub(h))
+            if final == "reuse":
+                return self.norms[-1](h)
+            return self.final_norm(h) if final is True else h
+    Stack.__name__ = "PreLN" if pre else "PostLN"
+    return Stack
 
 
-POST = [
-    _block(lambda m, x: m.norm(x + m.sublayer(x))),
-    _block(lambda m, x: m.norm(torch.add(m.sublayer(x), x))),
-    _block(lambda m, x: (lambda h: m.norm(h))(x.clone().add_(m.sublayer(x)))),
-]
-PRE = [
-    _block(lambda m, x: x + m.sublayer(m.norm(x))),
-    _block(lambda m, x: m.sublayer(m.norm(x)) + x),
-    _block(lambda m, x: torch.stack([x, m.sublayer(m.norm(x))]).sum(0)),
-]
+POST, PRE = _stack("post"), _stack("pre")
 
 
-@pytest.mark.parametrize("k", range(3))
-def test_blocks_accept(k):
-    run_test_cell(A, "residual_blocks_tests", PostLN=POST[k], PreLN=PRE[k])
+class PostLNDict(nn.Module):  # the norms registered by hand, in a different order
+    def __init__(self, d_model, sublayers):
+        super().__init__()
+        for i, sub in reversed(list(enumerate(sublayers))):
+            self.add_module(f"ln{i}", nn.LayerNorm(d_model))
+            self.add_module(f"sub{i}", sub)
+        self.n = len(sublayers)
+
+    def forward(self, x):
+        for i in range(self.n):
+            x = getattr(self, f"ln{i}")(torch.add(x, getattr(self, f"sub{i}")(x)))
+        return x
 
 
-@pytest.mark.parametrize("post,pre", [
-    (PRE[0], POST[0]),                                                   # swapped
-    (_block(lambda m, x: x + m.norm(m.sublayer(x))), PRE[0]),            # norm on the branch output
-    (POST[0], _block(lambda m, x: m.norm(x) + m.sublayer(m.norm(x)))),   # residual from the normalised x
-    (POST[0], _block(lambda m, x: m.sublayer(m.norm(x)))),               # no residual
-    (_block(lambda m, x: m.norm(m.sublayer(x))), PRE[0]),                # no residual (post)
-    (POST[0], _block(lambda m, x: m.norm(x + m.sublayer(m.norm(x))))),   # both norms
-])
-def test_blocks_reject(post, pre):
+class PreLNBlocks(nn.Module):  # one ModuleDict per block, the final norm created first
+    def __init__(self, d_model, sublayers):
+        super().__init__()
+        self.ln_f = nn.LayerNorm(d_model)
+        self.blocks = nn.ModuleList(nn.ModuleDict({"ln": nn.LayerNorm(d_model), "f": s}) for s in sublayers)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = torch.stack([x, block["f"](block["ln"](x))]).sum(0)
+        return self.ln_f(x)
+
+
+@pytest.mark.parametrize("post, pre", [(POST, PRE), (PostLNDict, PreLNBlocks)], ids=["instructor-like", "by-hand"])
+def test_stacks_accept(post, pre):
+    run_test_cell(A, "residual_blocks_tests", PostLN=post, PreLN=pre)
+
+
+@pytest.mark.parametrize("post, pre, message", [
+    (_stack("post", shared=True), PRE, "one LayerNorm is shared by every block"),
+    (_stack("post", final=True), PRE, "a Post-LN stack needs no final LayerNorm"),
+    (POST, _stack("pre", final=False), "one LayerNorm per block is not enough"),
+    (POST, _stack("pre", shared=True, final=False), "one LayerNorm is shared by every block"),
+    (_stack("post", plain_list=True), PRE, "keep the sublayers in an nn.ModuleList"),
+    (POST, _stack("pre", plain_list=True), "keep the sublayers in an nn.ModuleList"),
+    (_stack("post", residual="branch"), PRE, "a Post-LN stack ends with its last block's LayerNorm"),
+    (_stack("pre", final="reuse"), PRE, "that is the Pre-LN arrangement"),
+    (_stack("post", reverse=True), PRE, "the sublayers ran in reverse order"),
+    (_stack("post", residual="none"), PRE, "the residual path is missing: each block adds its input"),
+    (POST, _stack("pre", final="unused"), "a Pre-LN stack's output is that of its final LayerNorm"),
+    (POST, _stack("pre", reverse=True), "the sublayers ran in reverse order"),
+    (POST, _stack("pre", residual="normed"), "the skip path carried LayerNorm(h) instead of h"),
+    (POST, _stack("pre", residual="none"), "the residual path is missing: each block adds its input"),
+], ids=["post-shared-norm", "post-final-norm", "pre-no-final-norm", "pre-shared", "post-plain-list", "pre-plain-list",
+        "post-norm-on-branch", "post-is-pre", "post-reversed", "post-no-residual", "pre-final-norm-unused",
+        "pre-reversed", "pre-residual-from-norm", "pre-no-residual"])
+def test_stack_teaching_messages(post, pre, message):
+    rejected_with("residual_blocks_tests", message, PostLN=post, PreLN=pre)
+
+
+def test_pre_ln_as_post_ln_with_a_final_norm_gets_its_own_message():
+    # a Post-LN stack with a final norm has 3 norms (the right count) and normalised output: the values decide
+    rejected_with("residual_blocks_tests", "that is the Post-LN arrangement", PostLN=POST,
+                  PreLN=_stack("post", final=True))
+
+
+@pytest.mark.parametrize("post, pre, match", [
+    (_stack("post", first_only=True), PRE, "against LayerNorm"),
+    (_stack("post", drop_last=True), PRE, "LayerNorms ran"),
+    (POST, _stack("pre", drop_last=True), "LayerNorms ran"),
+    (POST, _stack("pre", calls="forward"), "LayerNorms ran 1 times"),
+    (POST, _stack("pre", first_only=True), "against x \\+ sublayer"),
+], ids=["post-first-sublayer-only", "post-last-block-dropped", "pre-last-block-dropped", "pre-norm-forward-called",
+        "pre-first-sublayer-only"])
+def test_hidden_stack_checks(post, pre, match):
     assert_rejected(A, "residual_blocks_tests", PostLN=post, PreLN=pre)
+    with pytest.raises(AssertionError, match=match):
+        (ref.check_pre_ln(pre) if pre is not PRE else ref.check_post_ln(post))
+
+
+def test_hidden_stack_check_uses_each_norms_own_weights():
+    class PreSharedWeights(PRE):  # three norms registered, the first one used everywhere
+        def forward(self, x):
+            h = x
+            for sub in self.sublayers:
+                h = h + sub(self.norms[0](h))
+            return self.norms[0](h)
+    with pytest.raises(AssertionError, match="LayerNorms ran"):
+        ref.check_pre_ln(PreSharedWeights)
 
 
 # ------------------------------------------------------------------------------------ rms_norm
 
-@pytest.mark.parametrize("fn", [
+def lnr_centre(x, weight, bias, eps, rms_norm):
+    return rms_norm(x - x.mean(-1, keepdim=True), weight, eps) + bias
+
+
+def lnr_gamma_after(x, weight, bias, eps, rms_norm):
+    centred = x - x.sum(-1, keepdim=True) / x.shape[-1]
+    return torch.addcmul(bias, rms_norm(centred, torch.ones_like(weight), eps=eps), weight)
+
+
+RMS_OK = [
     lambda x, w, eps=1e-6: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w,
     lambda x, w, eps=1e-6: w * x / (torch.linalg.vector_norm(x, dim=-1, keepdim=True) ** 2 / x.shape[-1] + eps).sqrt(),
     lambda x, w, eps=1e-6: x / x.pow(2).mean(-1, keepdim=True).add(eps).sqrt() * w,
-])
-def test_rms_norm_accepts(fn):
-    run_test_cell(A, "rms_norm_tests", rms_norm=fn)
+]
+
+
+@pytest.mark.parametrize("k", range(3))
+def test_rms_norm_accepts(k):
+    run_test_cell(A, "rms_norm_tests", rms_norm=RMS_OK[k], layer_norm_from_rms=[lnr_centre, lnr_gamma_after][k % 2])
+
+
+def _rms(stat="mean_square", eps_at="inside", dim=-1, keepdim=True, weight=True, centre=False, fixed_eps=None):
+    def rms_norm(x, w, eps=1e-6):
+        eps = fixed_eps if fixed_eps is not None else eps
+        h = x - x.mean(-1, keepdim=True) if centre else x
+        s = {"mean_square": h.pow(2).mean(dim, keepdim=keepdim), "sum_square": h.pow(2).sum(dim, keepdim=keepdim)}
+        if stat == "mean_abs":
+            denom = h.abs().mean(dim, keepdim=keepdim) + eps
+        else:
+            denom = {"inside": torch.sqrt(s[stat] + eps), "outside": torch.sqrt(s[stat]) + eps,
+                     "none": torch.sqrt(s[stat])}[eps_at]
+        return h / denom * (w if weight else 1.0)
+    return rms_norm
 
 
 @pytest.mark.parametrize("wrong", [
-    lambda x, w, eps=1e-6: ln_var_mean(x, w, torch.zeros_like(w), eps),                  # subtracts the mean
-    lambda x, w, eps=1e-6: x / torch.sqrt(x.pow(2).sum(-1, keepdim=True) + eps) * w,     # sum, not mean
-    lambda x, w, eps=1e-6: x / (x.abs().mean(-1, keepdim=True) + eps) * w,               # mean absolute value
-    lambda x, w, eps=1e-6: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps),       # no weight
     lambda x, w, eps=1e-6: F.rms_norm(x, x.shape[-1:], w, eps),                          # PyTorch's own
     lambda x, w, eps=1e-6: nn.RMSNorm(x.shape[-1], eps=eps)(x) * w,                      # PyTorch's layer
 ])
-def test_rms_norm_rejects(wrong):
-    assert_rejected(A, "rms_norm_tests", rms_norm=wrong)
+def test_rms_norm_rejects_borrowed(wrong):
+    assert "may not call" in str(assert_rejected(A, "rms_norm_tests", rms_norm=wrong))
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (_rms(centre=True), "you subtracted the mean: that is LayerNorm"),
+    (_rms(stat="sum_square"), "you divided by the root of the SUM of the squares"),
+    (_rms(stat="mean_abs"), "you divided by the mean absolute value"),
+    (_rms(weight=False), "weight (γ) was not applied"),
+    (_rms(eps_at="outside"), "you added eps outside the square root"),
+    (_rms(eps_at="none"), "eps had no effect"),
+    (_rms(fixed_eps=1e-6), "the eps argument was ignored"),
+    (_rms(dim=0), "you averaged over the tokens (dim 0)"),
+    (_rms(keepdim=False), "the mean square lost its last dim (no keepdim=True)"),
+], ids=["centres", "sum", "mean-abs", "no-weight", "eps-outside", "no-eps", "fixed-eps", "dim-0", "no-keepdim"])
+def test_rms_norm_teaching_messages(wrong, message):
+    rejected_with("rms_norm_tests", message, rms_norm=wrong)
+
+
+def lnr_twice(x, weight, bias, eps, rms_norm):
+    centred = x - x.mean(-1, keepdim=True)
+    rms_norm(centred, weight, eps)
+    return rms_norm(centred, weight, eps) + bias
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (lambda x, w, b, eps, rms_norm: rms_norm(x, w, eps) + b, "the tokens passed to rms_norm were not centred"),
+    (lambda x, w, b, eps, rms_norm: rms_norm(x - x.mean(-1, keepdim=True), w, eps), "bias (β) was not added"),
+    (lambda x, w, b, eps, rms_norm: rms_norm(x - x.mean(-1, keepdim=True), w) + b,
+     "rms_norm used its own default eps (1e-6) instead of the eps argument"),
+    (lnr_twice, "called rms_norm 2 times"),
+    (lambda x, w, b, eps, rms_norm: (x - x.mean(-1, keepdim=True)) / torch.sqrt(
+        x.var(-1, keepdim=True, unbiased=False) + eps) * w + b, "called rms_norm 0 times"),
+], ids=["not-centred", "no-beta", "default-eps", "twice", "not-called"])
+def test_layer_norm_from_rms_teaching_messages(wrong, message):
+    rejected_with("rms_norm_tests", message, layer_norm_from_rms=wrong)
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (lambda x, w, b, eps, rms_norm: rms_norm(x - x.mean(0, keepdim=True), w, eps) + b, "do not have mean 0"),
+    (lambda x, w, b, eps, rms_norm: rms_norm(x - x.mean(-1, keepdim=True), w, 1e-5) + b, "pass the eps argument on"),
+    (lambda x, w, b, eps, rms_norm: rms_norm(x - x.mean(-1, keepdim=True) + b, w, eps), "do not have mean 0"),
+], ids=["centred-over-dim-0", "eps-hard-coded-1e-5", "beta-inside"])
+def test_hidden_layer_norm_from_rms(wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        ref.check_layer_norm_from_rms(wrong)
+
+
+def test_hidden_rms_check_catches_eps_placement():
+    with pytest.raises(AssertionError, match="eps goes inside the square root"):
+        ref.check_rms_norm(_rms(eps_at="outside"))
 
 
 # ---------------------------------------------------------------------------------- experiments
@@ -254,19 +480,59 @@ def test_ln_vs_bn_shows_the_batch_dependence():
     assert len(fig.axes) == 2
 
 
+def test_batchnorm_sees_future_tokens_and_other_sequences():
+    fig, leak = ex.batchnorm_future_leak(ln_var_mean)
+    assert leak["ln_future"] == leak["ln_other_sequence"] == leak["ln_first_from_last"] == 0.0
+    assert min(leak["bn_future"], leak["bn_other_sequence"], leak["bn_first_from_last"]) > 0.1
+    assert leak["bn_self"] > 1.0 and len(fig.axes) == 3  # two maps and a colour bar
+
+
+def test_batchnorm_modes_differ_after_training():
+    fig, modes = ex.batchnorm_train_eval()
+    assert modes["final_error"] < 0.2 < modes["first_error"]
+    assert modes["max_diff"] > 0.5
+    assert "Expected more than 1 value per channel" in modes["single_token"]
+    assert len(fig.axes) == 2
+
+
+@pytest.mark.parametrize("dropout", [False, True])
+def test_block_diagrams_are_drawn(dropout):
+    fig = ex.block_diagrams(dropout=dropout)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert len(fig.axes) == 2 and texts.count("final LayerNorm") == 1
+    assert texts.count("LayerNorm") == 2 and texts.count("Dropout") == (2 if dropout else 0)
+
+
 def test_gradient_norms_at_init_grow_towards_the_output_for_post_ln_only():
     post, pre = ex.grad_norms_at_init(False), ex.grad_norms_at_init(True)
-    assert len(post) == len(pre) == 8
-    assert post[-1] / post[0] > 1.5 and 0.7 < pre[-1] / pre[0] < 1.2
+    assert len(post) == len(pre) == ex.N_LAYER
+    assert post[-1] / post[0] > 1.3 and 0.8 < pre[-1] / pre[0] < 1.2
+
+
+def test_adam_first_step_moves_every_weight_by_lr_and_post_ln_output_more():
+    post, pre = ex.adam_first_step(False), ex.adam_first_step(True)
+    assert abs(post["median_step_over_lr"] - 1) < 1e-3 and abs(pre["median_step_over_lr"] - 1) < 1e-3
+    assert post["output_change"] > 1.5 * pre["output_change"]
 
 
 def test_short_training_runs_are_seeded_and_finite():
-    a, b = ex.train(True, steps=5), ex.train(True, steps=5)
+    a, b = ex.train_previous_token(True, steps=5), ex.train_previous_token(True, steps=5)
     assert a == b and all(torch.isfinite(torch.tensor(a)))
 
 
+def test_the_toy_training_loop_is_not_named_train():
+    assert not hasattr(ex, "train"), "course.training.train is the course's training loop; this one trains a toy stack"
+
+
+def test_one_thread_is_restored():
+    before = torch.get_num_threads()
+    with ex.one_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
 @pytest.mark.slow
-@pytest.mark.usefixtures("one_torch_thread")  # as the notebook runs while graded; the run differs with 2 threads
+@pytest.mark.usefixtures("one_torch_thread")  # pre_vs_post sets one thread itself; this keeps the rest quiet too
 def test_pre_vs_post_experiment_shows_warmup_matters_for_post_ln():
     fig, result = ex.pre_vs_post()
     loss = result["final_loss"]

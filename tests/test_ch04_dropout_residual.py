@@ -23,8 +23,14 @@ NS = answer_namespace(A)
 def test_graded_cells_and_points():
     cells = graded_cells(A)
     points = {gid: c.metadata["nbgrader"]["points"] for gid, c in cells.items()}
-    assert points == {"dropout_tests": 4, "Dropout_tests": 2, "embed_with_dropout_tests": 1,
-                      "PreNormResidual_tests": 3, "grad_norms_per_layer_tests": 3}
+    assert points == {"dropout_tests": 4, "Dropout_tests": 2, "embed_with_dropout_tests": 2,
+                      "PreNormResidual_tests": 4, "grad_norms_per_layer_tests": 3}
+
+
+def rejected_with(grade_id: str, message: str, **substitutes) -> None:
+    """The test cell fails, and its message is the teaching message for this wrong answer."""
+    err = assert_rejected(A, grade_id, **substitutes)
+    assert message in str(err), f"expected the message {message!r}, got: {err}"
 
 
 # ----------------------------------------------------------------------------- exercise 1: dropout
@@ -140,11 +146,47 @@ def test_dropout_rejects(wrong):
     assert str(err)  # a readable message, not a bare assert
 
 
-def test_dropout_messages_say_what_is_wrong():
-    assert "were zeroed, expected about" in str(assert_rejected(A, "dropout_tests", dropout=keeps_with_prob_p))
-    assert "seed" in str(assert_rejected(A, "dropout_tests", dropout=seed_reset_inside))
-    assert "generator" in str(assert_rejected(A, "dropout_tests", dropout=ignores_generator))
-    assert "NaN" in str(assert_rejected(A, "dropout_tests", dropout=nan_at_p_one))
+def divides_by_p(x, p, training=True, generator=None):
+    _valid(p)
+    if not training or p == 0:
+        return x
+    return x * _mask(x, p, generator) / p if p < 1 else x * 0
+
+
+_CACHE = {}
+
+
+def keeps_its_mask(x, p, training=True, generator=None):  # one mask per shape, reused on every call
+    _valid(p)
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0
+    key = (tuple(x.shape), p)
+    if key not in _CACHE:
+        _CACHE[key] = _mask(x, p, generator)
+    return x * _CACHE[key] / (1 - p)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (drops_in_eval, "in eval mode dropout returns x unchanged"),
+    (nan_at_p_one, "dropout(x, p=1) gave NaN"),
+    (keeps_with_prob_p, "p is the probability of DROPPING an element"),
+    (no_scaling, "they must be divided by 1 - p = 0.75"),
+    (scale_by_keep_prob, "you multiplied by 1 - p"),
+    (scale_by_p, "you scaled by p"),
+    (divides_by_p, "you divided by p"),
+    (seed_reset_inside, "two calls in a row gave the same mask"),
+    (keeps_its_mask, "two calls in a row gave the same mask"),
+    (ignores_generator, "pass generator to torch.rand"),
+    (detaches, "do not detach and do not use .data"),
+    (no_value_error, "dropout(x, p=1.5) (spec 6)"),
+    (range_check_only, "check the type of p before comparing it"),
+], ids=["drops-in-eval", "nan-at-p-1", "keeps-with-p", "no-scaling", "times-keep-prob", "times-p", "divides-by-p",
+        "seed-reset", "mask-reused", "ignores-generator", "detaches", "no-valueerror", "type-unchecked"])
+def test_dropout_teaching_messages(wrong, message):
+    _CACHE.clear()
+    rejected_with("dropout_tests", message, dropout=wrong)
 
 
 # ----------------------------------------------------------------------------- exercise 2: Dropout
@@ -206,42 +248,143 @@ def test_dropout_module_rejects(cls):
     assert_rejected(A, "Dropout_tests", Dropout=cls)
 
 
+class ModuleWrongDefault(ModuleOwnMask):
+    def __init__(self, p=0.1):
+        super().__init__(p)
+
+
+class ModuleEvalOnlyWhenAlone(ModuleOwnMask):  # its own flag, set by its eval(); train(mode) ignores mode
+    def eval(self):
+        nn.Module.train(self, False)
+        self.active = False
+        return self
+
+    def train(self, mode=True):
+        self.active = True
+        return nn.Module.train(self, mode)
+
+    def forward(self, x):
+        if not getattr(self, "active", True) or self.p == 0:
+            return x
+        return x * _mask(x, self.p) / (1 - self.p) if self.p < 1 else x * 0
+
+
+class ModuleUncheckedP(ModuleOwnMask):
+    def __init__(self, p=0.5):
+        nn.Module.__init__(self)
+        self.p = p
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (OwnFlag, "after .eval() your Dropout still changed its input"),
+    (ModuleAlwaysDrops, "after .eval() your Dropout still changed its input"),
+    (ModuleNoScaling, "Dropout(0.5)'s survivors are 1"),
+    (ModuleWrongDefault, "Dropout() should default to p = 0.5"),
+    (ModuleEvalOnlyWhenAlone, "model.eval() on an nn.Sequential holding your Dropout did not switch it off"),
+    (ModuleUncheckedP, "Dropout(1.5) (check p in __init__)"),
+], ids=["own-flag", "always-drops", "no-scaling", "default-p", "overrides-eval", "unchecked-p"])
+def test_dropout_module_teaching_messages(wrong, message):
+    rejected_with("Dropout_tests", message, Dropout=wrong)
+
+
 # ----------------------------------------------------------------------------- exercise 3: placement
 
-def embed_unsqueezed(tok_emb, pos_emb, dropout):
-    return dropout(pos_emb.unsqueeze(0).expand_as(tok_emb) + tok_emb)
+def _check_len(token_ids, pos_table):
+    if token_ids.shape[1] > pos_table.shape[0]:
+        raise ValueError(f"{token_ids.shape[1]} tokens but a position table of {pos_table.shape[0]}")
 
 
-def embed_drop_tok_only(tok_emb, pos_emb, dropout):
-    return dropout(tok_emb) + pos_emb
+def embed_gather(token_ids, tok_table, pos_table, dropout):
+    _check_len(token_ids, pos_table)
+    tok = torch.nn.functional.embedding(token_ids, tok_table)
+    return dropout(tok + pos_table[torch.arange(token_ids.shape[1])].unsqueeze(0))
 
 
-def embed_drop_pos_only(tok_emb, pos_emb, dropout):
-    return tok_emb + dropout(pos_emb)
+def embed_loops(token_ids, tok_table, pos_table, dropout):
+    batch, seq = token_ids.shape
+    if seq > len(pos_table):
+        raise ValueError(f"{seq} tokens, {len(pos_table)} positions")
+    rows = [torch.stack([tok_table[token_ids[b, t]] + pos_table[t] for t in range(seq)]) for b in range(batch)]
+    return dropout(torch.stack(rows))
 
 
-def embed_drop_each(tok_emb, pos_emb, dropout):
-    return dropout(tok_emb) + dropout(pos_emb)
+def _embed(mistake):
+    def embed_with_dropout(token_ids, tok_table, pos_table, dropout):
+        seq = token_ids.shape[1]
+        if mistake != "no_length_check":
+            _check_len(token_ids, pos_table)
+        tok, pos = tok_table[token_ids], pos_table[:seq]
+        return {
+            "drop_tok_only": lambda: dropout(tok) + pos,
+            "drop_pos_only": lambda: tok + dropout(pos),
+            "drop_each": lambda: dropout(tok) + dropout(pos),
+            "no_dropout": lambda: tok + pos,
+            "drop_table": lambda: dropout(tok_table)[token_ids] + pos,
+            "pos_by_token": lambda: dropout(tok + pos_table[token_ids]),
+            "unsliced": lambda: dropout(tok + pos_table),
+            "returns_sum": lambda: (dropout(tok + pos), tok + pos)[1],
+            "no_length_check": lambda: dropout(tok + pos_table[:seq]),
+        }[mistake]()
+    embed_with_dropout.__name__ = f"embed_{mistake}"
+    return embed_with_dropout
 
 
-def embed_no_dropout(tok_emb, pos_emb, dropout):
-    return tok_emb + pos_emb
-
-
-@pytest.mark.parametrize("fn", [NS["embed_with_dropout"], embed_unsqueezed])
+@pytest.mark.parametrize("fn", [NS["embed_with_dropout"], embed_gather, embed_loops])
 def test_embed_accepts(fn):
     run_test_cell(A, "embed_with_dropout_tests", embed_with_dropout=fn)
 
 
-@pytest.mark.parametrize("fn", [embed_drop_tok_only, embed_drop_pos_only, embed_drop_each, embed_no_dropout])
-def test_embed_rejects(fn):
-    assert_rejected(A, "embed_with_dropout_tests", embed_with_dropout=fn)
+@pytest.mark.parametrize("mistake, message", [
+    ("drop_tok_only", "dropout saw the token embeddings only"),
+    ("drop_pos_only", "dropout saw the position vectors only"),
+    ("drop_each", "the dropout module was called 2 times"),
+    ("no_dropout", "the dropout module was called 0 times"),
+    ("drop_table", "dropout was applied to the embedding table, not to the sum"),
+    ("pos_by_token", "the position vectors were looked up by token id"),
+    ("unsliced", "a sequence of 3 tokens uses only the first 3 position vectors"),
+    ("returns_sum", "embed_with_dropout must return what the dropout returns"),
+    ("no_length_check", "embed_with_dropout on 5 tokens with a position table of 4 rows (the message names both "
+     "lengths): expected ValueError"),
+])
+def test_embed_teaching_messages(mistake, message):
+    rejected_with("embed_with_dropout_tests", message, embed_with_dropout=_embed(mistake))
 
 
-Block = NS["PreNormResidual"]
+def test_embed_hidden_check_sees_a_mask_shared_by_a_token():
+    with pytest.raises(AssertionError, match="applied to the embedding table"):
+        ref.check_embed_with_dropout(_embed("drop_table"))
 
 
-class StepByStep(Block):
+def _residual(post, where="branch", norm=True):
+    """A residual sublayer, Post-LN or Pre-LN, with its dropout in the given place."""
+    class Block(NS["PostNormResidual" if post else "PreNormResidual"]):
+        def forward(self, x):
+            d, n = self.dropout, (self.norm if norm else (lambda h: h))
+            if post:
+                return {"branch": lambda: n(x + d(self.sublayer(x))),
+                        "after_add": lambda: n(d(x + self.sublayer(x))),
+                        "after_norm": lambda: d(n(x + self.sublayer(x))),
+                        "stream": lambda: n(d(x) + self.sublayer(x)),
+                        "input": lambda: n(x + self.sublayer(d(x))),
+                        "none": lambda: n(x + self.sublayer(x)),
+                        "twice": lambda: n(x + d(d(self.sublayer(x)))),
+                        "pre": lambda: x + d(self.sublayer(n(x)))}[where]()
+            return {"branch": lambda: x + d(self.sublayer(n(x))),
+                    "after_add": lambda: d(x + self.sublayer(n(x))),
+                    "stream": lambda: d(x) + self.sublayer(n(x)),
+                    "before_sublayer": lambda: x + self.sublayer(d(n(x))),
+                    "none": lambda: x + self.sublayer(n(x)),
+                    "twice": lambda: x + d(d(self.sublayer(n(x)))),
+                    "post": lambda: n(x + d(self.sublayer(x))),
+                    "input": lambda: (lambda h: h + self.sublayer(n(h)))(d(x))}[where]()
+    Block.__name__ = f"{'Post' if post else 'Pre'}NormResidual"
+    return Block
+
+
+POST_OK, PRE_OK = NS["PostNormResidual"], NS["PreNormResidual"]
+
+
+class PreStepByStep(PRE_OK):
     def forward(self, x):
         normed = self.norm(x)
         branch = self.sublayer(normed)
@@ -249,57 +392,55 @@ class StepByStep(Block):
         return branch + x
 
 
-class DropAfterAdd(Block):
+class PostStepByStep(POST_OK):
     def forward(self, x):
-        return self.dropout(x + self.sublayer(self.norm(x)))
+        out = x.clone()
+        out += self.dropout(self.sublayer(x))
+        return self.norm(out)
 
 
-class DropInput(Block):
-    def forward(self, x):
-        h = self.dropout(x)
-        return h + self.sublayer(self.norm(h))
+@pytest.mark.parametrize("post, pre", [(POST_OK, PRE_OK), (PostStepByStep, PreStepByStep)])
+def test_residual_sublayers_accept(post, pre):
+    run_test_cell(A, "PreNormResidual_tests", PostNormResidual=post, PreNormResidual=pre)
 
 
-class DropBeforeSublayer(Block):
-    def forward(self, x):
-        return x + self.sublayer(self.dropout(self.norm(x)))
+@pytest.mark.parametrize("post, where, message", [
+    (True, "after_add", "the dropout came after the add"),
+    (True, "after_norm", "the dropout came after the norm"),
+    (True, "stream", "the dropout was applied to x, the residual stream itself"),
+    (True, "none", "applied its dropout 0 times"),
+    (True, "twice", "applied its dropout 2 times"),
+    (True, "pre", "PostNormResidual in eval mode"),
+    (False, "after_add", "the dropout came after the add"),
+    (False, "stream", "the dropout was applied to x, the residual stream itself"),
+    (False, "before_sublayer", "the dropout was applied to the normalised input, before the sublayer"),
+    (False, "none", "applied its dropout 0 times"),
+    (False, "twice", "applied its dropout 2 times"),
+    (False, "post", "PreNormResidual in eval mode"),
+], ids=["post-after-add", "post-after-norm", "post-on-stream", "post-none", "post-twice", "post-is-pre",
+        "pre-after-add", "pre-on-stream", "pre-before-sublayer", "pre-none", "pre-twice", "pre-is-post"])
+def test_residual_sublayer_teaching_messages(post, where, message):
+    block = _residual(post, where)
+    rejected_with("PreNormResidual_tests", message, **{block.__name__: block})
 
 
-class NoDropout(Block):
-    def forward(self, x):
-        return x + self.sublayer(self.norm(x))
+@pytest.mark.parametrize("post, where, norm", [(True, "branch", False), (False, "branch", False),
+                                               (True, "input", True), (False, "input", True)],
+                         ids=["post-no-norm", "pre-no-norm", "post-drops-input", "pre-drops-input"])
+def test_residual_sublayers_reject(post, where, norm):
+    block = _residual(post, where, norm)
+    assert_rejected(A, "PreNormResidual_tests", **{block.__name__: block})
 
 
-class PostLN(Block):
-    def forward(self, x):
-        return self.norm(x + self.dropout(self.sublayer(x)))
-
-
-class NoNorm(Block):
-    def forward(self, x):
-        return x + self.dropout(self.sublayer(x))
-
-
-@pytest.mark.parametrize("cls", [Block, StepByStep])
-def test_block_accepts(cls):
-    run_test_cell(A, "PreNormResidual_tests", PreNormResidual=cls)
-
-
-@pytest.mark.parametrize("cls", [DropAfterAdd, DropInput, DropBeforeSublayer, NoDropout, PostLN, NoNorm])
-def test_block_rejects(cls):
-    assert_rejected(A, "PreNormResidual_tests", PreNormResidual=cls)
-
-
-class DoubleDropout(Block):
-    def forward(self, x):
-        return x + self.dropout(self.dropout(self.sublayer(self.norm(x))))
-
-
-def test_block_hidden_per_element_check():
-    # dropping twice passes the p=1 and eval checks; only the per-element check in training sees it
-    assert_rejected(A, "PreNormResidual_tests", PreNormResidual=DoubleDropout)
-    with pytest.raises(AssertionError, match="sublayer's output only"):
-        ref.check_prenorm_residual(DoubleDropout)
+def test_residual_hidden_checks_see_the_placement():
+    with pytest.raises(AssertionError, match="sublayer's output"):
+        ref.check_prenorm_residual(_residual(False, "twice"))
+    with pytest.raises(AssertionError, match="applied its dropout 2 times"):
+        ref.check_postnorm_residual(_residual(True, "twice"))
+    with pytest.raises(AssertionError):
+        ref.check_postnorm_residual(_residual(True, "stream"))
+    ref.check_postnorm_residual(PostStepByStep)
+    ref.check_prenorm_residual(PreStepByStep)
 
 
 # ----------------------------------------------------------------------------- exercise 4: gradient norms
@@ -355,6 +496,17 @@ def test_grad_norms_accepts(fn):
                                 grads_reversed])
 def test_grad_norms_rejects(fn):
     assert_rejected(A, "grad_norms_per_layer_tests", grad_norms_per_layer=fn)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (grads_no_zeroing, "the second call gave twice the first"),
+    (grads_read_before_backward, "all norms are 0: read the gradients after"),
+    (grads_sum_loss, "the norms are 2 times too large"),
+    (grads_of_bias, "that is the norm of the bias gradient"),
+    (grads_reversed, "the norms are in reverse order"),
+], ids=["no-zero-grad", "read-before-backward", "sum-loss", "bias", "reversed"])
+def test_grad_norms_teaching_messages(wrong, message):
+    rejected_with("grad_norms_per_layer_tests", message, grad_norms_per_layer=wrong)
 
 
 def test_reference_grad_norms_match_autograd_on_the_model():
@@ -430,13 +582,28 @@ def test_train_vs_eval_mean_matches_eval():
 
 
 def test_placement_experiment():
-    fig, stats = ex.placement_experiment(Block, depth=6, p=0.2)
+    fig, stats = ex.placement_experiment(PRE_OK, depth=6, p=0.2)
     assert isinstance(fig, Figure)
     assert stats["good_zero"] == [0.0] * 6 and stats["good_err"] == [0.0] * 6
     assert abs(stats["bad_zero"][-1] - (1 - 0.8 ** 6)) < 0.03
     assert stats["bad_err"][-1] > stats["bad_err"][0] > 0
     with pytest.raises(ValueError):
-        ex.placement_experiment(Block, depth=0)
+        ex.placement_experiment(PRE_OK, depth=0)
+
+
+def test_dropout_closes_the_gap_of_an_overfitting_model():
+    fig, fit = ex.overfitting_experiment(NS["Dropout"], p=0.5, steps=300)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert fit["plain_train"] < fit["noise_floor"] / 2, "without dropout the model fits the noise"
+    assert fit["dropout_gap"] < fit["plain_gap"] / 2 and fit["dropout_test"] < fit["plain_test"]
+    assert fit["dropout_test_in_train_mode"] > fit["dropout_test"]
+    with pytest.raises(ValueError):
+        ex.overfitting_experiment(NS["Dropout"], p=1.0)
+
+
+def test_block_diagrams_show_the_residual_dropout():
+    texts = [t.get_text() for ax in ex.block_diagrams().axes for t in ax.texts]
+    assert texts.count("Dropout") == 2
 
 
 def test_wrong_placement_helper_is_really_wrong():

@@ -1,7 +1,8 @@
-"""Chapter 05 (attention): graded cells reject the usual mistakes (scale by d, softmax over the wrong
-axis, inverted or late masks, NaN rows, heads split along the wrong axis, missing output projection,
-off-by-one causal masks) and accept correct answers written differently; the experiments and the
-attention-map widget behave."""
+"""Chapter 05 (attention): graded cells reject the usual mistakes, each with the message that names it
+(scale by d or by nothing, softmax over the wrong axis, inverted or late masks, NaN or uniform rows for
+queries with no key, the top-left causal alignment, heads split along the wrong axis, a missing output
+projection ...), and accept correct answers written differently; the experiments and the attention-map
+widget behave."""
 
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ def test_graded_cells_and_points():
                       "MultiHeadAttention_tests": 4}
 
 
+def rejected_with(grade_id: str, message: str | None, **substitutes) -> None:
+    """The test cell fails for this wrong answer, and (when given) with the message that names the mistake."""
+    err = assert_rejected(A, grade_id, **substitutes)
+    if message is not None:
+        assert message in str(err), f"expected the message to contain {message!r}, got: {err}"
+
+
 # ------------------------------------------------------------------------- dot_product_variance
 
 @pytest.mark.parametrize("fn", [
@@ -38,14 +46,37 @@ def test_dot_product_variance_accepts(fn):
     run_test_cell(A, "dot_product_variance_tests", dot_product_variance=fn)
 
 
-@pytest.mark.parametrize("wrong", [
-    lambda d, n, g: float((torch.randn(n, d, generator=g) * torch.randn(n, d, generator=g)).sum(-1).std()),  # std
-    lambda d, n, g: float((torch.randn(n, d, generator=g) * torch.randn(n, d, generator=g)).mean(-1).var()),  # mean
-    lambda d, n, g: float((torch.randn(n, d, generator=g) * torch.randn(n, d, generator=g)).sum(-1).var() / d),  # scaled
-    lambda d, n, g: (torch.randn(n, d, generator=g) * torch.randn(n, d, generator=g)).sum(-1).var(),  # a tensor
-])
-def test_dot_product_variance_rejects(wrong):
-    assert_rejected(A, "dot_product_variance_tests", dot_product_variance=wrong)
+def _dots(d, n, g, rand=torch.randn):
+    return (rand(n, d, generator=g) * rand(n, d, generator=g)).sum(-1)
+
+
+DOT_VARIANCE_WRONG = {
+    "std": (lambda d, n, g: float(_dots(d, n, g).std()), "standard deviation"),
+    "mean-not-sum": (lambda d, n, g: float((torch.randn(n, d, generator=g) * torch.randn(n, d, generator=g))
+                                           .mean(-1).var()), "you averaged the d_k products"),
+    "divided-by-d": (lambda d, n, g: float(_dots(d, n, g).var() / d), "SCALED score"),
+    "scaled-by-sqrt-d": (lambda d, n, g: float((_dots(d, n, g) / math.sqrt(d)).var()), "SCALED score"),
+    "a-tensor": (lambda d, n, g: _dots(d, n, g).var(), "Python float"),
+    "closed-form": (lambda d, n, g: float(d), "different seeds"),
+    "closed-form-with-n": (lambda d, n, g: d * n / (n - 1.0), "different seeds"),
+    "global-rng": (lambda d, n, g: float((torch.randn(n, d) * torch.randn(n, d)).sum(-1).var()), "same seed"),
+    "q-dot-q": (lambda d, n, g: float((torch.randn(n, d, generator=g) ** 2).sum(-1).var()), "independent draws"),
+    "uniform": (lambda d, n, g: float(_dots(d, n, g, rand=torch.rand).var()), "standard normal"),
+    "sum-over-samples": (lambda d, n, g: float((torch.randn(n, d, generator=g) * torch.randn(n, d, generator=g))
+                                               .sum(0).var()), None),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DOT_VARIANCE_WRONG))
+def test_dot_product_variance_rejects_with_its_message(kind):
+    fn, message = DOT_VARIANCE_WRONG[kind]
+    rejected_with("dot_product_variance_tests", message, dot_product_variance=fn)
+
+
+def test_hidden_variance_check_wants_a_sample():
+    # right on average, but the same value for every seed (a formula dressed as a sample)
+    with pytest.raises(AssertionError, match="seed"):
+        ref.check_dot_product_variance(lambda d, n, g: float(d) + 1e-9 * float(torch.randn(1, generator=g)))
 
 
 # ------------------------------------------------------------------------------------ attention
@@ -84,14 +115,17 @@ def test_attention_accepts(fn):
     run_test_cell(A, "attention_tests", scaled_dot_product_attention=fn)
 
 
-def _attn(scale=lambda d: math.sqrt(d), dim=-1, invert=False, after=False, fix_nan=True):
+def _attn(scale=lambda q, k: math.sqrt(q.shape[-1]), dim=-1, invert=False, how="fill", fill=float("-inf"),
+          fix_nan=True):
     def attention(q, k, v, mask=None):
-        s = q @ k.transpose(-2, -1) / scale(q.shape[-1])
+        s = q @ k.transpose(-2, -1) / scale(q, k)
         m = None if mask is None else (~mask if invert else mask)
-        if m is not None and not after:
-            s = s.masked_fill(~m, float("-inf"))
+        if m is not None and how == "fill":
+            s = s.masked_fill(~m, fill)
+        if m is not None and how == "zero-scores":
+            s = s * m
         w = torch.softmax(s, dim=dim)
-        if m is not None and after:
+        if m is not None and how == "after":
             w = w * m
         if fix_nan:
             w = torch.nan_to_num(w, nan=0.0)
@@ -99,31 +133,45 @@ def _attn(scale=lambda d: math.sqrt(d), dim=-1, invert=False, after=False, fix_n
     return attention
 
 
-@pytest.mark.parametrize("wrong", [
-    _attn(scale=lambda d: d),            # divides by d_k
-    _attn(scale=lambda d: 1.0),          # no scale
-    _attn(dim=-2),                       # softmax over the queries
-    _attn(invert=True),                  # True means "masked"
-    _attn(after=True),                   # zeroed after the softmax, not renormalised
-    _attn(fix_nan=False),                # NaN for fully masked rows
-], ids=["scale-d", "no-scale", "softmax-queries", "inverted-mask", "mask-after-softmax", "nan-rows"])
-def test_attention_rejects(wrong):
-    assert_rejected(A, "attention_tests", scaled_dot_product_attention=wrong)
+ATTENTION_WRONG = {
+    "scale-d": (_attn(scale=lambda q, k: q.shape[-1]), "divided by d_k"),
+    "no-scale": (_attn(scale=lambda q, k: 1.0), "unscaled scores"),
+    "scale-by-d_v": (_attn(scale=lambda q, k: math.sqrt(k.shape[-2] * 0 + 1)), "unscaled scores"),
+    "scale-by-keys": (_attn(scale=lambda q, k: math.sqrt(k.shape[-2])), "number of keys"),
+    "softmax-queries": (_attn(dim=-2), "COLUMN"),
+    "inverted-mask": (_attn(invert=True), "MAY attend"),
+    "mask-after-softmax": (_attn(how="after"), "AFTER"),
+    "masked-scores-zero": (_attn(how="zero-scores"), "not 0"),
+    "nan-rows": (_attn(fix_nan=False), "NaN"),
+    "large-negative-fill": (_attn(fill=-1e9), "uniform weights"),
+    "mask-ignored": (_attn(how="ignore"), None),
+    "transposed-weights": (lambda q, k, v, mask=None: (lambda o, w: (o, w.transpose(-2, -1)))(*attn_sdpa(q, k, v, mask)),
+                           None),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ATTENTION_WRONG))
+def test_attention_rejects_with_its_message(kind):
+    fn, message = ATTENTION_WRONG[kind]
+    rejected_with("attention_tests", message, scaled_dot_product_attention=fn)
 
 
 # ---------------------------------------------------------------------------------------- masks
 
-def causal_a(seq):
-    return torch.tril(torch.ones(seq, seq)).bool()
+def causal_a(q_len, k_len=None):
+    k_len = q_len if k_len is None else k_len
+    return torch.tril(torch.ones(q_len, k_len), diagonal=k_len - q_len).bool()
 
 
-def causal_b(seq):
-    i = torch.arange(seq)
-    return i[:, None] >= i[None, :]
+def causal_b(q_len, k_len=None):
+    k_len = k_len or q_len
+    i = torch.arange(q_len) + (k_len - q_len)
+    return i[:, None] >= torch.arange(k_len)[None, :]
 
 
-def causal_c(seq):
-    return ~torch.ones(seq, seq, dtype=torch.bool).triu(1)
+def causal_c(q_len, k_len=None):
+    k_len = q_len if k_len is None else k_len
+    return ~torch.ones(q_len, k_len, dtype=torch.bool).triu(k_len - q_len + 1)
 
 
 def pad_a(lengths, max_len):
@@ -145,35 +193,61 @@ def test_masks_accept(k):
                   padding_mask=[pad_a, pad_b, pad_c][k])
 
 
-@pytest.mark.parametrize("causal,pad", [
-    (lambda s: torch.ones(s, s, dtype=torch.bool).tril(-1), pad_a),        # diagonal excluded
-    (lambda s: torch.ones(s, s, dtype=torch.bool).tril(1), pad_a),         # one future token visible
-    (lambda s: torch.ones(s, s, dtype=torch.bool).triu(), pad_a),          # upper triangle
-    (lambda s: torch.ones(s, s).tril(), pad_a),                            # float, not bool
-    (causal_a, lambda l, n: ~pad_a(l, n)),                                 # padding inverted
-    (causal_a, lambda l, n: pad_a(l, n)[:, 0, 0]),                         # not broadcastable over heads/queries
-    (causal_a, lambda l, n: pad_a(l, n).view(len(l), 1, n, 1)),            # masks queries instead of keys
-    (causal_a, lambda l, n: torch.arange(n)[None, None, None, :] <= l[:, None, None, None]),  # off by one
-])
-def test_masks_reject(causal, pad):
-    assert_rejected(A, "masks_tests", causal_mask=causal, padding_mask=pad)
+def _causal(diagonal=0, top_left=False, upper=False):
+    def causal_mask(q_len, k_len=None):
+        k_len = q_len if k_len is None else k_len
+        ones = torch.ones(q_len, k_len, dtype=torch.bool)
+        if upper:
+            return ones.triu(diagonal)
+        return ones.tril(diagonal + (0 if top_left else k_len - q_len))
+    return causal_mask
+
+
+MASKS_WRONG = {
+    "diagonal-excluded": ({"causal_mask": _causal(-1)}, "the diagonal is missing"),
+    "future-leaks": ({"causal_mask": _causal(1)}, "one future token leaks"),
+    "upper-triangle": ({"causal_mask": _causal(upper=True)}, "upper triangle"),
+    "causal-inverted": ({"causal_mask": lambda q, k=None: ~causal_a(q, k)}, "swapped"),
+    "causal-float": ({"causal_mask": lambda q, k=None: causal_a(q, k).float()}, "bool tensor"),
+    "top-left": ({"causal_mask": _causal(top_left=True)}, "top-left alignment"),
+    "k_len-ignored": ({"causal_mask": lambda q, k=None: causal_a(q)}, "shape of causal_mask(2, 4)"),
+    "padding-inverted": ({"padding_mask": lambda l, n: ~pad_a(l, n)}, "swapped: True marks the real keys"),
+    "padding-off-by-one": ({"padding_mask": lambda l, n: torch.arange(n)[None, None, None, :] <= l[:, None, None, None]},
+                           "nothing is masked"),
+    "padding-2d": ({"padding_mask": lambda l, n: pad_a(l, n)[:, 0, 0]}, "broadcasts over heads and queries"),
+    "padding-on-queries": ({"padding_mask": lambda l, n: pad_a(l, n).view(len(l), 1, n, 1)}, "that masks queries"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MASKS_WRONG))
+def test_masks_reject_with_their_message(kind):
+    substitutes, message = MASKS_WRONG[kind]
+    rejected_with("masks_tests", message, **{"causal_mask": causal_a, "padding_mask": pad_a, **substitutes})
+
+
+def test_hidden_mask_check_covers_every_rectangle():
+    def late_only(q_len, k_len=None):  # right for the visible cases, wrong for q_len = 1 (a single new query)
+        k_len = q_len if k_len is None else k_len
+        return causal_a(q_len, k_len) if q_len > 1 else torch.ones(1, k_len, dtype=torch.bool).tril()
+    with pytest.raises(AssertionError, match=r"causal_mask\(1, 5\)"):
+        ref.check_masks(late_only, pad_a)
 
 
 # --------------------------------------------------------------------------- MultiHeadAttention
 
-def _mha(split, merge, project_out=True):
+def _mha(split, merge, project_out=True, attend=None, bias=True, check_divisible=True):
     class MultiHeadAttention(nn.Module):
         def __init__(self, d_model, n_heads):
             super().__init__()
-            if d_model % n_heads:
+            if check_divisible and d_model % n_heads:
                 raise ValueError("d_model must be divisible by n_heads")
-            self.h, self.dh = n_heads, d_model // n_heads
-            self.q_proj, self.k_proj = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
-            self.v_proj, self.out_proj = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
+            self.h, self.dh = n_heads, max(d_model // n_heads, 1)
+            self.q_proj, self.k_proj = nn.Linear(d_model, d_model, bias=bias), nn.Linear(d_model, d_model, bias=bias)
+            self.v_proj, self.out_proj = nn.Linear(d_model, d_model, bias=bias), nn.Linear(d_model, d_model, bias=bias)
 
         def forward(self, query, key, value, mask=None):
             q, k, v = (split(p(x), self.h) for p, x in ((self.q_proj, query), (self.k_proj, key), (self.v_proj, value)))
-            out, self.last_weights = attn_sdpa(q, k, v, mask)
+            out, self.last_weights = (attend or attn_sdpa)(q, k, v, mask)
             out = merge(out)
             return self.out_proj(out) if project_out else out
     return MultiHeadAttention
@@ -212,29 +286,32 @@ def test_mha_accepts(cls):
 
 def split_wrong_axis(x, h):
     b, s, d = x.shape
-    return x.reshape(b, h, s, d // h)  # mixes tokens into heads
+    return x.reshape(b, h, s, d // h)  # mixes tokens into heads: view without the transpose
 
 
 def merge_wrong(x):
     return x.reshape(x.shape[0], x.shape[2], -1)  # no transpose back
 
 
-class NoErrorMHA(_mha(split_view, merge_reshape)):
-    def __init__(self, d_model, n_heads):
-        nn.Module.__init__(self)
-        self.h, self.dh = n_heads, max(d_model // n_heads, 1)
-        self.q_proj, self.k_proj = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
-        self.v_proj, self.out_proj = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
+def attend_d_model(q, k, v, mask=None):  # scales by √d_model (heads × d_head) instead of √d_head
+    w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1] * q.shape[1]), dim=-1)
+    return w @ v, w
 
 
-@pytest.mark.parametrize("wrong", [
-    _mha(split_wrong_axis, merge_reshape),
-    _mha(split_view, merge_wrong),
-    _mha(split_view, merge_reshape, project_out=False),
-    NoErrorMHA,
-], ids=["split-wrong-axis", "merge-without-transpose", "no-output-projection", "no-valueerror"])
-def test_mha_rejects(wrong):
-    assert_rejected(A, "MultiHeadAttention_tests", MultiHeadAttention=wrong)
+MHA_WRONG = {
+    "split-wrong-axis": (_mha(split_wrong_axis, merge_reshape), "with ONE head"),
+    "merge-without-transpose": (_mha(split_view, merge_wrong), "with ONE head"),
+    "scale-by-d_model": (_mha(split_view, merge_reshape, attend=attend_d_model), "with ONE head"),
+    "no-output-projection": (_mha(split_view, merge_reshape, project_out=False), "out_proj is the identity"),
+    "no-biases": (_mha(split_view, merge_reshape, bias=False), "each with a bias"),
+    "no-valueerror": (_mha(split_view, merge_reshape, check_divisible=False), "ValueError"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MHA_WRONG))
+def test_mha_rejects_with_its_message(kind):
+    cls, message = MHA_WRONG[kind]
+    rejected_with("MultiHeadAttention_tests", message, MultiHeadAttention=cls)
 
 
 def test_hidden_mha_check_uses_masks():
@@ -248,11 +325,39 @@ def test_hidden_mha_check_uses_masks():
 # ---------------------------------------------------------------------------------- experiments
 
 def test_saturation_experiment_numbers():
-    fig, s = ex.saturation_experiment(d_values=(4, 256), trials=300)
-    assert s["entropy_raw"][1] < 0.5 * s["entropy_raw"][0]
-    assert abs(s["entropy_scaled"][1] - s["entropy_scaled"][0]) < 0.15
-    assert s["grad_raw"][1] < 0.5 * s["grad_scaled"][1]
+    fig, s = ex.saturation_experiment(d_values=(4, 1024), trials=300)
+    none, sqrt, by_d = "no scale", "1/√d_k", "1/d_k"
+    assert s["entropy"][none][1] < 0.5 * s["entropy"][none][0]                    # sharpens
+    assert abs(s["entropy"][sqrt][1] - s["entropy"][sqrt][0]) < 0.15               # flat
+    assert s["entropy"][by_d][1] > 0.98 * math.log(16)                             # uniform
+    assert s["saturated"][none][1] > 0.3 and s["saturated"][sqrt][1] == 0.0
+    assert s["grad"][none][1] < 0.1 * s["grad"][sqrt][1]                            # most rows get nothing
+    assert s["grad"][by_d][1] < 0.1 * s["grad"][by_d][0]                           # shrinks like 1/√d_k
+    assert abs(s["grad"][sqrt][1] - s["grad"][sqrt][0]) < 0.1
     assert len(fig.axes) == 2
+
+
+def test_heads_experiment_one_head_cannot_do_two_lookups():
+    from course.attention import MultiHeadAttention
+    fig, h = ex.heads_experiment(MultiHeadAttention, heads=(1, 2))
+    assert h["final_loss"][1] > 0.3 and h["final_loss"][2] < 0.01
+    assert h["parameters"][1] == h["parameters"][2] == 4 * 16 * 16 + 4 * 16
+    assert h["score_macs"][1] == h["score_macs"][2] and h["weights_stored"][2] == 2 * h["weights_stored"][1]
+    x, y = ex.two_lookups_batch(torch.Generator().manual_seed(0), batch=2)
+    assert torch.equal(y[:, 3, :8], x[:, 2, :8]) and torch.equal(y[:, 3, 8:], x[:, 0, :8])
+
+
+def test_untrained_demo_uses_one_vector_per_word():
+    from course.attention import MultiHeadAttention
+    words = ex.toy_tokens()
+    x = ex.word_embeddings(words, 16)
+    the = [i for i, t in enumerate(words) if t == "the"]
+    assert len(the) == 3 and all(torch.equal(x[0, the[0]], x[0, i]) for i in the)
+    assert not torch.equal(x[0, 0], x[0, 1])
+    layer = MultiHeadAttention(16, 4)
+    layer(x, x, x)
+    w = layer.last_weights[0]
+    assert all(torch.allclose(w[:, the[0]], w[:, i]) for i in the)
 
 
 def test_toy_heads_do_their_jobs():

@@ -1,6 +1,7 @@
-"""Chapter 06 (position encoding): graded cells reject the usual mistakes (sin/cos swapped, halves
-instead of interleaving, wrong frequencies, flipped rotations, the rotate-half pairing) and accept
-correct answers written differently; the experiments and both widgets behave."""
+"""Chapter 06 (position encoding): graded cells reject the usual mistakes, each with the message that names it
+(sin/cos swapped, halves instead of interleaving, the exponent with i or the column index, a shift by −k,
+averaged or antisymmetric dot products, clockwise rotations, the rotate-half pairing, positions ignored) and
+accept correct answers written differently; the experiments and both widgets behave."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ from course.experiments import ch06_position_encoding as ex
 from course.widgets import ch06_position_encoding as rw
 
 A = "06-position-encoding"
+
+
+def rejected_with(grade_id: str, message: str | None, **substitutes) -> None:
+    """The test cell fails for this wrong answer, and (when given) with the message that names the mistake."""
+    err = assert_rejected(A, grade_id, **substitutes)
+    if message is not None:
+        assert message in str(err), f"expected the message to contain {message!r}, got: {err}"
 
 
 def test_graded_cells_and_points():
@@ -34,14 +42,25 @@ def test_equivariance_accepts(fn):
     run_test_cell(A, "is_permutation_equivariant_tests", is_permutation_equivariant=fn)
 
 
-@pytest.mark.parametrize("wrong", [
-    lambda layer, x, perm: True,                                                         # always yes
-    lambda layer, x, perm: bool(torch.allclose(layer(x[:, perm]), layer(x), atol=1e-6)),  # invariance
-    lambda layer, x, perm: torch.allclose(layer(x[:, perm]), layer(x)[:, perm]) * 1,      # an int, not a bool
-    lambda layer, x, perm: bool(torch.allclose(layer(x[:, perm]).sum(1), layer(x).sum(1), atol=1e-6)),  # sums
-])
-def test_equivariance_rejects(wrong):
-    assert_rejected(A, "is_permutation_equivariant_tests", is_permutation_equivariant=wrong)
+EQUIVARIANCE_WRONG = {
+    "always-true": (lambda layer, x, perm: True, "you returned True"),
+    "always-false": (lambda layer, x, perm: False, "the identity layer is equivariant"),
+    "invariance": (lambda layer, x, perm: bool(torch.allclose(layer(x[:, perm]), layer(x), atol=1e-6)),
+                   "tests invariance"),
+    "an-int": (lambda layer, x, perm: torch.allclose(layer(x[:, perm]), layer(x)[:, perm]) * 1, "Python bool"),
+    "sums": (lambda layer, x, perm: bool(torch.allclose(layer(x[:, perm]).sum(1), layer(x).sum(1), atol=1e-6)),
+             "sums or means"),
+    "exact-equality": (lambda layer, x, perm: bool(torch.equal(layer(x[:, perm]), layer(x)[:, perm])),
+                       "compare with a tolerance"),
+    "permutes-features": (lambda layer, x, perm: bool(torch.allclose(layer(x[..., perm]), layer(x)[..., perm],
+                                                                     atol=1e-6)), None),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EQUIVARIANCE_WRONG))
+def test_equivariance_rejects_with_its_message(kind):
+    fn, message = EQUIVARIANCE_WRONG[kind]
+    rejected_with("is_permutation_equivariant_tests", message, is_permutation_equivariant=fn)
 
 
 # ------------------------------------------------------------------------------ sinusoidal_table
@@ -87,13 +106,26 @@ def _table(kind):
             return torch.stack([torch.sin(a), torch.cos(a)], -1).flatten(1)[:, :d]
         if kind == "from-1":
             return ref.reference_table(n + 1, d)[1:]
+        if kind == "column-index":  # column j at 10000^(-j/d)
+            j = torch.arange(d, dtype=torch.float64)
+            a = torch.arange(n, dtype=torch.float64)[:, None] * 10000 ** (-j / d)
+            return torch.where(j % 2 == 0, a.sin(), a.cos())
+        if kind == "float-exponent-d-1":  # 10000^(-2i/(d-1))
+            i = torch.arange((d + 1) // 2, dtype=torch.float64)
+            a = torch.arange(n, dtype=torch.float64)[:, None] * 10000 ** (-2 * i / (d - 1))
+            return torch.stack([torch.sin(a), torch.cos(a)], -1).flatten(1)[:, :d]
         raise ValueError(kind)
     return table
 
 
-@pytest.mark.parametrize("kind", ["swap", "halves", "i-not-2i", "base-1000", "from-1"])
-def test_sinusoidal_table_rejects(kind):
-    assert_rejected(A, "sinusoidal_table_tests", sinusoidal_table=_table(kind))
+TABLE_MESSAGES = {"swap": "sin and cos are swapped", "halves": "two halves", "i-not-2i": "the PAIR index",
+                  "column-index": "columns 2i and 2i + 1 share", "base-1000": "the base is 10000",
+                  "from-1": "positions start at 0", "float-exponent-d-1": None}
+
+
+@pytest.mark.parametrize("kind", sorted(TABLE_MESSAGES))
+def test_sinusoidal_table_rejects_with_its_message(kind):
+    rejected_with("sinusoidal_table_tests", TABLE_MESSAGES[kind], sinusoidal_table=_table(kind))
 
 
 def test_hidden_table_check_covers_odd_d():
@@ -136,14 +168,21 @@ def test_shift_matrix_accepts(fn):
     run_test_cell(A, "shift_matrix_tests", shift_matrix=fn)
 
 
-@pytest.mark.parametrize("wrong", [
-    lambda k, d: shift_kron(k, d).T,                          # rotates the wrong way
-    lambda k, d: shift_kron(-k, d),                           # shifts backwards
-    lambda k, d: torch.eye(d),                                # identity
-    lambda k, d: shift_kron(k, d) if d != 3 else torch.eye(3),  # no ValueError for odd d
-])
-def test_shift_matrix_rejects(wrong):
-    assert_rejected(A, "shift_matrix_tests", shift_matrix=wrong)
+SHIFT_WRONG = {
+    "transposed": (lambda k, d: shift_kron(k, d).T, "shifts by -k"),
+    "shifts-backwards": (lambda k, d: shift_kron(-k, d), "shifts by -k"),
+    "identity": (lambda k, d: torch.eye(d), "does not shift at all"),
+    "no-valueerror": (lambda k, d: shift_kron(k, d) if d != 3 else torch.eye(3), "no cos partner"),
+    "frequency-i-over-d": (lambda k, d: torch.block_diag(*[
+        torch.tensor([[math.cos(k * w), math.sin(k * w)], [-math.sin(k * w), math.cos(k * w)]])
+        for w in (10000.0 ** (-i / d) for i in range(d // 2))]), None),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SHIFT_WRONG))
+def test_shift_matrix_rejects_with_its_message(kind):
+    fn, message = SHIFT_WRONG[kind]
+    rejected_with("shift_matrix_tests", message, shift_matrix=fn)
 
 
 # ---------------------------------------------------------------------------------------- pe_dot
@@ -157,14 +196,21 @@ def test_pe_dot_accepts(fn):
     run_test_cell(A, "pe_dot_tests", pe_dot=fn)
 
 
-@pytest.mark.parametrize("wrong", [
-    lambda k, d: float(torch.cos(k * ref.frequencies(d)).sum()) / (d // 2),        # averaged
-    lambda k, d: float(torch.sin(k * ref.frequencies(d)).sum()),                   # sin
-    lambda k, d: float(torch.cos(abs(k) * ref.frequencies(2 * d)).sum()),          # wrong frequencies
-    lambda k, d: float(torch.cos(k * ref.frequencies(d)).sum()) * (1 if k >= 0 else -1),  # antisymmetric
-])
-def test_pe_dot_rejects(wrong):
-    assert_rejected(A, "pe_dot_tests", pe_dot=wrong)
+PE_DOT_WRONG = {
+    "averaged": (lambda k, d: float(torch.cos(k * ref.frequencies(d)).sum()) / (d // 2), "averaged"),
+    "sin": (lambda k, d: float(torch.sin(k * ref.frequencies(d)).sum()), "sin instead of cos"),
+    "d-terms": (lambda k, d: float(sum(math.cos(k * 10000.0 ** (-2 * i / d)) for i in range(d))), "d/2 pairs"),
+    "antisymmetric": (lambda k, d: float(torch.cos(k * ref.frequencies(d)).sum()) * (1 if k >= 0 else -1),
+                      "cos is even"),
+    "exponent-i": (lambda k, d: float(sum(math.cos(k * 10000.0 ** (-i / d)) for i in range(d // 2))), "exponent"),
+    "wrong-frequencies": (lambda k, d: float(torch.cos(abs(k) * ref.frequencies(2 * d)).sum()), None),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PE_DOT_WRONG))
+def test_pe_dot_rejects_with_its_message(kind):
+    fn, message = PE_DOT_WRONG[kind]
+    rejected_with("pe_dot_tests", message, pe_dot=fn)
 
 
 # ------------------------------------------------------------------------------------ rope matrices
@@ -202,14 +248,28 @@ def test_rope_matrices_accept(rot, mat):
     run_test_cell(A, "rope_matrices_tests", rope_rotation=rot, rope_matrix=mat)
 
 
-@pytest.mark.parametrize("rot,mat", [
-    (lambda a: rot_a(a).T, lambda m, d, base=10000.0: mat_a(m, d, base).T),        # clockwise
-    (rot_a, lambda m, d, base=10000.0: torch.block_diag(*[rot_a(m * base ** (-i / d)) for i in range(d // 2)])),  # i/d
-    (rot_a, lambda m, d, base=10000.0: mat_a(m, d, base)[ex.half_to_interleaved(d)][:, ex.half_to_interleaved(d)]),
-    (rot_a, lambda m, d, base=10000.0: torch.block_diag(*[rot_a(m * base ** (-2 * i / d)) for i in range(d // 2)][::-1])),
-])
-def test_rope_matrices_reject(rot, mat):
-    assert_rejected(A, "rope_matrices_tests", rope_rotation=rot, rope_matrix=mat)
+ROPE_MATRICES_WRONG = {
+    "clockwise-rotation": ({"rope_rotation": lambda a: rot_a(a).T}, "clockwise"),
+    "clockwise-blocks": ({"rope_matrix": lambda m, d, base=10000.0: mat_a(m, d, base).T}, "rotate clockwise"),
+    "i-over-d": ({"rope_matrix": lambda m, d, base=10000.0: torch.block_diag(
+        *[rot_a(m * base ** (-i / d)) for i in range(d // 2)])}, "the pair index"),
+    "rotate-half": ({"rope_matrix": lambda m, d, base=10000.0: mat_a(m, d, base)[ex.half_to_interleaved(d)][
+        :, ex.half_to_interleaved(d)]}, "rotate half"),
+    "reversed-blocks": ({"rope_matrix": lambda m, d, base=10000.0: torch.block_diag(
+        *[rot_a(m * base ** (-2 * i / d)) for i in range(d // 2)][::-1])}, "reverse order"),
+    "base-ignored": ({"rope_matrix": lambda m, d, base=10000.0: mat_a(m, d, 10000.0)}, None),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ROPE_MATRICES_WRONG))
+def test_rope_matrices_reject_with_their_message(kind):
+    substitutes, message = ROPE_MATRICES_WRONG[kind]
+    rejected_with("rope_matrices_tests", message, **{"rope_rotation": rot_a, "rope_matrix": mat_a, **substitutes})
+
+
+def test_hidden_rope_matrix_check_uses_the_base():
+    with pytest.raises(AssertionError):
+        ref.check_rope_matrix(lambda m, d, base=10000.0: mat_a(m, d, 10000.0))
 
 
 # ------------------------------------------------------------------------------------- apply_rope
@@ -242,15 +302,36 @@ def test_apply_rope_accepts(fn):
     run_test_cell(A, "apply_rope_tests", apply_rope=fn)
 
 
-@pytest.mark.parametrize("wrong", [
-    ex.rotate_half_rope,                                                    # the other pairing
-    lambda x, p, base=10000.0: rope_even_odd(x, -p, base),                  # rotates the wrong way
-    lambda x, p, base=10000.0: rope_even_odd(x, p, base ** 0.5),            # wrong base / theta
-    lambda x, p, base=10000.0: rope_even_odd(x, torch.arange(len(p)), base),  # ignores the given positions
-    lambda x, p, base=10000.0: rope_even_odd(x, p, base) * (1 + 1e-3),      # not a rotation (norm grows)
-])
-def test_apply_rope_rejects(wrong):
-    assert_rejected(A, "apply_rope_tests", apply_rope=wrong)
+APPLY_ROPE_WRONG = {
+    "rotate-half": (ex.rotate_half_rope, "rotate half"),
+    "clockwise": (lambda x, p, base=10000.0: rope_even_odd(x, -p, base), "clockwise"),
+    "positions-ignored": (lambda x, p, base=10000.0: rope_even_odd(x, torch.arange(len(p)), base), "use `positions`"),
+    "wrong-base": (lambda x, p, base=10000.0: rope_even_odd(x, p, base ** 0.5), None),
+    "not-a-rotation": (lambda x, p, base=10000.0: rope_even_odd(x, p, base) * (1 + 1e-3), None),
+    "positions-plus-one": (lambda x, p, base=10000.0: rope_even_odd(x, p + 1, base), "position 0 changes nothing"),
+}
+
+
+def test_hidden_apply_rope_check_keeps_the_dtype():
+    def promotes(x, positions, base=10000.0):  # cos and sin left in float64: a float32 input comes back float64
+        theta = base ** (-torch.arange(0, x.shape[-1], 2, dtype=torch.float64) / x.shape[-1])
+        a = positions.double()[:, None] * theta
+        e, o = x[..., 0::2], x[..., 1::2]
+        return torch.stack([e * a.cos() - o * a.sin(), e * a.sin() + o * a.cos()], -1).flatten(-2)
+    with pytest.raises(AssertionError, match="keep the input's dtype"):
+        ref.check_apply_rope(promotes)
+
+
+def test_hidden_equivariance_check_holds_the_tolerance():
+    loose = lambda layer, x, perm: bool(torch.allclose(layer(x[:, perm]), layer(x)[:, perm], atol=2e-6))
+    with pytest.raises(AssertionError, match="1.5e-6"):
+        ref.check_equivariance(loose)
+
+
+@pytest.mark.parametrize("kind", sorted(APPLY_ROPE_WRONG))
+def test_apply_rope_rejects_with_its_message(kind):
+    fn, message = APPLY_ROPE_WRONG[kind]
+    rejected_with("apply_rope_tests", message, apply_rope=fn)
 
 
 def test_rotate_half_equals_interleaved_after_permutation():
@@ -279,6 +360,35 @@ def test_extrapolation_fits_inside_and_drifts_outside():
     for err in info["errors"].values():
         assert err["train_rmse"] < 0.2 and err["beyond_rmse"] > 2 * err["train_rmse"]
     assert info["lowest_frequency"][10000.0] < info["lowest_frequency"][100.0]
+
+
+def test_naive_codes_fail_where_learned_and_sinusoidal_work():
+    fig, info = ex.previous_token_experiment()
+    acc, far = info["accuracy"], info["beyond"]
+    assert acc["learned"] > 0.95 and acc["sinusoidal"] > 0.95
+    assert acc["raw integer"] < acc["none"] < 0.3 and acc["normalised"] < 0.4
+    assert far["learned"] is None and far["sinusoidal"] < 0.6
+    assert bool(ex._OneLayerEach(("learned",), 16, 8, 4).codes(5).isnan().all())  # no row past the table
+    assert torch.equal(ex.position_code("raw integer", 3, 2), torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]))
+    assert torch.equal(ex.position_code("normalised", 3, 1), torch.tensor([[0.0], [0.5], [1.0]]))
+
+
+def test_projected_scores_see_direction_and_absolute_position():
+    fig, info = ex.projected_scores_figure()
+    assert info["asymmetry"]["plain"] < 1e-5 and info["spread_over_p"]["plain"] < 1e-5
+    assert info["asymmetry"]["projected"] > 0.3 and info["spread_over_p"]["projected"] > 0.3
+
+
+def test_five_properties_grid():
+    props = ex.five_properties()
+    holds = {p: {e for e in ex.ENCODINGS if props[p][e][0]} for p in ex.PROPERTIES}
+    every = set(ex.ENCODINGS)
+    assert holds["unique"] == every
+    assert holds["bounded"] == every - {"raw integer"}
+    assert holds["deterministic"] == every - {"learned"}
+    assert holds["any length"] == {"raw integer", "sinusoidal", "RoPE"}
+    assert holds["relative"] == {"sinusoidal", "RoPE"}
+    assert len(ex.properties_figure(props).axes) == 1
 
 
 # --------------------------------------------------------------------------------------- widgets

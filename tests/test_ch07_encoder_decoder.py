@@ -6,15 +6,17 @@ the given attention block, the mask conversion helpers and the demos behave."""
 
 from __future__ import annotations
 
+import ast
 import copy
 import functools
 import math
+import re
 
 import pytest
 import torch
 import torch.nn.functional as F
 from course_grader.checks import ch07_encoder_decoder as ref
-from notebooks import answer_namespace, assert_rejected, graded_cells, run_test_cell
+from notebooks import answer_namespace, assert_rejected, graded_cells, is_answer, load, nbgrader_meta, run_test_cell
 from torch import nn
 
 from course.attention import MultiHeadAttention, attention, load_torch_attention
@@ -31,23 +33,30 @@ def test_graded_cells_and_points():
 
 # ------------------------------------------------------------------------------ FeedForward
 
-def _ff(act=torch.relu, where="hidden", bias2=True, dropout_fn=None):
-    """A FeedForward with a chosen activation and dropout placement ("hidden" is the right one)."""
+def _ff(act=torch.relu, where="hidden", bias2=True, dropout_fn=None, act_at="hidden", p=None):
+    """A FeedForward with a chosen activation, dropout placement and dropout probability
+    ("hidden" for both is the right one)."""
     class FeedForward(nn.Module):
         def __init__(self, d_model, d_ff, dropout=0.1):
             super().__init__()
             self.linear1 = nn.Linear(d_model, d_ff)
             self.linear2 = nn.Linear(d_ff, d_model, bias=bias2)
-            self.dropout = nn.Dropout(dropout)
+            self.dropout = nn.Dropout(dropout if p is None else p(dropout))
 
         def forward(self, x):
             drop = self.dropout if dropout_fn is None else functools.partial(dropout_fn, self)
             if where == "input":
                 x = drop(x)
-            h = act(self.linear1(x))
+            if act_at == "input":
+                x = act(x)
+            h = self.linear1(x)
+            if act_at == "hidden":
+                h = act(h)
             if where == "hidden":
                 h = drop(h)
             out = self.linear2(h)
+            if act_at == "output":
+                out = act(out)
             return drop(out) if where == "output" else out
     return FeedForward
 
@@ -95,28 +104,52 @@ def _unscaled(self, h):  # drops units but forgets to scale the survivors by 1/(
     return h * (torch.rand_like(h) >= self.dropout.p) if self.training else h
 
 
-@pytest.mark.parametrize("wrong", [
-    _ff(act=lambda h: h),                                            # no activation
-    _ff(act=F.gelu),                                                 # GELU where ReLU is asked for
-    _ff(where="output"),                                             # dropout after linear2
-    _ff(where="input"),                                              # dropout on the block's input
-    _ff(where="none"),                                               # no dropout at all
-    _ff(dropout_fn=lambda self, h: F.dropout(h, self.dropout.p, training=True)),  # dropout in eval mode too
-    _ff(dropout_fn=_unscaled),                                       # survivors not scaled
-    _ff(bias2=False),                                                # linear2 without bias
-], ids=["no-activation", "gelu", "dropout-after-linear2", "dropout-on-input", "no-dropout", "dropout-in-eval",
-        "dropout-unscaled", "no-bias"])
-def test_feed_forward_rejects(wrong):
-    assert_rejected(A, "FeedForward_tests", FeedForward=wrong)
+class FFWidthsSwapped(FFFunctional):
+    def __init__(self, d_model, d_ff, dropout=0.1):
+        super().__init__(d_model, d_ff, dropout)
+        self.linear1, self.linear2 = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
 
 
-def test_feed_forward_wrong_widths_rejected():
-    class Swapped(FFFunctional):
-        def __init__(self, d_model, d_ff, dropout=0.1):
-            super().__init__(d_model, d_ff, dropout)
-            self.linear1, self.linear2 = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
-    err = assert_rejected(A, "FeedForward_tests", FeedForward=Swapped)
-    assert "parameters" in str(err)
+# each wrong answer and the words of the visible test's message it must produce
+FF_WRONG = {
+    "no-activation": (_ff(act=lambda h: h), "every output is 0"),
+    "relu-after-linear2": (_ff(act_at="output"), "every output is 0"),
+    "relu-on-the-input": (_ff(act_at="input"), "every output is 0"),
+    "gelu": (_ff(act=F.gelu), "gelu(x) + gelu(-x)"),
+    "dropout-after-linear2": (_ff(where="output"), "drops the block's output"),
+    "dropout-on-input": (_ff(where="input"), "acts on the block's input"),
+    "no-dropout": (_ff(where="none"), "nothing was dropped"),
+    "dropout-keep-probability": (_ff(p=lambda q: 1 - q), "nothing was dropped"),
+    "dropout-hard-coded-p": (_ff(p=lambda q: 0.1), "only linear2's bias should be left"),
+    "dropout-in-eval": (_ff(dropout_fn=lambda self, h: F.dropout(h, self.dropout.p, training=True)),
+                        "two calls in eval mode gave different outputs"),
+    "no-bias": (_ff(bias2=False), "one bias is missing"),
+    "widths-swapped": (FFWidthsSwapped, "both linear maps are d_model -> d_model"),
+    "no-biases": (type("FeedForward", (FFFunctional,), {"__init__": lambda self, d, d_ff, p=0.1: (
+        FFFunctional.__init__(self, d, d_ff, p), setattr(self, "linear1", nn.Linear(d, d_ff, bias=False)),
+        setattr(self, "linear2", nn.Linear(d_ff, d, bias=False)))[0]}), "both biases are missing"),
+    "hidden-width-doubled": (type("FeedForward", (FFFunctional,), {"__init__": lambda self, d, d_ff, p=0.1: (
+        FFFunctional.__init__(self, d, d_ff, p), setattr(self, "linear1", nn.Linear(d, 2 * d_ff)),
+        setattr(self, "linear2", nn.Linear(2 * d_ff, d)))[0]}), "linear1 maps d_model -> d_ff"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FF_WRONG))
+def test_feed_forward_rejects_with_a_message_that_names_the_mistake(case):
+    wrong, words = FF_WRONG[case]
+    err = assert_rejected(A, "FeedForward_tests", FeedForward=wrong)
+    assert words in str(err), str(err)
+    assert "Part 1" in str(err) or "chapter 04" in str(err), str(err)
+
+
+def _unscaled(self, h):  # drops units but forgets to scale the survivors by 1/(1-p)
+    return h * (torch.rand_like(h) >= self.dropout.p) if self.training else h
+
+
+def test_feed_forward_unscaled_dropout_rejected_by_the_hidden_check():
+    """With p = 1 an unscaled dropout looks right; only the p = 0.5 check (kept units doubled) sees it."""
+    err = assert_rejected(A, "FeedForward_tests", FeedForward=_ff(dropout_fn=_unscaled))
+    assert "h/(1 - p)" in str(err)
 
 
 # ------------------------------------------------------------------------------ layers: shared parts
@@ -261,30 +294,73 @@ def pre_normalised_output(s, x, m):
     return s.norm2(PRE(s, x, m))
 
 
-@pytest.mark.parametrize("wrong", [
-    _enc(PRE, POST),                                   # Pre and Post swapped
-    _enc(POST, POST),                                  # norm_first ignored
-    _enc(POST, pre_residual_after_norm),               # residual taken from the normalised x
-    _enc(post_no_attention_residual, PRE),
-    _enc(post_no_ff_residual, PRE),
-    _enc(POST, pre_no_residual),
-    _enc(post_norms_swapped, PRE),
-    _enc(post_mask_inverted, PRE),
-    _enc(POST, pre_mask_ignored),
-    _enc(POST, pre_normalised_output),                 # a Pre-LN layer that also normalises its output
-], ids=["pre-post-swapped", "always-post", "pre-residual-after-norm", "post-no-attention-residual",
-        "post-no-ff-residual", "pre-no-residual", "norms-swapped", "mask-inverted", "mask-ignored",
-        "pre-normalised-output"])
-def test_encoder_layer_rejects(wrong):
-    assert_rejected(A, "EncoderLayer_tests", EncoderLayer=wrong)
+def post_norm_before_add(s, x, m):  # Post-LN that normalises x, then adds the sublayer
+    x = s.norm1(x) + s.dropout1(_sa(s, x, m))
+    return s.norm2(x) + s.dropout2(s.ff(x))
 
 
-@pytest.mark.parametrize("wrong", [_enc(post_dropout_after_add, PRE), _enc(POST, pre_dropout_after_add)],
-                         ids=["post", "pre"])
-def test_encoder_layer_dropout_after_the_residual_add_rejected(wrong):
-    """Identical in eval mode, so only the hidden train-mode check (every sublayer dropped) can see it."""
+def post_ff_reads_the_input(s, x, m):  # the feed-forward block reads the layer's input, not the first block's output
+    y = s.norm1(x + s.dropout1(_sa(s, x, m)))
+    return s.norm2(y + s.dropout2(s.ff(x)))
+
+
+def pre_norms_swapped(s, x, m):
+    h = s.norm2(x)
+    x = x + s.dropout1(_sa(s, h, m))
+    return x + s.dropout2(s.ff(s.norm1(x)))
+
+
+def pre_keys_not_normalised(s, x, m):  # only the queries normalised
+    x = x + s.dropout1(s.self_attn(s.norm1(x), x, x, m))
+    return x + s.dropout2(s.ff(s.norm2(x)))
+
+
+def pre_no_ff_dropout(s, x, m):
+    h = s.norm1(x)
+    x = x + s.dropout1(_sa(s, h, m))
+    return x + s.ff(s.norm2(x))
+
+
+def post_one_dropout_module(s, x, m):  # dropout1 twice: the same p, so the same model (accepted below)
+    x = s.norm1(x + s.dropout1(_sa(s, x, m)))
+    return s.norm2(x + s.dropout1(s.ff(x)))
+
+
+# each wrong answer and the words of the visible test's message it must produce
+ENC_WRONG = {
+    "pre-post-swapped": (_enc(PRE, POST), "computes the Pre-LN arrangement"),
+    "always-post": (_enc(POST, POST), "computes the Post-LN arrangement"),
+    "pre-residual-after-norm": (_enc(POST, pre_residual_after_norm), "same for x and for 3·x + 1"),
+    "pre-normalised-output": (_enc(POST, pre_normalised_output), "normalises its output"),
+    "post-no-attention-residual": (_enc(post_no_attention_residual, PRE), "the norm wraps the whole sum"),
+    "post-no-ff-residual": (_enc(post_no_ff_residual, PRE), "the norm wraps the whole sum"),
+    "post-norm-before-add": (_enc(post_norm_before_add, PRE), "the norm wraps the whole sum"),
+    "post-ff-reads-the-input": (_enc(post_ff_reads_the_input, PRE), "the norm wraps the whole sum"),
+    "pre-no-residual": (_enc(POST, pre_no_residual), "the residual adds to x itself"),
+    "norms-swapped": (_enc(post_norms_swapped, PRE), "the norm wraps the whole sum"),
+    "pre-norms-swapped": (_enc(POST, pre_norms_swapped), "the residual adds to x itself"),
+    "pre-keys-not-normalised": (_enc(POST, pre_keys_not_normalised), "only the sublayer's input is normalised"),
+    "mask-inverted": (_enc(post_mask_inverted, PRE), "inverted mask"),
+    "mask-ignored": (_enc(POST, pre_mask_ignored), "same as without the mask"),
+    "post-dropout-after-add": (_enc(post_dropout_after_add, PRE), "dropout also removes the residual path"),
+    "pre-dropout-after-add": (_enc(POST, pre_dropout_after_add), "dropout also removes the residual path"),
+    "pre-no-ff-dropout": (_enc(POST, pre_no_ff_dropout), "missing its own dropout"),
+    "attention-without-value": (_enc(lambda s, x, m: s.norm2(s.self_attn(x, m)), PRE),
+                                "the mask goes to self_attn unchanged"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENC_WRONG))
+def test_encoder_layer_rejects_with_a_message_that_names_the_mistake(case):
+    wrong, words = ENC_WRONG[case]
     err = assert_rejected(A, "EncoderLayer_tests", EncoderLayer=wrong)
-    assert "dropout" in str(err) and "train mode" in str(err)
+    assert words in str(err), str(err)
+    assert "Part" in str(err), str(err)
+
+
+def test_encoder_layer_one_dropout_module_for_both_sublayers_is_the_same_model():
+    """dropout1 and dropout2 are the same nn.Dropout(p): using one of them twice changes nothing, so it passes."""
+    run_test_cell(A, "EncoderLayer_tests", EncoderLayer=_enc(post_one_dropout_module, PRE))
 
 
 def test_encoder_layer_mask_inverted_only_with_general_masks_is_caught():
@@ -451,28 +527,75 @@ def dec_pre_dropout_after_add(s, x, mem, tm, mm):
     return s.dropout3(x + s.ff(s.norm3(x)))
 
 
-@pytest.mark.parametrize("wrong", [
-    _dec(D_PRE, D_POST),
-    _dec(dec_cross_over_decoder, D_PRE),
-    _dec(dec_cross_over_decoder_masked, D_PRE),
-    _dec(dec_memory_as_queries, D_PRE),
-    _dec(dec_cross_first, D_PRE),
-    _dec(dec_masks_swapped, D_PRE),
-    _dec(dec_no_causal, D_PRE),
-    _dec(dec_tgt_inverted, D_PRE),
-    _dec(D_POST, dec_memory_mask_ignored),
-    _dec(D_POST, dec_pre_normalises_memory),
-    _dec(D_POST, dec_pre_residual_after_norm),
-    _dec(dec_no_cross_residual, D_PRE),
-    _dec(dec_one_norm, D_PRE),
-    _dec(dec_no_cross_attention, D_PRE),
-    _dec(D_POST, dec_pre_dropout_after_add),
-], ids=["pre-post-swapped", "cross-over-decoder", "cross-over-decoder-with-mask", "memory-as-queries",
-        "cross-before-self", "masks-swapped", "no-causal-mask", "target-mask-inverted", "memory-mask-ignored",
-        "pre-normalises-memory", "pre-residual-after-norm", "no-cross-residual", "one-norm-for-all",
-        "no-cross-attention", "pre-dropout-after-add"])
-def test_decoder_layer_rejects(wrong):
-    assert_rejected(A, "DecoderLayer_tests", DecoderLayer=wrong)
+def dec_memory_mask_inverted(s, x, mem, tm, mm):
+    return D_PRE(s, x, mem, tm, None if mm is None else ~mm)
+
+
+def dec_pre_normalised_output(s, x, mem, tm, mm):
+    return s.norm3(D_PRE(s, x, mem, tm, mm))
+
+
+def dec_pre_cross_over_decoder(s, x, mem, tm, mm):  # Pre-LN, keys and values from the normalised decoder stream
+    h = s.norm1(x)
+    x = x + s.dropout1(s.self_attn(h, h, h, tm))
+    h = s.norm2(x)
+    x = x + s.dropout2(s.cross_attn(h, h, h, None))
+    return x + s.dropout3(s.ff(s.norm3(x)))
+
+
+def dec_pre_no_cross_dropout(s, x, mem, tm, mm):
+    h = s.norm1(x)
+    x = x + s.dropout1(s.self_attn(h, h, h, tm))
+    x = x + s.cross_attn(s.norm2(x), mem, mem, mm)
+    return x + s.dropout3(s.ff(s.norm3(x)))
+
+
+def dec_cross_queries_from_layer_input(s, x, mem, tm, mm):  # cross-attention queries skip the self-attention block
+    y = s.norm1(x + s.dropout1(s.self_attn(x, x, x, tm)))
+    y = s.norm2(y + s.dropout2(s.cross_attn(x, mem, mem, mm)))
+    return s.norm3(y + s.dropout3(s.ff(y)))
+
+
+def dec_post_dropout_after_add(s, x, mem, tm, mm):
+    x = s.norm1(s.dropout1(x + s.self_attn(x, x, x, tm)))
+    x = s.norm2(s.dropout2(x + s.cross_attn(x, mem, mem, mm)))
+    return s.norm3(s.dropout3(x + s.ff(x)))
+
+
+# each wrong answer and the words of the visible test's message it must produce
+DEC_WRONG = {
+    "pre-post-swapped": (_dec(D_PRE, D_POST), "computes the Pre-LN arrangement"),
+    "always-post": (_dec(D_POST, D_POST), "computes the Post-LN arrangement"),
+    "cross-over-decoder": (_dec(dec_cross_over_decoder, D_PRE), "does not change when the memory does"),
+    "cross-over-decoder-with-mask": (_dec(dec_cross_over_decoder_masked, D_PRE),
+                                     "does not change when the memory does"),
+    "pre-cross-over-decoder": (_dec(D_POST, dec_pre_cross_over_decoder), "does not change when the memory does"),
+    "memory-as-queries": (_dec(dec_memory_as_queries, D_PRE), "queries come from the decoder"),
+    "cross-queries-from-layer-input": (_dec(dec_cross_queries_from_layer_input, D_PRE), "in the order of Part 3"),
+    "cross-before-self": (_dec(dec_cross_first, D_PRE), "in the order of Part 3"),
+    "masks-swapped": (_dec(dec_masks_swapped, D_PRE), "tgt_mask belongs to the self-attention"),
+    "no-causal-mask": (_dec(dec_no_causal, D_PRE), "same as without the causal mask"),
+    "target-mask-inverted": (_dec(dec_tgt_inverted, D_PRE), "inverted causal mask"),
+    "memory-mask-ignored": (_dec(D_POST, dec_memory_mask_ignored), "same as without memory_mask"),
+    "memory-mask-inverted": (_dec(D_POST, dec_memory_mask_inverted), "inverted memory mask"),
+    "pre-normalises-memory": (_dec(D_POST, dec_pre_normalises_memory), "normalises the memory"),
+    "pre-residual-after-norm": (_dec(D_POST, dec_pre_residual_after_norm), "same for x and for 3·x + 1"),
+    "pre-normalised-output": (_dec(D_POST, dec_pre_normalised_output), "normalises its output"),
+    "no-cross-residual": (_dec(dec_no_cross_residual, D_PRE), "the norm wraps the whole sum"),
+    "one-norm-for-all": (_dec(dec_one_norm, D_PRE), "the norm wraps the whole sum"),
+    "no-cross-attention": (_dec(dec_no_cross_attention, D_PRE), "does not change when the memory does"),
+    "pre-dropout-after-add": (_dec(D_POST, dec_pre_dropout_after_add), "dropout also removes the residual path"),
+    "post-dropout-after-add": (_dec(dec_post_dropout_after_add, D_PRE), "dropout also removes the residual path"),
+    "pre-no-cross-dropout": (_dec(D_POST, dec_pre_no_cross_dropout), "missing its own dropout"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DEC_WRONG))
+def test_decoder_layer_rejects_with_a_message_that_names_the_mistake(case):
+    wrong, words = DEC_WRONG[case]
+    err = assert_rejected(A, "DecoderLayer_tests", DecoderLayer=wrong)
+    assert words in str(err), str(err)
+    assert "Part" in str(err), str(err)
 
 
 def test_hidden_decoder_check_catches_a_future_leak_and_an_ignored_memory_mask():
@@ -608,13 +731,37 @@ class EncFreshNormForPost(EncAppend):
         return out if self.norm is not None else F.layer_norm(out, out.shape[-1:])  # a norm without parameters
 
 
-@pytest.mark.parametrize("wrong", [
-    _enc_stack(final="never"), _enc_stack(final="always"), _enc_stack(shared=True), _enc_stack(mask=False),
-    _enc_stack(norm_each=True), EncNormNotApplied, EncFreshNormForPost,
-], ids=["no-final-norm", "final-norm-for-post-ln", "shared-layers", "mask-dropped", "norm-after-every-layer",
-        "final-norm-not-applied", "parameter-free-norm-for-post"])
-def test_encoder_stack_rejects(wrong):
-    assert_rejected(A, "Encoder_tests", Encoder=wrong)
+class EncNormEveryLayer(EncAppend):
+    def forward(self, src, src_mask=None):
+        for layer in self.layers:
+            src = layer(src, src_mask)
+            if self.norm is not None:
+                src = self.norm(src)  # the final norm inside the loop
+        return src
+
+
+ENC_STACK_WRONG = {
+    "no-final-norm": (_enc_stack(final="never"), "a Pre-LN stack ends with one final nn.LayerNorm"),
+    "final-norm-for-post-ln": (_enc_stack(final="always"), "a Post-LN stack has no final LayerNorm"),
+    "shared-layers": (_enc_stack(shared=True), "one layer's parameters"),
+    "mask-dropped": (_enc_stack(mask=False), "same as without the mask"),
+    "extra-norm-after-every-layer": (_enc_stack(norm_each=True), "a Post-LN stack has no final LayerNorm"),
+    "final-norm-every-layer": (EncNormEveryLayer, "applies the final LayerNorm after every layer"),
+    "final-norm-not-applied": (EncNormNotApplied, "raw residual stream"),
+    "parameter-free-norm-for-post": (EncFreshNormForPost, "normalises its output once more"),
+    "one-layer-too-many": (type("Encoder", (EncAppend,), {"__init__": lambda self, n, *a: EncAppend.__init__(
+        self, n + 1, *a)}), "3 separate layers"),
+    "layers-not-chained": (type("Encoder", (EncAppend,), {"forward": lambda self, src, src_mask=None: _finish(
+        self, [layer(src, src_mask) for layer in self.layers][-1])}), "against nn.TransformerEncoder"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENC_STACK_WRONG))
+def test_encoder_stack_rejects_with_a_message_that_names_the_mistake(case):
+    wrong, words = ENC_STACK_WRONG[case]
+    err = assert_rejected(A, "Encoder_tests", Encoder=wrong)
+    assert words in str(err), str(err)
+    assert "Part 4" in str(err), str(err)
 
 
 def _dec_stack(final="pre", shared=False, forward=None):
@@ -637,19 +784,47 @@ def _finish(self, x):
     return x if self.norm is None else self.norm(x)
 
 
-@pytest.mark.parametrize("wrong", [
-    _dec_stack(final="never"), _dec_stack(final="always"), _dec_stack(shared=True),
-    _dec_stack(forward=lambda s, x, mem, tm, mm: _finish(s, functools.reduce(
-        lambda h, l: l(h, h, tm, None), s.layers, x))),                             # each layer's memory is its input
-    _dec_stack(forward=lambda s, x, mem, tm, mm: _finish(s, functools.reduce(
-        lambda h, l: l(h, mem, mm, tm), s.layers, x))),                             # masks swapped
-    _dec_stack(forward=lambda s, x, mem, tm, mm: _finish(s, functools.reduce(
-        lambda h, l: l(h, mem, None, mm), s.layers, x))),                           # causal mask dropped
-    _dec_stack(forward=lambda s, x, mem, tm, mm: _finish(s, s.layers[-1](x, mem, tm, mm))),  # only the last layer
-], ids=["no-final-norm", "final-norm-for-post-ln", "shared-layers", "memory-is-the-decoder", "masks-swapped",
-        "causal-mask-dropped", "last-layer-only"])
-def test_decoder_stack_rejects(wrong):
-    assert_rejected(A, "Decoder_tests", Decoder=wrong)
+def _each(fn):
+    """A Decoder whose forward runs fn(layer, h, memory, tgt_mask, memory_mask) through the layers, then the norm."""
+    return _dec_stack(forward=lambda s, x, mem, tm, mm: _finish(s, functools.reduce(
+        lambda h, layer: fn(layer, h, mem, tm, mm), s.layers, x)))
+
+
+def _norm_every_layer(s, x, mem, tm, mm):
+    for layer in s.layers:
+        x = _finish(s, layer(x, mem, tm, mm))
+    return x
+
+
+DEC_STACK_WRONG = {
+    "no-final-norm": (_dec_stack(final="never"), "a Pre-LN stack ends with one final nn.LayerNorm"),
+    "final-norm-for-post-ln": (_dec_stack(final="always"), "a Post-LN stack has no final LayerNorm"),
+    "shared-layers": (_dec_stack(shared=True), "one layer's parameters"),
+    "memory-is-the-decoder": (_each(lambda layer, h, mem, tm, mm: layer(h, h, tm, None)),
+                              "does not change when the memory does"),
+    "masks-swapped": (_each(lambda layer, h, mem, tm, mm: layer(h, mem, mm, tm)), "the same two masks"),
+    "causal-mask-dropped": (_each(lambda layer, h, mem, tm, mm: layer(h, mem, None, mm)),
+                            "same as without the causal mask"),
+    "memory-mask-dropped": (_each(lambda layer, h, mem, tm, mm: layer(h, mem, tm, None)),
+                            "same as without memory_mask"),
+    "final-norm-every-layer": (_dec_stack(forward=_norm_every_layer), "applies the final LayerNorm after every layer"),
+    "last-layer-only": (_dec_stack(forward=lambda s, x, mem, tm, mm: _finish(s, s.layers[-1](x, mem, tm, mm))),
+                        "against nn.TransformerDecoder"),
+    "final-norm-not-applied": (_dec_stack(forward=lambda s, x, mem, tm, mm: functools.reduce(
+        lambda h, layer: layer(h, mem, tm, mm), s.layers, x)), "raw residual stream"),
+    "parameter-free-norm-for-post": (_dec_stack(forward=lambda s, x, mem, tm, mm: F.layer_norm(*(lambda out: (
+        out, out.shape[-1:]))(functools.reduce(lambda h, layer: layer(h, mem, tm, mm), s.layers, x))) if s.norm is None
+        else _finish(s, functools.reduce(lambda h, layer: layer(h, mem, tm, mm), s.layers, x))),
+        "normalises its output once more"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DEC_STACK_WRONG))
+def test_decoder_stack_rejects_with_a_message_that_names_the_mistake(case):
+    wrong, words = DEC_STACK_WRONG[case]
+    err = assert_rejected(A, "Decoder_tests", Decoder=wrong)
+    assert words in str(err), str(err)
+    assert "Part 4" in str(err), str(err)
 
 
 # ------------------------------------------------------------------------------ masks
@@ -720,26 +895,39 @@ def src_no_error(lengths, max_len):
     return (torch.arange(max_len) < lengths[:, None])[:, None, None, :]
 
 
-@pytest.mark.parametrize("src,tgt", [
-    (src_a, _tgt(causal_diag=-1)),                                               # diagonal excluded
-    (src_a, _tgt(causal_diag=1)),                                                # one future token visible
-    (src_a, lambda l, n: ~tgt_a(l, n)),                                          # target inverted
-    (lambda l, n: ~src_a(l, n), tgt_a),                                          # source inverted
-    (lambda l, n: src_a(l, n).view(len(l), 1, n, 1), tgt_a),                      # source masks queries
-    (src_a, _tgt(pad="queries")),                                                # target pads queries, not keys
-    (src_a, _tgt(pad="both")),                                                   # target pads queries as well
-    (src_a, _tgt(pad="none")),                                                   # no padding in the target mask
-    (src_a, lambda l, n: src_a(l, n).expand(len(l), 1, n, n).clone()),           # no causal part
-    (src_a, lambda l, n: tgt_a(l, n).float()),                                   # float, not bool
-    (src_a, lambda l, n: tgt_a(l, n)[:, 0]),                                     # no head dim
-    (lambda l, n: (torch.arange(n) <= l[:, None])[:, None, None, :], tgt_a),     # padding off by one
-    (src_no_error, tgt_a),                                                       # no ValueError
-    (src_a, lambda l, n: src_no_error(l, n) & torch.ones(n, n, dtype=torch.bool).tril()),  # target: no ValueError
-], ids=["causal-diagonal-excluded", "causal-future-included", "target-inverted", "source-inverted",
-        "source-pads-queries", "target-pads-queries", "target-pads-both", "target-no-padding", "target-not-causal",
-        "float", "no-head-dim", "padding-off-by-one", "source-no-valueerror", "target-no-valueerror"])
-def test_masks_reject(src, tgt):
-    assert_rejected(A, "masks_tests", source_mask=src, target_mask=tgt)
+MASKS_WRONG = {
+    "causal-diagonal-excluded": ((src_a, _tgt(causal_diag=-1)), "no query may attend to itself"),
+    "causal-future-included": ((src_a, _tgt(causal_diag=1)), "may attend to a later position"),
+    "causal-upper-triangle": ((src_a, lambda l, n: src_a(l, n) & torch.ones(n, n, dtype=torch.bool).triu()),
+                              "may attend to a later position"),
+    "target-inverted": ((src_a, lambda l, n: ~tgt_a(l, n)), "your mask is inverted"),
+    "source-inverted": ((lambda l, n: ~src_a(l, n), tgt_a), "your mask is inverted"),
+    "source-pads-queries": ((lambda l, n: src_a(l, n).view(len(l), 1, n, 1), tgt_a), "along the query axis"),
+    "target-pads-queries": ((src_a, _tgt(pad="queries")), "some allowed key is blocked"),
+    "target-pads-both": ((src_a, _tgt(pad="both")), "some allowed key is blocked"),
+    "target-no-padding": ((src_a, _tgt(pad="none")), "no padding part"),
+    "target-not-causal": ((src_a, lambda l, n: src_a(l, n).expand(len(l), 1, n, n).clone()),
+                          "may attend to a later position"),
+    "float": ((src_a, lambda l, n: tgt_a(l, n).float()), "has dtype torch.float32"),
+    "uint8": ((lambda l, n: src_a(l, n).to(torch.uint8), tgt_a), "has dtype torch.uint8"),
+    "no-head-dim": ((src_a, lambda l, n: tgt_a(l, n)[:, 0]), "expected shape (2, 1, 3, 3)"),
+    "not-a-tensor": ((lambda l, n: src_a(l, n).tolist(), tgt_a), "expected a bool tensor, got list"),
+    "target-padding-off-by-one": ((src_a, lambda l, n: (torch.arange(n) <= l[:, None])[:, None, None, :]
+                                   & torch.ones(n, n, dtype=torch.bool).tril()), "may attend to a padding key"),
+    "padding-off-by-one": (((lambda l, n: (torch.arange(n) <= l[:, None])[:, None, None, :]), tgt_a),
+                           "exactly when j < lengths[b]"),
+    "source-no-valueerror": ((src_no_error, tgt_a), "source_mask([4], max_len=3)"),
+    "target-no-valueerror": ((src_a, lambda l, n: src_no_error(l, n) & torch.ones(n, n, dtype=torch.bool).tril()),
+                             "target_mask([2, 4], max_len=3)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MASKS_WRONG))
+def test_masks_reject_with_a_message_that_names_the_mistake(case):
+    (src, tgt), words = MASKS_WRONG[case]
+    err = assert_rejected(A, "masks_tests", source_mask=src, target_mask=tgt)
+    assert words in str(err), str(err)
+    assert "Part" in str(err), str(err)
 
 
 # ------------------------------------------------------------------------------ course.attention
@@ -899,3 +1087,261 @@ def test_pre_ln_stream_grows_and_the_final_norm_resets_it():
     assert len(ex.stream_figure({"Post-LN": post, "Pre-LN": pre}).axes) == 1
     with pytest.raises(TypeError, match="layers"):
         ex.stream_rms(nn.Linear(2, 2), x)
+
+
+def test_data_flow_figure_draws_each_attention_block_with_its_mask():
+    default = ex.data_flow_figure()
+    assert len(default.axes) == 1 and len(default.axes[0].child_axes) == 3  # encoder, decoder self-, cross-attention
+    ns = answer_namespace(A)
+    s, t = ns["source_mask"](torch.tensor([4]), 6), ns["target_mask"](torch.tensor([4]), 5)
+    mine = ex.data_flow_figure(encoder_mask=s[0, 0].expand(6, 6), self_mask=t[0, 0], cross_mask=s[0, 0].expand(5, 6))
+    for a, b, shape in zip(default.axes[0].child_axes, mine.axes[0].child_axes, [(6, 6), (5, 5), (5, 6)]):
+        drawn, given = a.images[0].get_array(), b.images[0].get_array()
+        assert drawn.shape == given.shape == shape
+        assert (drawn == given).all(), "the built-in example masks are the masks of Part 5 for the same lengths"
+    picture = default.axes[0].child_axes[1].images[0].get_array()
+    assert picture[0, 1] == 1 and picture[1, 0] == 0 and picture[4, 4] == 1, "causal, and key 4 is target padding"
+    with pytest.raises(TypeError, match="bool"):
+        ex.data_flow_figure(self_mask=t[0, 0].float())
+
+
+# ------------------------------------------------------------------------------ mutation catch rate (slow)
+# Every small change of a solution (an operator swapped, a constant tweaked, a call dropped, an argument
+# dropped or swapped, an index moved, a name or an attribute swapped for another, a condition negated, a
+# statement deleted), made one at a time on the lines between BEGIN and END SOLUTION, must fail the
+# exercise's test cells: at least 90 % of the mutants that are not the same program (EQUIVALENT).
+
+
+BINOPS = {ast.Add: [ast.Sub], ast.Sub: [ast.Add], ast.Mult: [ast.Div], ast.Div: [ast.Mult],
+          ast.BitAnd: [ast.BitOr], ast.BitOr: [ast.BitAnd], ast.MatMult: [ast.Mult]}
+CMPOPS = {ast.Lt: [ast.LtE, ast.Gt], ast.LtE: [ast.Lt, ast.GtE], ast.Gt: [ast.GtE, ast.Lt], ast.GtE: [ast.Gt, ast.LtE],
+          ast.Is: [ast.IsNot], ast.IsNot: [ast.Is], ast.Eq: [ast.NotEq], ast.NotEq: [ast.Eq]}
+ATTRS = {"tril": ["triu"], "triu": ["tril"], "max": ["min"], "min": ["max"], "relu": ["sigmoid"],
+         "self_attn": ["cross_attn"], "cross_attn": ["self_attn"], "linear1": ["linear2"], "linear2": ["linear1"],
+         "norm1": ["norm2", "norm3"], "norm2": ["norm1", "norm3"], "norm3": ["norm1", "norm2"],
+         "dropout1": ["dropout2", "dropout3"], "dropout2": ["dropout1", "dropout3"], "dropout3": ["dropout1", "dropout2"],
+         "norm": ["norm1"], "dropout": ["dropout1"]}
+SWAPPABLE = {"x", "h", "hidden", "memory", "tgt_mask", "memory_mask", "mask", "src", "tgt", "src_mask", "keep",
+             "causal", "lengths", "max_len", "d_model", "d_ff", "n_heads", "n_layers", "dropout", "norm_first", "layer"}
+
+
+def _solution_lines(source: str) -> set[int]:
+    lines, inside = set(), False
+    for i, line in enumerate(source.splitlines(), 1):
+        if "### BEGIN SOLUTION" in line:
+            inside = True
+        elif "### END SOLUTION" in line:
+            inside = False
+        elif inside:
+            lines.add(i)
+    return lines
+
+
+def _sites(tree: ast.AST, lines: set[int]):
+    """(path to a node, node) for every node on a solution line; paths let a copy be edited at the same place."""
+    def walk(node, path):
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, ast.AST):
+                        yield from visit(item, path + [(field, i)])
+            elif isinstance(value, ast.AST):
+                yield from visit(value, path + [(field, None)])
+
+    def visit(node, path):
+        if getattr(node, "lineno", None) in lines:
+            yield path, node
+        yield from walk(node, path)
+    yield from walk(tree, [])
+
+
+def _get(tree, path):
+    node = tree
+    for field, i in path:
+        node = getattr(node, field) if i is None else getattr(node, field)[i]
+    return node
+
+
+def _set(tree, path, new):
+    parent = _get(tree, path[:-1])
+    field, i = path[-1]
+    if i is None:
+        setattr(parent, field, new)
+    else:
+        getattr(parent, field)[i] = new
+
+
+def _local_names(tree: ast.AST, lines: set[int]) -> dict[int, set[str]]:
+    """For each solution line, the swappable names bound in its function (parameters and assignments)."""
+    out = {}
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef):
+            names = {a.arg for a in fn.args.args} | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                                                     and isinstance(n.ctx, ast.Store)}
+            names &= SWAPPABLE
+            for n in ast.walk(fn):
+                if getattr(n, "lineno", None) in lines:
+                    out[n.lineno] = names
+    return out
+
+
+def _mutants(source: str):
+    """Yield (description, mutated source)."""
+    lines = _solution_lines(source)
+    tree = ast.parse(source)
+    text = source.splitlines()
+    names_at = _local_names(tree, lines)
+    seen = set()
+
+    def emit(path, make, what):
+        t = copy.deepcopy(tree)
+        node = _get(t, path)
+        new = make(node)
+        if new is None:
+            return None
+        _set(t, path, new)
+        try:
+            code = ast.unparse(ast.fix_missing_locations(t))
+        except Exception:  # noqa: BLE001
+            return None
+        if code in seen or code == ast.unparse(tree):
+            return None
+        seen.add(code)
+        return (f"L{node.lineno} {what}: {text[node.lineno - 1].strip()}  =>  {ast.unparse(new)[:80]}", code)
+
+    for path, node in list(_sites(tree, lines)):
+        cands = []
+        if isinstance(node, ast.BinOp):
+            for op in BINOPS.get(type(node.op), []):
+                cands.append((lambda n, op=op: ast.BinOp(n.left, op(), n.right), f"{type(node.op).__name__}->{op.__name__}"))
+            cands.append((lambda n: n.left, "drop right operand"))
+            cands.append((lambda n: n.right, "drop left operand"))
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            for op in CMPOPS.get(type(node.ops[0]), []):
+                cands.append((lambda n, op=op: ast.Compare(n.left, [op()], n.comparators),
+                              f"{type(node.ops[0]).__name__}->{op.__name__}"))
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float) and not isinstance(node.value, bool):
+            v = node.value
+            for w in ({v + 1, v - 1} if type(v) is int else {v * 2, 0.0, 1.0}) - {v}:
+                cands.append((lambda n, w=w: ast.Constant(w), f"constant {v}->{w}"))
+        if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+            cands.append((lambda n: ast.Constant(not n.value), "flip bool"))
+        if isinstance(node, ast.UnaryOp):
+            cands.append((lambda n: n.operand, f"drop {type(node.op).__name__}"))
+        if isinstance(node, ast.Call):
+            if node.args and not isinstance(node.args[0], ast.Starred):
+                cands.append((lambda n: n.args[0], "drop the call (keep its first argument)"))
+            for i in range(len(node.args)):
+                if len(node.args) > 1:
+                    cands.append((lambda n, i=i: ast.Call(n.func, n.args[:i] + n.args[i + 1:], n.keywords),
+                                  f"drop argument {i}"))
+            for i in range(len(node.args) - 1):
+                cands.append((lambda n, i=i: ast.Call(n.func, n.args[:i] + [n.args[i + 1], n.args[i]] + n.args[i + 2:],
+                                                      n.keywords), f"swap arguments {i}, {i + 1}"))
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("tril", "triu") and not node.args:
+                for k in (1, -1):
+                    cands.append((lambda n, k=k: ast.Call(n.func, [ast.Constant(k)], []), f"diagonal {k}"))
+        if isinstance(node, ast.Attribute):
+            for other in ATTRS.get(node.attr, []):
+                cands.append((lambda n, o=other: ast.Attribute(n.value, o, n.ctx), f"attribute {node.attr}->{other}"))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in names_at.get(node.lineno, ()):
+            for other in sorted(names_at[node.lineno] - {node.id}):
+                cands.append((lambda n, o=other: ast.Name(o, ast.Load()), f"name {node.id}->{other}"))
+        if isinstance(node, ast.If):
+            cands.append((lambda n: ast.If(ast.UnaryOp(ast.Not(), n.test), n.body, n.orelse), "negate the condition"))
+        if isinstance(node, ast.IfExp):
+            cands.append((lambda n: ast.IfExp(ast.UnaryOp(ast.Not(), n.test), n.body, n.orelse), "negate the condition"))
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple):
+            elts = node.slice.elts
+            for i in range(len(elts) - 1):
+                cands.append((lambda n, i=i: ast.Subscript(n.value, ast.Tuple(
+                    n.slice.elts[:i] + [n.slice.elts[i + 1], n.slice.elts[i]] + n.slice.elts[i + 2:], ast.Load()),
+                    n.ctx), f"swap index {i}, {i + 1}"))
+            for i in range(len(elts)):
+                if isinstance(elts[i], ast.Constant) and elts[i].value is None:
+                    cands.append((lambda n, i=i: ast.Subscript(n.value, ast.Tuple(
+                        n.slice.elts[:i] + n.slice.elts[i + 1:], ast.Load()), n.ctx), f"drop None at index {i}"))
+        if isinstance(node, (ast.Assign, ast.Expr, ast.Raise, ast.If)) and not isinstance(node, ast.Return):
+            cands.append((lambda n: ast.Pass(), "delete the statement"))
+        for make, what in cands:
+            m = emit(path, make, what)
+            if m:
+                yield m
+
+
+MUTATED_CELLS = {"FeedForward": ["FeedForward_tests"], "EncoderLayer": ["EncoderLayer_tests"],
+                 "DecoderLayer": ["DecoderLayer_tests"], "stacks": ["Encoder_tests", "Decoder_tests"],
+                 "masks": ["masks_tests"]}
+# mutants that compute exactly what the solution computes (by line text and the changed fragment)
+EQUIVALENT = {
+    "masks": {
+        "L9 drop the call (keep its first argument): if int(lengths.max()) > max_len:  =>  lengths.max()":
+            "comparing a one-element tensor with an int gives the same bool as comparing the int",
+        "L11 drop None at index 0: keep = torch.arange(max_len)[None, :] < lengths[:, None]  # (batch, max_len)  "
+        "=>  torch.arange(max_len)[:,]": "(max_len,) broadcasts against (batch, 1) exactly like (1, max_len)",
+    },
+}
+
+
+def _equivalent(exercise, description):
+    if re.search(r"attribute dropout\d->dropout\d", description):
+        return True  # dropout1, dropout2, dropout3 are the same stateless nn.Dropout(p): swapping them changes nothing
+    if exercise == "masks" and description.startswith("L10 ") and "raise ValueError" in description \
+            and "delete the statement" not in description and "=>  f'" not in description:
+        return True  # a change inside the error message's f-string: the same ValueError, other words
+    return description in EQUIVALENT.get(exercise, {})
+
+
+def _split_hidden(source):
+    i = source.find("### BEGIN HIDDEN TESTS")
+    return (source, "") if i < 0 else (source[:i], source[i:])
+
+
+def mutation_report(exercise):
+    """(description, verdict) per mutant: 'visible' or 'hidden' (the test that failed first), 'survived',
+    or 'equivalent'."""
+    nb = load(A)
+    answer = next(c.source for c in nb.cells if is_answer(c) and nbgrader_meta(c)["grade_id"] == exercise)
+    cells = graded_cells(A)
+    base = answer_namespace(A)
+    report = []
+    for description, code in _mutants(answer):
+        verdict = "survived"
+        ns = dict(base)
+        try:
+            exec(compile(code, f"<mutant of {exercise}>", "exec"), ns)
+            for gid in MUTATED_CELLS[exercise]:
+                for part, label in zip(_split_hidden(cells[gid].source), ("visible", "hidden")):
+                    try:
+                        exec(compile(part, gid, "exec"), ns)
+                    except Exception:  # noqa: BLE001 - any failure rejects the mutant
+                        verdict = label
+                        raise
+        except Exception:  # noqa: BLE001
+            pass
+        if verdict == "survived" and _equivalent(exercise, description):
+            verdict = "equivalent"
+        report.append((description, verdict))
+    return report
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise", sorted(MUTATED_CELLS))
+def test_mutants_of_each_solution_are_caught(exercise):
+    report = mutation_report(exercise)
+    counted = [v for _, v in report if v != "equivalent"]
+    caught = sum(v in ("visible", "hidden") for v in counted)
+    survivors = [d for d, v in report if v == "survived"]
+    assert counted and caught / len(counted) >= 0.9, (exercise, caught, len(counted), survivors)
+
+
+if __name__ == "__main__":  # python tests/test_ch07_encoder_decoder.py: the catch rate per exercise
+    for name in sorted(MUTATED_CELLS):
+        rows = mutation_report(name)
+        n = sum(v != "equivalent" for _, v in rows)
+        vis, hid = (sum(v == k for _, v in rows) for k in ("visible", "hidden"))
+        print(f"{name}: {len(rows)} mutants, {len(rows) - n} equivalent, caught {vis + hid}/{n} = {(vis + hid) / n:.1%} "
+              f"(visible tests alone {vis}/{n} = {vis / n:.1%})")
+        for d, v in rows:
+            if v == "survived":
+                print("    survived:", d)

@@ -1,6 +1,7 @@
 """What the visible tests of chapter 06 (position encoding) use, and what its exercises may not borrow."""
 
 from course.checks.borrowed import Borrowed
+from course.checks.ch05_attention import expect  # noqa: F401  (ref.expect: close(), naming the known mistakes)
 
 _EX = "course.experiments.ch06_position_encoding"
 # the course's sinusoidal table (chapter 08 uses it; the experiments and widgets of this chapter draw with it) and

@@ -27,6 +27,8 @@ _named_parameters, _named_children = nn.Module.named_parameters, nn.Module.named
 _module_double, _module_train = nn.Module.double, nn.Module.train
 _tensor_copy, _numel, _randn, _no_grad = torch.Tensor.copy_, torch.Tensor.numel, torch.randn, torch.no_grad
 _type, _issubclass = type, issubclass
+_gelu, _allclose, _isnan, _zeros_like = torch.nn.functional.gelu, torch.allclose, torch.isnan, torch.zeros_like
+_eye, _ones, _bool, _float64 = torch.eye, torch.ones, torch.bool, torch.float64
 
 ATOL = 1e-6  # float64 against float64: the only differences are rounding
 
@@ -232,6 +234,414 @@ def copy_encoder(ours: nn.Module, theirs: nn.TransformerEncoder) -> None:
 
 def copy_decoder(ours: nn.Module, theirs: nn.TransformerDecoder) -> None:
     _copy_stack(ours, theirs, "Decoder", copy_decoder_layer)
+
+
+# ------------------------------------------------------------------------------ explaining failures
+# The visible tests compare with PyTorch's layers; when a result differs, these helpers look for the
+# signature of the usual mistakes (the other Pre/Post-LN arrangement, a mask ignored or inverted, a
+# normalised residual stream, dropout on the wrong tensor ...) and name it, pointing at the part of the
+# notebook that explains it. They only run the student's code through call() and PyTorch's own modules.
+
+def _same(a: Any, b: Any, atol: float = ATOL) -> bool:
+    """Both plain tensors of one shape, without NaN, and equal within atol."""
+    if _type(a) is not _Tensor or _type(b) is not _Tensor or tuple(a.shape) != tuple(b.shape):
+        return False
+    a, b = a.detach().to(_float64), b.detach().to(_float64)
+    return not bool(_isnan(a).any()) and bool(_allclose(a, b, atol=atol, rtol=1e-5))
+
+
+def _fail(message: str) -> None:
+    raise AssertionError(message)
+
+
+def expect_ff_parameters(ff: nn.Module, d_model: int, d_ff: int) -> None:
+    """The parameter count of FeedForward(d_model, d_ff), with the likely reason when it is off."""
+    got, want = n_params(ff), 2 * d_model * d_ff + d_ff + d_model
+    if got == want:
+        return
+    if got == want - d_model or got == want - d_ff:
+        why = "one bias is missing: both nn.Linear layers keep their bias (the paper's b1 and b2)"
+    elif got == want - d_model - d_ff:
+        why = "both biases are missing: keep nn.Linear's default bias=True"
+    elif got == 2 * d_model * d_model + 2 * d_model:
+        why = "both linear maps are d_model -> d_model: linear1 widens to d_ff, linear2 brings it back to d_model"
+    else:
+        why = "linear1 maps d_model -> d_ff and linear2 maps d_ff -> d_model, both with a bias"
+    _fail(f"FeedForward({d_model}, {d_ff}) has {got} parameters, expected 2·d·d_ff + d_ff + d = {want}: {why} "
+          f"(Part 1)")
+
+
+def expect_ff_hand_worked(out: Any, again: Any, x: torch.Tensor) -> None:
+    """The hand-worked block of the visible test (hidden units x and -x, summed) in eval mode: |x|."""
+    what = "hand-worked FeedForward in eval mode (hidden units x and -x, summed)"
+    if _type(out) is _Tensor and _type(again) is _Tensor and tuple(out.shape) == tuple(again.shape):
+        check(_same(out, again, 0.0),
+              f"{what}: two calls in eval mode gave different outputs. Dropout must follow the module's "
+              "train/eval mode: use self.dropout (an nn.Dropout does nothing in eval mode), not a dropout that "
+              "is always on such as F.dropout(..., training=True) (chapter 04)")
+        check(not _same(out, _zeros_like(x)),
+              f"{what}: every output is 0, but relu(x) + relu(-x) = |x|. The two hidden units cancel unless the "
+              "ReLU acts on linear1's output, between the two linear maps (Part 1, eq. 2 of Vaswani et al.)")
+        check(not _same(out, _gelu(x) + _gelu(-x)),
+              f"{what}: the output is gelu(x) + gelu(-x): this block uses ReLU, as the paper (§3.3) and "
+              "nn.TransformerEncoderLayer's default do (Part 1)")
+    close(out, x.abs(), name=f"{what}: relu(x) + relu(-x) = |x|")
+
+
+def expect_ff_dropout(FeedForward: type, seed: int = 0) -> None:
+    """FeedForward(4, 6, dropout=1.0) in train mode: every hidden unit is dropped, only linear2's bias is left."""
+    g = _gen(seed)
+    ff = as_double(call(FeedForward, 4, 6, 1.0), training=True)
+    p = parameters_of(ff)
+    names = ("linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias")
+    check(all(n in p for n in names), f"FeedForward needs parameters {', '.join(names)} (nn.Linear layers linear1 "
+                                      f"and linear2 with biases), found {sorted(p)} (Part 1)")
+    with _no_grad():
+        for value in p.values():
+            _tensor_copy(value, _randn(value.shape, generator=g, dtype=value.dtype))
+        _tensor_copy(p["linear1.bias"], _ones(6, dtype=_float64))  # relu(b1) > 0: a dropped input still shows
+    w1, b1, w2, b2 = (p[n].detach() for n in names)
+    x = _randn(2, 3, 4, generator=g, dtype=_float64)
+    out = call(ff, x)
+    what = "FeedForward(4, 6, dropout=1.0) in train mode"
+    expected = b2.expand(2, 3, 4)
+    if _same(out, expected):
+        return
+    check(not _same(out, _zeros_like(x)),
+          f"{what}: every output is 0, so your dropout drops the block's output (after linear2). Here it drops "
+          "the hidden units, between the activation and linear2; the dropout on the block's output belongs to "
+          "the layer (its dropout1/dropout2), not to FeedForward (Part 1)")
+    check(not _same(out, _linear(_relu(_linear(x, w1, b1)), w2, b2)),
+          f"{what}: nothing was dropped. Call self.dropout on the hidden units in forward (nn.Dropout drops "
+          "only in train mode, which this check uses) (Part 1)")
+    check(not _same(out, _linear(_relu(b1), w2, b2).expand(2, 3, 4)),
+          f"{what}: your dropout acts on the block's input x. It belongs on the hidden units, between the "
+          "activation and linear2 (Part 1)")
+    close(out, expected, name=f"{what}: every hidden unit is dropped, so only linear2's bias should be left (Part 1)")
+
+
+def _flipped(theirs: nn.Module) -> nn.Module:
+    """The same PyTorch layer, same weights, in the other arrangement (Post-LN <-> Pre-LN)."""
+    attn = theirs.self_attn
+    other = _quiet(_type(theirs), attn.embed_dim, attn.num_heads, theirs.linear1.out_features, dropout=0.1,
+                   batch_first=True, norm_first=not theirs.norm_first)
+    other = other.double().eval()
+    other.load_state_dict(theirs.state_dict())
+    return other
+
+
+def _arrangement(norm_first: bool) -> str:
+    return "Pre-LN" if norm_first else "Post-LN"
+
+
+def _run(fn: Any, *args: Any, hint: str) -> Any:
+    """call(fn, *args), adding ``hint`` to the message when the student's code raised."""
+    try:
+        return call(fn, *args)
+    except AssertionError as err:
+        if " raised " in str(err):
+            raise AssertionError(f"{err}\n({hint})") from None
+        raise
+
+
+_ARRANGED = {
+    False: "Post-LN: the norm wraps the whole sum x + dropout(sublayer(x)), and the next sublayer reads that "
+           "normalised sum; see the table in Part 2",
+    True: "Pre-LN: only the sublayer's input is normalised, the residual adds to x itself; see the table in Part 2",
+}
+
+
+def _pre_ln_signatures(ours: nn.Module, got: Any, expected: torch.Tensor, what: str, shifted: Any) -> None:
+    """Two Pre-LN slips seen in the output: a normalised residual stream, a normalised layer output."""
+    check(not _same(got, shifted, atol=1e-3),  # not exactly equal: LayerNorm's eps
+          f"{what}: your output is the same for x and for 3·x + 1, so x passes through a LayerNorm on the residual "
+          "path (`x = norm(x)` before the add). In Pre-LN the residual adds to x itself; only the sublayer's input "
+          "is normalised (Part 2)")
+    p = parameters_of(ours)
+    d = expected.shape[-1]
+    for name in ("norm1", "norm2", "norm3"):
+        if f"{name}.weight" in p:
+            normed = _layer_norm(expected, (d,), p[f"{name}.weight"], p[f"{name}.bias"], 1e-5).detach()
+            check(not _same(got, normed, atol=1e-5),
+                  f"{what}: your layer normalises its output (with {name}). A Pre-LN layer hands on the raw "
+                  "residual stream; the stack normalises once, after its last layer (Part 4)")
+
+
+def compare_encoder_layer(ours: nn.Module, theirs: nn.Module, x: torch.Tensor, mask: torch.Tensor | None) -> None:
+    """``ours(x, mask)`` against ``nn.TransformerEncoderLayer`` with the same weights, the usual mistakes named."""
+    nf = bool(theirs.norm_first)
+    what = f"EncoderLayer(norm_first={nf}) with {'no mask' if mask is None else 'a padding mask'}"
+    got = _run(ours, x, mask, hint="the mask goes to self_attn unchanged; see Part 2")
+    expected = _quiet(theirs, x, src_key_padding_mask=key_padding(mask))
+    if _same(got, expected):
+        return
+    other = _arrangement(not nf)
+    check(not _same(got, _quiet(_flipped(theirs), x, src_key_padding_mask=key_padding(mask))),
+          f"{what}: your layer computes the {other} arrangement. Check which branch runs for norm_first={nf}: "
+          f"the table in Part 2 ({_arrangement(nf)} {'normalises the sublayer input' if nf else 'normalises the sum'})")
+    if mask is not None:
+        check(not _same(got, _quiet(theirs, x)),
+              f"{what}: the output is the same as without the mask. Pass `mask` on to self.self_attn (Part 2)")
+        check(not _same(got, _quiet(theirs, x, src_key_padding_mask=~key_padding(mask))),
+              f"{what}: your layer attends to exactly the blocked keys, as with an inverted mask. The course's "
+              "masks are True = may attend and go to MultiHeadAttention unchanged: no `~` (Part 0 and Part 2)")
+    if nf:
+        _pre_ln_signatures(ours, got, expected, what,
+                           _run(ours, 3.0 * x + 1.0, mask, hint="the mask goes to self_attn unchanged; see Part 2"))
+    close(got, expected, atol=ATOL,
+          name=f"{what}, against nn.TransformerEncoderLayer with the same weights ({_ARRANGED[nf]})")
+
+
+def compare_decoder_layer(ours: nn.Module, theirs: nn.Module, x: torch.Tensor, memory: torch.Tensor,
+                          tgt_mask: torch.Tensor | None, memory_mask: torch.Tensor | None, seed: int = 0) -> None:
+    """``ours(x, memory, tgt_mask, memory_mask)`` against ``nn.TransformerDecoderLayer``, the usual mistakes named.
+
+    ``tgt_mask`` is a (tgt_len, tgt_len) mask, ``memory_mask`` a (batch, 1, 1, src_len) padding mask."""
+    nf = bool(theirs.norm_first)
+    masks = "no masks" if tgt_mask is None and memory_mask is None else "a causal mask and a memory padding mask"
+    what = f"DecoderLayer(norm_first={nf}) with {masks}"
+    hint = ("tgt_mask belongs to the self-attention (tgt_len keys), memory_mask to the cross-attention (src_len "
+            "keys), and the cross-attention's queries come from the decoder: one output row per target token; Part 3")
+    got = _run(ours, x, memory, tgt_mask, memory_mask, hint=hint)
+
+    def ref(layer: nn.Module, mem: torch.Tensor = memory, tm: Any = tgt_mask, mm: Any = memory_mask) -> Any:
+        return _quiet(layer, x, mem, tgt_mask=None if tm is None else ~tm, memory_key_padding_mask=key_padding(mm))
+
+    expected = ref(theirs)
+    if _same(got, expected):
+        return
+    check(not _same(got, ref(_flipped(theirs))),
+          f"{what}: your layer computes the {_arrangement(not nf)} arrangement. Check which branch runs for "
+          f"norm_first={nf} (the table in Part 2 applies to all three sublayers)")
+    if tgt_mask is not None:
+        check(not _same(got, ref(theirs, tm=None)),
+              f"{what}: the output is the same as without the causal mask. Pass tgt_mask to the self-attention "
+              "(Part 3: without it every position reads the tokens after it)")
+        check(not _same(got, ref(theirs, tm=~tgt_mask)),
+              f"{what}: your self-attention uses the inverted causal mask. The course's masks are True = may "
+              "attend and go to MultiHeadAttention unchanged (Part 0)")
+    if memory_mask is not None:
+        check(not _same(got, ref(theirs, mm=None)),
+              f"{what}: the output is the same as without memory_mask. Pass it to the cross-attention: it keeps "
+              "the queries off the source's padding (Part 3)")
+        check(not _same(got, ref(theirs, mm=~memory_mask)),
+              f"{what}: your cross-attention uses the inverted memory mask. The course's masks are True = may "
+              "attend and go to MultiHeadAttention unchanged (Part 0)")
+    g = _gen(seed)
+    other = _run(ours, x, _randn(memory.shape, generator=g, dtype=memory.dtype), tgt_mask, memory_mask, hint=hint)
+    check(not _same(got, other),
+          f"{what}: the output does not change when the memory does. The cross-attention takes its keys and "
+          "values from the memory, the encoder's output, and only its queries from the decoder (Part 3)")
+    if nf:
+        rescaled = _run(ours, x, 3.0 * memory + 1.0, tgt_mask, memory_mask, hint=hint)
+        check(not _same(got, rescaled, atol=1e-3),  # not exactly equal: LayerNorm's eps
+              f"{what}: the output stays the same when the memory is replaced by 3·memory + 1, so your layer "
+              "normalises the memory. In Pre-LN only the decoder's own x is normalised before each sublayer; the "
+              "memory is used as it comes (Part 3)")
+    if nf:
+        _pre_ln_signatures(ours, got, expected, what,
+                           _run(ours, 3.0 * x + 1.0, memory, tgt_mask, memory_mask, hint=hint))
+    close(got, expected, atol=ATOL,
+          name=f"{what}, against nn.TransformerDecoderLayer with the same weights (the three sublayers in the "
+               f"order of Part 3: self-attention, cross-attention, feed-forward; {_ARRANGED[nf]})")
+
+
+def expect_sublayer_dropout(cls: type, decoder: bool, seed: int = 0) -> None:
+    """Every dropout with p = 1 in train mode drops each sublayer's whole output: what is left is the residual
+    path alone, x itself for Pre-LN and x through the layer's norms for Post-LN."""
+    name = "DecoderLayer" if decoder else "EncoderLayer"
+    norms = (1, 2, 3) if decoder else (1, 2)
+    for norm_first in (False, True):
+        g = _gen(seed + 7)
+        what = f"{name}(8, 2, 16, dropout=1.0, norm_first={norm_first}) in train mode"
+        layer = randomize_(as_double(call(cls, 8, 2, 16, 1.0, norm_first), training=True), g)
+        p = parameters_of(layer)
+        x = _randn(2, 4, 8, generator=g, dtype=_float64)
+        rest = (_randn(2, 3, 8, generator=g, dtype=_float64),) if decoder else ()
+        got = call(layer, x, *rest)
+        expected = x
+        if not norm_first:
+            for i in norms:
+                eps = attribute(submodule(layer, f"norm{i}"), "eps")
+                check(_type(eps) is float, f"{what}: norm{i} should be an nn.LayerNorm")
+                expected = _layer_norm(expected, (8,), p[f"norm{i}.weight"], p[f"norm{i}.bias"], eps).detach()
+        if _same(got, expected):
+            continue
+        if _type(got) is _Tensor and tuple(got.shape) == tuple(x.shape):  # every token the same: nothing of x left
+            check(not _same(got, got[:, :1, :].expand(got.shape)),
+                  f"{what}: with every sublayer dropped nothing of x is left (every token's output is the same), "
+                  "so the dropout also removes the residual path (dropout applied to the sum x + sublayer(...)), or "
+                  "the residual add is missing. Dropout goes on the sublayer's output only, before the add (Part 2; "
+                  "Vaswani et al. §5.4)")
+        close(got, expected, atol=ATOL,
+              name=f"{what}: every sublayer's output is dropped, so only the residual path should be left "
+                   f"({'x itself' if norm_first else 'x through the norms, in order'}). A sublayer whose output "
+                   "still shows is missing its own dropout (dropout1, dropout2"
+                   f"{', dropout3' if decoder else ''} on the sublayer outputs); see Part 2")
+
+
+def check_stack_parameters(ours: nn.Module, theirs: nn.Module, what: str, n_layers: int, d_model: int) -> None:
+    """The stack's parameter count against PyTorch's, with the likely reason when it is off."""
+    got, want = n_params(ours), n_params(theirs)
+    if got == want:
+        return
+    per_layer = n_params(theirs.layers[0])
+    final = 2 * d_model if theirs.norm is not None else 0
+    if theirs.norm is None and got == want + 2 * d_model:
+        why = ("a Post-LN stack has no final LayerNorm (each of its layers already ends with one): "
+               "`self.norm = None` (Part 4)")
+    elif theirs.norm is not None and got == want - 2 * d_model:
+        why = "a Pre-LN stack ends with one final nn.LayerNorm(d_model), `self.norm`, after the last layer (Part 4)"
+    elif got in (per_layer, per_layer + final, per_layer + 2 * d_model):
+        why = (f"that is one layer's parameters: your {n_layers} layers are one object repeated, which shares its "
+               "weights. Build a new layer for each position in the stack (Part 4)")
+    else:
+        why = (f"{n_layers} separate layers ({per_layer} parameters each) plus a final LayerNorm for Pre-LN only "
+               "(Part 4)")
+    _fail(f"parameters of {what}: expected {want}, got {got}; {why}")
+
+
+def check_stack_dropout(cls: type, decoder: bool, seed: int = 0) -> None:
+    """A stack built with dropout = 1.0, in train mode: every sublayer of every layer is dropped, so what is left
+    is the residual path through the whole stack (x, then the final norm for Pre-LN; x through every norm for
+    Post-LN). A stack that does not hand its dropout probability to its layers fails this."""
+    name = "Decoder" if decoder else "Encoder"
+    norms = (1, 2, 3) if decoder else (1, 2)
+    for norm_first in (False, True):
+        g = _gen(seed + 11)
+        what = f"{name}(2, 8, 2, 16, dropout=1.0, norm_first={norm_first}) in train mode"
+        stack = randomize_(as_double(call(cls, 2, 8, 2, 16, 1.0, norm_first), training=True), g)
+        p = parameters_of(stack)
+        x = _randn(2, 4, 8, generator=g, dtype=_float64)
+        rest = (_randn(2, 3, 8, generator=g, dtype=_float64),) if decoder else ()
+        expected = x
+        for i in range(2):
+            for j in () if norm_first else norms:
+                w, b = p.get(f"layers.{i}.norm{j}.weight"), p.get(f"layers.{i}.norm{j}.bias")
+                check(w is not None and b is not None, f"{what}: layers.{i}.norm{j} should be an nn.LayerNorm")
+                expected = _layer_norm(expected, (8,), w, b, 1e-5)
+        if norm_first and "norm.weight" in p:
+            expected = _layer_norm(expected, (8,), p["norm.weight"], p["norm.bias"], 1e-5)
+        close(call(stack, x, *rest), expected.detach(), atol=1e-5,
+              name=f"{what}: every sublayer of every layer is dropped, so only the residual path should be left "
+                   "(x through the layers' norms for Post-LN, x and the final norm for Pre-LN). Hand the stack's "
+                   "`dropout` on to every layer (Part 4)")
+
+
+def _layers_only(theirs: nn.Module, first: Any, *rest: Any, norm_each: bool = False, **kw: Any) -> Any:
+    """PyTorch's stack without its final norm (or with it after every layer)."""
+    h = first
+    for layer in theirs.layers:
+        h = _quiet(layer, h, *rest, **kw)
+        if norm_each and theirs.norm is not None:
+            h = _quiet(theirs.norm, h)
+    return h
+
+
+def _post_ln_stack_signature(got: Any, expected: torch.Tensor, what: str) -> None:
+    check(not _same(got, _layer_norm(expected, expected.shape[-1:]).detach(), atol=1e-5),
+          f"{what}: your Post-LN stack normalises its output once more. Its last layer already ends with a "
+          "LayerNorm; only a Pre-LN stack adds a final one (Part 4)")
+
+
+def compare_encoder(ours: nn.Module, theirs: nn.Module, x: torch.Tensor, mask: torch.Tensor) -> None:
+    """``ours(x, mask)`` against ``nn.TransformerEncoder`` with the same weights, the usual mistakes named."""
+    nf = theirs.norm is not None
+    what = f"Encoder(norm_first={nf}) with a padding mask"
+    got = _run(ours, x, mask, hint="each layer gets the same mask; see Part 4")
+    expected = _quiet(theirs, x, src_key_padding_mask=key_padding(mask))
+    if _same(got, expected):
+        return
+    check(not _same(got, _quiet(theirs, x)),
+          f"{what}: the output is the same as without the mask. Hand src_mask to every layer (Part 4)")
+    if nf:
+        kp = key_padding(mask)
+        check(not _same(got, _layers_only(theirs, x, src_key_padding_mask=kp)),
+              f"{what}: the output is the last layer's raw residual stream: the final LayerNorm is missing or "
+              "not applied. A Pre-LN stack normalises once, after its last layer (Part 4)")
+        check(not _same(got, _layers_only(theirs, x, src_key_padding_mask=kp, norm_each=True)),
+              f"{what}: your stack applies the final LayerNorm after every layer. It comes once, after the "
+              "last layer (Part 4)")
+    else:
+        _post_ln_stack_signature(got, expected, what)
+    close(got, expected, atol=ATOL, name=f"{what}, against nn.TransformerEncoder with the same weights (Part 4)")
+
+
+def compare_decoder(ours: nn.Module, theirs: nn.Module, x: torch.Tensor, memory: torch.Tensor,
+                    tgt_mask: torch.Tensor, memory_mask: torch.Tensor, seed: int = 0) -> None:
+    """``ours(x, memory, tgt_mask, memory_mask)`` against ``nn.TransformerDecoder``, the usual mistakes named.
+
+    ``tgt_mask`` is a (tgt_len, tgt_len) mask, ``memory_mask`` a (batch, 1, 1, src_len) padding mask."""
+    nf = theirs.norm is not None
+    what = f"Decoder(norm_first={nf}) with a causal mask and a memory padding mask"
+    hint = "every layer gets the same memory (the encoder's output) and the same two masks; see Part 4"
+    got = _run(ours, x, memory, tgt_mask, memory_mask, hint=hint)
+    kw = {"tgt_mask": ~tgt_mask, "memory_key_padding_mask": key_padding(memory_mask)}
+    expected = _quiet(theirs, x, memory, **kw)
+    if _same(got, expected):
+        return
+    check(not _same(got, _quiet(theirs, x, memory, memory_key_padding_mask=key_padding(memory_mask))),
+          f"{what}: the output is the same as without the causal mask. Hand tgt_mask to every layer (Part 4)")
+    check(not _same(got, _quiet(theirs, x, memory, tgt_mask=~tgt_mask)),
+          f"{what}: the output is the same as without memory_mask. Hand it to every layer (Part 4)")
+    other = _run(ours, x, _randn(memory.shape, generator=_gen(seed), dtype=memory.dtype), tgt_mask, memory_mask,
+                 hint=hint)
+    check(not _same(got, other),
+          f"{what}: the output does not change when the memory does. Every layer receives the same memory, the "
+          "encoder's output, not the previous layer's output (Part 4)")
+    if nf:
+        check(not _same(got, _layers_only(theirs, x, memory, **kw)),
+              f"{what}: the output is the last layer's raw residual stream: the final LayerNorm is missing or "
+              "not applied. A Pre-LN stack normalises once, after its last layer (Part 4)")
+        check(not _same(got, _layers_only(theirs, x, memory, **kw, norm_each=True)),
+              f"{what}: your stack applies the final LayerNorm after every layer. It comes once, after the "
+              "last layer (Part 4)")
+    else:
+        _post_ln_stack_signature(got, expected, what)
+    close(got, expected, atol=ATOL, name=f"{what}, against nn.TransformerDecoder with the same weights (Part 4)")
+
+
+def check_mask(got: Any, expected: torch.Tensor, what: str) -> None:
+    """A mask returned by source_mask / target_mask against the hand-written expected one, mistakes named.
+
+    ``expected`` has the full shape: (batch, 1, 1, max_len) for a source mask, (batch, 1, T, T) for a target mask."""
+    check(_type(got) is _Tensor, f"{what}: expected a bool tensor, got {_type(got).__name__} (Part 5)")
+    check(got.dtype == _bool,
+          f"{what}: the mask has dtype {got.dtype}. The course's masks are bool, True = may attend (a float mask "
+          "means something else: PyTorch adds it to the scores); compare with `<` / `<=` and combine with `&` (Part 5)")
+    source = expected.shape[-2] == 1
+    shape = tuple(expected.shape)
+    if source and tuple(got.shape) == (shape[0], 1, shape[3], 1):
+        _fail(f"{what}: shape {tuple(got.shape)}: your mask lies along the query axis. A padding mask blocks "
+              f"keys, the last dim: shape (batch, 1, 1, max_len) = {shape} (Part 5)")
+    check(tuple(got.shape) == shape,
+          f"{what}: expected shape {shape}, got {tuple(got.shape)} (batch, then 1 for the heads, then "
+          f"{'1 for the queries, then the keys' if source else 'queries, then keys'}; Part 5)")
+    if bool(_equal_tensors(got, expected)):
+        return
+    rows = (got[:, 0, 0] if source else got[:, 0]).int()
+    show = f"; got\n{rows}\nexpected\n{(expected[:, 0, 0] if source else expected[:, 0]).int()}"
+    check(not bool(_equal_tensors(got, ~expected)),
+          f"{what}: your mask is inverted. In the course True means the query MAY attend to the key (Part 0)" + show)
+    if source:
+        _fail(f"{what}: key j of sentence b is real exactly when j < lengths[b] (positions count from 0; "
+              "Part 5)" + show)
+    n = expected.shape[-1]
+    diag = _eye(n, dtype=_bool)
+    causal = _ones(n, n, dtype=_bool).tril()
+    if bool(_equal_tensors(got, expected & ~diag)):
+        _fail(f"{what}: no query may attend to itself. The causal part keeps key j for query i when j <= i, the "
+              "diagonal included (Part 5)" + show)
+    if bool((got & ~causal).any()):
+        _fail(f"{what}: a query may attend to a later position. The causal part keeps key j for query i only "
+              "when j <= i (Part 3, teacher forcing)" + show)
+    keys = expected[:, :, -1:, :]  # the last query row of the expected mask: exactly the real keys
+    if bool(_equal_tensors(got, causal.expand_as(expected))):
+        _fail(f"{what}: your target mask has no padding part: padding keys must be blocked too (Part 5)" + show)
+    if bool((got & ~keys).any()):
+        _fail(f"{what}: a query may attend to a padding key (Part 5)" + show)
+    _fail(f"{what}: some allowed key is blocked. Only keys are masked for padding: a padding query still attends "
+          "to the real tokens at or before it (Part 5)" + show)
 
 
 # what would do each exercise's work (switched off while the student's code runs under the checks); the

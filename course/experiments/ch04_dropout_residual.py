@@ -14,6 +14,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from course.experiments.ch03_layernorm import one_thread
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 
 DropoutFn = Callable[..., torch.Tensor]
@@ -250,3 +251,101 @@ def residual_experiment(grad_fn: Callable[[nn.Module, torch.Tensor], torch.Tenso
     fig.tight_layout()
     stats = {"plain": norms[False], "residual": norms[True]}
     return fig, stats
+
+
+# ----------------------------------------------------------------------------- dropout against overfitting
+
+def _regression_data(n_train: int, n_test: int, noise: float, seed: int):
+    """y = sin(2x) + noise on x in [-2, 2]: few noisy training points, many test points."""
+    g = torch.Generator().manual_seed(seed)
+
+    def draw(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.rand(n, 1, generator=g) * 4 - 2                         # (n, 1)
+        return x, torch.sin(2 * x) + noise * torch.randn(n, 1, generator=g)
+
+    return draw(n_train), draw(n_test)
+
+
+def _train_mlp(dropout_cls: type, rate: float, steps: int, width: int, lr: float, eval_every: int, seed: int,
+               x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
+               grid: torch.Tensor) -> dict:
+    """One run of :func:`overfitting_experiment`: the curves, the final fit on ``grid``, the train-mode test loss."""
+    torch.manual_seed(seed)  # the same initial weights for both runs; dropout draws from the global RNG
+    hidden = [nn.Linear(1, width), nn.ReLU(), dropout_cls(rate), nn.Linear(width, width), nn.ReLU(),
+              dropout_cls(rate), nn.Linear(width, 1)]
+    net = nn.Sequential(*hidden)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    curve = {"step": [], "train": [], "test": []}
+    for step in range(1, steps + 1):
+        net.train()
+        loss = ((net(x_train) - y_train) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % eval_every == 0 or step == steps:
+            net.eval()
+            with torch.no_grad():
+                curve["step"].append(step)
+                curve["train"].append(((net(x_train) - y_train) ** 2).mean().item())
+                curve["test"].append(((net(x_test) - y_test) ** 2).mean().item())
+    with torch.no_grad():
+        curve["fit"] = net(grid).squeeze(1)                          # (200,), eval mode
+        net.train()  # the same model, evaluated with dropout still switched on (model.eval() forgotten)
+        curve["test_in_train_mode"] = ((net(x_test) - y_test) ** 2).mean().item()
+    return curve
+
+
+def overfitting_experiment(dropout_cls: type, p: float = 0.5, steps: int = 600, width: int = 128,
+                           n_train: int = 24, noise: float = 0.5, lr: float = 1e-2, eval_every: int = 20,
+                           seed: int = 0) -> tuple[Figure, dict]:
+    """Train the same MLP twice on 24 noisy points, without dropout and with ``dropout_cls(p)`` after each hidden
+    layer; record the training and test loss (in eval mode) along the way.
+
+    ``dropout_cls`` is the student's ``Dropout`` module. Both runs start from the same weights and see the same
+    data (full batch, Adam). The test set is 500 fresh points from the same curve, so the best possible test
+    loss is the noise variance, ``noise ** 2``.
+    """
+    _check_p(p, allow_one=False)
+    if not isinstance(steps, int) or steps < eval_every:
+        raise ValueError(f"steps must be an int >= {eval_every}, got {steps!r}")
+    (x_train, y_train), (x_test, y_test) = _regression_data(n_train, 500, noise, seed)
+    grid = torch.linspace(-2, 2, 200)[:, None]                           # (200, 1)
+    with one_thread():  # a tiny model: one thread is faster, and the run repeats exactly on every machine
+        runs = {rate: _train_mlp(dropout_cls, rate, steps, width, lr, eval_every, seed, x_train, y_train, x_test,
+                                 y_test, grid) for rate in (0.0, p)}
+
+
+    fig = new_figure(11.0, 3.8)
+    ax1, ax2 = fig.subplots(1, 2)
+    for rate, color in ((0.0, "C0"), (p, "C1")):
+        c = runs[rate]
+        label = "no dropout" if rate == 0 else f"dropout p={p}"
+        ax1.plot(c["step"], c["train"], "--", color=color, label=f"{label}: training loss")
+        ax1.plot(c["step"], c["test"], "-", color=color, label=f"{label}: test loss")
+    ax1.axhline(noise ** 2, color="grey", ls=":", lw=1, label=f"noise floor {noise ** 2:g}")
+    ax1.set(xlabel="step", ylabel="mean squared error (eval mode)", yscale="log",
+            title=f"{n_train} noisy points, MLP of width {width}")
+    ax1.legend(fontsize=7)
+    ax2.plot(x_train.squeeze(1).numpy(), y_train.squeeze(1).numpy(), "k.", ms=6, label="training points")
+    ax2.plot(grid.squeeze(1).numpy(), torch.sin(2 * grid).squeeze(1).numpy(), color="grey", lw=1, label="sin(2x)")
+    for rate, color in ((0.0, "C0"), (p, "C1")):
+        ax2.plot(grid.squeeze(1).numpy(), runs[rate]["fit"].numpy(), color=color, lw=1.5,
+                 label="fit, no dropout" if rate == 0 else f"fit, dropout p={p}")
+    ax2.set(xlabel="x", ylabel="y", title=f"The fits after {steps} steps (eval mode)")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    stats = {"p": p, "noise_floor": noise ** 2,
+             **{f"{'plain' if rate == 0 else 'dropout'}_{k}": (c[k][-1] if isinstance(c[k], list) else c[k])
+                for rate, c in runs.items() for k in ("train", "test", "test_in_train_mode")}, "steps": steps}
+    stats["plain_gap"] = stats["plain_test"] - stats["plain_train"]
+    stats["dropout_gap"] = stats["dropout_test"] - stats["dropout_train"]
+    return fig, stats
+
+
+# ----------------------------------------------------------------------------- block diagrams
+
+def block_diagrams(dropout: bool = True) -> Figure:
+    """The Post-LN and Pre-LN blocks of chapter 03, with the residual dropout of the 2017 paper (§5.4)."""
+    from course.experiments.ch03_layernorm import block_diagrams as draw
+
+    return draw(dropout=dropout)

@@ -1,9 +1,17 @@
-"""Chapter 06's experiments: the sinusoidal dot product, and what a RoPE score does past its training range."""
+"""Chapter 06's experiments: naive position codes against learned and sinusoidal ones on a task that needs
+positions, the sinusoidal dot product with and without projections, what a RoPE score does past its training
+range, and the five properties of a good position code checked for five encodings."""
 
 from __future__ import annotations
 
+import contextlib
+import math
+from collections.abc import Iterator
+
 import torch
+import torch.nn.functional as F
 from matplotlib.figure import Figure
+from torch import nn
 
 from course.blocks import RotaryEmbedding, SinusoidalPositions
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
@@ -74,11 +82,12 @@ def extrapolation_experiment(d: int = 16, train_offsets: int = 32, show_offsets:
         q = torch.randn(d, dtype=torch.float64, requires_grad=True)
         k = torch.randn(d, dtype=torch.float64, requires_grad=True)
         opt = torch.optim.Adam([q, k], lr=0.05)
-        for _ in range(steps):
-            loss = ((rope_score(q, k, offsets[:train_offsets], base) - target[:train_offsets]) ** 2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        with _one_thread():
+            for _ in range(steps):
+                loss = ((rope_score(q, k, offsets[:train_offsets], base) - target[:train_offsets]) ** 2).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
         with torch.no_grad():
             score = rope_score(q, k, offsets, base)
         errors[base] = {"train_rmse": float(((score - target)[:train_offsets] ** 2).mean().sqrt()),
@@ -104,4 +113,244 @@ def half_to_interleaved(d: int) -> torch.Tensor:
     return torch.stack([torch.arange(d // 2), torch.arange(d // 2) + d // 2], dim=1).flatten()
 
 
-__all__ = ["rotate_half_rope", "half_to_interleaved", "dot_product_figure", "extrapolation_experiment", "sinusoidal_positions", "frequencies", "rope_score", "show"]
+__all__ = ["rotate_half_rope", "half_to_interleaved", "dot_product_figure", "extrapolation_experiment",
+           "sinusoidal_positions", "frequencies", "rope_score", "show", "CODES", "position_code",
+           "previous_token_experiment", "projected_scores_figure", "five_properties", "properties_figure",
+           "PROPERTIES", "ENCODINGS"]
+
+
+# ------------------------------------------------------------------ naive, learned and sinusoidal codes
+
+CODES = ("none", "raw integer", "normalised", "learned", "sinusoidal")
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Tiny models train faster on one thread than on several competing ones; restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def position_code(kind: str, n: int, d: int) -> torch.Tensor:
+    """The (n, d) vectors added to the token embeddings of a length-n sequence (not for "learned": a parameter).
+
+    "raw integer": p in every feature; "normalised": p / (n − 1) in every feature (so it depends on n);
+    "sinusoidal": the 2017 table; "none": zeros.
+    """
+    p = torch.arange(n, dtype=torch.float32)[:, None]
+    if kind == "none":
+        return torch.zeros(n, d)
+    if kind == "raw integer":
+        return p.expand(n, d).clone()
+    if kind == "normalised":
+        return (p / max(n - 1, 1)).expand(n, d).clone()
+    if kind == "sinusoidal":
+        return SinusoidalPositions.build(n, d)
+    raise ValueError(f"no fixed code called {kind!r}; choose from {CODES[:3] + CODES[4:]}")
+
+
+class _OneLayerEach(nn.Module):
+    """One small model per position code, trained side by side (stacked along a leading "model" dim; Adam is
+    elementwise and the losses add, so each model trains exactly as if alone). Each model: token embedding +
+    position code, one single-head self-attention layer, a linear read-out."""
+
+    def __init__(self, kinds: tuple[str, ...], vocab: int, d: int, max_len: int):
+        super().__init__()
+        self.kinds, self.d, m = kinds, d, len(kinds)
+        bound = 1 / math.sqrt(d)  # nn.Linear's initialisation
+        self.embed = nn.Parameter(torch.randn(m, vocab, d))
+        self.w = nn.Parameter(torch.empty(m, 3, d, d).uniform_(-bound, bound))  # W_q, W_k, W_v
+        self.b = nn.Parameter(torch.empty(m, 3, d).uniform_(-bound, bound))
+        self.w_out = nn.Parameter(torch.empty(m, d, vocab).uniform_(-bound, bound))
+        self.b_out = nn.Parameter(torch.empty(m, vocab).uniform_(-bound, bound))
+        # the learned code: one trained vector per position 0 .. max_len − 1, nothing beyond
+        self.table = nn.Parameter(0.5 * torch.randn(max_len, d))
+
+    def codes(self, n: int) -> torch.Tensor:
+        rows = []
+        for kind in self.kinds:
+            if kind != "learned":
+                rows.append(position_code(kind, n, self.d))
+            elif n > self.table.shape[0]:
+                rows.append(torch.full((n, self.d), float("nan")))  # no row: poisons only this model's output
+            else:
+                rows.append(self.table[:n])
+        return torch.stack(rows)  # (models, n, d)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens (batch, n) → logits (models, batch, n, vocab)."""
+        n = tokens.shape[1]
+        x = self.embed[:, tokens] + self.codes(n)[:, None]  # (models, batch, n, d)
+        q, k, v = (torch.einsum("mbnd,mde->mbne", x, self.w[:, i]) + self.b[:, i, None, None] for i in range(3))
+        w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(self.d), dim=-1)  # (models, batch, n, n)
+        return torch.einsum("mbnd,mdv->mbnv", w @ v, self.w_out) + self.b_out[:, None, None]
+
+
+def previous_token_experiment(kinds: tuple[str, ...] = CODES, n: int = 12, d: int = 32, vocab: int = 16,
+                              steps: int = 150, seed: int = 0, batch: int = 64, lr: float = 6e-3
+                              ) -> tuple[Figure, dict]:
+    """Train one attention layer per position code to output, at every position i >= 1, the token at i − 1.
+
+    Returns a bar chart and {"accuracy": {kind: accuracy on positions 1..n−1 of length-n sequences},
+    "beyond": {kind: accuracy on positions n..2n−1 of length-2n sequences, or None where the code has no row}}.
+    Chance is 1/vocab.
+    """
+    with _one_thread():
+        torch.manual_seed(seed)
+        g = torch.Generator().manual_seed(seed + 1)
+        model = _OneLayerEach(tuple(kinds), vocab, d, n)
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        for _ in range(steps):
+            tokens = torch.randint(0, vocab, (batch, n), generator=g)
+            logits = model(tokens)[:, :, 1:]  # predict token i − 1 at position i
+            target = tokens[:, :-1].expand(len(kinds), -1, -1)
+            loss = F.cross_entropy(logits.reshape(-1, vocab), target.reshape(-1)) * len(kinds)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            tokens = torch.randint(0, vocab, (256, n), generator=g)
+            hits = model(tokens)[:, :, 1:].argmax(-1) == tokens[:, :-1]  # (models, batch, n − 1)
+            long = torch.randint(0, vocab, (256, 2 * n), generator=g)
+            far = model(long)[:, :, n:].argmax(-1) == long[:, n - 1:-1]
+    accuracy = {kind: float(hits[i].double().mean()) for i, kind in enumerate(kinds)}
+    beyond = {kind: None if kind == "learned" else float(far[i].double().mean()) for i, kind in enumerate(kinds)}
+    fig = new_figure(8.0, 3.6)
+    ax = fig.add_subplot()
+    x = torch.arange(len(kinds)).numpy()
+    ax.bar(x - 0.2, [accuracy[k] for k in kinds], width=0.4, label=f"positions 1-{n - 1} (trained length {n})")
+    ax.bar(x + 0.2, [beyond[k] or 0.0 for k in kinds], width=0.4, label=f"positions {n}-{2 * n - 1} (length {2 * n})")
+    for i, k in enumerate(kinds):
+        if beyond[k] is None:
+            ax.text(i + 0.2, 0.02, "no row", ha="center", fontsize=8, rotation=90)
+    ax.axhline(1 / vocab, color="grey", ls=":", lw=1, label="chance")
+    ax.set_xticks(x, list(kinds))
+    ax.set(ylabel="accuracy: copy the previous token", ylim=(0, 1.05),
+           title="Which position code lets attention look back?")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, {"accuracy": accuracy, "beyond": beyond, "chance": 1 / vocab}
+
+
+def projected_scores_figure(d: int = 64, center: int = 100, max_offset: int = 50, seed: int = 0
+                            ) -> tuple[Figure, dict]:
+    """PE(p)·PE(p + k) against PE(p)ᵀ W_qᵀ W_k PE(p + k) with random projections (nn.Linear's initialisation).
+
+    Returns the figure and: the largest |s(k) − s(−k)| of each (direction), and the spread over p of the
+    score at one offset (k = 5, p = 0..2·center): 0 for a score that depends only on the offset.
+    """
+    torch.manual_seed(seed)
+    w_q, w_k = nn.Linear(d, d, bias=False).double(), nn.Linear(d, d, bias=False).double()
+    table = sinusoidal_positions(2 * center + max_offset + 1, d)  # (n, d)
+    with torch.no_grad():
+        q, k = w_q(table), w_k(table)
+    ks = torch.arange(-max_offset, max_offset + 1)
+    plain = (table[center] * table[center + ks]).sum(-1)
+    projected = (q[center] * k[center + ks]).sum(-1)
+    p = torch.arange(0, 2 * center + 1)
+    spread = {"plain": float(((table[p] * table[p + 5]).sum(-1)).std()),
+              "projected": float(((q[p] * k[p + 5]).sum(-1)).std())}
+    asym = {"plain": float((plain - plain.flip(0)).abs().max()),
+            "projected": float((projected - projected.flip(0)).abs().max())}
+    fig = new_figure(10.0, 3.4)
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.plot(ks.numpy(), plain.numpy())
+    ax1.set(title=f"PE({center}) · PE({center} + k)", xlabel="offset k", ylabel="score")
+    ax2.plot(ks.numpy(), projected.numpy(), color="C1")
+    ax2.set(title=f"PE({center})ᵀ W_qᵀ W_k PE({center} + k), random W", xlabel="offset k")
+    for ax in (ax1, ax2):
+        ax.axvline(0, color="grey", lw=0.8)
+    fig.tight_layout()
+    return fig, {"asymmetry": asym, "spread_over_p": spread}
+
+
+# ------------------------------------------------------------------------------ the five properties
+
+ENCODINGS = ("raw integer", "normalised", "learned", "sinusoidal", "RoPE")
+PROPERTIES = ("unique", "bounded", "deterministic", "any length", "relative")
+
+
+def _codes(kind: str, n: int, d: int, seed: int = 0, trained_len: int | None = None) -> torch.Tensor | None:
+    """The (n, d) code of positions 0..n−1 (float64); None where the encoding has no code that far.
+
+    RoPE adds nothing to the embeddings: its "code" of position p is R_p applied to one fixed unit vector
+    (pairs (1, 0)/√(d/2)), the rotation every query and key at p goes through. "learned" is a random table of
+    trained_len rows, as it is before training (training changes its values, not its shape).
+    """
+    if kind in ("raw integer", "normalised"):
+        return position_code(kind, n, d).double()
+    if kind == "sinusoidal":
+        return sinusoidal_positions(n, d)
+    if kind == "learned":
+        rows = trained_len or n
+        if n > rows:
+            return None
+        return 0.5 * torch.randn(rows, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)[:n]
+    if kind == "RoPE":
+        unit = torch.zeros(d, dtype=torch.float64)
+        unit[0::2] = 1 / math.sqrt(d // 2)
+        return _rope(unit.expand(n, d), torch.arange(n), 10000.0)
+    raise ValueError(kind)
+
+
+def five_properties(n: int = 64, long: int = 256, d: int = 16) -> dict:
+    """For each encoding of ENCODINGS and each property of PROPERTIES: (holds, what was measured).
+
+    unique: the smallest distance between the codes of two different positions < n;
+    bounded: the largest code norm for n and for `long` positions (bounded if it does not grow with the length);
+    deterministic: the same code from two seeds;
+    any length: a code for position `long` − 1, and positions < n keep their codes when the sequence grows;
+    relative: one fixed matrix M with code(p + 1) = M code(p) for every p (a least-squares fit; its largest miss
+    in units of the mean distance between neighbouring codes).
+    """
+    out: dict[str, dict[str, tuple[bool, str]]] = {p: {} for p in PROPERTIES}
+    for kind in ENCODINGS:
+        short = _codes(kind, n, d, trained_len=n)
+        dist = torch.cdist(short, short) + torch.eye(n, dtype=torch.float64) * 1e9
+        out["unique"][kind] = (bool(dist.min() > 1e-9), f"closest two positions {float(dist.min()):.3g} apart")
+        grown = _codes(kind, long, d, trained_len=n)
+        top = float(short.norm(dim=1).max())
+        if grown is None:
+            out["bounded"][kind] = (True, f"largest norm {top:.3g} (only {n} rows exist)")
+        else:
+            top_long = float(grown.norm(dim=1).max())
+            out["bounded"][kind] = (top_long <= 2 * top, f"largest norm {top:.3g} for {n} positions, "
+                                                         f"{top_long:.3g} for {long}")
+        other = _codes(kind, n, d, seed=1, trained_len=n)
+        same = bool(torch.equal(short, other))
+        out["deterministic"][kind] = (same, "same code from two seeds" if same else
+                                      f"two seeds differ by up to {float((short - other).abs().max()):.2g}")
+        if grown is None:
+            out["any length"][kind] = (False, f"no code for positions >= {n}")
+        else:
+            moved = float((grown[:n] - short).abs().max())
+            out["any length"][kind] = (moved < 1e-12, f"codes of positions < {n} move by {moved:.3g} when the "
+                                                      f"sequence grows to {long}")
+        before, after = short[:-1], short[1:]  # code(p) and code(p + 1), p = 0 .. n − 2
+        m = torch.linalg.lstsq(before, after).solution  # before @ m ≈ after
+        step = float((after - before).norm(dim=1).mean())  # how far one position moves the code
+        miss = float((before @ m - after).norm(dim=1).max()) / step
+        out["relative"][kind] = (miss < 1e-4, f"the best fixed linear map misses code(p + 1) by {miss:.2g} "
+                                              "of a step")
+    return out
+
+
+def properties_figure(props: dict) -> Figure:
+    """A grid: rows = properties, columns = encodings, green where the property holds."""
+    fig = new_figure(7.0, 3.2)
+    ax = fig.add_subplot()
+    grid = torch.tensor([[1.0 if props[p][e][0] else 0.0 for e in ENCODINGS] for p in PROPERTIES])
+    ax.imshow(grid.numpy(), cmap="RdYlGn", vmin=-0.3, vmax=1.3, aspect="auto")
+    for i, p in enumerate(PROPERTIES):
+        for j, e in enumerate(ENCODINGS):
+            ax.text(j, i, "yes" if props[p][e][0] else "no", ha="center", va="center", fontsize=9)
+    ax.set_xticks(range(len(ENCODINGS)), list(ENCODINGS))
+    ax.set_yticks(range(len(PROPERTIES)), list(PROPERTIES))
+    ax.grid(False)
+    ax.set_title("Five properties of a position code")
+    fig.tight_layout()
+    return fig

@@ -152,3 +152,105 @@ def stream_figure(curves: dict[str, list[float]]) -> Figure:
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------------------ the data-flow diagram
+
+def _example_pictures() -> dict[str, Any]:
+    """Small schematic masks for the diagram (a source of 4 real tokens out of 6, a target of 4 out of 5):
+    numpy pictures, True = may attend."""
+    import numpy as np
+
+    src_keys = np.arange(6) < 4  # (S,)
+    tgt_keys = np.arange(5) < 4  # (T,)
+    causal = np.tri(5, 5, dtype=bool)  # (T, T), query i sees keys 0..i
+    return {"encoder": np.broadcast_to(src_keys, (6, 6)), "self": causal & tgt_keys,
+            "cross": np.broadcast_to(src_keys, (5, 6))}
+
+
+def _picture(mask: Any, name: str) -> Any:
+    if isinstance(mask, torch.Tensor):
+        return _as_2d_bool(mask, name).numpy()
+    return mask
+
+
+def data_flow_figure(encoder_mask: Any = None, self_mask: Any = None, cross_mask: Any = None) -> Figure:
+    """The encoder-decoder data flow, with the mask each attention block uses drawn beside it.
+
+    The masks (bool (q_len, k_len) tensors, white = may attend) default to small schematic examples: a
+    source of 4 real tokens out of 6 and a target of 4 real tokens out of 5. Pass your own (for instance
+    ``source_mask(...)[b, 0].expand(S, S)``) to see them in place.
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    pictures = _example_pictures()
+    for key, given in (("encoder", encoder_mask), ("self", self_mask), ("cross", cross_mask)):
+        if given is not None:
+            pictures[key] = _picture(given, f"{key} mask")
+    fig = new_figure(11.0, 7.2)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set(xlim=(0, 110), ylim=(0, 72))
+    ax.axis("off")
+
+    def box(x, y, w, h, text, color, size=9):
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.4,rounding_size=1.2",
+                                    fc=color, ec="0.25", lw=1.0))
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=size)
+
+    def arrow(x0, y0, x1, y1, text="", color="0.2", style="-|>", **kw):
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                    arrowprops=dict(arrowstyle=style, color=color, lw=1.4, shrinkA=0, shrinkB=0, **kw))
+        if text:
+            ax.text((x0 + x1) / 2 + 0.8, (y0 + y1) / 2, text, fontsize=8, color=color, va="center")
+
+    def mask_inset(x, y, size, key, title):
+        m = pictures[key]
+        q, k = m.shape
+        w, h = size * k / max(q, k), size * q / max(q, k)
+        inset = ax.inset_axes((x, y, w, h), transform=ax.transData)
+        inset.imshow(~m, cmap="Greys", vmin=0, vmax=1.25, aspect="auto")
+        inset.set_xticks([])
+        inset.set_yticks([])
+        ax.text(x + w / 2, y + h + 1.0, title, ha="center", va="bottom", fontsize=7.5, color="tab:red")
+        return x, y + h / 2
+
+    # the two stacks
+    ax.add_patch(FancyBboxPatch((6, 14), 30, 32, boxstyle="round,pad=0.6", fc="#eef3fb", ec="0.4", ls="--"))
+    ax.text(7, 44.5, "encoder layer  × N", fontsize=9, style="italic", va="top")
+    ax.add_patch(FancyBboxPatch((60, 14), 30, 44, boxstyle="round,pad=0.6", fc="#fbf1e8", ec="0.4", ls="--"))
+    ax.text(61, 56.5, "decoder layer  × N", fontsize=9, style="italic", va="top")
+    box(9, 17, 24, 8, "self-attention\nQ, K, V: the source", "#cfe0f7")
+    box(9, 31, 24, 8, "feed-forward\n(each token alone)", "#d9ecd9")
+    box(63, 17, 24, 8, "masked self-attention\nQ, K, V: the target", "#f7dcc4")
+    box(63, 30, 24, 8, "cross-attention\nQ: decoder · K, V: memory", "#f2c9c9")
+    box(63, 43, 24, 8, "feed-forward\n(each token alone)", "#d9ecd9")
+    box(9, 50, 24, 5, "final LayerNorm (Pre-LN only)", "white", size=8)
+    box(63, 62, 24, 5, "final LayerNorm (Pre-LN only)", "white", size=8)
+    # inputs and outputs
+    box(9, 2, 24, 6, "source tokens  (B, S, d)", "white")
+    box(63, 2, 24, 6, "target tokens, shifted right\n(B, T, d)", "white")
+    arrow(21, 8.4, 21, 16.6)
+    arrow(21, 25.4, 21, 30.6)
+    arrow(21, 39.4, 21, 49.6, "+ residual, dropout,\n  LayerNorm each", color="0.35")
+    arrow(75, 8.4, 75, 16.6)
+    arrow(75, 25.4, 75, 29.6)
+    arrow(75, 38.4, 75, 42.6)
+    arrow(75, 51.4, 75, 61.6)
+    arrow(75, 67.4, 75, 71.0)
+    ax.text(76, 70, "(B, T, d): to the output layer (chapter 08)", fontsize=8, va="center")
+    # the memory: the encoder's output goes to the cross-attention of every decoder layer
+    arrow(21, 55.4, 21, 60.5, style="-")
+    arrow(21, 60.5, 45, 60.5, style="-")
+    arrow(45, 60.5, 45, 34, style="-")
+    arrow(45, 34, 62.6, 34, color="tab:purple")
+    ax.text(46, 36.2, "memory (B, S, d):\nK and V of every\ndecoder layer", fontsize=7.5, color="tab:purple",
+            va="bottom")
+    ax.text(22, 62, "encoder output = memory", fontsize=8, color="tab:purple")
+    # the masks, beside the attention block that uses them
+    for (x, y), target in [(mask_inset(38.5, 16, 7.5, "encoder", "source padding\n(B, 1, 1, S)"), (33.4, 21)),
+                           (mask_inset(94.5, 15, 7.5, "self", "causal & target\npadding (B, 1, T, T)"), (87.4, 21)),
+                           (mask_inset(94.5, 31, 7.5, "cross", "source padding\n(B, 1, 1, S): T × S"), (87.4, 34))]:
+        arrow(x - 0.2, y, *target, color="tab:red", style="-|>", ls=":")
+    ax.text(55, 0.6, "masks: white = may attend, dark = blocked; rows = queries, columns = keys "
+            "(example: source 4 of 6 tokens real, target 4 of 5)", ha="center", fontsize=7.5, color="0.3")
+    return fig

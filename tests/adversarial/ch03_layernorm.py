@@ -6,13 +6,18 @@ from attacks import Target
 
 A, M = "03-layernorm", "ch03_layernorm"
 
+# the answer cell of rms_norm also defines layer_norm_from_rms (correct here: only rms_norm is attacked)
+_FROM_RMS = ("def layer_norm_from_rms(x, weight, bias, eps, rms_norm):\n"
+             "    return rms_norm(x - x.mean(dim=-1, keepdim=True), weight, eps) + bias\n")
+
 TARGETS = [
     Target(A, "rms_norm", name="rms_norm", returns="tensor", module=M,
            wrong=("def rms_norm(x, weight, eps=1e-6):\n"
                   "    x = x - x.mean(dim=-1, keepdim=True)  # removes the mean: that is layer norm, not RMSNorm\n"
-                  "    return x / torch.sqrt((x ** 2).mean(dim=-1, keepdim=True) + eps) * weight\n"),
+                  "    return x / torch.sqrt((x ** 2).mean(dim=-1, keepdim=True) + eps) * weight\n\n\n" + _FROM_RMS),
            borrowed=("from torch.nn.functional import rms_norm as _rms_norm\n\n\n"
-                     "def rms_norm(x, weight, eps=1e-6):\n    return _rms_norm(x, x.shape[-1:], weight, eps)\n")),
+                     "def rms_norm(x, weight, eps=1e-6):\n    return _rms_norm(x, x.shape[-1:], weight, eps)\n\n\n"
+                     + _FROM_RMS)),
     Target(A, "LayerNorm", name="LayerNorm", returns="module", module=M,
            wrong=("class LayerNorm(nn.Module):\n"
                   "    def __init__(self, d_model, eps=1e-5):\n"

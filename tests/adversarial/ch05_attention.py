@@ -9,7 +9,8 @@ A, M = "05-attention", "ch05_attention"
 
 TARGETS = [
     Target(A, "masks", name="causal_mask", returns="tensor", module=M,
-           wrong=("def causal_mask(size):\n    return torch.ones(size, size, dtype=torch.bool).triu()  # the future, not the past\n\n\n"
+           wrong=("def causal_mask(q_len, k_len=None):\n    k_len = q_len if k_len is None else k_len\n"
+                  "    return torch.ones(q_len, k_len, dtype=torch.bool).triu()  # the future, not the past\n\n\n"
                   "def padding_mask(lengths, max_len):\n"
                   "    return (torch.arange(max_len)[None, :] < lengths[:, None])[:, None, None, :]\n"),
            borrowed=("from course.blocks import causal_mask, padding_mask\n")),

@@ -1,6 +1,7 @@
 """Chapter 03: three correct answers per answer cell, written differently from the instructor's (var_mean,
 einsum, rsqrt, loops — never F.layer_norm, nn.LayerNorm inside LayerNorm, F.rms_norm or the explorer's
-normalise, which score zero by design). The honest suite hands them in and expects full marks."""
+normalise, which score zero by design). The stacks register their norms in different ways and orders. The honest
+suite hands them in and expects full marks."""
 
 ASSIGNMENT = "03-layernorm"
 
@@ -41,31 +42,50 @@ VARIANTS = {
         "        return torch.addcmul(self.bias, (x - mean) * torch.rsqrt(var + self.eps), self.weight)\n",
     ],
     "PostLN": [
-        "class PostLN(nn.Module):\n    def __init__(self, d_model, sublayer):\n        super().__init__()\n"
-        "        self.norm = nn.LayerNorm(d_model)\n        self.sublayer = sublayer\n\n"
-        "    def forward(self, x):\n        h = x + self.sublayer(x)\n        return self.norm(h)\n\n\n"
-        "class PreLN(nn.Module):\n    def __init__(self, d_model, sublayer):\n        super().__init__()\n"
-        "        self.norm = nn.LayerNorm(d_model)\n        self.sublayer = sublayer\n\n"
-        "    def forward(self, x):\n        h = self.norm(x)\n        return x + self.sublayer(h)\n",
-        "class PostLN(nn.Module):\n    def __init__(self, d_model, sublayer):\n        super().__init__()\n"
-        "        self.norm = nn.LayerNorm(d_model)\n        self.sublayer = sublayer\n\n"
-        "    def forward(self, x):\n        return self.norm(torch.add(self.sublayer(x), x))\n\n\n"
-        "class PreLN(nn.Module):\n    def __init__(self, d_model, sublayer):\n        super().__init__()\n"
-        "        self.norm = nn.LayerNorm(d_model)\n        self.sublayer = sublayer\n\n"
-        "    def forward(self, x):\n        return torch.add(x, self.sublayer(self.norm(x)))\n",
-        "class PostLN(nn.Module):\n    def __init__(self, d_model, sublayer):\n        super().__init__()\n"
-        "        self.norm = nn.LayerNorm(d_model)\n        self.sublayer = sublayer\n\n"
-        "    def forward(self, x):\n        residual = x\n        out = self.sublayer(x)\n"
-        "        return self.norm(out + residual)\n\n\n"
-        "class PreLN(nn.Module):\n    def __init__(self, d_model, sublayer):\n        super().__init__()\n"
-        "        self.norm = nn.LayerNorm(d_model)\n        self.sublayer = sublayer\n\n"
-        "    def forward(self, x):\n        return torch.stack([x, self.sublayer(self.norm(x))]).sum(0)\n",
+        "class PostLN(nn.Module):\n    def __init__(self, d_model, sublayers):\n        super().__init__()\n"
+        "        self.layers = nn.ModuleList(sublayers)\n"
+        "        self.lns = nn.ModuleList([nn.LayerNorm(d_model) for _ in range(len(sublayers))])\n\n"
+        "    def forward(self, x):\n        for i in range(len(self.layers)):\n"
+        "            x = self.lns[i](x + self.layers[i](x))\n        return x\n\n\n"
+        "class PreLN(nn.Module):\n    def __init__(self, d_model, sublayers):\n        super().__init__()\n"
+        "        self.layers = nn.ModuleList(sublayers)\n"
+        "        self.lns = nn.ModuleList([nn.LayerNorm(d_model) for _ in range(len(sublayers) + 1)])\n\n"
+        "    def forward(self, x):\n        for i, layer in enumerate(self.layers):\n"
+        "            x = x + layer(self.lns[i](x))\n        return self.lns[-1](x)\n",
+        "class PostLN(nn.Module):\n    def __init__(self, d_model, sublayers):\n        super().__init__()\n"
+        "        for i, sub in enumerate(sublayers):\n            self.add_module(f'sub{i}', sub)\n"
+        "            self.add_module(f'norm{i}', nn.LayerNorm(d_model))\n        self.n = len(sublayers)\n\n"
+        "    def forward(self, x):\n        h = x\n        for i in range(self.n):\n"
+        "            h = getattr(self, f'norm{i}')(torch.add(getattr(self, f'sub{i}')(h), h))\n        return h\n\n\n"
+        "class PreLN(nn.Module):\n    def __init__(self, d_model, sublayers):\n        super().__init__()\n"
+        "        self.ln_f = nn.LayerNorm(d_model)  # created first, applied last\n"
+        "        self.blocks = nn.ModuleList(nn.ModuleDict({'ln': nn.LayerNorm(d_model), 'f': s}) for s in sublayers)\n\n"
+        "    def forward(self, x):\n        for block in self.blocks:\n"
+        "            x = torch.add(x, block['f'](block['ln'](x)))\n        return self.ln_f(x)\n",
+        "class PostLN(nn.Module):\n    def __init__(self, d_model, sublayers):\n        super().__init__()\n"
+        "        self.pairs = nn.ModuleList(nn.Sequential(s, nn.LayerNorm(d_model)) for s in sublayers)\n\n"
+        "    def forward(self, x):\n        residual = x\n        for pair in self.pairs:\n"
+        "            sub, norm = pair[0], pair[1]\n            residual = norm(sub(residual) + residual)\n"
+        "        return residual\n\n\n"
+        "class PreLN(nn.Module):\n    def __init__(self, d_model, sublayers):\n        super().__init__()\n"
+        "        self.sublayers = nn.ModuleList(sublayers)\n"
+        "        self.norms = nn.ModuleList(nn.LayerNorm(d_model) for _ in sublayers)\n"
+        "        self.final = nn.LayerNorm(d_model)\n\n"
+        "    def forward(self, x):\n        stream = x.clone()\n        for f, norm in zip(self.sublayers, self.norms):\n"
+        "            stream = torch.stack([stream, f(norm(stream))]).sum(0)\n        return self.final(stream)\n",
     ],
     "rms_norm": [
-        "def rms_norm(x, weight, eps=1e-6):\n    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight\n",
+        "def rms_norm(x, weight, eps=1e-6):\n    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight\n\n\n"
+        "def layer_norm_from_rms(x, weight, bias, eps, rms_norm):\n"
+        "    return rms_norm(x - x.mean(-1, keepdim=True), weight, eps) + bias\n",
         "def rms_norm(x, weight, eps=1e-6):\n    d = x.shape[-1]\n"
-        "    ms = torch.linalg.vector_norm(x, dim=-1, keepdim=True) ** 2 / d\n    return weight * x / (ms + eps).sqrt()\n",
+        "    ms = torch.linalg.vector_norm(x, dim=-1, keepdim=True) ** 2 / d\n    return weight * x / (ms + eps).sqrt()\n\n\n"
+        "def layer_norm_from_rms(x, weight, bias, eps, rms_norm):\n"
+        "    centred = x - x.sum(-1, keepdim=True) / x.shape[-1]\n"
+        "    return torch.addcmul(bias, rms_norm(centred, torch.ones_like(weight), eps=eps), weight)\n",
         "def rms_norm(x, weight, eps=1e-6):\n    ms = torch.einsum('...d,...d->...', x, x)[..., None] / x.shape[-1]\n"
-        "    return x / torch.sqrt(ms + eps) * weight\n",
+        "    return x / torch.sqrt(ms + eps) * weight\n\n\n"
+        "def layer_norm_from_rms(x, weight, bias, eps, rms_norm):\n    mean = torch.mean(x, dim=-1, keepdim=True)\n"
+        "    out = rms_norm(x - mean, weight, eps)\n    return out + bias\n",
     ],
 }

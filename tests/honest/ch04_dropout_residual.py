@@ -4,6 +4,8 @@ scores zero by design). The honest suite hands them in and expects full marks.""
 
 ASSIGNMENT = "04-dropout-residual"
 
+_INIT = ("    def __init__(self, d_model, sublayer, p=0.1):\n        super().__init__()\n"
+         "        self.norm = nn.LayerNorm(d_model)\n        self.sublayer = sublayer\n        self.dropout = nn.Dropout(p)\n\n")
 _P_CHECK = ("    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:\n"
             "        raise ValueError(f'p must be in [0, 1], got {p!r}')\n")
 
@@ -35,22 +37,35 @@ VARIANTS = {
         "        return dropout(x, self.p, training=self.training) if self.p > 0 else x\n",
     ],
     "embed_with_dropout": [
-        "def embed_with_dropout(tok_emb, pos_emb, dropout):\n    x = tok_emb + pos_emb.unsqueeze(0)\n    return dropout(x)\n",
-        "def embed_with_dropout(tok_emb, pos_emb, dropout):\n    return dropout(torch.add(tok_emb, pos_emb))\n",
-        "def embed_with_dropout(tok_emb, pos_emb, dropout):\n    summed = tok_emb + pos_emb.expand_as(tok_emb)\n"
-        "    return dropout(summed)\n",
+        "def embed_with_dropout(token_ids, tok_table, pos_table, dropout):\n    seq = token_ids.shape[1]\n"
+        "    if seq > pos_table.shape[0]:\n        raise ValueError(f'{seq} tokens but {pos_table.shape[0]} positions')\n"
+        "    x = tok_table[token_ids] + pos_table[:seq].unsqueeze(0)\n    return dropout(x)\n",
+        "def embed_with_dropout(token_ids, tok_table, pos_table, dropout):\n    batch, seq = token_ids.shape\n"
+        "    if seq > len(pos_table):\n        raise ValueError(f'{seq} tokens, only {len(pos_table)} positions')\n"
+        "    tok = torch.nn.functional.embedding(token_ids, tok_table)\n"
+        "    return dropout(torch.add(tok, pos_table[torch.arange(seq)]))\n",
+        "def embed_with_dropout(token_ids, tok_table, pos_table, dropout):\n    n = token_ids.size(1)\n"
+        "    if n > pos_table.size(0):\n        raise ValueError(f'no position vector for token {pos_table.size(0)} of {n}')\n"
+        "    summed = tok_table.index_select(0, token_ids.flatten()).view(*token_ids.shape, -1)\n"
+        "    summed = summed + pos_table.narrow(0, 0, n).expand_as(summed)\n    return dropout(summed)\n",
     ],
     "PreNormResidual": [
-        "class PreNormResidual(nn.Module):\n    def __init__(self, d_model, sublayer, p=0.1):\n        super().__init__()\n"
-        "        self.norm = nn.LayerNorm(d_model)\n        self.sublayer = sublayer\n        self.dropout = nn.Dropout(p)\n\n"
+        "class PostNormResidual(nn.Module):\n" + _INIT +
+        "    def forward(self, x):\n        h = self.sublayer(x)\n        h = self.dropout(h)\n"
+        "        return self.norm(h + x)\n\n\n"
+        "class PreNormResidual(nn.Module):\n" + _INIT +
         "    def forward(self, x):\n        h = self.norm(x)\n        h = self.sublayer(h)\n        h = self.dropout(h)\n"
         "        return h + x\n",
-        "class PreNormResidual(nn.Module):\n    def __init__(self, d_model, sublayer, p=0.1):\n        super().__init__()\n"
-        "        self.norm = nn.LayerNorm(d_model)\n        self.sublayer = sublayer\n        self.dropout = nn.Dropout(p)\n\n"
+        "class PostNormResidual(nn.Module):\n" + _INIT +
+        "    def forward(self, x):\n        return self.norm(torch.add(x, self.dropout(self.sublayer(x))))\n\n\n"
+        "class PreNormResidual(nn.Module):\n" + _INIT +
         "    def forward(self, x):\n        return torch.add(x, self.dropout(self.sublayer(self.norm(x))))\n",
-        "class PreNormResidual(nn.Module):\n    def __init__(self, d_model, sublayer, p=0.1):\n        super().__init__()\n"
-        "        self.norm = nn.LayerNorm(d_model)\n        self.sublayer = sublayer\n        self.dropout = nn.Dropout(p)\n\n"
-        "    def forward(self, x):\n        out = x.clone()\n        out += self.dropout(self.sublayer(self.norm(x)))\n        return out\n",
+        "class PostNormResidual(nn.Module):\n" + _INIT +
+        "    def forward(self, x):\n        out = x.clone()\n        out += self.dropout(self.sublayer(x))\n"
+        "        return self.norm(out)\n\n\n"
+        "class PreNormResidual(nn.Module):\n" + _INIT +
+        "    def forward(self, x):\n        out = x.clone()\n        out += self.dropout(self.sublayer(self.norm(x)))\n"
+        "        return out\n",
     ],
     "grad_norms_per_layer": [
         "def grad_norms_per_layer(model, x):\n    weights = [layer.weight for layer in model.layers]\n"

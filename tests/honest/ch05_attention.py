@@ -37,15 +37,19 @@ VARIANTS = {
         "    return torch.matmul(w, v), w\n",
     ],
     "masks": [
-        "def causal_mask(seq):\n    i = torch.arange(seq)\n    return i[None, :] <= i[:, None]\n\n\n"
+        "def causal_mask(q_len, k_len=None):\n    k_len = q_len if k_len is None else k_len\n"
+        "    where = torch.arange(k_len - q_len, k_len)  # the queries' positions\n"
+        "    return torch.arange(k_len)[None, :] <= where[:, None]\n\n\n"
         "def padding_mask(lengths, max_len):\n"
         "    return (torch.arange(max_len).expand(len(lengths), max_len) < lengths.unsqueeze(1)).view(len(lengths), 1, 1, max_len)\n",
-        "def causal_mask(seq):\n    return ~torch.ones(seq, seq, dtype=torch.bool).triu(diagonal=1)\n\n\n"
+        "def causal_mask(q_len, k_len=None):\n    if k_len is None:\n        k_len = q_len\n"
+        "    return ~torch.ones(q_len, k_len, dtype=torch.bool).triu(diagonal=k_len - q_len + 1)\n\n\n"
         "def padding_mask(lengths, max_len):\n    rows = []\n    for n in lengths.tolist():\n"
         "        rows.append([j < n for j in range(max_len)])\n"
         "    return torch.tensor(rows, dtype=torch.bool).reshape(-1, 1, 1, max_len)\n",
-        "def causal_mask(seq):\n    m = torch.zeros(seq, seq, dtype=torch.bool)\n    for i in range(seq):\n"
-        "        m[i, : i + 1] = True\n    return m\n\n\n"
+        "def causal_mask(q_len, k_len=None):\n    k_len = k_len or q_len\n"
+        "    m = torch.zeros(q_len, k_len, dtype=torch.bool)\n    for i in range(q_len):\n"
+        "        m[i, : k_len - q_len + i + 1] = True\n    return m\n\n\n"
         "def padding_mask(lengths, max_len):\n"
         "    keys = torch.arange(max_len).view(1, 1, 1, max_len)\n    return keys < lengths.view(-1, 1, 1, 1)\n",
     ],

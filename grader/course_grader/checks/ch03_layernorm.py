@@ -1,4 +1,4 @@
-"""Hidden checks of chapter 03 (layer normalisation, Pre-LN and Post-LN blocks, RMSNorm).
+"""Hidden checks of chapter 03 (layer normalisation, Post-LN and Pre-LN stacks, RMSNorm, LayerNorm from RMSNorm).
 
 References are PyTorch's own ``F.layer_norm`` / ``F.rms_norm`` computed in float64, with the
 student's parameters copied in. While the student's code runs (:func:`course.checks.core.call`),
@@ -6,6 +6,10 @@ what :data:`course.checks.ch03_layernorm.BORROWED` declares (PyTorch's normalisa
 and layers, the explorer's ``normalise``) raises, so calling it instead of writing the
 normalisation is reported, not rewarded. The student's modules are read only through
 ``nn.Module``'s own (unbound) methods, never through methods their class could override.
+
+The stacks are checked with random γ and β in every one of their LayerNorms; forward pre-hooks record the
+order in which the stack applies them, and the reference uses the same LayerNorms in that order, so any
+naming or registration order of the norms is accepted, but each must be used once, in the right place.
 """
 
 from __future__ import annotations
@@ -24,14 +28,17 @@ from course.checks.plain import plain
 _F_layer_norm = F.layer_norm
 _F_rms_norm = F.rms_norm
 _named_parameters = nn.Module.named_parameters
-_named_children = nn.Module.named_children
+_named_modules = nn.Module.named_modules
+_parameters_of = nn.Module.parameters
+_pre_hook = nn.Module.register_forward_pre_hook
 _copy = torch.Tensor.copy_
 
 
-def _raises(exercise_name: str, exc_type: type[BaseException], fn: Callable[..., Any], *args: Any, name: str) -> None:
+def _raises(exercise_name: str, exc_type: type[BaseException], fn: Callable[..., Any], *args: Any, name: str,
+            match: str | None = None) -> None:
     """:func:`raises`, with what ``exercise_name`` may not borrow switched off (as :func:`call` does)."""
     with switched_off_for(exercise_name):
-        raises(exc_type, fn, *args, name=name)
+        raises(exc_type, fn, *args, name=name, match=match)
 
 
 def _parameters(module: nn.Module, label: str) -> dict[str, torch.Tensor]:
@@ -92,8 +99,12 @@ def check_layernorm_module(LayerNorm: type, seed: int = 0) -> None:
             x = torch.randn(*shape, generator=g) * 2 + 1
             close(call(ln, x), torch_ln(x), atol=1e-5, rtol=1e-4,
                   name=f"LayerNorm({d}) on shape {shape} with nn.LayerNorm's (random) weight and bias copied in")
-        _raises("LayerNorm", ValueError, ln, torch.randn(2, d + 1),
-                name=f"LayerNorm({d}) on an input whose last dim is {d + 1}")
+        _raises("LayerNorm", ValueError, ln, torch.randn(2, d + 1), match=rf"(?s)(?=.*\b{d}\b)(?=.*\b{d + 1}\b)",
+                name=f"LayerNorm({d}) on an input whose last dim is {d + 1} (the message names both sizes)")
+    for eps in (0.5, 1e-3):  # the module must use the eps it was built with, not a hard-coded default
+        x = torch.randn(3, 5, generator=g) * 0.5
+        close(call(call(LayerNorm, 5, eps=eps), x), nn.LayerNorm(5, eps=eps)(x), atol=1e-5, rtol=1e-4,
+              name=f"LayerNorm(5, eps={eps:g}) against nn.LayerNorm(5, eps={eps:g}) (use self.eps in forward)")
 
 
 class _Affine(nn.Module):
@@ -108,39 +119,79 @@ class _Affine(nn.Module):
         return torch.tanh(x @ self.weight + self.shift)
 
 
-def _block_case(block_cls: type, label: str, d: int, g: torch.Generator):
-    sub = _Affine(d, g)
-    block = call(block_cls, d, sub)
-    check(isinstance(block, nn.Module), f"{label}(d_model, sublayer) should build an nn.Module")
-    norm = nn.LayerNorm(d)
-    with torch.no_grad():
-        norm.weight.copy_(torch.rand(d, generator=g) + 0.5)
-        norm.bias.copy_(torch.randn(d, generator=g))
-    theirs = dict(_named_children(block)).get("norm")
-    check(type(theirs) is nn.LayerNorm, f"{label} should keep the nn.LayerNorm it was given in self.norm")
-    params = _parameters(theirs, f"{label}.norm")
-    check(set(params) == {"weight", "bias"}, f"{label}.norm should be the nn.LayerNorm(d_model) it was given")
-    with torch.no_grad():
-        for name in ("weight", "bias"):
-            _copy(params[name], getattr(norm, name))
-    x = torch.randn(3, 4, d, generator=g) * 2  # (batch, seq, d_model)
-    return block, sub, norm, x
+def _count_message(label: str, pre: bool, n_blocks: int, found: int) -> str:
+    expected = n_blocks + (1 if pre else 0)
+    if pre and found == n_blocks:
+        why = ("one per block is not enough: inside a Pre-LN block the residual stream is never normalised, so the "
+               "stack needs one more LayerNorm after its last block, the final LayerNorm (Part 3)")
+    elif not pre and found == n_blocks + 1:
+        why = "a Post-LN stack needs no final LayerNorm: its last block already ends in one (Part 3)"
+    elif found == 1 and n_blocks > 1:
+        why = "one LayerNorm is shared by every block: each block needs its own, with its own γ and β"
+    else:
+        why = f"expected {expected}, one per block{' plus the final LayerNorm' if pre else ''}"
+    return f"{label} with {n_blocks} blocks holds {found} nn.LayerNorm module(s): {why}"
+
+
+def _check_stack(stack_cls: type, pre: bool, seed: int) -> None:
+    label = "PreLN" if pre else "PostLN"
+    g = torch.Generator().manual_seed(seed)
+    for d, n_blocks in ((4, 1), (9, 3), (6, 4)):
+        subs = [_Affine(d, g) for _ in range(n_blocks)]
+        stack = call(stack_cls, d, subs)
+        what = f"{label}(d_model={d}, {n_blocks} sublayers)"
+        check(isinstance(stack, nn.Module), f"{what} should build an nn.Module, got {type(stack).__name__}")
+        registered = {id(p) for p in _parameters_of(stack)}
+        check(all(id(p) in registered for sub in subs for p in _parameters_of(sub)),
+              f"{what}: the sublayers' parameters are not among the stack's parameters, so an optimiser would "
+              f"never train them: keep the sublayers in an nn.ModuleList (a plain Python list is not registered)")
+        norms = [m for _, m in _named_modules(stack) if type(m) is nn.LayerNorm]
+        check(len(norms) == n_blocks + (1 if pre else 0), _count_message(label, pre, n_blocks, len(norms)))
+        for k, norm in enumerate(norms):
+            params = _parameters(norm, f"{label}'s LayerNorm {k}")
+            check(set(params) == {"weight", "bias"} and tuple(params["weight"].shape) == (d,),
+                  f"{what}: every LayerNorm should be nn.LayerNorm(d_model), with weight and bias of shape ({d},)")
+            with torch.no_grad():  # random γ and β, different for every norm: which one is used where shows
+                _copy(params["weight"], torch.rand(d, generator=g) + 0.5)
+                _copy(params["bias"], torch.randn(d, generator=g))
+        x = torch.randn(3, 4, d, generator=g) * 2  # (batch, seq, d_model)
+        order: list[int] = []
+        handles = [_pre_hook(norm, lambda module, args, k=k, seen=order: seen.append(k))
+                   for k, norm in enumerate(norms)]
+        try:
+            out = call(stack, x)
+        finally:
+            for h in handles:
+                h.remove()
+        check(isinstance(out, torch.Tensor) and tuple(out.shape) == tuple(x.shape),
+              f"{what}: expected a tensor of shape {tuple(x.shape)}, got "
+              f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}")
+        check(sorted(order) == list(range(len(norms))),
+              f"{what}: its LayerNorms ran {len(order)} times in one forward pass ({len(norms)} modules): call "
+              f"each of them once, as a module (norm(h))")
+        with torch.no_grad():
+            h = x
+            for i, sub in enumerate(subs):
+                h = h + sub(norms[order[i]](h)) if pre else norms[order[i]](h + sub(h))
+            expected = norms[order[-1]](h) if pre else h
+        arrangement = ("x + sublayer(LayerNorm(x)) per block, then the final LayerNorm" if pre
+                       else "LayerNorm(x + sublayer(x)) per block")
+        close(out, expected, atol=1e-5, rtol=1e-4,
+              name=f"{what} with random γ and β in its LayerNorms, against {arrangement}, sublayers in list order")
 
 
 @exercise("PostLN")
 def check_post_ln(PostLN: type, seed: int = 0) -> None:
-    g = torch.Generator().manual_seed(seed)
-    for d in (4, 9):
-        block, sub, norm, x = _block_case(PostLN, "PostLN", d, g)
-        close(call(block, x), norm(x + sub(x)), atol=1e-5, name=f"PostLN(d_model={d}): LayerNorm(x + sublayer(x))")
+    _check_stack(PostLN, pre=False, seed=seed)
 
 
 @exercise("PreLN")
-def check_pre_ln(PreLN: type, seed: int = 0) -> None:
-    g = torch.Generator().manual_seed(seed)
-    for d in (4, 9):
-        block, sub, norm, x = _block_case(PreLN, "PreLN", d, g)
-        close(call(block, x), x + sub(norm(x)), atol=1e-5, name=f"PreLN(d_model={d}): x + sublayer(LayerNorm(x))")
+def check_pre_ln(PreLN: type, seed: int = 1) -> None:
+    _check_stack(PreLN, pre=True, seed=seed)
+
+
+def reference_rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    return _F_rms_norm(x.double(), x.shape[-1:], weight.double(), eps)
 
 
 @exercise("rms_norm")
@@ -149,6 +200,46 @@ def check_rms_norm(rms_norm: Callable[..., torch.Tensor], seed: int = 0) -> None
     for shape in [(5, 8), (2, 3, 4), (4, 1), (3, 6)]:
         x = torch.randn(*shape, generator=g) * 2 + (1.0 if shape == (3, 6) else 0.0)  # a mean that must NOT be removed
         weight = torch.randn(shape[-1], generator=g)
-        expected = _F_rms_norm(x.double(), shape[-1:], weight.double(), 1e-6)
-        close(call(rms_norm, x.clone(), weight.clone(), eps=1e-6), expected, atol=1e-5, rtol=1e-4,
-              name=f"rms_norm on shape {shape}, against F.rms_norm")
+        close(call(rms_norm, x.clone(), weight.clone(), eps=1e-6), reference_rms_norm(x, weight, 1e-6),
+              atol=1e-5, rtol=1e-4, name=f"rms_norm on shape {shape}, against F.rms_norm")
+    for eps, scale in ((1e-2, 0.1), (1e-6, 1e-3)):  # eps comparable to the mean square: where it goes matters
+        x = torch.randn(4, 5, generator=g) * scale
+        weight = torch.rand(5, generator=g) + 0.5
+        close(call(rms_norm, x.clone(), weight.clone(), eps=eps), reference_rms_norm(x, weight, eps),
+              atol=1e-5, rtol=1e-4,
+              name=f"rms_norm with eps={eps:g} on features of size ~{scale:g} (eps goes inside the square root, "
+                   f"added to the mean square)")
+
+
+class _RecordingRMS:
+    """A correct RMSNorm (written out, so nothing switched off is needed) that records what it is given."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[torch.Tensor, Any]] = []
+
+    def __call__(self, x: torch.Tensor, weight: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+        self.calls.append((plain(x, "what was passed to rms_norm").detach().clone(), eps))
+        return x * torch.rsqrt((x * x).mean(dim=-1, keepdim=True) + eps) * weight
+
+
+@exercise("layer_norm_from_rms")
+def check_layer_norm_from_rms(layer_norm_from_rms: Callable[..., torch.Tensor], seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    for label, x in _cases(g):
+        d = x.shape[-1]
+        weight, bias = torch.randn(d, generator=g), torch.randn(d, generator=g)
+        for eps in (1e-5, 1e-3):
+            rec = _RecordingRMS()
+            out = call(layer_norm_from_rms, x.clone(), weight.clone(), bias.clone(), eps, rec)
+            what = f"layer_norm_from_rms on {label}, eps={eps:g}"
+            check(len(rec.calls) == 1, f"{what}: rms_norm was called {len(rec.calls)} times; call it exactly once, "
+                                       f"on the centred tokens")
+            given, given_eps = rec.calls[0]
+            check(tuple(given.shape) == tuple(x.shape), f"{what}: rms_norm should receive a tensor shaped like x")
+            centred = given.double().mean(-1).abs().max() <= 1e-5 * (1 + x.abs().max())
+            check(bool(centred), f"{what}: the tokens passed to rms_norm do not have mean 0; subtract each token's "
+                                 f"mean over its own features first (LayerNorm = centring, then RMSNorm)")
+            check(isinstance(given_eps, (int, float)) and given_eps == eps,
+                  f"{what}: rms_norm got eps={given_eps!r}; pass the eps argument on (rms_norm's own default is 1e-6)")
+            close(out, reference_layer_norm(x, weight, bias, eps), atol=1e-5, rtol=1e-4,
+                  name=f"{what}, against F.layer_norm")

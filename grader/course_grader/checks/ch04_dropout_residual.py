@@ -22,6 +22,10 @@ _layer_norm = torch.nn.functional.layer_norm
 _train = nn.Module.train  # unbound: a student's module may override .train()/.eval(), not what these do
 _parameters = nn.Module.parameters
 _Module = nn.Module
+_named_children = nn.Module.named_children
+_named_parameters = nn.Module.named_parameters
+_setattr = nn.Module.__setattr__
+_copy = torch.Tensor.copy_
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -47,7 +51,8 @@ def _attr(obj: Any, name: str) -> Any:
 def _is_tensor(out: Any, like: torch.Tensor, what: str) -> None:
     check(isinstance(out, torch.Tensor), f"{what}: expected a tensor, got {type(out).__name__}")
     equal(tuple(out.shape), tuple(like.shape), name=f"{what}: output shape")
-    check(out.dtype == like.dtype, f"{what}: output dtype {out.dtype}, input dtype {like.dtype} (keep the input's dtype)")
+    check(out.dtype == like.dtype,
+          f"{what}: output dtype {out.dtype}, input dtype {like.dtype} (keep the input's dtype)")
     check(not bool(torch.isnan(out).any()), f"{what}: the output contains NaN")
 
 
@@ -179,7 +184,8 @@ def check_dropout_module(Dropout: type) -> None:
     check(_equal_tensors(call(m, x), x), "after .eval(), Dropout must return its input unchanged")
     check(_equal_tensors(nn.Dropout(0.3).eval()(x), x), "nn.Dropout in eval is the identity too")
     _mode(m, True)
-    check(bool((call(m, x) == 0).any()), "after .train() again, Dropout must drop again (read self.training in forward)")
+    check(bool((call(m, x) == 0).any()),
+          "after .train() again, Dropout must drop again (read self.training in forward)")
 
     net = nn.Sequential(nn.Identity(), call(Dropout, 0.5))
     _mode(net, False)
@@ -209,27 +215,51 @@ class _Recorder(nn.Module):
         return 3.0 * x
 
 
+def _embedding_case(gen: torch.Generator, batch: int, seq: int, vocab: int = 11, d: int = 8, max_len: int = 9):
+    ids = torch.randint(0, vocab, (batch, seq), generator=gen)           # (batch, seq)
+    tok_table = torch.randn(vocab, d, generator=gen)                     # (vocab, d_model)
+    pos_table = torch.randn(max_len, d, generator=gen)                   # (max_len, d_model)
+    total = tok_table[ids] + pos_table[:seq]                             # (batch, seq, d_model)
+    return ids, tok_table, pos_table, total
+
+
 @exercise("embed_with_dropout")
 def check_embed_with_dropout(embed_with_dropout: Callable) -> None:
     gen = _gen(600)
-    tok = torch.randn(3, 6, 8, generator=gen)                            # (batch, seq, d_model)
-    pos = torch.randn(6, 8, generator=gen)                               # (seq, d_model)
-    total = tok + pos                                                    # (batch, seq, d_model)
+    for batch, seq in ((3, 6), (1, 9), (2, 1)):                          # 9 = the whole position table
+        ids, tok_table, pos_table, total = _embedding_case(gen, batch, seq)
+        what = f"embed_with_dropout on token ids of shape ({batch}, {seq}), a position table of 9 rows"
+        rec = _Recorder()
+        out = call(embed_with_dropout, ids, tok_table, pos_table, rec)
+        check(len(rec.calls) == 1, f"{what}: the dropout module was called {len(rec.calls)} times; call it once, "
+                                   f"on the sum of the two embeddings")
+        seen = rec.calls[0]
+        check(tuple(seen.shape) != tuple(tok_table.shape) or tuple(total.shape) == tuple(tok_table.shape),
+              f"{what}: dropout was applied to the embedding table, not to the sum: every occurrence of a token "
+              f"would then share one mask")
+        close(seen, total, name=f"{what}: what dropout is applied to (each token's embedding plus its position's "
+                                f"vector, positions 0 .. seq - 1)")
+        close(out, 3.0 * total, name=f"{what}: embed_with_dropout must return what the dropout returns")
+        close(call(embed_with_dropout, ids, tok_table, pos_table, nn.Dropout(0.4).eval()), total,
+              name=f"{what}, dropout in eval mode")
+        close(call(embed_with_dropout, ids, tok_table, pos_table, nn.Dropout(1.0).train()),
+              torch.zeros(batch, seq, tok_table.shape[1]), atol=0.0, name=f"{what}, nn.Dropout(p=1) (all zeros)")
 
-    rec = _Recorder()
-    out = call(embed_with_dropout, tok, pos, rec)
-    check(len(rec.calls) == 1, f"the dropout module was called {len(rec.calls)} times; call it once, on the sum")
-    close(rec.calls[0], total, name="what dropout is applied to (should be tok_emb + pos_emb)")
-    close(out, 3.0 * total, name="embed_with_dropout must return what the dropout returns")
-
-    out = call(embed_with_dropout, tok, pos, nn.Dropout(1.0).train())
-    close(out, torch.zeros(3, 6, 8), atol=0.0, name="embed_with_dropout with nn.Dropout(p=1) (all zeros)")
-    out = call(embed_with_dropout, tok, pos, nn.Dropout(0.4).eval())
-    close(out, total, name="embed_with_dropout with dropout in eval mode (tok_emb + pos_emb)")
+    # one token repeated at every position, positions all zero: a mask per position, not one per token
+    ids = torch.full((4, 9), 3)
+    tok_table = 1.0 + torch.rand(11, 64, generator=gen)
     torch.manual_seed(6)
-    out = call(embed_with_dropout, tok, pos, nn.Dropout(0.5).train())
-    ok = (out == 0) | ((out - 2 * total).abs() <= 1e-5 * (1 + total.abs()))
+    out = call(embed_with_dropout, ids, tok_table, torch.zeros(9, 64), nn.Dropout(0.5).train())
+    rows = out.reshape(-1, 64) != 0                                      # (batch · seq, d_model) kept-masks
+    check(not bool((rows == rows[0]).all()), "the same token at different positions got the same dropout mask: "
+                                              "drop the sum for each position, not the embedding table")
+    ok = (out == 0) | ((out - 2 * tok_table[3]).abs() <= 1e-5 * (1 + tok_table[3].abs()))
     check(bool(ok.all()), "with nn.Dropout(0.5), every output element must be 0 or 2·(tok_emb + pos_emb)")
+    for seq in (10, 12):
+        ids, tok_table, pos_table, _ = _embedding_case(gen, 2, 9)
+        raises(ValueError, embed_with_dropout, torch.zeros(2, seq, dtype=torch.long), tok_table, pos_table,
+               nn.Dropout(0.1), name=f"embed_with_dropout on {seq} tokens with a position table of 9 rows "
+                                     f"(raise ValueError: there is no position vector for the later tokens)")
 
 
 def _layer_norm_ref(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
@@ -238,41 +268,87 @@ def _layer_norm_ref(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     return (x - mean) / torch.sqrt(var + eps)
 
 
-@exercise("PreNormResidual")
-def check_prenorm_residual(Block: type, d_model: int = 16) -> None:
+def _block(Block: type, d_model: int, sub: nn.Module, p: float, training: bool, g: torch.Generator) -> nn.Module:
+    """The student's block, in the given mode, with random γ and β in its (given) LayerNorm."""
+    block = _mode(call(Block, d_model, sub, p=p), training)
+    norm = dict(_named_children(block)).get("norm")
+    check(type(norm) is nn.LayerNorm, f"{Block.__name__} should keep the nn.LayerNorm its __init__ makes in self.norm")
+    with torch.no_grad():
+        for name, param in _named_parameters(norm):
+            value = torch.rand(d_model, generator=g) + 0.5 if name == "weight" else torch.randn(d_model, generator=g)
+            _copy(param, value)
+    return block
+
+
+def _check_residual_dropout(Block: type, post: bool, d_model: int = 16) -> None:
+    label = Block.__name__
+    g = _gen(700 + post)
     torch.manual_seed(700)
     sub = nn.Linear(d_model, d_model)
     x = torch.randn(4, 64, d_model, generator=_gen(701))                 # (batch, seq, d_model)
+    arrangement = ("LayerNorm(x + dropout(sublayer(x)))" if post else "x + dropout(sublayer(LayerNorm(x)))")
     with torch.no_grad():
-        branch = sub(_layer_norm_ref(x))                                 # (batch, seq, d_model)
+        block = _block(Block, d_model, sub, 0.3, False, g)
+        norm = dict(_named_children(block))["norm"]
 
-        block = _mode(call(Block, d_model, sub, p=0.3), False)
+        def expected(branch_scale: float, sublayer: nn.Module = sub) -> torch.Tensor:
+            return norm(x + branch_scale * sublayer(x)) if post else x + branch_scale * sublayer(norm(x))
+
         out = call(block, x)
-        _is_tensor(out, x, "block(x)")
-        close(out, x + branch, atol=1e-5, rtol=1e-5,
-              name="block(x) in eval mode (should be x + sublayer(norm(x)))")
+        _is_tensor(out, x, f"{label}(x)")
+        close(out, expected(1.0), atol=1e-5, rtol=1e-5, name=f"{label}(x) in eval mode (dropout off: {arrangement})")
 
-        block = _mode(call(Block, d_model, sub, p=1.0), True)
-        close(call(block, x), x, atol=0.0, rtol=0.0,
-              name="block(x) with p=1 in training (dropout removes the whole branch, x passes unchanged)")
+        block = _block(Block, d_model, sub, 1.0, True, g)
+        norm = dict(_named_children(block))["norm"]
+        close(call(block, x), expected(0.0), atol=1e-5 if post else 0.0, rtol=0.0,
+              name=f"{label}(x) with p=1 in training (dropout removes the whole branch; "
+                   f"{'only the normalised stream is left' if post else 'x passes unchanged'})")
 
-        block = _mode(call(Block, d_model, sub, p=0.5), True)
-        delta = call(block, x) - x                                             # (batch, seq, d_model)
-        dropped = delta.abs() <= 1e-6
-        scaled = (delta - 2 * branch).abs() <= 1e-4 * (1 + branch.abs())
-        check(bool((dropped | scaled).all()),
-              "with p=0.5 in training, every element of block(x) - x must be 0 (dropped) or "
-              "2 · sublayer(norm(x)) (kept and rescaled): apply dropout to the sublayer's output only")
-        frac = dropped.float().mean().item()
-        check(0.4 < frac < 0.6, f"with p=0.5, {frac:.2f} of the branch was dropped, expected about 0.5")
+        block = _block(Block, d_model, sub, 0.1, True, g)
+        norm = dict(_named_children(block))["norm"]
+        rec = _Recorder()
+        _setattr(block, "dropout", rec)
+        out = call(block, x)
+        check(len(rec.calls) == 1,
+              f"{label} applied its dropout {len(rec.calls)} times; once, to the sublayer's output")
+        branch_input = x if post else norm(x)
+        close(rec.calls[0], sub(branch_input), atol=1e-5, rtol=1e-5,
+              name=f"{label}: what its dropout is applied to (the sublayer's output, {arrangement})")
+        close(out, expected(3.0), atol=1e-5, rtol=1e-5,
+              name=f"{label} with a stand-in dropout that triples: the dropout's result is what gets added")
+
+        block = _block(Block, d_model, sub, 0.5, True, g)
+        norm = dict(_named_children(block))["norm"]
+        if not post:
+            delta = call(block, x) - x                                   # (batch, seq, d_model)
+            branch = sub(norm(x))
+            dropped = delta.abs() <= 1e-6
+            scaled = (delta - 2 * branch).abs() <= 1e-4 * (1 + branch.abs())
+            check(bool((dropped | scaled).all()),
+                  "with p=0.5 in training, every element of block(x) - x must be 0 (dropped) or "
+                  "2 · sublayer(norm(x)) (kept and rescaled): apply dropout to the sublayer's output only")
+            frac = dropped.float().mean().item()
+            check(0.4 < frac < 0.6, f"with p=0.5, {frac:.2f} of the branch was dropped, expected about 0.5")
 
         class Zero(nn.Module):
             def forward(self, h):
                 return torch.zeros_like(h)
 
-        block = _mode(call(Block, d_model, Zero(), p=0.5), True)
-        close(call(block, x), x, atol=0.0, rtol=0.0,
-              name="block(x) when the sublayer outputs zeros (the residual stream must pass untouched)")
+        block = _block(Block, d_model, Zero(), 0.5, True, g)
+        norm = dict(_named_children(block))["norm"]
+        close(call(block, x), norm(x) if post else x, atol=1e-6 if post else 0.0, rtol=0.0,
+              name=f"{label}(x) when the sublayer outputs zeros, p=0.5 in training (the residual stream must "
+                   f"pass undropped)")
+
+
+@exercise("PreNormResidual")
+def check_prenorm_residual(Block: type, d_model: int = 16) -> None:
+    _check_residual_dropout(Block, post=False, d_model=d_model)
+
+
+@exercise("PreNormResidual")
+def check_postnorm_residual(Block: type, d_model: int = 16) -> None:
+    _check_residual_dropout(Block, post=True, d_model=d_model)
 
 
 # ----------------------------------------------------------------------------- exercise 4: gradient norms
@@ -294,7 +370,8 @@ def reference_grad_norms(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 def _as_norms(result: Any, depth: int, what: str) -> torch.Tensor:
-    check(isinstance(result, torch.Tensor), f"{what}: expected a tensor of shape ({depth},), got {type(result).__name__}")
+    check(isinstance(result, torch.Tensor),
+          f"{what}: expected a tensor of shape ({depth},), got {type(result).__name__}")
     equal(tuple(result.shape), (depth,), name=f"{what}: shape")
     return result.detach()
 

@@ -45,6 +45,16 @@ def check_dot_product_variance(dot_product_variance: Callable[..., float], seed:
         check(isinstance(got, float), f"dot_product_variance should return a float, got {type(got).__name__}")
         close(got, float(d_k), rtol=0.1, atol=0.05,
               name=f"dot_product_variance(d_k={d_k}, 20000 samples): Var(q·k) for unit-variance entries is d_k")
+    # a sampled estimate: reproducible for one seed, different across seeds, and as noisy as n samples make it
+    first = call(dot_product_variance, 16, 50, torch.Generator().manual_seed(seed + 100))
+    again = call(dot_product_variance, 16, 50, torch.Generator().manual_seed(seed + 100))
+    check(first == again, "dot_product_variance with two generators seeded alike gave different results: draw every "
+                          "random number from the generator argument")
+    small = [call(dot_product_variance, 16, 50, torch.Generator().manual_seed(seed + 200 + i)) for i in range(8)]
+    spread = max(small) - min(small)
+    check(spread > 1.0, f"dot_product_variance(16, n=50) over 8 seeds ranged only {min(small):.4g}..{max(small):.4g}: "
+                        "with 50 samples the estimate should vary from seed to seed; sample it, do not compute it")
+    check(sum(small) / len(small) > 8.0, "dot_product_variance(16, n=50): the average over 8 seeds should be near 16")
 
 
 @exercise("scaled_dot_product_attention")
@@ -76,19 +86,28 @@ def check_attention(attention: Callable[..., tuple[torch.Tensor, torch.Tensor]],
     close(out[0, 0, 1], torch.zeros(4), name="output of a fully masked row (zeros)")
 
 
-def check_masks(causal_mask: Callable[[int], torch.Tensor], padding_mask: Callable[..., torch.Tensor]) -> None:
+def check_masks(causal_mask: Callable[..., torch.Tensor], padding_mask: Callable[..., torch.Tensor]) -> None:
     _check_causal_mask(causal_mask)
     _check_padding_mask(padding_mask)
 
 
 @exercise("causal_mask")
-def _check_causal_mask(causal_mask: Callable[[int], torch.Tensor]) -> None:
+def _check_causal_mask(causal_mask: Callable[..., torch.Tensor]) -> None:
     for seq in (1, 2, 5):
         m = call(causal_mask, seq)
         check(isinstance(m, torch.Tensor) and m.dtype == torch.bool, "causal_mask should return a bool tensor")
         equal(tuple(m.shape), (seq, seq), name=f"shape of causal_mask({seq})")
         check(_equal_tensors(m, torch.ones(seq, seq, dtype=torch.bool).tril()),
               f"causal_mask({seq}): query i may attend to keys 0..i (itself included), never to later ones")
+    for q_len, k_len in [(1, 1), (1, 5), (2, 4), (3, 3), (4, 7), (6, 6)]:
+        m = call(causal_mask, q_len, k_len)
+        check(isinstance(m, torch.Tensor) and m.dtype == torch.bool, "causal_mask should return a bool tensor")
+        equal(tuple(m.shape), (q_len, k_len), name=f"shape of causal_mask({q_len}, {k_len})")
+        position = torch.arange(k_len - q_len, k_len)  # where the queries sit in the sequence
+        expected = torch.arange(k_len)[None, :] <= position[:, None]
+        check(_equal_tensors(m, expected),
+              f"causal_mask({q_len}, {k_len}): the queries are the last {q_len} of {k_len} positions; query i sits at "
+              f"position {k_len - q_len} + i and may attend to keys up to that position")
 
 
 @exercise("padding_mask")
@@ -111,7 +130,8 @@ def check_mha(MultiHeadAttention: type, seed: int = 0) -> None:
         check(isinstance(ours, nn.Module), f"MultiHeadAttention({d}, {heads}) should build an nn.Module")
         names = {n for n, _ in _named_parameters(ours)}
         check({"q_proj.weight", "k_proj.weight", "v_proj.weight", "out_proj.weight"} <= names,
-              f"MultiHeadAttention should have nn.Linear layers q_proj, k_proj, v_proj and out_proj; found {sorted(names)}")
+              "MultiHeadAttention should have nn.Linear layers q_proj, k_proj, v_proj and out_proj; "
+              f"found {sorted(names)}")
         equal(sum(_numel(p) for p in _parameters(ours)), 4 * d * d + 4 * d,
               name=f"parameters of MultiHeadAttention({d}, {heads}) (4d² + 4d)")
         ref = nn.MultiheadAttention(d, heads, batch_first=True).double().eval()

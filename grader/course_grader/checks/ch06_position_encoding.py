@@ -63,6 +63,15 @@ class _Cumulative(nn.Module):
         return x.cumsum(dim=1)
 
 
+class _MarksFirst(nn.Module):
+    """Zeros, except that output position 0 is raised by 1.5e-6: a position dependence just above the tolerance."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros_like(x)
+        out[:, 0] += 1.5e-6
+        return out
+
+
 @exercise("is_permutation_equivariant")
 def check_equivariance(is_permutation_equivariant: Callable[..., bool], seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
@@ -71,7 +80,9 @@ def check_equivariance(is_permutation_equivariant: Callable[..., bool], seed: in
     for layer, expected, label in [(_Attention(8, seed), True, "self-attention without positions"),
                                    (nn.Linear(8, 8).double(), True, "a position-wise linear layer"),
                                    (_WithPositions(8, seed), False, "self-attention with positions added"),
-                                   (_Cumulative(), False, "a running sum over the sequence")]:
+                                   (_Cumulative(), False, "a running sum over the sequence"),
+                                   (_MarksFirst(), False, "a layer that marks position 0 by 1.5e-6 (above the "
+                                                          "tolerance atol=1e-6)")]:
         got = call(is_permutation_equivariant, layer, x, perm)
         check(type(got) is bool and got is expected,
               f"is_permutation_equivariant on {label}: expected {expected}, got {got!r}")
@@ -126,6 +137,10 @@ def check_rope_matrix(rope_matrix: Callable[..., torch.Tensor]) -> None:
             check(isinstance(r, torch.Tensor) and tuple(r.shape) == (d, d), f"rope_matrix({m}, {d}) should be (d, d)")
             close(r, reference_rope(eye, torch.full((d,), float(m))).T, atol=1e-5,
                   name=f"rope_matrix({m}, {d}) (block i rotates features 2i, 2i+1 by m·θ_i)")
+    for m, d, base in [(3, 8, 100.0), (1, 4, 10.0)]:
+        r = call(rope_matrix, m, d, base=base)
+        close(r, reference_rope(torch.eye(d, dtype=torch.float64), torch.full((d,), float(m)), base).T, atol=1e-5,
+              name=f"rope_matrix({m}, {d}, base={base:g}) (θ_i = base^(-2i/d): use the base argument)")
 
 
 @exercise("apply_rope")
@@ -135,10 +150,17 @@ def check_apply_rope(apply_rope: Callable[..., torch.Tensor], seed: int = 0) -> 
         x = torch.randn(*shape, generator=g)
         positions = torch.randint(0, 1000, (shape[2],), generator=g)
         out = call(apply_rope, x.clone(), positions)
-        check(isinstance(out, torch.Tensor) and tuple(out.shape) == tuple(x.shape), f"apply_rope should keep the shape {tuple(shape)}")
+        check(isinstance(out, torch.Tensor) and tuple(out.shape) == tuple(x.shape),
+              f"apply_rope should keep the shape {tuple(shape)}")
+        check(out.dtype == x.dtype, f"apply_rope turned a {x.dtype} input into {out.dtype}: keep the input's dtype "
+                                    "(compute the angles in float64 if you like, then cast cos and sin to x.dtype)")
         close(out, reference_rope(x, positions), atol=1e-4, rtol=1e-4,
               name=f"apply_rope on {tuple(shape)} with positions {positions.tolist()[:4]}... (interleaved pairs)")
         close(out.norm(dim=-1), x.norm(dim=-1), atol=1e-4, rtol=1e-4, name="apply_rope preserves each vector's norm")
+    x = torch.randn(1, 2, 3, 8, generator=g, dtype=torch.float64)
+    positions = torch.tensor([2, 7, 11])
+    close(call(apply_rope, x, positions, base=100.0), reference_rope(x, positions, 100.0), atol=1e-6,
+          name="apply_rope with base=100 (θ_i = base^(-2i/d): use the base argument)")
     q = torch.randn(1, 1, 1, 16, generator=g)
     k = torch.randn(1, 1, 1, 16, generator=g)
     for m, n, shift in [(3, 10, 50), (0, 7, 400)]:

@@ -273,12 +273,12 @@ def _check_stack(cls: type, name: str, seed: int, decoder: bool) -> None:
     g = _gen(seed)
     for norm_first in (False, True):
         kind = "Pre-LN" if norm_first else "Post-LN"
-        for n, d, h, d_ff in [(2, 8, 2, 16), (3, 12, 3, 12)]:
+        for n, d, h, d_ff in [(2, 8, 4, 16), (3, 12, 2, 12)]:  # n_layers != n_heads: swapped arguments show
             what = f"{name}({n}, {d}, {h}, {d_ff}, norm_first={norm_first})"
             ours = _build(cls, what, n, d, h, d_ff, 0.1, norm_first)
             build = torch_decoder if decoder else torch_encoder
             theirs = build(n, d, h, d_ff, norm_first, seed=seed + n + d)
-            _same_count(ours, theirs, what + (" (a final LayerNorm for Pre-LN only)" if n == 2 else ""))
+            _same_count(ours, theirs, what + " (separate layers, a final LayerNorm for Pre-LN only)")
             ours = as_double(ours)
             (copy_decoder if decoder else copy_encoder)(ours, theirs)
             b, t, s = 2, 5, 4
@@ -337,11 +337,13 @@ def check_masks(source_mask: Callable[..., torch.Tensor], target_mask: Callable[
     for lengths, max_len in [([3, 1, 4], 4), ([2], 5), ([5, 5], 5), ([1], 1)]:
         keep = torch.arange(max_len)[None, :] < torch.tensor(lengths)[:, None]  # (batch, max_len)
         what = f"source_mask({lengths}, {max_len})"
-        m = _bool_mask(_source_mask_call(source_mask, torch.tensor(lengths), max_len), what, (len(lengths), 1, 1, max_len))
+        m = _bool_mask(_source_mask_call(source_mask, torch.tensor(lengths), max_len), what,
+                       (len(lengths), 1, 1, max_len))
         check(_equal_tensors(m[:, 0, 0], keep),
               f"{what}: key j of sequence b may be attended to exactly when j < lengths[b]; got\n{m[:, 0, 0].int()}")
         what = f"target_mask({lengths}, {max_len})"
-        m = _bool_mask(_target_mask_call(target_mask, torch.tensor(lengths), max_len), what, (len(lengths), 1, max_len, max_len))
+        m = _bool_mask(_target_mask_call(target_mask, torch.tensor(lengths), max_len), what,
+                       (len(lengths), 1, max_len, max_len))
         expected = torch.ones(max_len, max_len, dtype=torch.bool).tril() & keep[:, None, :]  # (batch, T, T)
         for b, n in enumerate(lengths):
             row = m[b, 0]
