@@ -35,7 +35,8 @@ browser: ## Debian's chromium and CJK fonts for the browser test (apt-get as roo
 		apt-get install -y $(BROWSER_PACKAGES) || { apt-get update && apt-get install -y $(BROWSER_PACKAGES); }; \
 	else echo "note: the browser test is skipped until Debian/Ubuntu's $(BROWSER_PACKAGES) are installed (sudo apt-get install $(BROWSER_PACKAGES))"; fi
 
-test: $(STAMP) browser hub-deps ## install, then run the whole test suite (the browser test too, where chromium can be installed)
+test: $(STAMP) browser hub-deps ## install, lint (ruff), then run the whole test suite (the browser test too, where chromium can be installed)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff on the whole tree (configured in pyproject.toml)

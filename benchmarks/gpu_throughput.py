@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from vs_nn_transformer import TorchSeq2Seq, step_fn, timed  # noqa: E402
 
-from course.blocks import Seq2SeqTransformer  # noqa: E402
+from course.blocks import ModelConfig, Seq2SeqTransformer  # noqa: E402
 from course.hardware import H100_SXM  # noqa: E402
 from course.tasks import Task  # noqa: E402
 from course.tokenizer import PAD  # noqa: E402
@@ -49,9 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     batches = [task.sample_batch(args.batch_size, g).to(dev) for _ in range(8)]
     tokens = statistics.mean(int((b.src != PAD).sum() + (b.tgt_out != PAD).sum()) for b in batches)
     torch.manual_seed(0)
-    ours = Seq2SeqTransformer(len(task.source_tokenizer), len(task.target_tokenizer), args.d_model, args.heads,
-                              args.layers, args.layers, args.d_ff, 0.0, norm_first=True).to(dev)
-    theirs = TorchSeq2Seq(ours.cpu()).to(dev)
+    ours = Seq2SeqTransformer(len(task.source_tokenizer), len(task.target_tokenizer),
+                              ModelConfig(d_model=args.d_model, n_heads=args.heads, n_encoder_layers=args.layers,
+                                          n_decoder_layers=args.layers, d_ff=args.d_ff, dropout=0.0))
+    theirs = TorchSeq2Seq.from_course(ours).to(dev)
     ours.to(dev)
     steps = {name: step_fn(model, batches, lr=1e-4, bf16_cuda=True)
              for name, model in (("Seq2SeqTransformer", ours), ("nn.Transformer", theirs))}
@@ -73,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
           f"({tokens:.0f} non-pad tokens a step), bf16 autocast, fused AdamW")
     for name in steps:
         t = statistics.median(times[name])
-        print(f"{name:19s} step {1000 * t:7.2f} ms · {tokens / t:,.0f} tokens/s · {flops[name] / 1e9:,.1f} GFLOP a step "
-              f"· {flops[name] / t / 1e12:6.1f} TFLOP/s · MFU {100 * flops[name] / t / peak:4.1f}% of {peak / 1e12:.0f}")
+        tflops = flops[name] / t / 1e12
+        print(f"{name:19s} step {1000 * t:7.2f} ms · {tokens / t:,.0f} tokens/s · "
+              f"{flops[name] / 1e9:,.1f} GFLOP a step · {tflops:6.1f} TFLOP/s · "
+              f"MFU {100 * tflops * 1e12 / peak:4.1f}% of {peak / 1e12:.0f}")
     ratio = statistics.median(a / b for a, b in zip(times["Seq2SeqTransformer"], times["nn.Transformer"]))
     print(f"step-time ratio ours/nn.Transformer: median {ratio:.3f} over {args.repeats} interleaved blocks")
     return 0

@@ -21,48 +21,82 @@ import torch
 from torch import nn
 
 from course.benchmarking import median_seconds
-from course.blocks import Seq2SeqTransformer, padding_mask
+from course.blocks import ModelConfig, Seq2SeqTransformer, SinusoidalPositions, padding_mask
 from course.tasks import Task
-from course.tokenizer import PAD
+from course.tokenizer import BOS, EOS, PAD
 
 
 class TorchSeq2Seq(nn.Module):
-    """nn.Transformer with the course model's embeddings, positions and output projection."""
+    """nn.Transformer with the course model's embeddings, positions and output projection.
 
-    def __init__(self, ours: Seq2SeqTransformer):
+    The constructor is the course model's (``src_vocab, tgt_vocab`` and ModelConfig's fields), so
+    ``training.train_model(config, model_class=TorchSeq2Seq)`` trains it with the course's very loop,
+    data and evaluation. Its weights start as PyTorch's own (``nn.Transformer`` re-initialises every
+    matrix of its layers with Xavier-uniform) except for the one line a user would copy from the
+    course: embeddings drawn with std 1/√d_model, then × √d_model. :meth:`from_course` copies a course
+    model's weights instead (same function, for the timing and the logits check).
+    """
+
+    def __init__(self, src_vocab: int, tgt_vocab: int, config: ModelConfig | None = None, **changes):
         super().__init__()
-        c = ours.config
-        self.d_model = c["d_model"]
-        self.src_embed, self.tgt_embed = nn.Embedding(c["src_vocab"], self.d_model), nn.Embedding(c["tgt_vocab"], self.d_model)
-        self.positions = type(ours.positions)(self.d_model)
-        self.embed_dropout = nn.Dropout(c["dropout"])
+        c = (config or ModelConfig()).replace(**changes).validate()
+        if c.position != "sinusoidal" or c.tie_output:
+            raise ValueError("TorchSeq2Seq mirrors the sinusoidal, untied course model only")
+        self.config, self.d_model = c, c.d_model
+        self.src_embed, self.tgt_embed = nn.Embedding(src_vocab, c.d_model), nn.Embedding(tgt_vocab, c.d_model)
+        for emb in (self.src_embed, self.tgt_embed):  # the one line copied from the course
+            nn.init.normal_(emb.weight, std=c.d_model ** -0.5)
+        self.positions = SinusoidalPositions(c.d_model)
+        self.embed_dropout = nn.Dropout(c.dropout)
         with warnings.catch_warnings():  # "enable_nested_tensor is True, but ... norm_first was True"
             warnings.simplefilter("ignore", UserWarning)
-            self.transformer = nn.Transformer(self.d_model, c["n_heads"], c["n_encoder_layers"], c["n_decoder_layers"],
-                                              c["d_ff"], c["dropout"], batch_first=True, norm_first=c["norm_first"])
-        self.output = nn.Linear(self.d_model, c["tgt_vocab"])
-        self.copy_from(ours)
+            self.transformer = nn.Transformer(c.d_model, c.n_heads, c.n_encoder_layers, c.n_decoder_layers, c.d_ff,
+                                              c.dropout, batch_first=True, norm_first=c.norm_first)
+        self.output = nn.Linear(c.d_model, tgt_vocab)
 
-    def copy_from(self, ours: Seq2SeqTransformer) -> None:
-        theirs = {}
+    @classmethod
+    def from_course(cls, ours: Seq2SeqTransformer) -> TorchSeq2Seq:
+        """The same sizes with ``ours``' weights."""
+        theirs = cls(ours.src_vocab, ours.tgt_vocab, ours.config)
+        state = {}
         for key, value in ours.state_dict().items():
             key = key.replace("in_proj.weight", "in_proj_weight").replace("in_proj.bias", "in_proj_bias")
             key = key.replace("ff.linear", "linear").replace("cross_attn.", "multihead_attn.")
             if key.startswith(("encoder.", "decoder.")):
                 key = "transformer." + key
-            theirs[key] = value
-        self.load_state_dict(theirs)
+            state[key] = value
+        theirs.load_state_dict(state)
+        return theirs
 
     def _embed(self, emb: nn.Embedding, ids: torch.Tensor) -> torch.Tensor:
         return self.embed_dropout(self.positions(emb(ids) * math.sqrt(self.d_model)))
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
-        pad = ~padding_mask(src_lengths, src.shape[1])[:, 0, 0]  # torch's convention: True = ignore
-        causal = nn.Transformer.generate_square_subsequent_mask(tgt_in.shape[1], device=src.device)
-        h = self.transformer(self._embed(self.src_embed, src), self._embed(self.tgt_embed, tgt_in),
-                             tgt_mask=causal, tgt_is_causal=True, src_key_padding_mask=pad,
-                             memory_key_padding_mask=pad)
+    def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        pad = ~padding_mask(src_lengths.to(src.device), src.shape[1])[:, 0, 0]  # torch's convention: True = ignore
+        return self.transformer.encoder(self._embed(self.src_embed, src), src_key_padding_mask=pad), pad
+
+    def decode(self, tgt_in: torch.Tensor, memory: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        causal = nn.Transformer.generate_square_subsequent_mask(tgt_in.shape[1], device=tgt_in.device)
+        h = self.transformer.decoder(self._embed(self.tgt_embed, tgt_in), memory, tgt_mask=causal, tgt_is_causal=True,
+                                     memory_key_padding_mask=pad)
         return self.output(h)
+
+    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
+        return self.decode(tgt_in, *self.encode(src, src_lengths))
+
+    @torch.no_grad()
+    def greedy_decode(self, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+        """Greedy decoding without a cache (the whole prefix again at each step): (batch, n ≤ max_len)."""
+        memory, pad = self.encode(src, src_lengths)
+        tokens = torch.full((src.shape[0], 1), BOS, dtype=torch.long, device=src.device)
+        done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
+        for _ in range(max_len):
+            nxt = self.decode(tokens, memory, pad)[:, -1].argmax(-1).masked_fill(done, PAD)
+            tokens = torch.cat([tokens, nxt[:, None]], dim=1)
+            done |= nxt == EOS
+            if bool(done.all()):
+                break
+        return tokens[:, 1:]
 
 
 def step_fn(model: nn.Module, batches: list, lr: float = 1e-3, bf16_cuda: bool = False):
@@ -111,9 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     g = torch.Generator().manual_seed(0)
     batches = [task.sample_batch(args.batch_size, g) for _ in range(8)]
     torch.manual_seed(0)
-    ours = Seq2SeqTransformer(len(task.source_tokenizer), len(task.target_tokenizer), args.d_model, args.heads,
-                              args.layers, args.layers, args.d_ff, args.dropout, norm_first=True)
-    theirs = TorchSeq2Seq(ours)
+    ours = Seq2SeqTransformer(len(task.source_tokenizer), len(task.target_tokenizer),
+                              ModelConfig(d_model=args.d_model, n_heads=args.heads, n_encoder_layers=args.layers,
+                                          n_decoder_layers=args.layers, d_ff=args.d_ff, dropout=args.dropout))
+    theirs = TorchSeq2Seq.from_course(ours)
     b = batches[0]
     with torch.no_grad():
         diff = (ours.eval()(b.src, b.src_lengths, b.tgt_in) - theirs.eval()(b.src, b.src_lengths, b.tgt_in)).abs().max()

@@ -635,12 +635,12 @@ x = torch.randn(2, 5, 8, dtype=torch.float64)
 for norm_first in (False, True):
     theirs = ref.torch_encoder(3, 8, 2, 16, norm_first)  # nn.TransformerEncoder, norm=LayerNorm for Pre-LN only
     ours = ref.call(Encoder, 3, 8, 2, 16, 0.1, norm_first)
-    ref.check_stack_parameters(ours, theirs, f"Encoder(3, 8, 2, 16, norm_first={norm_first})", 3, 8)
+    ref.expect_stack_parameters(ours, theirs, f"Encoder(3, 8, 2, 16, norm_first={norm_first})", 3, 8)
     ours = ours.double().eval()
     ref.copy_encoder(ours, theirs)
     ref.compare_encoder(ours, theirs, x, keep[:, None, None, :])
 # Train mode, dropout = 1.0: every sublayer of every layer is dropped, only the residual path is left.
-ref.check_stack_dropout(Encoder, decoder=False)
+ref.expect_stack_dropout(Encoder, decoder=False)
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch07_encoder_decoder as hidden
 hidden.check_encoder(Encoder)
@@ -657,12 +657,12 @@ memory = torch.randn(2, 3, 8, dtype=torch.float64)
 for norm_first in (False, True):
     theirs = ref.torch_decoder(3, 8, 2, 16, norm_first)  # nn.TransformerDecoder, norm=LayerNorm for Pre-LN only
     ours = ref.call(Decoder, 3, 8, 2, 16, 0.1, norm_first)
-    ref.check_stack_parameters(ours, theirs, f"Decoder(3, 8, 2, 16, norm_first={norm_first})", 3, 8)
+    ref.expect_stack_parameters(ours, theirs, f"Decoder(3, 8, 2, 16, norm_first={norm_first})", 3, 8)
     ours = ours.double().eval()
     ref.copy_decoder(ours, theirs)
     ref.compare_decoder(ours, theirs, x, memory, causal, src_keep[:, None, None, :])
 # Train mode, dropout = 1.0: every sublayer of every layer is dropped, only the residual path is left.
-ref.check_stack_dropout(Decoder, decoder=True)
+ref.expect_stack_dropout(Decoder, decoder=True)
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch07_encoder_decoder as hidden
 hidden.check_decoder(Decoder)
@@ -798,13 +798,13 @@ from course.checks import call, raises
 from course.checks import ch07_encoder_decoder as ref
 
 T, F = True, False
-ref.check_mask(call(source_mask, torch.tensor([3, 1]), 3), torch.tensor([[T, T, T], [T, F, F]])[:, None, None, :],
+ref.expect_mask(call(source_mask, torch.tensor([3, 1]), 3), torch.tensor([[T, T, T], [T, F, F]])[:, None, None, :],
                "source_mask([3, 1], 3)")
-ref.check_mask(call(target_mask, torch.tensor([3, 1]), 3),
+ref.expect_mask(call(target_mask, torch.tensor([3, 1]), 3),
                torch.tensor([[[T, F, F], [T, T, F], [T, T, T]],    # full length: causal, diagonal included
                              [[T, F, F], [T, F, F], [T, F, F]]])[:, None],  # length 1: every query sees key 0 only
                "target_mask([3, 1], 3)")
-ref.check_mask(call(target_mask, torch.tensor([2, 4]), 4),
+ref.expect_mask(call(target_mask, torch.tensor([2, 4]), 4),
                torch.tensor([[[T, F, F, F], [T, T, F, F], [T, T, F, F], [T, T, F, F]],
                              [[T, F, F, F], [T, T, F, F], [T, T, T, F], [T, T, T, T]]])[:, None],
                "target_mask([2, 4], 4)")

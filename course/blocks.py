@@ -20,7 +20,9 @@ weights can be copied one to one. The code is device- and dtype-agnostic and wor
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -46,8 +48,9 @@ def _check_heads(d_model: int, n_heads: int) -> int:
 
 
 def _check_dropout(p: float) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
-        raise ValueError(f"dropout must be a number in [0, 1), got {p!r}")
+    # 1.0 is allowed, as in nn.Dropout: chapter 07's visible tests drop everything to see where dropout sits
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout must be a number in [0, 1], got {p!r}")
     return float(p)
 
 
@@ -60,6 +63,60 @@ def padding_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
 def causal_mask(size: int, device: torch.device | str | None = None) -> torch.Tensor:
     """True on and below the diagonal: (size, size) bool; query t may attend to keys 0..t."""
     return torch.ones(size, size, dtype=torch.bool, device=device).tril()
+
+
+def _help(text: str, shape: bool = True, **more) -> dict:
+    """Field metadata: the help text (the CLI's too) and whether the field fixes parameter shapes."""
+    return {"help": text, "shape": shape, **more}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The hyperparameters of :class:`Seq2SeqTransformer`, said once (like nanoGPT's ``GPTConfig``).
+
+    The vocabulary sizes are not here: they belong to the task. ``TrainConfig.model`` holds one of
+    these, checkpoints save it, and ``python -m course.train`` makes one flag per field.
+    """
+
+    d_model: int = field(default=128, metadata=_help("model width"))
+    n_heads: int = field(default=4, metadata=_help("attention heads (a divisor of d_model)"))
+    n_encoder_layers: int = field(default=2, metadata=_help("encoder layers"))
+    n_decoder_layers: int = field(default=2, metadata=_help("decoder layers"))
+    d_ff: int = field(default=512, metadata=_help("feed-forward width"))
+    dropout: float = field(default=0.1, metadata=_help("dropout probability", shape=False))
+    norm_first: bool = field(default=True, metadata=_help("Pre-LN (True) or Post-LN (False)"))
+    position: str = field(default="sinusoidal", metadata=_help("sinusoidal table or RoPE", choices=POSITIONS))
+    tie_output: bool = field(default=False, metadata=_help("share the output projection with the target embedding"))
+
+    def replace(self, **changes) -> ModelConfig:
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ValueError(f"unknown ModelConfig field(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+    def validate(self) -> ModelConfig:
+        """Raise ValueError naming the first bad field; return self when all is well."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.type == "int":
+                _positive_int(f.name, value)
+            elif f.type == "bool" and not isinstance(value, bool):
+                raise ValueError(f"{f.name} must be True or False, got {value!r}")
+        d_head = _check_heads(self.d_model, self.n_heads)
+        _check_dropout(self.dropout)
+        if self.position not in POSITIONS:
+            raise ValueError(f"position must be one of {POSITIONS}, got {self.position!r}")
+        if self.position == "rope" and d_head % 2:
+            raise ValueError(f"RoPE needs an even head size; d_model/n_heads = {d_head}")
+        return self
+
+    def kwargs(self) -> dict:
+        """Every field by name: the keyword arguments of ``Seq2SeqTransformer`` (and of a student's class)."""
+        return dataclasses.asdict(self)
+
+    def shape(self) -> dict:
+        """The fields that fix the parameters' shapes (all but dropout): what a checkpoint must match."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata.get("shape", True)}
 
 
 class RotaryEmbedding(nn.Module):
@@ -119,10 +176,21 @@ class SinusoidalPositions(nn.Module):
 
 
 class MultiHeadAttention(nn.Module):
-    """Multi-head attention with one packed input projection (like ``nn.MultiheadAttention``).
+    """The reference model's attention: packed, fused and cached (the fast twin of chapter 05's).
 
-    ``in_proj`` holds W_q, W_k, W_v stacked as rows (3·d_model, d_model): self-attention projects
-    once, cross-attention projects the queries with the first third and the memory with the rest.
+    Same mathematics as :class:`course.attention.MultiHeadAttention`, the readable version students
+    write in chapter 05 (four ``nn.Linear`` layers, an explicit softmax, the weights kept for
+    plotting). This one is built for training and decoding instead:
+
+    * packed: ``in_proj`` holds W_q, W_k, W_v stacked as rows (3·d_model, d_model), as in
+      ``nn.MultiheadAttention`` (so weights copy one to one); self-attention projects once,
+      cross-attention projects the queries with the first third and the memory with the rest;
+    * fused: ``F.scaled_dot_product_attention`` (flash / memory-efficient kernels on a GPU), with
+      ``is_causal`` and attention dropout; :meth:`forward_with_weights` is the explicit-softmax path
+      for inspection;
+    * cached: :meth:`memory_kv` / :meth:`attend_memory` project the encoder memory once, and
+      :meth:`step` keeps the keys and values of earlier positions, for KV-cached greedy decoding;
+    * RoPE can be applied to the queries and keys (``rope=``).
     """
 
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True):
@@ -343,30 +411,29 @@ class Seq2SeqTransformer(nn.Module):
     """Embeddings × √d_model, positions, encoder, decoder, and an output projection (optionally tied to
     the target embedding)."""
 
-    def __init__(self, src_vocab: int, tgt_vocab: int, d_model: int = 128, n_heads: int = 4,
-                 n_encoder_layers: int = 2, n_decoder_layers: int = 2, d_ff: int = 512, dropout: float = 0.1,
-                 norm_first: bool = True, position: str = "sinusoidal", tie_output: bool = False):
+    def __init__(self, src_vocab: int, tgt_vocab: int, config: ModelConfig | None = None, **changes):
+        """``config`` (default ``ModelConfig()``) with ``changes`` (ModelConfig field names) applied:
+        ``Seq2SeqTransformer(11, 13, d_model=64, dropout=0.0)`` works as well."""
         super().__init__()
         _positive_int("src_vocab", src_vocab)
         _positive_int("tgt_vocab", tgt_vocab)
-        d_head = _check_heads(d_model, n_heads)
-        if position not in POSITIONS:
-            raise ValueError(f"position must be one of {POSITIONS}, got {position!r}")
-        self.config = dict(src_vocab=src_vocab, tgt_vocab=tgt_vocab, d_model=d_model, n_heads=n_heads,
-                           n_encoder_layers=n_encoder_layers, n_decoder_layers=n_decoder_layers, d_ff=d_ff,
-                           dropout=dropout, norm_first=norm_first, position=position, tie_output=tie_output)
-        self.d_model, self.position = d_model, position
-        self.src_embed = nn.Embedding(src_vocab, d_model)
-        self.tgt_embed = nn.Embedding(tgt_vocab, d_model)
+        if config is not None and not isinstance(config, ModelConfig):
+            raise TypeError(f"config must be a ModelConfig (or None), got {type(config).__name__}")
+        c = (config or ModelConfig()).replace(**changes).validate()
+        self.config, self.src_vocab, self.tgt_vocab = c, src_vocab, tgt_vocab
+        self.d_model, self.position = c.d_model, c.position
+        self.src_embed = nn.Embedding(src_vocab, c.d_model)
+        self.tgt_embed = nn.Embedding(tgt_vocab, c.d_model)
         for emb in (self.src_embed, self.tgt_embed):  # × √d_model then gives unit-variance vectors
-            nn.init.normal_(emb.weight, std=d_model ** -0.5)
-        self.positions = SinusoidalPositions(d_model) if position == "sinusoidal" else None
-        self.rope = RotaryEmbedding(d_head) if position == "rope" else None
-        self.embed_dropout = nn.Dropout(_check_dropout(dropout))
-        self.encoder = Encoder(n_encoder_layers, d_model, n_heads, d_ff, dropout, norm_first)
-        self.decoder = Decoder(n_decoder_layers, d_model, n_heads, d_ff, dropout, norm_first)
-        self.output = nn.Linear(d_model, tgt_vocab)
-        if tie_output:
+            nn.init.normal_(emb.weight, std=c.d_model ** -0.5)
+        self.positions = SinusoidalPositions(c.d_model) if c.position == "sinusoidal" else None
+        self.rope = RotaryEmbedding(c.d_model // c.n_heads) if c.position == "rope" else None
+        self.embed_dropout = nn.Dropout(c.dropout)
+        layers = (c.d_model, c.n_heads, c.d_ff, c.dropout, c.norm_first)
+        self.encoder = Encoder(c.n_encoder_layers, *layers)
+        self.decoder = Decoder(c.n_decoder_layers, *layers)
+        self.output = nn.Linear(c.d_model, tgt_vocab)
+        if c.tie_output:
             self.output.weight = self.tgt_embed.weight
 
     # ------------------------------------------------------------------------- input checks
@@ -462,5 +529,6 @@ class Seq2SeqTransformer(nn.Module):
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
 
-__all__ = ["POSITIONS", "padding_mask", "causal_mask", "RotaryEmbedding", "SinusoidalPositions", "MultiHeadAttention",
-           "FeedForward", "EncoderLayer", "DecoderLayer", "Encoder", "Decoder", "Seq2SeqTransformer"]
+__all__ = ["POSITIONS", "ModelConfig", "padding_mask", "causal_mask", "RotaryEmbedding", "SinusoidalPositions",
+           "MultiHeadAttention", "FeedForward", "EncoderLayer", "DecoderLayer", "Encoder", "Decoder",
+           "Seq2SeqTransformer"]

@@ -9,7 +9,7 @@ import torch
 from sacrebleu.metrics import BLEU
 from torch import nn
 
-from course.tasks import Task
+from course.tasks import SPLIT_LABELS, SPLITS, Task
 from course.tokenizer import EOS
 
 
@@ -28,7 +28,9 @@ class EvalResult:
         return asdict(self)
 
     def summary(self) -> str:
-        return (f"{self.split}: exact {100 * self.exact:.2f}%  token acc {100 * self.token_accuracy:.2f}%  "
+        """One line; the split is named as in reports ("short (seen in training)", ...)."""
+        return (f"{SPLIT_LABELS.get(self.split, self.split)}: exact {100 * self.exact:.2f}%  "
+                f"token acc {100 * self.token_accuracy:.2f}%  "
                 f"BLEU {self.bleu:.2f}  ({self.count} examples, {len(self.errors)} errors shown)")
 
 
@@ -76,14 +78,14 @@ def translate(model: nn.Module, task: Task, sources: list[str], batch_size: int 
 @torch.no_grad()
 def evaluate(model: nn.Module, task: Task, split: str | list[str] = "test", batch_size: int = 500,
              max_errors: int = 50, bf16: bool = False, label: str | None = None) -> EvalResult:
-    """Score ``model`` on a task split ("test", "short") or an explicit list of digit strings
-    (reported under ``label``, "custom" by default)."""
+    """Score ``model`` on a task split (one of ``tasks.SPLITS``: "valid", "test", "hard", "short") or an
+    explicit list of digit strings (reported under ``label``, "custom" by default)."""
     if isinstance(split, str):
         name, sources = split, task.split(split)
     elif isinstance(split, (list, tuple)) and split and all(isinstance(s, str) for s in split):
         name, sources = label or "custom", list(split)
     else:
-        raise TypeError("split must be 'test', 'short' or a non-empty list of digit strings")
+        raise TypeError(f"split must be one of {', '.join(SPLITS)} or a non-empty list of digit strings")
     if not isinstance(max_errors, int) or max_errors < 0:
         raise ValueError(f"max_errors must be a non-negative int, got {max_errors!r}")
     plain = unwrap(model)

@@ -11,6 +11,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import sys
@@ -18,9 +19,35 @@ from pathlib import Path
 
 import torch
 
-from course.blocks import POSITIONS
+from course.blocks import ModelConfig, Seq2SeqTransformer
 from course.tasks import TASK_NAMES
-from course.training import PRESETS, DistInfo, TrainConfig, load_checkpoint, preset, step_generator, train
+from course.training import (
+    PRESETS,
+    DistInfo,
+    TrainConfig,
+    load_checkpoint,
+    make_task,
+    preset,
+    step_generator,
+    train_model,
+)
+
+_TYPES = {"int": int, "float": float, "str": str}
+
+
+def add_model_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per ModelConfig field (``--d-model``, ``--n-heads``, ..., ``--tie-output/--no-tie-output``),
+    its type, choices and help taken from the field; the value lands under the field's own name."""
+    group = p.add_argument_group("model (ModelConfig fields; default: the preset's)")
+    for f in dataclasses.fields(ModelConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type == "bool":
+            group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
+                               help=f.metadata["help"])
+        else:
+            group.add_argument(flag, dest=f.name, type=_TYPES[f.type], choices=f.metadata.get("choices"),
+                               help=f.metadata["help"])
+    group.add_argument("--layers", type=int, help="shortcut: this many encoder layers and as many decoder layers")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,22 +57,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", choices=TASK_NAMES, default="zh", help="what to translate the digit string into")
     p.add_argument("--preset", choices=sorted(PRESETS), default=None,
                    help="starting configuration (default: cpu, or gpu when --device is cuda)")
-    p.add_argument("--d-model", type=int, help="model width")
-    p.add_argument("--layers", type=int, help="encoder layers and decoder layers (each)")
-    p.add_argument("--heads", type=int, help="attention heads")
-    p.add_argument("--d-ff", type=int, help="feed-forward width")
-    p.add_argument("--position", choices=POSITIONS, help="sinusoidal table or RoPE")
+    add_model_flags(p)
+    # training flags: dest is the TrainConfig field each one sets
     p.add_argument("--steps", type=int, help="optimizer steps (the learning-rate schedule spans them)")
     p.add_argument("--minutes", type=float, help="stop after this much training time")
     p.add_argument("--batch-size", type=int, help="sequences per step (per process under torchrun)")
     p.add_argument("--lr", type=float, help="peak learning rate")
-    p.add_argument("--warmup", type=int, help="warm-up steps")
+    p.add_argument("--warmup", dest="warmup_steps", type=int, help="warm-up steps")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--checkpoint", metavar="PATH", help="where to save (and, with --resume, load) the training state")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     p.add_argument("--seed", type=int, help="seed for weights, data and dropout")
     p.add_argument("--eval-interval", type=int, help="evaluate and checkpoint every N steps (0: only at the end)")
-    p.add_argument("--target-exact", type=float, help="stop once held-out exact match reaches this fraction")
+    p.add_argument("--target-exact", type=float,
+                   help="stop once exact match on the validation split (never the test splits) reaches this fraction")
+    p.add_argument("--student-notebooks", metavar="DIR",
+                   help="build the model from your own notebooks in DIR (05-attention/05-attention.ipynb, ... "
+                        "08-transformer/...) and train it with your smoothed_cross_entropy; pieces that are "
+                        "missing or fail their visible tests are the course's (a table says which)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", metavar="PATH", help="also write the final metrics as JSON here")
     p.add_argument("--digest-dir", metavar="DIR", help=argparse.SUPPRESS)  # each rank writes a parameter digest (tests)
@@ -58,19 +87,18 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         parser.error("--device cuda: PyTorch sees no CUDA GPU on this machine (use --device cpu or auto)")
     name = args.preset or ("gpu" if args.device == "cuda" else "cpu")
     changes = {"task": args.task, "device": args.device, "progress": not args.no_progress}
-    for arg, fieldname in (("d_model", "d_model"), ("heads", "n_heads"), ("d_ff", "d_ff"), ("position", "position"),
-                           ("steps", "steps"), ("minutes", "minutes"), ("batch_size", "batch_size"), ("lr", "lr"),
-                           ("warmup", "warmup_steps"), ("seed", "seed"), ("eval_interval", "eval_interval"),
-                           ("target_exact", "target_exact"), ("checkpoint", "checkpoint")):
-        value = getattr(args, arg)
-        if value is not None:
-            changes[fieldname] = value
+    train_fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"task", "device", "progress", "resume"}
+    model_fields = {f.name for f in dataclasses.fields(ModelConfig)}
+    for dest, value in vars(args).items():
+        if value is not None and dest in train_fields | model_fields:
+            changes[dest] = value
     if args.layers is not None:
         changes["n_encoder_layers"] = changes["n_decoder_layers"] = args.layers
-    for arg in ("d_model", "heads", "d_ff", "layers", "steps", "batch_size"):
-        value = getattr(args, arg)
+    for dest in ("d_model", "n_heads", "n_encoder_layers", "n_decoder_layers", "d_ff", "layers", "steps",
+                 "batch_size"):
+        value = getattr(args, dest)
         if value is not None and value < 1:
-            parser.error(f"--{arg.replace('_', '-')} must be at least 1, got {value}")
+            parser.error(f"--{dest.replace('_', '-')} must be at least 1, got {value}")
     if args.resume:
         if not args.checkpoint:
             parser.error("--resume needs --checkpoint PATH")
@@ -78,8 +106,8 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
             parser.error(f"--resume: there is no checkpoint file at {args.checkpoint}")
         changes["resume"] = True
     config = preset(name, **changes)
-    if config.d_model % config.n_heads:
-        parser.error(f"--d-model {config.d_model} is not divisible by --heads {config.n_heads}")
+    if config.model.d_model % config.model.n_heads:
+        parser.error(f"--d-model {config.model.d_model} is not divisible by --n-heads {config.model.n_heads}")
     try:
         config.validate()
         if config.resume:
@@ -98,9 +126,7 @@ def write_digest(directory: str, model: torch.nn.Module, config: TrainConfig, st
         sha.update(name.encode())
         sha.update(data.numpy().tobytes())
         total += float(data.double().sum())
-    from course.tasks import Task
-    first = Task(config.task, test_size=config.test_size, zero_prob=config.zero_prob).sample(
-        config.batch_size, step_generator(config.seed, info.rank, 0))
+    first = make_task(config).sample(config.batch_size, step_generator(config.seed, info.rank, 0))
     digest = {"rank": info.rank, "world_size": info.world_size, "steps": steps, "param_sha256": sha.hexdigest(),
               "param_sum": total, "first_batch_sha256": hashlib.sha256("|".join(first).encode()).hexdigest()}
     Path(directory).mkdir(parents=True, exist_ok=True)
@@ -112,21 +138,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = config_from_args(args, parser)
     info = DistInfo.from_env()
-    result = train(config)
+    model_class, loss_fn = Seq2SeqTransformer, None
+    if args.student_notebooks:
+        from course.student_code import StudentCodeError, build_student_model
+        try:
+            build = build_student_model(args.student_notebooks, config)
+        except StudentCodeError as err:
+            parser.error(f"--student-notebooks: {err}")
+        if info.is_main:
+            print(build.report())
+        model_class, loss_fn = build.model_class, build.loss_fn
+    result = train_model(config, model_class=model_class, loss_fn=loss_fn)
     if args.digest_dir:
         write_digest(args.digest_dir, result.model, config, result.steps, info)
     if not info.is_main:
         return 0
-    test, short = result.metrics["test"], result.metrics["short"]
     print(f"task {config.task}: {result.steps} steps in {result.train_seconds:.1f} s of training "
           f"(+{result.eval_seconds:.1f} s evaluating), {info.world_size} process(es), stopped by {result.stopped_by}")
-    print(test.summary())
-    print(short.summary())
-    for err in test.errors[:5]:
+    for split in result.metrics.values():  # valid, test, hard (stratified test), short (seen in training)
+        print(split.summary())
+    for err in result.metrics["test"].errors[:5]:
         print(f"  {err['source']:>8} → {err['predicted']!r} (expected {err['expected']!r})")
     if args.json:
         out = {"steps": result.steps, "train_seconds": result.train_seconds, "stopped_by": result.stopped_by,
-               "test": test.as_dict(), "short": short.as_dict()}
+               "reached_target_at": result.reached_target_at,
+               **{name: split.as_dict() for name, split in result.metrics.items()}}
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(out, ensure_ascii=False, indent=1))
     sys.stdout.flush()

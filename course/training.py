@@ -7,6 +7,8 @@ Design points (the reasons are not obvious from the code):
 * Dropout uses torch's global RNG; its state (one per rank) is saved in the checkpoint, so a run
   that stops and resumes gives the same parameters as one that never stopped.
 * The learning-rate schedule is laid out over ``steps``; ``minutes`` only caps wall-clock time.
+* Every decision taken while training (early stopping, what the live plot shows) looks at the
+  validation split only; the test splits ("test", "hard") are scored once, at the end.
 * Under ``torchrun`` (WORLD_SIZE > 1) the model is wrapped in DistributedDataParallel (gloo on
   CPU, nccl on CUDA); only rank 0 shows progress, evaluates, calls callbacks and saves.
 """
@@ -28,14 +30,14 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from course.blocks import POSITIONS, Seq2SeqTransformer
+from course.blocks import ModelConfig, Seq2SeqTransformer
 from course.evaluation import EvalResult, evaluate, unwrap
-from course.tasks import TASK_NAMES, Batch, Task
+from course.tasks import SPLITS, TASK_NAMES, Batch, Task
 from course.tokenizer import PAD
 
 DECAYS = ("constant", "linear", "cosine", "inverse_sqrt")
-MODEL_FIELDS = ("task", "d_model", "n_heads", "n_encoder_layers", "n_decoder_layers", "d_ff", "position",
-                "norm_first", "tie_output")
+CHECKPOINT_FORMAT = 2
+_MODEL_FIELDS = frozenset(f.name for f in dataclasses.fields(ModelConfig))
 
 
 @dataclass
@@ -43,21 +45,15 @@ class TrainConfig:
     """Everything a training run depends on. Check a config with :meth:`validate`."""
 
     task: str = "zh"
-    # model
-    d_model: int = 128
-    n_heads: int = 4
-    n_encoder_layers: int = 2
-    n_decoder_layers: int = 2
-    d_ff: int = 512
-    dropout: float = 0.0
-    position: str = "sinusoidal"
-    norm_first: bool = True
-    tie_output: bool = False
+    model: ModelConfig = field(default_factory=ModelConfig)
     # data
     batch_size: int = 128
     length_buckets: int = 1  # split each batch by source length into this many padded pieces (less padding)
     zero_prob: float = 0.1  # chance of a 0 for each non-leading training digit (0.1 = uniform)
+    digit_weights: tuple[float, ...] | None = None  # relative weights of training digit counts 1..8 (None = uniform)
+    hard_fraction: float = 0.0  # share of each training batch drawn like the stratified "hard" split (new numbers)
     test_size: int = 1000
+    valid_size: int = 1000  # the validation split (early stopping, periodic evaluations)
     # optimisation
     steps: int = 3000
     minutes: float | None = None  # wall-clock cap on top of ``steps``
@@ -77,15 +73,20 @@ class TrainConfig:
     checkpoint: str | None = None
     resume: bool = False
     eval_interval: int = 500  # evaluate (and save a checkpoint) every this many steps; 0 = only at the end
-    eval_size: int | None = None  # how many test sources the periodic evaluations use (None = all)
-    target_exact: float | None = None  # stop once a periodic evaluation reaches this exact-match accuracy
+    eval_size: int | None = None  # how many validation sources the periodic evaluations use (None = all)
+    target_exact: float | None = None  # stop once a periodic evaluation's VALIDATION exact match reaches this
     log_interval: int = 10
     progress: bool = True
 
     def replace(self, **changes: Any) -> TrainConfig:
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        """A copy with ``changes``; ModelConfig field names (``d_model=64``) go into ``.model``."""
+        mine = {f.name for f in dataclasses.fields(self)}
+        model = {k: changes.pop(k) for k in list(changes) if k in _MODEL_FIELDS and k not in mine}
+        unknown = set(changes) - mine
         if unknown:
             raise ValueError(f"unknown TrainConfig field(s): {', '.join(sorted(unknown))}")
+        if model:
+            changes["model"] = changes.get("model", self.model).replace(**model)
         return dataclasses.replace(self, **changes)
 
     def validate(self) -> TrainConfig:
@@ -95,27 +96,29 @@ class TrainConfig:
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
 
+        if not isinstance(self.model, ModelConfig):
+            raise ValueError(f"model must be a ModelConfig, got {type(self.model).__name__}")
+        self.model.validate()
         if self.task not in TASK_NAMES:
             raise ValueError(f"task must be one of {TASK_NAMES}, got {self.task!r}")
-        for name in ("d_model", "n_heads", "n_encoder_layers", "n_decoder_layers", "d_ff", "batch_size", "steps",
-                     "test_size", "log_interval", "length_buckets"):
+        for name in ("batch_size", "steps", "test_size", "valid_size", "log_interval", "length_buckets"):
             positive_int(name)
-        if self.d_model % self.n_heads:
-            raise ValueError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
-        if self.position not in POSITIONS:
-            raise ValueError(f"position must be one of {POSITIONS}, got {self.position!r}")
-        if self.position == "rope" and (self.d_model // self.n_heads) % 2:
-            raise ValueError(f"RoPE needs an even head size; d_model/n_heads = {self.d_model // self.n_heads}")
         if self.length_buckets > self.batch_size:
             raise ValueError(f"length_buckets ({self.length_buckets}) cannot exceed batch_size ({self.batch_size})")
         if self.decay not in DECAYS:
             raise ValueError(f"decay must be one of {DECAYS}, got {self.decay!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
-        if not 0.0 <= self.dropout < 1.0 or not 0.0 <= self.label_smoothing < 1.0:
-            raise ValueError("dropout and label_smoothing must lie in [0, 1)")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must lie in [0, 1), got {self.label_smoothing}")
         if not 0.0 <= self.zero_prob < 1.0:
             raise ValueError(f"zero_prob must lie in [0, 1), got {self.zero_prob}")
+        if not 0.0 <= self.hard_fraction <= 1.0:
+            raise ValueError(f"hard_fraction must lie in [0, 1], got {self.hard_fraction}")
+        if self.digit_weights is not None and (len(self.digit_weights) != 8 or min(self.digit_weights) < 0
+                                               or not sum(self.digit_weights) > 0):
+            raise ValueError(f"digit_weights must be 8 weights >= 0, not all 0 (digit counts 1..8), "
+                             f"got {self.digit_weights!r}")
         if not self.lr > 0 or self.weight_decay < 0 or not 0.0 <= self.min_lr_ratio <= 1.0:
             raise ValueError("need lr > 0, weight_decay >= 0 and 0 <= min_lr_ratio <= 1")
         if isinstance(self.warmup_steps, bool) or not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
@@ -128,8 +131,8 @@ class TrainConfig:
             raise ValueError(f"seed must be an int >= 0, got {self.seed!r}")
         if not isinstance(self.eval_interval, int) or self.eval_interval < 0:
             raise ValueError(f"eval_interval must be an int >= 0, got {self.eval_interval!r}")
-        if self.eval_size is not None and not 1 <= self.eval_size <= self.test_size:
-            raise ValueError(f"eval_size must be None or in 1..test_size ({self.test_size}), got {self.eval_size}")
+        if self.eval_size is not None and not 1 <= self.eval_size <= self.valid_size:
+            raise ValueError(f"eval_size must be None or in 1..valid_size ({self.valid_size}), got {self.eval_size}")
         if self.target_exact is not None and not 0.0 < self.target_exact <= 1.0:
             raise ValueError(f"target_exact is a fraction in (0, 1], got {self.target_exact}")
         if self.resume and not self.checkpoint:
@@ -141,11 +144,13 @@ PRESETS: dict[str, TrainConfig] = {
     # Small enough for 2 CPU cores: on zh it passes 99 % held-out exact match after 400–500 steps
     # (benchmarks/capstone_cpu.py). No dropout: the data is endless, so there is nothing to overfit;
     # length buckets cut the padding work by about a quarter without changing the gradient.
-    "cpu": TrainConfig(d_model=128, n_heads=4, n_encoder_layers=2, n_decoder_layers=2, d_ff=512, dropout=0.0,
+    "cpu": TrainConfig(model=ModelConfig(d_model=128, n_heads=4, n_encoder_layers=2, n_decoder_layers=2, d_ff=512,
+                                         dropout=0.0),
                        batch_size=128, length_buckets=3, steps=600, lr=2e-3, warmup_steps=100, decay="cosine",
                        device="auto"),
     # The paper's base width, for one or more GPUs with bf16 autocast (batch_size is per process).
-    "gpu": TrainConfig(d_model=512, n_heads=8, n_encoder_layers=3, n_decoder_layers=3, d_ff=2048, dropout=0.0,
+    "gpu": TrainConfig(model=ModelConfig(d_model=512, n_heads=8, n_encoder_layers=3, n_decoder_layers=3, d_ff=2048,
+                                         dropout=0.0),
                        batch_size=512, steps=2000, lr=7e-4, warmup_steps=200, decay="cosine", device="auto",
                        eval_interval=500),
 }
@@ -218,11 +223,15 @@ def step_generator(seed: int, rank: int, step: int) -> torch.Generator:
 
 
 def build_model(config: TrainConfig, task: Task, model_class: type = Seq2SeqTransformer) -> nn.Module:
-    """``model_class`` (the reference model, or a student's class with the same constructor) for ``task``."""
-    return model_class(len(task.source_tokenizer), len(task.target_tokenizer), d_model=config.d_model,
-                       n_heads=config.n_heads, n_encoder_layers=config.n_encoder_layers,
-                       n_decoder_layers=config.n_decoder_layers, d_ff=config.d_ff, dropout=config.dropout,
-                       norm_first=config.norm_first, position=config.position, tie_output=config.tie_output)
+    """``model_class`` (the reference model, or a student's class with the same keyword constructor)
+    for ``task``: ``model_class(src_vocab, tgt_vocab, **config.model.kwargs())``."""
+    return model_class(len(task.source_tokenizer), len(task.target_tokenizer), **config.model.kwargs())
+
+
+def make_task(config: TrainConfig) -> Task:
+    """The task (with its splits) that ``config`` trains on."""
+    return Task(config.task, test_size=config.test_size, valid_size=config.valid_size, zero_prob=config.zero_prob,
+                digit_weights=config.digit_weights, hard_fraction=config.hard_fraction)
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.AdamW:
@@ -247,6 +256,34 @@ def step_batches(task: Task, config: TrainConfig, generator: torch.Generator) ->
     return [task.make_batch(sources[a:b]) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
 
 
+def train_step(net: nn.Module, pieces: list[Batch], optimizer: torch.optim.Optimizer, loss_fn: nn.Module,
+               clip: float | None, autocast=None, device: torch.device | str = "cpu") -> torch.Tensor:
+    """One optimizer step on one step's pieces (:func:`step_batches`): forward, backward, clip, update.
+
+    ``loss_fn`` sums over tokens; each piece's sum is divided by the token count of the whole step,
+    so the gradient is that of one padded batch. ``net`` may be a DistributedDataParallel wrapper
+    (gradients are averaged once, after the last piece). Returns the step's mean token loss (detached).
+    """
+    tokens = sum(int((b.tgt_out != PAD).sum()) for b in pieces)  # counted on the CPU: no device sync
+    pieces = [b.to(device) for b in pieces]
+    ddp = isinstance(net, nn.parallel.DistributedDataParallel)
+    autocast = contextlib.nullcontext() if autocast is None else autocast
+    optimizer.zero_grad(set_to_none=True)
+    loss = torch.zeros((), device=device)
+    for i, b in enumerate(pieces):
+        sync = net.no_sync() if ddp and i < len(pieces) - 1 else contextlib.nullcontext()
+        with sync:
+            with autocast:
+                logits = net(b.src, b.src_lengths, b.tgt_in)  # (piece, tgt_len, vocab)
+            piece_loss = loss_fn(logits.float().flatten(0, 1), b.tgt_out.flatten()) / tokens
+            piece_loss.backward()
+        loss += piece_loss.detach()
+    if clip is not None:
+        nn.utils.clip_grad_norm_(unwrap(net).parameters(), clip)
+    optimizer.step()
+    return loss
+
+
 # ---------------------------------------------------------------------------- results and events
 
 @dataclass
@@ -263,16 +300,19 @@ class TrainEvent:
 
 @dataclass
 class TrainResult:
-    model: nn.Module  # a Seq2SeqTransformer unless train() was given another model_class
+    model: nn.Module  # a Seq2SeqTransformer unless train_model() was given another model_class
     task: Task
     config: TrainConfig
     steps: int  # optimizer steps done in total (a resumed run counts the earlier ones)
     train_seconds: float  # time in training steps, over all runs of a resumed training
     eval_seconds: float
     history: list[dict] = field(default_factory=list)  # {"step", "loss", "lr"}
-    evals: list[dict] = field(default_factory=list)  # {"step", "seconds", "exact", "token_accuracy", "bleu"}
-    metrics: dict[str, EvalResult] = field(default_factory=dict)  # final: "test" and "short" (rank 0 only)
-    reached_target_at: float | None = None  # training seconds when target_exact was first reached
+    # periodic evaluations, on the validation split: {"step", "seconds", "split", "exact", "token_accuracy", "bleu"}
+    evals: list[dict] = field(default_factory=list)
+    # final scores, rank 0 only: "valid", "test" and "hard" (the two test splits, scored only here) and "short"
+    # (seen in training)
+    metrics: dict[str, EvalResult] = field(default_factory=dict)
+    reached_target_at: float | None = None  # training seconds when the VALIDATION exact match reached target_exact
     stopped_by: str = "steps"  # "steps", "minutes", "target" or "callback"
 
 
@@ -296,7 +336,7 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, optimizer, schedu
                    "cuda": torch.cuda.get_rng_state() if torch.cuda.is_available() else None}, info)
     if not info.is_main:
         return
-    state = {"format": 1, "config": asdict(config), "model": unwrap(model).state_dict(),
+    state = {"format": CHECKPOINT_FORMAT, "config": asdict(config), "model": unwrap(model).state_dict(),
              "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step, "rng": rng,
              "world_size": info.world_size, **extra}
     path = Path(path)
@@ -312,10 +352,16 @@ def load_checkpoint(path: str | os.PathLike, config: TrainConfig) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path} to resume from")
     state = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(state, dict) or state.get("format") != 1:
+    if not isinstance(state, dict) or "format" not in state or "config" not in state:
         raise ValueError(f"{path} is not a checkpoint written by course.training")
+    if state["format"] != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is a checkpoint of format {state['format']} (an older course.training); this "
+                         f"version reads format {CHECKPOINT_FORMAT}: train it again")
     saved = state["config"]
-    diff = {k: (saved.get(k), getattr(config, k)) for k in MODEL_FIELDS if saved.get(k) != getattr(config, k)}
+    saved_model = ModelConfig(**saved["model"]).shape()
+    asked = {"task": config.task, **config.model.shape()}
+    saved_shape = {"task": saved.get("task"), **saved_model}
+    diff = {k: (saved_shape.get(k), v) for k, v in asked.items() if saved_shape.get(k) != v}
     if diff:
         shown = ", ".join(f"{k}: saved {a!r}, asked {b!r}" for k, (a, b) in diff.items())
         raise ValueError(f"checkpoint {path} was trained with a different model or task ({shown})")
@@ -346,15 +392,20 @@ def _notify(callbacks: Iterable[Callback], event: TrainEvent) -> bool:
     return stop
 
 
-def train(config: TrainConfig, callbacks: Iterable[Callback] | Callback = (),
-          model_class: type = Seq2SeqTransformer) -> TrainResult:
+def train_model(config: TrainConfig, callbacks: Iterable[Callback] | Callback = (),
+                model_class: type = Seq2SeqTransformer, loss_fn: Callable | None = None) -> TrainResult:
     """Train a :class:`Seq2SeqTransformer` on ``config.task``; see the module docstring.
 
-    ``callbacks`` are called (on rank 0) with a :class:`TrainEvent` every ``log_interval`` steps,
-    after each evaluation and at the end; a callback that returns True stops the run (a
+    (Named for what it does: ``course.train`` is the command line that calls it.) ``callbacks`` are
+    called (on rank 0) with a :class:`TrainEvent` every ``log_interval`` steps, after each evaluation
+    on the validation split and at the end (with the final validation result); a callback that
+    returns True stops the run (a
     checkpoint is written first when ``config.checkpoint`` is set). ``model_class`` may replace the
     reference model by any class with its constructor and its forward/encode/decode/greedy_decode
-    (chapter 08 trains the student's own ``Transformer`` this way).
+    (chapter 08 trains the student's own ``Transformer`` this way). ``loss_fn`` replaces PyTorch's
+    cross-entropy by a function with chapter 08's signature, ``loss_fn(logits (batch, seq, vocab),
+    targets (batch, seq), smoothing) -> mean over non-PAD targets``, called with
+    ``config.label_smoothing`` (the student's ``smoothed_cross_entropy``).
     """
     config.validate()
     if callable(callbacks) or not isinstance(callbacks, Iterable):
@@ -364,6 +415,8 @@ def train(config: TrainConfig, callbacks: Iterable[Callback] | Callback = (),
         raise TypeError("callbacks must be a function (or a list of functions) taking a TrainEvent")
     if not (isinstance(model_class, type) and issubclass(model_class, nn.Module)):
         raise TypeError(f"model_class must be an nn.Module subclass, got {model_class!r}")
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function (logits, targets, smoothing) -> loss, got {loss_fn!r}")
     info = DistInfo.from_env()
     device = resolve_device(config.device, info)
     own_group = info.world_size > 1 and not dist.is_initialized()
@@ -372,16 +425,35 @@ def train(config: TrainConfig, callbacks: Iterable[Callback] | Callback = (),
             torch.cuda.set_device(device)
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     try:
-        return _train(config, callbacks, info, device, model_class)
+        return _train(config, callbacks, info, device, model_class, loss_fn)
     finally:
         if own_group:
             dist.destroy_process_group()
 
 
+class MeanLossAsSum(nn.Module):
+    """A mean loss with chapter 08's signature used where :func:`train_step` expects a token sum.
+
+    ``train_step`` passes flattened logits (N, vocab) and targets (N,) and divides by the step's token
+    count; the mean over this piece's non-PAD targets times their number is that sum.
+    """
+
+    def __init__(self, mean_loss: Callable, smoothing: float):
+        super().__init__()
+        self.mean_loss, self.smoothing = mean_loss, smoothing
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        loss = self.mean_loss(logits.unsqueeze(0), targets.unsqueeze(0), self.smoothing)
+        if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+            raise TypeError(f"loss_fn must return a 0-d tensor (the mean over non-PAD targets), got "
+                            f"{getattr(loss, 'shape', type(loss).__name__)}")
+        return loss * (targets != PAD).sum()
+
+
 def _train(config: TrainConfig, callbacks: list[Callback], info: DistInfo, device: torch.device,
-           model_class: type = Seq2SeqTransformer) -> TrainResult:
+           model_class: type = Seq2SeqTransformer, mean_loss: Callable | None = None) -> TrainResult:
     torch.manual_seed(config.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
-    task = Task(config.task, test_size=config.test_size, zero_prob=config.zero_prob)
+    task = make_task(config)
     model = build_model(config, task, model_class).to(device)
     optimizer = make_optimizer(model, config, device)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(config))
@@ -408,13 +480,15 @@ def _train(config: TrainConfig, callbacks: list[Callback], info: DistInfo, devic
     net = model
     if info.world_size > 1:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    loss_fn = nn.CrossEntropyLoss(ignore_index=PAD, label_smoothing=config.label_smoothing, reduction="sum")
+    loss_fn = (nn.CrossEntropyLoss(ignore_index=PAD, label_smoothing=config.label_smoothing, reduction="sum")
+               if mean_loss is None else MeanLossAsSum(mean_loss, config.label_smoothing))
     bf16 = config.bf16 and device.type == "cuda"
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
     decide = _Stop(info, device)
     main = info.is_main
-    eval_sources = task.test_set[: config.eval_size] if config.eval_size else task.test_set
-    eval_label = "test" if len(eval_sources) == len(task.test_set) else f"test[:{len(eval_sources)}]"
+    eval_sources = task.valid_set[: config.eval_size] if config.eval_size else task.valid_set
+    eval_label = "valid" if len(eval_sources) == len(task.valid_set) else f"valid[:{len(eval_sources)}]"
+    last_eval: tuple[int, EvalResult] | None = None  # the latest periodic evaluation, if on the whole split
     bar = None
     if main and config.progress:
         from tqdm.auto import tqdm
@@ -432,23 +506,8 @@ def _train(config: TrainConfig, callbacks: list[Callback], info: DistInfo, devic
 
     while step < config.steps:
         pieces = step_batches(task, config, step_generator(config.seed, info.rank, step))
-        tokens = sum(int((b.tgt_out != PAD).sum()) for b in pieces)  # counted on the CPU: no device sync
-        pieces = [b.to(device) for b in pieces]
-        optimizer.zero_grad(set_to_none=True)
-        loss = torch.zeros((), device=device)
-        for i, b in enumerate(pieces):
-            # every piece's summed loss over the whole batch's token count: the gradient of one padded batch
-            sync = contextlib.nullcontext() if i == len(pieces) - 1 or net is model else net.no_sync()
-            with sync:
-                with autocast:
-                    logits = net(b.src, b.src_lengths, b.tgt_in)  # (piece, tgt_len, vocab)
-                piece_loss = loss_fn(logits.float().flatten(0, 1), b.tgt_out.flatten()) / tokens
-                piece_loss.backward()
-            loss += piece_loss.detach()
-        if config.clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-        lr = optimizer.param_groups[0]["lr"]  # the rate this step used
-        optimizer.step()
+        lr = optimizer.param_groups[0]["lr"]  # the rate this step uses
+        loss = train_step(net, pieces, optimizer, loss_fn, config.clip, autocast, device)
         scheduler.step()
         step += 1
         running += loss.detach()
@@ -473,8 +532,9 @@ def _train(config: TrainConfig, callbacks: list[Callback], info: DistInfo, devic
                 t0 = time.perf_counter()
                 result = evaluate(model, task, eval_sources, max_errors=10, bf16=bf16, label=eval_label)
                 eval_s += time.perf_counter() - t0
-                evals.append({"step": step, "seconds": train_s, "exact": result.exact,
+                evals.append({"step": step, "seconds": train_s, "split": eval_label, "exact": result.exact,
                               "token_accuracy": result.token_accuracy, "bleu": result.bleu})
+                last_eval = (step, result) if eval_label == "valid" else None
                 if bar is not None:
                     bar.write(f"step {step}: {result.summary()}")
                 if _notify(callbacks, TrainEvent("eval", step, None, optimizer.param_groups[0]["lr"], train_s, result)):
@@ -501,15 +561,19 @@ def _train(config: TrainConfig, callbacks: list[Callback], info: DistInfo, devic
                          stopped_by=stopped)
     if main:
         t0 = time.perf_counter()
-        result.metrics = {"test": evaluate(model, task, "test", bf16=bf16),
-                          "short": evaluate(model, task, "short", bf16=bf16)}
+        # the validation split again (unless its last evaluation was at this very step), then the two test
+        # splits, each scored this once, and the short numbers that training sees
+        valid = last_eval[1] if last_eval is not None and last_eval[0] == step else None
+        result.metrics = {name: evaluate(model, task, name, bf16=bf16) if name != "valid" or valid is None else valid
+                          for name in SPLITS}
         result.eval_seconds += time.perf_counter() - t0
-        if config.target_exact is not None and result.metrics["test"].exact >= config.target_exact and reached is None:
+        if config.target_exact is not None and result.metrics["valid"].exact >= config.target_exact and reached is None:
             result.reached_target_at = train_s
         _notify(callbacks, TrainEvent("end", step, history[-1]["loss"] if history else None,
-                                      optimizer.param_groups[0]["lr"], train_s, result.metrics["test"]))
+                                      optimizer.param_groups[0]["lr"], train_s, result.metrics["valid"]))
     return result
 
 
-__all__ = ["TrainConfig", "PRESETS", "preset", "lr_factor", "train", "step_batches", "TrainResult", "TrainEvent",
-           "DistInfo", "resolve_device", "step_generator", "build_model", "save_checkpoint", "load_checkpoint", "DECAYS"]
+__all__ = ["TrainConfig", "ModelConfig", "PRESETS", "preset", "lr_factor", "train_model", "train_step", "make_task",
+           "step_batches", "TrainResult", "TrainEvent", "DistInfo", "resolve_device", "step_generator", "build_model",
+           "save_checkpoint", "load_checkpoint", "DECAYS", "CHECKPOINT_FORMAT"]

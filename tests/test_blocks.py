@@ -404,3 +404,25 @@ def test_bad_inputs_are_clear_errors():
         model(src, lengths, tgt[:2])
     with pytest.raises(ValueError, match="max_len"):
         model.greedy_decode(src, lengths, 0)
+
+
+# ---------------------------------------------------------------- the model config
+
+def test_model_config_is_the_one_list_of_hyperparameters():
+    cfg = B.ModelConfig(d_model=D, n_heads=H, d_ff=FF, position="rope")
+    torch.manual_seed(0)
+    by_config = B.Seq2SeqTransformer(14, 18, cfg)
+    torch.manual_seed(0)
+    by_keywords = B.Seq2SeqTransformer(14, 18, **cfg.kwargs())
+    assert by_config.config == by_keywords.config == cfg and (by_config.src_vocab, by_config.tgt_vocab) == (14, 18)
+    assert all(torch.equal(a, b) for a, b in zip(by_config.state_dict().values(), by_keywords.state_dict().values()))
+    assert B.Seq2SeqTransformer(14, 18, cfg, d_model=2 * D).config == cfg.replace(d_model=2 * D)
+    # the constructor's keywords are exactly the config's fields: nothing is spelled out twice
+    assert set(cfg.kwargs()) == {f.name for f in __import__("dataclasses").fields(B.ModelConfig)}
+    assert "dropout" not in cfg.shape() and set(cfg.shape()) == set(cfg.kwargs()) - {"dropout"}
+    with pytest.raises(ValueError, match="unknown ModelConfig field"):
+        B.Seq2SeqTransformer(14, 18, heads=4)
+    with pytest.raises(TypeError, match="ModelConfig"):
+        B.Seq2SeqTransformer(14, 18, {"d_model": 16})
+    with pytest.raises(ValueError, match="norm_first"):
+        B.ModelConfig(norm_first="yes").validate()

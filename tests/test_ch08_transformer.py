@@ -1,8 +1,11 @@
 """Chapter 08 (the Transformer, trained): graded cells reject the usual mistakes (unscaled or
 over-scaled embeddings, positions scaled or shifted, no source mask, untied or wrongly tied weights,
-RoPE not passed, memory from the wrong place, greedy decoding that keeps <bos>, never stops, does
-not pad finished rows or reads the wrong position, a loss that counts padding or smooths over V−1
-classes) and accept correct answers written differently; the demo helpers behave."""
+RoPE not passed, memory from the wrong place, embedding dropout in the wrong place (train mode),
+greedy decoding that keeps <bos>, never stops, does not pad finished rows or reads the wrong
+position, a loss that counts padding or smooths over V−1 classes, a KV cache that forgets, rotates
+at the wrong offset or recomputes the prefix, beam searches that do not add scores or keep finished
+hypotheses) and accept correct answers written differently; the usual mistakes get the message
+that names them; the demo helpers behave."""
 
 from __future__ import annotations
 
@@ -26,7 +29,8 @@ A = "08-transformer"
 def test_graded_cells_and_points():
     points = {gid: c.metadata["nbgrader"]["points"] for gid, c in graded_cells(A).items()}
     assert points == {"embed_tests": 2, "Transformer_tests": 4, "greedy_decode_tests": 3,
-                      "smoothed_cross_entropy_tests": 3}
+                      "smoothed_cross_entropy_tests": 3, "attention_step_tests": 2, "cached_greedy_decode_tests": 3,
+                      "beam_search_tests": 3}
 
 
 # ------------------------------------------------------------------------------------ embed
@@ -48,15 +52,27 @@ def test_embed_accepts(fn):
     run_test_cell(A, "embed_tests", embed=fn)
 
 
-@pytest.mark.parametrize("wrong", [
-    lambda ids, emb, pos=None: emb(ids) + (0 if pos is None else pos[: ids.shape[1]]),  # no scale
-    lambda ids, emb, pos=None: emb(ids) * emb.embedding_dim + (0 if pos is None else pos[: ids.shape[1]]),  # × d
-    lambda ids, emb, pos=None: (emb(ids) + (0 if pos is None else pos[: ids.shape[1]])) * math.sqrt(emb.embedding_dim),
-    lambda ids, emb, pos=None: emb(ids) * math.sqrt(emb.embedding_dim) + (0 if pos is None else pos[1: ids.shape[1] + 1]),
-    lambda ids, emb, pos=None: emb(ids) / math.sqrt(emb.embedding_dim) + (0 if pos is None else pos[: ids.shape[1]]),
-])
-def test_embed_rejects(wrong):
-    assert_rejected(A, "embed_tests", embed=wrong)
+EMBED_WRONG = [
+    (lambda ids, emb, pos=None: emb(ids) + (0 if pos is None else pos[: ids.shape[1]]),
+     "embed: the token embeddings are not scaled"),
+    (lambda ids, emb, pos=None: emb(ids) * emb.embedding_dim + (0 if pos is None else pos[: ids.shape[1]]),
+     "embed: you multiplied by d_model"),
+    (lambda ids, emb, pos=None: (emb(ids) + (0 if pos is None else pos[: ids.shape[1]])) * math.sqrt(emb.embedding_dim),
+     "embed: you scaled the positions too"),
+    (lambda ids, emb, pos=None: emb(ids) * math.sqrt(emb.embedding_dim) + (0 if pos is None else pos[1: ids.shape[1] + 1]),
+     "embed: the positions are shifted"),
+    (lambda ids, emb, pos=None: emb(ids) / math.sqrt(emb.embedding_dim) + (0 if pos is None else pos[: ids.shape[1]]),
+     "embed: you divided by √d_model"),
+    (lambda ids, emb, pos=None: emb(ids) * math.sqrt(emb.embedding_dim), "embed: the positions were not added"),
+    (lambda ids, emb, pos=None: emb(ids) * math.sqrt(emb.embedding_dim) + (0 if pos is None else pos[-ids.shape[1]:]),
+     "embed of tokens 1, 2, 3"),  # the LAST rows of the table: caught by the value check
+]
+
+
+@pytest.mark.parametrize("wrong, message", EMBED_WRONG)
+def test_embed_rejects_with_the_message_that_names_the_mistake(wrong, message):
+    err = assert_rejected(A, "embed_tests", embed=wrong)
+    assert message in str(err), str(err)
 
 
 # ------------------------------------------------------------------------------ Transformer
@@ -175,15 +191,69 @@ class NoOutputProjection(Good):
         return h @ self.tgt_embed.weight.T
 
 
-@pytest.mark.parametrize("cls", [Good, GoodMaskByIds, GoodTiedOtherWay])
+class DropoutBeforePositions(Good):
+    """Dropout on the scaled token embedding, then the positions added: wrong only in train mode."""
+
+    def embed(self, table, ids):
+        x = self.embed_dropout(table(ids) * math.sqrt(self.d_model))
+        return x if self.pe is None else x + self.pe[: ids.shape[1]]
+
+
+class NoEmbeddingDropout(Good):
+    def embed(self, table, ids):
+        return embed_good(ids, table, self.pe)
+
+
+class DropoutOnSourceOnly(Good):
+    def decode(self, tgt_in, memory, src_mask):
+        return self.output(self.decoder(embed_good(tgt_in, self.tgt_embed, self.pe), memory, src_mask, self.rope))
+
+
+class DropoutTwice(Good):
+    def embed(self, table, ids):
+        return self.embed_dropout(super().embed(table, ids))
+
+
+class DecodeBeforeEncode(Good):
+    """Embeds (and drops out) the target before the source: the same in eval mode, another dropout stream."""
+
+    def forward(self, src, src_lengths, tgt_in):
+        y = self.embed(self.tgt_embed, tgt_in)
+        memory, mask = self.encode(src, src_lengths)
+        return self.output(self.decoder(y, memory, mask, self.rope))
+
+
+class GoodParts(Good):
+    """Correct, and takes the notebook's parts= argument too."""
+
+    def __init__(self, *args, parts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+@pytest.mark.parametrize("cls", [Good, GoodMaskByIds, GoodTiedOtherWay, GoodParts])
 def test_transformer_accepts(cls):
     run_test_cell(A, "Transformer_tests", Transformer=cls)
 
 
-@pytest.mark.parametrize("cls", [NoTie, TieToSource, NoSourceMaskInEncoder, NoMemoryMask, InvertedMask, RopeNotPassed,
-                                 UnscaledEmbeddings, MemoryIsEmbedding, SharedEmbedding, NoOutputProjection])
-def test_transformer_rejects(cls):
-    assert_rejected(A, "Transformer_tests", Transformer=cls)
+PADDING = "Transformer: two more padding tokens after the sources changed the logits"
+TRAIN_MODE = "logits in train mode (dropout on, same seed as the reference)"
+
+
+@pytest.mark.parametrize("cls, message", [
+    (NoTie, "output.weight should be the very Parameter tgt_embed.weight"),
+    (TieToSource, "you tied the output to the SOURCE embedding"),
+    (NoSourceMaskInEncoder, PADDING), (NoMemoryMask, PADDING), (InvertedMask, PADDING),
+    (RopeNotPassed, "your logits are those of a model with no positions at all"),
+    (UnscaledEmbeddings, "logits vs the course's reference model"),
+    (MemoryIsEmbedding, "logits vs the course's reference model"),
+    (SharedEmbedding, "logits vs the course's reference model"),
+    (NoOutputProjection, "logits vs the course's reference model"),
+    (DropoutBeforePositions, TRAIN_MODE), (NoEmbeddingDropout, TRAIN_MODE), (DropoutOnSourceOnly, TRAIN_MODE),
+    (DropoutTwice, TRAIN_MODE), (DecodeBeforeEncode, TRAIN_MODE),
+])
+def test_transformer_rejects_with_the_message_that_names_the_mistake(cls, message):
+    err = assert_rejected(A, "Transformer_tests", Transformer=cls)
+    assert message in str(err), str(err)
 
 
 def test_transformer_uses_the_students_embed():
@@ -295,10 +365,17 @@ def _stops_at_first_eos_in_batch(model, src, lengths, max_len):
     return out[:, 1:]
 
 
-@pytest.mark.parametrize("wrong", [_keeps_bos, _no_pad_after_eos, _never_stops, _first_position, _one_step_too_many,
-                                   _stops_at_first_eos_in_batch])
-def test_greedy_rejects(wrong):
-    assert_rejected(A, "greedy_decode_tests", greedy_decode=wrong)
+@pytest.mark.parametrize("wrong, message", [
+    (_keeps_bos, "the output starts with <bos>"),
+    (_no_pad_after_eos, "after a row's <eos> it gets <pad>"),
+    (_never_stops, "stop as soon as every row has produced <eos>"),
+    (_first_position, "(feed back the argmax)"),
+    (_one_step_too_many, "max_len=4 allows at most 4 tokens; you produced one more"),
+    (_stops_at_first_eos_in_batch, "scripted model, max_len 4"),
+])
+def test_greedy_rejects_with_the_message_that_names_the_mistake(wrong, message):
+    err = assert_rejected(A, "greedy_decode_tests", greedy_decode=wrong)
+    assert message in str(err), str(err)
 
 
 # ------------------------------------------------------------------------------ smoothed loss
@@ -371,16 +448,306 @@ def _loss_smooths_probabilities(logits, targets, eps):
     return -torch.log((1 - eps) * py + eps / logits.shape[-1])[targets != PAD].mean()
 
 
-@pytest.mark.parametrize("wrong", [_loss_counts_padding, _loss_v_minus_1, _loss_unsmoothed, _loss_sum,
-                                   _loss_uses_builtin, _loss_smooths_probabilities])
-def test_loss_rejects(wrong):
-    assert_rejected(A, "smoothed_cross_entropy_tests", smoothed_cross_entropy=wrong)
+def _loss_swapped(logits, targets, eps):
+    return loss_good(logits, targets, 1 - eps)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (_loss_counts_padding, "the padding position was counted"),
+    (_loss_v_minus_1, "ε/(V − 1) on the other classes is another smoothing"),
+    (_loss_unsmoothed, "the result is unsmoothed cross-entropy"),
+    (_loss_sum, "you summed over the positions"),
+    (_loss_uses_builtin, "may not call"),
+    (_loss_smooths_probabilities, "you smoothed p instead of the target q"),
+    (_loss_swapped, "ε and 1 − ε are swapped"),
+])
+def test_loss_rejects_with_the_message_that_names_the_mistake(wrong, message):
+    err = assert_rejected(A, "smoothed_cross_entropy_tests", smoothed_cross_entropy=wrong)
+    assert message in str(err), str(err)
 
 
 def test_builtin_loss_is_restored_after_the_check():
     with pytest.raises(AssertionError):
         run_test_cell(A, "smoothed_cross_entropy_tests", smoothed_cross_entropy=_loss_uses_builtin)
     assert F.cross_entropy(torch.zeros(1, 2), torch.tensor([1])).item() == pytest.approx(math.log(2))
+
+
+# ------------------------------------------------------------------------------ KV cache (bonus)
+
+def step_good(attn, x, cache, rope=None):
+    b, n, d = x.shape
+    q, k, v = (z.view(b, n, attn.n_heads, attn.d_head).transpose(1, 2) for z in attn.in_proj(x).chunk(3, -1))
+    t = cache["k"].shape[-2] if "k" in cache else 0
+    if rope is not None:
+        q, k = rope(q, t), rope(k, t)
+    if t:
+        k, v = torch.cat([cache["k"], k], -2), torch.cat([cache["v"], v], -2)
+    cache["k"], cache["v"] = k, v
+    w = (q @ k.transpose(-2, -1) / math.sqrt(attn.d_head)).softmax(-1)
+    return attn.out_proj((w @ v).transpose(1, 2).reshape(b, n, d))
+
+
+def _step_no_cache(attn, x, cache, rope=None):  # attends to the new position only
+    return step_good(attn, x, {}, rope)
+
+
+def _step_rope_offset_zero(attn, x, cache, rope=None):
+    class Zero:
+        def __call__(self, z, offset=0):
+            return rope(z, 0)
+    return step_good(attn, x, cache, None if rope is None else Zero())
+
+
+def _step_caches_unrotated_keys(attn, x, cache, rope=None):
+    b, n, d = x.shape
+    q, k, v = (z.view(b, n, attn.n_heads, attn.d_head).transpose(1, 2) for z in attn.in_proj(x).chunk(3, -1))
+    t = cache["k"].shape[-2] if "k" in cache else 0
+    if t:
+        k, v = torch.cat([cache["k"], k], -2), torch.cat([cache["v"], v], -2)
+    cache["k"], cache["v"] = k, v
+    if rope is not None:  # rotates all keys by the newest offset
+        q, k = rope(q, t), rope(k, t)
+    w = (q @ k.transpose(-2, -1) / math.sqrt(attn.d_head)).softmax(-1)
+    return attn.out_proj((w @ v).transpose(1, 2).reshape(b, n, d))
+
+
+def _step_no_scale(attn, x, cache, rope=None):
+    b, n, d = x.shape
+    out = step_good(attn, x, cache, rope)
+    k, v = cache["k"], cache["v"]
+    q = attn.in_proj(x).chunk(3, -1)[0].view(b, n, attn.n_heads, attn.d_head).transpose(1, 2)
+    if rope is not None:
+        q = rope(q, k.shape[-2] - 1)
+    w = (q @ k.transpose(-2, -1)).softmax(-1)
+    return out * 0 + attn.out_proj((w @ v).transpose(1, 2).reshape(b, n, d))
+
+
+def _step_no_out_proj(attn, x, cache, rope=None):
+    return step_good(attn, x, cache, rope) - attn.out_proj.bias
+
+
+def _step_uses_course_step(attn, x, cache, rope=None):
+    return attn.step(x, cache, rope)
+
+
+@pytest.mark.parametrize("fn", [step_good])
+def test_attention_step_accepts(fn):
+    run_test_cell(A, "attention_step_tests", attention_step=fn)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (_step_no_cache, "attention_step at position 1"),
+    (_step_rope_offset_zero, "(RoPE) vs the course's step()"),
+    (_step_caches_unrotated_keys, "(RoPE) vs the course's step()"),
+    (_step_no_scale, "attention_step at position 1"),
+    (_step_no_out_proj, "attention_step at position 0"),
+    (_step_uses_course_step, "may not call course.blocks.MultiHeadAttention.step"),
+])
+def test_attention_step_rejects(wrong, message):
+    err = assert_rejected(A, "attention_step_tests", attention_step=wrong)
+    assert message in str(err), str(err)
+
+
+def _layers(model, x, caches, kvs, mask, t, step=step_good, use_norm_first=True, final_norm=True):
+    for layer, cache, kv in zip(model.decoder.layers, caches, kvs):
+        pre = layer.norm_first if use_norm_first else True
+        if pre:
+            x = x + layer.dropout1(step(layer.self_attn, layer.norm1(x), cache, model.rope))
+            x = x + layer.dropout2(layer.cross_attn.attend_memory(layer.norm2(x), kv, mask))
+            x = x + layer.dropout3(layer.ff(layer.norm3(x)))
+        else:
+            x = layer.norm1(x + layer.dropout1(step(layer.self_attn, x, cache, model.rope)))
+            x = layer.norm2(x + layer.dropout2(layer.cross_attn.attend_memory(x, kv, mask)))
+            x = layer.norm3(x + layer.dropout3(layer.ff(x)))
+    return model.decoder.norm(x) if final_norm else x
+
+
+def _cached(model, src, lengths, max_len, offset=lambda t: t, **kw):
+    memory, mask = model.encode(src, lengths)
+    kvs = [layer.cross_attn.memory_kv(memory) for layer in model.decoder.layers]
+    caches = [{} for _ in model.decoder.layers]
+    tokens = torch.full((src.shape[0], 1), BOS)
+    done = torch.zeros(src.shape[0], dtype=torch.bool)
+    for t in range(max_len):
+        x = model._embed(model.tgt_embed, tokens[:, -1:], offset(t))
+        nxt = model.output(_layers(model, x, caches, kvs, mask, t, **kw))[:, -1].argmax(-1).masked_fill(done, PAD)
+        tokens = torch.cat([tokens, nxt[:, None]], 1)
+        done |= nxt == EOS
+        if bool(done.all()):
+            break
+    return tokens[:, 1:]
+
+
+@torch.no_grad()
+def cached_good(model, src, lengths, max_len):
+    return _cached(model, src, lengths, max_len)
+
+
+@torch.no_grad()
+def _cached_position_zero(model, src, lengths, max_len):
+    return _cached(model, src, lengths, max_len, offset=lambda t: 0)
+
+
+@torch.no_grad()
+def _cached_always_pre_ln(model, src, lengths, max_len):
+    return _cached(model, src, lengths, max_len, use_norm_first=False)
+
+
+@torch.no_grad()
+def _cached_no_final_norm(model, src, lengths, max_len):
+    return _cached(model, src, lengths, max_len, final_norm=False)
+
+
+@torch.no_grad()
+def _cached_recomputes_the_prefix(model, src, lengths, max_len):
+    """Runs the layers on the whole prefix with fresh caches each step: right tokens, no saving."""
+    memory, mask = model.encode(src, lengths)
+    kvs = [layer.cross_attn.memory_kv(memory) for layer in model.decoder.layers]
+    tokens = torch.full((src.shape[0], 1), BOS)
+    done = torch.zeros(src.shape[0], dtype=torch.bool)
+    for _ in range(max_len):
+        x = model._embed(model.tgt_embed, tokens, 0)
+        nxt = model.output(_layers(model, x, [{} for _ in kvs], kvs, mask, 0, step=_full_causal))[:, -1]
+        nxt = nxt.argmax(-1).masked_fill(done, PAD)
+        tokens = torch.cat([tokens, nxt[:, None]], 1)
+        done |= nxt == EOS
+        if bool(done.all()):
+            break
+    return tokens[:, 1:]
+
+
+def _full_causal(attn, x, cache, rope=None):
+    return attn(x, is_causal=True, rope=rope)
+
+
+@torch.no_grad()
+def _cached_reencodes(model, src, lengths, max_len):
+    model.encode(src, lengths)
+    return _cached(model, src, lengths, max_len)
+
+
+@torch.no_grad()
+def _cached_borrows(model, src, lengths, max_len):
+    return model.greedy_decode(src, lengths, max_len)
+
+
+@pytest.mark.parametrize("fn", [cached_good])
+def test_cached_greedy_accepts(fn):
+    run_test_cell(A, "cached_greedy_decode_tests", cached_greedy_decode=fn, attention_step=step_good)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (_cached_position_zero, "vs the course's greedy_decode"),
+    (_cached_always_pre_ln, "vs the course's greedy_decode"),
+    (_cached_no_final_norm, "vs the course's greedy_decode"),
+    (_cached_recomputes_the_prefix, "positions in one call; with the cache each step runs the layers"),
+    (_cached_reencodes, "encode the source once, not 2 times"),
+    (_cached_borrows, "may not call course.blocks.Seq2SeqTransformer.greedy_decode"),
+])
+def test_cached_greedy_rejects(wrong, message):
+    err = assert_rejected(A, "cached_greedy_decode_tests", cached_greedy_decode=wrong, attention_step=step_good)
+    assert message in str(err), str(err)
+
+
+# --------------------------------------------------------------------------- beam search (bonus)
+
+def _beam(model, src, lengths, beam_size, max_len, combine=lambda score, lp: score + lp, rank=lambda c: c[1],
+          finished_leave=True, stop_early=True, pick=max):
+    memory, mask = model.encode(src, lengths)
+    beam, finished = [([], 0.0)], []
+    for _ in range(max_len):
+        if not beam:
+            break
+        cands = []
+        for seq, score in beam:
+            if seq and seq[-1] == EOS:  # only when finished hypotheses stay in the beam
+                cands.append((seq, score))
+                continue
+            logp = model.decode(torch.tensor([[BOS] + seq]), memory, mask)[0, -1].double().log_softmax(-1)
+            cands += [(seq + [v], combine(score, float(logp[v]))) for v in range(logp.shape[0])]
+        cands.sort(key=lambda c: -rank(c))
+        top = cands[:beam_size]
+        if finished_leave:
+            finished += [c for c in top if c[0][-1] == EOS]
+            beam = [c for c in top if c[0][-1] != EOS]
+        else:
+            beam = top
+        if stop_early and finished and beam and max(f[1] for f in finished) >= beam[0][1]:
+            break
+    pool = finished or beam
+    tokens, score = pick(pool, key=rank)
+    return torch.tensor(tokens, dtype=torch.long), float(score)
+
+
+@torch.no_grad()
+def beam_good(model, src, lengths, beam_size, max_len):
+    return _beam(model, src, lengths, beam_size, max_len)
+
+
+@torch.no_grad()
+def beam_no_early_stop(model, src, lengths, beam_size, max_len):
+    """Also correct: without the early stop the result is the same (scores only fall)."""
+    return _beam(model, src, lengths, beam_size, max_len, stop_early=False)
+
+
+@torch.no_grad()
+def _beam_last_step_probability(model, src, lengths, beam_size, max_len):
+    return _beam(model, src, lengths, beam_size, max_len, combine=lambda score, lp: lp)
+
+
+@torch.no_grad()
+def _beam_probabilities_multiplied_as_logs(model, src, lengths, beam_size, max_len):
+    return _beam(model, src, lengths, beam_size, max_len, combine=lambda score, lp: score * lp if score else lp)
+
+
+@torch.no_grad()
+def _beam_length_normalised(model, src, lengths, beam_size, max_len):
+    return _beam(model, src, lengths, beam_size, max_len, rank=lambda c: c[1] / len(c[0]))
+
+
+@torch.no_grad()
+def _beam_greedy(model, src, lengths, beam_size, max_len):
+    return _beam(model, src, lengths, 1, max_len)
+
+
+@torch.no_grad()
+def _beam_returns_worst(model, src, lengths, beam_size, max_len):
+    return _beam(model, src, lengths, beam_size, max_len, pick=min)
+
+
+@torch.no_grad()
+def _beam_finished_stay(model, src, lengths, beam_size, max_len):
+    """Finished hypotheses keep their place in the beam and crowd out live ones."""
+    tokens, score = _beam(model, src, lengths, beam_size, max_len, finished_leave=False, stop_early=False)
+    return tokens, score
+
+
+def _beam_borrows(model, src, lengths, beam_size, max_len):
+    """The checks' exhaustive search where the beam is wide (where it gives the same answer)."""
+    from course.checks import ch08_transformer as helpers
+    if beam_size < 100:
+        return beam_good(model, src, lengths, beam_size, max_len)
+    tokens, score = helpers.brute_force_best(model, max_len)
+    return torch.tensor(tokens), score
+
+
+@pytest.mark.parametrize("fn", [beam_good, beam_no_early_stop])
+def test_beam_accepts(fn):
+    run_test_cell(A, "beam_search_tests", beam_search=fn)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (_beam_last_step_probability, "the score of A A <eos>: the SUM of its log-probabilities"),
+    (_beam_probabilities_multiplied_as_logs, "beam_size 1 is greedy"),
+    (_beam_length_normalised, "a beam of 125 = 5³ keeps every candidate"),
+    (_beam_greedy, "beam_size 2 finds B <eos>"),
+    (_beam_returns_worst, "a beam of 125 = 5³ keeps every candidate"),
+    (_beam_finished_stay, "a beam of 125 = 5³ keeps every candidate"),
+    (_beam_borrows, "may not call course.checks.ch08_transformer.brute_force_best"),
+])
+def test_beam_rejects(wrong, message):
+    err = assert_rejected(A, "beam_search_tests", beam_search=wrong)
+    assert message in str(err), str(err)
 
 
 # ------------------------------------------------------------------------------- demo helpers
@@ -399,7 +766,7 @@ def test_cross_attention_rows_follow_the_output():
     model = training.build_model(config, task).eval()
     queries, keys, weights = ex.cross_attention(model, task, "1204")
     assert keys == list("1204")
-    assert weights.shape == (config.n_decoder_layers, config.n_heads, len(queries), 4)
+    assert weights.shape == (config.model.n_decoder_layers, config.model.n_heads, len(queries), 4)
     torch.testing.assert_close(weights.sum(-1), torch.ones(weights.shape[:-1]))
     with pytest.raises(ValueError, match="digits"):
         ex.cross_attention(model, task, "12a")

@@ -12,6 +12,7 @@ that borrows only the third-party packages (torch, nbgrader, ...) of this one. T
 from __future__ import annotations
 
 import ast
+import shutil
 import site
 import subprocess
 import sys
@@ -30,7 +31,13 @@ GRADER_NAMES = ("course_grader", "grading", "pipeline")
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q",
+    # built from a copy of what the wheel is made of: setuptools writes build/ and *.egg-info next to the
+    # sources, and two test workers building from the checkout at once would trip over each other's
+    tree = tmp_path_factory.mktemp("tree")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, tree / name)
+    shutil.copytree(ROOT / "course", tree / "course", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(tree), "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(out)], check=True, capture_output=True)
     (found,) = out.glob("transformer_course-*.whl")
     return found

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from course.numerals import to_chinese, to_english
-from course.tasks import TASK_NAMES, Batch, Task, get_task
+from course.tasks import HARD_CASES, HELD_OUT, SPLITS, TASK_NAMES, Batch, Task, get_task, hard_cases
 from course.tokenizer import BOS, EOS, PAD, UNK, CharTokenizer, pad_batch
 
 # ------------------------------------------------------------------------------- tokenizer
@@ -180,3 +180,86 @@ def test_bad_sampling_arguments(zh):
     with pytest.raises(ValueError, match="split"):
         zh.split("train")
     assert set(TASK_NAMES) == {"zh", "en", "copy", "reverse"}
+
+
+# ------------------------------------------------------------------------------- evaluation splits
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_held_out_splits_are_disjoint_and_never_sampled(name):
+    task = Task(name)
+    sets = {split: task.split(split) for split in SPLITS}
+    assert [len(sets[s]) for s in HELD_OUT] == [1000, 1000, 1000]
+    for a in HELD_OUT:
+        assert len(set(sets[a])) == len(sets[a])  # no repeats inside a split
+        for b in HELD_OUT:
+            if a < b:
+                assert not set(sets[a]) & set(sets[b]), (a, b)
+    seen = set(task.sample(30_000, torch.Generator().manual_seed(1)))
+    assert not seen & set().union(*(set(sets[s]) for s in HELD_OUT))
+    assert set(sets["short"]) <= seen  # the short split is seen in training, and labelled so
+    assert task.split_label("short") == "short (seen in training)"
+
+
+def test_splits_are_fixed_and_independent_of_each_other():
+    zh = Task("zh")
+    assert zh.test_set == Task("zh", valid_size=10, hard_size=10).test_set  # test does not move with the others
+    assert zh.valid_set == Task("zh", hard_size=10).valid_set  # nor does valid with the hard split
+    assert zh.hard_set == Task("zh").hard_set and zh.valid_set == Task("zh").valid_set  # fixed
+    assert all(4 <= len(s) <= 8 and s[0] != "0" for s in zh.valid_set + zh.hard_set)
+
+
+@pytest.mark.parametrize("source, cases", [
+    ("1204", {"internal_zero"}), ("1200", set()), ("10005", {"internal_zero", "zero_run", "wan_boundary"}),
+    ("10010", {"internal_zero", "zero_run", "wan_boundary", "teen_inside"}), ("3000000", {"wan_boundary"}),
+    ("10001000", {"internal_zero", "zero_run"}), ("1015", {"internal_zero", "teen_inside"}), ("15", {"teen_leading"}),
+    ("150000", {"wan_boundary", "teen_leading"}), ("115000", {"teen_leading"}), ("1115000", {"teen_inside"}), ("3120000", {"teen_inside", "wan_boundary"}), ("23456789", set()),
+])
+def test_hard_cases_by_hand(source, cases):
+    assert hard_cases(source) == cases
+
+
+def test_hard_cases_name_what_the_chinese_rules_do():
+    """Each case is visible in the Chinese text itself (so the stratification means what it says)."""
+    zh = Task("zh")
+    for s in zh.hard_set + zh.test_set:
+        text, cases = zh.target_text(s), hard_cases(s)
+        if len(s) <= 4:  # one group: a zero between digits is exactly what makes a 零
+            assert ("internal_zero" in cases) == ("零" in text), (s, text)
+        if "zero_run" in cases:  # several zeros, one 零 (or none, when the run ends a group)
+            assert "零零" not in text and text.count("零") < s.count("0"), (s, text)
+        if "wan_boundary" in cases:  # 万 followed by 零, or by nothing at all
+            assert "万零" in text or text.endswith("万"), (s, text)
+        if "teen_inside" in cases:  # the 一 of 一十 is spoken inside a number
+            assert "一十" in text, (s, text)
+        assert ("teen_leading" in cases) == text.startswith("十"), (s, text)  # ... and dropped at its start
+    with pytest.raises(ValueError, match="digits"):
+        hard_cases("12a")
+
+
+def test_training_knobs_shape_training_only():
+    base = Task("zh")
+    task = Task("zh", digit_weights=(0, 0, 0, 0, 0, 1, 0, 1), hard_fraction=0.5)
+    assert (task.test_set, task.valid_set, task.hard_set) == (base.test_set, base.valid_set, base.hard_set)
+    drawn = task.sample(2000, torch.Generator().manual_seed(2))
+    lengths = Counter(len(s) for s in drawn)
+    assert set(lengths) <= set(range(1, 9)) and lengths[6] + lengths[8] > 0.6 * 2000  # 6 or 8 digits, or a hard case (十二 has 2)
+    cases = Counter(c for s in drawn for c in hard_cases(s))
+    assert cases["zero_run"] > 150 and cases["teen_leading"] > 150  # ~1000 hard draws, a fifth of each kind
+    assert not set(drawn) & set(task.hard_set) and not set(drawn) & set(task.test_set)
+    with pytest.raises(ValueError, match="digit_weights"):
+        Task("zh", digit_weights=(1, 1))
+    with pytest.raises(ValueError, match="hard_fraction"):
+        Task("zh", hard_fraction=1.5)
+
+
+def test_the_stratified_split_is_heavy_in_every_hard_case():
+    zh = Task("zh")
+    hard = Counter(case for s in zh.hard_set for case in hard_cases(s))
+    test = Counter(case for s in zh.test_set for case in hard_cases(s))
+    for case in HARD_CASES:
+        assert hard[case] >= 200, (case, hard[case])  # at least its fifth of the 1000
+        assert hard[case] >= 1.5 * test[case], (case, hard[case], test[case])  # more than a uniform draw has
+        if test[case] < 100:  # the rare cases (under a tenth of a uniform draw), far more
+            assert hard[case] >= 3 * test[case], (case, hard[case], test[case])
+    assert test["zero_run"] < 60 and hard["zero_run"] >= 200  # the rarest case, counted
+

@@ -15,7 +15,7 @@ import torch
 from course import train as cli
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["--task", "copy", "--d-model", "32", "--heads", "2", "--layers", "1", "--d-ff", "64", "--batch-size", "16",
+TINY = ["--task", "copy", "--d-model", "32", "--n-heads", "2", "--layers", "1", "--d-ff", "64", "--batch-size", "16",
         "--device", "cpu", "--no-progress", "--eval-interval", "0"]
 
 
@@ -30,14 +30,20 @@ def test_help_as_a_module():
     out = subprocess.run([sys.executable, "-m", "course.train", "--help"], capture_output=True, text=True, cwd=ROOT,
                          env=env(), timeout=120)
     assert out.returncode == 0, out.stderr
-    for option in ("--task", "--preset", "--d-model", "--layers", "--heads", "--steps", "--minutes", "--batch-size",
-                   "--lr", "--device", "--checkpoint", "--resume", "--seed", "--position"):
+    for option in ("--task", "--preset", "--layers", "--steps", "--minutes", "--batch-size",
+                   "--lr", "--device", "--checkpoint", "--resume", "--seed"):
+        assert option in out.stdout
+    # one flag per ModelConfig field, made from the dataclass (booleans get --no-...)
+    for option in ("--d-model", "--n-heads", "--n-encoder-layers", "--n-decoder-layers", "--d-ff", "--dropout",
+                   "--position", "--norm-first", "--no-norm-first", "--tie-output", "--no-tie-output"):
         assert option in out.stdout
     assert "{zh,en,copy,reverse}" in out.stdout and "{sinusoidal,rope}" in out.stdout
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--d-model", "30", "--heads", "4"], "not divisible"),
+    (["--d-model", "30", "--n-heads", "4"], "not divisible"),
+    (["--dropout", "1.5"], "dropout"),
+    (["--n-decoder-layers", "0"], "--n-decoder-layers must be at least 1"),
     (["--resume"], "--resume needs --checkpoint"),
     (["--resume", "--checkpoint", "/nonexistent/run.pt"], "no checkpoint file"),
     (["--task", "fr"], "invalid choice"),
@@ -67,6 +73,20 @@ def test_tiny_run_end_to_end(tmp_path, capsys):
     assert "task copy: 5 steps" in printed and "test: exact" in printed and "BLEU" in printed
     metrics = json.loads(out_json.read_text())
     assert metrics["steps"] == 5 and metrics["test"]["count"] == 1000 and 0 <= metrics["test"]["exact"] <= 1
+    assert {"valid", "test", "hard", "short"} <= set(metrics) and metrics["hard"]["count"] == 1000
+    assert "short (seen in training): exact" in printed and "hard (stratified test): exact" in printed
+
+
+def test_model_flags_land_in_the_model_config():
+    parser = cli.build_parser()
+    config = cli.config_from_args(parser.parse_args(["--layers", "3", "--n-decoder-layers", "1", "--no-norm-first",
+                                                     "--tie-output", "--position", "rope", "--dropout", "0.2"]), parser)
+    m = config.model
+    assert (m.n_encoder_layers, m.n_decoder_layers, m.norm_first, m.tie_output, m.position, m.dropout) == \
+        (3, 3, False, True, "rope", 0.2)  # --layers, the shortcut, sets both stacks
+    plain = cli.config_from_args(parser.parse_args([]), parser)
+    from course.training import PRESETS
+    assert plain.model == PRESETS["cpu"].model
 
 
 def test_checkpoint_then_resume(tmp_path, capsys):
@@ -106,3 +126,18 @@ def test_ddp_two_cpu_processes_keep_identical_replicas(tmp_path):
     alone = json.loads((single_dir / "rank0.json").read_text())
     assert alone["first_batch_sha256"] == rank0["first_batch_sha256"]
     assert alone["param_sha256"] != rank0["param_sha256"]
+
+
+def test_student_notebooks_build_the_model_and_report_whose_pieces(capsys):
+    """--student-notebooks with the instructor's solutions: every piece is the student's, and it trains."""
+    cli.main([*TINY, "--steps", "2", "--student-notebooks", str(ROOT / "solutions")])
+    out = capsys.readouterr().out
+    assert "11 of 11 pieces are yours." in out and "2 steps" in out
+
+
+def test_student_notebooks_in_a_missing_folder_is_one_clear_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*TINY, "--steps", "1", "--student-notebooks", str(tmp_path / "nowhere")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--student-notebooks" in err and "nowhere" in err and "Traceback" not in err

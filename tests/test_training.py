@@ -3,6 +3,7 @@ and metrics computed against hand-made models whose answers are known."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -23,7 +24,7 @@ def tiny(**changes) -> T.TrainConfig:
                 batch_size=16, steps=6, warmup_steps=2, device="cpu", progress=False, eval_interval=0, test_size=40,
                 log_interval=1)
     base.update(changes)
-    return T.TrainConfig(**base)
+    return T.TrainConfig().replace(**base)
 
 
 def params(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -53,7 +54,7 @@ def test_other_decays(decay, at_end):
 
 
 def test_presets():
-    assert T.PRESETS["gpu"].d_model >= 512
+    assert T.PRESETS["gpu"].model.d_model >= 512
     for name in T.PRESETS:
         T.preset(name).validate()
     assert T.preset("cpu", steps=7).steps == 7
@@ -61,6 +62,17 @@ def test_presets():
         T.preset("tpu")
     with pytest.raises(ValueError, match="unknown TrainConfig"):
         T.preset("cpu", stepz=3)
+
+
+def test_model_fields_go_into_the_model_config():
+    config = T.preset("cpu", d_model=64, n_heads=2, steps=9)
+    assert isinstance(config.model, T.ModelConfig) and config.model.d_model == 64 and config.model.n_heads == 2
+    assert config.steps == 9 and config.model.d_ff == T.PRESETS["cpu"].model.d_ff
+    assert T.PRESETS["cpu"].model.d_model != 64 or T.PRESETS["cpu"].model.n_heads != 2  # presets untouched
+    both = T.TrainConfig().replace(model=T.ModelConfig(d_model=32), n_heads=8)
+    assert (both.model.d_model, both.model.n_heads) == (32, 8)
+    built = T.build_model(T.TrainConfig().replace(d_model=16, n_heads=2, d_ff=24), Task("copy", test_size=5))
+    assert built.config == T.ModelConfig(d_model=16, n_heads=2, d_ff=24)
 
 
 @pytest.mark.parametrize("changes, match", [
@@ -71,7 +83,7 @@ def test_presets():
 ])
 def test_bad_configs_are_clear_errors(changes, match):
     with pytest.raises(ValueError, match=match):
-        T.TrainConfig(**changes).validate()
+        T.TrainConfig().replace(**changes).validate()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
@@ -91,8 +103,8 @@ def test_each_rank_and_step_draws_its_own_batch():
 
 def bucket_gradient(buckets: int, per_piece_mean: bool = False) -> tuple[dict, int]:
     """Gradient of one step's loss when the batch is cut into ``buckets`` pieces; also the padded token count."""
-    cfg = T.TrainConfig(task="zh", d_model=16, n_heads=2, n_encoder_layers=1, n_decoder_layers=1, d_ff=32,
-                        dropout=0.0, batch_size=24, length_buckets=buckets, test_size=10)
+    cfg = T.TrainConfig().replace(task="zh", d_model=16, n_heads=2, n_encoder_layers=1, n_decoder_layers=1, d_ff=32,
+                                  dropout=0.0, batch_size=24, length_buckets=buckets, test_size=10)
     torch.manual_seed(0)
     task = Task("zh", test_size=10)
     model = T.build_model(cfg, task)
@@ -119,26 +131,26 @@ def test_length_buckets_keep_the_gradient_and_cut_padding():
 # ------------------------------------------------------------------------------ the loop
 
 def test_training_is_reproducible_and_seeded():
-    a, b = T.train(tiny()), T.train(tiny())
-    c = T.train(tiny(seed=1))
+    a, b = T.train_model(tiny()), T.train_model(tiny())
+    c = T.train_model(tiny(seed=1))
     assert same(params(a.model), params(b.model))
     assert not same(params(a.model), params(c.model))
     assert a.steps == 6 and a.stopped_by == "steps" and len(a.history) == 6
-    assert set(a.metrics) == {"test", "short"}
+    assert set(a.metrics) == {"valid", "test", "hard", "short"}
 
 
 def test_loss_falls_on_the_copy_task():
-    r = T.train(tiny(steps=60, lr=3e-3, dropout=0.0, log_interval=10))
+    r = T.train_model(tiny(steps=60, lr=3e-3, dropout=0.0, log_interval=10))
     losses = [h["loss"] for h in r.history]
     assert losses[-1] < 0.8 * losses[0]
 
 
 def test_resume_gives_the_same_result_as_not_stopping(tmp_path):
-    straight = params(T.train(tiny()).model)
+    straight = params(T.train_model(tiny()).model)
     path = tmp_path / "run.pt"
-    first = T.train(tiny(checkpoint=str(path)), callbacks=lambda ev: ev.kind == "step" and ev.step == 3)
+    first = T.train_model(tiny(checkpoint=str(path)), callbacks=lambda ev: ev.kind == "step" and ev.step == 3)
     assert first.steps == 3 and first.stopped_by == "callback" and path.is_file()
-    resumed = T.train(tiny(checkpoint=str(path), resume=True))
+    resumed = T.train_model(tiny(checkpoint=str(path), resume=True))
     assert resumed.steps == 6
     assert same(params(resumed.model), straight)
     assert [h["step"] for h in resumed.history] == list(range(1, 7))
@@ -146,39 +158,62 @@ def test_resume_gives_the_same_result_as_not_stopping(tmp_path):
 
 def test_resume_check_detects_a_lost_dropout_state(tmp_path):
     """The comparison above is sensitive: resuming with another RNG state changes the parameters."""
-    straight = params(T.train(tiny()).model)
+    straight = params(T.train_model(tiny()).model)
     path = tmp_path / "run.pt"
-    T.train(tiny(checkpoint=str(path)), callbacks=lambda ev: ev.kind == "step" and ev.step == 3)
+    T.train_model(tiny(checkpoint=str(path)), callbacks=lambda ev: ev.kind == "step" and ev.step == 3)
     state = torch.load(path, weights_only=False)
     torch.manual_seed(123)
     state["rng"][0]["cpu"] = torch.get_rng_state()
     torch.save(state, path)
-    assert not same(params(T.train(tiny(checkpoint=str(path), resume=True)).model), straight)
+    assert not same(params(T.train_model(tiny(checkpoint=str(path), resume=True)).model), straight)
 
 
 def test_resume_refuses_another_model(tmp_path):
     path = tmp_path / "run.pt"
-    T.train(tiny(steps=2, checkpoint=str(path)))
+    T.train_model(tiny(steps=2, checkpoint=str(path)))
     with pytest.raises(ValueError, match="different model"):
-        T.train(tiny(d_model=64, checkpoint=str(path), resume=True))
+        T.train_model(tiny(d_model=64, checkpoint=str(path), resume=True))
     with pytest.raises(FileNotFoundError):
-        T.train(tiny(checkpoint=str(tmp_path / "missing.pt"), resume=True))
+        T.train_model(tiny(checkpoint=str(tmp_path / "missing.pt"), resume=True))
 
 
 def test_callbacks_see_steps_evals_and_the_end():
     events = []
-    r = T.train(tiny(eval_interval=3), callbacks=[events.append])
+    r = T.train_model(tiny(eval_interval=3), callbacks=[events.append])
     kinds = [e.kind for e in events]
     assert kinds.count("step") == 6 and kinds.count("eval") == 1 and kinds[-1] == "end"
-    assert events[-1].metrics is r.metrics["test"]
+    # what a callback (the live plot) sees is the validation split, never a test split
+    assert events[-1].metrics is r.metrics["valid"] and events[-1].metrics.split == "valid"
+    assert all(e.metrics.split == "valid" for e in events if e.kind == "eval")
     assert all(e.loss > 0 for e in events if e.kind == "step")
-    assert r.evals[0]["step"] == 3
+    assert r.evals[0]["step"] == 3 and r.evals[0]["split"] == "valid"
+
+
+def test_early_stopping_reads_the_validation_split_and_the_test_is_scored_once(monkeypatch):
+    """target_exact stops on validation scores; the test splits are evaluated once, after training."""
+    import course.training as training_module
+
+    seen = []
+    real = training_module.evaluate
+
+    def spy(model, task, split="test", *args, **kwargs):
+        seen.append(split if isinstance(split, str) else ("list", kwargs.get("label"), tuple(split)))
+        result = real(model, task, split, *args, **kwargs)
+        return result if isinstance(split, str) else dataclasses.replace(result, exact=1.0)  # "reached" at once
+
+    monkeypatch.setattr(training_module, "evaluate", spy)
+    r = T.train_model(tiny(steps=20, eval_interval=2, target_exact=0.99, eval_size=7))
+    assert r.stopped_by == "target" and r.steps == 2 and r.reached_target_at is not None
+    periodic, final = seen[0], seen[1:]
+    assert periodic[:2] == ("list", "valid[:7]") and set(periodic[2]) <= set(r.task.valid_set)
+    assert not set(periodic[2]) & (set(r.task.test_set) | set(r.task.hard_set))
+    assert final == ["valid", "test", "hard", "short"]  # each test split once, at the end
 
 
 def test_history_records_the_scheduled_rate_of_each_step():
     config = tiny(steps=8, warmup_steps=3, lr=2e-3, decay="linear")
     factor = T.lr_factor(config)
-    r = T.train(config)
+    r = T.train_model(config)
     assert [h["lr"] for h in r.history] == pytest.approx([2e-3 * factor(s) for s in range(8)])
 
 def test_another_model_class_can_be_trained():
@@ -192,20 +227,54 @@ def test_another_model_class_can_be_trained():
             built.append((args, kwargs))
             super().__init__(*args, **kwargs)
 
-    r = T.train(tiny(steps=2), model_class=Student)
+    r = T.train_model(tiny(steps=2), model_class=Student)
     assert isinstance(r.model, Student) and built[0][1]["d_model"] == 32
     with pytest.raises(TypeError, match="model_class"):
-        T.train(tiny(), model_class=lambda *a, **kw: None)
+        T.train_model(tiny(), model_class=lambda *a, **kw: None)
+
+
+def _mean_smoothed(logits, targets, smoothing):
+    """Chapter 08's smoothed_cross_entropy, written independently: the mean over non-PAD targets."""
+    from course.tokenizer import PAD
+    logp = logits.log_softmax(-1)
+    loss = -(1 - smoothing) * logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - smoothing * logp.mean(-1)
+    return loss[targets != PAD].mean()
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_a_students_mean_loss_trains_exactly_like_the_built_in(smoothing):
+    """loss_fn (chapter 08's signature) gives the same weights as nn.CrossEntropyLoss with the same smoothing,
+    over several steps with length buckets (so the per-piece sums really are weighted by token counts)."""
+    config = tiny(steps=4, dropout=0.0, label_smoothing=smoothing, length_buckets=2)
+    ours = T.train_model(config, loss_fn=_mean_smoothed)
+    theirs = T.train_model(config)
+    # the losses step by step, and the trained models' outputs (not every parameter: the key bias gets
+    # a zero gradient in exact arithmetic, and Adam turns rounding noise there into full-size steps)
+    assert [h["loss"] for h in ours.history] == pytest.approx([h["loss"] for h in theirs.history], rel=1e-5)
+    batch = Task("copy").make_batch(["12345", "907"])
+    with torch.no_grad():
+        a = ours.model.eval()(batch.src, batch.src_lengths, batch.tgt_in)
+        b = theirs.model.eval()(batch.src, batch.src_lengths, batch.tgt_in)
+    assert torch.allclose(a, b, atol=1e-4)
+    wrong = T.train_model(config, loss_fn=lambda lg, t, e: _mean_smoothed(lg, t, 0.5))  # another smoothing
+    assert [h["loss"] for h in wrong.history] != [h["loss"] for h in ours.history]
+
+
+def test_a_loss_fn_that_is_not_a_scalar_is_a_clear_error():
+    with pytest.raises(TypeError, match="loss_fn"):
+        T.train_model(tiny(steps=1), loss_fn="cross_entropy")
+    with pytest.raises(TypeError, match="0-d tensor"):
+        T.train_model(tiny(steps=1), loss_fn=lambda logits, targets, e: logits.sum(-1))
 
 
 def test_bad_callbacks_are_a_clear_error():
     for bad in (3, [print, "x"]):
         with pytest.raises(TypeError, match="callbacks"):
-            T.train(tiny(), callbacks=bad)
+            T.train_model(tiny(), callbacks=bad)
 
 
 def test_time_cap_stops_the_run():
-    r = T.train(tiny(steps=1000, minutes=1e-6))
+    r = T.train_model(tiny(steps=1000, minutes=1e-6))
     assert r.stopped_by == "minutes" and r.steps < 1000
 
 
@@ -297,7 +366,7 @@ def test_translate_and_unwrap():
 
 
 def test_evaluate_restores_training_mode():
-    result = T.train(tiny(steps=1))
+    result = T.train_model(tiny(steps=1))
     result.model.train()
     evaluate(result.model, result.task, "short")
     assert result.model.training

@@ -480,7 +480,7 @@ def expect_sublayer_dropout(cls: type, decoder: bool, seed: int = 0) -> None:
                    f"{', dropout3' if decoder else ''} on the sublayer outputs); see Part 2")
 
 
-def check_stack_parameters(ours: nn.Module, theirs: nn.Module, what: str, n_layers: int, d_model: int) -> None:
+def expect_stack_parameters(ours: nn.Module, theirs: nn.Module, what: str, n_layers: int, d_model: int) -> None:
     """The stack's parameter count against PyTorch's, with the likely reason when it is off."""
     got, want = n_params(ours), n_params(theirs)
     if got == want:
@@ -501,7 +501,7 @@ def check_stack_parameters(ours: nn.Module, theirs: nn.Module, what: str, n_laye
     _fail(f"parameters of {what}: expected {want}, got {got}; {why}")
 
 
-def check_stack_dropout(cls: type, decoder: bool, seed: int = 0) -> None:
+def expect_stack_dropout(cls: type, decoder: bool, seed: int = 0) -> None:
     """A stack built with dropout = 1.0, in train mode: every sublayer of every layer is dropped, so what is left
     is the residual path through the whole stack (x, then the final norm for Pre-LN; x through every norm for
     Post-LN). A stack that does not hand its dropout probability to its layers fails this."""
@@ -601,7 +601,7 @@ def compare_decoder(ours: nn.Module, theirs: nn.Module, x: torch.Tensor, memory:
     close(got, expected, atol=ATOL, name=f"{what}, against nn.TransformerDecoder with the same weights (Part 4)")
 
 
-def check_mask(got: Any, expected: torch.Tensor, what: str) -> None:
+def expect_mask(got: Any, expected: torch.Tensor, what: str) -> None:
     """A mask returned by source_mask / target_mask against the hand-written expected one, mistakes named.
 
     ``expected`` has the full shape: (batch, 1, 1, max_len) for a source mask, (batch, 1, T, T) for a target mask."""

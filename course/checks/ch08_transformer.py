@@ -4,16 +4,21 @@ weights), scripted stand-in models for greedy decoding, and PyTorch's cross-entr
 
 from __future__ import annotations
 
+import zlib
+
 import torch
 from torch import nn
 
 from course.blocks import Seq2SeqTransformer
 from course.checks.borrowed import CE_ATEN, CE_PY, Borrowed, switched_off_for
 from course.checks.core import call, check
+from course.checks.plain import plain
 from course.tokenizer import BOS, EOS, PAD
 
 _Module = nn.Module
-_load_state_dict, _module_eval, _named_parameters = nn.Module.load_state_dict, nn.Module.eval, nn.Module.named_parameters
+_load_state_dict, _module_eval = nn.Module.load_state_dict, nn.Module.eval
+_named_parameters = nn.Module.named_parameters
+_module_train = nn.Module.train
 _data_ptr, _numel = torch.Tensor.data_ptr, torch.Tensor.numel
 
 
@@ -92,6 +97,13 @@ def shares_storage(model: nn.Module, a: str, b: str) -> bool:
     return _data_ptr(p[a]) == _data_ptr(p[b]) and tuple(p[a].shape) == tuple(p[b].shape)
 
 
+def same_parameter(model: nn.Module, a: str, b: str) -> bool:
+    """Whether parameters ``a`` and ``b`` (dotted names) are one tensor (the same data), whatever their shapes."""
+    p = parameters_of(model, remove_duplicate=False)
+    check(a in p and b in p, f"the model should have parameters {a} and {b}; found {sorted(p)[:12]}")
+    return _data_ptr(p[a]) == _data_ptr(p[b])
+
+
 def method(model: nn.Module, name: str, *args, **kwargs):
     """``model.<name>(*args, **kwargs)`` with the attribute lookup inside the student's call too."""
     return getattr(model, name)(*args, **kwargs)
@@ -139,25 +151,171 @@ def scripted_sources(n: int, length: int = 2) -> torch.Tensor:
     return torch.cat([torch.arange(n)[:, None], torch.full((n, length - 1), 4)], dim=1)
 
 
+# --------------------------------------------------------------------------- teaching messages
+
+def explain(got, wrong: dict[str, object], atol: float = 1e-5) -> None:
+    """If ``got`` equals one of the known wrong answers (message → its value), raise that message.
+
+    The values are the hand-worked results of the usual mistakes, written out in the test cell: a
+    match names the mistake and where the notebook explains it."""
+    value = plain(got, "the result")
+    if not isinstance(value, (torch.Tensor, int, float)):
+        return
+    a = torch.as_tensor(value).detach().double()
+    for message, w in wrong.items():
+        b = torch.as_tensor(w).detach().double()
+        if a.shape == b.shape and bool(torch.isfinite(a).all()) and bool(((a - b).abs() <= atol).all()):
+            raise AssertionError(message)
+
+
+def train_mode_outputs(reference: nn.Module, model: nn.Module, *inputs, seed: int = 0):
+    """Both models in train mode (dropout on), each run from the same seed: (reference's logits, the student's).
+
+    Dropout masks come from torch's global generator in the order the layers use it, so a model
+    wired like the reference draws the very same masks."""
+    reference.train()
+    call(_module_train, model)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            want = reference(*inputs)
+            torch.manual_seed(seed)
+            got = call(model, *inputs)
+    finally:
+        reference.eval()
+        call(_module_eval, model)
+    return want, got
+
+
+def padding_probe(model: nn.Module, src: torch.Tensor, lengths: torch.Tensor, tgt: torch.Tensor) -> float:
+    """How much the logits move when the sources get two more padding columns (0 when padding is hidden)."""
+    longer = torch.cat([src, torch.full((src.shape[0], 2), PAD, dtype=src.dtype)], dim=1)
+    with torch.no_grad():
+        a, b = call(model, src, lengths, tgt), call(model, longer, lengths, tgt)
+    diff = (plain(a, "logits") - plain(b, "logits")).abs().max()
+    return float(diff) if bool(torch.isfinite(diff)) else float("inf")
+
+
+# --------------------------------------------------------------------------- KV cache (bonus)
+
+class PositionCounter:
+    """Records how many positions the decoder layers process per call, and the encoder's calls.
+
+    ``with PositionCounter(model) as seen:`` → ``seen.projected`` (the sequence lengths fed to each
+    decoder layer's self-attention projection and feed-forward block), ``seen.encoder_calls``."""
+
+    def __init__(self, model: nn.Module):
+        self.model, self.projected, self.encoder_calls, self._handles = model, [], 0, []
+
+    def __enter__(self):
+        for layer in self.model.decoder.layers:
+            for module in (layer.self_attn.in_proj, layer.ff):
+                self._handles.append(module.register_forward_hook(
+                    lambda m, args, out: self.projected.append(int(args[0].shape[-2]))))
+        self._handles.append(self.model.encoder.register_forward_hook(lambda m, a, o: self._count()))
+        return self
+
+    def _count(self):
+        self.encoder_calls += 1
+
+    def __exit__(self, *exc):
+        for h in self._handles:
+            h.remove()
+        return False
+
+
+# --------------------------------------------------------------------------- beam search (bonus)
+
+class ScriptedLM(nn.Module):
+    """A stand-in model whose next-token distribution is a fixed function of the prefix written so far.
+
+    ``table`` maps a prefix (a tuple of ids after <bos>) to next-token probabilities (a list of
+    ``vocab`` numbers, zeros allowed); a prefix not in the table gets pseudo-random logits seeded by
+    (``seed``, prefix), or, with ``seed=None``, <eos> for sure. The source is ignored."""
+
+    def __init__(self, vocab: int, table: dict | None = None, seed: int | None = None):
+        super().__init__()
+        self.vocab, self.table, self.seed = vocab, dict(table or {}), seed
+        self.calls = 0
+
+    def encode(self, src, src_lengths):
+        mask = torch.ones(src.shape[0], 1, 1, src.shape[1], dtype=torch.bool)
+        return torch.zeros(src.shape[0], src.shape[1], 2), mask
+
+    def next_logits(self, prefix: tuple[int, ...]) -> torch.Tensor:
+        if prefix in self.table:
+            p = torch.tensor(self.table[prefix], dtype=torch.float64)
+            return torch.where(p > 0, p.clamp_min(1e-300).log(), torch.full_like(p, -1e4)).float()
+        if self.seed is None:
+            out = torch.full((self.vocab,), -1e4)
+            out[EOS] = 0.0
+            return out
+        key = zlib.crc32(repr((self.seed, prefix)).encode())
+        return 2.0 * torch.randn(self.vocab, generator=torch.Generator().manual_seed(key))
+
+    def decode(self, tgt_in, memory, src_mask):
+        self.calls += 1
+        check(bool((tgt_in[:, 0] == BOS).all()), "every hypothesis starts with <bos>")
+        rows = tgt_in.tolist()
+        return torch.stack([torch.stack([self.next_logits(tuple(row[1: p + 1])) for p in range(len(row))])
+                            for row in rows])
+
+
+def brute_force_best(model: ScriptedLM, max_len: int) -> tuple[list[int], float]:
+    """The most likely finished sequence (ending in <eos>, at most max_len tokens) by trying every one."""
+    best: tuple[list[int], float] = ([], float("-inf"))
+    stack: list[tuple[tuple[int, ...], float]] = [((), 0.0)]
+    while stack:
+        prefix, score = stack.pop()
+        logp = model.next_logits(prefix).double().log_softmax(-1)
+        for v in range(model.vocab):
+            s = score + float(logp[v])
+            if v == EOS:
+                if s > best[1]:
+                    best = (list(prefix) + [v], s)
+            elif len(prefix) + 1 < max_len:
+                stack.append((prefix + (v,), s))
+    return best
+
+
 # what would do each exercise's work (switched off while the student's code runs under the checks); the
 # course's Encoder, Decoder, padding_mask and positions are given in this chapter and stay usable
 CE_C = ("torch._C._nn.cross_entropy_loss", "torch._C._nn.nll_loss", "torch._C._nn.nll_loss_nd",
         "torch._C._nn.nll_loss2d", "torch.ops.aten.cross_entropy_loss", "torch.ops.aten.cross_entropy_loss.default",
         "torch.ops.aten.nll_loss", "torch.ops.aten.nll_loss_nd", "torch.ops.aten.nll_loss_forward")
+_SC = "course.student_code"
+_EX = "course.experiments.ch08_transformer"
+# every decoding loop the course ships: the reference's cached greedy, the layer step, the evaluation's and the
+# student-code fallback's loops, and the sampling demo (top_k=1 is greedy)
+_DECODERS = ("course.blocks.Seq2SeqTransformer.greedy_decode", "course.blocks._decoder_layer_step",
+             "course.evaluation.greedy_ids", "course.evaluation.translate", f"{_SC}._uncached_greedy",
+             f"{_EX}.sample_outputs")
 BORROWED = {
     "embed": Borrowed("scale the embedding and add the table yourself: the course's Seq2SeqTransformer does it "
                       "in its _embed", python=("course.blocks.Seq2SeqTransformer._embed",
-                                               "course.blocks.SinusoidalPositions.forward"),
+                                               "course.blocks.SinusoidalPositions.forward", f"{_SC}._Table.forward"),
                       given=("course.blocks.Seq2SeqTransformer._embed",)),
     "Transformer": Borrowed("assemble the model yourself: the course's Seq2SeqTransformer is the reference",
                             python=("course.blocks.Seq2SeqTransformer", "torch.nn.Transformer"),
                             given=("course.blocks.Seq2SeqTransformer",)),
     "greedy_decode": Borrowed("write the decoding loop yourself: the course's greedy_decode is the reference",
-                              python=("course.blocks.Seq2SeqTransformer.greedy_decode",
-                                      "course.blocks._decoder_layer_step", "course.evaluation.greedy_ids",
-                                      "course.evaluation.translate"),
-                              given=("course.blocks.Seq2SeqTransformer.greedy_decode",)),
+                              python=_DECODERS, given=("course.blocks.Seq2SeqTransformer.greedy_decode",
+                                                       f"{_SC}._uncached_greedy", f"{_EX}.sample_outputs")),
     "smoothed_cross_entropy": Borrowed("write the smoothed loss from log_softmax yourself: F.cross_entropy / "
                                        "F.nll_loss (and nn.CrossEntropyLoss, which calls them) are the reference",
-                                       python=CE_PY, torch=CE_C, aten=CE_ATEN),
+                                       python=(*CE_PY, f"{_SC}._course_loss"), torch=CE_C, aten=CE_ATEN),
+    "attention_step": Borrowed("project, rotate, cache and attend yourself: the course's MultiHeadAttention.step "
+                               "is the reference", python=("course.blocks.MultiHeadAttention.step",),
+                               given=("course.blocks.MultiHeadAttention.step",)),
+    "cached_greedy_decode": Borrowed("run the layers step by step yourself: the course's cached greedy_decode "
+                                     "(and its layer step) is the reference; the full-prefix decoder is what the "
+                                     "cache replaces",
+                                     python=(*_DECODERS, "course.blocks.MultiHeadAttention.step",
+                                             "course.blocks.DecoderLayer.forward", "course.blocks.Decoder.forward",
+                                             "course.blocks.Seq2SeqTransformer.decode",
+                                             "course.blocks.Seq2SeqTransformer.forward"),
+                                     given=("course.blocks.Seq2SeqTransformer.greedy_decode",
+                                            "course.blocks._decoder_layer_step")),
+    "beam_search": Borrowed("search the beam yourself: the exhaustive search of the checks is the reference",
+                            python=(f"{__name__}.brute_force_best", *_DECODERS)),
 }

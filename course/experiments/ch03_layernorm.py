@@ -3,9 +3,8 @@ the Post-LN and Pre-LN blocks, and Pre-LN vs Post-LN training."""
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import torch
 from matplotlib.colors import PowerNorm
@@ -13,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyBboxPatch, Rectangle
 from torch import nn
 
+from course.experiments import one_thread
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 
 NormFn = Callable[..., torch.Tensor]
@@ -250,15 +250,6 @@ VOCAB, SEQ = 16, 16
 N_LAYER = 5
 
 
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """One intra-op thread: tiny models gain nothing from more, and the runs then repeat exactly everywhere."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def make_stack(norm_first: bool, n_layer: int = N_LAYER, d_model: int = 32, seed: int = 0) -> nn.Module:

@@ -14,7 +14,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from course.experiments.ch03_layernorm import one_thread
+from course.experiments import one_thread
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 
 DropoutFn = Callable[..., torch.Tensor]

@@ -3,28 +3,18 @@ hand-built attention layer."""
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
 
 import torch
 from matplotlib.figure import Figure
 
+from course.experiments import one_thread
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 
 # the three scales the saturation experiment compares: name -> factor applied to q·k for a head of size d
 SCALES = {"no scale": lambda d: 1.0, "1/√d_k": lambda d: 1 / math.sqrt(d), "1/d_k": lambda d: 1 / d}
 
 
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Small tensors train faster on one thread than on several competing ones; restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def saturation_experiment(d_values: tuple[int, ...] = (4, 16, 64, 256, 1024), n_keys: int = 16,

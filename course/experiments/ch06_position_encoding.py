@@ -4,9 +4,7 @@ range, and the five properties of a good position code checked for five encoding
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -14,6 +12,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from course.blocks import RotaryEmbedding, SinusoidalPositions
+from course.experiments import one_thread
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 
 
@@ -82,7 +81,7 @@ def extrapolation_experiment(d: int = 16, train_offsets: int = 32, show_offsets:
         q = torch.randn(d, dtype=torch.float64, requires_grad=True)
         k = torch.randn(d, dtype=torch.float64, requires_grad=True)
         opt = torch.optim.Adam([q, k], lr=0.05)
-        with _one_thread():
+        with one_thread():
             for _ in range(steps):
                 loss = ((rope_score(q, k, offsets[:train_offsets], base) - target[:train_offsets]) ** 2).mean()
                 opt.zero_grad()
@@ -124,15 +123,6 @@ __all__ = ["rotate_half_rope", "half_to_interleaved", "dot_product_figure", "ext
 CODES = ("none", "raw integer", "normalised", "learned", "sinusoidal")
 
 
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Tiny models train faster on one thread than on several competing ones; restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def position_code(kind: str, n: int, d: int) -> torch.Tensor:
@@ -199,7 +189,7 @@ def previous_token_experiment(kinds: tuple[str, ...] = CODES, n: int = 12, d: in
     "beyond": {kind: accuracy on positions n..2n−1 of length-2n sequences, or None where the code has no row}}.
     Chance is 1/vocab.
     """
-    with _one_thread():
+    with one_thread():
         torch.manual_seed(seed)
         g = torch.Generator().manual_seed(seed + 1)
         model = _OneLayerEach(tuple(kinds), vocab, d, n)

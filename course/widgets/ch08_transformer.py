@@ -13,9 +13,10 @@ class LiveLossPlot:
     run that fails before training starts leaves no empty plot behind) and follows the run.
 
     Left: training loss per logged step (log scale). Right: exact-match accuracy of the periodic
-    held-out evaluations. Redraws at most every ``every_seconds`` (drawing costs time the model
-    could train with), and always after an evaluation and at the end. A figure widget without
-    controls (course.widgets.base), so it can export its view like the others.
+    evaluations on the validation split (never the test splits). Redraws at most every
+    ``every_seconds`` (drawing costs time the model could train with), and always after an
+    evaluation and at the end. A figure widget without controls (course.widgets.base), so it can
+    export its view like the others.
     """
 
     def __init__(self, every_seconds: float = 2.0, title: str = "training", auto_display: bool = True):
@@ -49,7 +50,7 @@ class LiveLossPlot:
             self.eval_steps.append(event.step)
             self.exact.append(100 * event.metrics.exact)
         loss = f"loss {self.losses[-1]:.4f}" if self.losses else "no loss yet"
-        exact = f" · held-out exact match {self.exact[-1]:.1f}%" if self.exact else ""
+        exact = f" · validation exact match {self.exact[-1]:.1f}%" if self.exact else ""
         self._status = f"step {event.step} · {loss} · lr {event.lr:.2e} · {event.seconds:.0f} s{exact}"
         if event.kind != "step" or time.monotonic() - self._last_draw >= self.every_seconds:
             self.widget.redraw()
@@ -64,7 +65,7 @@ class LiveLossPlot:
         left.set(xlabel="step", ylabel="training loss", title=f"{self.title}: loss")
         if self.exact:
             right.plot(self.eval_steps, self.exact, "o-", color="tab:green")
-        right.set(xlabel="step", ylabel="exact match (%)", title="held-out exact match", ylim=(0, 101))
+        right.set(xlabel="step", ylabel="exact match (%)", title="validation exact match", ylim=(0, 101))
         self._last_draw = time.monotonic()
         return self._status
 

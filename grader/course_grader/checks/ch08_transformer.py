@@ -2,9 +2,12 @@
 
 References: the course's reference model ``course.blocks.Seq2SeqTransformer`` (its layers are
 themselves checked against ``nn.TransformerEncoderLayer`` / ``nn.TransformerDecoderLayer`` in the
-course's tests) with its weights loaded into the student's model, ``F.cross_entropy`` with
-``label_smoothing`` and ``ignore_index``, and scripted toy models whose greedy output is known by
-hand.
+course's tests) with its weights loaded into the student's model, in eval mode and in train mode
+from the same seed (so dropout placement is checked too), ``F.cross_entropy`` with
+``label_smoothing`` and ``ignore_index``, scripted toy models whose greedy output is known by hand,
+``course.blocks.MultiHeadAttention.step`` and the reference's cached ``greedy_decode`` for the
+key/value cache, and an exhaustive search plus a reference beam search on scripted models whose
+next-token distributions are fixed functions of the prefix.
 """
 
 from __future__ import annotations
@@ -16,22 +19,27 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.blocks import Seq2SeqTransformer, SinusoidalPositions
+from course.blocks import MultiHeadAttention, RotaryEmbedding, Seq2SeqTransformer, SinusoidalPositions
 from course.checks.ch08_transformer import (  # noqa: F401  (the visible tests' helpers)
     CONFIGS,
+    PositionCounter,
+    ScriptedLM,
     ScriptedModel,
+    brute_force_best,
     method,
     n_params,
     no_builtin_cross_entropy,
+    padding_probe,
     paired_models,
     parameters_of,
     random_batch,
     scripted_sources,
     shares_storage,
+    train_mode_outputs,
 )
 from course.checks.core import call, check, close, equal, exercise
 from course.checks.plain import plain
-from course.tokenizer import EOS, PAD
+from course.tokenizer import BOS, EOS, PAD
 
 _cross_entropy = F.cross_entropy
 
@@ -95,6 +103,11 @@ def check_transformer(Transformer: type, seed: int = 0) -> None:
             close(memory[rows], ref_memory[rows], atol=1e-4, name=f"encoder output at real tokens ({label})")
             logits = call(ours, src, lengths, tgt)
             close(logits, ref(src, lengths, tgt), atol=1e-4, name=f"logits of the whole model ({label})")
+            check(padding_probe(ours, src, lengths, tgt) < 1e-5,
+                  f"two more padding tokens after the sources change the logits: the padding is not hidden ({label})")
+        want, got = train_mode_outputs(ref, ours, src, lengths, tgt, seed=seed + 10 + k)
+        close(got, want, atol=1e-4, name=f"logits in train mode, same seed as the reference: dropout on each "
+                                         f"embedded input once, after the positions ({label})")
 
 
 # ------------------------------------------------------------------------------- greedy decoding
@@ -115,7 +128,8 @@ def check_greedy(greedy_decode: Callable[..., torch.Tensor], seed: int = 0) -> N
     out = call(greedy_decode, model, scripted_sources(2, 3), torch.tensor([3, 2]), 10)
     check(tuple(out.shape) == (2, 3) and torch.equal(out, torch.tensor([[5, EOS, PAD], [6, 7, EOS]])),
           f"stop as soon as every row has produced <eos>: expected [[5, <eos>, <pad>], [6, 7, <eos>]], got\n{out}")
-    check(model.calls <= 3 * 2, f"3 decoding steps per row are enough there, the decoder was called {model.calls} times")
+    check(model.calls <= 3 * 2,
+          f"3 decoding steps per row are enough there, the decoder was called {model.calls} times")
     # a real (random) model: the same tokens as the reference implementation
     g = torch.Generator().manual_seed(seed)
     for k, config in enumerate(CONFIGS[:3]):
@@ -163,5 +177,123 @@ def _backward(loss: torch.Tensor) -> None:
     torch.autograd.backward(loss)
 
 
-__all__ = ["check_embed", "check_transformer", "check_greedy", "check_smoothed_loss", "paired_models",
-           "random_batch", "reference_embed", "ScriptedModel", "scripted_sources", "CONFIGS", "call", "no_builtin_cross_entropy"]
+# ------------------------------------------------------------------------------ KV cache (bonus)
+
+@exercise("attention_step")
+def check_attention_step(attention_step: Callable[..., torch.Tensor], seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    for d, heads, batch, steps in [(8, 2, 1, 5), (12, 3, 3, 4), (16, 4, 2, 6), (6, 1, 2, 3)]:
+        torch.manual_seed(seed + d)
+        attn = MultiHeadAttention(d, heads).eval()
+        with torch.no_grad():
+            for p in attn.parameters():
+                p.add_(0.1 * torch.randn_like(p))
+        x = torch.randn(batch, steps, d, generator=g)
+        ropes = (None, RotaryEmbedding(d // heads)) if (d // heads) % 2 == 0 else (None,)
+        for rope in ropes:
+            mine, theirs = {}, {}
+            what = f"d_model {d}, {heads} heads, {'RoPE' if rope is not None else 'no RoPE'}"
+            for t in range(steps):
+                got = call(attention_step, attn, x[:, t:t + 1], mine, rope)
+                with torch.no_grad():
+                    want = attn.step(x[:, t:t + 1], theirs, rope)
+                check(isinstance(got, torch.Tensor), f"attention_step should return a tensor, got {type(got).__name__}")
+                close(got, want, atol=1e-5, name=f"attention_step at position {t} ({what})")
+                for key in ("k", "v"):
+                    check(key in mine and isinstance(mine[key], torch.Tensor)
+                          and tuple(mine[key].shape) == tuple(theirs[key].shape),
+                          f"after position {t} cache[{key!r}] should have shape {tuple(theirs[key].shape)} "
+                          f"(batch, heads, t + 1, d_head) ({what})")
+                    close(mine[key], theirs[key], atol=1e-5, name=f"cache[{key!r}] after position {t} ({what})")
+            with torch.no_grad():
+                full = attn(x, is_causal=True, rope=rope)
+            close(got, full[:, -1:], atol=1e-5, name=f"the last step vs causal attention over all positions ({what})")
+
+
+@exercise("cached_greedy_decode")
+def check_cached_greedy(cached_greedy_decode: Callable[..., torch.Tensor], seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    for k, config in enumerate(CONFIGS):
+        torch.manual_seed(seed + k)
+        model = Seq2SeqTransformer(11, 13, dropout=0.0, **config).eval()
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(0.05 * torch.randn_like(p))
+            model.output.bias[EOS] += (-3.0, 0.5, -1.0, 1.0)[k]  # some rows stop early, some never
+        src, lengths, _ = random_batch(11, 13, g, batch=4)
+        label = ", ".join(f"{key}={config[key]}" for key in ("position", "norm_first", "tie_output"))
+        for max_len in (1, 7):
+            with PositionCounter(model) as seen:
+                got = call(cached_greedy_decode, model, src, lengths, max_len)
+            want = model.greedy_decode(src, lengths, max_len)
+            check(isinstance(got, torch.Tensor) and got.dtype == torch.long,
+                  f"cached_greedy_decode should return a LongTensor, got {getattr(got, 'dtype', type(got).__name__)}")
+            check(tuple(got.shape) == tuple(want.shape) and torch.equal(got, want),
+                  f"cached_greedy_decode ({label}, max_len {max_len}) vs the reference: expected\n{want}\ngot\n{got}")
+            check(seen.projected and max(seen.projected) == 1,
+                  f"a decoder layer processed {max(seen.projected, default=0)} positions in one call: with the "
+                  f"cache every step runs the layers on the newest position only ({label})")
+            check(seen.encoder_calls == 1, f"the source should be encoded once, not {seen.encoder_calls} times")
+
+
+# --------------------------------------------------------------------------- beam search (bonus)
+
+@torch.no_grad()
+def reference_beam_search(model, src, src_lengths, beam_size: int, max_len: int) -> tuple[list[int], float]:
+    """The notebook's rules: extend every hypothesis by every token, keep the beam_size best extensions
+    overall, finished ones (<eos>) leave the beam; stop when the beam is empty, after max_len steps, or
+    once the best finished score is at least the best in the beam."""
+    memory, mask = model.encode(src, src_lengths)
+    beam: list[tuple[list[int], float]] = [([], 0.0)]
+    finished: list[tuple[list[int], float]] = []
+    for _ in range(max_len):
+        if not beam:
+            break
+        cands = []
+        for seq, score in beam:
+            logits = model.decode(torch.tensor([[BOS] + seq]), memory, mask)[0, -1]
+            logp = logits.double().log_softmax(-1)
+            cands += [(seq + [v], score + float(logp[v])) for v in range(logp.shape[0])]
+        cands.sort(key=lambda c: -c[1])
+        top = cands[:beam_size]
+        finished += [c for c in top if c[0][-1] == EOS]
+        beam = [c for c in top if c[0][-1] != EOS]
+        if finished and beam and max(f[1] for f in finished) >= beam[0][1]:
+            break
+    return max(finished or beam, key=lambda c: c[1])
+
+
+@exercise("beam_search")
+def check_beam_search(beam_search: Callable[..., tuple], seed: int = 0) -> None:
+    src, lengths = torch.tensor([[4, 5, 6]]), torch.tensor([3])
+    cases = [(ScriptedLM(6, seed=seed + s), b, m) for s, b, m in [(1, 1, 4), (2, 2, 4), (3, 3, 3), (4, 2, 5),
+                                                                   (5, 4, 4), (6, 3, 6), (7, 5, 2)]]
+    cases += [(ScriptedLM(8, seed=seed + 20), 1, 1), (ScriptedLM(5, seed=seed + 21), 125, 3)]
+    for model, beam, max_len in cases:
+        want, want_score = reference_beam_search(model, src, lengths, beam, max_len)
+        got = call(beam_search, model, src, lengths, beam, max_len)
+        check(type(got) is tuple and len(got) == 2,
+              f"beam_search should return (tokens, score), got {type(got).__name__}")
+        tokens, score = got
+        check(isinstance(tokens, torch.Tensor) and tokens.dim() == 1 and tokens.dtype == torch.long,
+              f"tokens should be a 1-d LongTensor, got {getattr(tokens, 'shape', type(tokens).__name__)}")
+        what = f"vocabulary {model.vocab}, beam {beam}, max_len {max_len}"
+        check(tokens.tolist() == want,
+              f"beam_search ({what}): expected {want} (score {want_score:.4f}), got {tokens.tolist()}")
+        close(score, want_score, atol=1e-4, name=f"the score of the best sequence ({what})")
+        if beam >= model.vocab ** max_len:  # wide enough to keep every candidate: exhaustive
+            best, best_score = brute_force_best(model, max_len)
+            check(tokens.tolist() == best, f"a beam wider than the tree must find the best sequence {best} ({what})")
+    # a beam-2 search where greedy goes wrong: the scripted table of the visible test, other ids
+    table = {(): [0, 0, 0.05, 0, 0.55, 0.4, 0], (4,): [0, 0, 0.2, 0, 0.3, 0.3, 0.2], (5,): [0, 0, 0.8, 0, 0, 0, 0.2]}
+    model = ScriptedLM(7, table)
+    tokens, score = call(beam_search, model, src, lengths, 2, 4)
+    check(isinstance(tokens, torch.Tensor) and tokens.tolist() == [5, EOS],
+          f"beam 2 on the scripted table: expected [5, <eos>] (0.4 · 0.8), got {tokens}")
+    close(score, math.log(0.32), atol=1e-5, name="its score, log 0.32")
+
+
+__all__ = ["check_embed", "check_transformer", "check_greedy", "check_smoothed_loss", "check_attention_step",
+           "check_cached_greedy", "check_beam_search", "reference_beam_search", "paired_models", "random_batch",
+           "reference_embed", "ScriptedModel", "ScriptedLM", "scripted_sources", "CONFIGS", "call",
+           "no_builtin_cross_entropy"]
