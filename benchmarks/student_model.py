@@ -18,7 +18,6 @@ chapters 05–08). Prints one JSON object.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import time
 from pathlib import Path
@@ -33,10 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _train(config: training.TrainConfig, model_class: type, loss=None) -> training.TrainResult:
-    kwargs = {"model_class": model_class}
-    if loss is not None and "loss_fn" in inspect.signature(training.train_model).parameters:
-        kwargs["loss_fn"] = loss
-    return training.train_model(config, **kwargs)
+    return training.train_model(config, model_class=model_class, loss_fn=loss)
 
 
 def step_times(config: training.TrainConfig, classes: dict[str, tuple[type, object]], steps: int,
@@ -79,7 +75,6 @@ def main(argv: list[str] | None = None) -> int:
     classes = {"reference": (Seq2SeqTransformer, None), "student": (build.model_class, build.loss_fn)}
     report: dict = {"notebooks": args.notebooks, "threads": args.threads, "device": args.device,
                     "pieces_yours": build.yours, "pieces_course": build.fallbacks, "build_seconds": round(built_s, 1),
-                    "loss_fn_supported": "loss_fn" in inspect.signature(training.train_model).parameters,
                     "config": {"steps": config.steps, "batch_size": config.batch_size, "lr": config.lr,
                                **config.model.kwargs()}}
     ms = step_times(config, classes, args.timing_steps, args.rounds)

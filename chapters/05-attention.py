@@ -108,6 +108,10 @@ check(again == v, "two generators with the same seed gave different answers: dra
 other = call(dot_product_variance, 64, 20000, torch.Generator().manual_seed(1))
 check(other != v, "two different seeds gave exactly the same number: the exercise measures the variance by "
       "sampling; returning a formula (such as d_k) checks nothing, see Exercise 1")
+g = torch.Generator().manual_seed(0)  # the same draws a solution makes: q first, then k
+q_only, k_only = (torch.randn(20000, 64, generator=g).sum(dim=-1).var().item() for _ in range(2))
+check(min(abs(v - q_only), abs(v - k_only)) > 1e-9, "your number is the variance of ONE vector's entries summed "
+      "(also about d_k): q·k multiplies q and k entry by entry and then sums the products, see Part 1")
 ref.expect(v, 64.0, rtol=0.1, name="dot_product_variance(64, 20000 samples)", mistakes=[
     (8.0, "about √d_k = 8: that is the standard deviation; return the variance"),
     (1.0, "about 1: that is the variance of the SCALED score q·k/√d_k (or of q·k divided by d_k); the "

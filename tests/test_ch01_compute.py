@@ -4,7 +4,6 @@ its solution; the timing helpers, experiments and the roofline widget behave."""
 
 from __future__ import annotations
 
-import ast
 import math
 import statistics
 import time
@@ -13,6 +12,7 @@ from collections.abc import Callable
 import pytest
 import torch
 from course_grader.checks import ch01_compute as ref
+from mutation import MUTATION_TARGET, mutants, mutation_report
 from notebooks import assert_rejected, graded_cells, run_test_cell
 
 from course import benchmarking
@@ -615,172 +615,8 @@ def test_roofline_rejects_bad_size():
 
 
 # ------------------------------------------------------------------------------ mutation testing
-# Issue 17 §3: the tests of each exercise must catch >= 90 % of small mutations of its solution. The engine
-# below mutates the instructor's answer cell inside ### BEGIN/END SOLUTION only (operator swaps, constants
-# ±1 and flipped booleans, dropped calls and terms, deleted statements, negated conditions) and runs the
-# exercise's test cells, hidden tests included, on each mutant. Chapter 02's test module uses it too.
+# Issue 17 §3: the tests of each exercise catch >= 90 % of small mutations of its solution (tests/mutation.py).
 
-_SWAPS = {ast.Add: [ast.Sub], ast.Sub: [ast.Add], ast.Mult: [ast.Div, ast.Add], ast.Div: [ast.Mult, ast.FloorDiv],
-          ast.FloorDiv: [ast.Div, ast.Mult], ast.Mod: [ast.FloorDiv], ast.Pow: [ast.Mult],
-          ast.Lt: [ast.LtE, ast.Gt], ast.LtE: [ast.Lt, ast.GtE], ast.Gt: [ast.GtE, ast.Lt], ast.GtE: [ast.Gt, ast.LtE],
-          ast.Eq: [ast.NotEq], ast.NotEq: [ast.Eq], ast.In: [ast.NotIn], ast.NotIn: [ast.In], ast.Is: [ast.IsNot],
-          ast.IsNot: [ast.Is], ast.And: [ast.Or], ast.Or: [ast.And]}
-
-
-def _solution_spans(source: str) -> list[tuple[int, int]]:
-    """(BEGIN line, END line) of every solution block of an answer cell (1-based)."""
-    lines = list(enumerate(source.splitlines(), 1))
-    begins = [i for i, line in lines if "### BEGIN SOLUTION" in line]
-    ends = [i for i, line in lines if "### END SOLUTION" in line]
-    return list(zip(begins, ends))
-
-
-def _edits(node: ast.AST, parent: ast.AST | None) -> list[tuple[str, Callable[[], None]]]:
-    """Ways to mutate ``node`` in place (each a description and a function that applies it)."""
-    out: list[tuple[str, Callable[[], None]]] = []
-
-    def set_attr(obj, name, value):
-        return lambda: setattr(obj, name, value)
-
-    def replace_in_parent(new):
-        for field, value in ast.iter_fields(parent):
-            if value is node:
-                return lambda: setattr(parent, field, new)
-            if isinstance(value, list) and any(v is node for v in value):
-                i = next(k for k, v in enumerate(value) if v is node)
-                return lambda: value.__setitem__(i, new)
-        return None
-
-    if isinstance(node, (ast.BinOp, ast.AugAssign, ast.BoolOp)):
-        for new in _SWAPS.get(type(node.op), []):
-            out.append((f"{type(node.op).__name__} -> {new.__name__}", set_attr(node, "op", new())))
-    if isinstance(node, ast.BinOp) and parent is not None:
-        for side in ("left", "right"):
-            fix = replace_in_parent(getattr(node, side))
-            if fix:
-                out.append((f"drop the {'right' if side == 'left' else 'left'} operand of {type(node.op).__name__}", fix))
-    if isinstance(node, ast.Compare):
-        for i, op in enumerate(node.ops):
-            for new in _SWAPS.get(type(op), []):
-                ops = list(node.ops)
-                ops[i] = new()
-                out.append((f"{type(op).__name__} -> {new.__name__}", set_attr(node, "ops", ops)))
-    if isinstance(node, ast.UnaryOp) and parent is not None:
-        fix = replace_in_parent(node.operand)
-        if fix:
-            out.append((f"drop {type(node.op).__name__}", fix))
-    if isinstance(node, ast.Constant) and type(node.value) is bool:
-        out.append((f"{node.value} -> {not node.value}", set_attr(node, "value", not node.value)))
-    elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        for new in {node.value + 1, node.value - 1} - {node.value}:
-            out.append((f"{node.value!r} -> {new!r}", set_attr(node, "value", type(node.value)(new))))
-    if isinstance(node, ast.Call) and parent is not None:
-        if node.args:
-            fix = replace_in_parent(node.args[0])
-            if fix:
-                out.append((f"drop the call {ast.unparse(node.func)}(...)", fix))
-        if isinstance(node.func, ast.Attribute):
-            fix = replace_in_parent(node.func.value)
-            if fix:
-                out.append((f"drop the method call .{node.func.attr}(...)", fix))
-    if isinstance(node, ast.If):
-        out.append(("negate an if", set_attr(node, "test", ast.UnaryOp(ast.Not(), node.test))))
-    if isinstance(node, ast.stmt) and parent is not None \
-            and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
-        fix = replace_in_parent(ast.Pass())
-        if fix:
-            out.append((f"delete `{ast.unparse(node).splitlines()[0][:60]}`", fix))
-    return out
-
-
-def _walk(tree: ast.AST, spans: list[tuple[int, int]]):
-    """(node, parent) for every node that lies inside the solution block, in a fixed order."""
-    stack = [(tree, None)]
-    while stack:
-        node, parent = stack.pop(0)
-        line = getattr(node, "lineno", None)
-        if line is not None and any(begin < line < end for begin, end in spans):
-            yield node, parent
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, node))
-
-
-def mutants(source: str) -> list[tuple[str, str]]:
-    """(description, mutated source) for every small mutation of the solution block of an answer cell."""
-    spans = _solution_spans(source)
-    tree = ast.parse(source)
-    count = [len(_edits(node, parent)) for node, parent in _walk(tree, spans)]
-    seen, out = {ast.unparse(tree)}, []
-    for n_node, n_edits in enumerate(count):
-        for k in range(n_edits):
-            copy_ = ast.parse(source)
-            node, parent = list(_walk(copy_, spans))[n_node]
-            description, apply = _edits(node, parent)[k]
-            apply()
-            try:
-                text = ast.unparse(ast.fix_missing_locations(copy_))
-                compile(text, "<mutant>", "exec")
-            except (SyntaxError, ValueError, TypeError):
-                continue
-            if text not in seen:
-                seen.add(text)
-                out.append((f"line {node.lineno}: {description}", text))
-    return out
-
-
-def _answer_source(assignment: str, answer_id: str) -> str:
-    from notebooks import is_answer, load, nbgrader_meta
-    return next(c.source for c in load(assignment).cells if is_answer(c) and nbgrader_meta(c)["grade_id"] == answer_id)
-
-
-class _Timeout(Exception):
-    pass
-
-
-def mutation_report(assignment: str, answer_id: str, test_ids: list[str],
-                    seconds: float = 30.0) -> tuple[int, list[str]]:
-    """(number of mutants, descriptions of those every test cell of the exercise accepted)."""
-    import signal
-
-    from notebooks import answer_namespace
-
-    source = _answer_source(assignment, answer_id)
-    names = [n.name for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
-    survivors, found = [], mutants(source)
-
-    def alarm(*_):
-        raise _Timeout()
-
-    previous = signal.signal(signal.SIGALRM, alarm)
-    try:
-        for description, text in found:
-            ns = dict(answer_namespace(assignment))
-            caught = False
-            try:
-                signal.setitimer(signal.ITIMER_REAL, seconds)
-                exec(compile(text, f"<mutant of {answer_id}>", "exec"), ns)
-                for test_id in test_ids:
-                    try:
-                        run_test_cell(assignment, test_id, **{n: ns[n] for n in names})
-                    except _Timeout:
-                        raise
-                    except Exception:  # noqa: BLE001 - any failure of the test cell rejects the mutant
-                        caught = True
-                        break
-            except _Timeout:
-                caught = True  # a hang is caught by the grader's time limit
-            except Exception:  # noqa: BLE001 - the mutant does not even define its functions
-                caught = True
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            if not caught:
-                survivors.append(description)
-    finally:
-        signal.signal(signal.SIGALRM, previous)
-    return len(found), survivors
-
-
-MUTATION_TARGET = 0.9  # issue 17 §3: the tests of each exercise catch at least 90 % of small mutations
 EXERCISES = {"matmul_flops": ["matmul_flops_tests"], "layer_params": ["layer_params_tests"],
              "encoder_flops": ["encoder_flops_tests"], "training_flops": ["training_flops_tests"],
              "measure_seconds": ["measure_seconds_tests"], "mfu": ["mfu_tests"],

@@ -38,8 +38,8 @@ def rejected_with(grade_id: str, message: str | None, **substitutes) -> None:
 
 @pytest.mark.parametrize("fn", [
     lambda d, n, g: float(torch.einsum("nd,nd->n", torch.randn(n, d, generator=g), torch.randn(n, d, generator=g)).var()),
-    lambda d, n, g: (lambda q, k: float(((q @ k.T).diagonal()).var(correction=0)))(
-        torch.randn(n, d, generator=g), torch.randn(n, d, generator=g)),
+    lambda d, n, g: (lambda q, k: float((q[:, None, :] @ k[:, :, None]).flatten().var(correction=0)))(
+        torch.randn(n, d, generator=g), torch.randn(n, d, generator=g)),  # n (1×d)·(d×1) products, biased variance
     lambda d, n, g: (lambda x: float(((x[0] * x[1]).sum(-1) ** 2).mean()))(torch.randn(2, n, d, generator=g)),
 ])
 def test_dot_product_variance_accepts(fn):
@@ -62,6 +62,9 @@ DOT_VARIANCE_WRONG = {
     "global-rng": (lambda d, n, g: float((torch.randn(n, d) * torch.randn(n, d)).sum(-1).var()), "same seed"),
     "q-dot-q": (lambda d, n, g: float((torch.randn(n, d, generator=g) ** 2).sum(-1).var()), "independent draws"),
     "uniform": (lambda d, n, g: float(_dots(d, n, g, rand=torch.rand).var()), "standard normal"),
+    "q-summed-alone": (lambda d, n, g: float(torch.randn(n, d, generator=g).sum(-1).var()), "ONE vector"),
+    "k-summed-alone": (lambda d, n, g: (torch.randn(n, d, generator=g), float(torch.randn(n, d, generator=g)
+                                                                              .sum(-1).var()))[1], "ONE vector"),
     "sum-over-samples": (lambda d, n, g: float((torch.randn(n, d, generator=g) * torch.randn(n, d, generator=g))
                                                .sum(0).var()), None),
 }

@@ -234,6 +234,30 @@ def check_cached_greedy(cached_greedy_decode: Callable[..., torch.Tensor], seed:
                   f"a decoder layer processed {max(seen.projected, default=0)} positions in one call: with the "
                   f"cache every step runs the layers on the newest position only ({label})")
             check(seen.encoder_calls == 1, f"the source should be encoded once, not {seen.encoder_calls} times")
+    model, src, lengths, want = _staggered_stops(seed)
+    got = call(cached_greedy_decode, model, src, lengths, want.shape[1] + 2)
+    check(isinstance(got, torch.Tensor) and tuple(got.shape) == tuple(want.shape) and torch.equal(got, want),
+          "rows that produce <eos> at different steps: after its <eos> a row holds <pad>, and decoding stops once "
+          f"every row has produced <eos>; expected\n{want}\ngot\n{got}")
+
+
+def _staggered_stops(seed: int):
+    """A random model and batch whose rows produce <eos> at different steps (the EOS bias is raised until
+    some row stops while another goes on): the case that tests <pad> after <eos> and the early stop."""
+    g = torch.Generator().manual_seed(seed + 100)
+    torch.manual_seed(seed + 100)
+    model = Seq2SeqTransformer(11, 13, dropout=0.0, **CONFIGS[0]).eval()
+    src, lengths, _ = random_batch(11, 13, g, batch=6)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+        for _ in range(60):
+            want = model.greedy_decode(src, lengths, 12)
+            ends = {int((row == EOS).nonzero()[0]) if bool((row == EOS).any()) else None for row in want}
+            if len(ends) > 1 and None not in ends and want.shape[1] < 12:
+                return model, src, lengths, want
+            model.output.bias[EOS] += 0.1
+    raise RuntimeError("no staggered batch found (a bug in the check, not in the answer)")
 
 
 # --------------------------------------------------------------------------- beam search (bonus)
