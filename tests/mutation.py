@@ -143,11 +143,16 @@ class _Timeout(Exception):
     pass
 
 
+def _defined(source: str) -> set[str]:
+    """The functions and classes an answer cell defines."""
+    return {n.name for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+
+
 def mutation_report(assignment: str, answer_id: str, test_ids: list[str],
                     seconds: float = 30.0) -> tuple[int, list[str]]:
     """(number of mutants, descriptions of those every test cell of the exercise accepted)."""
     source = _answer_source(assignment, answer_id)
-    names = [n.name for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    names = _defined(source)
     survivors, found = [], mutants(source)
 
     def alarm(*_):
@@ -180,10 +185,6 @@ def mutation_report(assignment: str, answer_id: str, test_ids: list[str],
     finally:
         signal.signal(signal.SIGALRM, previous)
     return len(found), survivors
-
-
-def _defined(source: str) -> set[str]:
-    return {n.name for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
 
 
 def exercises(assignment: str) -> dict[str, list[str]]:
