@@ -1127,6 +1127,11 @@ check(isinstance(tokens, torch.Tensor) and tokens.tolist() == best,
       f"a beam of 125 = 5³ keeps every candidate of a 3-token search over 5 tokens, so it returns the best "
       f"sequence {best}; got {tokens}")
 close(score, best_score, atol=1e-4, name="its score")
+# the early stop: after one step, <eos> (0.5) ties the best live prefix A (0.5), and no prefix can catch up
+model = ref.ScriptedLM(6, {(): [0, 0, 0.5, 0, 0.5, 0], (4,): [0, 0, 0.6, 0, 0.4, 0]})
+tokens, score = ref.call(beam_search, model, src, lengths, 2, 5)
+check(model.longest == 1, f"the search went on to prefixes of length {model.longest - 1} after the best finished "
+      "hypothesis scored AT LEAST as well as the best one left in the beam (a tie counts): stop there, see the rules")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch08_transformer as hidden
 hidden.check_beam_search(beam_search)

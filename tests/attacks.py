@@ -33,10 +33,6 @@ class Target:
     returns: str = "tensor"  # "tensor" | "number" | "tuple" | "module" (a class whose forward returns a tensor)
     module: str = ""  # the grader module of the chapter, e.g. "ch05_attention" (for the import attack)
 
-    @property
-    def assignment_chapter(self) -> str:
-        return "ch" + self.assignment[:2]
-
 
 @dataclass(frozen=True)
 class Attack:
@@ -160,8 +156,8 @@ def attacks_for(target: Target) -> list[Attack]:
     The hang is the worker's time limit, the same for every exercise: it runs on the first target
     of each chapter only (each one costs the cell time limit).
     """
-    chapter_targets = targets(target.assignment_chapter) if module_exists(target.assignment_chapter) else []
-    first = target not in chapter_targets or chapter_targets[0] == target
+    chapter_targets = targets(target.module) if target.module and module_exists(target.module) else []
+    first = not chapter_targets or chapter_targets[0] == target
     source = f"../../../source/{target.assignment}/{target.assignment}.ipynb"
     return [
         Attack("patch-course-checks", suffix=_patch_checks(), fools_kernel=True),

@@ -685,9 +685,78 @@ def beam_good(model, src, lengths, beam_size, max_len):
 
 
 @torch.no_grad()
-def beam_no_early_stop(model, src, lengths, beam_size, max_len):
-    """Also correct: without the early stop the result is the same (scores only fall)."""
+def _beam_no_early_stop(model, src, lengths, beam_size, max_len):
+    """The same result (scores only fall), but the notebook's rules stop the search once a finished
+    hypothesis is at least as good as the best live one: this one decodes on."""
     return _beam(model, src, lengths, beam_size, max_len, stop_early=False)
+
+
+@torch.no_grad()
+def _beam_stops_only_when_strictly_better(model, src, lengths, beam_size, max_len):
+    """`>` for `>=`: a tie goes on."""
+    memory, mask = model.encode(src, lengths)
+    beam, finished = [([], 0.0)], []
+    for _ in range(max_len):
+        if not beam:
+            break
+        cands = []
+        for seq, score in beam:
+            logp = model.decode(torch.tensor([[BOS] + seq]), memory, mask)[0, -1].double().log_softmax(-1)
+            cands += [(seq + [v], score + float(logp[v])) for v in range(logp.shape[0])]
+        cands.sort(key=lambda c: -c[1])
+        top = cands[:beam_size]
+        finished += [c for c in top if c[0][-1] == EOS]
+        beam = [c for c in top if c[0][-1] != EOS]
+        if finished and beam and max(f[1] for f in finished) > beam[0][1]:
+            break
+    tokens, score = max(finished or beam, key=lambda c: c[1])
+    return torch.tensor(tokens, dtype=torch.long), float(score)
+
+
+@torch.no_grad()
+def beam_batched_broadcast_memory(model, src, lengths, beam_size, max_len):
+    """Also correct: every hypothesis in one decode call, the memory's single row broadcast."""
+    memory, mask = model.encode(src, lengths)
+    beam, finished = [([], 0.0)], []
+    for _ in range(max_len):
+        if not beam:
+            break
+        tgt = torch.tensor([[BOS] + seq for seq, _ in beam])
+        logp = model.decode(tgt, memory, mask)[:, -1].double().log_softmax(-1)
+        total = logp + torch.tensor([sc for _, sc in beam], dtype=torch.float64)[:, None]
+        best = total.flatten().topk(min(beam_size, total.numel()))
+        beam = []
+        for value, index in zip(best.values.tolist(), best.indices.tolist()):
+            row, token = divmod(index, logp.shape[1])
+            (finished if token == EOS else beam).append((tgt[row, 1:].tolist() + [token], value))
+        if finished and beam and max(sc for _, sc in finished) >= beam[0][1]:
+            break
+    tokens, score = max(finished or beam, key=lambda h: h[1])
+    return torch.tensor(tokens, dtype=torch.long), float(score)
+
+
+@torch.no_grad()
+def _beam_memory_with_an_extra_axis(model, src, lengths, beam_size, max_len):
+    """memory.expand(n, *memory.shape): a 4-d memory the real model cannot read."""
+    memory, mask = model.encode(src, lengths)
+    beam, finished = [([], 0.0)], []
+    for _ in range(max_len):
+        if not beam:
+            break
+        n = len(beam)
+        tgt = torch.tensor([[BOS] + seq for seq, _ in beam])
+        logp = model.decode(tgt, memory.expand(n, *memory.shape), mask.expand(n, *mask.shape[1:]))[:, -1]
+        logp = logp.double().log_softmax(-1)
+        total = logp + torch.tensor([sc for _, sc in beam], dtype=torch.float64)[:, None]
+        best = total.flatten().topk(min(beam_size, total.numel()))
+        beam = []
+        for value, index in zip(best.values.tolist(), best.indices.tolist()):
+            row, token = divmod(index, logp.shape[1])
+            (finished if token == EOS else beam).append((tgt[row, 1:].tolist() + [token], value))
+        if finished and beam and max(sc for _, sc in finished) >= beam[0][1]:
+            break
+    tokens, score = max(finished or beam, key=lambda h: h[1])
+    return torch.tensor(tokens, dtype=torch.long), float(score)
 
 
 @torch.no_grad()
@@ -731,7 +800,7 @@ def _beam_borrows(model, src, lengths, beam_size, max_len):
     return torch.tensor(tokens), score
 
 
-@pytest.mark.parametrize("fn", [beam_good, beam_no_early_stop])
+@pytest.mark.parametrize("fn", [beam_good, beam_batched_broadcast_memory])
 def test_beam_accepts(fn):
     run_test_cell(A, "beam_search_tests", beam_search=fn)
 
@@ -744,6 +813,9 @@ def test_beam_accepts(fn):
     (_beam_returns_worst, "a beam of 125 = 5³ keeps every candidate"),
     (_beam_finished_stay, "a beam of 125 = 5³ keeps every candidate"),
     (_beam_borrows, "may not call course.checks.ch08_transformer.brute_force_best"),
+    (_beam_no_early_stop, "the search went on to prefixes of length 4 after the best finished"),
+    (_beam_stops_only_when_strictly_better, "the search went on to prefixes of length 1 after the best finished"),
+    (_beam_memory_with_an_extra_axis, "decode got memory of shape (1, 1, 2, 2) beside 1 target row(s)"),
 ])
 def test_beam_rejects(wrong, message):
     err = assert_rejected(A, "beam_search_tests", beam_search=wrong)

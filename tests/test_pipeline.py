@@ -110,10 +110,27 @@ def _course_copy(tmp_path: Path, assignments: list[str]) -> Path:
     return tmp_path
 
 
-@pytest.mark.slow
-def test_release_and_solutions_are_in_sync(tmp_path):
-    course = _course_copy(tmp_path, ASSIGNMENTS)
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory):
+    """One course holding every assignment, released by nbgrader, and two submissions of each (the
+    instructor's version and the untouched release), autograded by two nbgrader processes, as
+    ``make autograde`` does: one nbgrader start-up and one warm kernel server per process for the
+    whole suite instead of one per chapter."""
+    course = _course_copy(tmp_path_factory.mktemp("pipeline"), ASSIGNMENTS)
     pipeline.release(course)
+    for a in ASSIGNMENTS:
+        for student, tree in (("instructor", course / "source"), ("untouched", course / "release")):
+            dest = course / "submitted" / f"{student}-{a}" / a
+            dest.mkdir(parents=True)
+            shutil.copy(tree / a / f"{a}.ipynb", dest)
+    pipeline.autograde("*", root=course, jobs=2)
+    return course
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("pipeline")  # one worker builds, releases and grades the course
+def test_release_and_solutions_are_in_sync(graded_course):
+    course = graded_course
     for tree in ("release", "solutions"):
         for a in ASSIGNMENTS:
             fresh = nbformat.read(course / tree / a / f"{a}.ipynb", as_version=4)
@@ -135,28 +152,22 @@ def _outputs(cell, output_type=None, stream=None):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pipeline")
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_autograde_full_marks_and_zero(assignment, tmp_path):
-    course = _course_copy(tmp_path, [assignment])
-    pipeline.nbgrader("generate_assignment", assignment, "--force", root=course)
-    for student, tree in (("instructor", course / "source"), ("untouched", course / "release")):
-        dest = course / "submitted" / student / assignment
-        dest.mkdir(parents=True)
-        shutil.copy(tree / assignment / f"{assignment}.ipynb", dest)
-    pipeline.autograde(assignment, root=course)
-
-    full = pipeline.scores(assignment, "instructor", root=course)
+def test_autograde_full_marks_and_zero(assignment, graded_course):
+    course = graded_course
+    full = pipeline.scores(assignment, f"instructor-{assignment}", root=course)
     assert full and all(s.score == s.max_score for s in full), f"instructor version lost points: {full}"
-    zero = pipeline.scores(assignment, "untouched", root=course)
+    zero = pipeline.scores(assignment, f"untouched-{assignment}", root=course)
     assert {s.grade_id for s in zero} == set(graded_cells(assignment))
     assert all(s.score == 0 for s in zero), f"untouched release scored points: {[s for s in zero if s.score]}"
 
-    graded = nbformat.read(course / "autograded" / "instructor" / assignment / f"{assignment}.ipynb", 4)
+    graded = nbformat.read(course / "autograded" / f"instructor-{assignment}" / assignment / f"{assignment}.ipynb", 4)
     for cell in graded.cells:
         bad = list(_outputs(cell, "error")) + list(_outputs(cell, "stream", "stderr"))
         assert not bad, f"instructor run: {nbgrader_meta(cell)['grade_id']} wrote an error/stderr: {bad[0]}"
 
-    untouched = nbformat.read(course / "autograded" / "untouched" / assignment / f"{assignment}.ipynb", 4)
+    untouched = nbformat.read(course / "autograded" / f"untouched-{assignment}" / assignment / f"{assignment}.ipynb", 4)
     code_cells = [c for c in untouched.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code_cells), "the untouched release runs every cell to the end"
     for cell in code_cells:

@@ -237,8 +237,11 @@ class ScriptedLM(nn.Module):
         super().__init__()
         self.vocab, self.table, self.seed = vocab, dict(table or {}), seed
         self.calls = 0
+        self.longest = 0  # the longest target prefix (with <bos>) decode was asked about
+        self._src_len = None
 
     def encode(self, src, src_lengths):
+        self._src_len = src.shape[1]
         mask = torch.ones(src.shape[0], 1, 1, src.shape[1], dtype=torch.bool)
         return torch.zeros(src.shape[0], src.shape[1], 2), mask
 
@@ -255,7 +258,14 @@ class ScriptedLM(nn.Module):
 
     def decode(self, tgt_in, memory, src_mask):
         self.calls += 1
+        self.longest = max(self.longest, tgt_in.shape[1])
         check(bool((tgt_in[:, 0] == BOS).all()), "every hypothesis starts with <bos>")
+        n, s = tgt_in.shape[0], self._src_len
+        for name, value, shape in (("memory", memory, (s, 2)), ("src_mask", src_mask, (1, 1, s))):
+            got = tuple(getattr(value, "shape", ()))
+            check(len(got) == len(shape) + 1 and got[1:] == shape and got[0] in (1, n),
+                  f"decode got {name} of shape {got} beside {n} target row(s): pass what encode returned, one row "
+                  f"per hypothesis {(n, *shape)} (or its single row, {(1, *shape)})")
         rows = tgt_in.tolist()
         return torch.stack([torch.stack([self.next_logits(tuple(row[1: p + 1])) for p in range(len(row))])
                             for row in rows])

@@ -315,6 +315,16 @@ def check_beam_search(beam_search: Callable[..., tuple], seed: int = 0) -> None:
     check(isinstance(tokens, torch.Tensor) and tokens.tolist() == [5, EOS],
           f"beam 2 on the scripted table: expected [5, <eos>] (0.4 · 0.8), got {tokens}")
     close(score, math.log(0.32), atol=1e-5, name="its score, log 0.32")
+    # the early stop: after one step <eos> (0.5) ties the best live prefix (0.5); scores only fall, so the
+    # search is over (counted by the longest prefix the model is asked about, however the rows are batched)
+    table = {(): [0, 0, 0.5, 0, 0.5, 0], (4,): [0, 0, 0.6, 0, 0.4, 0]}
+    model = ScriptedLM(6, table)
+    tokens, score = call(beam_search, model, src, lengths, 2, 5)
+    check(isinstance(tokens, torch.Tensor) and tokens.tolist() == [EOS], f"expected [<eos>] (0.5), got {tokens}")
+    close(score, math.log(0.5), atol=1e-5, name="its score, log 0.5")
+    check(model.longest == 1, f"the search went on to prefixes of length {model.longest - 1} after the best finished "
+          "hypothesis scored AT LEAST as well as the best one left in the beam (a tie counts): stop there, since "
+          "adding log-probabilities (<= 0) can only lower a score")
 
 
 __all__ = ["check_embed", "check_transformer", "check_greedy", "check_smoothed_loss", "check_attention_step",
