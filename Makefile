@@ -60,8 +60,8 @@ publish: $(STAMP) ## release ASSIGNMENT=01-compute to the students via the excha
 collect: $(STAMP) ## collect ASSIGNMENT's submissions from the exchange into submitted/
 	$(BIN)/python -m course_grader.pipeline collect --assignment "$(ASSIGNMENT)"
 
-autograde: $(STAMP) ## autograde every submission in submitted/, students in parallel (ASSIGNMENT=01-compute for one)
-	$(BIN)/python -m course_grader.pipeline autograde --assignment "$(ASSIGNMENT)"
+autograde: $(STAMP) ## autograde every submission in submitted/, students in parallel (ASSIGNMENT=01-compute for one; KERNEL=0: no kernel run, twice as fast)
+	$(BIN)/python -m course_grader.pipeline autograde --assignment "$(ASSIGNMENT)" $(if $(filter 0,$(KERNEL)),--no-kernel,)
 
 feedback: $(STAMP) ## feedback HTML into feedback/ and, for one ASSIGNMENT, back to the students via the exchange
 	$(BIN)/python -m course_grader.pipeline feedback --assignment "$(ASSIGNMENT)"

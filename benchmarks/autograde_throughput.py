@@ -11,7 +11,8 @@ processes in each way of starting the notebook's kernel and the isolated grader'
 new interpreter; warm: forked from a process that has imported torch and the checks). It prints
 submissions per minute for each, the seconds per submission spent in the kernel, in the trusted
 re-grade and elsewhere (nbgrader: start-up, the gradebook, copying), and the ratio to the coldest
-mode. Every mode runs the same trusted preprocessors, every visible and hidden check.
+mode. Every mode runs the same trusted preprocessors, every visible and hidden check; ``--no-kernel`` adds
+a run without the kernel (``make autograde KERNEL=0``: the isolated grader alone) and its ratio to the default.
 """
 
 from __future__ import annotations
@@ -52,12 +53,13 @@ MODES = (("cold kernel, spawned workers", "0", "0"),
          ("warm kernel, forked workers", "1", "1"))
 
 
-def timed_autograde(course: Path, assignment: str, jobs: int, warm_kernel: str = "1", fork: str = "1") -> float:
+def timed_autograde(course: Path, assignment: str, jobs: int, warm_kernel: str = "1", fork: str = "1",
+                    kernel: bool = True) -> float:
     shutil.rmtree(course / "autograded", ignore_errors=True)
     os.environ["COURSE_WARM_KERNEL"] = warm_kernel  # read by every nbgrader process
     os.environ["COURSE_GRADER_FORK"] = fork
     start = time.perf_counter()
-    pipeline.autograde(assignment, root=course, jobs=jobs)
+    pipeline.autograde(assignment, root=course, jobs=jobs, kernel=kernel)
     return time.perf_counter() - start
 
 
@@ -86,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--complete", action="store_true", help="every submission is a complete, correct one")
     parser.add_argument("--no-serial", action="store_true", help="skip the one-process run")
     parser.add_argument("--modes", type=int, default=len(MODES), help="run only the last N modes (1 = the default)")
+    parser.add_argument("--no-kernel", action="store_true",
+                        help="then grade again without the kernel run (make autograde KERNEL=0) and compare")
     args = parser.parse_args(argv)
     if args.students < 1 or args.jobs < 1 or not 1 <= args.modes <= len(MODES):
         parser.error(f"--students and --jobs must be at least 1, --modes between 1 and {len(MODES)}")
@@ -103,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
             if graded != expected:
                 raise SystemExit(f"lost submissions under '{label}': {sorted(set(expected) - set(graded))}")
             rows.append((f"{args.jobs} processes, {label}", seconds, time_split(course)))
+        if args.no_kernel:
+            seconds = timed_autograde(course, args.assignment, jobs=args.jobs, kernel=False)
+            graded = sorted(p.parent.parent.name for p in (course / "autograded").glob(f"*/{args.assignment}/*.ipynb"))
+            if graded != expected:
+                raise SystemExit(f"lost submissions without the kernel: {sorted(set(expected) - set(graded))}")
+            rows.append((f"{args.jobs} processes, no kernel run (--no-kernel)", seconds, time_split(course)))
     torch_import = import_seconds("torch")
     kind = "complete" if args.complete else "half complete, half untouched"
     print(f"{args.students} submissions of {args.assignment} ({kind}) on {os.cpu_count()} cores")
@@ -114,8 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label:<{width}}: {seconds:6.1f} s  {rate(seconds):5.1f} submissions/min   per submission: "
               f"kernel {per['kernel']:4.1f} s, trusted re-grade {per['trusted']:4.1f} s, "
               f"the rest (nbgrader) {per['rest']:4.1f} s")
+    if args.no_kernel:
+        print(f"  no kernel run vs the default: {rows[-2][1] / rows[-1][1]:.2f}x faster")
     if args.modes > 1:
-        coldest, default = rows[-args.modes][1], rows[-1][1]
+        coldest, default = rows[-args.modes - args.no_kernel][1], rows[-1 - args.no_kernel][1]
         print(f"  default ({MODES[-1][0]}) vs {MODES[len(MODES) - args.modes][0]}: {coldest / default:.2f}x faster")
     print(f"  (a fresh interpreter imports torch in {torch_import:.1f} s here)")
     return 0

@@ -64,6 +64,17 @@ def graded(tmp_path_factory):
     return course
 
 
+@pytest.fixture(scope="module")
+def graded_without_kernel(graded, tmp_path_factory):
+    """The same submissions autograded with no kernel run (make autograde KERNEL=0)."""
+    course = tmp_path_factory.mktemp("adversarial-no-kernel")
+    for part in ("nbgrader_config.py", "source", "release", "submitted"):
+        (shutil.copytree if (graded / part).is_dir() else shutil.copy)(graded / part, course / part)
+    pipeline.nbgrader("generate_assignment", ASSIGNMENT, "--force", root=course)  # the gradebook's entries
+    pipeline.autograde(ASSIGNMENT, root=course, jobs=2, kernel=False)
+    return course
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("adversarial-02")  # one worker builds and grades the course, not one per worker
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
@@ -81,3 +92,21 @@ def test_attack_scores_zero_on_its_exercise_and_keeps_the_rest(graded, attack):
         assert all(info["kernel_passed"][t] for t in TARGET_TESTS), "the attack should fool a plain kernel run"
     feedback_reasons = " ".join(info["failed_tests"].get(t, "") for t in TARGET_TESTS)
     assert feedback_reasons, "the feedback gives a reason"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("adversarial-02")
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
+def test_without_the_kernel_run_the_grade_is_the_same(graded, graded_without_kernel, attack):
+    def points(course):
+        return {s.grade_id: s.score for s in pipeline.scores(ASSIGNMENT, attack.name, root=course)}
+
+    assert points(graded_without_kernel) == points(graded)
+    nb = nbformat.read(graded_without_kernel / "autograded" / attack.name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+                       as_version=4)
+    info = nb.metadata["course_grading"]
+    assert info["kernel_run"] is False and not info["kernel_passed"] and not info["kernel_problem"]
+    assert all(info["failed_tests"].get(t) for t in TARGET_TESTS), "the feedback gives a reason"
+    assert "graded without running the notebook in a kernel" in nb.cells[0].source
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.get("execution_count") for c in code), "no kernel ran"

@@ -79,6 +79,21 @@ def test_student_output_cannot_forge_results(tmp_path):
     assert verdicts(report) == {"sq_test": False, "cube_test": True}
 
 
+def test_what_a_test_cell_prints_comes_back_bounded(tmp_path):
+    """The feedback of a kernel-less autograde (make autograde KERNEL=0) shows what each test printed."""
+    from course_grader.grading.worker import PRINTED_LIMIT
+
+    noisy = "print('from the answer cell')\n    print('x' * 50_000)\n    return x * x"
+    nb = notebook(tmp_path, sq_body=noisy)
+    nb.cells[3].source += "\nprint('sq passed')"
+    nb.cells[-1].source += "\nimport sys\nsys.stdout = None\nprint('cube', file=sys.__stdout__)"
+    report = grade_notebook(nb)
+    assert verdicts(report) == {"sq_test": True, "cube_test": True}
+    printed = report.verdicts["sq_test"].printed
+    assert printed.startswith("from the answer cell\nxxx") and len(printed) == PRINTED_LIMIT, printed[:80]
+    assert report.verdicts["cube_test"].printed == ""  # replaced stdout, and fd 1 is /dev/null
+
+
 @pytest.mark.slow
 def test_cells_the_student_added_are_not_run(tmp_path):
     helper = nbformat.v4.new_code_cell("def helper(x):\n    return x * x")  # no nbgrader metadata

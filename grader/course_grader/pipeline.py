@@ -85,15 +85,19 @@ def submitted_students(root: Path = ROOT) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
 
 
-def autograde(assignment: str = "*", root: Path = ROOT, student: str | None = None, jobs: int = 1) -> str:
+def autograde(assignment: str = "*", root: Path = ROOT, student: str | None = None, jobs: int = 1,
+              kernel: bool = True) -> str:
     """Autograde ``submitted/<student>/<assignment>`` (all students by default).
+
+    ``kernel=False``: no kernel run for the feedback's outputs, only the isolated grader (the same
+    grade, every check; about twice as fast: ``benchmarks/autograde_throughput.py --no-kernel``).
 
     With ``jobs > 1`` the students are split into that many groups, each graded by its own
     nbgrader process (they share the SQLite gradebook; two writers work without lock errors).
     A submission nbgrader could not grade does not stop the others; afterwards every submission
     must have its autograded notebook, else PipelineError names the ones that are missing.
     """
-    args = ["autograde", assignment, "--force"]
+    args = ["autograde", assignment, "--force", *([] if kernel else ["--TrustedExecute.run_kernel=False"])]
     students = [student] if student else submitted_students(root)
     prepare_submissions(assignment, students, root)
     jobs = max(1, min(jobs, len(students)))
@@ -219,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assignment", default="*", help="assignment name or glob (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="autograde: nbgrader processes grading students in parallel (default: CPU count)")
+    parser.add_argument("--no-kernel", dest="kernel", action="store_false",
+                        help="autograde: skip the kernel run (same grades, every check; the feedback shows each "
+                             "test's verdict and what it printed, not the other cells' outputs; about twice as fast)")
     args = parser.parse_args(argv)
     try:
         if args.step == "release":
@@ -229,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             if not (args.root / "submitted").is_dir():
                 parser.error("no submitted/ folder: collect submissions first (nbgrader collect) "
                              "or copy them to submitted/<student>/<assignment>/")
-            autograde(args.assignment, root=args.root, jobs=args.jobs)
+            autograde(args.assignment, root=args.root, jobs=args.jobs, kernel=args.kernel)
             print("autograded; see autograded/ and `nbgrader export` for the grades")
         elif args.step == "publish":
             if args.assignment == "*":

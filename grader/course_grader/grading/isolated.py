@@ -43,6 +43,7 @@ class Verdict:
     grade_id: str
     passed: bool
     message: str = ""
+    printed: str = ""  # what the test cell printed in the worker (the feedback's output when no kernel ran)
 
 
 @dataclass
@@ -268,7 +269,9 @@ def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, pyt
             if kind == "answer" and not event["ok"]:
                 report.answer_errors[step_id] = event["error"]
             elif kind == "test":
-                report.verdicts[step_id] = Verdict(step_id, event["ok"], event.get("error", ""))
+                printed = event.get("printed")
+                report.verdicts[step_id] = Verdict(step_id, event["ok"], event.get("error", ""),
+                                                   printed if isinstance(printed, str) else "")
     for t in tests:  # a test that never got to run (should not happen) fails rather than passes
         report.verdicts.setdefault(t.id, Verdict(t.id, False, "the grader could not run this test"))
     for step_id, why in report.excluded.items():

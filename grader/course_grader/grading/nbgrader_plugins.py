@@ -22,6 +22,7 @@ import time
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
+from traitlets import Bool
 
 from course_grader.grading.isolated import grade_notebook
 from course_grader.grading.scan import scan_notebook
@@ -85,7 +86,24 @@ def trusted_verdicts(nb, cell_timeout: float = 60.0):
     return findings, grade_notebook(nb, cell_timeout=cell_timeout, exclude=exclude), exclude
 
 
+def show_printed(cell, printed: str) -> None:
+    """A test cell graded without a kernel: its outputs are what it printed in the isolated worker."""
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed)] if printed else []
+    cell.execution_count = None
+
+
 class TrustedExecute(Execute):
+    """nbgrader's Execute, made trustworthy (module docstring).
+
+    ``run_kernel = False`` (``course_grader.pipeline autograde --no-kernel``) skips the kernel run: the
+    grade is the same (it never came from the kernel), every visible and hidden test still runs in the
+    isolated worker, and the feedback shows each test cell's verdict and what it printed there, but no
+    outputs of the other cells. One process per submission instead of two: for grading a class fast.
+    """
+
+    run_kernel = Bool(True, help="run the notebook in a kernel for the feedback's outputs (the grade never "
+                                 "depends on it)").tag(config=True)
+
     def __init__(self, *args, **kwargs):
         from course_grader.grading.warm_kernel import WarmKernelManager
 
@@ -95,12 +113,13 @@ class TrustedExecute(Execute):
     def preprocess(self, nb, resources):
         kernel_problem = ""
         started = time.perf_counter()
-        try:
-            nb, resources = super().preprocess(nb, resources)
-        except (DeadKernelError, CellTimeoutError, RuntimeError) as err:
-            kernel_problem = f"the notebook's kernel stopped before the end ({type(err).__name__}); " \
-                             "cells after that point show no output, but every test was still graded"
-            self.log.warning("kernel problem: %s", err)
+        if self.run_kernel:
+            try:
+                nb, resources = super().preprocess(nb, resources)
+            except (DeadKernelError, CellTimeoutError, RuntimeError) as err:
+                kernel_problem = f"the notebook's kernel stopped before the end ({type(err).__name__}); " \
+                                 "cells after that point show no output, but every test was still graded"
+                self.log.warning("kernel problem: %s", err)
 
         kernel_seconds = time.perf_counter() - started
         findings, report, exclude = trusted_verdicts(nb, cell_timeout=float(self.timeout or 60))
@@ -111,9 +130,13 @@ class TrustedExecute(Execute):
             if not _is_test(cell):
                 continue
             grade_id = cell.metadata["nbgrader"]["grade_id"]
-            kernel_passed[grade_id] = cell.get("execution_count") is not None and not any(
-                o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr") for o in cell.outputs)
             verdict = report.verdicts[grade_id]
+            if self.run_kernel:
+                kernel_passed[grade_id] = cell.get("execution_count") is not None and not any(
+                    o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr")
+                    for o in cell.outputs)
+            else:
+                show_printed(cell, verdict.printed)
             align_outputs(cell, verdict.passed, verdict.message)
 
         found = nb.metadata.pop(INTAKE_KEY, [])
@@ -131,12 +154,16 @@ class TrustedExecute(Execute):
             "failed_tests": {k: v.message for k, v in report.verdicts.items() if not v.passed},
             "intake": intake,  # what course_grader.intake found wrong with the file itself
             "kernel_passed": kernel_passed,  # what plain nbgrader would have scored: cheats show up here
+            "kernel_run": bool(self.run_kernel),
             # where the time went (benchmarks/autograde_throughput.py adds them up)
             "seconds": {"kernel": round(kernel_seconds, 3), "trusted": round(trusted_seconds, 3)},
         }
+        for line in notes:
+            self.log.warning("%s: %s", resources.get("nbgrader", {}).get("student", "?"), line)
+        if not self.run_kernel:
+            notes.append("- graded without running the notebook in a kernel: every test ran in the grader and shows "
+                         "its verdict and what it printed; the other cells show no output")
         if notes:
-            for line in notes:
-                self.log.warning("%s: %s", resources.get("nbgrader", {}).get("student", "?"), line)
             nb.cells.insert(0, nbformat.v4.new_markdown_cell(
                 "**Grading notes** (read these first)\n\n" + "\n".join(notes),
                 metadata={"tags": [NOTE_MARKER]}))

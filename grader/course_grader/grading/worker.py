@@ -19,6 +19,7 @@ import sys
 import traceback
 from types import ModuleType
 
+PRINTED_LIMIT = 10_000  # characters of a test cell's printed output kept for the feedback
 WATCHED_MODULES = ("builtins", "math", "numpy", "numpy.testing", "torch", "torch.nn", "torch.nn.functional",
                    "torch.testing")
 # every loaded module of these packages is watched entirely (their captured references are private names)
@@ -76,6 +77,31 @@ def _changed(before: dict[str, int], after: dict[str, int]) -> list[str]:
     return sorted(k for k in before if before[k] != after.get(k) and not k.endswith(".__dict__"))
 
 
+class _Printed:
+    """``sys.stdout`` while a test cell runs: keeps the first PRINTED_LIMIT characters, drops the rest."""
+
+    encoding = "utf-8"
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text) -> int:
+        if isinstance(text, str) and self.size < PRINTED_LIMIT:
+            self.parts.append(text[:PRINTED_LIMIT - self.size])
+            self.size += len(self.parts[-1])
+        return len(text) if isinstance(text, str) else 0
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+
 def _describe(err: BaseException) -> str:
     text = f"{type(err).__name__}: {err}".strip()
     return text if len(text) < 2000 else text[:2000] + " …"
@@ -131,11 +157,20 @@ def main(fd: int, job: dict | None = None) -> None:
         send(dumps({"id": step["id"], "start": True}) + "\n")
         scope = ns if step["kind"] == "answer" else dict(ns)
         result = {"id": step["id"], "ok": True}
+        printed = _Printed()  # what a test cell prints (shown in the feedback when no kernel ran)
+        sys.stdout = printed if step["kind"] == "test" else devnull
         try:
             exec(compile(step["source"], f"<{step['id']}>", "exec"), scope)
         except BaseException as err:  # noqa: BLE001 - SystemExit/KeyboardInterrupt count as failures too
             result = {"id": step["id"], "ok": False, "error": _describe(err),
                       "trace": "".join(traceback.format_exception(err))[-4000:]}
+        sys.stdout = devnull
+        try:
+            text = printed.getvalue()
+        except Exception:  # noqa: BLE001 - the student's code may have closed or replaced it
+            text = ""
+        if isinstance(text, str) and text:
+            result["printed"] = text[:PRINTED_LIMIT]
         changed = _changed(baseline, _snapshot())
         if changed:
             result = {"id": step["id"], "ok": False, "tamper": changed[:10]}
