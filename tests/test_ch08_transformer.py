@@ -10,6 +10,7 @@ that names them; the demo helpers behave."""
 from __future__ import annotations
 
 import math
+import operator
 
 import pytest
 import torch
@@ -652,7 +653,9 @@ def test_cached_greedy_rejects(wrong, message):
 # --------------------------------------------------------------------------- beam search (bonus)
 
 def _beam(model, src, lengths, beam_size, max_len, combine=lambda score, lp: score + lp, rank=lambda c: c[1],
-          finished_leave=True, stop_early=True, pick=max):
+          finished_leave=True, stop=operator.ge, pick=max):
+    """The notebook's rules, with one of them changeable; ``stop(best finished, best live)`` ends the search
+    (None: it never stops early)."""
     memory, mask = model.encode(src, lengths)
     beam, finished = [([], 0.0)], []
     for _ in range(max_len):
@@ -672,7 +675,7 @@ def _beam(model, src, lengths, beam_size, max_len, combine=lambda score, lp: sco
             beam = [c for c in top if c[0][-1] != EOS]
         else:
             beam = top
-        if stop_early and finished and beam and max(f[1] for f in finished) >= beam[0][1]:
+        if stop and finished and beam and stop(max(f[1] for f in finished), beam[0][1]):
             break
     pool = finished or beam
     tokens, score = pick(pool, key=rank)
@@ -688,75 +691,47 @@ def beam_good(model, src, lengths, beam_size, max_len):
 def _beam_no_early_stop(model, src, lengths, beam_size, max_len):
     """The same result (scores only fall), but the notebook's rules stop the search once a finished
     hypothesis is at least as good as the best live one: this one decodes on."""
-    return _beam(model, src, lengths, beam_size, max_len, stop_early=False)
+    return _beam(model, src, lengths, beam_size, max_len, stop=None)
 
 
 @torch.no_grad()
 def _beam_stops_only_when_strictly_better(model, src, lengths, beam_size, max_len):
     """`>` for `>=`: a tie goes on."""
+    return _beam(model, src, lengths, beam_size, max_len, stop=operator.gt)
+
+
+def _batched_beam(model, src, lengths, beam_size, max_len, rows):
+    """Every hypothesis in one decode call; ``rows(memory, mask, n)`` is what decode is given for n rows."""
     memory, mask = model.encode(src, lengths)
     beam, finished = [([], 0.0)], []
     for _ in range(max_len):
         if not beam:
             break
-        cands = []
-        for seq, score in beam:
-            logp = model.decode(torch.tensor([[BOS] + seq]), memory, mask)[0, -1].double().log_softmax(-1)
-            cands += [(seq + [v], score + float(logp[v])) for v in range(logp.shape[0])]
-        cands.sort(key=lambda c: -c[1])
-        top = cands[:beam_size]
-        finished += [c for c in top if c[0][-1] == EOS]
-        beam = [c for c in top if c[0][-1] != EOS]
-        if finished and beam and max(f[1] for f in finished) > beam[0][1]:
+        tgt = torch.tensor([[BOS] + seq for seq, _ in beam])
+        logp = model.decode(tgt, *rows(memory, mask, len(beam)))[:, -1].double().log_softmax(-1)
+        total = logp + torch.tensor([sc for _, sc in beam], dtype=torch.float64)[:, None]
+        best = total.flatten().topk(min(beam_size, total.numel()))
+        beam = []
+        for value, index in zip(best.values.tolist(), best.indices.tolist()):
+            row, token = divmod(index, logp.shape[1])
+            (finished if token == EOS else beam).append((tgt[row, 1:].tolist() + [token], value))
+        if finished and beam and max(sc for _, sc in finished) >= beam[0][1]:
             break
-    tokens, score = max(finished or beam, key=lambda c: c[1])
+    tokens, score = max(finished or beam, key=lambda h: h[1])
     return torch.tensor(tokens, dtype=torch.long), float(score)
 
 
 @torch.no_grad()
 def beam_batched_broadcast_memory(model, src, lengths, beam_size, max_len):
     """Also correct: every hypothesis in one decode call, the memory's single row broadcast."""
-    memory, mask = model.encode(src, lengths)
-    beam, finished = [([], 0.0)], []
-    for _ in range(max_len):
-        if not beam:
-            break
-        tgt = torch.tensor([[BOS] + seq for seq, _ in beam])
-        logp = model.decode(tgt, memory, mask)[:, -1].double().log_softmax(-1)
-        total = logp + torch.tensor([sc for _, sc in beam], dtype=torch.float64)[:, None]
-        best = total.flatten().topk(min(beam_size, total.numel()))
-        beam = []
-        for value, index in zip(best.values.tolist(), best.indices.tolist()):
-            row, token = divmod(index, logp.shape[1])
-            (finished if token == EOS else beam).append((tgt[row, 1:].tolist() + [token], value))
-        if finished and beam and max(sc for _, sc in finished) >= beam[0][1]:
-            break
-    tokens, score = max(finished or beam, key=lambda h: h[1])
-    return torch.tensor(tokens, dtype=torch.long), float(score)
+    return _batched_beam(model, src, lengths, beam_size, max_len, rows=lambda memory, mask, n: (memory, mask))
 
 
 @torch.no_grad()
 def _beam_memory_with_an_extra_axis(model, src, lengths, beam_size, max_len):
     """memory.expand(n, *memory.shape): a 4-d memory the real model cannot read."""
-    memory, mask = model.encode(src, lengths)
-    beam, finished = [([], 0.0)], []
-    for _ in range(max_len):
-        if not beam:
-            break
-        n = len(beam)
-        tgt = torch.tensor([[BOS] + seq for seq, _ in beam])
-        logp = model.decode(tgt, memory.expand(n, *memory.shape), mask.expand(n, *mask.shape[1:]))[:, -1]
-        logp = logp.double().log_softmax(-1)
-        total = logp + torch.tensor([sc for _, sc in beam], dtype=torch.float64)[:, None]
-        best = total.flatten().topk(min(beam_size, total.numel()))
-        beam = []
-        for value, index in zip(best.values.tolist(), best.indices.tolist()):
-            row, token = divmod(index, logp.shape[1])
-            (finished if token == EOS else beam).append((tgt[row, 1:].tolist() + [token], value))
-        if finished and beam and max(sc for _, sc in finished) >= beam[0][1]:
-            break
-    tokens, score = max(finished or beam, key=lambda h: h[1])
-    return torch.tensor(tokens, dtype=torch.long), float(score)
+    return _batched_beam(model, src, lengths, beam_size, max_len, rows=lambda memory, mask, n: (
+        memory.expand(n, *memory.shape), mask.expand(n, *mask.shape[1:])))
 
 
 @torch.no_grad()
@@ -787,7 +762,7 @@ def _beam_returns_worst(model, src, lengths, beam_size, max_len):
 @torch.no_grad()
 def _beam_finished_stay(model, src, lengths, beam_size, max_len):
     """Finished hypotheses keep their place in the beam and crowd out live ones."""
-    tokens, score = _beam(model, src, lengths, beam_size, max_len, finished_leave=False, stop_early=False)
+    tokens, score = _beam(model, src, lengths, beam_size, max_len, finished_leave=False, stop=None)
     return tokens, score
 
 
