@@ -768,16 +768,16 @@ print("the paper's Table 3 lists 65 M for the base model")
 # Our zh task cannot share: its source is digits and its target Chinese characters. The **reverse**
 # task can, since source and target are both digit strings. The next cell builds your `Transformer`
 # for it with all three tied, checks that the three are one tensor, and trains it briefly beside the
-# untied model (both small, a few hundred steps).
+# untied model (both small, 120 steps each).
 #
 # **Predict · 预测:** with two thirds of its vocabulary parameters gone, does the tied model learn the
 # reversal as well as the untied one in the same steps? Write your guess down, then run the next cell.
 
 # %%
 with needs("Transformer", "embed", "greedy_decode"):
-    tie_config = ex.budget(training.preset("cpu", task="reverse", d_model=64, n_heads=4, d_ff=256, steps=300,
-                                           warmup_steps=50, eval_interval=0, progress=False, valid_size=300,
-                                           test_size=300))
+    tie_config = ex.budget(training.preset("cpu", task="reverse", d_model=64, n_heads=4, d_ff=256, steps=120,
+                                           warmup_steps=30, eval_interval=0, progress=False, valid_size=200,
+                                           test_size=200, hard_size=100))
     tie_runs = ex.tying_runs(Transformer, tie_config)
     for name, run in tie_runs.items():
         print(f"{name:<22} {run['parameters']:>7,} parameters, embedding tables shared: {run['shared']}, "
@@ -809,12 +809,13 @@ with needs("Transformer", "embed"):
 # $1/\sqrt{d}$ about a third. Does the model notice? Two short runs of your model, identical but for
 # the embedding's initial std, scored on the validation split as they go.
 #
-# **Predict · 预测:** after the same few hundred steps, how far apart are the two runs' validation
+# **Predict · 预测:** after the same 120 steps, how far apart are the two runs' validation
 # exact match? Write your guess down, then run the next cell.
 
 # %%
 with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
-    init_config = ex.budget(training.preset("cpu", steps=300, eval_interval=50, eval_size=200, progress=False))
+    init_config = ex.budget(training.preset("cpu", steps=120, warmup_steps=40, eval_interval=20, eval_size=100,
+                                            valid_size=300, test_size=200, hard_size=100, progress=False))
     runs = ex.embedding_init_runs(model_class if result is not None else Transformer, init_config,
                                   loss=smoothed_cross_entropy)
     ex.show(ex.init_figure(runs))

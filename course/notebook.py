@@ -48,5 +48,5 @@ def training_budget(config, steps: int = 10):
     """
     if not grading():
         return config
-    return config.replace(steps=steps, warmup_steps=min(config.warmup_steps, steps // 4), test_size=50,
+    return config.replace(steps=steps, warmup_steps=min(config.warmup_steps, steps // 4), test_size=50, hard_size=50,
                           eval_interval=0, eval_size=None, minutes=None, target_exact=None, progress=False)

@@ -54,6 +54,7 @@ class TrainConfig:
     hard_fraction: float = 0.0  # share of each training batch drawn like the stratified "hard" split (new numbers)
     test_size: int = 1000
     valid_size: int = 1000  # the validation split (early stopping, periodic evaluations)
+    hard_size: int = 1000  # the stratified hard test split (scored once, at the end)
     # optimisation
     steps: int = 3000
     minutes: float | None = None  # wall-clock cap on top of ``steps``
@@ -101,7 +102,7 @@ class TrainConfig:
         self.model.validate()
         if self.task not in TASK_NAMES:
             raise ValueError(f"task must be one of {TASK_NAMES}, got {self.task!r}")
-        for name in ("batch_size", "steps", "test_size", "valid_size", "log_interval", "length_buckets"):
+        for name in ("batch_size", "steps", "test_size", "valid_size", "hard_size", "log_interval", "length_buckets"):
             positive_int(name)
         if self.length_buckets > self.batch_size:
             raise ValueError(f"length_buckets ({self.length_buckets}) cannot exceed batch_size ({self.batch_size})")
@@ -234,7 +235,8 @@ def build_model(config: TrainConfig, task: Task, model_class: type = Seq2SeqTran
 
 def make_task(config: TrainConfig) -> Task:
     """The task (with its splits) that ``config`` trains on."""
-    return Task(config.task, test_size=config.test_size, valid_size=config.valid_size, zero_prob=config.zero_prob,
+    return Task(config.task, test_size=config.test_size, valid_size=config.valid_size, hard_size=config.hard_size,
+                zero_prob=config.zero_prob,
                 digit_weights=config.digit_weights, hard_fraction=config.hard_fraction)
 
 
