@@ -375,4 +375,4 @@ def test_evaluate_restores_training_mode():
 def test_the_hard_split_has_the_size_asked_for():
     assert len(T.make_task(T.preset("cpu", hard_size=100)).hard_set) == 100
     with pytest.raises(ValueError, match="hard_size"):
-        T.preset("cpu", hard_size=0)
+        T.preset("cpu", hard_size=0).validate()
