@@ -63,6 +63,12 @@ def timed_autograde(course: Path, assignment: str, jobs: int, warm_kernel: str =
     return time.perf_counter() - start
 
 
+def require_all_graded(course: Path, assignment: str, expected: list[str], label: str) -> None:
+    graded = sorted(p.parent.parent.name for p in (course / "autograded").glob(f"*/{assignment}/*.ipynb"))
+    if graded != expected:
+        raise SystemExit(f"lost submissions under '{label}': {sorted(set(expected) - set(graded))}")
+
+
 def time_split(course: Path) -> dict[str, float]:
     """Seconds in the notebook's kernel and in the trusted re-grade, summed over the autograded notebooks."""
     total = {"kernel": 0.0, "trusted": 0.0}
@@ -103,15 +109,11 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(("1 nbgrader process, " + MODES[-1][0], seconds, time_split(course)))
         for label, warm, fork in MODES[len(MODES) - args.modes:]:
             seconds = timed_autograde(course, args.assignment, jobs=args.jobs, warm_kernel=warm, fork=fork)
-            graded = sorted(p.parent.parent.name for p in (course / "autograded").glob(f"*/{args.assignment}/*.ipynb"))
-            if graded != expected:
-                raise SystemExit(f"lost submissions under '{label}': {sorted(set(expected) - set(graded))}")
+            require_all_graded(course, args.assignment, expected, label)
             rows.append((f"{args.jobs} processes, {label}", seconds, time_split(course)))
         if args.no_kernel:
             seconds = timed_autograde(course, args.assignment, jobs=args.jobs, kernel=False)
-            graded = sorted(p.parent.parent.name for p in (course / "autograded").glob(f"*/{args.assignment}/*.ipynb"))
-            if graded != expected:
-                raise SystemExit(f"lost submissions without the kernel: {sorted(set(expected) - set(graded))}")
+            require_all_graded(course, args.assignment, expected, "no kernel run")
             rows.append((f"{args.jobs} processes, no kernel run (--no-kernel)", seconds, time_split(course)))
     torch_import = import_seconds("torch")
     kind = "complete" if args.complete else "half complete, half untouched"

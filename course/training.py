@@ -236,8 +236,7 @@ def build_model(config: TrainConfig, task: Task, model_class: type = Seq2SeqTran
 def make_task(config: TrainConfig) -> Task:
     """The task (with its splits) that ``config`` trains on."""
     return Task(config.task, test_size=config.test_size, valid_size=config.valid_size, hard_size=config.hard_size,
-                zero_prob=config.zero_prob,
-                digit_weights=config.digit_weights, hard_fraction=config.hard_fraction)
+                zero_prob=config.zero_prob, digit_weights=config.digit_weights, hard_fraction=config.hard_fraction)
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.AdamW:
