@@ -10,8 +10,9 @@ PYTEST_ARGS ?= -n auto --dist loadgroup
 ASSIGNMENT ?= *
 
 BROWSER_PACKAGES := chromium fonts-noto-cjk
+SANDBOX_PACKAGES := bubblewrap
 
-.PHONY: help install browser lab test lint test-fast notebooks new-chapter release publish collect autograde feedback grades flags student-lab clean hub hub-deps
+.PHONY: help install sandbox browser lab test lint test-fast notebooks new-chapter release publish collect autograde feedback grades flags student-lab clean hub hub-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -28,6 +29,13 @@ install: $(STAMP) ## create .venv with the course, the grader (hidden checks), J
 lab: $(STAMP) ## install, then open the course in JupyterLab (instructor view)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+sandbox: ## Debian's bubblewrap, the sandbox every grading run puts student code in (apt-get as root; elsewhere it says how)
+	@if command -v bwrap >/dev/null || [ -x /usr/bin/bwrap ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y $(SANDBOX_PACKAGES) || { apt-get update && apt-get install -y $(SANDBOX_PACKAGES); }; \
+	else echo "note: grading needs bubblewrap: sudo apt-get install $(SANDBOX_PACKAGES) (grading refuses to start without it)"; fi
+
 browser: ## Debian's chromium and CJK fonts for the browser test (apt-get as root; elsewhere it says how)
 	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -35,7 +43,7 @@ browser: ## Debian's chromium and CJK fonts for the browser test (apt-get as roo
 		apt-get install -y $(BROWSER_PACKAGES) || { apt-get update && apt-get install -y $(BROWSER_PACKAGES); }; \
 	else echo "note: the browser test is skipped until Debian/Ubuntu's $(BROWSER_PACKAGES) are installed (sudo apt-get install $(BROWSER_PACKAGES))"; fi
 
-test: $(STAMP) browser hub-deps ## install, lint (ruff), then run the whole test suite (the browser test too, where chromium can be installed)
+test: $(STAMP) sandbox browser hub-deps ## install, lint (ruff), then run the whole test suite (the browser test too, where chromium can be installed)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -60,8 +68,8 @@ publish: $(STAMP) ## release ASSIGNMENT=01-compute to the students via the excha
 collect: $(STAMP) ## collect ASSIGNMENT's submissions from the exchange into submitted/
 	$(BIN)/python -m course_grader.pipeline collect --assignment "$(ASSIGNMENT)"
 
-autograde: $(STAMP) ## autograde every submission in submitted/, students in parallel (ASSIGNMENT=01-compute for one; KERNEL=0: no kernel run, twice as fast)
-	$(BIN)/python -m course_grader.pipeline autograde --assignment "$(ASSIGNMENT)" $(if $(filter 0,$(KERNEL)),--no-kernel,)
+autograde: $(STAMP) sandbox ## autograde every submission in submitted/, students in parallel (ASSIGNMENT=01-compute for one; KERNEL=0: no kernel run, twice as fast)
+	$(BIN)/python -m course_grader.pipeline autograde --assignment "$(ASSIGNMENT)" $(if $(filter 0,$(KERNEL)),--no-kernel,) $(if $(filter 1,$(UNSAFE_NO_SANDBOX)),--unsafe-no-sandbox,)
 
 feedback: $(STAMP) ## feedback HTML into feedback/ and, for one ASSIGNMENT, back to the students via the exchange
 	$(BIN)/python -m course_grader.pipeline feedback --assignment "$(ASSIGNMENT)"

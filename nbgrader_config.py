@@ -1,7 +1,8 @@
 """nbgrader configuration for the course (instructor side).
 
 Run nbgrader from the repository root (or use the Makefile targets). The layout is nbgrader's
-own: source/ is edited by hand, release/ and solutions/ are generated from it.
+own: source/ is built from the chapter texts chapters/NN-name.py (`make notebooks`), release/ and
+solutions/ are generated from it (`make release`).
 """
 from pathlib import Path
 
@@ -50,12 +51,40 @@ from nbgrader.preprocessors import ClearMarkScheme, ClearOutput, IncludeHeaderFo
 
 c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme]
 
-# Autograding you can trust (course/grading): the kernel run only produces the feedback's outputs;
-# every test cell's verdict comes from a static tamper scan plus an isolated re-run of the test
-# in a fresh process, and a kernel that dies no longer fails the whole submission.
-from course_grader.grading.nbgrader_plugins import TrustedExecute  # noqa: E402
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades  # noqa: E402
+# Autograding you can trust (grader/course_grader/grading): student code runs only inside bubblewrap
+# sandboxes (an unprivileged user, a read-only view without the course folder or the grader, no network,
+# its own PID namespace, limits; README "How grading resists cheating"). The kernel run there produces the
+# feedback's outputs; every test cell's verdict comes from a static tamper scan plus an isolated re-run of
+# the test in the verdict sandbox, and a kernel that dies no longer fails the whole submission.
+from course_grader.grading.nbgrader_plugins import SanitizeStudentMarkup, TrustedExecute  # noqa: E402
+from course_grader.intake import nbgrader_hook  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
 
-c.Autograde.autograde_preprocessors = [TrustedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+# One door: make autograde and the formgrader's Autograde button (NbGraderAPI) grade the same way; intake runs
+# on both (make autograde also handles renamed and missing notebooks before nbgrader starts).
+c.Autograde.pre_convert_hook = nbgrader_hook
+c.Autograde.autograde_preprocessors = [TrustedExecute, SanitizeStudentMarkup, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+# The grading options, one place (course_grader.grading.nbgrader_plugins.TrustedExecute has their help):
+c.TrustedExecute.submission_seconds = 900  # wall clock of one submission, for the kernel run and the graded run each
+c.TrustedExecute.memory_mb = 6144  # address space of each of a submission's processes
+c.TrustedExecute.disk_mb = 256  # its writable folder and its /tmp, each
+c.TrustedExecute.processes = 64  # processes at once (as root, where the sandbox has a user of its own)
+c.TrustedExecute.unsafe_no_sandbox = False  # True grades without bubblewrap: student code then runs as you
+c.TrustedExecute.run_kernel = True  # False (make autograde KERNEL=0): no kernel run, the same grades, faster
+
+# What a submission produces is hostile: its markdown and outputs are sanitised in the autograded notebook
+# (SanitizeStudentMarkup), the feedback and the formgrader render HTML sanitised (no <script>, no event
+# handlers), and the feedback never shows the hidden tests (nbgrader #917).
+c.HTMLExporter.sanitize_html = True
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
+c.ClearHiddenTests.enforce_metadata = False

@@ -7,12 +7,12 @@ Builds a temporary course with N submissions of one chapter (half the instructor
 half the untouched release; all solutions with --complete) and autogrades them through
 ``course_grader.pipeline.autograde`` (what ``make autograde`` runs): optionally with one nbgrader
 process (jobs=1, what plain ``nbgrader autograde`` does), then with the students split over --jobs
-processes in each way of starting the notebook's kernel and the isolated grader's workers (cold: a
-new interpreter; warm: forked from a process that has imported torch and the checks). It prints
-submissions per minute for each, the seconds per submission spent in the kernel, in the trusted
-re-grade and elsewhere (nbgrader: start-up, the gradebook, copying), and the ratio to the coldest
-mode. Every mode runs the same trusted preprocessors, every visible and hidden check; ``--no-kernel`` adds
-a run without the kernel (``make autograde KERNEL=0``: the isolated grader alone) and its ratio to the default.
+processes, in the bubblewrap sandboxes (the default) and, with ``--modes 2``, also without them
+(``unsafe_no_sandbox``, the same warm servers as plain processes: what the sandbox costs). It prints
+submissions per minute for each, the seconds per submission spent in the kernel run, in the graded
+run and elsewhere (nbgrader: start-up, the gradebook, copying), and what a sandbox costs to start and
+per job. Every mode runs the same trusted preprocessors, every visible and hidden check; ``--no-kernel``
+adds a run without the kernel (``make autograde KERNEL=0``: the graded run alone) and its ratio.
 """
 
 from __future__ import annotations
@@ -46,21 +46,37 @@ def build_course(base: Path, assignment: str, students: int, complete: bool = Fa
     return course
 
 
-# (label, COURSE_WARM_KERNEL, COURSE_GRADER_FORK): how the notebook's kernel and the isolated grader's
-# workers start. The first is how the course graded before either was warm; the last is the default.
-MODES = (("cold kernel, spawned workers", "0", "0"),
-         ("cold kernel, forked workers", "0", "1"),
-         ("warm kernel, forked workers", "1", "1"))
+# (label, unsafe_no_sandbox): the first shows what the sandbox costs; the last is the default.
+MODES = (("no sandbox (unsafe_no_sandbox)", True),
+         ("bubblewrap sandboxes", False))
 
 
-def timed_autograde(course: Path, assignment: str, jobs: int, warm_kernel: str = "1", fork: str = "1",
-                    kernel: bool = True) -> float:
+def timed_autograde(course: Path, assignment: str, jobs: int, unsafe: bool = False, kernel: bool = True) -> float:
     shutil.rmtree(course / "autograded", ignore_errors=True)
-    os.environ["COURSE_WARM_KERNEL"] = warm_kernel  # read by every nbgrader process
-    os.environ["COURSE_GRADER_FORK"] = fork
     start = time.perf_counter()
-    pipeline.autograde(assignment, root=course, jobs=jobs, kernel=kernel)
+    pipeline.autograde(assignment, root=course, jobs=jobs, kernel=kernel, unsafe=unsafe)
     return time.perf_counter() - start
+
+
+def sandbox_costs(jobs: int = 10) -> dict[str, float]:
+    """Seconds to start each sandbox (once per nbgrader process) and per job (reset, fork, an empty job)."""
+    from course_grader.grading import sandbox
+    from course_grader.grading.isolated import grade_notebook
+
+    costs = {}
+    for kind in ("kernel", "verdict"):
+        start = time.perf_counter()
+        box = sandbox.Sandbox(kind)
+        costs[f"start {kind} sandbox"] = time.perf_counter() - start
+        box.close()
+    empty = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "pass", metadata={"nbgrader": {"grade": True, "solution": False, "grade_id": "t", "points": 1}})])
+    grade_notebook(empty)  # starts this process's verdict sandbox
+    start = time.perf_counter()
+    for _ in range(jobs):
+        grade_notebook(empty)
+    costs["per job (reset, fork, result)"] = (time.perf_counter() - start) / jobs
+    return costs
 
 
 def require_all_graded(course: Path, assignment: str, expected: list[str], label: str) -> None:
@@ -107,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_serial:
             seconds = timed_autograde(course, args.assignment, jobs=1)
             rows.append(("1 nbgrader process, " + MODES[-1][0], seconds, time_split(course)))
-        for label, warm, fork in MODES[len(MODES) - args.modes:]:
-            seconds = timed_autograde(course, args.assignment, jobs=args.jobs, warm_kernel=warm, fork=fork)
+        for label, unsafe in MODES[len(MODES) - args.modes:]:
+            seconds = timed_autograde(course, args.assignment, jobs=args.jobs, unsafe=unsafe)
             require_all_graded(course, args.assignment, expected, label)
             rows.append((f"{args.jobs} processes, {label}", seconds, time_split(course)))
         if args.no_kernel:
@@ -116,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             require_all_graded(course, args.assignment, expected, "no kernel run")
             rows.append((f"{args.jobs} processes, no kernel run (--no-kernel)", seconds, time_split(course)))
     torch_import = import_seconds("torch")
+    costs = sandbox_costs()
     kind = "complete" if args.complete else "half complete, half untouched"
     print(f"{args.students} submissions of {args.assignment} ({kind}) on {os.cpu_count()} cores")
     width = max(len(r[0]) for r in rows)
@@ -124,13 +141,14 @@ def main(argv: list[str] | None = None) -> int:
         rest = max(0.0, seconds * processes - split["kernel"] - split["trusted"])  # process-seconds left over
         per = {k: v / args.students for k, v in (*split.items(), ("rest", rest))}
         print(f"  {label:<{width}}: {seconds:6.1f} s  {rate(seconds):5.1f} submissions/min   per submission: "
-              f"kernel {per['kernel']:4.1f} s, trusted re-grade {per['trusted']:4.1f} s, "
+              f"kernel run {per['kernel']:4.1f} s, graded run {per['trusted']:4.1f} s, "
               f"the rest (nbgrader) {per['rest']:4.1f} s")
     if args.no_kernel:
         print(f"  no kernel run vs the default: {rows[-2][1] / rows[-1][1]:.2f}x faster")
     if args.modes > 1:
-        coldest, default = rows[-args.modes - args.no_kernel][1], rows[-1 - args.no_kernel][1]
-        print(f"  default ({MODES[-1][0]}) vs {MODES[len(MODES) - args.modes][0]}: {coldest / default:.2f}x faster")
+        bare, default = rows[-args.modes - args.no_kernel][1], rows[-1 - args.no_kernel][1]
+        print(f"  {MODES[-1][0]} vs {MODES[0][0]}: {default / bare:.2f}x the time")
+    print("  sandbox: " + ", ".join(f"{k} {v:.2f} s" for k, v in costs.items()))
     print(f"  (a fresh interpreter imports torch in {torch_import:.1f} s here)")
     return 0
 

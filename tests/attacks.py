@@ -48,8 +48,14 @@ class Attack:
 
 def _patch_checks() -> str:
     return ("import course.checks as _cc, course.checks.core as _core\n"
-            "import course_grader.checks as _gc, pkgutil as _pk, importlib as _il\n"
-            "_mods = [_cc, _core] + [_il.import_module(_p.__name__ + '.' + _i.name) for _p in (_cc, _gc)\n"
+            "import pkgutil as _pk, importlib as _il\n"
+            "_packs = [_cc]\n"
+            "try:\n"  # the hidden checks, where they are importable (the kernel's sandbox holds no grader)
+            "    import course_grader.checks as _gc\n"
+            "    _packs.append(_gc)\n"
+            "except ImportError:\n"
+            "    pass\n"
+            "_mods = [_cc, _core] + [_il.import_module(_p.__name__ + '.' + _i.name) for _p in _packs\n"
             "                        for _i in _pk.iter_modules(_p.__path__)]\n"
             "import types as _ty\n\n\n"
             "def _swallow(f):\n"  # the helper still computes what it returns, but never fails

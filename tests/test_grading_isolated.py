@@ -81,7 +81,7 @@ def test_student_output_cannot_forge_results(tmp_path):
 
 def test_what_a_test_cell_prints_comes_back_bounded(tmp_path):
     """The feedback of a kernel-less autograde (make autograde KERNEL=0) shows what each test printed."""
-    from course_grader.grading.worker import PRINTED_LIMIT
+    from course_grader.grading.runtime.worker import PRINTED_LIMIT
 
     noisy = "print('from the answer cell')\n    print('x' * 50_000)\n    return x * x"
     nb = notebook(tmp_path, sq_body=noisy)
@@ -108,3 +108,20 @@ def test_a_broken_setup_cell_fails_everything_with_a_reason(tmp_path):
     report = grade_notebook(nb)
     assert verdicts(report) == {"sq_test": False, "cube_test": False}
     assert "set-up cell failed" in report.verdicts["cube_test"].message
+
+
+@pytest.mark.slow
+def test_a_slow_submission_is_stopped_by_its_budget(tmp_path):
+    """Each cell under the per-cell limit, the whole over the submission's budget: the tests not reached fail."""
+    import time
+
+    slow = "import time\ntime.sleep(4)\n"
+    nb = notebook(tmp_path, sq_body="return x * x", cube_body="return x ** 3")
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = slow + cell.source
+    start = time.monotonic()
+    report = grade_notebook(nb, cell_timeout=10, budget=6)
+    assert time.monotonic() - start < 30
+    assert verdicts(report) == {"sq_test": True, "cube_test": False}
+    assert report.over_budget and "grading time (6 s)" in report.verdicts["cube_test"].message

@@ -109,3 +109,24 @@ def prepare(folder: Path, release: Path) -> list[str]:
     if notes or INTAKE_KEY in nb.metadata:
         _write(nb, expected, notes)
     return notes
+
+
+def nbgrader_hook(assignment=None, student=None, notebooks=(), **_):
+    """``c.Autograde.pre_convert_hook``: intake on every door into autograding, the formgrader's button included.
+
+    ``make autograde`` has already prepared each folder (renamed and missing notebooks too: those change the
+    files nbgrader is about to read, so only a pass before nbgrader starts can handle them). Here, on the
+    notebooks nbgrader found, the in-place repairs run for a submission no earlier pass has seen.
+    """
+    for path in sorted({Path(n) for n in notebooks}):
+        folder = path.parent
+        release = folder.parents[2] / "release" / folder.name / path.name
+        if not path.is_file() or not release.is_file():
+            continue
+        try:
+            with open(path, encoding="utf-8") as f:
+                seen = INTAKE_KEY in json.load(f).get("metadata", {})
+        except (OSError, ValueError, AttributeError):
+            seen = False
+        if not seen:
+            prepare(folder, release)

@@ -86,18 +86,24 @@ def submitted_students(root: Path = ROOT) -> list[str]:
 
 
 def autograde(assignment: str = "*", root: Path = ROOT, student: str | None = None, jobs: int = 1,
-              kernel: bool = True) -> str:
+              kernel: bool = True, unsafe: bool = False) -> str:
     """Autograde ``submitted/<student>/<assignment>`` (all students by default).
 
     ``kernel=False``: no kernel run for the feedback's outputs, only the isolated grader (the same
     grade, every check; about twice as fast: ``benchmarks/autograde_throughput.py --no-kernel``).
+    ``unsafe=True``: without the bubblewrap sandbox (student code runs as you; the feedback says so).
 
     With ``jobs > 1`` the students are split into that many groups, each graded by its own
     nbgrader process (they share the SQLite gradebook; two writers work without lock errors).
     A submission nbgrader could not grade does not stop the others; afterwards every submission
     must have its autograded notebook, else PipelineError names the ones that are missing.
     """
-    args = ["autograde", assignment, "--force", *([] if kernel else ["--TrustedExecute.run_kernel=False"])]
+    args = ["autograde", assignment, "--force", *([] if kernel else ["--TrustedExecute.run_kernel=False"]),
+            *(["--TrustedExecute.unsafe_no_sandbox=True"] if unsafe else [])]
+    from course_grader.grading import sandbox
+
+    if not unsafe and sandbox.bwrap() is None:  # say it once, before any nbgrader process starts
+        raise PipelineError(sandbox.INSTALL)
     students = [student] if student else submitted_students(root)
     prepare_submissions(assignment, students, root)
     jobs = max(1, min(jobs, len(students)))
@@ -211,6 +217,12 @@ def grading_flags(root: Path = ROOT) -> list[dict]:
         if info.get("kernel_problem"):
             rows.append({"student": student, "assignment": assignment, "cell": "",
                          "kind": "kernel", "detail": info["kernel_problem"]})
+        if info.get("over_budget"):
+            rows.append({"student": student, "assignment": assignment, "cell": "", "kind": "over-budget",
+                         "detail": "the graded run used up the submission's time: the tests not reached scored zero"})
+        if str(info.get("sandbox", "")).startswith("none"):
+            rows.append({"student": student, "assignment": assignment, "cell": "", "kind": "unsafe",
+                         "detail": "graded without the sandbox (unsafe_no_sandbox)"})
     return rows
 
 
@@ -226,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-kernel", dest="kernel", action="store_false",
                         help="autograde: skip the kernel run (same grades, every check; the feedback shows each "
                              "test's verdict and what it printed, not the other cells' outputs; about twice as fast)")
+    parser.add_argument("--unsafe-no-sandbox", dest="unsafe", action="store_true",
+                        help="autograde: run student code without the bubblewrap sandbox, as you (only where it "
+                             "cannot be installed; every feedback and `make flags` say so)")
     args = parser.parse_args(argv)
     try:
         if args.step == "release":
@@ -236,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             if not (args.root / "submitted").is_dir():
                 parser.error("no submitted/ folder: collect submissions first (nbgrader collect) "
                              "or copy them to submitted/<student>/<assignment>/")
-            autograde(args.assignment, root=args.root, jobs=args.jobs, kernel=args.kernel)
+            autograde(args.assignment, root=args.root, jobs=args.jobs, kernel=args.kernel, unsafe=args.unsafe)
             print("autograded; see autograded/ and `nbgrader export` for the grades")
         elif args.step == "publish":
             if args.assignment == "*":

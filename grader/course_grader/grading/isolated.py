@@ -2,11 +2,10 @@
 
 What the student's kernel reports is not trusted: code in the notebook can patch the functions
 the tests call, rewrite later cells with IPython hooks, or kill the kernel. Here the set-up cell,
-the student's answer cells and each test cell are run by :mod:`course_grader.grading.worker` in a fresh
-interpreter that has no IPython, with a time limit per cell. The interpreter is forked from a warm
-server process (torch and the checks already imported, no student code ever run there), which
-saves the seconds of importing torch per worker; ``COURSE_GRADER_FORK=0`` starts a new interpreter
-for each worker instead. If a cell hangs, kills the worker
+the student's answer cells and each test cell are run by :mod:`course_grader.grading.runtime.worker`
+in a process that has no IPython, with a time limit per cell and a budget for the whole submission,
+inside the verdict sandbox (:mod:`course_grader.grading.sandbox`): forked from its warm server (torch
+and the checks already imported, no student code ever run there). If a cell hangs, kills the worker
 or tampers with library functions, that cell is charged for it (a hung or killing answer cell is
 left out, so only the tests that need it fail) and the worker is restarted for the remaining
 cells. Only code in answer cells is graded: cells a student adds are not run here.
@@ -14,19 +13,15 @@ cells. Only code in answer cells is graded: cells a student adds are not run her
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import select
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 
 import nbformat
+
+from course_grader.grading.sandbox import DEFAULT_LIMITS, Limits, Sandbox, sandbox
 
 START_UP_SECONDS = 60.0  # importing torch on a busy 2-core machine
 
@@ -52,6 +47,7 @@ class Report:
     excluded: dict[str, str] = field(default_factory=dict)  # answer cell id -> why it was left out
     answer_errors: dict[str, str] = field(default_factory=dict)
     restarts: int = 0
+    over_budget: bool = False
 
 
 def _meta(cell) -> dict:
@@ -82,164 +78,72 @@ class _LineReader:
     def __init__(self, fd: int):
         self.fd, self.buffer = fd, b""
 
+    LIMIT = 64 << 20  # a longer line is not a result: the job is treated as dead
+
     def next(self, deadline: float):
         while b"\n" not in self.buffer:
             ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
             if not ready:
                 return self.TIMEOUT
-            chunk = os.read(self.fd, 65536)
-            if not chunk:
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk or len(self.buffer) > self.LIMIT:
                 return None
             self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
-        return line.decode()
+        return line.decode(errors="replace")
 
 
-class _ForkServer:
-    """A warm worker process (torch and the checks imported) that forks one child per job."""
-
-    def __init__(self, python: str):
-        import socket
-
-        self.python = python
-        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "JUPYTER"))}
-        self.home = tempfile.mkdtemp(prefix="grade-server-")
-        self.proc = subprocess.Popen([python, "-m", "course_grader.grading.worker", "--serve", str(theirs.fileno())],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     pass_fds=(theirs.fileno(),), cwd=self.home, env=env, start_new_session=True)
-        theirs.close()
-        self.lines = _LineReader(self.sock.fileno())
-        self.exits: dict[int, int] = {}
-        if self._message(time.monotonic() + START_UP_SECONDS) != {"ready": True}:
-            self.close()
-            raise RuntimeError("the grading fork server did not start")
-
-    def _message(self, deadline: float):
-        line = self.lines.next(deadline)
-        if line is _LineReader.TIMEOUT or line is None:
-            return None
-        message = json.loads(line)
-        if "exit" in message:
-            self.exits[message["exit"]] = message["code"]
-            return self._message(deadline)
-        return message
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def start(self, workdir: str, job: dict, write_fd: int) -> int:
-        import socket
-
-        job_file = os.path.join(workdir, ".job.json")
-        with open(job_file, "w", encoding="utf-8") as f:
-            json.dump(job, f)
-        socket.send_fds(self.sock, [json.dumps({"cwd": workdir, "job_file": job_file}).encode()], [write_fd])
-        reply = self._message(time.monotonic() + 30)
-        if not reply or "pid" not in reply:
-            raise RuntimeError("the grading fork server did not answer")
-        return reply["pid"]
-
-    def exit_code(self, pid: int, wait: float = 2.0):
-        deadline = time.monotonic() + wait
-        while pid not in self.exits and time.monotonic() < deadline:
-            if self._message(deadline) is None:
-                break
-        return self.exits.pop(pid, None)
-
-    def close(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-        self.sock.close()
-        shutil.rmtree(self.home, ignore_errors=True)
-
-
-_SERVERS: dict[str, _ForkServer] = {}
-
-
-@atexit.register
-def _close_servers() -> None:
-    for server in _SERVERS.values():
-        server.close()
-
-
-def _server(python: str):
-    """This process's fork server for ``python`` (started on first use), or None to spawn workers instead."""
-    if os.environ.get("COURSE_GRADER_FORK", "1") == "0" or not hasattr(os, "fork"):
-        return None
-    server = _SERVERS.get(python)
-    if server is None or not server.alive():
-        try:
-            server = _SERVERS[python] = _ForkServer(python)
-        except (OSError, RuntimeError):
-            return None
-    return server
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
-def _run_worker(setup: str, steps: list[Step], cell_timeout: float, python: str):
-    """Yield (event, step_id) as the worker reports; ("hung"|"died", id) when it stops answering."""
+def _run_worker(setup: str, steps: list[Step], cell_timeout: float, box: Sandbox, deadline: float):
+    """Yield the worker's events; ("hung"|"died"|"budget", id) when it stops answering (``deadline``: budget)."""
     read_fd, write_fd = os.pipe()
     job = {"setup": setup, "steps": [s.__dict__ for s in steps]}
-    with tempfile.TemporaryDirectory(prefix="grade-") as workdir:
-        server = _server(python)
-        proc = None
-        if server is not None:
-            pid = server.start(workdir, job, write_fd)
-            os.close(write_fd)
-        else:
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "JUPYTER"))}
-            proc = subprocess.Popen([python, "-m", "course_grader.grading.worker", str(write_fd)],
-                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    pass_fds=(write_fd,), cwd=workdir, env=env, start_new_session=True)
-            os.close(write_fd)
-            proc.stdin.write(json.dumps(job).encode())
-            proc.stdin.close()
-            pid = proc.pid
-        lines = _LineReader(read_fd)
-        current, deadline = "<set-up>", time.monotonic() + START_UP_SECONDS + cell_timeout
-        try:
-            while True:
-                line = lines.next(deadline)
-                if line is _LineReader.TIMEOUT:
-                    yield {"id": current, "hung": True}
-                    return
-                if line is None:
-                    if proc is not None:
-                        proc.wait()
-                        code = proc.returncode
-                    else:
-                        code = server.exit_code(pid)
-                    yield {"id": current, "died": True, "code": code}
-                    return
+    current = "<set-up>"
+    try:
+        pid = box.start("verdict", job, write_fd)
+    except (RuntimeError, OSError):  # its server is gone (a submission may kill it): the next try starts a new one
+        os.close(read_fd)
+        box.close()
+        yield {"id": current, "died": True, "code": "the sandbox stopped"}
+        return
+    finally:
+        os.close(write_fd)
+    lines = _LineReader(read_fd)
+    cell_deadline = time.monotonic() + START_UP_SECONDS + cell_timeout
+    try:
+        while True:
+            line = lines.next(min(cell_deadline, deadline))
+            if line is _LineReader.TIMEOUT:
+                yield {"id": current, "budget" if time.monotonic() >= deadline else "hung": True}
+                return
+            if line is None:
+                yield {"id": current, "died": True, "code": box.exit_code(pid)}
+                return
+            try:
                 event = json.loads(line)
-                if event.get("start"):
-                    current, deadline = event["id"], time.monotonic() + cell_timeout
-                    continue
-                yield event
-                if not steps or event["id"] == steps[-1].id:
-                    return
-        finally:
-            os.close(read_fd)
-            _kill_group(pid)
-            if proc is not None:
-                proc.wait()
-            else:
-                server.exit_code(pid, wait=0.5)
+                if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+                    raise ValueError
+            except ValueError:
+                yield {"id": current, "died": True, "code": "an unreadable result"}
+                return
+            if event.get("start"):
+                current, cell_deadline = event["id"], time.monotonic() + cell_timeout
+                continue
+            yield event
+            if not steps or event["id"] == steps[-1].id:
+                return
+    finally:
+        os.close(read_fd)
+        box.reset()
 
 
-def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, python: str = sys.executable,
-                   exclude: dict[str, str] | None = None) -> Report:
-    """Run every test cell of ``nb`` in isolation; ``exclude`` names answer cells not to run (with why)."""
+def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, exclude: dict[str, str] | None = None,
+                   budget: float = 900.0, limits: Limits = DEFAULT_LIMITS, unsafe: bool = False) -> Report:
+    """Run every test cell of ``nb`` in the verdict sandbox; ``exclude`` names answer cells not to run (with why).
+
+    ``budget``: seconds for the whole submission; once spent, the tests not yet run fail with a note.
+    """
+    sandbox("verdict", limits=limits, unsafe=unsafe)  # started (once per process) before the budget runs
+    deadline = time.monotonic() + budget
     setup, steps = job_from_notebook(nb)
     tests = [s for s in steps if s.kind == "test"]
     report = Report(excluded=dict(exclude or {}))
@@ -249,9 +153,19 @@ def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, pyt
         if not any(s.kind == "test" for s in todo):
             break
         report.restarts = attempt
-        for event in _run_worker(setup, todo, cell_timeout, python):
+        if time.monotonic() >= deadline:
+            for t in tests:
+                report.verdicts.setdefault(t.id, Verdict(t.id, False, _over_budget(budget)))
+            break
+        box = sandbox("verdict", limits=limits, unsafe=unsafe)  # a new one if a submission killed the last
+        for event in _run_worker(setup, todo, cell_timeout, box, deadline):
             step_id = event["id"]
             kind = next((s.kind for s in steps if s.id == step_id), "setup")
+            if "budget" in event:
+                for t in tests:
+                    report.verdicts.setdefault(t.id, Verdict(t.id, False, _over_budget(budget)))
+                report.over_budget = True
+                break
             if "tamper" in event or "hung" in event or "died" in event:
                 why = _failure_reason(event, cell_timeout)
                 if kind == "answer":
@@ -293,6 +207,10 @@ def _tests_after(steps: list[Step], answer_id: str) -> list[str]:
         elif seen:
             ids.append(s.id)
     return ids
+
+
+def _over_budget(budget: float) -> str:
+    return f"the submission used up its grading time ({budget:g} s) before this test ran"
 
 
 def _failure_reason(event: dict, cell_timeout: float) -> str:

@@ -2,13 +2,15 @@
 
 :class:`TrustedExecute` replaces nbgrader's ``Execute`` in ``c.Autograde.autograde_preprocessors``:
 
-1. it runs the notebook in a kernel as nbgrader does, so the feedback shows the student's outputs,
-   but a kernel that dies (``os._exit``, a crash) no longer aborts the whole submission; the kernel
-   is forked from a warm process (:mod:`course_grader.grading.warm_kernel`), not started cold;
+1. it runs the notebook in a kernel inside the kernel sandbox (:mod:`course_grader.grading.kernel_run`,
+   :mod:`course_grader.grading.sandbox`), without its hidden tests, so the feedback shows the student's
+   outputs; a kernel that dies (``os._exit``, a crash) no longer aborts the whole submission;
 2. it scans the cells the student can edit for tampering (:mod:`course_grader.grading.scan`);
-3. it grades every test cell again in an isolated worker process (:mod:`course_grader.grading.isolated`),
+3. it grades every test cell again in the verdict sandbox (:mod:`course_grader.grading.isolated`),
    leaving flagged answer cells out, and makes each test cell's outputs agree with that verdict:
    nbgrader's own scoring (an error output = 0 points) then records the trusted result.
+
+Student code runs nowhere else: not in nbgrader's process, not as the grading account.
 
 Flags and grading notes go into a markdown cell at the top of the autograded notebook (and so into
 the feedback), into the notebook's metadata under ``course_grading`` for ``course_grader.pipeline flags``,
@@ -20,11 +22,13 @@ from __future__ import annotations
 import time
 
 import nbformat
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbgrader.preprocessors import Execute
-from traitlets import Bool
+from nbconvert.preprocessors.sanitize import SanitizeHTML
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool, Float, Int
 
 from course_grader.grading.isolated import grade_notebook
+from course_grader.grading.kernel_run import run_kernel
+from course_grader.grading.sandbox import DEFAULT_LIMITS, Limits, sandbox
 from course_grader.grading.scan import scan_notebook
 from course_grader.intake import INTAKE_KEY
 
@@ -71,8 +75,9 @@ def align_outputs(cell, passed: bool, message: str = "") -> None:
     cell.outputs = kept
 
 
-def trusted_verdicts(nb, cell_timeout: float = 60.0):
-    """The grade without the kernel: the tamper scan, then every test cell re-run in isolation.
+def trusted_verdicts(nb, cell_timeout: float = 60.0, *, budget: float = 900.0, limits: Limits = DEFAULT_LIMITS,
+                     unsafe: bool = False):
+    """The grade without the kernel: the tamper scan, then every test cell re-run in the verdict sandbox.
 
     Returns the scan's findings, the isolated grader's report (one verdict per test cell) and the
     answer cells left out because they were flagged (with why).
@@ -83,7 +88,9 @@ def trusted_verdicts(nb, cell_timeout: float = 60.0):
     for f in findings:
         if f.cell_id in answer_ids:
             exclude.setdefault(f.cell_id, f"it was flagged: {f.message}")
-    return findings, grade_notebook(nb, cell_timeout=cell_timeout, exclude=exclude), exclude
+    report = grade_notebook(nb, cell_timeout=cell_timeout, exclude=exclude, budget=budget, limits=limits,
+                            unsafe=unsafe)
+    return findings, report, exclude
 
 
 def show_printed(cell, printed: str) -> None:
@@ -93,36 +100,47 @@ def show_printed(cell, printed: str) -> None:
 
 
 class TrustedExecute(Execute):
-    """nbgrader's Execute, made trustworthy (module docstring).
+    """nbgrader's Execute, made trustworthy (module docstring); every option below is set in ``nbgrader_config.py``.
 
     ``run_kernel = False`` (``course_grader.pipeline autograde --no-kernel``) skips the kernel run: the
     grade is the same (it never came from the kernel), every visible and hidden test still runs in the
-    isolated worker, and the feedback shows each test cell's verdict and what it printed there, but no
-    outputs of the other cells. One process per submission instead of two: for grading a class fast.
+    verdict sandbox, and the feedback shows each test cell's verdict and what it printed there, but no
+    outputs of the other cells. For grading a class fast.
     """
 
     run_kernel = Bool(True, help="run the notebook in a kernel for the feedback's outputs (the grade never "
                                  "depends on it)").tag(config=True)
+    unsafe_no_sandbox = Bool(False, help="grade without the bubblewrap sandbox: student code then runs as the "
+                                         "grading account and can reach the course folder (the feedback says "
+                                         "so); only for a machine without bubblewrap").tag(config=True)
+    submission_seconds = Float(900.0, help="wall-clock budget of one submission, for the kernel run and for the "
+                                           "graded run each; a test not run by then scores zero").tag(config=True)
+    memory_mb = Int(Limits.memory_mb, help="address space of each process of a submission (MiB)").tag(config=True)
+    disk_mb = Int(Limits.work_mb, help="size of a submission's writable folder and of its /tmp (MiB each)"
+                  ).tag(config=True)
+    processes = Int(Limits.processes, help="processes a submission may have at once (as root, where the "
+                                           "sandbox has a user of its own)").tag(config=True)
 
-    def __init__(self, *args, **kwargs):
-        from course_grader.grading.warm_kernel import WarmKernelManager
-
-        kwargs.setdefault("kernel_manager_class", WarmKernelManager)  # kernels forked warm (COURSE_WARM_KERNEL=0: cold)
-        super().__init__(*args, **kwargs)
+    def limits(self) -> Limits:
+        return Limits(memory_mb=self.memory_mb, cpu_seconds=int(self.submission_seconds), work_mb=self.disk_mb,
+                      tmp_mb=self.disk_mb, processes=self.processes)
 
     def preprocess(self, nb, resources):
+        limits, unsafe = self.limits(), self.unsafe_no_sandbox
         kernel_problem = ""
         started = time.perf_counter()
         if self.run_kernel:
-            try:
-                nb, resources = super().preprocess(nb, resources)
-            except (DeadKernelError, CellTimeoutError, RuntimeError) as err:
-                kernel_problem = f"the notebook's kernel stopped before the end ({type(err).__name__}); " \
-                                 "cells after that point show no output, but every test was still graded"
-                self.log.warning("kernel problem: %s", err)
+            metadata = resources.get("metadata", {})
+            name = metadata.get("name")
+            kernel_problem = run_kernel(nb, sandbox("kernel", limits=limits, unsafe=unsafe),
+                                        folder=metadata.get("path"), notebook_name=f"{name}.ipynb" if name else None,
+                                        cell_timeout=float(self.timeout or 60), budget=self.submission_seconds)
+            if kernel_problem:
+                self.log.warning("kernel problem: %s", kernel_problem)
 
         kernel_seconds = time.perf_counter() - started
-        findings, report, exclude = trusted_verdicts(nb, cell_timeout=float(self.timeout or 60))
+        findings, report, exclude = trusted_verdicts(nb, cell_timeout=float(self.timeout or 60),
+                                                     budget=self.submission_seconds, limits=limits, unsafe=unsafe)
         trusted_seconds = time.perf_counter() - started - kernel_seconds
 
         kernel_passed = {}
@@ -147,6 +165,12 @@ class TrustedExecute(Execute):
                   if cid not in exclude]
         if kernel_problem:
             notes.append(f"- {kernel_problem}")
+        if report.over_budget:
+            notes.append(f"- the graded run used up the submission's {self.submission_seconds:g} s: the tests it "
+                         "had not reached score zero")
+        if unsafe:
+            notes.append("- graded WITHOUT the sandbox (unsafe_no_sandbox): this submission's code ran as the "
+                         "grading account")
         nb.metadata["course_grading"] = {
             "flags": [f.__dict__ for f in findings],
             "excluded": report.excluded,
@@ -155,6 +179,8 @@ class TrustedExecute(Execute):
             "intake": intake,  # what course_grader.intake found wrong with the file itself
             "kernel_passed": kernel_passed,  # what plain nbgrader would have scored: cheats show up here
             "kernel_run": bool(self.run_kernel),
+            "over_budget": report.over_budget,
+            "sandbox": "none (unsafe_no_sandbox)" if unsafe else "bubblewrap",
             # where the time went (benchmarks/autograde_throughput.py adds them up)
             "seconds": {"kernel": round(kernel_seconds, 3), "trusted": round(trusted_seconds, 3)},
         }
@@ -168,3 +194,18 @@ class TrustedExecute(Execute):
                 "**Grading notes** (read these first)\n\n" + "\n".join(notes),
                 metadata={"tags": [NOTE_MARKER]}))
         return nb, resources
+
+
+class SanitizeStudentMarkup(NbGraderPreprocessor, SanitizeHTML):
+    """What a submission produced, made inert before the feedback and the formgrader show it.
+
+    nbconvert's ``SanitizeHTML`` on every output (HTML and markdown outputs bleached; JavaScript, SVG and
+    widget outputs dropped) and on every markdown cell the student could write; the locked cells, which
+    nbgrader restored from the instructor's notebook, keep their markup (their hints use ``<details>``).
+    Runs right after :class:`TrustedExecute`, so the autograded notebook itself is clean.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type != "code" and cell.metadata.get("nbgrader", {}).get("locked"):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, cell_index)

@@ -1,8 +1,8 @@
-"""Run a notebook's answer and test cells in a fresh interpreter; report one JSON line per step.
+"""Run a notebook's answer and test cells in a process of their own; report one JSON line per step.
 
-Started by :mod:`course_grader.grading.isolated` as ``python -m course_grader.grading.worker FD``. The job
-arrives on stdin; results go to the private file descriptor FD, never to stdout, so nothing the
-student's code prints can forge them. The student's output is discarded.
+A job of the verdict sandbox's server (:mod:`.server`), asked for by :mod:`course_grader.grading.isolated`.
+Results go to the job's result descriptor, never to stdout; what the student's code prints is discarded
+(a test cell's own output is kept, bounded, for the feedback).
 
 Each answer cell runs in the shared namespace (as in the kernel); each test cell runs in a copy
 of it, so a test cannot leak state into the next one. After every answer cell the worker checks
@@ -120,24 +120,10 @@ def _import_checks() -> None:
             importlib.import_module(f"{package.__name__}.{info.name}")
 
 
-def finished_children():
-    """Yield (pid, exit code) of each child process that has ended, without waiting for the others."""
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        yield pid, os.waitstatus_to_exitcode(status)
-
-
-def main(fd: int, job: dict | None = None) -> None:
+def main(fd: int, job: dict) -> None:
     out = os.fdopen(fd, "w", buffering=1)
     send = out.write  # bound now: the student's code cannot replace it
     dumps = json.dumps
-    if job is None:
-        job = json.loads(sys.stdin.read())
     devnull = open(os.devnull, "w")
     sys.stdout = sys.stderr = devnull
     os.dup2(devnull.fileno(), 1)
@@ -179,8 +165,11 @@ def main(fd: int, job: dict | None = None) -> None:
         send(dumps(result) + "\n")
 
 
-def _warm() -> None:
-    """What every set-up cell imports, loaded once in the fork server (no student code has run)."""
+def preload() -> None:
+    """What every set-up cell imports, loaded once in the sandbox's warm server (no student code has run)."""
+    import importlib
+    import pkgutil
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -192,72 +181,9 @@ def _warm() -> None:
     import course.notebook  # noqa: F401
     import course.plotting  # noqa: F401
     _import_checks()
-    import importlib
-    import pkgutil
-
     import course.experiments
     import course.widgets
 
     for package in (course.experiments, course.widgets):
         for info in pkgutil.iter_modules(package.__path__):
             importlib.import_module(f"{package.__name__}.{info.name}")
-
-
-def serve(sock_fd: int) -> None:
-    """Fork server: one request per job on the socket (JSON + the results pipe's write end).
-
-    Each job runs in a child forked from this warm process: a new session (so the supervisor can
-    kill its whole group), in the job's folder, stdin/stdout/stderr on /dev/null, every inherited
-    descriptor but the results pipe closed. The server reports each child's pid, and its exit code
-    once it has been reaped. It never runs student code itself.
-    """
-    import select
-    import signal
-    import socket
-
-    sock = socket.socket(fileno=sock_fd)
-    _warm()
-    sock.sendall(b'{"ready": true}\n')
-    running: set[int] = set()
-    while True:
-        ready, _, _ = select.select([sock], [], [], 0.05)
-        for pid, code in finished_children() if running else ():
-            running.discard(pid)
-            sock.sendall((json.dumps({"exit": pid, "code": code}) + "\n").encode())
-        if not ready:
-            continue
-        try:
-            msg, fds, _, _ = socket.recv_fds(sock, 1 << 24, 1)
-        except OSError:
-            return
-        if not msg:
-            return  # the supervisor went away
-        request = json.loads(msg.decode())
-        (results_fd,) = fds
-        with open(request["job_file"], encoding="utf-8") as f:
-            job = json.load(f)
-        os.unlink(request["job_file"])
-        pid = os.fork()
-        if pid == 0:  # the child: becomes the worker for this job
-            try:
-                os.setsid()
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                os.chdir(request["cwd"])
-                devnull = os.open(os.devnull, os.O_RDWR)
-                for std in (0, 1, 2):
-                    os.dup2(devnull, std)
-                os.closerange(3, results_fd)
-                os.closerange(results_fd + 1, 65536)
-                main(results_fd, job)
-            finally:
-                os._exit(0)
-        os.close(results_fd)
-        running.add(pid)
-        sock.sendall((json.dumps({"pid": pid}) + "\n").encode())
-
-
-if __name__ == "__main__":
-    if sys.argv[1] == "--serve":
-        serve(int(sys.argv[2]))
-    else:
-        main(int(sys.argv[1]))

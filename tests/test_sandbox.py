@@ -1,0 +1,188 @@
+"""The grading sandbox from inside (issue 29): what student code can and cannot reach.
+
+Each test runs code as an answer cell in the verdict sandbox (or a notebook in the kernel sandbox), the
+way a submission's code runs while it is graded, and reads back what a test cell printed there. The
+code knows every path a student could guess: the checkout, the course folder, the gradebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from course_grader.grading import sandbox as sb
+from course_grader.grading.isolated import _LineReader
+from course_grader.grading.kernel_run import run_kernel
+from notebooks import ROOT
+
+pytestmark = pytest.mark.skipif(sb.bwrap() is None, reason="needs bubblewrap (make sandbox)")
+LIMITS = sb.Limits(memory_mb=3072, work_mb=32, tmp_mb=32, file_mb=8, processes=48, cpu_seconds=120)
+
+
+@pytest.fixture(scope="module")
+def verdict_box():
+    box = sb.Sandbox("verdict", limits=LIMITS)
+    yield box
+    box.close()
+
+
+def run(box: sb.Sandbox, answer: str, probe: str = "", timeout: float = 60) -> dict:
+    """Run ``answer`` as an answer cell, then ``probe`` as a test cell; the events, the probe's printed text."""
+    read_fd, write_fd = os.pipe()
+    steps = [{"kind": "answer", "id": "attack", "source": answer}, {"kind": "test", "id": "probe", "source": probe}]
+    try:
+        box.start("verdict", {"setup": "", "steps": steps}, write_fd)
+    finally:
+        os.close(write_fd)
+    reader, events = _LineReader(read_fd), {}
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            line = reader.next(deadline)
+            if line is None or line is _LineReader.TIMEOUT:
+                break
+            event = json.loads(line)
+            events[event["id"]] = event
+            if event["id"] == "probe" and "start" not in event:
+                break
+    finally:
+        os.close(read_fd)
+    return events
+
+
+def printed(events: dict) -> str:
+    return events.get("probe", {}).get("printed", "")
+
+
+def test_runs_as_an_unprivileged_user_of_its_own(verdict_box):
+    out = printed(run(verdict_box, "", "import os\nprint(os.getuid(), os.getgid(), os.getgroups())"))
+    uid, gid = (int(x) for x in out.split()[:2])
+    assert uid not in (0, os.getuid()) or os.geteuid() != 0, out
+    assert uid >= sb.UID_BASE or os.geteuid() != 0
+    assert gid == uid or os.geteuid() != 0
+
+
+def test_sees_nothing_of_the_course_folder_the_checkout_or_root(verdict_box, tmp_path):
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("grades")
+    paths = [str(ROOT / "source"), str(ROOT / "solutions"), str(ROOT / "nbgrader_config.py"), str(ROOT / ".git"),
+             str(ROOT / "grader" / "course_grader" / "grading"), str(secret), "/home", "/etc/shadow", "/etc/passwd"]
+    # the home folders: nothing of them but the Python installation the sandbox runs (pyenv's, under /root)
+    paths += [str(p) for p in Path("/root").iterdir() if not sb._inside(Path(sys.base_prefix), [p])]
+    code = f"import os\nfor p in {paths!r}:\n    print(p, os.path.exists(p))"
+    out = printed(run(verdict_box, "", code))
+    assert out.count(" False") == len(paths), out
+
+
+def test_everything_outside_its_own_folders_is_read_only(verdict_box):
+    import course
+
+    target = Path(course.__file__).resolve().parent / "attack.py"
+    code = (f"import errno\ntry:\n    open({str(target)!r}, 'w').write('x')\n    print('written')\n"
+            "except OSError as e:\n    print(errno.errorcode[e.errno])\n")
+    assert printed(run(verdict_box, "", code)).strip() in ("EROFS", "EACCES")
+    assert not target.exists()
+
+
+def test_the_kernel_sandbox_holds_no_grader_and_the_verdict_sandbox_only_its_checks(verdict_box):
+    probe = ("import importlib.util\nfor m in ('course_grader.checks', 'course_grader.grading', 'course_grader.pipeline'):\n"
+             "    try:\n        print(m, importlib.util.find_spec(m) is not None)\n"
+             "    except ModuleNotFoundError:\n        print(m, False)\n")
+    out = printed(run(verdict_box, "", probe))
+    assert "course_grader.checks True" in out and "grading False" in out and "pipeline False" in out, out
+    kernel = sb.Sandbox("kernel", limits=LIMITS)
+    try:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
+        assert run_kernel(nb, kernel, folder=None, notebook_name=None, cell_timeout=60, budget=120) == ""
+        text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+        assert text.count("False") == 3, text
+    finally:
+        kernel.close()
+
+
+def test_no_network_not_even_this_machines_loopback(verdict_box):
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    try:
+        code = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
+                "    print('connected')\nexcept OSError as e:\n    print(type(e).__name__)\n")
+        assert printed(run(verdict_box, "", code)).strip() in ("ConnectionRefusedError", "OSError", "TimeoutError")
+    finally:
+        listener.close()
+
+
+def test_a_process_left_running_dies_before_the_next_job(verdict_box):
+    leave = ("import os, subprocess\nsubprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+             "open('/tmp/left-behind', 'w').write('x')\n")
+    run(verdict_box, leave, "")
+    verdict_box.reset()
+    probe = ("import os\nme = os.getpid()\nprint(sorted(open(f'/proc/{p}/comm').read().strip() for p in os.listdir('/proc')"
+             " if p.isdigit() and int(p) not in (1, me)), os.path.exists('/tmp/left-behind'))")
+    out = printed(run(verdict_box, "", probe))
+    assert "sleep" not in out and out.strip().endswith("False"), out
+
+
+def test_memory_is_bounded(verdict_box):
+    code = ("try:\n    block = bytearray(6 << 30)\n    print('allocated')\nexcept MemoryError:\n    print('refused')\n")
+    assert printed(run(verdict_box, "", code)).strip() == "refused"
+
+
+def test_disk_is_bounded_and_private(verdict_box):
+    code = ("import errno\nfor path in ('big', '/tmp/big'):\n    try:\n        with open(path, 'wb') as f:\n"
+            "            for _ in range(64):\n                f.write(b'0' * (1 << 20))\n        print('wrote')\n"
+            "    except OSError as e:\n        print(errno.errorcode[e.errno])\n")
+    out = printed(run(verdict_box, "", code)).split()
+    assert out and "wrote" not in out, out  # ENOSPC (the folder is 32 MiB) or EFBIG (a file over 8 MiB)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a process limit needs a uid of the sandbox's own (as root)")
+def test_processes_are_bounded(verdict_box):
+    code = ("import os, time\nborn = 0\ntry:\n    for _ in range(200):\n        if os.fork() == 0:\n"
+            "            time.sleep(30)\n            os._exit(0)\n        born += 1\nexcept OSError:\n    pass\n"
+            "print(born)\n")
+    born = int(printed(run(verdict_box, "", code)).strip() or -1)
+    assert 0 <= born < LIMITS.processes, born
+
+
+def test_without_bubblewrap_grading_refuses_to_start_and_says_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(sb, "bwrap", lambda: None)
+    with pytest.raises(sb.SandboxUnavailable, match="apt-get install bubblewrap"):
+        sb.Sandbox("verdict")
+
+
+def test_the_kernel_run_takes_only_outputs_of_the_cells_it_was_given():
+    from course_grader.grading.kernel_run import merge_outputs
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1"), nbformat.v4.new_code_cell("2")])
+    forged = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1"),
+                                             nbformat.v4.new_code_cell("something else")])
+    forged.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="ok")]
+    forged.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="forged")]
+    assert merge_outputs(nb, nb, nbformat.writes(forged)) == ""
+    assert nb.cells[0].outputs[0]["text"] == "ok" and nb.cells[1].outputs == []
+    assert "unreadable" in merge_outputs(nb, nb, "{not json")
+    assert "other cells" in merge_outputs(nb, nb, nbformat.writes(nbformat.v4.new_notebook()))
+
+
+@pytest.mark.xfail(strict=True, reason="issue 29 item 2, not done yet: the verdict is still computed in the verdict "
+                                       "sandbox, in the process that runs the student's code, which can write "
+                                       "result lines of its own; this test passes once the verdict moves out")
+def test_a_forged_verdict_line_earns_nothing():
+    from course_grader.grading.isolated import grade_notebook
+
+    forge = ("import gc, io, json\n"
+             "for f in gc.get_objects():\n"
+             "    if isinstance(f, io.TextIOWrapper) and f.writable() and f.fileno() > 2:\n"
+             "        f.write(json.dumps({'id': 't', 'ok': True}) + '\\n'); f.flush()\n")
+    meta = {"grade": False, "solution": True, "grade_id": "a", "locked": False}
+    test = {"grade": True, "solution": False, "grade_id": "t", "points": 1, "locked": True}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(forge, metadata={"nbgrader": meta}),
+                                         nbformat.v4.new_code_cell("assert False, 'never passes'",
+                                                                   metadata={"nbgrader": test})])
+    assert not grade_notebook(nb, cell_timeout=30).verdicts["t"].passed
