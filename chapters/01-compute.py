@@ -120,9 +120,9 @@ print("FlopCounterMode counts         :", ex.counted_flops(lambda: a @ b))
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Unpack the shapes as `*batch, m, k` and `*batch, k, n`. The number of matrices is the product of the
-# batch sizes of whichever operand has them (`math.prod` of an empty tuple is 1). Check the four error
-# cases before any arithmetic.
+# Python can split a tuple into its leading items and its last two in one starred assignment. Count the
+# products in each of the docstring's cases (both operands have batch dims, one has, neither has), and
+# list its error cases before writing any arithmetic.
 #
 # </details>
 # </details>
@@ -194,6 +194,18 @@ hidden.check_matmul_flops(matmul_flops)
 #   layer `d_ff → d_model` with a bias;
 # * two **LayerNorms** (chapter 03), each with a scale and a shift of `d_model` numbers.
 #
+# You have not met these layers yet; for counting you only need the shapes that meet in each matrix
+# product. The next cell draws the model for one sequence, box by box, with the shapes of every matmul:
+# coloured boxes are matmuls (the colour is the part of Exercise 3 they belong to), grey boxes are work
+# that is not a matmul. The frame is one layer, repeated `n_layer` times; the lines on its right are the
+# two **residual connections** (残差连接, chapter 04): the layer adds its input back after attention and
+# again after the FFN.
+
+# %%
+ex.show(ex.layer_diagram())
+
+
+# %% [markdown]
 # ### Exercise 2 · 练习 2: `layer_params`
 #
 # **Difficulty:** ●○○ · **Importance:** ●●○ · **Time:** ~10 min
@@ -208,8 +220,9 @@ hidden.check_matmul_flops(matmul_flops)
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Six linear layers: four of them `d_model → d_model`, one `d_model → d_ff`, one `d_ff → d_model`. Then
-# add the LayerNorms. Does the number of heads change any of these sizes?
+# In the drawing, go through one layer's boxes: which of them hold a weight matrix, and what are its
+# input and output sizes? The LayerNorms sit in the grey boxes. Then ask whether `n_head` appears in any
+# of those sizes.
 #
 # </details>
 # </details>
@@ -248,6 +261,13 @@ expect(call(layer_params, 8, 20), n, name="layer_params(8, 20) against nn.Transf
     n - 20 + 8: "The FFN's first bias belongs to its d_ff outputs, not d_model (Part 3).",
     n - 16: "Only one LayerNorm, or LayerNorms without their shift: there are two, each with a scale and a "
             "shift of d_model (Part 3)."})
+layer = nn.TransformerEncoderLayer(d_model=12, nhead=3, dim_feedforward=7, batch_first=True)
+n = sum(p.numel() for p in layer.parameters())
+expect(call(layer_params, 12, 7), n, name="layer_params(12, 7) against nn.TransformerEncoderLayer(12, 3, 7)", mistakes={
+    sum(p.numel() for p in nn.TransformerEncoderLayer(12, 3, 48).parameters()):
+        "That is the count for d_ff = 4·d_model = 48: the d_ff argument was ignored; use the d_ff you are given.",
+    sum(p.numel() for p in nn.TransformerEncoderLayer(8, 2, 7).parameters()):
+        "That is the count for d_model = 8: the d_model argument was ignored."})
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch01_compute as hidden
 hidden.check_layer_params(layer_params)
@@ -261,8 +281,13 @@ hidden.check_layer_params(layer_params)
 # lists them): matrix products (`mm`, `addmm`, `bmm`, `baddbmm`, `_scaled_mm`), convolutions and the GPU
 # attention kernels. Everything else counts **0**: softmax, LayerNorm, ReLU/GELU, dropout, residual
 # additions, the embedding lookup, and even the bias added by `addmm` (it is counted as `2·m·k·n`, the
-# matmul alone). Those operations are O(seq·d_model) per layer, small next to the matmuls, which is
-# why papers leave them out too (Kaplan et al. 2020, §2.1).
+# matmul alone). Those operations do a few arithmetic operations per element of the tensor they touch,
+# and their tensors are not all of one size: per layer and sequence, LayerNorm, the residual additions
+# and dropout touch `seq·d_model` elements each, the activation `seq·d_ff`, and softmax the
+# `n_head·seq²` attention scores, the one that grows with the square of the context. The second cell
+# below counts them for one layer of GPT-2 small's size (d_model 768, 12 heads, d_ff 3072; the sources
+# come with the model after Exercise 3) on 1,024 tokens, beside the layer's matmul FLOPs. Papers leave
+# them out of their FLOP counts too (Kaplan et al. 2020, §2.1).
 #
 # Two more things the counter does not count. On a CPU, PyTorch's default attention kernel
 # (`_scaled_dot_product_flash_attention_for_cpu`) is not in the list, so attention's two matmuls count 0
@@ -272,6 +297,14 @@ hidden.check_layer_params(layer_params)
 
 # %%
 print("FlopCounterMode has formulas for:", ", ".join(ex.counted_ops()))
+
+# %%
+work = ex.elementwise_share(seq=1024, d_model=768, n_head=12, d_ff=3072)
+matmuls = work.pop("matmul FLOPs")
+print(f"one layer, one sequence of 1,024 tokens: {matmuls:,} matmul FLOPs")
+for what, elements in work.items():
+    print(f"  {what:50s} {elements:>12,} elements, {elements / matmuls:.3%} of the matmul FLOPs")
+print(f"  all of them at 10 operations per element: {10 * sum(work.values()) / matmuls:.1%} of the matmul FLOPs")
 
 
 # %% [markdown]
@@ -296,11 +329,10 @@ print("FlopCounterMode has formulas for:", ", ".join(ex.counted_ops()))
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Per layer: four `(batch, seq, d_model)·(d_model, d_model)` projections; per head
-# `(seq, d_head)·(d_head, seq)` for the scores and `(seq, seq)·(seq, d_head)` for the weighted sum, for
-# `batch·n_head` matrices; `(.., d_model)·(d_model, d_ff)` and back for the FFN. The head runs once, after
-# the last layer; the embedding is a lookup. Raise `ValueError` first if `n_head` does not divide
-# `d_model`.
+# The drawing before Exercise 2 shows every matmul for one sequence, with its operands' shapes. Turn
+# each into a call of your `matmul_flops` for the whole batch: where does `batch` go when one operand is
+# a weight, and where when both are activations split into heads? Then decide which boxes repeat
+# `n_layer` times and which run once. Check the docstring's error case first.
 #
 # </details>
 # </details>
@@ -369,6 +401,24 @@ one_head, eight_heads = call(encoder_flops, 2, 16, 1, 40, 7, 11, 3), call(encode
 check(sum(one_head.values()) == sum(eight_heads.values()) == sum(counted.values()),
       "encoder_flops should not depend on n_head (1, 4 and 8 heads gave different totals): the heads split the "
       "same work (Part 3)")
+# vocab = 0: the same stack without a head, which Exercise 4 and the cells after it count this way.
+try:
+    no_head = call(encoder_flops, 2, 16, 4, 40, 7, 0, 3)
+except AssertionError as err:
+    check("raised" not in str(err), f"{err}: vocab = 0 is allowed (the docstring): a model without a head, as "
+          "Exercise 4 counts it; its 'head' part is 0")
+    raise
+check(no_head.get("head") == 0 and all(no_head.get(k) == got[k] for k in ("projections", "attention", "ffn")),
+      f"encoder_flops(2, 16, 4, 40, 7, vocab=0, batch=3) gave {no_head!r}: vocab = 0 means no head, so 'head' is 0 "
+      "and the other parts are those of vocab = 11")
+# Other sizes, batch left at its default (1): 3 layers, d_model 8, 2 heads, d_ff 12, 5 tokens, vocab 7.
+counted = ex.counted_by_part(ex.encoder_lm(3, 8, 2, 12, 7), torch.zeros(1, 5, dtype=torch.long))
+got = call(encoder_flops, 3, 8, 2, 12, 5, 7)
+for part in ("projections", "attention", "ffn"):
+    expect(got[part], counted[part], name=f"encoder_flops(3, 8, 2, 12, 5, 7)[{part!r}]", mistakes={
+        counted[part] * 2 // 3: "Two thirds of it: 2 layers counted instead of 3, the n_layer argument was ignored.",
+        counted[part] // 3: "A third of it: one layer counted instead of n_layer = 3."})
+expect(got["head"], counted["head"], name="encoder_flops(3, 8, 2, 12, 5, 7)['head'] (vocab 7)")
 raises(ValueError, encoder_flops, 2, 16, 3, 40, 7, 11, name="encoder_flops with d_model=16, n_head=3")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch01_compute as hidden
@@ -422,23 +472,40 @@ with needs("encoder_flops", "layer_params"):
     print(f"N = {split['n_params']:,} non-embedding parameters; 2N = {split['two_n']:,}; weight matmuls per "
           f"token = {split['weights_per_token']:,.0f}")
     print(f"attention equals the weight matmuls at seq = {split['crossover_seq']:,.0f} (6 · d_model = {6 * 768:,})")
+    print(f"attention adds 10% to the weight matmuls at seq = {split['crossover_seq'] / 10:,.0f}")
 
 # %% [markdown]
 # Reading the figure: the weight matmuls per token do not depend on `seq` and sit just under the 2N line
 # (N includes the biases and LayerNorms). Attention grows linearly and catches up at exactly
-# `seq = 2·d_model + d_ff`, which is `6·d_model` = 4,608 for `d_ff = 4·d_model`. Below a couple of
-# thousand tokens "2N per token" is a good budget; long-context training costs more per token than it
-# says.
+# `seq = 2·d_model + d_ff`, which is `6·d_model` = 4,608 for `d_ff = 4·d_model`: per token and layer,
+# attention costs `4·seq·d_model` and the weight matmuls `2·(4·d_model² + 2·d_model·d_ff)`, and their
+# ratio is `seq / (2·d_model + d_ff)`.
+#
+# So how long may the context be before "2N per token" is a poor budget? That depends on the width, not
+# on a fixed number of tokens. Say we accept attention adding up to 10% to the weight matmuls: the next
+# cell computes that length for a few widths (with `d_ff = 4·d_model`; the widths of GPT-2 small and
+# GPT-2 XL, Radford et al. 2019, Table 2, and of GPT-3 175B, Brown et al. 2020, Table 2.1).
+
+# %%
+for name, width in (("GPT-2 small", 768), ("GPT-2 XL", 1600), ("GPT-3 175B", 12288)):
+    ten, equal = ex.attention_share_seq(width, share=0.1), ex.attention_share_seq(width, share=1.0)
+    print(f"{name:12} d_model {width:6,}: attention adds 10% at seq = {ten:6,.0f}, as much as the weights at "
+          f"seq = {equal:7,.0f}")
+
+# %% [markdown]
+# The threshold is `0.6·d_model` tokens, a few hundred for a small model and several thousand for a wide
+# one; past it, training costs noticeably more per token than 2N says.
 #
 # **Kaplan's factor of two.** Our attention term is `4·n_layer·seq·d_model` per token (two matmuls, each
 # `2·seq·d_model`). Kaplan et al. (2020, Table 1, the "Attention: Mask" row) write
 # `2·n_layer·n_ctx·d_attn`, half of it (with `d_attn = d_model`), and accordingly say the term is small
-# when `d_model ≫ n_ctx/12` (§2.1), twice the crossover length we found. Half is what a *causal*
-# language model cannot avoid: token `i` only needs the `i` keys up to its own position, on average
-# `seq/2` of them, in both matmuls. PaLM's accounting counts the full square instead, `6N + 12·L·H·Q·T`
-# per token for training with `H·Q = d_model` and `T = seq` (Chowdhery et al. 2022, App. B), three times
-# our forward term. Which one is "right" depends on whether the kernel skips the masked half.
-# FlopCounterMode counts what PyTorch's kernels compute:
+# when `d_model ≫ n_ctx/12` (§2.1), twice the crossover length we found. That is a convention of their
+# accounting: the paper gives the formula without deriving it. One reading, ours and not theirs: a
+# *causal* language model's token `i` only needs the `i` keys up to its own position, on average `seq/2`
+# of them, in both matmuls, which halves the count. PaLM's accounting counts the full square instead,
+# `6N + 12·L·H·Q·T` per token for training with `H·Q = d_model` and `T = seq` (Chowdhery et al. 2022,
+# App. B), three times our forward term. Which convention matches the work done depends on whether the
+# kernel skips the masked half. FlopCounterMode counts what PyTorch's kernels compute:
 #
 # **Predict · 预测:** does adding a causal mask (`is_causal=True`) change FlopCounterMode's count of an
 # encoder stack? Write your guess down, then run the next cell.
@@ -564,8 +631,10 @@ hidden.check_training_flops(training_flops)
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# In the timed loop: `sync()` (if given), read the clock, call `fn()`, `sync()` again, read the clock,
-# keep the difference. Check `repeats` and `warmup` before calling anything; return a `float`.
+# Trap 3 says where a `sync()` belongs relative to each clock reading; traps 1 and 2 say which calls are
+# timed and how the timings become one number. Run the test cell's `FakeMachine` in your head through
+# your loop: which durations end up in your list? Check the docstring for what to validate, and for the
+# type to return.
 #
 # </details>
 # </details>
@@ -649,6 +718,11 @@ expect(result, 2.5, name="measure_seconds with sync, on work that is queued like
          "second clock reading (Part 4, trap 3).",
     3.0: "The warm-up's queued work leaked into the first timing: call sync() right before starting the clock "
          "too (Part 4, trap 3)."})
+m = FakeMachine([4.0, 1.0, 2.0, 9.0, 9.0])              # no warm-up, 3 timed calls: [4, 1, 2]
+expect(call(measure_seconds, m.work, warmup=0, repeats=3, clock=m.clock), 2.0,
+       name="measure_seconds(warmup=0, repeats=3) of the calls [4, 1, 2]", mistakes={
+           9.0: "That is the median of calls 3 to 5: the warmup argument was ignored (2 warm-up calls made anyway).",
+           4.0: "That is the median of 5 timed calls: the repeats argument was ignored."})
 raises(ValueError, measure_seconds, m.work, repeats=0, name="measure_seconds(repeats=0)")
 raises(ValueError, measure_seconds, m.work, warmup=-1, name="measure_seconds(warmup=-1)")
 ### BEGIN HIDDEN TESTS
@@ -678,10 +752,11 @@ with needs("measure_seconds"):
 # %% [markdown]
 # Reading the figure: compare the smallest size with the best one in the printed list. A `64×64`
 # product is over in microseconds, and fixed costs (Python, dispatch, starting the threads) are a
-# large share of that; larger ones keep the cores' vector units busy. The largest size may fall
-# back a little: its matrices no longer fit in the processor's caches, and on a shared machine other
-# work interrupts long calls. The printed numbers are *this* machine today; a laptop, a CI runner
-# and a GPU differ by orders of magnitude.
+# large share of that; larger ones keep the cores' vector units busy. On some runs the largest size
+# falls back a little. This notebook does not measure why, so take any explanation as a hypothesis:
+# matrices too large for the processor's caches, or other work interrupting long calls on a shared
+# machine, would both do it, and the five timings above cannot tell them apart. The printed numbers
+# are *this* machine today; a laptop, a CI runner and a GPU differ by orders of magnitude.
 #
 # ## Part 5 — Model FLOPs utilisation · 模型算力利用率 (MFU)
 #
@@ -710,8 +785,9 @@ with needs("measure_seconds"):
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# The FLOP/s the run actually achieves is the chips' combined peak times the utilisation; the run takes
-# the budget divided by that, in seconds; a day has 24 · 60 · 60 of them. Validate the arguments first.
+# Check your formula on the case above: one chip of 10¹⁵ FLOP/s at full utilisation must turn a PF-day
+# of FLOPs into 1.0. Then ask which way the answer must move when `n_chips` grows, and when the
+# utilisation falls. The docstrings list what to validate.
 #
 # </details>
 # </details>
@@ -842,9 +918,9 @@ for chip in (hardware.A100_SXM, hardware.H100_SXM):
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# The elements of a shape are the product of its sizes; C's shape is the batch dims, then `m` and `n`.
-# The memory roof is intensity × bandwidth; the attainable rate is the lower roof, and the bound is
-# `"memory"` when the memory roof is the lower one.
+# Work the first visible test on paper: a 600 × 600 by 600 × 600 matmul in fp32 (FLOPs, bytes read and
+# written, their ratio, then both roofs at that ratio). C's shape follows from Exercise 1's batch rules.
+# The docstring says which bound to report when the two roofs tie.
 #
 # </details>
 # </details>
@@ -897,6 +973,14 @@ expect(big["attainable"], 989e12, name="attainable FLOP/s of an 8192³ bf16 matm
     8192 / 3 * 3.35e12: "That is above the chip's peak: the attainable rate is the lower of the two roofs (Part 6)."})
 expect(big["bound"], "compute", name="bound of an 8192³ bf16 matmul on an H100 (intensity 2731, right of the ridge)",
        mistakes={"memory": "Reversed: right of the ridge the peak is the lower roof (Part 6)."})
+A100 = (312e12, 2.039e12)  # another chip: bf16 peak, memory bandwidth
+vector = call(roofline_point, (1000, 1000), (1000, 1), 4, *A100)  # a matrix times a vector, fp32
+expect(vector["attainable"], 2e6 / (4 * 1_002_000) * 2.039e12, name="attainable FLOP/s of a matrix-vector product on "
+       "an A100", mistakes={2e6 / (4 * 1_002_000) * 3.35e12: "That is the H100's bandwidth: the bandwidth argument "
+                                                             "was ignored."})
+expect(call(roofline_point, (8192, 8192), (8192, 8192), 2, *A100)["attainable"], 312e12,
+       name="attainable FLOP/s of an 8192³ bf16 matmul on an A100",
+       mistakes={989e12: "That is the H100's peak: the peak_flops_per_s argument was ignored."})
 weights = 2 * 16 * 128 * 64 * 128 / (4 * (16 * 128 * 64 + 64 * 128 + 16 * 128 * 128))
 expect(call(roofline_point, (16, 128, 64), (64, 128), 4, *H100)["intensity"], weights,
        name="intensity of (16, 128, 64) @ (64, 128) in fp32 (a weight read once)", mistakes={
@@ -948,8 +1032,9 @@ widget
 # * A matmul costs two FLOPs per multiply-add. FlopCounterMode counts matmuls only, and not the fused CPU
 #   attention kernel or a causal saving.
 # * A Transformer's forward pass costs about 2N FLOPs per token for its weights plus
-#   4·n_layer·seq·d_model for attention's two matmuls (Kaplan et al. write half of that, the causal
-#   count; PaLM the full square); training costs about 3× the forward, less the gradients nobody needs.
+#   4·n_layer·seq·d_model for attention's two matmuls (Kaplan et al.'s convention counts half of that,
+#   PaLM's the full square); 2N stops being a good budget past about 0.6·d_model tokens; training costs
+#   about 3× the forward, less the gradients nobody needs.
 # * Time with warm-up, a median of repeats and, on a GPU, `synchronize` before every clock reading.
 # * MFU = useful model FLOP/s ÷ peak FLOP/s; large runs reach about 40–46%.
 # * The roofline: attainable FLOP/s = min(peak, intensity × bandwidth); below the ridge, memory is the
@@ -961,7 +1046,8 @@ widget
 # ## References · 参考文献
 #
 # 1. Brown, T. et al. (2020). Language Models are Few-Shot Learners. NeurIPS 2020, arXiv:2005.14165.
-#    Appendix D, Table D.1 (GPT-3's training compute: 3.14·10²³ FLOPs, 3.64·10³ PF-days).
+#    Table 2.1 (GPT-3 175B: d_model 12,288), Appendix D, Table D.1 (GPT-3's training compute: 3.14·10²³
+#    FLOPs, 3.64·10³ PF-days).
 # 2. Kaplan, J. et al. (2020). Scaling Laws for Neural Language Models. arXiv:2001.08361. §2.1 and
 #    Table 1 (parameter and FLOP counts per token, C_forward ≈ 2N + 2·n_layer·n_ctx·d_attn, the
 #    d_model ≫ n_ctx/12 condition, ≈ 6N with the backward pass; 2 FLOPs per multiply-accumulate).
@@ -970,7 +1056,8 @@ widget
 # 4. Llama Team, AI @ Meta (2024). The Llama 3 Herd of Models. arXiv:2407.21783. §3.3.2, Table 4
 #    (38–43% BF16 MFU for Llama 3 405B).
 # 5. Radford, A. et al. (2019). Language Models are Unsupervised Multitask Learners. OpenAI technical
-#    report. Table 2 (the smallest model: 12 layers, d_model 768), §2.3 (vocabulary of 50,257).
+#    report. Table 2 (the smallest model: 12 layers, d_model 768; the largest: d_model 1600), §2.3
+#    (vocabulary of 50,257).
 #    Radford, A. et al. (2018). Improving Language Understanding by Generative Pre-Training. OpenAI
 #    technical report. §4.1 (12 attention heads, 3072-dimensional feed-forward inner states).
 # 6. Williams, S., Waterman, A. & Patterson, D. (2009). Roofline: An Insightful Visual Performance Model

@@ -73,27 +73,28 @@ print("x.max(dim=1) gives values and indices:", x.max(dim=1))
 # %% [markdown]
 # The named dim is gone: `(3,)` after summing over dim 0, `(2,)` over dim 1, and `(2, 1)` when
 # `keepdim=True` keeps it with size 1. That matters the moment you combine the result with the
-# original tensor. To subtract each row's mean from that row, the mean must have shape `(rows, 1)`:
-# one number per row, stretched along the columns. Without `keepdim` it has shape `(rows,)`, and
-# broadcasting (Part 3) lines a `(rows,)` vector up with the **columns**.
+# original tensor. To divide each row by that row's sum (so that every row sums to 1), the sums must
+# have shape `(rows, 1)`: one number per row, stretched along the columns. Without `keepdim` they have
+# shape `(rows,)`, and broadcasting (Part 3) lines a `(rows,)` vector up with the **columns**.
 #
 # For a non-square matrix that mistake at least raises an error. For a square one it runs and
 # returns wrong numbers.
 #
-# **Predict · 预测:** for the square matrix below, with row means 1 and 20, what is row 0 of
-# `sq - sq.mean(dim=1)`? Write your guess down, then run the next cell.
+# **Predict · 预测:** for the square matrix below, with row sums 4 and 40, what is row 0 of
+# `sq / sq.sum(dim=1)`? Write your guess down, then run the next cell.
 
 # %%
-sq = torch.tensor([[0.0, 2.0],
-                   [10.0, 30.0]])              # row means: 1 and 20
-print("row means        :", sq.mean(dim=1))
-print("without keepdim  :\n", sq - sq.mean(dim=1))               # subtracts [1, 20] from EVERY row
-print("with keepdim     :\n", sq - sq.mean(dim=1, keepdim=True))  # subtracts 1 from row 0, 20 from row 1
+sq = torch.tensor([[1.0, 3.0],
+                   [10.0, 30.0]])              # row sums: 4 and 40
+print("row sums         :", sq.sum(dim=1))
+print("without keepdim  :\n", sq / sq.sum(dim=1))                # divides EVERY row by [4, 40]
+print("with keepdim     :\n", sq / sq.sum(dim=1, keepdim=True))   # divides row 0 by 4, row 1 by 40
 
 
 # %% [markdown]
-# The first result is not centred at all: row 0 became `[-1, -18]`. Nothing warned us, because
-# `(2, 2) - (2,)` is a perfectly legal broadcast.
+# The first result does not sum to 1 along its rows: row 0 became `[0.25, 0.075]`, its first entry
+# divided by row 0's sum and its second by row 1's. Nothing warned us, because `(2, 2) / (2,)` is a
+# perfectly legal broadcast.
 #
 # ### Exercise 1 · 练习 1: `center_rows`
 #
@@ -109,8 +110,9 @@ print("with keepdim     :\n", sq - sq.mean(dim=1, keepdim=True))  # subtracts 1 
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# One reduction over dim 1 that keeps that dim as size 1, so the result has shape `(rows, 1)`; then one
-# subtraction.
+# Go back to the row-sum cell above: of its two lines, which one lined each row's statistic up with its
+# own row? Your function needs the same pattern with a different statistic and a different operation.
+# Test it on that cell's `sq` before running the tests.
 #
 # </details>
 # </details>
@@ -149,8 +151,8 @@ sq = torch.tensor([[0.0, 2.0],
 close_or_explain(call_or_explain(center_rows, sq, errors={}), torch.tensor([[-1.0, 1.0], [-10.0, 10.0]]), atol=1e-5,
                  name="center_rows on a square matrix", mistakes=[
     (torch.tensor([[-1.0, -18.0], [9.0, 10.0]]),
-     "This is the missing keepdim: the (2,) row means were lined up with the columns, as in the square example "
-     "of Part 1."),
+     "This is the missing keepdim: the (2,) row means were lined up with the columns, as the row sums were in the "
+     "square example of Part 1."),
     (torch.tensor([[-5.0, -14.0], [5.0, 14.0]]),
      "You subtracted the column means: reduce over dim 1, the columns of each row (Part 1).")])
 ### BEGIN HIDDEN TESTS
@@ -234,9 +236,10 @@ print("torch.softmax(big)  :", torch.softmax(big, dim=-1))
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# `x.max(dim=dim, keepdim=True).values` is the per-slice maximum `m`; the sum of `exp(x - m)` along
-# `dim` (kept) gives the denominator. For `log_sum_exp` add `m` back after the log and remove `dim`
-# (`squeeze`).
+# `torch.max` with a `dim` returns two things (print one to see); you need one of them, shaped so that
+# it lines up with `x` along `dim` (Part 1). Write the steps of 'The fix' one per line (shift,
+# exponentiate, sum, log, undo the shift) and print each line's shape on a small input: the last one
+# must have the shape the docstring asks for.
 #
 # </details>
 # </details>
@@ -458,8 +461,9 @@ print("MSE, shapes fixed     :", ((pred.squeeze(-1) - target) ** 2).mean().item(
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Use `a[-i]` for `i = 1 .. max(len(a), len(b))`, and 1 where a shape is too short. If the two sizes are
-# equal or one is 1, keep the other one; else raise. Collect the results and reverse them at the end.
+# Negative indices count from the right, so `a[-1]` faces `b[-1]`. Decide what a position a shape does
+# not reach counts as (rule 1), then write rule 2 for one pair of sizes as three cases. Work the example
+# `(5, 1, 4)` with `(3, 1)` by hand with your loop, and watch the order in which you collect the sizes.
 #
 # </details>
 # </details>
@@ -532,8 +536,9 @@ hidden.check_broadcast_shape(broadcast_shape)
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# `x[:, None, :]` is `(n, 1, d)` and `y[None, :, :]` is `(1, m, d)`: their difference is `(n, m, d)`.
-# Square it and reduce over the dim that holds the coordinates.
+# Indexing with `None` inserts a size-1 dim where you put it (try `torch.zeros(2, 3)[None].shape`).
+# Aim for a difference of shape `(n, m, d)`: by rule 3, which input must have a size-1 dim in position
+# 0, and which in position 1? Then one reduction, over the right dim.
 #
 # </details>
 # </details>
@@ -638,8 +643,9 @@ print("t[1, 2] =", t[1, 2].item(), "= 0 + 1*4 + 2*1")
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Work from the last dim to the first with a running product: each stride is the product of the sizes to
-# its right, with `max(size, 1)` for the corner case. Reverse at the end and return a tuple.
+# Do `(2, 3, 4)` by hand: the last stride is 1; what do you multiply to get the stride before it, and
+# the one before that? A loop that walks the shape backwards can keep that product as it goes. Then
+# check `(2, 0, 3)` against the corner case, and the order of what you return.
 #
 # </details>
 # </details>
@@ -728,14 +734,13 @@ for name, v in views.items():
 #
 # Which of the three pieces of bookkeeping can a slice on one dim change, and for which dims? Where does
 # the view's element `[0, 0, ...]` sit in the storage, and how far apart in memory are two neighbours
-# along `dim` now? How many indices does `range(start, stop, step)` hold?
+# along `dim` now? How many indices does a `start:stop:step` slice keep?
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Only `dim` changes size and stride. Its new size is `len(range(start, stop, step))`, counting the last,
-# partial step; its new stride is the old one times `step`; the offset moves by `start` steps of the old
-# stride along `dim`, from the old offset. Turn a negative `dim` into a position first, and check the
-# ranges before computing anything.
+# Make the first test's view for real, `torch.arange(24).view(4, 6)[:, 1:6:2]`, and print its shape,
+# `stride()` and `storage_offset()` next to `t`'s: which numbers changed, and by how much? Python's own
+# `range` can count the indices of a `start:stop:step` for you. Validate the arguments first.
 #
 # </details>
 # </details>
@@ -797,6 +802,10 @@ expect(call(slice_view, tuple(v.shape), v.stride(), v.storage_offset(), 1, 2, 5)
 expect(call(slice_view, (4, 6), (6, 1), 0, -1, 2, 5), real(t[:, 2:5]), name="slice_view with dim=-1 (the last dim)",
        mistakes={((4, 6), (6, 1), 0): "Nothing changed: dim=-1 is the last dim, as in PyTorch (Part 4, Exercise 6)."})
 expect(call(slice_view, (4, 6), (6, 1), 0, 1, 3, 3), real(t[:, 3:3]), name="slice_view for t[:, 3:3] (empty)")
+expect(call(slice_view, (6, 4), (1, 6), 0, 1, 1, 4, 2), real(t.T[:, 1:4:2]), name="slice_view for t.T[:, 1:4:2] "
+       "(t.T has shape (6, 4) and strides (1, 6))", mistakes={
+           ((6, 2), (4, 2), 1): "Those are the strides of a fresh (6, 4) tensor: the strides argument was ignored; a "
+                                "view's strides need not be row-major (Part 4, Exercise 6)."})
 raises(ValueError, slice_view, (4, 6), (6, 1), 0, 1, 4, 2, name="slice_view with start 4 > stop 2")
 raises(ValueError, slice_view, (4, 6), (6, 1), 0, 1, 0, 7, name="slice_view with stop 7 > size 6")
 raises(ValueError, slice_view, (4, 6), (6, 1), 0, 1, 0, 6, 0, name="slice_view with step 0")
@@ -863,8 +872,10 @@ stride_explorer()
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Return `True` at once if any size is 0. Then walk from the last dim to the first with a running
-# product of the sizes, skipping size-1 dims; every other stride must equal the running product.
+# Reuse the idea of your `contiguous_strides`: walking the shape backwards, you know at each dim which
+# stride a row-major layout would have there. Decide which dims take no part in the comparison, and
+# whether skipping them should change the product you carry. One of the two exceptions can be settled
+# before the loop.
 #
 # </details>
 # </details>
@@ -963,11 +974,11 @@ print("tt.contiguous()    : strides", fixed.stride(), "| copied:", not same_stor
 #
 # Two steps, both views, no copy:
 #
-# 1. `x.view(batch, seq, n_heads, d_head)`: split the **last** dim in two. Legal as a view, because
-#    the last dim is contiguous;
-# 2. `.transpose(1, 2)`: swap `seq` and `n_heads`. Strides swap, the result is not contiguous.
+# 1. split the **last** dim in two, `n_heads` groups of `d_head`. Legal as a view, because the last
+#    dim is contiguous;
+# 2. swap the `seq` and `n_heads` dims. Strides swap, the result is not contiguous.
 #
-# Merging back is the reverse: `transpose(1, 2)` to `(batch, seq, n_heads, d_head)`, then glue the
+# Merging back is the reverse: swap the two dims back to `(batch, seq, n_heads, d_head)`, then glue the
 # last two dims. Whether the glue can be a view depends on the layout it gets. Undoing your own
 # `split_heads` restores `x`'s row-major layout, and the glue is a view again. But in a real model
 # `merge_heads` receives the output of the attention matmul, a *fresh contiguous*
@@ -983,7 +994,7 @@ print("tt.contiguous()    : strides", fixed.stride(), "| copied:", not same_stor
 # %%
 x = torch.arange(12).view(1, 3, 4)        # batch 1, seq 3, d_model 4 -> 2 heads of d_head 2
 print("x[0] (rows = tokens):\n", x[0])
-print("right: head 0 = features 0-1 of every token:\n", x.view(1, 3, 2, 2).transpose(1, 2)[0, 0])
+print("what head 0 must hold, features 0-1 of every token (sliced out, a view of another shape):\n", x[0, :, 0:2])
 print("wrong: x.view(1, 2, 3, 2)[0, 0] mixes tokens:\n", x.view(1, 2, 3, 2)[0, 0])
 
 
@@ -996,7 +1007,9 @@ print("wrong: x.view(1, 2, 3, 2)[0, 0] mixes tokens:\n", x.view(1, 2, 3, 2)[0, 0
 #
 # `split_heads` must return a **view** of `x` (the tests check that it shares storage) and raise
 # `ValueError` when `d_model` is not divisible by `n_heads`. `merge_heads` is its inverse, and must also
-# work on a fresh contiguous `(batch, n_heads, seq, d_head)` tensor, as attention's output is.
+# work on a fresh contiguous `(batch, n_heads, seq, d_head)` tensor, as attention's output is. It copies
+# only when it must: undoing your own split gives back a view of `x` (the tests and the cell after them
+# check that).
 #
 # <details><summary>Hint 1 · 提示 1</summary>
 #
@@ -1006,8 +1019,10 @@ print("wrong: x.view(1, 2, 3, 2)[0, 0] mixes tokens:\n", x.view(1, 2, 3, 2)[0, 0
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# `split_heads`: `view(batch, seq, n_heads, d_head)`, then `transpose(1, 2)`; check divisibility first.
-# `merge_heads`: `transpose(1, 2)` back, then `reshape` the last two dims into one.
+# Each of the two steps above is one of the operations of Part 4's table and of 'view versus reshape'.
+# Check your `split_heads` on the tiny example: head 0 must print what the slice printed. For
+# `merge_heads`, undo the steps in the reverse order, and pick the gluing operation that survives a
+# non-contiguous input but does not copy when it need not (the cell after the tests checks both).
 #
 # </details>
 # </details>
@@ -1059,6 +1074,10 @@ close_or_explain(out[0, 1], x[0, :, 4:8], atol=0, name="head 1 (should be featur
 check(out.untyped_storage().data_ptr() == x.untyped_storage().data_ptr(),
       "split_heads should return a view of x, but it copied (reshape of a non-contiguous tensor, .contiguous() or "
       ".clone() copy): use view and transpose (Part 5)")
+out = call(split_heads, x, 4)                    # the same x in 4 heads of d_head 2
+check(tuple(out.shape) != (1, 2, 3, 4), "split_heads(x, 4) returned 2 heads: the n_heads argument was ignored")
+equal(tuple(out.shape), (1, 4, 3, 2), name="shape of split_heads(x of shape (1, 3, 8), n_heads=4)")
+close_or_explain(out[0, 3], x[0, :, 6:8], atol=0, name="head 3 of 4 (should be features 6-7 of every token)")
 raises(ValueError, split_heads, torch.zeros(1, 3, 10), 4,
        name="split_heads with d_model=10, n_heads=4: check that n_heads divides d_model and raise ValueError")
 ### BEGIN HIDDEN TESTS
@@ -1068,6 +1087,7 @@ hidden.check_split_heads(split_heads)
 
 # %% tests="merge_heads_tests" points=1
 import torch
+from course.checks import check
 from course.checks.ch02_tensors import call_or_explain, close_or_explain
 
 # Attention's output is a fresh, contiguous (batch, n_heads, seq, d_head) tensor: here the transpose
@@ -1086,8 +1106,12 @@ close_or_explain(got, expected, atol=0, name="merge_heads of a contiguous (1, 2,
      "The heads' features are interleaved: keep each head's d_head features together, head 0's first (Part 5).")])
 x = torch.arange(24.0).view(1, 3, 8)
 heads = x.view(1, 3, 2, 4).transpose(1, 2)          # a correct split: (1, 2, 3, 4), not contiguous
-close_or_explain(call_or_explain(merge_heads, heads, errors={}), x, atol=0,
-                 name="merge_heads of a split (1, 3, 8) tensor")
+merged = call_or_explain(merge_heads, heads, errors={})
+close_or_explain(merged, x, atol=0, name="merge_heads of a split (1, 3, 8) tensor")
+check(merged.untyped_storage().data_ptr() == x.untyped_storage().data_ptr(),
+      "merge_heads copied a split it could have glued back as a view: undoing a split is free, and the cell after "
+      "these tests prints that it is. torch.cat and .clone() always copy; reshape and .contiguous() copy only "
+      "when they must (Part 4, 'view versus reshape')")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch02_tensors as hidden
 hidden.check_merge_heads(merge_heads)

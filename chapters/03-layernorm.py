@@ -41,6 +41,50 @@ from course.widgets.ch03_layernorm import layernorm_explorer
 
 setup()
 
+# %% [markdown]
+# ## Why normalise at all? · 为什么需要归一化
+#
+# A residual block adds its sublayer's output to the stream it reads: `h ← h + F(h)` (chapter 04 shows why
+# this sum is there). Nothing in that sum keeps the scale of `h` in check. If `F(h)` is about as large as
+# `h` and not opposed to it, each block makes the stream larger, and over a stack of blocks the growth
+# compounds: every later sublayer then reads inputs of a size it was not initialised for.
+#
+# The next cell builds one stack of 8 encoder layers twice, from the same initial weights: once as it is
+# (PyTorch's `nn.TransformerEncoderLayer` with LayerNorm, arranged "Pre-LN" as Part 3 explains), once
+# with every LayerNorm replaced by the identity. It prints the standard deviation of the residual
+# stream after each block, then trains both copies for 80 steps on a small task (each of 16 possible
+# tokens must be mapped to the token before it) with Adam at learning rate 0.01, no warm-up. It runs on
+# one thread, so the numbers are the same on every machine (a few seconds).
+#
+# **Predict · 预测:** will the stack without LayerNorm learn the task more slowly, just as well, or not
+# at all? Write your guess down, then run the next cell.
+
+# %%
+# while the notebook is autograded, a shorter run: no grade depends on it (course.notebook.grading)
+fig, why = ex.norm_or_not(**({"steps": 20} if grading() else {}))
+ex.show(fig)
+for name, scale in why["scale"].items():
+    print(f"{name:13s} std of the stream, input then after each block: {', '.join(f'{s:.2f}' for s in scale)}"
+          f"  (x{scale[-1] / scale[0]:.1f})")
+for name in why["scale"]:
+    print(f"{name:13s} loss at step 1: {why['first_loss'][name]:6.2f}   mean of the last {why['tail']} steps: "
+          f"{why['final_loss'][name]:.3f}   (chance level ln 16 = 2.773)")
+
+
+# %% [markdown]
+# Reading it, with the printed numbers:
+#
+# * **Left.** Without LayerNorm the stream grows at every block, and by a larger factor at each block
+#   than at the one before: the printed last/first ratio is several times the one with LayerNorm. With
+#   LayerNorm the stream grows too (Pre-LN never normalises the stream itself), but slowly, and every
+#   sublayer reads a normalised copy of it.
+# * **Right.** The output layer reads the unnormalised stream, so its logits are large from the first
+#   step: the first loss is several times chance level. In our run the stack without LayerNorm never
+#   recovered and ended at chance level, and the stack with LayerNorm solved the task (a loss near 0).
+#   Read your own printed numbers rather than trusting this sentence.
+#
+# Normalisation is what lets a deep stack start, and stay, at a scale its layers were built for. The rest
+# of the chapter writes it and asks where to put it.
 
 # %% [markdown]
 # ## Part 1 — The formula · 公式
@@ -79,8 +123,9 @@ setup()
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# The variance is the mean of the squared deviations from the mean, not `torch.var`'s default. Divide
-# by the square root of (variance + ε); γ multiplies the normalised token and β is added last.
+# Work the first visible test, the token `[1, 3]`, by hand with the formula of Part 1 and compare each
+# of your statistics with what your code computes for it. Which of the three details of Part 1 does
+# each intermediate result depend on? And which of the four arguments has your code not used yet?
 #
 # </details>
 # </details>
@@ -123,6 +168,13 @@ expect(call(layer_norm, torch.tensor([[0.0, 0.002]]), ones, zeros), torch.tensor
                  (torch.tensor([[-1.0, 1.0]]), "eps had no effect: with a variance this tiny it must, added to the "
                   "variance under the square root (Part 1, detail 2)")],
        name="layer_norm([[0, 0.002]]) with eps = 1e-5")
+# The token [1, 3] again, with eps = 3 passed in: 1 / sqrt(1 + 3) = 0.5.
+expect(call(layer_norm, torch.tensor([[1.0, 3.0]]), ones, zeros, eps=3.0), torch.tensor([[-0.5, 0.5]]), atol=1e-3,
+       mistakes=[(torch.tensor([[-1.0, 1.0]]), "the eps argument was ignored: with eps = 3 the output must change; "
+                  "use the eps you are given, not a fixed 1e-5 (Part 1, detail 2)"),
+                 (torch.tensor([[-0.25, 0.25]]), "you added eps to the standard deviation, outside the square root: "
+                  "it belongs inside, under the root with the variance (Part 1, detail 2)")],
+       name="layer_norm([[1, 3]], eps=3.0)")
 # gamma [2, 3] and beta [0.5, -1] on the normalised token [-1, 1]: [-1 · 2 + 0.5, 1 · 3 - 1].
 expect(call(layer_norm, torch.tensor([[1.0, 3.0]]), torch.tensor([2.0, 3.0]), torch.tensor([0.5, -1.0])),
        torch.tensor([[-1.5, 2.0]]), atol=1e-3,
@@ -164,9 +216,9 @@ hidden.check_layer_norm(layer_norm)
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Wrap ones and zeros of length `d_model` in `nn.Parameter` and store them as `self.weight` and
-# `self.bias`; `forward` checks `x.shape[-1]` and then calls your `layer_norm` with them and
-# `self.eps` (not a constant).
+# Print `nn.LayerNorm(3).state_dict()`: its keys are the names your attributes need, and its values
+# the starting values. In `forward`, everything Exercise 1's function needs is already stored on
+# `self`, including the ε this module was built with.
 #
 # </details>
 # </details>
@@ -222,8 +274,8 @@ check(not torch.allclose(out, nn.functional.layer_norm(x, (4,)), atol=1e-4),
       "after load_state_dict the output is still that of γ = 1, β = 0: forward must use self.weight and self.bias")
 close(out, torch_ln(x), atol=1e-5, name="LayerNorm(4) with nn.LayerNorm's γ and β loaded, against nn.LayerNorm")
 expect(call(call(LayerNorm, 2, eps=3.0), torch.tensor([[1.0, 3.0]])), torch.tensor([[-0.5, 0.5]]), atol=1e-3,
-       mistakes=[(torch.tensor([[-1.0, 1.0]]), "LayerNorm(2, eps=3.0) ignored its eps: forward must use self.eps, "
-                  "not a fixed 1e-5")],
+       mistakes=[(torch.tensor([[-1.0, 1.0]]), "LayerNorm(2, eps=3.0) ignored its eps: forward must pass self.eps on "
+                  "to layer_norm, not a fixed 1e-5 (and layer_norm must use its eps argument: see its own test)")],
        name="LayerNorm(2, eps=3.0) on [[1, 3]] (1 / sqrt(1 + 3) = 0.5)")
 raises(ValueError, ln, torch.randn(2, 5), match=r"(?s)(?=.*4)(?=.*5)",
        name="LayerNorm(4) on an input with last dim 5 (the message names both sizes)")
@@ -333,9 +385,11 @@ print(f"one token in training mode: {modes['single_token']}")
 #
 # * **Post-LN** (Vaswani et al. 2017, §3.1; BERT, Devlin et al. 2019): add first, then normalise. Every
 #   block's output is normalised, including the residual stream it passes on.
-# * **Pre-LN** (GPT-2, Radford et al. 2019, §2.3; named by Xiong et al. 2020): normalise the sublayer's
-#   *input* and leave the residual stream untouched. Because the stream is never normalised inside
-#   the blocks, the stack ends with one **final LayerNorm** before the output layer.
+# * **Pre-LN** (GPT-2, Radford et al. 2019, §2.3; earlier in Baevski & Auli 2019, Child et al. 2019 and
+#   Wang et al. 2019, whom Xiong et al. 2020, §1, credit for it; Wang et al., §2, compare the two as
+#   "pre-norm" and "post-norm"): normalise the sublayer's *input* and leave the residual stream untouched.
+#   Because the stream is never normalised inside the blocks, the stack ends with one **final
+#   LayerNorm** before the output layer.
 
 # %%
 ex.show(ex.block_diagrams())
@@ -359,10 +413,10 @@ ex.show(ex.block_diagrams())
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Keep the sublayers and the norms in `nn.ModuleList`s (a plain Python list is not registered). In
-# `forward`, walk the blocks in order, updating one running tensor `h`; in Post-LN the norm is
-# applied to the sum, in Pre-LN to the sublayer's input only, and only one of the two stacks
-# needs a norm after the loop.
+# `torch.nn` has a container made for a list of modules. In `forward`, follow one arrow of the drawing
+# at a time with a single running tensor, block by block: which boxes does the straight (skip) line
+# pass through in each drawing, and which does it go around? What is left to do after the last block
+# of the right-hand drawing?
 #
 # </details>
 # </details>
@@ -468,6 +522,14 @@ expect(out, PRE, atol=1e-3, name="PreLN(4, [Square(), Mix()])(x)", mistakes=[
 for cls in (PostLN, PreLN):
     expect(call(call(cls, 4, [Zeros(), Zeros()]), x), torch.tensor([[[-1.0258, 0.0933, 1.5853, -0.6528]]]),
            atol=1e-3, name=f"{cls.__name__}(4, [Zeros(), Zeros()])(x) (sublayers that have learned nothing)")
+    # d_model = 3 this time: the token [1, 2, 6], normalised, is [-0.9258, -0.4629, 1.3887].
+    try:
+        out = call(call(cls, 3, [Zeros()]), torch.tensor([[[1.0, 2.0, 6.0]]]))
+    except AssertionError as err:  # call() turns the error the stack raised into an AssertionError
+        check("normalized_shape" not in str(err), f"{cls.__name__}(3, [Zeros()]) built LayerNorms of another size "
+              "than d_model = 3: the d_model argument was ignored; use nn.LayerNorm(d_model)")
+        raise
+    expect(out, torch.tensor([[[-0.9258, -0.4629, 1.3887]]]), atol=1e-3, name=f"{cls.__name__}(3, [Zeros()])")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch03_layernorm as hidden
 hidden.check_post_ln(PostLN)
@@ -476,9 +538,12 @@ hidden.check_pre_ln(PreLN)
 
 # %% [markdown]
 # ### The experiment: train a deep stack both ways · 实验：两种方式训练深层网络
-# Xiong et al. (2020, §3) prove that at initialisation the gradients of a Post-LN Transformer's
-# parameters near the output are large, and find that Post-LN needs the learning rate **warmed up**
-# (raised gradually over the first steps) while Pre-LN trains without it.
+# Xiong et al. (2020, §3.3, Theorem 1) prove a bound on the gradient of the *last* layer's weights at
+# initialisation: for Post-LN it does not shrink with the number of layers L, for Pre-LN it shrinks like
+# 1/√L. How the gradient norm varies from layer to layer they measure rather than prove (§3.4,
+# Figure 3: growing towards the output for Post-LN, about level for Pre-LN). In their experiments Post-LN
+# needs the learning rate **warmed up** (raised gradually over the first steps) while Pre-LN trains
+# without it (§3.2, §4).
 #
 # Here we test it on a small task: 5 layers (PyTorch's `nn.TransformerEncoderLayer` with
 # `norm_first=False` for Post-LN or `True` for Pre-LN, d_model = 32), where each token must output the
@@ -514,7 +579,8 @@ print(f"one Adam step, relative change of the stack's output:  Post-LN {step['po
 #   your printed numbers rather than trusting this sentence; `ex.pre_vs_post(lr=3e-3)` changes the
 #   details).
 # * **Right.** For Post-LN the gradient norm grows towards the output layers (the printed last/first
-#   ratio is above 1); for Pre-LN it is nearly flat, as Xiong et al. prove.
+#   ratio is above 1); for Pre-LN it is nearly flat: the same profile as Xiong et al.'s measurements
+#   (§3.4, Figure 3), here on a 5-layer stack.
 #
 # Why would large gradients near the output need warm-up? With plain SGD a weight moves by lr times
 # its gradient, so the layers with the largest gradients take the largest steps: that is Xiong et
@@ -558,8 +624,9 @@ print(f"one Adam step, relative change of the stack's output:  Post-LN {step['po
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# They are the same number. So centre each token, hand the centred tokens, γ and *the given* ε to
-# `rms_norm`, and add what RMSNorm does not have.
+# Compute both for the token `[1, 3]` after centring it. Then list what LayerNorm does (Part 1) and
+# cross out what one call of RMSNorm already does for you; check that every argument you were given,
+# ε included, reaches the place that needs it.
 #
 # </details>
 # </details>
@@ -644,6 +711,10 @@ expect(call(layer_norm_from_rms, torch.tensor([[0.0, 0.002]]), ones, torch.zeros
        torch.tensor([[-0.3015, 0.3015]]), atol=1e-3, name="layer_norm_from_rms([[0, 0.002]]) with eps = 1e-5",
        mistakes=[(torch.tensor([[-0.7071, 0.7071]]), "rms_norm used its own default eps (1e-6) instead of the eps "
                   "argument: pass eps on")])
+expect(call(layer_norm_from_rms, torch.tensor([[1.0, 3.0]]), ones, torch.zeros(2), 3.0, rms_norm),
+       torch.tensor([[-0.5, 0.5]]), atol=1e-3, name="layer_norm_from_rms([[1, 3]]) with eps = 3 (1 / sqrt(1 + 3))",
+       mistakes=[(torch.tensor([[-1.0, 1.0]]), "the eps argument was ignored (a fixed eps, or rms_norm's own default): "
+                  "pass the eps you are given on to rms_norm")])
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch03_layernorm as hidden
 hidden.check_rms_norm(rms_norm)
@@ -685,7 +756,9 @@ glossary.show("03-layernorm")
 # 5. Radford, A. et al. (2019). Language Models are Unsupervised Multitask Learners. OpenAI technical
 #    report. §2.3 (LayerNorm moved to the input of each sub-block, a final LayerNorm added).
 # 6. Xiong, R. et al. (2020). On Layer Normalization in the Transformer Architecture. ICML 2020,
-#    arXiv:2002.04745. §3 (gradients at initialisation, warm-up), §4 (Pre-LN without warm-up).
+#    arXiv:2002.04745. §1 (Pre-LN credited to Baevski & Auli, Child et al. and Wang et al.), §3.2
+#    (warm-up), §3.3 and Theorem 1 (the gradient of the last layer at initialisation), §3.4 and Figure 3
+#    (gradient norm per layer, measured), §4 (Pre-LN without warm-up).
 # 7. Kingma, D. P., Ba, J. (2015). Adam: A Method for Stochastic Optimization. ICLR 2015,
 #    arXiv:1412.6980. Algorithm 1.
 # 8. Liu, L. et al. (2020a). On the Variance of the Adaptive Learning Rate and Beyond (RAdam). ICLR 2020,
@@ -701,5 +774,11 @@ glossary.show("03-layernorm")
 #     §2.2 (pre-normalisation with RMSNorm), §2.3 (2,000 warm-up steps).
 # 13. Zhang, B., Sennrich, R. (2019). Root Mean Square Layer Normalization. NeurIPS 2019,
 #     arXiv:1910.07467. §3–4.
-# 14. PyTorch 2.13 documentation: `torch.nn.LayerNorm` (biased variance, ε), `torch.var` (`correction`),
+# 14. Baevski, A., Auli, M. (2019). Adaptive Input Representations for Neural Language Modeling. ICLR
+#     2019, arXiv:1809.10853. The model description (layer normalisation before each block).
+# 15. Child, R., Gray, S., Radford, A., Sutskever, I. (2019). Generating Long Sequences with Sparse
+#     Transformers. arXiv:1904.10509. §5.2 (the normalisation moved to the input of each residual block).
+# 16. Wang, Q. et al. (2019). Learning Deep Transformer Models for Machine Translation. ACL 2019,
+#     arXiv:1906.01787. §2 (pre-norm and post-norm).
+# 17. PyTorch 2.13 documentation: `torch.nn.LayerNorm` (biased variance, ε), `torch.var` (`correction`),
 #     `torch.nn.BatchNorm1d` (running statistics, momentum 0.1), `torch.nn.RMSNorm`.

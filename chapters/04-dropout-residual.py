@@ -121,10 +121,10 @@ print("mask * x / (1-p):", mask * x / (1 - p))
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# `torch.rand(...) >= p` is a boolean keep-mask; multiplying `x` by it zeroes the dropped entries and
-# keeps the graph. Then divide by `1 − p`, which is safe once `p = 1` has returned early. Check the
-# type of `p` before comparing it (a string cannot be compared with a number), and remember that
-# `True` is an `int` in Python.
+# A comparison of a tensor with a number gives a boolean tensor, and arithmetic with a boolean tensor
+# treats it as 0s and 1s: that is your mask, and multiplying by it keeps the graph (spec 5). Put the
+# early returns in an order where no later line can divide by zero. In the validation, remember that a
+# string cannot be compared with a number and that `True` is an `int` in Python.
 #
 # </details>
 # </details>
@@ -282,8 +282,9 @@ with needs("dropout"):
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Validate `p` in `__init__` with the same rules as Exercise 1 (or let your `dropout` do it), store it,
-# and call `dropout(x, self.p, training=self.training)`; no flag of your own.
+# Everything the function of Exercise 1 needs is either the input or stored on `self`, the mode
+# included. Read `extra_repr` below: it tells you the name under which `p` must be stored. The
+# validation rules are those of Exercise 1.
 #
 # </details>
 # </details>
@@ -337,6 +338,11 @@ out = call(layer, torch.ones(10_000))
 check(0.45 < (out == 0).float().mean().item() < 0.55, "Dropout(0.5) in training should zero about half the elements")
 check(not bool((out[out != 0] == 1.0).all()), "Dropout(0.5)'s survivors are 1: divide them by 1 - p = 0.5")
 close(out[out != 0], torch.full(((out != 0).sum().item(),), 2.0), name="Dropout(0.5) survivors (1 / 0.5 = 2)")
+torch.manual_seed(1)
+frac = (call(call(Dropout, 0.2), torch.ones(10_000)) == 0).float().mean().item()
+check(not 0.45 < frac < 0.55, f"Dropout(0.2) zeroed {frac:.2f} of the elements, as Dropout(0.5) would: the p "
+      "argument was ignored; forward must use the p the module was built with")
+check(0.17 < frac < 0.23, f"Dropout(0.2) in training should zero about 0.2 of the elements, it zeroed {frac:.2f}")
 model = nn.Sequential(nn.Identity(), call(Dropout, 0.5)).eval()
 check(torch.equal(call(model, x), x), "model.eval() on an nn.Sequential holding your Dropout did not switch it off: "
       "read self.training")
@@ -448,10 +454,12 @@ ex.show(ex.block_diagrams(dropout=False))
 # The first layer's input is built from three things: `token_ids` of shape `(batch, seq)` (integers in
 # `[0, vocab)`), the token embedding table `tok_table` of shape `(vocab, d_model)` (row `v` is token
 # `v`'s vector), and the position table `pos_table` of shape `(max_len, d_model)` (row `t` is the vector
-# of position `t`; `max_len` may be longer than `seq`). Build the `(batch, seq, d_model)` input as the
-# paper does, with the given dropout module applied once (item 1 above). A sequence longer than the
-# position table has no position vector for its later tokens: raise a `ValueError` that says so,
-# naming both lengths.
+# of position `t`; `max_len` may be longer than `seq`). Build the `(batch, seq, d_model)` input as §5.4
+# describes it: each token's embedding plus its position's vector, with the given dropout module applied
+# once to that sum (item 1 above). Use the tables as they are given: the paper also multiplies the
+# embedding weights by √d_model (§3.4), but that scaling is not part of this exercise (chapter 08 adds
+# it to its model and says why). A sequence longer than the position table has no position vector for
+# its later tokens: raise a `ValueError` that says so, naming both lengths.
 #
 # <details><summary>Hint 1 · 提示 1</summary>
 #
@@ -460,9 +468,10 @@ ex.show(ex.block_diagrams(dropout=False))
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Indexing the token table with the id tensor gives `(batch, seq, d_model)`; the first `seq` rows of
-# the position table, `(seq, d_model)`, broadcast over the batch. Add them, then call `dropout` on the
-# sum. Dropping the table itself would give every occurrence of a token the same mask.
+# Chapter 02: what shape does indexing a `(vocab, d_model)` table with a `(batch, seq)` tensor of ids
+# give? Which rows of the position table does a sequence of `seq` tokens use, and does their shape
+# broadcast against the first lookup (Part 3 of chapter 02)? Dropout must come last: think about what
+# would share one mask if it came earlier.
 #
 # </details>
 # </details>
@@ -508,10 +517,13 @@ except AssertionError as err:
     check("must match the size" not in str(err), "the token embeddings (2, 3, 2) and the position table (4, 2) do "
           "not broadcast: a sequence of 3 tokens uses only the first 3 position vectors")
     raise
+SCALED = ("you multiplied the token embeddings by √d_model, as the paper's §3.4 does: this exercise uses the tables "
+          "as given, the sum of §5.4 without that scaling (chapter 08 adds it)")
 expect(out, expected, atol=1e-5, name="embed_with_dropout with dropout in eval mode", mistakes=[
     (torch.tensor([[[1.1, 0.2], [0.3, 1.4], [1.5, 1.6]], [[1.5, 1.6], [1.5, 1.6], [1.1, 0.2]]]),
      "the position vectors were looked up by token id: position t's vector is pos_table[t], whichever token sits "
-     "there")])
+     "there"), (tok_table[ids] * 2 ** 0.5 + pos_table[:3], SCALED),
+    ((tok_table[ids] + pos_table[:3]) * 2 ** 0.5, SCALED)])
 rec = RecordingDropout()                                                    # records its input, returns twice it
 out = call(embed_with_dropout, ids, tok_table, pos_table, rec)
 check(len(rec.calls) == 1, f"the dropout module was called {len(rec.calls)} times: call it once, on the sum "
@@ -521,7 +533,8 @@ check(tuple(rec.calls[0].shape) != (5, 2), "dropout was applied to the embedding
 expect(rec.calls[0], expected, atol=1e-5, name="what the dropout module was applied to", mistakes=[
     (tok_table[ids], "dropout saw the token embeddings only: the position vectors must be dropped with them, on "
      "the sum (Vaswani et al. 2017, §5.4)"),
-    (pos_table[:3], "dropout saw the position vectors only: drop the sum of both")])
+    (pos_table[:3], "dropout saw the position vectors only: drop the sum of both"),
+    (tok_table[ids] * 2 ** 0.5 + pos_table[:3], SCALED)])
 close(out, 2 * expected, atol=1e-5, name="embed_with_dropout must return what the dropout returns")
 close(call(embed_with_dropout, ids, tok_table, pos_table, nn.Dropout(1.0).train()), torch.zeros(2, 3, 2), atol=0.0,
       name="p=1 in training: everything is dropped, the positions too")
@@ -554,9 +567,9 @@ hidden.check_embed_with_dropout(embed_with_dropout)
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Post-LN: the sublayer reads `x`, its output is dropped, added to `x`, and the sum is normalised.
-# Pre-LN: the sublayer reads the normalised `x`, its output is dropped and added to `x`; nothing
-# after the add. Each forward calls `self.norm`, `self.sublayer` and `self.dropout` once.
+# Write the block of chapter 03's drawing as one expression, innermost call first, then find the
+# sublayer's output in it: that is the only thing the dropout wraps. Each forward uses each of the
+# three modules the constructor made exactly once.
 #
 # </details>
 # </details>
@@ -697,8 +710,11 @@ with needs("PreNormResidual"):
 #   saturates, weights with small variance), forty of them shrink it enormously: the gradient
 #   **vanishes** (梯度消失) towards the input.
 # * **Residual stack:** `h_{l+1} = h_l + f_l(h_l)`, so each factor becomes `I + J_l`. Multiplying
-#   out the product gives the identity plus smaller terms; the identity term is a path on which the
-#   gradient from the loss arrives at *every* layer undiminished (He et al. 2016b, eq. 5).
+#   out the product gives the identity plus a sum of products of `J`s. The identity term is a path on
+#   which the gradient from the loss reaches *every* layer without passing through any `J` (He et al.
+#   2016b, eq. 5), so it cannot vanish the way a long product of shrinking factors does. The other
+#   terms add to it, and nothing in this argument makes them small: they can make the gradient *grow*
+#   towards the input. The experiment below measures which happens.
 #
 # Your job: measure it.
 #
@@ -724,8 +740,9 @@ with needs("PreNormResidual"):
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# `model.zero_grad()`, then the loss (a mean, not a sum), then `backward()`, then a list of
-# `layer.weight.grad.norm()` over `model.layers` in order, stacked and detached.
+# The three numbered steps are the whole function, in that order. For the last one: a list of 0-d
+# tensors becomes one 1-D tensor with a single torch function, and the docstring asks for a result
+# that carries no graph.
 #
 # </details>
 # </details>
@@ -828,8 +845,11 @@ with needs("grad_norms_per_layer"):
 # uniformly from `±1/√fan_in` (its documentation), a variance of `1/(3 · fan_in)`, so multiplying a
 # gradient by `Wᵀ` shrinks its length by about `√3`, and `tanh' ≤ 1` can only shrink it further.
 # Between layer 40 and layer 1 there are 39 such factors: compare the printed estimate `√3³⁹` with the
-# measured ratio. The residual stack's curve is nearly flat: its printed ratio stays within a small
-# factor, every layer gets a useful gradient. Same weights, same input, one `+ h` per layer.
+# measured ratio. The residual stack's curve does not fall towards the input; it rises a little: its
+# printed ratio layer 40 / layer 1 is below 1, so layer 1 gets a *larger* gradient than layer 40 (the
+# `J` terms adding to the identity, as Part 4 said they may), but only by a small factor, not by
+# orders of magnitude. Every layer gets a useful gradient. Same weights, same input, one `+ h` per
+# layer.
 #
 # This is why a Transformer with dozens of layers trains at all, and why no Transformer ever *drops*
 # the residual stream. Pre-LN leaves it untouched inside the blocks; Post-LN does normalise it after
@@ -849,7 +869,8 @@ with needs("grad_norms_per_layer"):
 #   Post-LN, `x + dropout(F(LayerNorm(x)))` in Pre-LN. Dropping the stream itself punches holes that
 #   accumulate with depth.
 # * A **residual connection** turns each backward factor `J` into `I + J`; a deep plain stack's
-#   gradients vanish toward the input, a residual stack's stay nearly level.
+#   gradients vanish toward the input, a residual stack's stay within a small factor (here they grow a
+#   little toward the input).
 #
 # **Next:** attention (chapter 05), the first of the two sublayers these blocks wrap.
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 import torch
 from course_grader.checks import ch01_compute as ref
+from hints import answers_given_away
 from mutation import MUTATION_TARGET, mutants, mutation_report
 from notebooks import assert_rejected, graded_cells, run_test_cell
 
@@ -148,6 +149,56 @@ def test_layer_params_accepts(fn):
 ])
 def test_layer_params_messages(wrong, phrase):
     rejected_with("layer_params_tests", phrase, layer_params=wrong)
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (lambda d, f: _lp(d, 4 * d) if (d, f) != (8, 20) else _lp(8, 20), "the d_ff argument was ignored"),
+    (lambda d, f: _lp(8, f), "the d_model argument was ignored"),
+], ids=["d_ff-is-4-d_model", "d_model-fixed"])
+def test_layer_params_that_ignores_an_argument_is_named(wrong, phrase):
+    # the second visible case (12, 7) catches an answer tuned to the first one, (8, 20)
+    rejected_with("layer_params_tests", phrase, layer_params=wrong)
+
+
+def _measure_fixed(warmup_used=None, repeats_used=None):
+    def measure_seconds(fn, warmup=2, repeats=5, sync=None, clock=time.perf_counter):
+        if repeats < 1 or warmup < 0:
+            raise ValueError("bad")
+        for _ in range(warmup if warmup_used is None else warmup_used):
+            fn()
+        times = []
+        for _ in range(repeats if repeats_used is None else repeats_used):
+            if sync:
+                sync()
+            start = clock()
+            fn()
+            if sync:
+                sync()
+            times.append(clock() - start)
+        return float(statistics.median(times))
+    return measure_seconds
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (_measure_fixed(warmup_used=2), "the warmup argument was ignored"),
+    (_measure_fixed(repeats_used=5), "the repeats argument was ignored"),
+], ids=["warmup-fixed", "repeats-fixed"])
+def test_measure_seconds_that_ignores_an_argument_is_named(wrong, phrase):
+    rejected_with("measure_seconds_tests", phrase, measure_seconds=wrong)
+
+
+def _roof_fixed(peak=None, bandwidth=None):
+    def roofline_point(a, b, size, p, bw):
+        return _roof(a, b, size, p if peak is None else peak, bw if bandwidth is None else bandwidth)
+    return roofline_point
+
+
+@pytest.mark.parametrize("wrong, phrase", [
+    (_roof_fixed(bandwidth=3.35e12), "the bandwidth argument was ignored"),
+    (_roof_fixed(peak=989e12), "the peak_flops_per_s argument was ignored"),
+], ids=["bandwidth-fixed", "peak-fixed"])
+def test_roofline_point_that_ignores_the_chip_is_named(wrong, phrase):
+    rejected_with("roofline_point_tests", phrase, roofline_point=wrong)
 
 
 def test_layer_params_rejects_the_borrowed_layer():
@@ -534,7 +585,55 @@ def test_checks_catch_subtle_bugs():
         ref.check_training_flops(lambda *a: _train(*a) + 2)
 
 
+def enc_needs_a_vocab(n_layer, d, h, f, seq, vocab, batch=1):  # refuses vocab = 0, which later cells use
+    if vocab < 1:
+        raise ValueError("vocab must be positive")
+    return _enc(n_layer, d, h, f, seq, vocab, batch)
+
+
+def test_encoder_flops_that_refuses_a_model_without_head_is_named():
+    rejected_with("encoder_flops_tests", "vocab = 0 is allowed", encoder_flops=enc_needs_a_vocab)
+    with pytest.raises(AssertionError, match="raised ValueError"):
+        ref.check_encoder_flops(enc_needs_a_vocab)
+
+
+def test_encoder_flops_that_ignores_n_layer_is_named():
+    rejected_with("encoder_flops_tests", "the n_layer argument was ignored",
+                  encoder_flops=lambda n_layer, d, h, f, seq, vocab, batch=1: _enc(2, d, h, f, seq, vocab, batch))
+
+
 # ---------------------------------------------------------------------------------- experiments
+
+def test_layer_diagram_draws_every_matmul_of_the_counted_model():
+    fig = ex.layer_diagram()
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert all(texts.count(text) == 1 for text, _ in ex.LAYER_DRAWING) and len(ex.LAYER_DRAWING) == 11
+    assert len(ax.patches) == 11 + 1                                     # the boxes and the layer's frame
+    parts = [part for _, part in ex.LAYER_DRAWING]
+    assert parts.count("projections") == 2 and parts.count("attention") == 2 and parts.count("ffn") == 2
+    assert parts.count("head") == 1 and parts.count(None) == 4          # embedding, softmax, two add-and-norms
+    assert any("× n_layer" in t.get_text() for t in ax.texts)
+
+
+def test_the_work_outside_the_matmuls_is_as_the_chapter_prints():
+    # "softmax touches n_head·seq² elements": small next to the matmuls for GPT-2 small at 1,024 tokens
+    work = ex.elementwise_share(1024, 768, 12, 3072)
+    layer = ex.encoder_stack(1, 768, 12, 3072, device="meta")
+    x = torch.zeros(1, 1024, 768, device="meta")
+    assert work.pop("matmul FLOPs") == ex.counted_flops(lambda: layer(x))   # the closed form is the counter's
+    assert work["softmax (n_head·seq² scores)"] == 12 * 1024 ** 2
+    assert 10 * sum(work.values()) < 0.02 * ex.counted_flops(lambda: layer(x))
+
+
+@pytest.mark.parametrize("d_model", [768, 1600, 12288])
+def test_attention_adds_ten_percent_at_six_tenths_of_d_model(d_model):
+    seq = ex.attention_share_seq(d_model, share=0.1)
+    assert math.isclose(seq, 0.6 * d_model)
+    parts = _enc(1, d_model, 1, 4 * d_model, round(seq), 0)   # checked against the counter above
+    assert math.isclose(parts["attention"] / (parts["projections"] + parts["ffn"]), 0.1, rel_tol=2e-3)
+    assert math.isclose(ex.attention_share_seq(d_model, share=1.0), 6 * d_model)
+
 
 def test_counted_by_part_splits_the_model_as_the_chapter_says():
     model = ex.encoder_lm(2, 16, 4, 40, 11)
@@ -639,3 +738,9 @@ def test_mutations_are_caught(answer):
     total, survivors = mutation_report(A, answer, EXERCISES[answer])
     caught = (total - len(survivors)) / total
     assert caught >= MUTATION_TARGET, f"{answer}: {caught:.0%} of {total} mutants caught; survivors: {survivors}"
+
+
+def test_hints_and_demos_do_not_type_the_answers():
+    # a hint points the way and a demo shows the idea on another example (issue 30): neither may type a
+    # solution's line or run its expression with other names (tests/hints.py)
+    assert answers_given_away(A) == []

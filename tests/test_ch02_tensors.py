@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from course_grader.checks import ch02_tensors as ref
+from hints import answers_given_away
 from matplotlib.figure import Figure
 from mutation import MUTATION_TARGET, mutation_report  # the mutation engine (issue 17 §3)
 from notebooks import assert_rejected, graded_cells, run_test_cell
@@ -665,7 +666,34 @@ def test_split_heads_rejects(wrong):
     assert_rejected(A, "split_heads_tests", split_heads=wrong)
 
 
-def merge_contiguous_view(x):
+def slice_row_major(shape, strides, offset, dim, start, stop, step=1):  # the given strides ignored
+    if not -len(shape) <= dim < len(shape) or not (0 <= start <= stop <= shape[dim] and step >= 1):
+        raise ValueError("out of range")
+    own = [1] * len(shape)
+    for k in range(len(shape) - 2, -1, -1):
+        own[k] = own[k + 1] * max(shape[k + 1], 1)
+    new_shape, new_strides = list(shape), list(own)
+    new_shape[dim] = len(range(start, stop, step))
+    new_strides[dim] = own[dim] * step
+    return tuple(new_shape), tuple(new_strides), offset + start * own[dim]
+
+
+def test_slice_view_that_ignores_the_strides_is_named():
+    rejected_with("slice_view_tests", "the strides argument was ignored", slice_view=slice_row_major)
+
+
+def split_two_heads(x, n_heads):  # n_heads ignored: always 2
+    b, s, d = x.shape
+    if d % n_heads:
+        raise ValueError(f"{d} % {n_heads}")
+    return x.view(b, s, 2, d // 2).transpose(1, 2)
+
+
+def test_split_heads_that_ignores_n_heads_is_named():
+    rejected_with("split_heads_tests", "the n_heads argument was ignored", split_heads=split_two_heads)
+
+
+def merge_contiguous_view(x):  # .contiguous() returns x itself when it already is: a copy only when it must
     b, h, s, dh = x.shape
     return x.transpose(1, 2).contiguous().view(b, s, h * dh)
 
@@ -674,9 +702,25 @@ def merge_flatten(x):
     return x.permute(0, 2, 1, 3).flatten(2)
 
 
-@pytest.mark.parametrize("fn", [merge_contiguous_view, merge_flatten])
+def merge_reshape(x):
+    b, h, s, dh = x.shape
+    return x.transpose(1, 2).reshape(b, s, h * dh)
+
+
+@pytest.mark.parametrize("fn", [merge_reshape, merge_flatten, merge_contiguous_view])
 def test_merge_heads_accepts(fn):
     run_test_cell(A, "merge_heads_tests", merge_heads=fn)
+
+
+@pytest.mark.parametrize("wrong", [lambda x: torch.cat(x.unbind(1), dim=-1), lambda x: merge_reshape(x).clone(),
+                                   lambda x: merge_reshape(x.clone())], ids=["cat", "clone-after", "clone-before"])
+def test_merge_heads_that_always_copies_is_rejected(wrong):
+    # its own values are right, but the cell after the tests prints that undoing a split shares x's storage,
+    # and the text says so: a merge that always copies silently changed that cell
+    rejected_with("merge_heads_tests", "merge_heads copied a split it could have glued back as a view",
+                  merge_heads=wrong)
+    with pytest.raises(AssertionError, match="copied: undoing a split can be a view"):
+        ref.check_merge_heads(wrong)
 
 
 @pytest.mark.parametrize("wrong", [
@@ -945,3 +989,9 @@ def test_mutations_are_caught(answer):
     total, survivors = mutation_report(A, answer, EXERCISES[answer])
     caught = (total - len(survivors)) / total
     assert caught >= MUTATION_TARGET, f"{answer}: {caught:.0%} of {total} mutants caught; survivors: {survivors}"
+
+
+def test_hints_and_demos_do_not_type_the_answers():
+    # a hint points the way and a demo shows the idea on another example (issue 30): neither may type a
+    # solution's line or run its expression with other names (tests/hints.py)
+    assert answers_given_away(A) == []

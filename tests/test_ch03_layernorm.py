@@ -5,10 +5,13 @@ visible test is produced by the wrong answer it names; the experiments and the L
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 from course_grader.checks import ch03_layernorm as ref
+from hints import answers_given_away
 from notebooks import assert_rejected, graded_cells, run_test_cell
 from torch import nn
 
@@ -111,6 +114,22 @@ def _ln_full(var="biased", eps_at="inside", dim=-1, keepdim=True, affine="gamma_
         "dim-0", "no-keepdim", "global"])
 def test_layer_norm_teaching_messages(wrong, message):
     rejected_with("layer_norm_tests", message, layer_norm=wrong)
+
+
+def ln_fixed_eps(x, weight, bias, eps=1e-5):  # the eps argument ignored: always 1e-5
+    return ln_var_mean(x, weight, bias, 1e-5)
+
+
+def test_layer_norm_that_ignores_its_eps_is_rejected_by_its_own_test():
+    # it used to score full marks, and the correct LayerNorm module's test then failed instead
+    rejected_with("layer_norm_tests", "the eps argument was ignored", layer_norm=ln_fixed_eps)
+    with pytest.raises(AssertionError, match="the eps argument was ignored"):
+        ref.check_layer_norm(ln_fixed_eps)
+
+
+def test_hidden_layer_norm_check_alone_catches_a_fixed_eps_of_another_value():
+    with pytest.raises(AssertionError, match="against F.layer_norm"):
+        ref.check_layer_norm(lambda x, w, b, eps=1e-5: ln_var_mean(x, w, b, 1e-3))
 
 
 def test_hidden_check_names_the_forbidden_shortcut():
@@ -347,6 +366,28 @@ def test_stack_teaching_messages(post, pre, message):
     rejected_with("residual_blocks_tests", message, PostLN=post, PreLN=pre)
 
 
+def _fixed_width(pre):
+    class Stack(nn.Module):  # every LayerNorm built for d_model = 4, whatever d_model is given
+        def __init__(self, d_model, sublayers):
+            super().__init__()
+            self.sublayers = nn.ModuleList(sublayers)
+            self.norms = nn.ModuleList(nn.LayerNorm(4) for _ in range(len(sublayers) + pre))
+
+        def forward(self, x):
+            h = x
+            for sub, norm in zip(self.sublayers, self.norms):
+                h = h + sub(norm(h)) if pre else norm(h + sub(h))
+            return self.norms[-1](h) if pre else h
+    Stack.__name__ = "PreLN" if pre else "PostLN"
+    return Stack
+
+
+@pytest.mark.parametrize("pre", [False, True], ids=["post", "pre"])
+def test_a_stack_that_ignores_d_model_is_named(pre):
+    stacks = {"PostLN": POST, "PreLN": PRE, ("PreLN" if pre else "PostLN"): _fixed_width(pre)}
+    rejected_with("residual_blocks_tests", "the d_model argument was ignored", **stacks)
+
+
 def test_pre_ln_as_post_ln_with_a_final_norm_gets_its_own_message():
     # a Post-LN stack with a final norm has 3 norms (the right count) and normalised output: the values decide
     rejected_with("residual_blocks_tests", "that is the Post-LN arrangement", PostLN=POST,
@@ -457,6 +498,11 @@ def test_layer_norm_from_rms_teaching_messages(wrong, message):
     rejected_with("rms_norm_tests", message, layer_norm_from_rms=wrong)
 
 
+def test_layer_norm_from_rms_with_a_fixed_eps_is_named_in_the_visible_test():
+    rejected_with("rms_norm_tests", "the eps argument was ignored",
+                  layer_norm_from_rms=lambda x, w, b, eps, rms_norm: rms_norm(x - x.mean(-1, keepdim=True), w, 1e-5) + b)
+
+
 @pytest.mark.parametrize("wrong, match", [
     (lambda x, w, b, eps, rms_norm: rms_norm(x - x.mean(0, keepdim=True), w, eps) + b, "do not have mean 0"),
     (lambda x, w, b, eps, rms_norm: rms_norm(x - x.mean(-1, keepdim=True), w, 1e-5) + b, "pass the eps argument on"),
@@ -473,6 +519,27 @@ def test_hidden_rms_check_catches_eps_placement():
 
 
 # ---------------------------------------------------------------------------------- experiments
+
+def test_why_normalise_the_stack_without_layernorm_blows_up_and_fails_to_learn():
+    # what the chapter's "Why normalise at all?" text says of the printed numbers
+    fig, r = ex.norm_or_not()
+    ln, none = r["scale"]["LayerNorm"], r["scale"]["no LayerNorm"]
+    assert len(ln) == len(none) == 9 and ln[0] == none[0]            # the same input, 8 blocks
+    growth = [b / a for a, b in zip(none, none[1:])]
+    assert all(g2 > g1 > 1 for g1, g2 in zip(growth, growth[1:]))    # a larger factor at every block
+    assert none[-1] / none[0] > 3 * (ln[-1] / ln[0]) and ln[-1] / ln[0] < 2.5
+    assert r["first_loss"]["no LayerNorm"] > 3 * math.log(16) > r["first_loss"]["LayerNorm"]
+    assert not r["final_loss"]["no LayerNorm"] < 2.5                 # chance level (or overflowed)
+    assert r["final_loss"]["LayerNorm"] < 0.2                        # solved
+    assert len(fig.axes) == 2
+
+
+def test_why_normalise_short_run_is_seeded_and_the_norms_are_really_gone():
+    model = ex.without_norms(ex.make_stack(True, 2))
+    assert not any(isinstance(m, nn.LayerNorm) for m in model.modules())
+    a, b = ex.norm_or_not(n_layer=2, steps=3)[1], ex.norm_or_not(n_layer=2, steps=3)[1]
+    assert a["final_loss"] == b["final_loss"] and a["steps"] == 3
+
 
 def test_ln_vs_bn_shows_the_batch_dependence():
     fig, diff = ex.ln_vs_bn(ln_var_mean)
@@ -558,3 +625,9 @@ def test_widget_normalise_matches_torch():
     x = lw.token_features(3.0, -2.0)
     expected = F.layer_norm(x[None], (x.numel(),))[0] * 1.7 + 0.3
     assert torch.allclose(lw.normalise(x, 1.7, 0.3), expected, atol=1e-5)
+
+
+def test_hints_and_demos_do_not_type_the_answers():
+    # a hint points the way and a demo shows the idea on another example (issue 30): neither may type a
+    # solution's line or run its expression with other names (tests/hints.py)
+    assert answers_given_away(A) == []

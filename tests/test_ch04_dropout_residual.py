@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 from course_grader.checks import ch04_dropout_residual as ref
+from hints import answers_given_away
 from matplotlib.figure import Figure
 from notebooks import answer_namespace, assert_rejected, graded_cells, run_test_cell
 from torch import nn
@@ -287,6 +288,17 @@ def test_dropout_module_teaching_messages(wrong, message):
     rejected_with("Dropout_tests", message, Dropout=wrong)
 
 
+class ModuleFixedHalf(ModuleOwnMask):  # stores p, but always drops half
+    def forward(self, x):
+        if not self.training:
+            return x
+        return x * _mask(x, 0.5) / 0.5
+
+
+def test_dropout_module_that_ignores_p_is_named():
+    rejected_with("Dropout_tests", "the p argument was ignored", Dropout=ModuleFixedHalf)
+
+
 # ----------------------------------------------------------------------------- exercise 3: placement
 
 def _check_len(token_ids, pos_table):
@@ -348,6 +360,27 @@ def test_embed_accepts(fn):
 ])
 def test_embed_teaching_messages(mistake, message):
     rejected_with("embed_with_dropout_tests", message, embed_with_dropout=_embed(mistake))
+
+
+def _embed_scaled(scale_sum):
+    def embed_with_dropout(token_ids, tok_table, pos_table, dropout):  # the paper's §3.4 scaling added
+        _check_len(token_ids, pos_table)
+        seq, root = token_ids.shape[1], tok_table.shape[1] ** 0.5
+        tok, pos = tok_table[token_ids], pos_table[:seq]
+        return dropout((tok + pos) * root if scale_sum else tok * root + pos)
+    return embed_with_dropout
+
+
+@pytest.mark.parametrize("scale_sum", [False, True], ids=["embeddings-scaled", "sum-scaled"])
+def test_embed_scaled_by_root_d_model_gets_its_own_message(scale_sum):
+    # a student who follows the paper (§3.4) used to get the generic message
+    rejected_with("embed_with_dropout_tests", "multiplied the token embeddings by √d_model",
+                  embed_with_dropout=_embed_scaled(scale_sum))
+
+
+def test_embed_hidden_check_names_the_root_d_model_scaling():
+    with pytest.raises(AssertionError, match="multiplied by √d_model"):
+        ref.check_embed_with_dropout(_embed_scaled(False))
 
 
 def test_embed_hidden_check_sees_a_mask_shared_by_a_token():
@@ -619,6 +652,15 @@ def test_residual_experiment_shows_vanishing_gradients():
     assert len(plain) == len(residual) == 20
     assert plain[-1] / plain[0] > 1e3, "the plain stack's gradient vanishes toward the input"
     assert 0.1 < residual[-1] / residual[0] < 10, "the residual stack's gradient stays level"
+
+
+def test_residual_stack_gradient_grows_a_little_toward_the_input_as_the_text_says():
+    # Part 4: with 40 layers the identity path keeps every gradient, and the J terms add to it: layer 1 gets
+    # more than layer 40, by a small factor (the text used to call those terms "smaller")
+    fig, stats = ex.residual_experiment(ref.reference_grad_norms, depth=40)
+    plain, residual = stats["plain"], stats["residual"]
+    assert 0.2 < residual[-1] / residual[0] < 1.0
+    assert plain[-1] / plain[0] > 1e6
     with pytest.raises(ValueError):
         ex.residual_experiment(ref.reference_grad_norms, depth=1)
 
@@ -732,3 +774,9 @@ def test_nn_dropout_stays_usable_where_it_is_handed_out():
     """PreNormResidual's given __init__ builds nn.Dropout, and embed_with_dropout is handed one: both still pass."""
     run_test_cell(A, "PreNormResidual_tests")
     run_test_cell(A, "embed_with_dropout_tests")
+
+
+def test_hints_and_demos_do_not_type_the_answers():
+    # a hint points the way and a demo shows the idea on another example (issue 30): neither may type a
+    # solution's line or run its expression with other names (tests/hints.py)
+    assert answers_given_away(A) == []

@@ -1,4 +1,5 @@
-"""Chapter 01's experiments: where a Transformer's FLOPs go, and what this machine achieves."""
+"""Chapter 01's experiments: the layer being counted (drawn), where a Transformer's FLOPs go, and what this
+machine achieves."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import torch._dynamo  # noqa: F401  FlopCounterMode's first use imports it, and 
 
 # importing it here (in the set-up cell) keeps the grader's tamper check from blaming a test cell for PyTorch's patch
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch, Rectangle
 from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils import flop_counter
@@ -52,6 +54,95 @@ def encoder_lm(n_layer: int, d_model: int, n_head: int, d_ff: int, vocab: int, d
     return nn.Sequential(nn.Embedding(vocab, d_model, device=device),
                          encoder_stack(n_layer, d_model, n_head, d_ff, device),
                          nn.Linear(d_model, vocab, device=device))
+
+
+# the colour of each part of encoder_flops in the drawing; grey: work the counter does not count
+PART_COLORS = {"projections": "#bcd7f0", "attention": "#f6c89f", "ffn": "#c6e5b3", "head": "#f3c1c1",
+               None: "#e6e6e6"}
+
+# (text, part) from the token ids to the logits: the encoder language model of chapter 01's Part 3, one layer
+# (nn.TransformerEncoderLayer: Post-LN, ReLU) drawn inside the frame that repeats n_layer times
+LAYER_DRAWING: tuple[tuple[str, str | None], ...] = (
+    ("embedding: look up row id of the (vocab, d_model) table", None),
+    ("Q, K, V projections: 3 × (seq, d_model)·(d_model, d_model)", "projections"),
+    ("scores Q·Kᵀ, per head: (seq, d_head)·(d_head, seq)", "attention"),
+    ("softmax over each row of scores", None),
+    ("weights·V, per head: (seq, seq)·(seq, d_head)", "attention"),
+    ("output projection: (seq, d_model)·(d_model, d_model)", "projections"),
+    ("add the layer's input, LayerNorm", None),
+    ("FFN in: (seq, d_model)·(d_model, d_ff), then ReLU", "ffn"),
+    ("FFN out: (seq, d_ff)·(d_ff, d_model)", "ffn"),
+    ("add the FFN's input, LayerNorm", None),
+    ("head: (seq, d_model)·(d_model, vocab) → logits", "head"),
+)
+
+
+def layer_diagram() -> Figure:
+    """The encoder language model Part 3 counts, drawn box by box for one sequence (drawn, not a picture file).
+
+    Coloured boxes are matmuls, coloured by the part of ``encoder_flops`` they belong to; grey boxes are work
+    FlopCounterMode does not count. The dashed frame is one ``nn.TransformerEncoderLayer``, repeated ``n_layer``
+    times; the side lines are its two residual connections (the layer's input added back).
+    """
+    fig = new_figure(8.4, 8.2)
+    ax = fig.add_subplot()
+    cx, w, h, step = 3.6, 6.6, 0.56, 0.78
+    n = len(LAYER_DRAWING)
+    ys = {i: (n - i) * step for i in range(n)}
+    top = (n + 0.8) * step
+    bottom = ys[n - 1] - 0.8 * step
+    ax.text(cx, top, "token ids (seq,)", ha="center", va="center", fontsize=9)
+    ax.annotate("", xy=(cx, ys[0] + h / 2), xytext=(cx, top - 0.15), arrowprops={"arrowstyle": "-|>", "lw": 1.0})
+    for i, (text, part) in enumerate(LAYER_DRAWING):
+        y = ys[i]
+        ax.add_patch(FancyBboxPatch((cx - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04", fc=PART_COLORS[part],
+                                    ec="k", lw=0.8))
+        ax.text(cx, y, text, ha="center", va="center", fontsize=8.5)
+        if i + 1 < n:
+            ax.annotate("", xy=(cx, ys[i + 1] + h / 2), xytext=(cx, y - h / 2),
+                        arrowprops={"arrowstyle": "-|>", "lw": 1.0})
+    ax.text(cx, bottom, "logits (seq, vocab)", ha="center", va="center", fontsize=9)
+    ax.annotate("", xy=(cx, bottom + 0.15), xytext=(cx, ys[n - 1] - h / 2), arrowprops={"arrowstyle": "-|>", "lw": 1.0})
+    x_side = cx + w / 2 + 0.3
+    for first, last in ((1, 6), (7, 9)):  # the two residual connections of the layer
+        y0, y1 = ys[first] + step / 2, ys[last]  # from the arrow entering `first` to the add in `last`
+        ax.plot([cx, x_side, x_side], [y0, y0, y1], color="k", lw=1.0)
+        ax.annotate("", xy=(cx + w / 2 + 0.05, y1), xytext=(x_side, y1), arrowprops={"arrowstyle": "-|>", "lw": 1.0})
+    frame_top, frame_bottom = ys[1] + step / 2 + 0.08, ys[9] - h / 2 - 0.1
+    ax.add_patch(Rectangle((cx - w / 2 - 0.2, frame_bottom), w + 0.75, frame_top - frame_bottom, fill=False, ls="--",
+                           lw=1.0, ec="grey"))
+    ax.text(cx + w / 2 + 0.7, (ys[3] + ys[4]) / 2, "× n_layer:\none encoder\nlayer", fontsize=9, va="center",
+            ha="left")
+    handles = [FancyBboxPatch((0, 0), 1, 1, fc=c, ec="k", lw=0.8) for c in PART_COLORS.values()]
+    ax.legend(handles, [f'"{k}"' if k else "not counted" for k in PART_COLORS], fontsize=8, loc="center left",
+              title="part of encoder_flops", title_fontsize=8, frameon=False,
+              bbox_to_anchor=((cx + w / 2 + 0.6) / 10.6, 0.3))
+    ax.set_xlim(0.0, 10.6)
+    ax.set_ylim(bottom - 0.4, top + 0.4)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("The model counted in Part 3, for one sequence of seq tokens", fontsize=10)
+    return fig
+
+
+def elementwise_share(seq: int = 1024, d_model: int = 768, n_head: int = 12, d_ff: int = 3072) -> dict[str, int]:
+    """What one encoder layer computes outside its matmuls, for one sequence: the number of elements each of
+    those operations touches, beside the layer's matmul FLOPs (closed form, 2 per multiply-add)."""
+    elements = {"softmax (n_head·seq² scores)": n_head * seq * seq,
+                "2 LayerNorms, 2 residual adds (seq·d_model each)": 4 * seq * d_model,
+                "ReLU (seq·d_ff)": seq * d_ff}
+    matmuls = 2 * seq * (4 * d_model * d_model + 2 * d_model * d_ff) + 4 * seq * seq * d_model
+    return {**elements, "matmul FLOPs": matmuls}
+
+
+def attention_share_seq(d_model: int, d_ff: int | None = None, share: float = 0.1) -> float:
+    """The context length at which attention's two matmuls cost ``share`` of the weight matmuls, per token.
+
+    Per token and layer attention costs 4·seq·d_model, the weight matmuls 2·(4·d_model² + 2·d_model·d_ff):
+    their ratio is seq / (2·d_model + d_ff), so the answer is share · (2·d_model + d_ff).
+    """
+    d_ff = 4 * d_model if d_ff is None else d_ff
+    return share * (2 * d_model + d_ff)
 
 
 def counted_by_part(model: nn.Module, x: torch.Tensor) -> dict[str, int]:

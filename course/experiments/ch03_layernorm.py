@@ -1,5 +1,5 @@
-"""Chapter 03's experiments: LayerNorm vs BatchNorm (batch neighbours, future tokens, train/eval), diagrams of
-the Post-LN and Pre-LN blocks, and Pre-LN vs Post-LN training."""
+"""Chapter 03's experiments: a deep stack trained with and without LayerNorm, LayerNorm vs BatchNorm (batch
+neighbours, future tokens, train/eval), diagrams of the Post-LN and Pre-LN blocks, and Pre-LN vs Post-LN training."""
 
 from __future__ import annotations
 
@@ -327,6 +327,78 @@ def train_previous_token(norm_first: bool, lr: float = 1e-2, warmup: int = 0, st
         sched.step()
         losses.append(loss.item())
     return losses
+
+
+def without_norms(model: nn.Module) -> nn.Module:
+    """``model`` (from :func:`make_stack`) with every LayerNorm of its blocks, and the final one, replaced by
+    the identity: the same residual stack, nothing normalised."""
+    for layer in model["layers"].layers:
+        layer.norm1, layer.norm2 = nn.Identity(), nn.Identity()
+    model["layers"].norm = None
+    return model
+
+
+def stream_scale(model: nn.Module, seed: int = 0) -> list[float]:
+    """Standard deviation of the residual stream on one batch at initialisation: the input of the first
+    block, then the output of every block (before any final LayerNorm)."""
+    x, _ = task_batch(torch.Generator().manual_seed(seed + 1))
+    with torch.no_grad():
+        h = model["embed"](x) + model.positions  # (batch, seq, d_model)
+        scale = [float(h.std())]
+        for layer in model["layers"].layers:
+            h = layer(h)
+            scale.append(float(h.std()))
+    return scale
+
+
+def _train(model: nn.Module, lr: float, steps: int, seed: int) -> list[float]:
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(seed + 1)
+    losses = []
+    for _ in range(steps):
+        loss = _loss(model, *task_batch(g))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def norm_or_not(n_layer: int = 8, steps: int = 80, lr: float = 1e-2, seed: int = 0,
+                tail: int = 10) -> tuple[Figure, dict]:
+    """The same Pre-LN stack of ``n_layer`` encoder layers twice, from the same initial weights: once as it is,
+    once with every LayerNorm removed. Measures the residual stream's scale block by block at initialisation,
+    then trains both on the previous-token task (Adam, constant ``lr``, no warm-up).
+
+    ``final_loss``: the mean loss of the last ``tail`` steps (nan if a run overflowed). One thread, so the
+    numbers repeat on every machine.
+    """
+    with one_thread():
+        models = {"LayerNorm": make_stack(True, n_layer, seed=seed),
+                  "no LayerNorm": without_norms(make_stack(True, n_layer, seed=seed))}
+        scale = {name: stream_scale(m, seed) for name, m in models.items()}
+        losses = {name: _train(m, lr, steps, seed) for name, m in models.items()}
+    fig = new_figure(10.0, 3.8)
+    ax = fig.add_subplot(1, 2, 1)
+    for k, (name, s) in enumerate(scale.items()):
+        ax.plot(range(n_layer + 1), s, "o-", color=f"C{k}", label=name)
+    ax.set_yscale("log")
+    ax.set(title="Scale of the residual stream at initialisation", xlabel="after block (0 = the input)",
+           ylabel="standard deviation")
+    ax.legend(fontsize=8)
+    ax = fig.add_subplot(1, 2, 2)
+    for k, (name, l) in enumerate(losses.items()):
+        finite = [v if math.isfinite(v) else float("nan") for v in l]
+        ax.plot(finite, lw=1.2, color=f"C{k}", label=name)
+    ax.axhline(math.log(VOCAB), color="grey", lw=0.8, ls=":", label="chance: ln 16")
+    ax.set_yscale("log")
+    ax.set(title=f"Training loss, {n_layer} layers, Adam lr={lr:g}", xlabel="step", ylabel="cross-entropy")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    tail = min(tail, steps)
+    return fig, {"scale": scale, "first_loss": {name: l[0] for name, l in losses.items()},
+                 "final_loss": {name: sum(l[-tail:]) / tail for name, l in losses.items()}, "tail": tail,
+                 "n_layer": n_layer, "steps": steps}
 
 
 def pre_vs_post(steps: int = 120, warmup: int = 40, lr: float = 1e-2, n_layer: int = N_LAYER,

@@ -104,7 +104,7 @@ VARIANTS = {
         "def split_heads(x, n_heads):\n    d = x.shape[-1]\n    if d % n_heads:\n"
         "        raise ValueError(f'cannot split {d} features into {n_heads} heads')\n"
         "    return x.view(*x.shape[:2], n_heads, d // n_heads).swapaxes(1, 2)\n\n\n"
-        "def merge_heads(x):\n    return torch.cat(x.unbind(1), dim=-1)\n",
+        "def merge_heads(x):\n    return x.movedim(1, 2).reshape(*x.shape[:1], x.shape[2], -1)\n",
     ],
 }
 

@@ -94,6 +94,16 @@ def check_encoder_flops(encoder_flops: Callable[..., dict], seed: int = 0) -> No
         for part in _PARTS:
             check(type(got[part]) is int, f"encoder_flops{args}[{part!r}] should be an int, got {got[part]!r}")
             equal(got[part], expected[part], name=f"encoder_flops{args}[{part!r}] against FlopCounterMode on the model")
+    for n_layer, d, heads, d_ff, seq, batch in [(2, 12, 3, 20, 9, 2), (1, 8, 2, 12, 5, 1)]:  # vocab 0: no head
+        stack = encoder_stack(n_layer, d, heads, d_ff, device="meta")
+        x = torch.zeros(batch, seq, d, device="meta")
+        expected_total = counted_flops(lambda: stack(x))  # noqa: B023 - called at once
+        args = f"(n_layer={n_layer}, d_model={d}, n_head={heads}, d_ff={d_ff}, seq={seq}, vocab=0, batch={batch})"
+        got = call(encoder_flops, n_layer, d, heads, d_ff, seq, 0, batch)
+        check(type(got) is dict and got.get("head") == 0, f"encoder_flops{args} should count no head ('head': 0): "
+              f"vocab = 0 is a model without one, as training_flops counts it; got {got!r}")
+        equal(sum(got.values()), expected_total, name=f"encoder_flops{args}, summed, against FlopCounterMode on the "
+                                                       "stack without embedding and head")
     for d, heads in [(10, 4), (16, 3), (6, 4)]:
         _raises("encoder_flops", ValueError, encoder_flops, 1, d, heads, 8, 4, 5, 1,
                 name=f"encoder_flops with d_model={d}, n_head={heads}")

@@ -295,6 +295,9 @@ def check_merge_heads(merge_heads: Callable[[_Tensor], _Tensor], seed: int = 0) 
         x = torch.randn(batch, seq, d_model, generator=g)
         out = call(merge_heads, _reference_split(x, n_heads))  # a non-contiguous input, as in attention
         close(out, x, atol=0, rtol=0, name=f"merge_heads(split of a {batch}x{seq}x{d_model} tensor)")
+        check(_shares_storage(out, x), f"merge_heads(split of a {batch}x{seq}x{d_model} tensor) copied: undoing a "
+              "split can be a view (reshape and .contiguous() copy only when they must; torch.cat and .clone() always "
+              "copy)")
         heads = torch.randn(batch, n_heads, seq, d_head, generator=g)  # a contiguous input
         expected = heads.transpose(1, 2).reshape(batch, seq, d_model)
         close(call(merge_heads, heads.clone()), expected, atol=0, rtol=0,

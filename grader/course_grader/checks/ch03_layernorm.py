@@ -75,6 +75,21 @@ def check_layer_norm(layer_norm: Callable[..., torch.Tensor], seed: int = 0) -> 
               f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}")
         close(out, reference_layer_norm(x, weight, bias, 1e-5), atol=1e-5, rtol=1e-4,
               name=f"layer_norm on {label}, against F.layer_norm")
+    for eps, scale in ((1e-3, 0.05), (0.5, 1.0), (4.0, 2.0)):  # eps as large as the variance: it must show
+        x = torch.randn(4, 6, generator=g) * scale
+        weight, bias = torch.rand(6, generator=g) + 0.5, torch.randn(6, generator=g)
+        out = call(layer_norm, x.clone(), weight.clone(), bias.clone(), eps)  # eps passed by position this time
+        what = f"layer_norm(x, weight, bias, {eps:g}) on features of size ~{scale:g}"
+        check(not _near(out, reference_layer_norm(x, weight, bias, 1e-5)),
+              f"{what} gave what eps = 1e-5 gives: the eps argument was ignored; use the eps you are given")
+        close(out, reference_layer_norm(x, weight, bias, eps), atol=1e-5, rtol=1e-4,
+              name=f"{what}, against F.layer_norm (eps under the square root, added to the variance)")
+
+
+def _near(out: Any, reference: torch.Tensor) -> bool:
+    out = plain(out, "what layer_norm returned", modules=False)
+    return (isinstance(out, torch.Tensor) and tuple(out.shape) == tuple(reference.shape)
+            and bool(torch.allclose(out.double(), reference, atol=1e-5, rtol=1e-4)))
 
 
 @exercise("LayerNorm")

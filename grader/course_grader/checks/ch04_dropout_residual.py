@@ -234,6 +234,11 @@ def check_embed_with_dropout(embed_with_dropout: Callable) -> None:
         check(len(rec.calls) == 1, f"{what}: the dropout module was called {len(rec.calls)} times; call it once, "
                                    f"on the sum of the two embeddings")
         seen = rec.calls[0]
+        d_model = tok_table.shape[1]
+        scaled = tok_table[ids] * d_model ** 0.5 + pos_table[:seq]
+        check(tuple(seen.shape) != tuple(total.shape) or not bool(torch.allclose(seen, scaled, atol=1e-5)),
+              f"{what}: the token embeddings were multiplied by √d_model, as the paper's §3.4 does; this exercise "
+              f"uses the tables as given (the sum of §5.4, without that scaling)")
         check(tuple(seen.shape) != tuple(tok_table.shape) or tuple(total.shape) == tuple(tok_table.shape),
               f"{what}: dropout was applied to the embedding table, not to the sum: every occurrence of a token "
               f"would then share one mask")
