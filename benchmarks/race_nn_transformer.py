@@ -1,17 +1,20 @@
-"""Time to 99 % exact match: the course's ``cpu`` preset against ``nn.Transformer`` trained the best simple way.
+"""Time to 99 % exact match: the course's model against ``nn.Transformer``, both with the same recipe.
 
     .venv/bin/python benchmarks/race_nn_transformer.py                      # seeds 0 1 2, 2 threads
-    .venv/bin/python benchmarks/race_nn_transformer.py --seeds 0 --course-recipe baseline   # the old preset
+    .venv/bin/python benchmarks/race_nn_transformer.py --seeds 0 --recipe baseline   # both on the old preset
 
-Both contestants go through the very same loop (``course.training.train_model``): the same batches
-for a seed, the same loss, optimizer, schedule, evaluation and stopping rule. They differ only in
-what the brief of issue 22 lets differ:
+Both contestants go through the very same loop (``course.training.train_model``) with the very same
+``TrainConfig``: the same sizes, batches for a seed, loss, optimizer, learning rate, schedule, hard-case
+draws, evaluation and stopping rule. They differ only in the model class:
 
 * **nn.Transformer** (``vs_nn_transformer.TorchSeq2Seq``: torch's own layers and initialisation, plus
-  the one line a user would copy from the course, embeddings with std 1/√d_model) trained with
-  :data:`REFERENCE`, the course's former ``cpu`` recipe (d_model 128, 2+2 layers, lr 2e-3, 100 warm-up
-  steps, cosine over 600 steps, batches of 128);
-* **the course** - ``Seq2SeqTransformer`` with the current ``cpu`` preset.
+  the one line a user would copy from the course, embeddings with std 1/√d_model);
+* **the course** - ``Seq2SeqTransformer``.
+
+Every recipe choice either side can take is given to both: ``--recipe preset`` (the default) is the
+current ``cpu`` preset, ``--recipe baseline`` the former one (:data:`REFERENCE`: d_model 128, lr 2e-3).
+An earlier version of this script gave nn.Transformer the former recipe and the course the current one,
+which is not a comparison of the two models.
 
 Each run stops at the first evaluation of the validation split (every --eval-interval steps) that
 reaches --target exact match; the test splits (``test``, the stratified ``hard``) and the 0–99 check
@@ -52,7 +55,7 @@ from course.training import (  # noqa: E402
     train_step,
 )
 
-# the course's cpu preset before issue 22 (what nn.Transformer gets, and --course-recipe baseline)
+# the course's cpu preset before issue 22 (--recipe baseline, for both contestants)
 REFERENCE = TrainConfig(model=ModelConfig(d_model=128, n_heads=4, n_encoder_layers=2, n_decoder_layers=2, d_ff=512,
                                           dropout=0.0),
                         batch_size=128, length_buckets=3, steps=600, lr=2e-3, warmup_steps=100, decay="cosine")
@@ -116,20 +119,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", type=float, default=0.99, help="validation exact match to reach")
     parser.add_argument("--eval-interval", type=int, default=25)
     parser.add_argument("--cap-minutes", type=float, default=10.0, help="training-time cap per run")
-    parser.add_argument("--course-recipe", choices=("preset", "baseline"), default="preset",
-                        help="the current cpu preset, or the former one (REFERENCE) for the course model too")
+    parser.add_argument("--recipe", choices=("preset", "baseline"), default="preset",
+                        help="the current cpu preset, or the former one (REFERENCE); the same for both contestants")
     parser.add_argument("--pairs", type=int, default=8, help="interleaved timing blocks (0: skip)")
     parser.add_argument("--block", type=int, default=5, help="steps per timing block")
     parser.add_argument("--skip-torch", action="store_true", help="train only the course model (exploring)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    course = PRESETS["cpu"] if args.course_recipe == "preset" else REFERENCE
+    recipe = PRESETS["cpu"] if args.recipe == "preset" else REFERENCE
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_WAIT_POLICY="
           f"{os.environ.get('OMP_WAIT_POLICY')}, load average {load()}")
-    print(f"nn.Transformer: {REFERENCE}\ncourse ({args.course_recipe}): {course}", flush=True)
+    print(f"recipe of both contestants ({args.recipe}): {recipe}", flush=True)
     rows: dict[str, list[dict]] = {"nn.Transformer": [], "course": []}
     for i, seed in enumerate(args.seeds):  # alternate who goes first, so a drift in load hits both
-        order = [("course", course, Seq2SeqTransformer), ("nn.Transformer", REFERENCE, TorchSeq2Seq)]
+        order = [("course", recipe, Seq2SeqTransformer), ("nn.Transformer", recipe, TorchSeq2Seq)]
         if i % 2:
             order.reverse()
         for name, config, cls in order:
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             rows[name].append(race(name, config, cls, seed, args))
     step_ratio = None
     if args.pairs and not args.skip_torch:
-        ours, theirs = step_timer(course, Seq2SeqTransformer, 0), step_timer(REFERENCE, TorchSeq2Seq, 0)
+        ours, theirs = step_timer(recipe, Seq2SeqTransformer, 0), step_timer(recipe, TorchSeq2Seq, 0)
         ours(2), theirs(2)  # warm-up
         pairs = [(ours(args.block), theirs(args.block)) for _ in range(args.pairs)]
         step_ratio = statistics.median(a / b for a, b in pairs)

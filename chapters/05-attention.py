@@ -205,9 +205,10 @@ print("F.scaled_dot_product_attention, no key allowed:",
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# `k.transpose(-2, -1)`; $d_k$ is `q.shape[-1]` (not the number of keys). `masked_fill` the scores
-# where the mask is **False** with `float("-inf")`, softmax over `dim=-1`, then turn the NaN of fully
-# masked rows into 0 (`torch.nan_to_num`) before `weights @ v`.
+# Only the last two dims of `k` swap; $d_k$ is the size of a query vector, not the number of keys. A
+# score the mask forbids must get zero weight after the softmax: which value does that? A row whose
+# keys are all forbidden then holds NaN (the cell above shows it): make its weights zero before they multiply
+# `v`.
 #
 # </details>
 # </details>
@@ -317,9 +318,10 @@ hidden.check_attention(scaled_dot_product_attention)
 # <details><summary>Hint 2 · 提示 2</summary>
 #
 # Query i sits at position `k_len - q_len + i`, so it may see keys `j <= i + (k_len - q_len)`: a
-# lower-triangular mask shifted to the right (`tril` takes a `diagonal` argument, or compare two
-# `arange`s). Padding: `arange(max_len)[None, :] < lengths[:, None]` gives `(batch, max_len)`; key j is
-# real when `j < length` (strictly); add the two singleton dims for heads and queries.
+# lower-triangular mask shifted to the right (look at what `tril`'s `diagonal` argument does, or compare
+# a column of query positions with a row of key positions). Padding: compare a row of key positions with
+# a column of lengths, minding that key j is real when j < length (strictly); then give the result the
+# singleton dims that the scores' (batch, heads, queries, keys) shape needs.
 #
 # </details>
 # </details>
@@ -435,8 +437,9 @@ with needs("causal_mask", "padding_mask"):
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Split with `.view(batch, length, n_heads, d_head).transpose(1, 2)`, using the key's own length for
-# `k` and `v`; merge with `.transpose(1, 2).reshape(batch, q_len, d_model)`; then `self.out_proj`. A
+# Splitting is a reshape of the last dim into (heads, d_head) followed by swapping the heads in front
+# of the positions; merging undoes both, in the reverse order. The keys and values may have another
+# length than the queries, so take each tensor's own length. The output projection comes last. A
 # check that helps: with `n_heads = 1` the split and merge do nothing, so a layer right for one head and
 # wrong for two has its split or merge wrong.
 #

@@ -66,9 +66,9 @@ setup()
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Index the sequence dim with `perm` on both sides (`x[:, perm]` and `layer(x)[:, perm]`), compare the
-# two tensors token by token (not their sums or means, which hide the order), and wrap the result in
-# `bool(...)`. `torch.no_grad()` avoids building a graph you do not need.
+# `perm` is a list of positions: indexing the sequence dim with it reorders the tokens, on the input of
+# one side and on the output of the other. Compare the two results token by token (not their sums or
+# means, which hide the order) with a tolerance, and return a Python `bool`. No gradients are needed.
 #
 # </details>
 # </details>
@@ -202,9 +202,9 @@ print(f"chance: {first['chance']:.3f}")
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# `ceil(d / 2) = (d + 1) // 2` frequencies with the pair index i = 0, 1, …, (not the column index) in
-# the exponent −2i/d; fill `table[:, 0::2]` with the sines and `table[:, 1::2]` with the cosines of the
-# first `d // 2` angle columns. Positions start at 0, so row 0 is `[0, 1, 0, 1, …]`.
+# The exponent uses the pair index i = 0, 1, … (not the column index). For d = 5 there are three sin
+# columns and two cos columns: slicing with a step of 2 selects the even or the odd columns, and the
+# number of frequencies is the number of sin columns. Positions start at 0: what must row 0 be?
 #
 # </details>
 # </details>
@@ -285,7 +285,10 @@ sinusoidal_explorer()
 # **Difficulty:** ●●○ · **Importance:** ●●○ · **Time:** ~15 min
 #
 # Derive $M_k$ and build it for an even d. Raise `ValueError` for an odd d: there the last sin has no cos
-# partner, so no linear map of PE(p) alone can shift it.
+# partner, so no linear map of PE(p) alone can shift it. The formula $PE(p) = (\sin p\omega_i, \cos p\omega_i)_i$
+# makes sense for any real p, and your derivation holds for any real k: $M_{0.5}$ moves PE(5) to PE(5.5). The
+# tests use such fractional shifts, which no table of integer positions contains, so a matrix fitted to rows
+# of `sinusoidal_table` (by least squares, say) is not an answer: derive the blocks.
 #
 # <details><summary>Hint 1 · 提示 1</summary>
 #
@@ -306,7 +309,7 @@ sinusoidal_explorer()
 def shift_matrix(k, d):
     """The (d, d) matrix M_k with PE(p + k) = M_k @ PE(p) for every position p.
 
-    k: int offset (may be negative); d: even int.
+    k: offset, an int or a float (may be negative or fractional); d: even int.
     Returns a float tensor (d, d). Raises ValueError if d is odd.
     """
     ### BEGIN SOLUTION
@@ -327,8 +330,11 @@ import torch
 from course.checks import call, check, close, raises
 from course.checks import ch06_position_encoding as ref
 
-def pe4(p):  # PE(p) for d = 4, written out: frequencies 1 and 1/100
+def pe4(p):  # PE(p) for d = 4, written out: frequencies 1 and 1/100 (p may be fractional)
     return torch.tensor([math.sin(p), math.cos(p), math.sin(p / 100), math.cos(p / 100)], dtype=torch.float64)
+
+def pe8(p):  # PE(p) for d = 8: frequencies 10000^(-2i/8) = 1, 0.1, 0.01, 0.001
+    return torch.tensor([f(p * 10.0 ** -i) for i in range(4) for f in (math.sin, math.cos)], dtype=torch.float64)
 
 m3 = call(shift_matrix, 3, 4)
 check(tuple(getattr(m3, "shape", ())) == (4, 4), f"shift_matrix(3, 4) should have shape (4, 4), got "
@@ -339,6 +345,16 @@ ref.expect(m3.double() @ pe4(5), pe4(8), atol=1e-5, name="shift_matrix(3, 4) @ P
     (pe4(5), "you got PE(5) back: the matrix does not shift at all"),
 ])
 close(call(shift_matrix, 0, 4), torch.eye(4), atol=1e-6, name="shift_matrix(0, 4) is the identity")
+close(call(shift_matrix, -2, 8).double() @ pe8(7), pe8(5), atol=1e-5,
+      name="shift_matrix(-2, 8) @ PE(7) should be PE(5)")
+with ref.beyond_integer_positions("The derivation holds for every real k, and PE(5.5) exists (the same formula at "
+                                  "p = 5.5), but no table of integer positions contains it: a matrix fitted to "
+                                  "rows of sinusoidal_table (least squares) or built from a table row cannot follow. "
+                                  "Build each 2x2 block from cos(kw_i) and sin(kw_i), see the text above Exercise 3"):
+    close(call(shift_matrix, 0.5, 4).double() @ pe4(5), pe4(5.5), atol=1e-5,
+          name="shift_matrix(0.5, 4) @ PE(5) should be PE(5.5)")
+    close(call(shift_matrix, -1.25, 8).double() @ pe8(3), pe8(1.75), atol=1e-5,
+          name="shift_matrix(-1.25, 8) @ PE(3) should be PE(1.75)")
 raises(ValueError, shift_matrix, 1, 3,
        name="shift_matrix(1, 3): for an odd d the last sin has no cos partner, so it")
 ### BEGIN HIDDEN TESTS
@@ -366,7 +382,8 @@ hidden.check_shift_matrix(shift_matrix)
 # **Difficulty:** ●●○ · **Importance:** ●●○ · **Time:** ~10 min
 #
 # Derive PE(p) · PE(p + offset) in closed form and compute it from `offset` and `d` alone: no table, no
-# position p.
+# position p. Like the shift, the closed form holds for any real offset (PE(10)·PE(12.5) has one too), and
+# the tests use fractional offsets: a dot product read off rows of `sinusoidal_table` is not the answer.
 #
 # <details><summary>Hint 1 · 提示 1</summary>
 #
@@ -375,8 +392,9 @@ hidden.check_shift_matrix(shift_matrix)
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# $\cos(a - b) = \cos a \cos b + \sin a \sin b$, so each pair gives $\cos(\text{offset}\cdot\omega_i)$;
-# sum these $d/2$ cosines (do not average them), with $\omega_i = 10000^{-2i/d}$ and i the pair index.
+# $\cos(a - b) = \cos a \cos b + \sin a \sin b$: put $a = q\omega_i$ and $b = p\omega_i$. What is left of
+# p and q once each pair is written this way? Then count the pairs of an even d, and decide whether the dot
+# product sums or averages them (it is a plain dot product).
 #
 # </details>
 # </details>
@@ -385,7 +403,7 @@ hidden.check_shift_matrix(shift_matrix)
 def pe_dot(offset, d):
     """PE(p) · PE(p + offset) for an even d, computed from the closed form you derive (it does not depend on p).
 
-    offset: int (may be negative); d: even int. Returns a Python float.
+    offset: an int or a float (may be negative or fractional); d: even int. Returns a Python float.
     """
     ### BEGIN SOLUTION
     return float(sum(math.cos(offset * 10000.0 ** (-2 * i / d)) for i in range(d // 2)))
@@ -413,6 +431,12 @@ ref.expect(call(pe_dot, 100, 4), math.cos(100) + math.cos(1), atol=1e-6, name="p
     (math.cos(100) + math.cos(10), "the second pair turns at w_1 = 10000^(-2/4) = 0.01: the exponent is -2i/d "
                                    "with i the pair index"),
 ])
+with ref.beyond_integer_positions("The closed form holds for every real offset: PE(10)·PE(12.5) is a sum of "
+                                  "cosines of 2.5·w_i, but no table of integer positions has a row for 12.5, so a dot "
+                                  "product of two rows of sinusoidal_table (or a rounded offset) cannot give it. "
+                                  "Compute the closed form from offset and d, see the text above Exercise 4"):
+    close(call(pe_dot, 2.5, 4), math.cos(2.5) + math.cos(0.025), atol=1e-6, name="pe_dot(2.5, 4)")
+    close(call(pe_dot, -0.75, 2), math.cos(0.75), atol=1e-6, name="pe_dot(-0.75, 2)")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_pe_dot(pe_dot)
@@ -499,9 +523,9 @@ for kind in ("plain", "projected"):
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# A quarter turn sends (1, 0) to (0, 1) and (0, 1) to (−1, 0): the columns are $(\cos a, \sin a)$ and
-# $(-\sin a, \cos a)$. Block i (rows and columns 2i, 2i + 1) is `rope_rotation(m * base ** (-2 * i / d))`,
-# i = 0 first.
+# Turn (1, 0) by a general angle a: its image is the first column; turn (0, 1) for the second. Check
+# your matrix on a = π/2. Block i sits on rows and columns 2i, 2i + 1, and its angle is m times the
+# rate θ_i of Part 4 (the fastest rate first; the `base` argument is the 10000).
 #
 # </details>
 # </details>
@@ -597,9 +621,10 @@ hidden.check_rope_matrix(rope_matrix)
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# `x[..., 0::2]` and `x[..., 1::2]`; angles `positions[:, None] * theta[None, :]` with the GIVEN
-# positions (not 0..seq−1); new pair `(e·cos − o·sin, e·sin + o·cos)`; `torch.stack(..., dim=-1)` then
-# `.flatten(-2)` interleaves them again (or assign into `out[..., 0::2]` and `out[..., 1::2]`).
+# The new pair is the 2×2 rotation of Exercise 5 applied to (x_even, x_odd), written out as two
+# formulas. The angles come from the GIVEN positions (not 0..seq−1). Stacking two tensors on a new last
+# dim and flattening the last two dims interleaves them. Build every new tensor (theta, angles) on
+# `x.device`, so that the function also runs when the model is on a GPU.
 #
 # </details>
 # </details>
@@ -613,8 +638,8 @@ def apply_rope(x, positions, base=10000.0):
     """
     ### BEGIN SOLUTION
     d = x.shape[-1]
-    theta = base ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)  # (d/2,)
-    angles = positions.to(torch.float64)[:, None] * theta[None, :]  # (seq, d/2)
+    theta = base ** (-torch.arange(0, d, 2, dtype=torch.float64, device=x.device) / d)  # (d/2,), on x's device
+    angles = positions.to(x.device, torch.float64)[:, None] * theta[None, :]  # (seq, d/2)
     cos, sin = torch.cos(angles).to(x.dtype), torch.sin(angles).to(x.dtype)
     even, odd = x[..., 0::2], x[..., 1::2]  # (batch, heads, seq, d/2) each
     rotated = torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1)  # (..., d/2, 2)
@@ -646,6 +671,9 @@ ref.expect(out[0, 0, 2], torch.tensor(turn(x0, x1, 5.0) + turn(x2, x3, 0.05), dt
     (torch.tensor([half[0], half[2], half[1], half[3]]), "this pairs feature i with feature i + d/2 (rotate half); "
                                                          "here the pairs are (2i, 2i + 1), see Part 4"),
 ])
+# PyTorch's "meta" device holds shapes and no data: a tensor your function builds on the CPU fails there, as it
+# would next to a model on a GPU (chapter 08 runs your apply_rope inside the model)
+ref.stays_on_device(apply_rope, torch.zeros(2, 2, 3, 4, device="meta"), torch.arange(3, device="meta"))
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_apply_rope(apply_rope)
@@ -723,6 +751,35 @@ for base, err in fit["errors"].items():
 # "NTK-aware" scaling and YaRN, Peng et al. 2023): they map long offsets back onto angles the model has
 # seen. The base sets the slowest frequency (printed): a larger base turns more slowly, so a longer
 # range of offsets stays within the first turn of the slowest pair.
+#
+# ### Relative position biases · 相对位置偏置
+#
+# Parts 3 and 4 asked for scores that depend on the offset j − i. Three schemes put the offset into the
+# score directly, with no code added to the embeddings. **Relative position representations** (Shaw et al.
+# 2018, §3): a learned vector per offset is added to the key (and the value) inside attention, and offsets
+# farther than a clip distance k share the vector of ±k (§3.2), so the table has 2k + 1 rows whatever the
+# length. **T5's buckets** (Raffel et al. 2020, §2.1): one learned scalar per bucket and head, added to the
+# score; 32 buckets whose ranges "increase in size logarithmically up to an offset of 128", and every farther
+# offset shares one bucket. **ALiBi** (Press et al. 2022, §3): nothing learned, a bias −m·(i − j) that grows
+# linearly with the distance, with a fixed slope m per head (a geometric sequence 2^(−8/n), …, 2^(−8) for n
+# heads), defined at every offset. The next cell shows which entry each scheme uses for a few offsets, and
+# how many distinct entries the offsets 0 to 1000 need (Shaw with k = 4, T5's 32 buckets, the first of 8
+# ALiBi heads).
+
+# %%
+rel = ex.relative_bias_demo()
+print(f"{'offset':>8} {'Shaw row':>9} {'T5 bucket':>10} {'ALiBi bias':>11}")
+for offset, shaw, bucket, bias in zip(rel["offsets"], rel["shaw"], rel["t5"], rel["alibi_first_head"]):
+    print(f"{offset:>8} {shaw:>9} {bucket:>10} {bias + 0.0:>11.1f}")  # + 0.0 prints -0.0 as 0.0
+print("ALiBi slopes of 8 heads:", [f"1/{round(1 / m)}" for m in rel["slopes"]])
+print("distinct entries for offsets 0-1000:", rel["distinct"])
+
+# %% [markdown]
+# Reading the run: Shaw's table stops telling offsets apart at 4 (5 rows for offsets 0–1000); T5 keeps
+# one bucket per offset near the query and ever wider ones further out, and from 128 on every offset
+# shares bucket 31 (16 buckets for the keys on one side); ALiBi gives every offset its own bias (1001
+# values), a straight line with no parameter to learn, which is why its paper can test on sequences
+# longer than those it trained on (the title: "Train Short, Test Long").
 #
 # ## Part 6 — Five properties, five encodings · 五条性质，五种编码
 #
@@ -832,3 +889,9 @@ glossary.show("06-position-encoding")
 #    Large Language Models. arXiv:2309.00071 (also describes "NTK-aware" scaling).
 # 8. Hugging Face Transformers, `models/llama/modeling_llama.py`, function `rotate_half` (the rotate-half
 #    pairing).
+# 9. Shaw, P., Uszkoreit, J., Vaswani, A. (2018). Self-Attention with Relative Position Representations.
+#    NAACL 2018, arXiv:1803.02155. §3 (relative position representations), §3.2 (clipping at distance k).
+# 10. Raffel, C. et al. (2020). Exploring the Limits of Transfer Learning with a Unified Text-to-Text
+#     Transformer. JMLR 21(140), arXiv:1910.10683. §2.1 (32 relative position buckets up to offset 128).
+# 11. Press, O., Smith, N. A., Lewis, M. (2022). Train Short, Test Long: Attention with Linear Biases Enables
+#     Input Length Extrapolation. ICLR 2022, arXiv:2108.12409. §3 (ALiBi's biases and slopes).

@@ -756,9 +756,9 @@ with needs("Encoder"), torch.no_grad():
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Compare `torch.arange(max_len)` with `lengths[:, None]` to get `(batch, max_len)`, then add the two
-# size-1 axes. A lower-triangular bool matrix (`tril`, diagonal included) is the causal part; the
-# source-style mask of the target lengths and the triangle combine with `&` by broadcasting.
+# Positions against lengths, compared by broadcasting, give one row per sequence; the mask then needs
+# the size-1 axes of the (batch, heads, queries, keys) scores. The causal part is a triangle (does it
+# include the diagonal?), and the target mask is both conditions at once.
 #
 # </details>
 # </details>

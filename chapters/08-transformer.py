@@ -95,9 +95,10 @@ print("decoded    ", [task.target_tokenizer.decode(row) for row in batch.tgt_out
 # * **valid** (验证集): numbers of 4 to 8 digits that training never samples; the periodic evaluations
 #   and the early stop use this split only;
 # * **test** (测试集): another such set, scored **once**, at the end: this is the score;
-# * **hard**: a second test split, drawn independently and stratified so that each quarter is one hard
-#   case: a zero inside the number, a run of zeros, the 万 boundary, a 1 in the tens place inside a
-#   number (where the 一 of 一十 is spoken);
+# * **hard**: a second test split, drawn independently and stratified over five hard cases, in equal
+#   turns (each fifth of the split is built as one of them): a zero inside the number, a run of zeros,
+#   the 万 boundary, a 1 in the tens place inside a number (where the 一 of 一十 is spoken), and a
+#   number that starts with a 1 in a tens place (where that 一 is dropped: 150000 → 十五万);
 # * **short**: every number with one or two digits. A test set drawn like the training data would
 #   swallow most of these few strings, and a model that never saw "7" cannot read it, so they stay in
 #   training, and this split is a check of something **seen in training**, not a test.
@@ -113,14 +114,15 @@ train_sample = task.sample(20000, torch.Generator().manual_seed(1))
 print("20000 training draws that fall in valid/test/hard:",
       len(set(train_sample) & (set(splits["valid"]) | set(splits["test"]) | set(splits["hard"]))),
       "  ... that fall in short:", len(set(train_sample) & set(splits["short"])))
-print("hard cases in the hard split:",
+print(f"{len(HARD_CASES)} hard cases; how many numbers of the hard split are an example of each:",
       {case: sum(case in hard_cases(s) for s in splits["hard"]) for case in HARD_CASES})
 
 
 # %% [markdown]
 # The three held-out splits share no number, training never draws one of them, and the 100 short
-# numbers are drawn all the time (the last two counts). The hard split's strata are printed last (a
-# number can be an example of two cases).
+# numbers are drawn all the time (the last two counts). The hard split's five strata are printed last:
+# each case has at least a fifth of the split, and more where a number built for one case is also an
+# example of another.
 #
 # ## Part 2 — Embeddings × √d_model · 嵌入与缩放
 #
@@ -149,7 +151,8 @@ print("hard cases in the hard split:",
 # <details><summary>Hint 2 · 提示 2</summary>
 #
 # The table is (max_len, d) and the embedded ids are (batch, seq, d): slicing the table's first
-# `seq` rows gives (seq, d), which broadcasts over the batch. `embedding.embedding_dim` is d.
+# `seq` rows gives (seq, d), which broadcasts over the batch. d can be read off the embedding module
+# itself (look at its attributes), not passed in.
 #
 # </details>
 # </details>
@@ -360,6 +363,7 @@ check(ref.same_parameter(tied, "output.weight", "tgt_embed.weight"),
 untied = ref.call(Transformer, 12, 14, tie_output=False, **config)
 equal(ref.n_params(tied), ref.n_params(untied) - 14 * 16,
       name="parameters with tied output weights (tgt_vocab × d_model fewer)")
+ref.keeps_embedding_init(Transformer, config, 12, 14, seed=3)  # same seed, tied or not: the same embedding
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch08_transformer as hidden
 hidden.check_transformer(Transformer)
@@ -630,7 +634,11 @@ ex.show(ex.training_loop_diagram())
 # ended at 98.2 %; on the stratified hard split the two scored 88.6 % and 78.1 %. One seed is not a
 # verdict, but it is a reason to try `label_smoothing=0.1` yourself.
 #
-# On a GPU the loop uses **bf16 autocast** and PyTorch's fused attention kernel.
+# On a GPU the loop runs the forward pass under **bf16 autocast** (`course.training`). Which attention
+# kernel runs depends on the model: the course's reference model (`course.blocks`, the `--preset gpu`
+# runs of Part 12) calls `F.scaled_dot_product_attention`, which can pick a fused kernel; the model you
+# train here uses your chapter 05 attention, written out as matrix products and a softmax, so no fused
+# kernel runs in it.
 #
 # **Predict · 预测:** the figure compares the two schedules with the same peak and warm-up. Which one
 # ends higher, and does the paper's ever reach zero? Write your guess down, then run the next cell.
@@ -688,8 +696,10 @@ with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
 #   4-gram precisions would then be 0 whatever the output; the effective order averages over the
 #   orders that exist.
 #
-# Token accuracy is always the most flattering: one wrong character early in greedy decoding derails
-# the rest, which teacher forcing hides.
+# Token accuracy is usually the most flattering of the three: one wrong character early in greedy
+# decoding can derail the rest, which teacher forcing hides, while exact match counts the whole output
+# as wrong. It is not a law: token accuracy is measured with teacher forcing and exact match without, so
+# a model can score the other way round (the cell prints all three; compare them yourself).
 #
 # **Predict · 预测:** which split scores lowest, and by how much? Write your guess down, then run the
 # next cell.
@@ -699,6 +709,8 @@ if result is not None:
     scores = result.metrics  # scored once, at the end of training
     for name in ("test", "hard", "short", "valid"):
         print(scores[name].summary())
+    print("token accuracy minus exact match, in points:",
+          {name: round(100 * (scores[name].token_accuracy - scores[name].exact), 2) for name in ("test", "hard")})
 else:
     print("(Train the model above first.)")
 
@@ -837,9 +849,13 @@ with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
 # a causal decoder, a position's keys and values never change once computed (later tokens cannot
 # affect earlier positions). Keep them: at each step, project only the newest position, append its key
 # and value to a **cache** (缓存), and attend from it to everything cached. The cross-attention's keys
-# and values come from the memory and can be projected once, before the first step. The cost becomes
-# about n position-passes; the price is memory for the cache, which for long sequences and large
-# batches can exceed the size of the weights themselves (Pope et al. 2023).
+# and values come from the memory and can be projected once, before the first step. The projections
+# and feed-forward layers then cost about n position-passes instead of n²/2. Attention itself does not
+# become linear: step t still compares its one query with all t cached keys, O(t) work, so the whole
+# sequence still costs 1 + 2 + … + n ≈ n²/2 query–key products, O(n²), only without the recomputed
+# positions (uncached, step t computes t queries against up to t keys, O(t²), O(n³) in all). The price is
+# memory for the cache, which for long sequences and large batches can exceed the size of the weights
+# themselves (Pope et al. 2023).
 #
 # The course's fast attention, `course.blocks.MultiHeadAttention`, packs W_q, W_k, W_v into one
 # `in_proj` (rows 0:d are W_q, d:2d W_k, 2d:3d W_v), then `out_proj`; it has `n_heads` and `d_head`.
@@ -857,10 +873,10 @@ with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Project x with `in_proj` and split the result into q, k, v (thirds of the last dim), then each into
-# heads: (batch, 1, d) → (batch, heads, 1, d_head). Rotate q and k with `rope(·, offset=t)`, append k
-# and v to the cached ones along the sequence dim (dim −2), store them back, attend q to all keys
-# (no mask: every cached key is in the past), merge the heads and apply `out_proj`.
+# Follow the shapes: `in_proj` gives one (batch, 1, 3·d) tensor, which holds q, k and v side by side,
+# and attention wants (batch, heads, positions, d_head). t, the offset RoPE needs, can be read off the
+# cache. Which of q, k, v are stored, and where do the new ones go relative to the cached ones?
+# Chapter 05's attention, without a mask, does the rest.
 #
 # </details>
 # </details>
@@ -943,11 +959,11 @@ hidden.check_attention_step(attention_step)
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Before the loop: encode, and for every layer its memory keys/values and an empty cache dict. At step t:
-# embed only the last token at offset t, run it through each layer (self-attention through
-# `attention_step` with that layer's dict as the cache, then cross-attention, then the feed-forward,
-# each wrapped as in chapter 07's Pre-LN / Post-LN), apply the final norm and output projection, take
-# the argmax; the bookkeeping (finished rows, `<pad>`, early stop) is Exercise 3's.
+# Split the work into what happens once (the source, and what each layer derives from it) and what
+# happens per step (one token in, one token out). Each layer keeps its own cache. Inside a layer, write
+# the three sublayers exactly as chapter 07's `DecoderLayer` wires them, for both values of
+# `norm_first`, norms and dropout modules included. The rows that have finished are handled as in
+# Exercise 3.
 #
 # </details>
 # </details>
@@ -1058,10 +1074,9 @@ with needs("greedy_decode", "cached_greedy_decode", "attention_step"):
 #
 # <details><summary>Hint 2 · 提示 2</summary>
 #
-# Keep a list of (tokens, score). Per step: stack the hypotheses as rows after `<bos>` (repeat the
-# memory and mask for them), take `log_softmax` of the last position's logits, add each row's score
-# (broadcasting gives a (hypotheses, V) table), flatten it and take `topk(beam_size)`; divmod of an
-# index by V gives the row and the token.
+# Score every extension at once as a (hypotheses, V) table: what goes in row h, and what must be added
+# to it so that it is a whole prefix's score? Picking the best entries of the flattened table gives flat
+# indices: how do you get back the hypothesis and the token from one? Where do finished hypotheses go?
 #
 # </details>
 # </details>

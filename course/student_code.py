@@ -478,7 +478,7 @@ def _rotary_part(apply_rope):
             self.d_head, self.base = d_head, float(base)
 
         def forward(self, x, offset=0):
-            positions = torch.arange(offset, offset + x.shape[-2])
+            positions = torch.arange(offset, offset + x.shape[-2], device=x.device)  # on the model's device
             return apply_rope(x, positions, self.base).to(x.dtype)
 
     return YourRotary

@@ -494,3 +494,11 @@ class WrapsTorchMHA(nn.Module):
 def test_borrowed_mha_scores_zero(cls):
     err = assert_rejected(A, "MultiHeadAttention_tests", MultiHeadAttention=cls)
     assert "may not call" in str(err), err
+
+
+def test_hints_and_demos_do_not_type_the_answers():
+    # a hint points the way and a demo shows the idea on another example (issue 30): neither may type a
+    # solution's line or run its expression with other names (tests/hints.py)
+    from hints import answers_given_away
+
+    assert answers_given_away(A) == []

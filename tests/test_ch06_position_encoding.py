@@ -163,7 +163,35 @@ def shift_power(k, d):
     return torch.linalg.matrix_power(one, k).float() if k >= 0 else torch.linalg.matrix_power(one.T, -k).float()
 
 
-@pytest.mark.parametrize("fn", [shift_kron, shift_from_table, shift_power])
+def shift_exp(k, d):  # the generator of the rotation, exponentiated: exact for every real k
+    if d % 2:
+        raise ValueError("odd d")
+    gen = torch.zeros(d, d, dtype=torch.float64)
+    for i, w in enumerate(ref.frequencies(d).tolist()):
+        gen[2 * i, 2 * i + 1], gen[2 * i + 1, 2 * i] = w, -w
+    return torch.linalg.matrix_exp(k * gen).float()
+
+
+def shift_least_squares(k, d):
+    """The shortcut of issue 30: M fitted by least squares between rows p and p + k of the student's own table."""
+    if d % 2:
+        raise ValueError("odd d")
+    table = ref.reference_table(64 + abs(int(k)), d).float()
+    a, b = (table[:64], table[k:k + 64]) if k >= 0 else (table[-k:-k + 64], table[:64])
+    return torch.linalg.lstsq(a, b).solution.T
+
+
+def shift_complex(k, d):  # each block from e^{ikw}
+    if d % 2:
+        raise ValueError("odd d")
+    m = torch.zeros(d, d)
+    for i in range(d // 2):
+        z = complex(math.cos(k * 10000.0 ** (-2 * i / d)), math.sin(k * 10000.0 ** (-2 * i / d)))
+        m[2 * i:2 * i + 2, 2 * i:2 * i + 2] = torch.tensor([[z.real, z.imag], [-z.imag, z.real]])
+    return m
+
+
+@pytest.mark.parametrize("fn", [shift_kron, shift_exp, shift_complex])
 def test_shift_matrix_accepts(fn):
     run_test_cell(A, "shift_matrix_tests", shift_matrix=fn)
 
@@ -173,6 +201,10 @@ SHIFT_WRONG = {
     "shifts-backwards": (lambda k, d: shift_kron(-k, d), "shifts by -k"),
     "identity": (lambda k, d: torch.eye(d), "does not shift at all"),
     "no-valueerror": (lambda k, d: shift_kron(k, d) if d != 3 else torch.eye(3), "no cos partner"),
+    "fitted-to-the-table": (shift_least_squares, "no table of integer positions contains it"),
+    "built-from-a-table-row": (shift_from_table, "no table of integer positions contains it"),
+    "integer-k": (lambda k, d: shift_kron(int(k), d), "no table of integer positions contains it"),
+    "power-of-the-one-step-shift": (shift_power, "no table of integer positions contains it"),
     "frequency-i-over-d": (lambda k, d: torch.block_diag(*[
         torch.tensor([[math.cos(k * w), math.sin(k * w)], [-math.sin(k * w), math.cos(k * w)]])
         for w in (10000.0 ** (-i / d) for i in range(d // 2))]), None),
@@ -189,7 +221,7 @@ def test_shift_matrix_rejects_with_its_message(kind):
 
 @pytest.mark.parametrize("fn", [
     lambda k, d: float(torch.cos(k * ref.frequencies(d)).sum()),
-    lambda k, d: float(ref.reference_table(abs(k) + 1, d)[0] @ ref.reference_table(abs(k) + 1, d)[abs(k)]),
+    lambda k, d: float(ref.reference_pe([0.0], d)[0] @ ref.reference_pe([k], d)[0]),  # PE by its formula at p = k
     lambda k, d: sum(math.cos(k * math.exp(-2 * i / d * math.log(10000))) for i in range(d // 2)),
 ])
 def test_pe_dot_accepts(fn):
@@ -204,6 +236,12 @@ PE_DOT_WRONG = {
                       "cos is even"),
     "exponent-i": (lambda k, d: float(sum(math.cos(k * 10000.0 ** (-i / d)) for i in range(d // 2))), "exponent"),
     "wrong-frequencies": (lambda k, d: float(torch.cos(abs(k) * ref.frequencies(2 * d)).sum()), None),
+    # the shortcut of issue 30: two rows of the (student's own) table instead of the closed form
+    "from-the-table": (lambda k, d: float(ref.reference_table(abs(k) + 1, d)[0].float()
+                                          @ ref.reference_table(abs(k) + 1, d)[abs(k)].float()),
+                       "no table of integer positions has a row"),
+    "rounded-offset": (lambda k, d: float(torch.cos(round(k) * ref.frequencies(d)).sum()),
+                       "no table of integer positions has a row"),
 }
 
 
@@ -277,7 +315,7 @@ def test_hidden_rope_matrix_check_uses_the_base():
 def rope_complex(x, positions, base=10000.0):
     d = x.shape[-1]
     z = torch.view_as_complex(x.double().reshape(*x.shape[:-1], d // 2, 2).contiguous())
-    angles = positions.double()[:, None] * ref.frequencies(d, base)[None, :]
+    angles = positions.double()[:, None] * ref.frequencies(d, base).to(x.device)[None, :]
     return torch.view_as_real(z * torch.polar(torch.ones_like(angles), angles)).flatten(-2).to(x.dtype)
 
 
@@ -289,7 +327,7 @@ def rope_matrices(x, positions, base=10000.0):
 
 def rope_even_odd(x, positions, base=10000.0):
     d = x.shape[-1]
-    theta = 1.0 / base ** (torch.arange(0, d, 2).double() / d)
+    theta = 1.0 / base ** (torch.arange(0, d, 2, device=x.device).double() / d)
     ang = torch.outer(positions.double(), theta)
     out = x.clone()
     out[..., 0::2] = x[..., 0::2] * ang.cos() - x[..., 1::2] * ang.sin()
@@ -297,7 +335,7 @@ def rope_even_odd(x, positions, base=10000.0):
     return out
 
 
-@pytest.mark.parametrize("fn", [rope_complex, rope_matrices, rope_even_odd])
+@pytest.mark.parametrize("fn", [rope_complex, rope_even_odd])
 def test_apply_rope_accepts(fn):
     run_test_cell(A, "apply_rope_tests", apply_rope=fn)
 
@@ -309,6 +347,8 @@ APPLY_ROPE_WRONG = {
     "wrong-base": (lambda x, p, base=10000.0: rope_even_odd(x, p, base ** 0.5), None),
     "not-a-rotation": (lambda x, p, base=10000.0: rope_even_odd(x, p, base) * (1 + 1e-3), None),
     "positions-plus-one": (lambda x, p, base=10000.0: rope_even_odd(x, p + 1, base), "position 0 changes nothing"),
+    # issue 30: frequencies built on the CPU fail next to a model on a GPU (chapter 08 runs apply_rope there)
+    "reads-the-positions": (rope_matrices, "do not read values out of a tensor"),
 }
 
 
@@ -320,6 +360,31 @@ def test_hidden_apply_rope_check_keeps_the_dtype():
         return torch.stack([e * a.cos() - o * a.sin(), e * a.sin() + o * a.cos()], -1).flatten(-2)
     with pytest.raises(AssertionError, match="keep the input's dtype"):
         ref.check_apply_rope(promotes)
+
+
+def _cpu_theta(x, positions, base=10000.0):  # right on the CPU, fails on any other device
+    d = x.shape[-1]
+    theta = base ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)
+    angles = positions.double()[:, None] * theta
+    e, o = x[..., 0::2], x[..., 1::2]
+    c, s = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    return torch.stack([e * c - o * s, e * s + o * c], -1).flatten(-2)
+
+
+def test_apply_rope_with_cpu_frequencies_is_rejected_visible_and_hidden():
+    rejected_with("apply_rope_tests", "Build every new tensor", apply_rope=_cpu_theta)
+    with pytest.raises(AssertionError, match="Build every new tensor"):
+        ref.check_apply_rope(_cpu_theta)
+
+
+@pytest.mark.parametrize("check, fn", [
+    (ref.check_pe_dot, PE_DOT_WRONG["from-the-table"][0]),
+    (ref.check_shift_matrix, shift_least_squares),
+    (ref.check_shift_matrix, lambda k, d: shift_kron(round(k), d)),
+])
+def test_hidden_checks_reject_the_integer_position_shortcuts(check, fn):
+    with pytest.raises(AssertionError, match="no table of integer positions"):
+        check(fn)
 
 
 def test_hidden_equivariance_check_holds_the_tolerance():
@@ -433,13 +498,19 @@ def _rope_matrix_from_module(m, d, base=10000.0):
                               for a in angles.tolist()])
 
 
+def _borrowed_pe_dot(k, d):  # named like the exercise, so that the visible checks switch the table off too
+    return float(_early_table(abs(k) + 1, d)[0] @ _early_table(abs(k) + 1, d)[abs(k)])
+
+
+_borrowed_pe_dot.__name__ = "pe_dot"
+
 BORROWED = [
     ("sinusoidal_table_tests", {"sinusoidal_table": lambda n, d: _blocks.SinusoidalPositions.build(n, d)}),
     ("sinusoidal_table_tests", {"sinusoidal_table": lambda n, d: _early_table(n, d).float()}),
     ("shift_matrix_tests", {"shift_matrix": lambda k, d: torch.block_diag(*[
         torch.tensor([[math.cos(k * w), math.sin(k * w)], [-math.sin(k * w), math.cos(k * w)]])
         for w in ex.frequencies(d).tolist()]) if d % 2 == 0 else (_ for _ in ()).throw(ValueError("odd d"))}),
-    ("pe_dot_tests", {"pe_dot": lambda k, d: float(_early_table(abs(k) + 1, d)[0] @ _early_table(abs(k) + 1, d)[abs(k)])}),
+    ("pe_dot_tests", {"pe_dot": _borrowed_pe_dot}),
     ("rope_matrices_tests", {"rope_matrix": _rope_matrix_from_module}),
     ("apply_rope_tests", {"apply_rope": lambda x, positions, base=10000.0: ex._rope(x, positions, base).to(x.dtype)}),
     ("apply_rope_tests", {"apply_rope": _rope_by_rotate_half}),
@@ -450,3 +521,40 @@ BORROWED = [
 def test_borrowed_answers_score_zero(grade_id, substitutes):
     err = assert_rejected(A, grade_id, **substitutes)
     assert "may not call" in str(err), err
+
+
+# ------------------------------------------------------------------------ relative position biases (Part 5)
+
+def test_relative_bias_demo_numbers_the_text_reads():
+    rel = ex.relative_bias_demo()
+    assert rel["distinct"] == {"Shaw, clip 4": 5, "T5, 32 buckets": 16, "ALiBi, head 1": 1001}
+    t5 = dict(zip(rel["offsets"], rel["t5"]))
+    assert t5[128] == t5[1000] == 31 and t5[127] == 31 and t5[64] < 31  # every offset from 128 on shares bucket 31
+    assert [t5[o] for o in range(6)] == [0, 17, 18, 19, 20, 21]  # one bucket per offset near the query
+    shaw = dict(zip(rel["offsets"], rel["shaw"]))
+    assert shaw[4] == shaw[5] == shaw[1000] == 8 and shaw[3] == 7
+    assert rel["slopes"][0] == 0.5 and rel["slopes"][-1] == 2 ** -8
+
+
+def test_t5_buckets_are_monotone_symmetric_and_cover_32():
+    offsets = torch.arange(-300, 301)
+    b = ex.t5_bucket(offsets)
+    # offset 0 takes bucket 0 of the "before" half, so bucket 16 (offset 0 of the "after" half) is never used
+    assert int(b.min()) == 0 and int(b.max()) == 31 and b.unique().tolist() == [*range(16), *range(17, 32)]
+    after, before = b[301:], b[:300].flip(0)  # offsets 1..300 and -1..-300
+    assert bool((after.diff() >= 0).all()) and bool((before.diff() >= 0).all())
+    assert torch.equal(after - 16, before)  # the two directions use the same ranges, in two halves
+
+
+def test_alibi_bias_is_linear_in_the_distance():
+    bias = ex.alibi_bias(6, 4)
+    slopes = ex.alibi_slopes(4)
+    assert torch.allclose(bias[:, 5, 2], -slopes * 3) and bool((bias.triu(1) == 0).all())
+
+
+def test_hints_and_demos_do_not_type_the_answers():
+    # a hint points the way and a demo shows the idea on another example (issue 30): neither may type a
+    # solution's line or run its expression with other names (tests/hints.py)
+    from hints import answers_given_away
+
+    assert answers_given_away(A) == []

@@ -1350,3 +1350,11 @@ if __name__ == "__main__":  # python tests/test_ch07_encoder_decoder.py: the cat
         for d, v in rows:
             if v == "survived":
                 print("    survived:", d)
+
+
+def test_hints_and_demos_do_not_type_the_answers():
+    # a hint points the way and a demo shows the idea on another example (issue 30): neither may type a
+    # solution's line or run its expression with other names (tests/hints.py)
+    from hints import answers_given_away
+
+    assert answers_given_away(A) == []

@@ -123,7 +123,10 @@ class GoodMaskByIds(Good):
         return self.encoder(self.embed(self.src_embed, src), mask, self.rope), mask
 
 
-class GoodTiedOtherWay(Good):
+class TiedTheWrongWay(Good):
+    """Issue 30: one Parameter, but the embedding takes the output layer's weight (nn.Linear's init, std
+    1/sqrt(3 d_model)), so the embedding's starting scale (Parts 2 and 10) changes."""
+
     def tie(self, tie_output):
         if tie_output:
             self.tgt_embed.weight = self.output.weight
@@ -231,7 +234,7 @@ class GoodParts(Good):
         super().__init__(*args, **kwargs)
 
 
-@pytest.mark.parametrize("cls", [Good, GoodMaskByIds, GoodTiedOtherWay, GoodParts])
+@pytest.mark.parametrize("cls", [Good, GoodMaskByIds, GoodParts])
 def test_transformer_accepts(cls):
     run_test_cell(A, "Transformer_tests", Transformer=cls)
 
@@ -243,6 +246,7 @@ TRAIN_MODE = "logits in train mode (dropout on, same seed as the reference)"
 @pytest.mark.parametrize("cls, message", [
     (NoTie, "output.weight should be the very Parameter tgt_embed.weight"),
     (TieToSource, "you tied the output to the SOURCE embedding"),
+    (TiedTheWrongWay, "the embedding took the output layer's weight"),
     (NoSourceMaskInEncoder, PADDING), (NoMemoryMask, PADDING), (InvertedMask, PADDING),
     (RopeNotPassed, "your logits are those of a model with no positions at all"),
     (UnscaledEmbeddings, "logits vs the course's reference model"),
@@ -847,3 +851,146 @@ def test_chinese_numerals_render_with_the_shipped_font():
         ax.set_title(ZH_ALPHABET)
         ax.set_yticks(range(3), ["→万", "→零", "→<eos>"])
         assert figure_png(fig)[:4] == b"\x89PNG"
+
+
+# -------------------------------------------------------------------------- the model's device (issue 30 §2)
+# No GPU here, so the model and its inputs go to PyTorch's "meta" device (shapes, no data): a tensor that code
+# builds on the CPU next to them (positions, frequencies, a batch never moved) fails with a device mismatch, as
+# it would at the first CUDA step. Meta tensors have no values, so a run that reads one (.item(), .tolist(),
+# `if tensor`) stops there: everything before that point is checked, and that stop is not a failure.
+
+import contextlib  # noqa: E402
+
+from notebooks import ROOT, answer_namespace  # noqa: E402
+
+from course import student_code as _sc  # noqa: E402
+from course.blocks import Seq2SeqTransformer as _Seq2Seq  # noqa: E402
+from course.tasks import Task as _Task  # noqa: E402
+
+_META_VALUE_READ = ("cannot be called on meta tensors", "Cannot copy out of meta tensor", "no data")
+
+
+@contextlib.contextmanager
+def _until_meta_values_are_read():
+    try:
+        yield
+    except (RuntimeError, NotImplementedError) as err:
+        if not any(text in str(err) for text in _META_VALUE_READ):
+            raise
+
+
+def _meta_batch(task):
+    b = task.make_batch(["1204", "30012", "7"])
+    return b.src.to("meta"), b.src_lengths.to("meta"), b.tgt_in.to("meta")
+
+
+@pytest.fixture(scope="module")
+def solutions_parts():
+    return _sc.build_student_model(ROOT / "solutions", smoke_test=False)
+
+
+@pytest.mark.parametrize("position", ["sinusoidal", "rope"])
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_the_students_model_runs_on_the_models_device(solutions_parts, position, norm_first):
+    """chapter 08's Transformer built from the solutions of 05-08 (what `python -m course.train --student-notebooks`
+    trains): the forward pass creates nothing on another device than the model's."""
+    task = _Task("zh", test_size=1)
+    model = solutions_parts.model_class(len(task.source_tokenizer), len(task.target_tokenizer), d_model=16, n_heads=2,
+                                        n_encoder_layers=1, n_decoder_layers=1, d_ff=32, dropout=0.0,
+                                        norm_first=norm_first, position=position).to("meta")
+    logits = model(*_meta_batch(task))
+    assert logits.device.type == "meta" and tuple(logits.shape[:2]) == (3, 7)
+
+
+def test_the_notebooks_own_answers_run_on_the_models_device():
+    """The solution notebook's Transformer (course parts) and its decoders, on the meta device."""
+    ns = answer_namespace(A)
+    task = _Task("zh", test_size=1)
+    for position in ("sinusoidal", "rope"):
+        model = ns["Transformer"](len(task.source_tokenizer), len(task.target_tokenizer), d_model=16, n_heads=2,
+                                  n_encoder_layers=1, n_decoder_layers=1, d_ff=32, position=position).to("meta")
+        src, lengths, tgt = _meta_batch(task)
+        assert model(src, lengths, tgt).device.type == "meta"
+        for decode in (ns["greedy_decode"], lambda m, s, n, k: ns["beam_search"](m, s[:1], n[:1], 2, k)):
+            with _until_meta_values_are_read():
+                decode(model, src, lengths, 4)
+
+
+def test_chapter_08s_experiments_move_the_batch_to_the_models_device():
+    """greedy_vs_beam (Part 11), cross_attention (Part 8) and sample_outputs on a model on the meta device: the
+    batch they make must follow the model (greedy_vs_beam never moved it: issue 30)."""
+    task = _Task("zh", test_size=1)
+    model = _Seq2Seq(len(task.source_tokenizer), len(task.target_tokenizer), d_model=16, n_heads=2,
+                     n_encoder_layers=1, n_decoder_layers=1, d_ff=32, position="rope").to("meta")
+    beam = answer_namespace(A)["beam_search"]
+    for run in (lambda: ex.greedy_vs_beam(model, task, ["1204"], beam, beam_size=2),
+                lambda: ex.cross_attention(model, task, "1204"),
+                lambda: ex.sample_outputs(model, task, "1204", n=2)):
+        with _until_meta_values_are_read():
+            run()
+
+
+def test_the_meta_check_catches_a_tensor_built_on_the_cpu():
+    """The check can fail: a RoPE whose positions are made on the CPU, and a batch left on the CPU."""
+    rotary = _sc._rotary_part(lambda x, positions, base: x * torch.cos(positions.double() * 0 + 1)[:, None])
+    x = torch.zeros(1, 2, 3, 4, device="meta")
+    assert rotary(4)(x).device.type == "meta"  # positions follow x
+    with pytest.raises(RuntimeError, match="device"), _until_meta_values_are_read():
+        x * torch.ones(3, 4)  # what a CPU-built table does next to a meta (or CUDA) tensor
+    task = _Task("zh", test_size=1)
+    model = _Seq2Seq(len(task.source_tokenizer), len(task.target_tokenizer), d_model=16, n_heads=2,
+                     n_encoder_layers=1, n_decoder_layers=1, d_ff=32).to("meta")
+    b = task.make_batch(["1204"])
+    with pytest.raises(RuntimeError, match="device"), _until_meta_values_are_read():
+        model.encode(b.src, b.src_lengths)  # a batch never moved to the model's device
+
+
+def test_hidden_transformer_check_rejects_tying_the_wrong_way():
+    from course_grader.checks import ch08_transformer as hidden
+    with pytest.raises(AssertionError, match="the embedding took the output layer's weight"):
+        hidden.check_transformer(TiedTheWrongWay)
+
+
+def test_the_wrong_tying_changes_the_embeddings_starting_scale():
+    """What the later cells see: the tied embedding's std is the course's 1/sqrt(d) only when tied the right way."""
+    Transformer = answer_namespace(A)["Transformer"]
+    torch.manual_seed(0)
+    right = Transformer(20, 200, d_model=64, tie_output=True).tgt_embed.weight.std().item()
+    torch.manual_seed(0)
+    model = Transformer(20, 200, d_model=64, tie_output=False)
+    model.tgt_embed.weight = model.output.weight  # the wrong direction, as TiedTheWrongWay ties
+    wrong = model.tgt_embed.weight.std().item()
+    assert abs(right - 64 ** -0.5) < 0.01 and abs(wrong - (3 * 64) ** -0.5) < 0.01
+
+
+# ------------------------------------------------------------------ statements of the text, checked where computed
+
+def test_the_hard_split_has_five_strata_each_at_least_a_fifth():
+    """Part 1: 'stratified over five hard cases, in equal turns' (the cell prints the five counts)."""
+    from course.tasks import HARD_CASES, hard_cases
+    assert len(HARD_CASES) == 5
+    hard = Task("zh").split("hard")
+    counts = {case: sum(case in hard_cases(s) for s in hard) for case in HARD_CASES}
+    assert all(n >= len(hard) // 5 for n in counts.values()), counts
+
+
+def test_the_kv_cache_keeps_attention_quadratic():
+    """Part 11: with the cache, step t compares one query with t keys: n(n+1)/2 products in all, not n."""
+    torch.manual_seed(0)
+    from course.blocks import MultiHeadAttention
+    attn = MultiHeadAttention(8, 2).eval()
+    step = answer_namespace(A)["attention_step"]
+    cache, products = {}, 0
+    x = torch.randn(1, 12, 8)
+    for t in range(12):
+        step(attn, x[:, t:t + 1], cache)
+        products += cache["k"].shape[-2]  # the one new query against every cached key
+    assert products == 12 * 13 // 2
+
+
+def test_hints_and_demos_do_not_type_the_answers():
+    # a hint points the way and a demo shows the idea on another example (issue 30): neither may type a
+    # solution's line or run its expression with other names (tests/hints.py)
+    from hints import answers_given_away
+
+    assert answers_given_away(A) == []

@@ -1,5 +1,7 @@
 """What the visible tests of chapter 06 (position encoding) use, and what its exercises may not borrow."""
 
+from contextlib import contextmanager
+
 from course.checks.borrowed import Borrowed
 from course.checks.ch05_attention import expect  # noqa: F401  (ref.expect: close(), naming the known mistakes)
 
@@ -34,3 +36,32 @@ BORROWED = {
                            "it) are the reference",
                            python=_ROPE, given=_GIVEN_ROPE),
 }
+
+
+@contextmanager
+def beyond_integer_positions(shortcut: str):
+    """The checks inside use a fractional offset or position; when one fails, add ``shortcut``: the sentence that
+    says why an answer read off a table of integer positions (or fitted to one) cannot follow the closed form."""
+    try:
+        yield
+    except AssertionError as err:
+        raise AssertionError(f"{err}\n{shortcut}") from None
+
+
+def stays_on_device(fn, x, *args, name: str = "apply_rope"):
+    """``call(fn, x, *args)`` with ``x`` (and the tensors in ``args``) on PyTorch's ``meta`` device, which has
+    shapes but no data: a tensor built on the CPU inside ``fn`` meets them and fails, as it would on a GPU."""
+    from course.checks.core import call, check
+
+    device = x.device
+    try:
+        out = call(fn, x, *args)
+    except AssertionError as err:
+        raise AssertionError(f"{name} with its inputs on another device than the CPU (here {device}) failed: {err}. "
+                             "Build every new tensor (frequencies, angles, positions) on x.device, e.g. "
+                             "torch.arange(..., device=x.device), and do not read values out of a tensor "
+                             "(.item(), int(...), .tolist()): on a GPU the model's inputs are not on the CPU, "
+                             "and chapter 08 runs your function there") from None
+    check(getattr(out, "device", None) == device,
+          f"{name} returned a tensor on {getattr(out, 'device', None)} for inputs on {device}: keep it on x.device")
+    return out

@@ -20,6 +20,7 @@ _load_state_dict, _module_eval = nn.Module.load_state_dict, nn.Module.eval
 _named_parameters = nn.Module.named_parameters
 _module_train = nn.Module.train
 _data_ptr, _numel = torch.Tensor.data_ptr, torch.Tensor.numel
+_manual_seed, _equal = torch.manual_seed, torch.equal
 
 
 def no_builtin_cross_entropy():
@@ -102,6 +103,22 @@ def same_parameter(model: nn.Module, a: str, b: str) -> bool:
     p = parameters_of(model, remove_duplicate=False)
     check(a in p and b in p, f"the model should have parameters {a} and {b}; found {sorted(p)[:12]}")
     return _data_ptr(p[a]) == _data_ptr(p[b])
+
+
+def keeps_embedding_init(Transformer: type, config: dict, src_vocab: int, tgt_vocab: int, seed: int) -> None:
+    """Tied and untied models built from the same seed must start with the same target embedding: tying may not
+    replace the embedding's initialisation (std 1/√d_model) with the output layer's (nn.Linear's, a third of the
+    variance), which later cells (Part 10's scale figure, the training runs) rely on."""
+    weights = []
+    for tie in (True, False):
+        _manual_seed(seed)
+        model = call(Transformer, src_vocab, tgt_vocab, **dict(config, tie_output=tie))
+        weights.append(parameters_of(model, remove_duplicate=False)["tgt_embed.weight"].detach())
+    check(_equal(weights[0], weights[1]),
+          "tie_output=True changed the target embedding's starting values: the embedding took the output layer's "
+          "weight (std 1/√(3·d_model), nn.Linear's) instead of the output layer taking the embedding's (std "
+          "1/√d_model), so the token/position scale of Part 2 and Part 10 changes. Tie in the other direction: the "
+          "output projection shares the embedding's Parameter (Part 3)")
 
 
 def method(model: nn.Module, name: str, *args, **kwargs):

@@ -28,8 +28,8 @@ def sinusoidal_positions(n: int, d: int) -> torch.Tensor:
 
 def _rope(x: torch.Tensor, positions: torch.Tensor, base: float) -> torch.Tensor:
     """The course's given RoPE (``course.blocks.RotaryEmbedding``) at arbitrary positions, float64."""
-    rope = RotaryEmbedding(x.shape[-1], base).double()
-    angles = positions.double()[:, None] * rope.theta.double()[None, :]
+    rope = RotaryEmbedding(x.shape[-1], base).double().to(x.device)
+    angles = positions.to(x.device).double()[:, None] * rope.theta.double()[None, :]
     cos, sin = angles.cos(), angles.sin()
     pairs = x.double().unflatten(-1, (-1, 2))
     even, odd = pairs[..., 0], pairs[..., 1]
@@ -101,7 +101,7 @@ def extrapolation_experiment(d: int = 16, train_offsets: int = 32, show_offsets:
 def rotate_half_rope(x: torch.Tensor, positions: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
     """RoPE in the "rotate half" convention: feature i is paired with feature i + d/2."""
     d = x.shape[-1]
-    angles = positions.double()[:, None] * frequencies(d, base)[None, :]  # (seq, d/2)
+    angles = positions.to(x.device).double()[:, None] * frequencies(d, base).to(x.device)[None, :]  # (seq, d/2)
     cos, sin = torch.cos(angles).to(x.dtype), torch.sin(angles).to(x.dtype)
     first, second = x[..., : d // 2], x[..., d // 2:]
     return torch.cat([first * cos - second * sin, second * cos + first * sin], dim=-1)
@@ -344,3 +344,51 @@ def properties_figure(props: dict) -> Figure:
     ax.set_title("Five properties of a position code")
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------------------ relative position biases
+
+def shaw_index(offsets: torch.Tensor, clip: int) -> torch.Tensor:
+    """Shaw et al. (2018, §3.2): the relative position j − i clipped to [−clip, clip], as a row index 0 .. 2·clip
+    into a table of 2·clip + 1 learned vectors."""
+    return offsets.clamp(-clip, clip) + clip
+
+
+def t5_bucket(offsets: torch.Tensor, n_buckets: int = 32, max_distance: int = 128) -> torch.Tensor:
+    """T5's relative position buckets (Raffel et al. 2020, §2.1), bidirectional: half the buckets for keys after
+    the query, half for keys before it; in each half, the first half of the buckets hold one offset each, the
+    others widen logarithmically up to ``max_distance``, and every farther offset shares the last bucket."""
+    half = n_buckets // 2
+    exact = half // 2
+    n = offsets.abs()
+    grown = exact + (torch.log(n.double().clamp(min=1) / exact) / math.log(max_distance / exact)
+                     * (half - exact)).long()
+    return (offsets > 0).long() * half + torch.where(n < exact, n, grown.clamp(max=half - 1))
+
+
+def alibi_slopes(n_heads: int) -> torch.Tensor:
+    """ALiBi's head slopes (Press et al. 2022, §3): the geometric sequence 2^(−8/n), 2^(−16/n), …, 2^(−8)."""
+    return 2.0 ** (-8.0 * torch.arange(1, n_heads + 1, dtype=torch.float64) / n_heads)
+
+
+def alibi_bias(n: int, n_heads: int) -> torch.Tensor:
+    """(n_heads, n, n): the bias −m_h · (i − j) ALiBi adds to the causal score of query i and key j ≤ i."""
+    i = torch.arange(n)
+    distance = (i[:, None] - i[None, :]).clamp(min=0).double()  # keys after the query are masked anyway
+    return -alibi_slopes(n_heads)[:, None, None] * distance
+
+
+def relative_bias_demo() -> dict:
+    """What the three relative schemes make of a few offsets: which learned entry each offset uses (Shaw, T5) and
+    the fixed bias (ALiBi), and how many distinct entries offsets 0 .. 1000 need."""
+    offsets = torch.tensor([0, 1, 2, 3, 4, 5, 8, 16, 32, 64, 127, 128, 500, 1000])
+    far = torch.arange(0, 1001)
+    slopes = alibi_slopes(8)
+    return {"offsets": offsets.tolist(),
+            "shaw": shaw_index(offsets, 4).tolist(),
+            "t5": t5_bucket(offsets).tolist(),
+            "alibi_first_head": (-slopes[0] * offsets.double()).tolist(),
+            "slopes": slopes.tolist(),
+            "distinct": {"Shaw, clip 4": int(shaw_index(far, 4).unique().numel()),
+                         "T5, 32 buckets": int(t5_bucket(far).unique().numel()),
+                         "ALiBi, head 1": int((slopes[0] * far.double()).unique().numel())}}

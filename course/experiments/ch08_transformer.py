@@ -351,10 +351,11 @@ def greedy_vs_beam(model: nn.Module, task: Task, sources: list[str], beam_search
                    beam_size: int = 4) -> list[dict]:
     """Per source: the greedy output and the beam-search output, with their log-probabilities."""
     rows, was = [], model.training
+    device = next(model.parameters()).device
     model.eval()
     try:
         for s in sources:
-            b = task.make_batch([s])
+            b = task.make_batch([s]).to(device)  # the batch goes where the model is
             greedy = model.greedy_decode(b.src, b.src_lengths, task.max_target_len + 1)[0].tolist()
             greedy = greedy[: greedy.index(EOS) + 1] if EOS in greedy else greedy
             tokens, score = beam_search(model, b.src, b.src_lengths, beam_size, task.max_target_len + 1)

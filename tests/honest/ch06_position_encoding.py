@@ -73,13 +73,13 @@ VARIANTS = {
     ],
     "apply_rope": [
         "def apply_rope(x, positions, base=10000.0):\n    d = x.shape[-1]\n"
-        "    theta = base ** (-2 * torch.arange(d // 2, dtype=torch.float64) / d)\n"
+        "    theta = base ** (-2 * torch.arange(d // 2, dtype=torch.float64, device=x.device) / d)\n"
         "    angles = positions.double()[:, None] * theta  # (seq, d/2)\n"
         "    rot = torch.polar(torch.ones_like(angles), angles)  # e^{i m theta}\n"
         "    z = torch.view_as_complex(x.double().reshape(*x.shape[:-1], d // 2, 2).contiguous())\n"
         "    return torch.view_as_real(z * rot).reshape(x.shape).to(x.dtype)\n",
         "def apply_rope(x, positions, base=10000.0):\n    d = x.shape[-1]\n"
-        "    theta = torch.tensor([base ** (-2 * i / d) for i in range(d // 2)], dtype=torch.float64)\n"
+        "    theta = torch.tensor([base ** (-2 * i / d) for i in range(d // 2)], dtype=torch.float64, device=x.device)\n"
         "    a = positions.double()[:, None] * theta.repeat_interleave(2)[None, :]  # (seq, d)\n"
         "    swapped = torch.stack([-x[..., 1::2], x[..., 0::2]], dim=-1).flatten(-2)  # (-x1, x0, -x3, x2, ...)\n"
         "    return (x * a.cos().to(x.dtype) + swapped * a.sin().to(x.dtype))\n",

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from course.checks.ch06_position_encoding import beyond_integer_positions, stays_on_device
 from course.checks.core import call, check, close, exercise, raises
 
 
@@ -28,6 +29,20 @@ def reference_table(n: int, d: int) -> torch.Tensor:
     table[:, 0::2] = torch.sin(angles)
     table[:, 1::2] = torch.cos(angles[:, : d // 2])
     return table
+
+
+def reference_pe(positions, d: int) -> torch.Tensor:
+    """PE at real (also fractional) positions: the closed form, which no table of integer positions contains."""
+    angles = torch.as_tensor(positions, dtype=torch.float64)[:, None] * frequencies(d)[None, :]
+    pe = torch.zeros(len(angles), d, dtype=torch.float64)
+    pe[:, 0::2] = torch.sin(angles)
+    pe[:, 1::2] = torch.cos(angles[:, : d // 2])
+    return pe
+
+
+_FRACTIONAL = ("The closed form holds for every real offset and PE exists at fractional positions, which no table "
+               "of integer positions contains: an answer read off or fitted to rows of sinusoidal_table, or one that "
+               "rounds the offset, cannot follow. Derive the closed form.")
 
 
 def reference_rope(x: torch.Tensor, positions: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
@@ -108,6 +123,14 @@ def check_shift_matrix(shift_matrix: Callable[[int, int], torch.Tensor]) -> None
             p = torch.arange(max(0, -k), 200 - max(k, 0))
             close(table[p] @ m.double().T, table[p + k], atol=1e-5,
                   name=f"shift_matrix({k}, {d}) @ PE(p) against PE(p + {k}), for every p")
+        positions = torch.linspace(0.0, 150.0, 61, dtype=torch.float64)
+        for k in (0.5, -2.25, 7.3, 1e-3):
+            with beyond_integer_positions(_FRACTIONAL):
+                m = call(shift_matrix, k, d)
+                check(isinstance(m, torch.Tensor) and tuple(m.shape) == (d, d),
+                      f"shift_matrix({k}, {d}) should be (d, d)")
+                close(reference_pe(positions, d) @ m.double().T, reference_pe(positions + k, d), atol=1e-5,
+                      name=f"shift_matrix({k}, {d}) @ PE(p) against PE(p + {k}) at fractional positions")
     raises(ValueError, shift_matrix, 1, 5, name="shift_matrix for an odd d")
 
 
@@ -118,6 +141,11 @@ def check_pe_dot(pe_dot: Callable[[int, int], float]) -> None:
         for p, q in [(0, 0), (3, 10), (10, 3), (100, 250), (7, 7), (299, 0)]:
             close(call(pe_dot, q - p, d), float(table[p] @ table[q]), atol=1e-6,
                   name=f"pe_dot({q - p}, {d}) against PE({p})·PE({q})")
+        for p, q in [(10.0, 12.5), (3.0, 2.25), (0.0, 0.1), (40.0, 77.7)]:
+            pe = reference_pe([p, q], d)
+            with beyond_integer_positions(_FRACTIONAL):
+                close(call(pe_dot, q - p, d), float(pe[0] @ pe[1]), atol=1e-6,
+                      name=f"pe_dot({q - p:g}, {d}) against PE({p:g})·PE({q:g})")
 
 
 @exercise("rope_rotation")
@@ -168,3 +196,7 @@ def check_apply_rope(apply_rope: Callable[..., torch.Tensor], seed: int = 0) -> 
         s2 = (call(apply_rope, q, torch.tensor([m + shift])) * call(apply_rope, k, torch.tensor([n + shift]))).sum()
         close(s2, float(s1), atol=1e-4, rtol=1e-4,
               name=f"<R_m q, R_n k> with (m, n) = ({m}, {n}) and shifted by {shift}: depends only on n - m")
+    # chapter 08 runs apply_rope inside the model, on the model's device: nothing may be built on the CPU
+    stays_on_device(apply_rope, torch.zeros(1, 2, 5, 8, dtype=torch.float64, device="meta"),
+                    torch.arange(4, 9, device="meta"))
+    stays_on_device(apply_rope, torch.zeros(2, 1, 3, 6, device="meta"), torch.tensor([0, 2, 9], device="meta"))

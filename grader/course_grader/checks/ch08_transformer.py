@@ -26,6 +26,7 @@ from course.checks.ch08_transformer import (  # noqa: F401  (the visible tests' 
     ScriptedLM,
     ScriptedModel,
     brute_force_best,
+    keeps_embedding_init,
     method,
     n_params,
     no_builtin_cross_entropy,
@@ -108,6 +109,9 @@ def check_transformer(Transformer: type, seed: int = 0) -> None:
         want, got = train_mode_outputs(ref, ours, src, lengths, tgt, seed=seed + 10 + k)
         close(got, want, atol=1e-4, name=f"logits in train mode, same seed as the reference: dropout on each "
                                          f"embedded input once, after the positions ({label})")
+    for k, position in enumerate(("sinusoidal", "rope")):
+        keeps_embedding_init(Transformer, dict(d_model=8, n_heads=2, n_encoder_layers=1, n_decoder_layers=1, d_ff=16,
+                                               position=position), 9, 10 + k, seed=seed + 20 + k)
 
 
 # ------------------------------------------------------------------------------- greedy decoding
@@ -234,11 +238,58 @@ def check_cached_greedy(cached_greedy_decode: Callable[..., torch.Tensor], seed:
                   f"a decoder layer processed {max(seen.projected, default=0)} positions in one call: with the "
                   f"cache every step runs the layers on the newest position only ({label})")
             check(seen.encoder_calls == 1, f"the source should be encoded once, not {seen.encoder_calls} times")
+    for k, config in enumerate(CONFIGS):
+        _step_logits_match(cached_greedy_decode, config, seed + 40 + k)
     model, src, lengths, want = _staggered_stops(seed)
     got = call(cached_greedy_decode, model, src, lengths, want.shape[1] + 2)
     check(isinstance(got, torch.Tensor) and tuple(got.shape) == tuple(want.shape) and torch.equal(got, want),
           "rows that produce <eos> at different steps: after its <eos> a row holds <pad>, and decoding stops once "
           f"every row has produced <eos>; expected\n{want}\ngot\n{got}")
+
+
+class _Scale(nn.Module):
+    """A stand-in for a sublayer's dropout (a fixed factor instead of a random mask): the uncached decoder applies
+    it, so an answer that skips the layer's dropout module (or a norm) computes other logits."""
+
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
+
+
+def _step_logits_match(cached_greedy_decode: Callable[..., torch.Tensor], config: dict, seed: int) -> None:
+    """The logits of every step (recorded where model.output runs) against the uncached decoder's at that position,
+    with each layer's dropout1-3 replaced by a distinct fixed factor: every sublayer, norm and dropout module of
+    chapter 07's wiring must be in the cached step, not only enough of them to get the same argmax."""
+    torch.manual_seed(seed)
+    model = Seq2SeqTransformer(11, 13, dropout=0.0, **config).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+        model.output.bias[EOS] -= 1e4  # never stop: every step is compared
+    for i, layer in enumerate(model.decoder.layers):
+        layer.dropout1, layer.dropout2, layer.dropout3 = _Scale(0.7 + i / 10), _Scale(1.3), _Scale(0.5 - i / 10)
+    src, lengths, _ = random_batch(11, 13, torch.Generator().manual_seed(seed), batch=3)
+    steps: list[torch.Tensor] = []
+    hook = model.output.register_forward_hook(lambda module, args, out: steps.append(out.detach()[:, -1]))
+    try:
+        got = call(cached_greedy_decode, model, src, lengths, 5)
+    finally:
+        hook.remove()
+    label = ", ".join(f"{key}={config[key]}" for key in ("position", "norm_first"))
+    check(isinstance(got, torch.Tensor) and tuple(got.shape) == (3, 5),
+          f"cached_greedy_decode ({label}, no row stops) should return (3, 5), got {tuple(getattr(got, 'shape', ()))}")
+    with torch.no_grad():
+        memory, mask = model.encode(src, lengths)
+        tgt_in = torch.cat([torch.full((3, 1), BOS), got[:, :-1]], dim=1)
+        want = model.decode(tgt_in, memory, mask)  # (3, 5, vocab): the uncached decoder at every position
+    check(len(steps) == 5, f"cached_greedy_decode ({label}): model.output ran {len(steps)} times for 5 steps")
+    close(torch.stack(steps, dim=1), want, atol=1e-4,
+          name=f"the logits of each cached step vs the uncached decoder at that position ({label}; each layer's "
+               "dropout1-3 replaced by a fixed factor): every sublayer goes through its norm and its dropout module, "
+               "as in chapter 07's Pre-LN / Post-LN wiring")
 
 
 def _staggered_stops(seed: int):
