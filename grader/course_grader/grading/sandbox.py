@@ -147,7 +147,7 @@ class Sandbox:
                     "COURSE_KERNEL_SOCKET": kernel_socket},
         }
         env = {"PATH": f"{Path(python).parent}:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
-               "COURSE_GRADING": "1", "USER": "student", "LOGNAME": "student", **config["env"]}
+               "COURSE_GRADING": "1", "OMP_NUM_THREADS": "1", "USER": "student", "LOGNAME": "student", **config["env"]}
         if unsafe:
             env["PYTHONPATH"] = str(GRADER.parent)
             argv = [python, "-m", "course_grader.grading.runtime.server", json.dumps(config)]
