@@ -120,6 +120,13 @@ ref.expect(v, 64.0, rtol=0.1, name="dot_product_variance(64, 20000 samples)", mi
     (128.0, "about 2·d_k: q and k must be independent draws (q·q = |q|² has variance 2·d_k)"),
     (64 * 7 / 144, "about 3.1: the entries must be standard normal (torch.randn), not uniform on [0, 1) (torch.rand)"),
 ])
+ref.expect(call(dot_product_variance, 4, 20000, torch.Generator().manual_seed(0)), 4.0, rtol=0.1,
+           name="dot_product_variance(4, 20000 samples)", mistakes=[
+    (v, "the same number as for d_k = 64: the d_k argument was ignored; draw vectors of the size d_k you are given"),
+])
+few = [call(dot_product_variance, 4, 3, torch.Generator().manual_seed(seed)) for seed in range(6)]
+check(max(few) - min(few) > 1.0, f"with n = 3 pairs the estimate should jump from seed to seed, but 6 seeds gave "
+      f"{min(few):.3g} .. {max(few):.3g}: the n argument was ignored; draw n pairs, as many as you are given")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch05_attention as hidden
 hidden.check_dot_product_variance(dot_product_variance)
@@ -386,6 +393,11 @@ ref.expect(p[:, 0, 0], torch.tensor([[T, T, F_], [T, T, T]]), name="padding_mask
 ])
 both = p & m
 equal(tuple(both.shape), (2, 1, 3, 3), name="shape of padding_mask & causal_mask (broadcast)")
+p = call(padding_mask, torch.tensor([1, 2]), 4)  # padded beyond the longest sequence
+check(tuple(getattr(p, "shape", ()))[-1:] != (2,), "padding_mask([1, 2], 4) has 2 keys, the longest length: the "
+      "max_len argument was ignored; a batch may be padded beyond its longest sequence, so the last dim is max_len")
+equal(tuple(p.shape), (2, 1, 1, 4), name="shape of padding_mask([1, 2], 4)")
+ref.expect(p[:, 0, 0], torch.tensor([[T, F_, F_, F_], [T, T, F_, F_]]), name="padding_mask([1, 2], 4)")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch05_attention as hidden
 hidden.check_masks(causal_mask, padding_mask)
@@ -497,6 +509,7 @@ equal(sum(p.numel() for p in mha.parameters()), 4 * 8 * 8 + 4 * 8,
 fits = lambda got, want: bool(((got - want).abs() <= 1e-5).all())
 got, want = ref.against_torch(MultiHeadAttention, 8, 2)
 if tuple(getattr(got, "shape", ())) == tuple(want.shape) and not fits(got, want):
+    ref.expect_n_heads_used(MultiHeadAttention, 8, 2)
     one, one_ref = ref.against_torch(MultiHeadAttention, 8, 1)
     check(not fits(one, one_ref), "with ONE head your layer matches nn.MultiheadAttention and with two it does not: "
           "the heads are split or merged along the wrong axis (view as (batch, seq, heads, d_head), then move the "
@@ -505,6 +518,8 @@ if tuple(getattr(got, "shape", ())) == tuple(want.shape) and not fits(got, want)
     check(not fits(bare, bare_ref), "your layer matches nn.MultiheadAttention only when out_proj is the identity: "
           "apply self.out_proj to the merged heads (Part 4, step 5)")
 close(got, want, atol=1e-5, name="self-attention, against nn.MultiheadAttention with the same weights")
+# another width and head count, then cross-attention with a padding mask: every argument must be used
+ref.expect_arguments_used(MultiHeadAttention, 12, 3)
 raises(ValueError, MultiHeadAttention, 10, 4,
        name="MultiHeadAttention(10, 4): 10 features cannot be split into 4 equal heads, so the constructor")
 ### BEGIN HIDDEN TESTS

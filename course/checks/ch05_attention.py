@@ -13,7 +13,7 @@ from course.checks.borrowed import MHA_PY, SDPA, SDPA_ATEN, Borrowed
 from course.checks.core import call, close
 
 _eye, _zeros, _manual_seed, _randn = torch.eye, torch.zeros, torch.manual_seed, torch.randn
-_no_grad, _TorchMHA = torch.no_grad, nn.MultiheadAttention
+_no_grad, _TorchMHA, _tensor = torch.no_grad, nn.MultiheadAttention, torch.tensor
 
 
 def copy_from_torch(ours: nn.Module, torch_mha: nn.MultiheadAttention) -> None:
@@ -99,3 +99,77 @@ BORROWED = {
                                    python=(*MHA_PY, *_COURSE_ATTENTION, *_COURSE_MHA), torch=_SDPA, aten=_SDPA_ATEN,
                                    given=_COURSE_MHA),
 }
+
+
+def _copy_weights(ours: nn.Module, theirs: nn.MultiheadAttention) -> None:
+    """copy_from_torch without its head-count check (a layer that ignored n_heads must reach the diagnosis)."""
+    d = theirs.embed_dim
+    for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
+        layer = getattr(ours, name, None)
+        if not isinstance(layer, nn.Linear) or tuple(layer.weight.shape) != (d, d) or layer.bias is None:
+            raise AssertionError(f"MultiHeadAttention({d}, {theirs.num_heads}) should have nn.Linear({d}, {d}) layers "
+                                 "q_proj, k_proj, v_proj and out_proj, with biases: a layer of another width ignored "
+                                 "the d_model argument")
+    with _no_grad():
+        for i, name in enumerate(("q_proj", "k_proj", "v_proj")):
+            getattr(ours, name).weight.copy_(theirs.in_proj_weight[i * d:(i + 1) * d])
+            getattr(ours, name).bias.copy_(theirs.in_proj_bias[i * d:(i + 1) * d])
+        ours.out_proj.weight.copy_(theirs.out_proj.weight)
+        ours.out_proj.bias.copy_(theirs.out_proj.bias)
+
+
+def _build(MultiHeadAttention: type, d_model: int, n_heads: int, seed: int) -> tuple[Any, nn.MultiheadAttention]:
+    _manual_seed(seed)
+    theirs = _TorchMHA(d_model, n_heads, batch_first=True)
+    ours = call(MultiHeadAttention, d_model, n_heads)
+    _copy_weights(ours, theirs)
+    return ours, theirs
+
+
+def expect_n_heads_used(MultiHeadAttention: type, d_model: int, n_heads: int, *, seed: int = 0) -> None:
+    """Fails, naming n_heads, when MultiHeadAttention(d_model, n_heads) works like nn.MultiheadAttention with
+    ANOTHER head count (same weights, self-attention); passes otherwise (other mistakes are left to other checks)."""
+    ours, theirs = _build(MultiHeadAttention, d_model, n_heads, seed)
+    x = _randn(2, 5, d_model)
+    got = call(ours, x, x, x)
+    with _no_grad():
+        if _matches(got, theirs(x, x, x, need_weights=False)[0]):
+            return
+        for h in range(1, d_model + 1):
+            if d_model % h == 0 and h != n_heads:
+                other = _TorchMHA(d_model, h, batch_first=True)
+                other.load_state_dict(theirs.state_dict())
+                if _matches(got, other(x, x, x, need_weights=False)[0]):
+                    raise AssertionError(f"MultiHeadAttention({d_model}, {n_heads}) computes {h} head(s), not "
+                                         f"{n_heads}: the n_heads argument was ignored; split d_model into the "
+                                         "n_heads heads you are given")
+
+
+def expect_arguments_used(MultiHeadAttention: type, d_model: int, n_heads: int, *, seed: int = 0) -> None:
+    """MultiHeadAttention(d_model, n_heads) against nn.MultiheadAttention(d_model, n_heads) with the same weights,
+    on self-attention and on cross-attention with a padding mask; a failure that another head count, or no mask,
+    would explain is named as the argument that was ignored."""
+    expect_n_heads_used(MultiHeadAttention, d_model, n_heads, seed=seed)
+    ours, theirs = _build(MultiHeadAttention, d_model, n_heads, seed)
+    x, memory = _randn(2, 5, d_model), _randn(2, 3, d_model)
+    keep = _tensor([[True, True, False], [True, False, False]])  # (batch, k_len): padding at the end
+    what = f"MultiHeadAttention({d_model}, {n_heads})"
+    got = call(ours, x, x, x)
+    with _no_grad():
+        want = theirs(x, x, x, need_weights=False)[0]
+    close(got, want, atol=1e-5, name=f"self-attention of {what}, against nn.MultiheadAttention({d_model}, {n_heads}) "
+                                     "with the same weights")
+    got = call(ours, x, memory, memory, keep[:, None, None, :])
+    with _no_grad():
+        want = theirs(x, memory, memory, key_padding_mask=~keep, need_weights=False)[0]
+        unmasked = theirs(x, memory, memory, need_weights=False)[0]
+    if not _matches(got, want) and _matches(got, unmasked):
+        raise AssertionError(f"{what} gave the same output with a padding mask as without one: the mask argument "
+                             "of forward was ignored; pass it on to scaled_dot_product_attention")
+    close(got, want, atol=1e-5, name=f"cross-attention of {what} (5 queries, 3 keys) with a padding mask of shape "
+                                     "(batch, 1, 1, k_len), against nn.MultiheadAttention with key_padding_mask=~mask")
+
+
+def _matches(got: Any, want: torch.Tensor) -> bool:
+    return isinstance(got, torch.Tensor) and tuple(got.shape) == tuple(want.shape) and bool(
+        ((got - want).abs() <= 1e-5).all())

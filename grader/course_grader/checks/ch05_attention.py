@@ -40,9 +40,15 @@ def reference_attention(q, k, v, mask=None):
 
 @exercise("dot_product_variance")
 def check_dot_product_variance(dot_product_variance: Callable[..., float], seed: int = 0) -> None:
+    values = {}
     for d_k in (1, 4, 16, 64, 256):
         got = call(dot_product_variance, d_k, 20000, torch.Generator().manual_seed(seed + d_k))
         check(isinstance(got, float), f"dot_product_variance should return a float, got {type(got).__name__}")
+        values[d_k] = got
+    check(max(values.values()) > 4 * min(values.values()),
+          f"dot_product_variance gave about the same number for d_k = 1 and d_k = 256 ({values[1]:.4g} and "
+          f"{values[256]:.4g}): the d_k argument was ignored; draw vectors of the size d_k you are given")
+    for d_k, got in values.items():
         close(got, float(d_k), rtol=0.1, atol=0.05,
               name=f"dot_product_variance(d_k={d_k}, 20000 samples): Var(q·k) for unit-variance entries is d_k")
     # a sampled estimate: reproducible for one seed, different across seeds, and as noisy as n samples make it
@@ -53,7 +59,8 @@ def check_dot_product_variance(dot_product_variance: Callable[..., float], seed:
     small = [call(dot_product_variance, 16, 50, torch.Generator().manual_seed(seed + 200 + i)) for i in range(8)]
     spread = max(small) - min(small)
     check(spread > 1.0, f"dot_product_variance(16, n=50) over 8 seeds ranged only {min(small):.4g}..{max(small):.4g}: "
-                        "with 50 samples the estimate should vary from seed to seed; sample it, do not compute it")
+                        "with 50 samples the estimate should vary from seed to seed (was the n argument ignored?); "
+                        "sample n pairs, do not compute the variance")
     check(sum(small) / len(small) > 8.0, "dot_product_variance(16, n=50): the average over 8 seeds should be near 16")
 
 
@@ -115,6 +122,9 @@ def _check_padding_mask(padding_mask: Callable[..., torch.Tensor]) -> None:
     for lengths, max_len in [([3, 1, 4], 4), ([2], 5), ([5, 5], 5)]:
         m = call(padding_mask, torch.tensor(lengths), max_len)
         check(isinstance(m, torch.Tensor) and m.dtype == torch.bool, "padding_mask should return a bool tensor")
+        check(m.shape[-1] == max_len or max(lengths) == max_len,
+              f"padding_mask({lengths}, {max_len}) has {m.shape[-1]} keys: the max_len argument was ignored (the "
+              "longest length is not max_len: a batch may be padded beyond its longest sequence)")
         equal(tuple(m.shape), (len(lengths), 1, 1, max_len), name=f"shape of padding_mask({lengths}, {max_len})")
         expected = torch.arange(max_len)[None, :] < torch.tensor(lengths)[:, None]
         check(_equal_tensors(m[:, 0, 0], expected),
@@ -143,15 +153,39 @@ def check_mha(MultiHeadAttention: type, seed: int = 0) -> None:
         b, q_len, k_len = 2, 5, 3
         x = torch.randn(b, q_len, d, generator=g, dtype=torch.float64)
         mem = torch.randn(b, k_len, d, generator=g, dtype=torch.float64)
-        close(call(ours, x, x, x), ref(x, x, x, need_weights=False)[0], atol=1e-6,
+        got = call(ours, x, x, x)
+        _n_heads_used(got, ref, x, d, heads)
+        close(got, ref(x, x, x, need_weights=False)[0], atol=1e-6,
               name=f"self-attention of MultiHeadAttention({d}, {heads}) vs nn.MultiheadAttention, copied weights")
         close(call(ours, x, mem, mem), ref(x, mem, mem, need_weights=False)[0], atol=1e-6,
               name=f"cross-attention (5 queries, 3 keys) of MultiHeadAttention({d}, {heads})")
         causal = torch.ones(q_len, q_len, dtype=torch.bool).tril()
-        close(call(ours, x, x, x, causal), ref(x, x, x, attn_mask=~causal, need_weights=False)[0], atol=1e-6,
+        got = call(ours, x, x, x, causal)
+        check(not _close(got, ref(x, x, x, need_weights=False)[0]),
+              f"MultiHeadAttention({d}, {heads}) gave the same output with a causal mask as without one: the mask "
+              "argument of forward was ignored; pass it on to the attention")
+        close(got, ref(x, x, x, attn_mask=~causal, need_weights=False)[0], atol=1e-6,
               name=f"MultiHeadAttention({d}, {heads}) with a causal mask (True = may attend)")
         keep = torch.tensor([[True, True, False], [True, False, False]])  # (batch, k_len): padding at the end
         close(call(ours, x, mem, mem, keep[:, None, None, :]),
               ref(x, mem, mem, key_padding_mask=~keep, need_weights=False)[0], atol=1e-6,
               name=f"MultiHeadAttention({d}, {heads}) with a padding mask of shape (batch, 1, 1, k_len)")
     raises(ValueError, MultiHeadAttention, 10, 3, name="MultiHeadAttention(10, 3) (10 is not divisible by 3)")
+
+
+def _close(got: object, want: torch.Tensor) -> bool:
+    return (isinstance(got, torch.Tensor) and tuple(got.shape) == tuple(want.shape)
+            and bool(((got.double() - want).abs() <= 1e-6).all()))
+
+
+def _n_heads_used(got: object, ref: nn.MultiheadAttention, x: torch.Tensor, d: int, heads: int) -> None:
+    """Names an ignored n_heads: the output matches nn.MultiheadAttention with the same weights and another head count."""
+    if _close(got, ref(x, x, x, need_weights=False)[0]):
+        return
+    for h in range(1, d + 1):
+        if d % h == 0 and h != heads:
+            other = nn.MultiheadAttention(d, h, batch_first=True).double().eval()
+            other.load_state_dict(ref.state_dict())
+            check(not _close(got, other(x, x, x, need_weights=False)[0]),
+                  f"MultiHeadAttention({d}, {heads}) computes {h} head(s), not {heads}: the n_heads argument was "
+                  "ignored; split d_model into the n_heads heads you are given")

@@ -179,7 +179,7 @@ class Sandbox:
     def _view(self, python: str) -> list[str]:
         namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
         if os.geteuid() != 0:
-            namespaces = ["--unshare-all", "--disable-userns"]
+            namespaces = ["--unshare-all", "--unshare-user", "--disable-userns"]
         b = _Binds()
         b.ro("/usr")
         for top in ("/bin", "/lib", "/lib32", "/lib64", "/sbin"):
