@@ -10,7 +10,7 @@ permissions keep students apart. Read from the environment:
   may log in.
 - ``NBGRADER_EXCHANGE``: the shared exchange (default ``/srv/nbgrader/exchange``), prepared with
   ``python -m course_grader.hub prepare``.
-- ``COURSE_ROOT_DIR``: the instructor's course folder (default ``~<first instructor>/transformer-course``).
+- ``COURSE_ROOT``: the instructor's course folder (default ``~<first instructor>/transformer-course``).
 - ``HUB_PORT`` (8000; the hub's API, the proxy's API and the formgrader take the next three ports),
   ``HUB_STATE_DIR`` (``hub/state``), ``HUB_VENV`` / ``HUB_STUDENT_VENV`` (the environments ``make hub`` builds).
 - ``NBGRADER_DB_URL``: a shared gradebook (PostgreSQL) instead of the course folder's SQLite file.
@@ -44,7 +44,16 @@ STUDENTS = _names(os.environ.get("COURSE_STUDENTS")) or roster.get("students", [
 if not INSTRUCTORS:
     raise SystemExit("no instructor: set COURSE_INSTRUCTORS=name[,name] or write hub/roster.json")
 GRADER = os.environ.get("COURSE_GRADER_USER", INSTRUCTORS[0])  # the account the formgrader service runs as
-COURSE_ROOT = os.environ.get("COURSE_ROOT_DIR", str(Path(pwd.getpwnam(GRADER).pw_dir) / COURSE_ID))
+try:
+    _grader_home = pwd.getpwnam(GRADER).pw_dir
+except KeyError:
+    raise SystemExit(f"the instructor account {GRADER!r} does not exist: create it (useradd -m {GRADER}) "
+                     "or name another with COURSE_GRADER_USER") from None
+COURSE_ROOT = os.environ.get("COURSE_ROOT", str(Path(_grader_home) / COURSE_ID))
+if not Path(COURSE_ROOT, "nbgrader_config.py").is_file():
+    raise SystemExit(f"the instructor's course folder {COURSE_ROOT} has no nbgrader_config.py: as {GRADER}, put a "
+                     f"copy of this course there (git clone <this repository> {COURSE_ROOT}), or point COURSE_ROOT at "
+                     "the folder that has it")
 
 # --- network: loopback only -------------------------------------------------------------------------
 c.JupyterHub.bind_url = f"http://127.0.0.1:{PORT}"

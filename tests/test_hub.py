@@ -67,7 +67,7 @@ def klass():
         state = base / "state"
         state.mkdir(mode=0o700)
         hub = hh.Hub(state, {"COURSE_INSTRUCTORS": instructor, "COURSE_STUDENTS": ",".join([honest, wrong, cheat]),
-                             "NBGRADER_EXCHANGE": str(exchange), "COURSE_ROOT_DIR": str(course_root)})
+                             "NBGRADER_EXCHANGE": str(exchange), "COURSE_ROOT": str(course_root)})
         yield dict(accounts=accounts, hub=hub, exchange=exchange, course_root=course_root, instructor=instructor,
                    honest=honest, wrong=wrong, cheat=cheat, outsider=outsider, base=base, results={})
     finally:
