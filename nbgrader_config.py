@@ -82,9 +82,9 @@ c.TrustedExecute.processes = 64  # processes at once (as root, where the sandbox
 c.TrustedExecute.unsafe_no_sandbox = False  # True grades without bubblewrap: student code then runs as you
 c.TrustedExecute.run_kernel = True  # False (make autograde KERNEL=0): no kernel run, the same grades, faster
 
-# What a submission produces is hostile: its markdown and outputs are sanitised in the autograded notebook
-# (SanitizeStudentMarkup), the feedback and the formgrader render HTML sanitised (no <script>, no event
-# handlers), and the feedback never shows the hidden tests (nbgrader #917).
-c.HTMLExporter.sanitize_html = True
+# What a submission produces is hostile: its markdown and every output are sanitised in the autograded notebook
+# (SanitizeStudentMarkup: no <script>, no event handlers, no JavaScript or SVG outputs), which the feedback and
+# the formgrader both render; the instructor's own markdown keeps its markup. The feedback never shows the
+# hidden tests (nbgrader #917).
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
 c.ClearHiddenTests.enforce_metadata = False

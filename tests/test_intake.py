@@ -50,6 +50,10 @@ def graded(tmp_path_factory):
     first_code = next(c for c in nb.cells if c.cell_type == "code")
     first_code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * (50 * 1024 * 1024))]
     _write(course, "huge-output", f"{A}.ipynb", nb)
+    nb = _solution()  # a cell added with nbgrader metadata of its own (nbgrader would fail the whole submission)
+    nb.cells.insert(3, nbformat.v4.new_markdown_cell("mine", metadata={"nbgrader": {
+        "grade": False, "grade_id": "md-posing", "locked": True, "schema_version": 3, "solution": False}}))
+    _write(course, "posing-cell", f"{A}.ipynb", nb)
     # intake happens before nbgrader runs, the same with or without the kernel run; without it (make autograde
     # KERNEL=0) the six submissions grade in half the time (the kernel run: test_pipeline, test_adversarial)
     pipeline.autograde(A, root=course, jobs=2, kernel=False)
@@ -70,7 +74,7 @@ def _feedback(course, student):
 def test_every_submission_is_graded_and_explained(graded):
     course, dropped = graded
     full = sum(c.metadata["nbgrader"]["points"] for c in graded_cells(A).values())
-    for student in ("honest", "renamed", "huge-output"):
+    for student in ("honest", "renamed", "huge-output", "posing-cell"):
         assert _total(course, student)[:2] == (full, full), student
     for student in ("broken-json", "deleted"):
         assert _total(course, student)[0] == 0, student
@@ -79,7 +83,8 @@ def test_every_submission_is_graded_and_explained(graded):
     assert "broadcast_shape_tests" in per_cell  # the deleted test cell was restored and graded
     flags = {(r["student"], r["kind"]) for r in pipeline.grading_flags(course)}
     for student, phrase in [("broken-json", "not valid JSON"), ("deleted", "has no 02-tensors.ipynb"),
-                            ("renamed", "handed in as"), ("missing-cells", "were missing"), ("huge-output", "MB")]:
+                            ("renamed", "handed in as"), ("missing-cells", "were missing"), ("huge-output", "MB"),
+                            ("posing-cell", "graded as the student's own cells")]:
         assert (student, "unreadable") in flags, student
         assert phrase in _feedback(course, student), (student, phrase)
     assert ("honest", "unreadable") not in flags

@@ -101,6 +101,9 @@ def _submission(assignment: str, attack: str | None, course: Path) -> nbformat.N
     answer = _answers(nb)[-1]  # the last exercise: no later answer relies on it
     if attack == "markup":
         nb.cells.insert(1, nbformat.v4.new_markdown_cell(MARKUP))
+        nb.cells.insert(2, nbformat.v4.new_markdown_cell(MARKUP, metadata={"nbgrader": {  # posing as the instructor's
+            "grade": False, "grade_id": "md-posing", "locked": True, "schema_version": 3, "solution": False,
+            "task": False}}))
         answer.source = f"from IPython.display import HTML, display\ndisplay(HTML({MARKUP!r}))\n" + answer.source
     elif attack:
         code = ATTACKS[attack].format(course=course, checkout=ROOT, marker=HOST_MARKER, assignment=assignment)
@@ -237,6 +240,12 @@ def test_the_feedback_holds_no_hidden_test_no_solution_and_no_active_markup(cour
             assert SECRET not in html, (student, a)
             assert "def check_" not in html and hidden_source[:200] not in html, (student, a)
             assert _active_markup(html) == [], (student, a)
+
+
+def test_the_instructors_hints_keep_their_markup_in_the_feedback(course):
+    root, _, _ = course
+    html = (root / "feedback" / "honest-a" / "02-tensors" / "02-tensors.html").read_text()
+    assert html.count("<details>") >= 5 and "&lt;details&gt;" not in html
 
 
 def test_the_leak_attempts_were_refused_in_front_of_the_student(course):

@@ -10,7 +10,9 @@ PipelineError would hide the others' results). :func:`prepare` runs first on eve
 * renamed (one other ``.ipynb`` in the folder) → graded under the expected name;
 * graded cells missing → rebuilt from the released notebook, with the student's answers put back
   by their cell id (a missing answer stays unanswered);
-* larger than :data:`MAX_BYTES` → outputs dropped (nbgrader clears them anyway before running).
+* larger than :data:`MAX_BYTES` → outputs dropped (nbgrader clears them anyway before running);
+* a cell carrying nbgrader metadata the released notebook has no cell for (nbgrader would fail the whole
+  submission) → that metadata removed: the cell is the student's own.
 
 Each problem becomes a note in the notebook's metadata (``course_intake``), which the trusted
 grader writes at the top of the feedback and ``make flags`` lists.
@@ -96,6 +98,15 @@ def prepare(folder: Path, release: Path) -> list[str]:
             if cell.get("cell_type") == "code":
                 cell["outputs"] = []
     released = _released(release)
+    known = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in released.cells}
+    posing = [c for c in nb.cells if "nbgrader" in c.get("metadata", {})
+              and c["metadata"]["nbgrader"].get("grade_id") not in known]
+    if posing:  # nbgrader fails a whole submission on such metadata; the cells are the student's own
+        notes.append("cells carried nbgrader metadata of cells the released notebook does not have ("
+                     + ", ".join(str(c["metadata"]["nbgrader"].get("grade_id"))[:40] for c in posing[:5])
+                     + "); they were graded as the student's own cells")
+        for cell in posing:
+            del cell["metadata"]["nbgrader"]
     mine, theirs = _grade_ids(nb), _grade_ids(released)
     missing = [g for g in theirs if g not in mine]
     if missing:

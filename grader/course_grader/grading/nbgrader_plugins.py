@@ -23,8 +23,9 @@ import time
 
 import nbformat
 from nbconvert.preprocessors.sanitize import SanitizeHTML
+from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Float, Int
+from traitlets import Any, Bool, Float, Int, List, Unicode
 
 from course_grader.grading.isolated import grade_notebook
 from course_grader.grading.kernel_run import run_kernel
@@ -199,13 +200,33 @@ class TrustedExecute(Execute):
 class SanitizeStudentMarkup(NbGraderPreprocessor, SanitizeHTML):
     """What a submission produced, made inert before the feedback and the formgrader show it.
 
-    nbconvert's ``SanitizeHTML`` on every output (HTML and markdown outputs bleached; JavaScript, SVG and
-    widget outputs dropped) and on every markdown cell the student could write; the locked cells, which
-    nbgrader restored from the instructor's notebook, keep their markup (their hints use ``<details>``).
-    Runs right after :class:`TrustedExecute`, so the autograded notebook itself is clean.
+    nbconvert's ``SanitizeHTML`` (bleach) on every output (HTML and markdown outputs cleaned; JavaScript, SVG
+    and widget outputs dropped) and on every markdown cell that is not, word for word, one of the
+    instructor's (the gradebook's source cells, which nbgrader restored): a cell a student wrote or added,
+    even one that claims nbgrader's ``locked`` flag, is cleaned; the instructor's cells keep their markup
+    (their hints are ``<details>``, which a page-wide ``sanitize_html`` would turn into text). Runs right
+    after :class:`TrustedExecute`, so the autograded notebook itself is clean for every page that shows it.
     """
 
+    tags = List(Unicode(), default_value=[
+        "a", "abbr", "b", "blockquote", "br", "code", "details", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+        "hr", "i", "li", "ol", "p", "pre", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "th",
+        "thead", "tr", "ul"]).tag(config=True)
+    attributes = Any(default_value={"*": ["class", "title"], "a": ["href", "title"], "abbr": ["title"]}
+                     ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        self._instructors = set()
+        info = resources.get("nbgrader", {})
+        try:
+            with Gradebook(info["db_url"], info.get("course_id", "")) as gb:
+                notebook = gb.find_notebook(info["notebook"], info["assignment"])
+                self._instructors = {c.source for c in notebook.source_cells if c.cell_type == "markdown"}
+        except Exception:  # noqa: BLE001 - no gradebook entry: every markdown cell is cleaned
+            self.log.warning("no source cells in the gradebook: every markdown cell is sanitised")
+        return super().preprocess(nb, resources)
+
     def preprocess_cell(self, cell, resources, cell_index):
-        if cell.cell_type != "code" and cell.metadata.get("nbgrader", {}).get("locked"):
+        if cell.cell_type == "markdown" and cell.source in self._instructors:
             return cell, resources
         return super().preprocess_cell(cell, resources, cell_index)
