@@ -111,6 +111,13 @@ self_attention = lambda t: attn(t, t, t, need_weights=False)[0]
 check(call(is_permutation_equivariant, self_attention, x, perm) is True,
       "self-attention without positions is equivariant but you returned False: the two orders round differently "
       "(here by about 1e-16), so compare with a tolerance (torch.allclose), not exactly")
+check(call(is_permutation_equivariant, flip, x, torch.arange(6)) is True,
+      "perm = [0, 1, ..., 5] moves no token, so every layer is equivariant for it, reversal included, but you returned "
+      "False: the perm argument was ignored; reorder the tokens with the perm you are given")
+same_tokens = x[:, :1].expand(2, 6, 8).clone()  # every token of a sequence equal: reversal cannot be seen
+check(call(is_permutation_equivariant, flip, same_tokens, perm) is True,
+      "on a sequence whose tokens are all equal, reversing it and permuting it both change nothing, so the answer for "
+      "that x is True, but you returned False: the x argument was ignored; run the layer on the x you are given")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_equivariance(is_permutation_equivariant)
@@ -549,7 +556,7 @@ def rope_matrix(m, d, base=10000.0):
 # %% tests="rope_matrices_tests" points=3
 import math
 import torch
-from course.checks import call, close
+from course.checks import call, check, close
 from course.checks import ch06_position_encoding as ref
 
 ref.expect(call(rope_rotation, math.pi / 2), torch.tensor([[0.0, -1.0], [1.0, 0.0]]), atol=1e-6,
@@ -573,6 +580,19 @@ ref.expect(r, torch.block_diag(block(1.0), block(0.01)), atol=1e-6,
 ])
 close(call(rope_matrix, 2, 4) @ call(rope_matrix, 3, 4), call(rope_matrix, 5, 4), atol=1e-5,
       name="R_2 R_3 = R_5")
+ref.expect(call(rope_matrix, 1, 4, base=100.0), torch.block_diag(block(1.0), block(0.1)), atol=1e-6,
+           name="rope_matrix(1, 4, base=100.0): theta_1 = 100^(-2/4) = 0.1", mistakes=[
+    (torch.block_diag(block(1.0), block(0.01)), "these are the blocks of base 10000: the base argument was ignored; "
+                                                "theta_i = base^(-2i/d) with the base you are given"),
+])
+r = call(rope_matrix, 1, 6)
+check(tuple(getattr(r, "shape", ())) == (6, 6), f"rope_matrix(1, 6) should be (6, 6), got "
+      f"{tuple(getattr(r, 'shape', ()))}: the d argument was ignored? one 2x2 block per pair of the d features")
+ref.expect(r, torch.block_diag(block(1.0), block(10000 ** (-2 / 6)), block(10000 ** (-4 / 6))), atol=1e-6,
+           name="rope_matrix(1, 6): theta_i = 10000^(-2i/6)", mistakes=[
+    (torch.block_diag(block(1.0), block(0.01), block(1e-4)), "theta_i = 10000^(-2i/4): the exponent must divide by "
+                                                             "the d argument (6 here), not by a fixed 4"),
+])
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch06_position_encoding as hidden
 hidden.check_rope_rotation(rope_rotation)
@@ -670,6 +690,12 @@ ref.expect(out[0, 0, 2], torch.tensor(turn(x0, x1, 5.0) + turn(x2, x3, 0.05), dt
                                                            "not by the given position (5): use `positions`"),
     (torch.tensor([half[0], half[2], half[1], half[3]]), "this pairs feature i with feature i + d/2 (rotate half); "
                                                          "here the pairs are (2i, 2i + 1), see Part 4"),
+])
+out = call(apply_rope, x, positions, base=100.0)  # theta_1 = 100^(-2/4) = 0.1
+ref.expect(out[0, 0, 2], torch.tensor(turn(x0, x1, 5.0) + turn(x2, x3, 0.5), dtype=torch.float64), atol=1e-6,
+           name="apply_rope with base=100.0 at position 5 (pairs rotated by 5 and 0.5 rad)", mistakes=[
+    (torch.tensor(turn(x0, x1, 5.0) + turn(x2, x3, 0.05)), "the second pair turned by 0.05, as with base 10000: the "
+                                                           "base argument was ignored; use the base you are given"),
 ])
 # PyTorch's "meta" device holds shapes and no data: a tensor your function builds on the CPU fails there, as it
 # would next to a model on a GPU (chapter 08 runs your apply_rope inside the model)

@@ -323,6 +323,12 @@ for norm_first in (False, True):
     ref.copy_encoder_layer(ours, theirs)
     ref.compare_encoder_layer(ours, theirs, x, None)  # no mask
     ref.compare_encoder_layer(ours, theirs, x, keep[:, None, None, :])  # padding mask (batch, 1, 1, seq)
+# Another width, head count and feed-forward width: each size argument must reach the part it sizes.
+theirs = ref.torch_encoder_layer(12, 3, 20, False)
+ours = ref.call(EncoderLayer, 12, 3, 20, 0.1, False)
+ref.expect_same_size(ours, theirs, "EncoderLayer(12, 3, 20)")
+ref.copy_encoder_layer(ours.double().eval(), theirs)
+ref.compare_encoder_layer(ours, theirs, torch.randn(2, 5, 12, dtype=torch.float64), keep[:, None, None, :])
 # Train mode, every dropout p = 1: each sublayer's output is dropped, only the residual path is left.
 ref.expect_sublayer_dropout(EncoderLayer, decoder=False)
 ### BEGIN HIDDEN TESTS
@@ -494,6 +500,13 @@ for norm_first in (False, True):
     ref.copy_decoder_layer(ours, theirs)
     ref.compare_decoder_layer(ours, theirs, x, memory, None, None)  # no masks
     ref.compare_decoder_layer(ours, theirs, x, memory, causal, src_keep[:, None, None, :])  # causal + memory padding
+# Another width, head count and feed-forward width: each size argument must reach the part it sizes.
+theirs = ref.torch_decoder_layer(12, 3, 20, False)
+ours = ref.call(DecoderLayer, 12, 3, 20, 0.1, False)
+ref.expect_same_size(ours, theirs, "DecoderLayer(12, 3, 20)")
+ref.copy_decoder_layer(ours.double().eval(), theirs)
+ref.compare_decoder_layer(ours, theirs, torch.randn(2, 5, 12, dtype=torch.float64),
+                          torch.randn(2, 4, 12, dtype=torch.float64), causal, src_keep[:, None, None, :])
 # Train mode, every dropout p = 1: each sublayer's output is dropped, only the residual path is left.
 ref.expect_sublayer_dropout(DecoderLayer, decoder=True)
 ### BEGIN HIDDEN TESTS
@@ -639,6 +652,12 @@ for norm_first in (False, True):
     ours = ours.double().eval()
     ref.copy_encoder(ours, theirs)
     ref.compare_encoder(ours, theirs, x, keep[:, None, None, :])
+# Another width, head count and feed-forward width, passed on to every layer
+theirs = ref.torch_encoder(2, 12, 3, 20, False)
+ours = ref.call(Encoder, 2, 12, 3, 20, 0.1, False)
+ref.expect_stack_parameters(ours, theirs, "Encoder(2, 12, 3, 20)", 2, 12)
+ref.copy_encoder(ours.double().eval(), theirs)
+ref.compare_encoder(ours, theirs, torch.randn(2, 5, 12, dtype=torch.float64), keep[:, None, None, :])
 # Train mode, dropout = 1.0: every sublayer of every layer is dropped, only the residual path is left.
 ref.expect_stack_dropout(Encoder, decoder=False)
 ### BEGIN HIDDEN TESTS
@@ -661,6 +680,13 @@ for norm_first in (False, True):
     ours = ours.double().eval()
     ref.copy_decoder(ours, theirs)
     ref.compare_decoder(ours, theirs, x, memory, causal, src_keep[:, None, None, :])
+# Another width, head count and feed-forward width, passed on to every layer
+theirs = ref.torch_decoder(2, 12, 3, 20, False)
+ours = ref.call(Decoder, 2, 12, 3, 20, 0.1, False)
+ref.expect_stack_parameters(ours, theirs, "Decoder(2, 12, 3, 20)", 2, 12)
+ref.copy_decoder(ours.double().eval(), theirs)
+x, memory = torch.randn(2, 5, 12, dtype=torch.float64), torch.randn(2, 3, 12, dtype=torch.float64)
+ref.compare_decoder(ours, theirs, x, memory, causal, src_keep[:, None, None, :])
 # Train mode, dropout = 1.0: every sublayer of every layer is dropped, only the residual path is left.
 ref.expect_stack_dropout(Decoder, decoder=True)
 ### BEGIN HIDDEN TESTS

@@ -76,6 +76,16 @@ def test_dot_product_variance_rejects_with_its_message(kind):
     rejected_with("dot_product_variance_tests", message, dot_product_variance=fn)
 
 
+@pytest.mark.parametrize("fn, message", [
+    (lambda d, n, g: float(_dots(64, n, g).var()), "the d_k argument was ignored"),  # always 64-dim vectors
+    (lambda d, n, g: float(_dots(d, 20000, g).var()), "the n argument was ignored"),  # always 20000 pairs
+])
+def test_dot_product_variance_rejects_an_ignored_argument(fn, message):
+    rejected_with("dot_product_variance_tests", message, dot_product_variance=fn)
+    with pytest.raises(AssertionError, match=message.split()[1] + " argument"):  # "d_k argument", "n argument"
+        ref.check_dot_product_variance(fn)
+
+
 def test_hidden_variance_check_wants_a_sample():
     # right on average, but the same value for every seed (a formula dressed as a sample)
     with pytest.raises(AssertionError, match="seed"):
@@ -228,6 +238,13 @@ def test_masks_reject_with_their_message(kind):
     rejected_with("masks_tests", message, **{"causal_mask": causal_a, "padding_mask": pad_a, **substitutes})
 
 
+def test_padding_mask_rejects_an_ignored_max_len():
+    longest = lambda l, n: pad_a(l, int(l.max()))  # the longest length instead of max_len
+    rejected_with("masks_tests", "the max_len argument was ignored", causal_mask=causal_a, padding_mask=longest)
+    with pytest.raises(AssertionError, match="the max_len argument was ignored"):
+        ref.check_masks(causal_a, longest)
+
+
 def test_hidden_mask_check_covers_every_rectangle():
     def late_only(q_len, k_len=None):  # right for the visible cases, wrong for q_len = 1 (a single new query)
         k_len = q_len if k_len is None else k_len
@@ -317,12 +334,35 @@ def test_mha_rejects_with_its_message(kind):
     rejected_with("MultiHeadAttention_tests", message, MultiHeadAttention=cls)
 
 
+class IgnoresMask(_mha(split_view, merge_reshape)):
+    def forward(self, query, key, value, mask=None):
+        return super().forward(query, key, value, None)
+
+
+class TwoHeadsAlways(_mha(split_view, merge_reshape)):
+    def __init__(self, d_model, n_heads):
+        super().__init__(d_model, 2)  # n_heads ignored (it still raises for 10 features in 4 heads: 10 % 2 == 0)
+
+
+class TwoHeadsStored(_mha(split_view, merge_reshape)):
+    def __init__(self, d_model, n_heads):
+        super().__init__(d_model, n_heads)
+        self.h = self.n_heads = 2  # the argument checked, then a fixed head count used (and stored)
+        self.dh = d_model // 2
+
+
 def test_hidden_mha_check_uses_masks():
-    class IgnoresMask(_mha(split_view, merge_reshape)):
-        def forward(self, query, key, value, mask=None):
-            return super().forward(query, key, value, None)
-    with pytest.raises(AssertionError, match="mask"):
+    with pytest.raises(AssertionError, match="the mask argument of forward was ignored"):
         ref.check_mha(IgnoresMask)
+
+
+@pytest.mark.parametrize("cls, message", [(IgnoresMask, "the mask argument of forward was ignored"),
+                                          (TwoHeadsAlways, "the n_heads argument was ignored"),
+                                          (TwoHeadsStored, "the n_heads argument was ignored")])
+def test_mha_rejects_an_ignored_argument(cls, message):
+    rejected_with("MultiHeadAttention_tests", message, MultiHeadAttention=cls)
+    with pytest.raises(AssertionError, match=message):
+        ref.check_mha(cls)
 
 
 # ---------------------------------------------------------------------------------- experiments

@@ -305,6 +305,37 @@ def test_rope_matrices_reject_with_their_message(kind):
     rejected_with("rope_matrices_tests", message, **{"rope_rotation": rot_a, "rope_matrix": mat_a, **substitutes})
 
 
+def _equivariant(layer, x, perm):
+    return bool(torch.allclose(layer(x[:, perm]), layer(x)[:, perm], atol=1e-6))
+
+
+@pytest.mark.parametrize("fn, message", [
+    (lambda layer, x, perm: _equivariant(layer, x, torch.arange(x.shape[1]).roll(1)), "the perm argument was ignored"),
+    (lambda layer, x, perm: _equivariant(layer, torch.randn_like(x), perm), "the x argument was ignored"),
+])
+def test_equivariance_rejects_an_ignored_argument(fn, message):
+    rejected_with("is_permutation_equivariant_tests", message, is_permutation_equivariant=fn)
+    with pytest.raises(AssertionError, match=message):
+        ref.check_equivariance(fn)
+
+
+@pytest.mark.parametrize("substitutes, message", [
+    ({"rope_matrix": lambda m, d, base=10000.0: mat_a(m, d)}, "the base argument was ignored"),
+    ({"rope_matrix": lambda m, d, base=10000.0: mat_a(m, 4, base)}, "the d argument was ignored"),
+    ({"rope_matrix": lambda m, d, base=10000.0: torch.block_diag(*[rot_a(m * base ** (-2 * i / 4))
+                                                                   for i in range(d // 2)])}, "not by a fixed 4"),
+])
+def test_rope_matrix_rejects_an_ignored_argument(substitutes, message):
+    rejected_with("rope_matrices_tests", message, **{"rope_rotation": rot_a, **substitutes})
+
+
+def test_apply_rope_rejects_an_ignored_base():
+    rejected_with("apply_rope_tests", "the base argument was ignored",
+                  apply_rope=lambda x, positions, base=10000.0: rope_even_odd(x, positions))
+    with pytest.raises(AssertionError, match="use the base argument"):
+        ref.check_apply_rope(lambda x, positions, base=10000.0: rope_even_odd(x, positions))
+
+
 def test_hidden_rope_matrix_check_uses_the_base():
     with pytest.raises(AssertionError):
         ref.check_rope_matrix(lambda m, d, base=10000.0: mat_a(m, d, 10000.0))

@@ -1358,3 +1358,36 @@ def test_hints_and_demos_do_not_type_the_answers():
     from hints import answers_given_away
 
     assert answers_given_away(A) == []
+
+
+# ------------------------------------------------------------------------------ size arguments ignored
+
+def _fixed(cls, n_heads=None, d_ff=None):
+    """cls with n_heads and/or d_ff ignored: the values the first visible case uses (2 heads, d_ff = 16), always."""
+    class Fixed(cls):
+        def __init__(self, *args, **kwargs):
+            args = list(args)
+            offset = 1 if cls in (EncAppend, DecAppend) else 0  # stacks take n_layers first
+            if n_heads is not None:
+                args[offset + 1] = n_heads
+            if d_ff is not None:
+                args[offset + 2] = d_ff
+            super().__init__(*args, **kwargs)
+    Fixed.__name__ = cls.__name__
+    return Fixed
+
+
+@pytest.mark.parametrize("grade_id, name, cls, check", [
+    ("EncoderLayer_tests", "EncoderLayer", EncPyTorchStyle, ref.check_encoder_layer),
+    ("DecoderLayer_tests", "DecoderLayer", DecPyTorchStyle, ref.check_decoder_layer),
+    ("Encoder_tests", "Encoder", EncAppend, ref.check_encoder),
+    ("Decoder_tests", "Decoder", DecAppend, ref.check_decoder),
+])
+@pytest.mark.parametrize("ignored, message", [({"n_heads": 2}, "the n_heads argument was ignored"),
+                                              ({"d_ff": 16}, "the d_ff argument was ignored")])
+def test_layers_and_stacks_reject_an_ignored_size(grade_id, name, cls, check, ignored, message):
+    wrong = _fixed(cls, **ignored)
+    err = assert_rejected(A, grade_id, **{name: wrong})
+    assert message in str(err), str(err)
+    with pytest.raises(AssertionError, match=message):
+        check(wrong)

@@ -173,7 +173,8 @@ def _copy_attention(dst: nn.Module, src: nn.MultiheadAttention, what: str) -> No
     linears = _need(dst, f"{what} (a MultiHeadAttention)", {n: nn.Linear for n in names})
     heads = attribute(dst, "n_heads")
     check(heads is None or heads == src.num_heads,
-          f"{what}: head count mismatch, {heads} vs nn.MultiheadAttention's {src.num_heads}")
+          f"{what}: head count mismatch, {heads} vs nn.MultiheadAttention's {src.num_heads}: the n_heads argument was "
+          "ignored; pass it on to MultiHeadAttention")
     d = src.embed_dim
     w, b = src.in_proj_weight, src.in_proj_bias
     for i, name in enumerate(names[:3]):
@@ -480,11 +481,31 @@ def expect_sublayer_dropout(cls: type, decoder: bool, seed: int = 0) -> None:
                    f"{', dropout3' if decoder else ''} on the sublayer outputs); see Part 2")
 
 
+def size_hint(ours: nn.Module, theirs: nn.Module) -> str:
+    """Why a layer or stack has the wrong parameter count, when a size argument that was ignored explains it."""
+    layers = list(getattr(theirs, "layers", None) or [theirs])
+    d_model, d_ff = layers[0].linear1.in_features, layers[0].linear1.out_features
+    diff, per_unit = n_params(ours) - n_params(theirs), len(layers) * (2 * d_model + 1)
+    if diff and diff % per_unit == 0 and d_ff + diff // per_unit > 0:
+        return (f": a feed-forward of width {d_ff + diff // per_unit} instead of d_ff = {d_ff} explains it; the d_ff "
+                "argument was ignored, pass it on to FeedForward")
+    return ""
+
+
+def expect_same_size(ours: nn.Module, theirs: nn.Module, what: str) -> None:
+    """The parameter count of a layer against PyTorch's, naming an ignored d_ff."""
+    got, want = n_params(ours), n_params(theirs)
+    if got != want:
+        _fail(f"parameters of {what}: expected {want} (as in PyTorch's equivalent), got {got}{size_hint(ours, theirs)}")
+
+
 def expect_stack_parameters(ours: nn.Module, theirs: nn.Module, what: str, n_layers: int, d_model: int) -> None:
     """The stack's parameter count against PyTorch's, with the likely reason when it is off."""
     got, want = n_params(ours), n_params(theirs)
     if got == want:
         return
+    if size_hint(ours, theirs):
+        _fail(f"parameters of {what}: expected {want}, got {got}{size_hint(ours, theirs)}")
     per_layer = n_params(theirs.layers[0])
     final = 2 * d_model if theirs.norm is not None else 0
     if theirs.norm is None and got == want + 2 * d_model:

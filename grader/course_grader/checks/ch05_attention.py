@@ -149,6 +149,8 @@ def check_mha(MultiHeadAttention: type, seed: int = 0) -> None:
             for p in ref.parameters():
                 p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.5)
         _train(_double(ours), False)
+        check(getattr(ours, "n_heads", heads) == heads, f"MultiHeadAttention({d}, {heads}) has n_heads = "
+              f"{getattr(ours, 'n_heads', heads)!r}: the n_heads argument was ignored")
         copy_from_torch(ours, ref)
         b, q_len, k_len = 2, 5, 3
         x = torch.randn(b, q_len, d, generator=g, dtype=torch.float64)
@@ -179,7 +181,7 @@ def _close(got: object, want: torch.Tensor) -> bool:
 
 
 def _n_heads_used(got: object, ref: nn.MultiheadAttention, x: torch.Tensor, d: int, heads: int) -> None:
-    """Names an ignored n_heads: the output matches nn.MultiheadAttention with the same weights and another head count."""
+    """Names an ignored n_heads: the output matches nn.MultiheadAttention with the same weights, another head count."""
     if _close(got, ref(x, x, x, need_weights=False)[0]):
         return
     for h in range(1, d + 1):

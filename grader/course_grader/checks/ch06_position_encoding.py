@@ -78,6 +78,11 @@ class _Cumulative(nn.Module):
         return x.cumsum(dim=1)
 
 
+class _Rolled(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.roll(1, dims=1)
+
+
 class _MarksFirst(nn.Module):
     """Zeros, except that output position 0 is raised by 1.5e-6: a position dependence just above the tolerance."""
 
@@ -101,6 +106,18 @@ def check_equivariance(is_permutation_equivariant: Callable[..., bool], seed: in
         got = call(is_permutation_equivariant, layer, x, perm)
         check(type(got) is bool and got is expected,
               f"is_permutation_equivariant on {label}: expected {expected}, got {got!r}")
+    # the answer depends on perm and on x, not only on the layer
+    cyclic = torch.tensor([1, 2, 3, 4, 5, 0])
+    for layer, x_, perm_, label in [
+            (_Cumulative(), x, torch.arange(6), "a running sum with perm = 0..5 (no token moves: every layer is "
+                                                "equivariant for it); the perm argument was ignored"),
+            (_Rolled(), x, cyclic, "a layer that rolls the sequence by one, with a cyclic perm (rolls commute); "
+                                   "the perm argument was ignored"),
+            (_Rolled(), x[:, :1].expand(2, 6, 8).clone(), perm,
+             "a layer that rolls the sequence, on an x whose tokens are all equal (nothing can move); the x "
+             "argument was ignored")]:
+        got = call(is_permutation_equivariant, layer, x_, perm_)
+        check(type(got) is bool and got is True, f"is_permutation_equivariant on {label}? expected True, got {got!r}")
 
 
 @exercise("sinusoidal_table")

@@ -80,7 +80,9 @@ def _build(cls: type, what: str, *args: Any) -> nn.Module:
 
 
 def _same_count(ours: nn.Module, theirs: nn.Module, what: str) -> None:
-    equal(n_params(ours), n_params(theirs), name=f"number of parameters of {what} (PyTorch's equivalent has this many)")
+    from course.checks.ch07_encoder_decoder import size_hint
+    check(n_params(ours) == n_params(theirs), f"number of parameters of {what}: expected {n_params(theirs)} (PyTorch's "
+          f"equivalent has this many), got {n_params(ours)}{size_hint(ours, theirs)}")
 
 
 # ------------------------------------------------------------------------------ exercise 1: FeedForward
