@@ -314,19 +314,7 @@ def train_previous_token(norm_first: bool, lr: float = 1e-2, warmup: int = 0, st
                          n_layer: int = N_LAYER, seed: int = 0) -> list[float]:
     """Train a Pre-LN or Post-LN stack on the previous-token task with Adam (linear warm-up over ``warmup``
     steps, then a constant rate). Returns the loss of every step."""
-    model = make_stack(norm_first, n_layer, seed=seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) if warmup else 1.0)
-    g = torch.Generator().manual_seed(seed + 1)
-    losses = []
-    for _ in range(steps):
-        loss = _loss(model, *task_batch(g))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
-    return losses
+    return _train(make_stack(norm_first, n_layer, seed=seed), lr, steps, seed, warmup)
 
 
 def without_norms(model: nn.Module) -> nn.Module:
@@ -351,8 +339,10 @@ def stream_scale(model: nn.Module, seed: int = 0) -> list[float]:
     return scale
 
 
-def _train(model: nn.Module, lr: float, steps: int, seed: int) -> list[float]:
+def _train(model: nn.Module, lr: float, steps: int, seed: int, warmup: int = 0) -> list[float]:
+    """Adam on the previous-token task (linear warm-up over ``warmup`` steps, then a constant rate); every loss."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) if warmup else 1.0)
     g = torch.Generator().manual_seed(seed + 1)
     losses = []
     for _ in range(steps):
@@ -360,6 +350,7 @@ def _train(model: nn.Module, lr: float, steps: int, seed: int) -> list[float]:
         opt.zero_grad()
         loss.backward()
         opt.step()
+        sched.step()
         losses.append(loss.item())
     return losses
 
