@@ -344,7 +344,7 @@ close(got, want, atol=1e-4,
       name="logits in train mode (dropout on, same seed as the reference): self.embed_dropout goes once on each "
            "embedded input, √d_model·E + PE, before the stack; forward encodes, then decodes (Part 3)")
 reference, model = ref.paired_models(Transformer, dict(config, norm_first=False, tie_output=False,
-                                                       position="rope"), 12, 14, seed=1)
+                                                       position="rope"), 12, 14, seed=1, dropout=0.3)
 with torch.no_grad():
     logits = ref.call(model, src, lengths, tgt)
     rope, reference.rope = reference.rope, None
@@ -353,6 +353,8 @@ with torch.no_grad():
     ref.explain(logits, {"Transformer(position='rope'): your logits are those of a model with no positions at "
                          "all; pass self.rope to the encoder and the decoder (Part 3)": without_positions}, atol=1e-4)
     close(logits, reference(src, lengths, tgt), atol=1e-4, name="logits of a Post-LN RoPE model vs the reference")
+ref.expect_train_mode(reference, model, src, lengths, tgt, seed=2,
+                      what="logits in train mode of Transformer(dropout=0.3), same seed as the reference")
 tied = ref.call(Transformer, 12, 14, tie_output=True, **config)
 check(not ref.same_parameter(tied, "output.weight", "src_embed.weight"),
       "tie_output=True: you tied the output to the SOURCE embedding; the output scores target tokens, so it "

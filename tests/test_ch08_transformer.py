@@ -227,6 +227,13 @@ class DecodeBeforeEncode(Good):
         return self.output(self.decoder(y, memory, mask, self.rope))
 
 
+class DropoutFixed(Good):
+    """Drops out with probability 0.1 whatever dropout the model was built with."""
+
+    def embed(self, table, ids):
+        return torch.nn.functional.dropout(embed_good(ids, table, self.pe), 0.1, self.training)
+
+
 class GoodParts(Good):
     """Correct, and takes the notebook's parts= argument too."""
 
@@ -255,6 +262,7 @@ TRAIN_MODE = "logits in train mode (dropout on, same seed as the reference)"
     (NoOutputProjection, "logits vs the course's reference model"),
     (DropoutBeforePositions, TRAIN_MODE), (NoEmbeddingDropout, TRAIN_MODE), (DropoutOnSourceOnly, TRAIN_MODE),
     (DropoutTwice, TRAIN_MODE), (DecodeBeforeEncode, TRAIN_MODE),
+    (DropoutFixed, "the dropout argument was ignored"),
 ])
 def test_transformer_rejects_with_the_message_that_names_the_mistake(cls, message):
     err = assert_rejected(A, "Transformer_tests", Transformer=cls)

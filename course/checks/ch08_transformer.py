@@ -11,7 +11,7 @@ from torch import nn
 
 from course.blocks import Seq2SeqTransformer
 from course.checks.borrowed import CE_ATEN, CE_PY, Borrowed, switched_off_for
-from course.checks.core import call, check
+from course.checks.core import call, check, close
 from course.checks.plain import plain
 from course.tokenizer import BOS, EOS, PAD
 
@@ -55,14 +55,14 @@ def random_batch(src_vocab: int, tgt_vocab: int, g: torch.Generator, batch: int 
     return src, lengths, tgt
 
 
-def paired_models(Transformer: type, config: dict, src_vocab: int, tgt_vocab: int, seed: int):
+def paired_models(Transformer: type, config: dict, src_vocab: int, tgt_vocab: int, seed: int, dropout: float = 0.1):
     """The reference model (random weights) and the student's, loaded with the same weights, both in eval mode."""
     torch.manual_seed(seed)
-    ref = Seq2SeqTransformer(src_vocab, tgt_vocab, dropout=0.1, **config).eval()
+    ref = Seq2SeqTransformer(src_vocab, tgt_vocab, dropout=dropout, **config).eval()
     with torch.no_grad():  # move biases and norms away from their 0/1 start so that every one matters
         for p in ref.parameters():
             p.add_(0.1 * torch.randn_like(p))
-    ours = call(Transformer, src_vocab, tgt_vocab, dropout=0.1, **config)
+    ours = call(Transformer, src_vocab, tgt_vocab, dropout=dropout, **config)
     check(issubclass(type(ours), nn.Module), f"Transformer(...) should build an nn.Module, got {type(ours).__name__}")
     call(_load_into, ours, ref.state_dict())
     call(_module_eval, ours)
@@ -202,6 +202,27 @@ def train_mode_outputs(reference: nn.Module, model: nn.Module, *inputs, seed: in
         reference.eval()
         call(_module_eval, model)
     return want, got
+
+
+def expect_train_mode(reference: nn.Module, model: nn.Module, *inputs, seed: int, what: str) -> None:
+    """The student's logits in train mode equal the reference's drawn from the same seed; a model whose embedding
+    dropout uses a fixed probability instead of the one it was built with is named."""
+    want, got = train_mode_outputs(reference, model, *inputs, seed=seed)
+    built = reference.embed_dropout.p
+    if built != 0.1:  # what a model that ignored its dropout argument, using 0.1 instead, would give
+        reference.embed_dropout.p = 0.1
+        reference.train()
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                fixed = reference(*inputs)
+        finally:
+            reference.eval()
+            reference.embed_dropout.p = built
+        explain(got, {f"Transformer(dropout={built:g}): your embeddings were dropped with probability 0.1 whatever "
+                      "the model was given: the dropout argument was ignored; apply self.embed_dropout, built "
+                      "with it (Part 3)": fixed}, atol=1e-4)
+    close(got, want, atol=1e-4, name=what)
 
 
 def padding_probe(model: nn.Module, src: torch.Tensor, lengths: torch.Tensor, tgt: torch.Tensor) -> float:
