@@ -24,7 +24,8 @@ from course_grader import pipeline
 from course_grader.grading import sandbox as sb
 from notebooks import ROOT, graded_cells, nbgrader_meta
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(sb.bwrap() is None, reason="needs bubblewrap (make sandbox)")]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(sb.bwrap() is None, reason="needs bubblewrap (make sandbox)"),
+              pytest.mark.xdist_group("sandbox-attacks")]  # one worker builds and grades the course
 CHAPTERS = ("02-tensors", "03-layernorm")
 HONEST = ("honest-a",)
 RUN = uuid.uuid4().hex[:8]
