@@ -137,10 +137,11 @@ class Sandbox:
         limits_sent = asdict(limits)
         if not own_uid:  # the count would include every process of the caller's account
             limits_sent.pop("processes")
+        view = [] if unsafe else self._view(python)
         kernel_socket = f"course-grading-kernels-{uuid.uuid4().hex}"  # abstract (runtime.server)
         config = {
             "kind": kind, "control_fd": theirs.fileno(), "contained": not unsafe, "limits": limits_sent,
-            "work": work, "scratch": [work, tmp], "kernel_socket": kernel_socket,
+            "work": work, "scratch": [work, tmp], "keep": [] if unsafe else self.kept, "kernel_socket": kernel_socket,
             "env": {"HOME": f"{tmp}/home", "TMPDIR": tmp, "MPLCONFIGDIR": f"{tmp}/matplotlib",
                     "IPYTHONDIR": f"{tmp}/ipython", "JUPYTER_RUNTIME_DIR": f"{tmp}/jupyter-runtime",
                     "JUPYTER_DATA_DIR": f"{tmp}/jupyter-data", "XDG_CACHE_HOME": f"{tmp}/cache",
@@ -154,7 +155,7 @@ class Sandbox:
             cwd = self.scratch
         else:
             env["PYTHONPATH"] = "/sandbox/lib"
-            argv = [tool, *self._view(python), "--clearenv", *[a for k, v in env.items() for a in ("--setenv", k, v)],
+            argv = [tool, *view, "--clearenv", *[a for k, v in env.items() for a in ("--setenv", k, v)],
                     "--chdir", "/sandbox/lib"]
             if own_uid:
                 uid = UID_BASE + (os.getpid() % 100_000) * 2 + (kind == "verdict")
@@ -181,6 +182,9 @@ class Sandbox:
         if os.geteuid() != 0:
             namespaces = ["--unshare-all", "--unshare-user", "--disable-userns"]
         b = _Binds()
+        # the writable folders first: a checkout or environment under /tmp is bound inside the tmpfs, not hidden
+        b.tmpfs("/sub", self.limits.work_mb)
+        b.tmpfs("/tmp", self.limits.tmp_mb)
         b.ro("/usr")
         for top in ("/bin", "/lib", "/lib32", "/lib64", "/sbin"):
             if os.path.islink(top):
@@ -211,8 +215,7 @@ class Sandbox:
         if self.kind == "verdict":  # the hidden checks the test cells import, and nothing else of the grader
             b.ro(GRADER / "__init__.py", "/sandbox/lib/course_grader/__init__.py")
             b.ro(GRADER / "checks", "/sandbox/lib/course_grader/checks")
-        b.tmpfs("/sub", self.limits.work_mb)
-        b.tmpfs("/tmp", self.limits.tmp_mb)
+        self.kept = sorted(t for t in b.made if t.startswith(("/tmp/", "/sub/")))  # never wiped between jobs
         return [*namespaces, "--die-with-parent", "--new-session", *b.args, "--proc", "/proc", "--dev", "/dev"]
 
     def _stderr(self) -> str:

@@ -142,11 +142,7 @@ class Server:
         for pid in [*self.jobs, *self.kernel_clients]:
             self._report(pid, -9)
         for folder in self.config.get("scratch", []):
-            for entry in os.listdir(folder) if os.path.isdir(folder) else []:
-                path = os.path.join(folder, entry)
-                _make_removable(path)
-                shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) and not os.path.islink(path) \
-                    else _unlink(path)
+            _wipe(folder, self.config.get("keep", []))
 
     def _report(self, pid: int, code: int) -> None:
         if pid in self.jobs:
@@ -219,6 +215,20 @@ class Server:
             elif request.get("op") == "reset":
                 self.reset()
                 send_frame(self.control, {"reset": True})
+
+
+def _wipe(folder: str, keep: list[str]) -> None:
+    """Empty ``folder``, except the read-only views bound inside it (``keep``) and the folders leading to them."""
+    for entry in os.listdir(folder) if os.path.isdir(folder) else []:
+        path = os.path.join(folder, entry)
+        if path in keep:
+            continue
+        if any(k.startswith(path + "/") for k in keep):
+            if os.path.isdir(path) and not os.path.islink(path):
+                _wipe(path, keep)
+            continue
+        _make_removable(path)
+        shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) and not os.path.islink(path) else _unlink(path)
 
 
 def _make_removable(path: str) -> None:
