@@ -24,12 +24,17 @@ CHP = ROOT / "hub" / "node" / "node_modules" / ".bin" / "configurable-http-proxy
 COURSE_ID = "transformer-course"
 
 
+def system_tool(name: str) -> str | None:
+    """An administration tool (useradd, runuser ...), found whether or not /usr/sbin is on PATH."""
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/bin:/bin")
+
+
 def missing() -> str | None:
     """Why the hub cannot be tested here, or None."""
     if os.geteuid() != 0:
         return "needs root: the test creates Unix accounts (useradd) and the hub starts servers as them"
     for tool in ("useradd", "userdel", "chpasswd", "runuser"):
-        if not shutil.which(tool):
+        if not system_tool(tool):
             return f"{tool} is not installed"
     for path, how in ((HUB_BIN / "jupyterhub", "make hub-deps (jupyterhub from PyPI into hub/.venv)"),
                       (STUDENT_BIN / "jupyterhub-singleuser", "make hub-deps (the student environment hub/.venv-student)"),
@@ -70,15 +75,15 @@ class Accounts:
 
     def add(self, role: str) -> str:
         name = f"tc{role}{self.tag}{len(self.passwords)}"
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True)
+        subprocess.run([system_tool("useradd"), "--create-home", "--shell", "/bin/bash", name], check=True)
         self.passwords[name] = secrets.token_urlsafe(12)
-        subprocess.run(["chpasswd"], input=f"{name}:{self.passwords[name]}\n", text=True, check=True)
+        subprocess.run([system_tool("chpasswd")], input=f"{name}:{self.passwords[name]}\n", text=True, check=True)
         os.chmod(pwd.getpwnam(name).pw_dir, 0o700)
         return name
 
     def remove(self):
         for name in self.passwords:
-            subprocess.run(["userdel", "--remove", "--force", name], capture_output=True)
+            subprocess.run([system_tool("userdel"), "--remove", "--force", name], capture_output=True)
         self.passwords.clear()
 
 
@@ -88,7 +93,7 @@ def as_user(user: str, *cmd: str, cwd: str | None = None, env: dict | None = Non
     home = pwd.getpwnam(user).pw_dir
     base = {"HOME": home, "USER": user, "LOGNAME": user, "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
     base.update(env or {})
-    proc = subprocess.run(["runuser", "-u", user, "--", "env", "-i", *[f"{k}={v}" for k, v in base.items()], *cmd],
+    proc = subprocess.run([system_tool("runuser"), "-u", user, "--", "env", "-i", *[f"{k}={v}" for k, v in base.items()], *cmd],
                           cwd=cwd or home, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode:
         raise AssertionError(f"{' '.join(cmd)} as {user} failed ({proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")

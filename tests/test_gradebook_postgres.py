@@ -21,6 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from course_grader import pipeline
+from hub_helpers import system_tool
 from notebooks import ROOT
 
 from tools import nbauthor as nba
@@ -82,7 +83,7 @@ def postgres():
     if os.geteuid() == 0:
         account = pwd.getpwnam("postgres")
         os.chown(base, account.pw_uid, account.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
+        prefix = [system_tool("runuser"), "-u", "postgres", "--"]
     data, port = base / "data", _free_port()
 
     def run(*cmd):
