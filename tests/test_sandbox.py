@@ -17,7 +17,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from course_grader.grading import sandbox as sb
-from course_grader.grading.isolated import _LineReader
 from course_grader.grading.kernel_run import run_kernel
 from notebooks import ROOT
 
@@ -34,25 +33,17 @@ def verdict_box():
 
 def run(box: sb.Sandbox, answer: str, probe: str = "", timeout: float = 60) -> dict:
     """Run ``answer`` as an answer cell, then ``probe`` as a test cell; the events, the probe's printed text."""
-    read_fd, write_fd = os.pipe()
     steps = [{"kind": "answer", "id": "attack", "source": answer}, {"kind": "test", "id": "probe", "source": probe}]
-    try:
-        box.start("verdict", {"setup": "", "steps": steps}, write_fd)
-    finally:
-        os.close(write_fd)
-    reader, events = _LineReader(read_fd), {}
-    deadline = time.monotonic() + timeout
-    try:
+    events, deadline = {}, time.monotonic() + timeout
+    with box.job("verdict", {"setup": "", "steps": steps}) as (_, reader):
         while True:
             line = reader.next(deadline)
-            if line is None or line is _LineReader.TIMEOUT:
+            if line is None or line is sb.LineReader.TIMEOUT:
                 break
             event = json.loads(line)
             events[event["id"]] = event
             if event["id"] == "probe" and "start" not in event:
                 break
-    finally:
-        os.close(read_fd)
     return events
 
 
@@ -121,7 +112,6 @@ def test_a_process_left_running_dies_before_the_next_job(verdict_box):
     leave = ("import os, subprocess\nsubprocess.Popen(['sleep', '300'], start_new_session=True)\n"
              "open('/tmp/left-behind', 'w').write('x')\n")
     run(verdict_box, leave, "")
-    verdict_box.reset()
     probe = ("import os\nme = os.getpid()\nprint(sorted(open(f'/proc/{p}/comm').read().strip() for p in os.listdir('/proc')"
              " if p.isdigit() and int(p) not in (1, me)), os.path.exists('/tmp/left-behind'))")
     out = printed(run(verdict_box, "", probe))

@@ -14,14 +14,12 @@ cells. Only code in answer cells is graded: cells a student adds are not run her
 from __future__ import annotations
 
 import json
-import os
-import select
 import time
 from dataclasses import dataclass, field
 
 import nbformat
 
-from course_grader.grading.sandbox import DEFAULT_LIMITS, Limits, Sandbox, sandbox
+from course_grader.grading.sandbox import DEFAULT_LIMITS, Limits, LineReader, Sandbox, sandbox
 
 START_UP_SECONDS = 60.0  # importing torch on a busy 2-core machine
 
@@ -70,49 +68,17 @@ def job_from_notebook(nb: nbformat.NotebookNode) -> tuple[str, list[Step]]:
     return (setup.source if setup is not None else ""), steps
 
 
-class _LineReader:
-    """Lines from a raw pipe with a deadline (select() on a buffered file would miss buffered lines)."""
-
-    TIMEOUT = object()
-
-    def __init__(self, fd: int):
-        self.fd, self.buffer = fd, b""
-
-    LIMIT = 64 << 20  # a longer line is not a result: the job is treated as dead
-
-    def next(self, deadline: float):
-        while b"\n" not in self.buffer:
-            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                return self.TIMEOUT
-            chunk = os.read(self.fd, 1 << 20)
-            if not chunk or len(self.buffer) > self.LIMIT:
-                return None
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return line.decode(errors="replace")
-
-
 def _run_worker(setup: str, steps: list[Step], cell_timeout: float, box: Sandbox, deadline: float):
     """Yield the worker's events; ("hung"|"died"|"budget", id) when it stops answering (``deadline``: budget)."""
-    read_fd, write_fd = os.pipe()
-    job = {"setup": setup, "steps": [s.__dict__ for s in steps]}
     current = "<set-up>"
-    try:
-        pid = box.start("verdict", job, write_fd)
-    except (RuntimeError, OSError):  # its server is gone (a submission may kill it): the next try starts a new one
-        os.close(read_fd)
-        box.close()
-        yield {"id": current, "died": True, "code": "the sandbox stopped"}
-        return
-    finally:
-        os.close(write_fd)
-    lines = _LineReader(read_fd)
-    cell_deadline = time.monotonic() + START_UP_SECONDS + cell_timeout
-    try:
+    with box.job("verdict", {"setup": setup, "steps": [s.__dict__ for s in steps]}) as (pid, lines):
+        if lines is None:  # its server is gone (a submission may kill it): the next try starts a new one
+            yield {"id": current, "died": True, "code": "the sandbox stopped"}
+            return
+        cell_deadline = time.monotonic() + START_UP_SECONDS + cell_timeout
         while True:
             line = lines.next(min(cell_deadline, deadline))
-            if line is _LineReader.TIMEOUT:
+            if line is LineReader.TIMEOUT:
                 yield {"id": current, "budget" if time.monotonic() >= deadline else "hung": True}
                 return
             if line is None:
@@ -131,9 +97,6 @@ def _run_worker(setup: str, steps: list[Step], cell_timeout: float, box: Sandbox
             yield event
             if not steps or event["id"] == steps[-1].id:
                 return
-    finally:
-        os.close(read_fd)
-        box.reset()
 
 
 def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, exclude: dict[str, str] | None = None,

@@ -20,8 +20,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import ClearHiddenTests
 
-from course_grader.grading.isolated import _LineReader
-from course_grader.grading.sandbox import Sandbox
+from course_grader.grading.sandbox import LineReader, Sandbox
 
 FILES_LIMIT = 64 << 20  # bytes of a submission's other files sent into the sandbox
 FILE_LIMIT = 16 << 20  # a larger file is left out
@@ -88,22 +87,12 @@ def run_kernel(nb: nbformat.NotebookNode, box: Sandbox, *, folder: str | None, n
                cell_timeout: float, budget: float) -> str:
     """Execute ``nb`` in the kernel sandbox and take its outputs; returns a problem to report, or ""."""
     sent = without_hidden_tests(nb)
-    read_fd, write_fd = os.pipe()
-    try:
-        box.start("notebook", {"notebook": nbformat.writes(sent), "timeout": cell_timeout}, write_fd,
-                  files=submission_files(folder, notebook_name))
-    except (RuntimeError, OSError):  # its server is gone (a submission may kill it): the next run starts a new one
-        os.close(read_fd)
-        box.close()
-        return "the kernel's sandbox stopped; no outputs are shown, but every test was still graded"
-    finally:
-        os.close(write_fd)
-    try:
-        line = _LineReader(read_fd).next(time.monotonic() + budget)
-    finally:
-        os.close(read_fd)
-        box.reset()
-    if line is _LineReader.TIMEOUT:
+    payload = {"notebook": nbformat.writes(sent), "timeout": cell_timeout}
+    with box.job("notebook", payload, submission_files(folder, notebook_name)) as (_, lines):
+        if lines is None:
+            return "the kernel's sandbox stopped; no outputs are shown, but every test was still graded"
+        line = lines.next(time.monotonic() + budget)
+    if line is LineReader.TIMEOUT:
         return (f"the notebook did not finish running within the submission's {budget:g} s; its outputs are not "
                 "shown, but every test was still graded")
     if line is None:

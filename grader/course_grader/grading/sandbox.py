@@ -25,6 +25,7 @@ in which case the same server runs as a plain process and the feedback says so.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import select
@@ -109,6 +110,29 @@ class _Binds:
         self.folder(os.path.dirname(target))
         self.args += ["--perms", perms, "--size", str(size_mb << 20), "--tmpfs", target]
         self.made.add(target)
+
+
+class LineReader:
+    """Lines from a raw pipe with a deadline (select() on a buffered file would miss buffered lines)."""
+
+    TIMEOUT = object()
+
+    def __init__(self, fd: int):
+        self.fd, self.buffer = fd, b""
+
+    LIMIT = 64 << 20  # a longer line is not a result: the job is treated as dead
+
+    def next(self, deadline: float):
+        while b"\n" not in self.buffer:
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                return self.TIMEOUT
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk or len(self.buffer) > self.LIMIT:
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode(errors="replace")
 
 
 def _inside(path: Path, roots: list[Path]) -> bool:
@@ -254,6 +278,29 @@ class Sandbox:
         if not reply or "pid" not in reply:
             raise RuntimeError(f"the {self.kind} sandbox did not start the job")
         return reply["pid"]
+
+    @contextlib.contextmanager
+    def job(self, kind: str, payload: dict, files: dict[str, str] | None = None):
+        """Run one job: yields (its pid, a :class:`LineReader` of its result lines); (None, None) when the
+        server is gone (a submission may kill it: the sandbox is closed, and :func:`sandbox` starts a new one).
+        On leaving, every process of the job is killed and the writable folders are emptied."""
+        read_fd, write_fd = os.pipe()
+        try:
+            pid = self.start(kind, payload, write_fd, files)
+        except (RuntimeError, OSError):
+            pid = None
+        finally:
+            os.close(write_fd)
+        if pid is None:
+            os.close(read_fd)
+            self.close()
+            yield None, None
+            return
+        try:
+            yield pid, LineReader(read_fd)
+        finally:
+            os.close(read_fd)
+            self.reset()
 
     def exit_code(self, pid: int, wait: float = 2.0) -> int | None:
         deadline = time.monotonic() + wait
