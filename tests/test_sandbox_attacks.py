@@ -227,8 +227,13 @@ def test_nothing_on_disk_changed(course):
 
 
 def test_no_process_of_a_sandbox_outlives_grading(course):
+    """A sandbox's uid names the grading process that started it (sandbox.py: UID_BASE + 2·(pid mod 10⁵) + kind);
+    a sandbox process whose grading process has ended outlived grading. Other tests' graders may still run."""
     _, _, already = course
-    assert {pid: uid for pid, uid in _sandbox_processes().items() if uid not in already} == {}
+    live = {int(p) % 100_000 for p in os.listdir("/proc") if p.isdigit()}
+    orphans = {pid: uid for pid, uid in _sandbox_processes().items()
+               if uid not in already and (uid - sb.UID_BASE) // 2 not in live}
+    assert orphans == {}
 
 
 def test_the_feedback_holds_no_hidden_test_no_solution_and_no_active_markup(course):
