@@ -8,23 +8,44 @@ STAMP := $(VENV)/.installed
 PORT ?= 8888
 PYTEST_ARGS ?= -n auto --dist loadgroup
 ASSIGNMENT ?= *
+# Every environment installs through the lock (exact versions of every package; the pyproject files hold
+# ranges): pip install -c $(LOCK) .... `make lock` regenerates it; tests/test_packaging.py fails when stale.
+LOCK := requirements/lock.txt
+# what `make install` (and so `make test`) installs: the course with every audience's extra, and the grader
+EXTRAS := dev,author,browser,hub
 
 BROWSER_PACKAGES := chromium fonts-noto-cjk
 SANDBOX_PACKAGES := bubblewrap
 
-.PHONY: help install sandbox browser lab test lint test-fast notebooks new-chapter release publish collect autograde feedback grades flags student-lab clean hub hub-deps
+.PHONY: help install lock sandbox browser lab test lint test-fast notebooks new-chapter release publish collect autograde feedback grades flags student-lab clean hub hub-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml grader/pyproject.toml
+$(STAMP): pyproject.toml grader/pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0] + ": run  make PYTHON=/path/to/python3.11 ...")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[test]" -e ./grader
+	$(BIN)/python -m pip install -c $(LOCK) pip
+	$(BIN)/python -m pip install -c $(LOCK) -e ".[$(EXTRAS)]" -e ./grader
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv with the course, the grader (hidden checks), JupyterLab, nbgrader and the test tools
+install: $(STAMP) ## create .venv from the lock: the course, the grader (hidden checks), JupyterLab, nbgrader, the dev/author/browser/hub extras
+
+# The lock is compiled by pip-tools (pinned, with what it runs on, in requirements/tools.txt) in a venv of its
+# own, on the oldest Python the environments use (the hub's /usr/bin/python3.11: a package that needs a newer
+# 3.11.x must not be locked), through pip, which takes the local CPU torch wheel where there is one. That build's
+# local label is dropped (torch==2.13.0+cpu -> torch==2.13.0): the same pin takes the CUDA build on a CUDA machine.
+LOCK_TOOLS ?= build/lock-tools
+lock: ## regenerate requirements/lock.txt from the pyproject files (pip-compile; keeps the pins that still fit)
+	test -x $(LOCK_TOOLS)/bin/python || $(HUB_PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/python -m pip install -q -r requirements/tools.txt
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile --quiet --strip-extras \
+		--no-emit-find-links --no-emit-index-url --no-emit-trusted-host \
+		--unsafe-package transformer-course --unsafe-package transformer-course-grader \
+		--output-file $(LOCK) requirements/lock.in
+	sed -i -E 's/^(torch==[0-9.]+)\+[a-z0-9.]+$$/\1/' $(LOCK)
+	$(LOCK_TOOLS)/bin/python requirements/direct.py >> $(LOCK)
+	@! grep -qiE '^(nvidia-|triton==)' $(LOCK) || { echo "the lock took a CUDA torch: run make lock where pip sees the CPU wheel"; exit 1; }
 
 lab: $(STAMP) ## install, then open the course in JupyterLab (instructor view)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -81,9 +102,10 @@ flags: $(STAMP) ## list tamper flags and grading problems found by autograde (CS
 	$(BIN)/python -m course_grader.pipeline flags
 
 # what a student installs: the course package alone, not editable (no checkout on the path), never the grader
-$(STUDENT_VENV)/.installed: pyproject.toml $(shell find course -name "*.py" -o -name "*.tsv")
+$(STUDENT_VENV)/.installed: pyproject.toml $(LOCK) $(shell find course -name "*.py" -o -name "*.tsv")
 	test -x $(STUDENT_VENV)/bin/python || $(PYTHON) -m venv $(STUDENT_VENV)
-	$(STUDENT_VENV)/bin/python -m pip install .
+	$(STUDENT_VENV)/bin/python -m pip install -c $(LOCK) pip
+	$(STUDENT_VENV)/bin/python -m pip install -c $(LOCK) .
 	$(STUDENT_VENV)/bin/python -m course.student_env lock
 	touch $@
 
@@ -103,15 +125,17 @@ HUB_STUDENT_VENV ?= hub/.venv-student
 HUB_PORT ?= 8000
 CHP := hub/node/node_modules/.bin/configurable-http-proxy
 
-$(HUB_VENV)/.installed: pyproject.toml grader/pyproject.toml
+$(HUB_VENV)/.installed: pyproject.toml grader/pyproject.toml $(LOCK)
 	test -x $(HUB_VENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_VENV)
-	$(HUB_VENV)/bin/python -m pip install -e ".[hub]" -e ./grader
+	$(HUB_VENV)/bin/python -m pip install -c $(LOCK) pip
+	$(HUB_VENV)/bin/python -m pip install -c $(LOCK) -e ".[hub]" -e ./grader
 	touch $@
 
 # the student environment of make student-lab, plus jupyterhub-singleuser (the hub starts each student's server with it)
-$(HUB_STUDENT_VENV)/.installed: pyproject.toml $(shell find course -name "*.py" -o -name "*.tsv")
+$(HUB_STUDENT_VENV)/.installed: pyproject.toml $(LOCK) $(shell find course -name "*.py" -o -name "*.tsv")
 	test -x $(HUB_STUDENT_VENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_STUDENT_VENV)
-	$(HUB_STUDENT_VENV)/bin/python -m pip install ".[hub]"
+	$(HUB_STUDENT_VENV)/bin/python -m pip install -c $(LOCK) pip
+	$(HUB_STUDENT_VENV)/bin/python -m pip install -c $(LOCK) ".[hub]"
 	$(HUB_STUDENT_VENV)/bin/python -m course.student_env lock
 	touch $@
 
