@@ -4,19 +4,30 @@ Run nbgrader from the repository root (or use the Makefile targets). The layout 
 own: source/ is built from the chapter texts chapters/NN-name.py (`make notebooks`), release/ and
 solutions/ are generated from it (`make release`).
 """
+import os
 from pathlib import Path
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 c.CourseDirectory.course_id = "transformer-course"
 c.CourseDirectory.root = str(Path(__file__).resolve().parent)
-c.CourseDirectory.source_directory = "source"
-c.CourseDirectory.release_directory = "release"
-c.CourseDirectory.solution_directory = "solutions"
+
+# The class's language, the one setting that picks the edition: "en" (source/, release/, solutions/) or
+# "zh", 中文版 (source-zh/, release-zh/, solutions-zh/). Same assignment names, grade ids and points, so
+# grading, scores and the gradebook are the same; every nbgrader command, the formgrader and
+# course_grader.pipeline follow it. COURSE_LANGUAGE in the environment overrides it for one command.
+COURSE_LANGUAGE = os.environ.get("COURSE_LANGUAGE") or "en"
+
+from course_grader.pipeline import EDITIONS, check_language  # noqa: E402
+
+check_language(COURSE_LANGUAGE)  # anything but "en" or "zh" stops here, naming the setting
+
+c.CourseDirectory.source_directory = EDITIONS[COURSE_LANGUAGE]["source"]
+c.CourseDirectory.release_directory = EDITIONS[COURSE_LANGUAGE]["release"]
+c.CourseDirectory.solution_directory = EDITIONS[COURSE_LANGUAGE]["solutions"]
 
 # The exchange students fetch from and submit to. On a shared machine point NBGRADER_EXCHANGE at a
 # folder every student can write to (see the README's "shared machine" section).
-import os  # noqa: E402
 
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", str(Path(c.CourseDirectory.root) / "exchange"))
 c.Exchange.path_includes_course = True

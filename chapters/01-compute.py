@@ -13,6 +13,18 @@
 # * and place the result on a **roofline** (屋顶线模型), the picture that says whether an operation is
 #   limited by arithmetic or by memory.
 
+# %% [markdown] lang="zh"
+# # 算力的统计与单位 · Compute: units and counting
+#
+# 关于模型开销的每一个说法（“GPT-3 的训练用了 3,640 PF-天”“PaLM 训练时的 MFU 为 46.2%”），
+# 都是用一个运算次数除以一个运算速率。本章的目标是让读者熟练掌握这两者：
+#
+# * **FLOP**（浮点运算）指一次浮点加法或乘法，是一个*次数*；**FLOP/s** 则是*速率*。模型需要的是 FLOP，芯片提供的是
+#   FLOP/s；时间 = FLOP ÷ (FLOP/s)。
+# * 我们只根据结构来统计一次矩阵乘法乃至整个 Transformer 的 FLOP，并用 PyTorch 自带的 FLOP 计数器逐一核对；
+# * 用自己编写的计时工具（预热、取中位数、GPU 同步）在这台机器上测量真实的矩阵乘法；
+# * 最后把结果画到**屋顶线模型**（roofline）上：它告诉我们一个运算受限于计算还是受限于内存。
+
 # %% [markdown]
 # ## Before you start · 开始之前
 #
@@ -32,8 +44,28 @@
 #
 # **Time:** about 110 minutes (reading 35, exercises 60, experiments 15).
 
+# %% [markdown] lang="zh"
+# ## 开始之前 · Before you start
+#
+# **本章要实现：**
+# * `matmul_flops`：根据两个操作数的形状，计算（批量）矩阵乘法的 FLOP；
+# * `layer_params`：一个编码器层的参数数量；
+# * `encoder_flops`：只根据结构，分部分统计整个编码器语言模型前向传播的 FLOP，并与 `FlopCounterMode` 对照；
+# * `training_flops`：训练一步（前向加反向）的 FLOP；
+# * `measure_seconds`：带预热、中位数和 GPU 同步的计时工具；
+# * `mfu` 与 `days_to_train`：算力利用率，以及一次训练需要多少天；
+# * `roofline_point`：一次矩阵乘法的算术强度，以及限制它的是哪一个上限。
+#
+# **预备知识：** Python 和矩阵乘法（输出的一个元素是一行乘一列）。这是第一章，不依赖前面的章节。层归一化（第 03 章）
+# 和注意力机制（第 05 章）在这里只是一些方框，我们只统计其中的矩阵乘法；它们具体算什么，留到后面再讲。
+#
+# **用时：** 约 110 分钟（阅读 35 分钟，练习 60 分钟，实验 15 分钟）。
+
 # %% [markdown]
 # Run the set-up cell first: it imports PyTorch and this chapter's helpers and fixes the seed.
+
+# %% [markdown] lang="zh"
+# 先运行下面的初始化单元格：它导入 PyTorch 和本章用到的辅助函数，并固定随机种子。
 
 # %%
 import time
@@ -61,6 +93,19 @@ setup()
 # **Predict · 预测:** how many PF-days is that: tens, thousands or millions? Write your guess down, then
 # run the next cell.
 
+# %% [markdown] lang="zh"
+# ## 第 1 部分 单位 · Part 1 — Units
+#
+# 单位前缀是 **10** 的幂（国际单位制），而不是 2 的幂：千（kilo）10³、兆（mega）10⁶、吉（giga）10⁹、太（tera）10¹²、
+# 拍（peta）10¹⁵、艾（exa）10¹⁸。一块“989 TFLOP/s”的 GPU（H100 SXM，bf16，稠密运算，数据取自 NVIDIA 的规格书 [8]）
+# 每秒最多能做 9.89·10¹⁴ 次浮点运算。
+#
+# 训练预算常用 **PF-天**（PF-day）来表示：一台机器以 1 PFLOP/s（10¹⁵ FLOP/s）的速率持续运行一天（86,400 秒）
+# 所完成的运算量。注意这里的区别：“PF”是速率，“PF-天”是速率乘以时间，因此是一个*次数*。GPT-3 的训练大约用了 3.14·10²³
+# 次浮点运算（Brown et al. 2020，表 D.1）。
+#
+# **预测 · Predict：** 这相当于多少 PF-天：几十、几千，还是几百万？先写下你的猜测，再运行下一个单元格。
+
 # %%
 pf_day = 1e15 * 24 * 60 * 60      # FLOP/s times seconds: a count of FLOPs
 print(f"one PF-day = {pf_day:.3e} FLOPs")
@@ -87,6 +132,26 @@ print(f"GPT-3: 3.14e23 FLOPs = {3.14e23 / pf_day:,.0f} PF-days")
 #
 # **Predict · 预测:** for a `(64, 32)` by `(32, 16)` product, which of the three counts printed below
 # will FlopCounterMode report? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# 一个 PF-天是 8.64·10¹⁹ 次浮点运算，GPT-3 的运算量大约是它的 3,630 倍：论文的表格在 3.14·10²³ FLOP 旁边写的是 3.64·10³
+# PF-天，差别来自 FLOP 数的舍入。
+#
+# ## 第 2 部分 矩阵乘法的计算量 · Part 2 — Counting a matmul
+#
+# 一个 `(m, k)` 矩阵乘以一个 `(k, n)` 矩阵，得到 `m·n` 个输出，每个输出是长度为 `k` 的点积：`k` 次乘法，
+# 再加上把乘积求和的 `k − 1` 次加法。严格地数，每个输出需要 `2k − 1` 次运算。
+#
+# 但 FLOP 并不是这样统计的。硬件把点积算成 `k` 次**乘加融合**（fused multiply-add，FMA：一条指令完成
+# `acc ← acc + a·b`，从 `acc = 0` 开始），而规格书把一次 FMA 记为 **2 FLOP**，论文（Kaplan et al. 2020，§2.1）和
+# PyTorch 的计数器也是如此。所以约定是*每次乘加记 2 FLOP*：每个输出比严格计数多算一次加法，随着 `k` 增大，
+# 这一点差别相对 `2k` 可以忽略不计，而规格书、论文和计数器的数字因此可以直接比较。
+#
+# PyTorch 可以替我们计数：`torch.utils.flop_counter.FlopCounterMode` 记录一段代码执行的矩阵乘法；`ex.counted_flops(fn)`
+# 对它做了封装。
+#
+# **预测 · Predict：** 对于 `(64, 32)` 乘 `(32, 16)` 的矩阵乘法，下面打印的三种计数中，FlopCounterMode 会报告哪一个？
+# 先写下你的猜测，再运行下一个单元格。
 
 # %%
 a, b = torch.randn(64, 32), torch.randn(32, 16)
@@ -123,6 +188,34 @@ print("FlopCounterMode counts         :", ex.counted_flops(lambda: a @ b))
 # Python can split a tuple into its leading items and its last two in one starred assignment. Count the
 # products in each of the docstring's cases (both operands have batch dims, one has, neither has), and
 # list its error cases before writing any arithmetic.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 计数器报告的是 65,536：每次乘加记 2 FLOP。本课程后面都沿用这一约定。
+#
+# 在 Transformer 中，大多数矩阵乘法并不是两个普通矩阵相乘。激活值的形状是 `(batch, seq, d_model)`，它与形状为
+# `(d_model, d_out)` 的权重相乘；注意力机制则把一叠 `(batch·heads, seq, d_head)` 的矩阵与另一叠矩阵相乘。`torch.matmul`
+# 把最后两维之前的所有维度都当作**批量**维：它把两叠中对应的矩阵两两相乘；如果一个操作数只是普通的二维矩阵，
+# 它就与另一叠中的每个矩阵相乘。
+#
+# ### 练习 1 · Exercise 1: `matmul_flops`
+#
+# **难度：** ●○○ · **重要性：** ●●● · **用时：** 约 10 分钟
+#
+# 只根据两个形状，统计 `torch.matmul(A, B)` 的 FLOP。返回 Python 的 `int`；对于无法相乘的形状，抛出
+# `ValueError`（见文档字符串）。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 一次 `(m, k)·(k, n)` 乘法有多少个输出元素？每个元素需要多少次乘加？一叠矩阵里一共有多少次这样的乘法？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# Python 可以用一条带星号的赋值语句，把元组拆成前面的元素和最后两个元素。
+# 先按文档字符串列出的几种情况（两个操作数都有批量维、只有一个有、都没有）数一数乘法的次数，
+# 再在写任何算式之前列出所有出错的情况。
 #
 # </details>
 # </details>
@@ -201,6 +294,25 @@ hidden.check_matmul_flops(matmul_flops)
 # two **residual connections** (残差连接, chapter 04): the layer adds its input back after attention and
 # again after the FFN.
 
+# %% [markdown] lang="zh"
+# ## 第 3 部分 Transformer 的计算量 · Part 3 — Counting a Transformer
+#
+# 我们要统计的模型，是用 PyTorch 自带的层搭成的编码器语言模型：形状为 `(batch, seq)` 的词元编号先经过嵌入层（查表，
+# `vocab × d_model`），再经过 `n_layer` 个 `nn.TransformerEncoderLayer`，最后经过一个线性的**输出层**（head），把
+# `d_model` 维映射为 `vocab` 个 logits。一个编码器层包含：
+#
+# * **注意力机制**（第 05 章）：查询、键、值三个投影和一个输出投影，每个都是带偏置的 `d_model → d_model` 线性层；
+#   它们之间，每个头计算分数 `Q·Kᵀ` 和加权和 `weights·V`。`n_head` 个头把 `d_model` 切成大小为
+#   `d_head = d_model / n_head` 的若干片；
+# * 一个**前馈网络**（feed-forward network）：带偏置的线性层 `d_model → d_ff`、一个 ReLU、再一个带偏置的线性层
+#   `d_ff → d_model`；
+# * 两个**层归一化**（LayerNorm，第 03 章），各有 `d_model` 个缩放参数和 `d_model` 个平移参数。
+#
+# 这些层我们还没有学过；不过计数时只需要知道每次矩阵乘法中相遇的形状。下一个单元格把单个序列经过的模型逐框画出来，
+# 并标出每次矩阵乘法的形状：彩色方框是矩阵乘法（颜色表示它在练习 3 中属于哪一部分），灰色方框是矩阵乘法以外的计算。
+# 外框是一个层，重复 `n_layer` 次；它右侧的两条线是两个**残差连接**（residual connection，第 04 章）：
+# 层在注意力之后把输入加回来一次，在前馈网络之后再加一次。
+
 # %%
 ex.show(ex.layer_diagram())
 
@@ -223,6 +335,25 @@ ex.show(ex.layer_diagram())
 # In the drawing, go through one layer's boxes: which of them hold a weight matrix, and what are its
 # input and output sizes? The LayerNorms sit in the grey boxes. Then ask whether `n_head` appears in any
 # of those sizes.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ### 练习 2 · Exercise 2: `layer_params`
+#
+# **难度：** ●○○ · **重要性：** ●●○ · **用时：** 约 10 分钟
+#
+# 根据 `d_model` 和 `d_ff` 统计这样一个层的参数数量。测试会把你的结果与 PyTorch 的层进行比较。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 一个从 `n_in` 维到 `n_out` 维的线性层有一个权重矩阵和一个偏置：各有多少个数？上面的列表一共提到了几个线性层？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 在图中逐个查看一个层里的方框：哪些带有权重矩阵，它的输入和输出大小各是多少？层归一化在灰色方框里。然后想一想：
+# 这些大小中有没有出现 `n_head`？
 #
 # </details>
 # </details>
@@ -295,6 +426,22 @@ hidden.check_layer_params(layer_params)
 # `bmm`s. And the GPU attention formulas do not account for a causal mask (their source says so): they
 # count the full `seq × seq` square.
 
+# %% [markdown] lang="zh"
+# ### 计数器数的是什么 · What the counter counts
+#
+# 在统计整个模型之前，先要把“它的 FLOP”说清楚，因为我们会用 `FlopCounterMode` 来核对你的结果。计数器只为一部分 ATen
+# 算子提供了公式（下一个单元格把它们列出来）：矩阵乘法（`mm`、`addmm`、`bmm`、`baddbmm`、`_scaled_mm`）、卷积和 GPU
+# 上的注意力内核。其余运算一律计为 **0**：softmax、层归一化、ReLU/GELU、dropout、残差相加、嵌入查表，甚至 `addmm`
+# 加上的偏置也不算（它被计为 `2·m·k·n`，只算矩阵乘法本身）。这些运算对所处理张量的每个元素只做少数几次运算，
+# 而且张量大小各不相同：对每一层、每个序列而言，层归一化、残差相加和 dropout 各处理 `seq·d_model` 个元素，激活函数处理
+# `seq·d_ff` 个，softmax 处理 `n_head·seq²` 个注意力分数，只有它随上下文长度的平方增长。下面第二个单元格以 GPT-2 small
+# 大小的一个层（d_model 768，12 个头，d_ff 3072；出处在练习 3 之后介绍该模型时给出）和 1,024 个词元为例统计这些运算，
+# 并列出该层矩阵乘法的 FLOP 作对比。论文在统计 FLOP 时同样不计这些运算（Kaplan et al. 2020，§2.1）。
+#
+# 计数器还有两处不计。在 CPU 上，PyTorch 默认的注意力内核（`_scaled_dot_product_flash_attention_for_cpu`）不在列表中，
+# 所以注意力的两次矩阵乘法在那里计为 0；因此 `ex.counted_flops` 会要求 PyTorch 使用 “math” 注意力后端，把它们作为 `bmm`
+# 执行。另外，GPU 注意力的公式不考虑因果掩码（源代码中注明了这一点）：它们统计的是完整的 `seq × seq` 方阵。
+
 # %%
 print("FlopCounterMode has formulas for:", ", ".join(ex.counted_ops()))
 
@@ -333,6 +480,33 @@ print(f"  all of them at 10 operations per element: {10 * sum(work.values()) / m
 # each into a call of your `matmul_flops` for the whole batch: where does `batch` go when one operand is
 # a weight, and where when both are activations split into heads? Then decide which boxes repeat
 # `n_layer` times and which run once. Check the docstring's error case first.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 因此，下文所说的“FLOP”指**矩阵乘法的 FLOP，每次乘加记 2**：包括投影、注意力、前馈网络和输出层中的每一次矩阵乘法，
+# 此外一概不计。
+#
+# ### 练习 3 · Exercise 3: `encoder_flops`
+#
+# **难度：** ●●● · **重要性：** ●●● · **用时：** 约 20 分钟
+#
+# 只根据结构，统计第 3 部分开头描述的编码器语言模型在 `batch` 个长度为 `seq` 的序列上前向传播的 FLOP。
+# 按部分返回一个字典，键为 `"projections"`（Q、K、V 和输出投影）、`"attention"`（`Q·Kᵀ` 与 `weights·V`）、`"ffn"` 和
+# `"head"`，每个值都是 Python 的 `int`。请用你的 `matmul_flops` 处理每次矩阵乘法的实际形状。测试会构建真实的模型，并用
+# `FlopCounterMode` 计数。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 写出一个层中的每次矩阵乘法及其两个操作数的形状：激活值的形状是 `(batch, seq, d_model)`。哪些乘法涉及权重，
+# 哪些是两个激活值相乘？拆分成多个头会怎样改变注意力中矩阵乘法的形状？会改变它们的总量吗？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 练习 2 之前的图给出了单个序列的每次矩阵乘法及其操作数的形状。把每一次都改写成对整个批量调用你的 `matmul_flops`：
+# 当一个操作数是权重时，`batch` 放在哪里？当两个操作数都是拆分成多头的激活值时，又放在哪里？然后判断哪些方框重复
+# `n_layer` 次，哪些只运行一次。先检查文档字符串中的出错情况。
 #
 # </details>
 # </details>
@@ -435,6 +609,14 @@ hidden.check_encoder_flops(encoder_flops)
 # And if a small layer runs on the CPU with PyTorch's default attention kernel, how many of its attention
 # FLOPs will the counter see? Write your guesses down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# 现在来看一个与 GPT-2 small 一样大的模型（12 层，d_model = 768，词表大小 50,257：Radford et al. 2019，表 2 和 §2.3；12
+# 个头，d_ff = 3072，与 GPT-1 相同：Radford et al. 2018，§4.1），输入是长度为 1,024 的序列。PyTorch 在 `meta`
+# 设备上构建它：这种张量只有形状、没有数据，所以 FlopCounterMode 无需真正计算就能统计。
+#
+# **预测 · Predict：** 投影、注意力、前馈网络和输出层中，哪一部分的 FLOP 最多？如果一个小层在 CPU 上使用 PyTorch
+# 默认的注意力内核，计数器能看到它多少注意力 FLOP？先写下你的猜测，再运行下一个单元格。
+
 # %%
 with needs("encoder_flops"):
     gpt2 = ex.gpt2_small_counts(encoder_flops)
@@ -465,6 +647,21 @@ with needs("encoder_flops"):
 # token as the weight matmuls: near 1,000, 5,000 or 50,000 tokens? Write your guess down, then run the
 # next cell.
 
+# %% [markdown] lang="zh"
+# 你的各列与 PyTorch 的结果一致。在这个长度下，前馈网络是最大的部分，其次是输出层（词表很大），再次是投影，
+# 最后是注意力。使用默认的 CPU 内核时，小层统计到的 FLOP 更少，差额恰好是它的注意力部分（`4·seq²·d_model` =
+# 4,194,304）：正如第 3 部分所说，融合内核对计数器是不可见的。
+#
+# ### 每个词元：2N 与注意力 · Per token: 2N, and attention
+#
+# 一个词元与一个有 `P` 个元素的权重矩阵相乘，需要 `2P` FLOP（每个元素一次乘加），
+# 所以投影和前馈网络合起来**每个词元大约需要 2N FLOP**，其中 N 是非嵌入参数的数量（Kaplan et al. 2020，表 1，“C_forward
+# ≈ 2N”）；说“大约”，是因为 N 还包括偏置和层归一化的参数，而它们不参与矩阵乘法。注意力的两次矩阵乘法没有权重：
+# 每个词元在每一层各需 `2·seq·d_model`，因此它们所占的比例随上下文长度增长。
+#
+# **预测 · Predict：** 对于 GPT-2 大小的模型，上下文长度达到多少时，注意力每个词元的开销与权重矩阵乘法相当：接近
+# 1,000、5,000 还是 50,000 个词元？先写下你的猜测，再运行下一个单元格。
+
 # %%
 with needs("encoder_flops", "layer_params"):
     fig, split = ex.flops_split_figure(encoder_flops, layer_params)
@@ -485,6 +682,17 @@ with needs("encoder_flops", "layer_params"):
 # on a fixed number of tokens. Say we accept attention adding up to 10% to the weight matmuls: the next
 # cell computes that length for a few widths (with `d_ff = 4·d_model`; the widths of GPT-2 small and
 # GPT-2 XL, Radford et al. 2019, Table 2, and of GPT-3 175B, Brown et al. 2020, Table 2.1).
+
+# %% [markdown] lang="zh"
+# 读图：每个词元的权重矩阵乘法与 `seq` 无关，略低于 2N 那条线（N 包括偏置和层归一化的参数）。注意力线性增长，恰好在
+# `seq = 2·d_model + d_ff` 处追上；当 `d_ff = 4·d_model` 时，这等于 `6·d_model` = 4,608。这是因为每个词元在每一层中，
+# 注意力的开销是 `4·seq·d_model`，权重矩阵乘法的开销是 `2·(4·d_model² + 2·d_model·d_ff)`，二者之比为
+# `seq / (2·d_model + d_ff)`。
+#
+# 那么，上下文多长时，“每个词元 2N”就不再是一个好的估计？这取决于模型宽度，而不是某个固定的词元数。
+# 假设我们允许注意力在权重矩阵乘法之外最多再增加 10%：下一个单元格对几种宽度计算出这个长度（取 `d_ff = 4·d_model`；
+# 宽度分别是 GPT-2 small 和 GPT-2 XL 的，见 Radford et al. 2019，表 2，以及 GPT-3 175B 的，见 Brown et al. 2020，表
+# 2.1）。
 
 # %%
 for name, width in (("GPT-2 small", 768), ("GPT-2 XL", 1600), ("GPT-3 175B", 12288)):
@@ -509,6 +717,21 @@ for name, width in (("GPT-2 small", 768), ("GPT-2 XL", 1600), ("GPT-3 175B", 122
 #
 # **Predict · 预测:** does adding a causal mask (`is_causal=True`) change FlopCounterMode's count of an
 # encoder stack? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# 这个阈值是 `0.6·d_model` 个词元：小模型只有几百，宽模型则有几千；超过它之后，每个词元的训练开销会明显高于 2N 的估计。
+#
+# **Kaplan 的二倍之差。** 我们的注意力项是每个词元 `4·n_layer·seq·d_model`（两次矩阵乘法，各 `2·seq·d_model`）。Kaplan
+# et al.（2020，表 1 中 “Attention: Mask” 一行）写的是 `2·n_layer·n_ctx·d_attn`，只有它的一半（其中
+# `d_attn = d_model`），并据此说当 `d_model ≫ n_ctx/12` 时这一项很小（§2.1），这是我们求得的交叉长度的两倍。
+# 这是他们计数时的约定：论文给出了公式，但没有推导。一种解读（这是我们的解读，不是论文的）是：在*因果*语言模型中，第
+# `i` 个词元只需要它所在位置及之前的 `i` 个键，平均为 `seq/2` 个，两次矩阵乘法都是如此，于是计数减半。PaLM
+# 的统计则计入完整的方阵：训练时每个词元 `6N + 12·L·H·Q·T`，其中 `H·Q = d_model`、`T = seq`（Chowdhery et al. 2022，
+# 附录 B），是我们前向注意力项的三倍。哪种约定符合实际的计算量，取决于内核是否跳过被掩码的那一半。FlopCounterMode
+# 统计的是 PyTorch 内核实际计算的量：
+#
+# **预测 · Predict：** 加上因果掩码（`is_causal=True`）会改变 FlopCounterMode 对编码器堆栈的计数吗？先写下你的猜测，
+# 再运行下一个单元格。
 
 # %%
 print(ex.causal_count())
@@ -550,6 +773,41 @@ print(ex.causal_count())
 # Every matmul whose inputs all need gradients costs twice its forward FLOPs backwards. Exactly one
 # matmul of the stack has `x` itself as an input: which one, in which layer, and what is the size of the
 # `∂L/∂x` it would have produced? (PyTorch packs the Q, K and V projections into one matmul.)
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 两个计数相等：内核计算了全部 `seq × seq` 个分数，然后再把其中一半掩掉；
+# 所以只有专门跳过被掩码块的内核才能真正节省这一半（FlashAttention-2 跳过对角线以上的块；Dao 2023，§3.1.1）。
+#
+# ### 反向传播 · The backward pass
+#
+# 训练时先做前向传播，再做反向传播（backward pass）。对于前向传播中的每次矩阵乘法 `Y = X·W`，反向传播接收
+# `∂L/∂Y`（形状与 `Y` 相同），并最多计算两次矩阵乘法：`∂L/∂X = ∂L/∂Y · Wᵀ`，用于继续向后传播；`∂L/∂W = Xᵀ · ∂L/∂Y`，
+# 即权重的梯度。看一看它们的形状：每一次乘的都是与前向矩阵乘法相同的三个大小。注意力中的 `Q·Kᵀ` 和 `weights·V`
+# 的两个输入都是激活值，两者都需要梯度。“反向 ≈ 2 × 前向，训练 ≈ 每个词元 6N”的经验法则就是这么来的（Kaplan et al.
+# 2020，§2.1）。
+#
+# 但自动求导只计算有用处的梯度。不需要梯度的张量（例如模型的浮点输入）就不会得到梯度。
+#
+# ### 练习 4 · Exercise 4: `training_flops`
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 15 分钟
+#
+# 统计编码器堆栈（`ex.encoder_stack`：`n_layer` 个 `nn.TransformerEncoderLayer`，没有嵌入层，也没有输出层）训练一步
+# `stack(x).sum().backward()` 的 FLOP。输入 `x` 是形状为 `(batch, seq, d_model)` 的浮点张量，它**不**需要梯度。按
+# FlopCounterMode 的统计方式，把前向和反向加在一起。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 从前向的计数出发（你的 `encoder_flops`，不含输出层）。每次前向矩阵乘法会引起哪些反向矩阵乘法？它们各有多大？
+# 再想一想：在这里自动求导可以跳过其中哪些？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 如果一次矩阵乘法的所有输入都需要梯度，它在反向传播中的开销是前向的两倍。堆栈中恰好有一次矩阵乘法以 `x` 本身作为输入：
+# 是哪一次，在哪一层？它本来要计算的 `∂L/∂x` 有多大？（PyTorch 把 Q、K、V 三个投影打包成一次矩阵乘法。）
 #
 # </details>
 # </details>
@@ -635,6 +893,40 @@ hidden.check_training_flops(training_flops)
 # timed and how the timings become one number. Run the test cell's `FakeMachine` in your head through
 # your loop: which durations end up in your list? Check the docstring for what to validate, and for the
 # type to return.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ## 第 4 部分 测量算力 · Part 4 — Measuring FLOP/s
+#
+# 要知道一台机器*实际达到*的算力，我们给一份已知的计算量计时。这里有三个陷阱：
+#
+# 1. **预热**（warm-up）。最初几次调用要支付一次性的开销：分配内存、初始化库、选择内核、缓存尚未命中。
+#    先运行几次不计时的调用。
+# 2. **噪声。** 其他进程会打断运行，单次计时并不可靠。重复多次，取**中位数**：
+#    它不受少数几个偏慢的离群值影响（平均值则会受影响）。
+# 3. **异步。** 在 GPU 上，`a @ b` 只是把计算*放进队列*就立即返回（PyTorch 的 CUDA 语义 [9]）。紧接着读时钟，
+#    测到的是排队的时间，而不是矩阵乘法的时间。开始计时之前调用 `torch.cuda.synchronize()`（确保之前的工作已经完成），
+#    停止计时之前再调用一次（确保这次的工作已经完成）。
+#
+# ### 练习 5 · Exercise 5: `measure_seconds`
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 15 分钟
+#
+# 编写这个计时工具。`sync` 是每次读时钟之前要调用的函数（在 CPU 上为 `None`）；`clock`
+# 是要读取的时钟（测试会传入一个假的时钟）。请使用 `statistics.median`。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 两个循环：一个只调用 `fn`，另一个为每次调用记录一个时长。两次读时钟和 `sync()` 调用应该分别放在 `fn()`
+# 前后的什么位置？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 陷阱 3 说明了 `sync()` 相对于每次读时钟应放在哪里；陷阱 1 和 2 说明了哪些调用需要计时，以及这些计时如何变成一个数。
+# 在脑子里让测试单元格中的 `FakeMachine` 走一遍你的循环：哪些时长会进入你的列表？再查看文档字符串，看需要检查哪些参数、
+# 返回什么类型。
 #
 # </details>
 # </details>
@@ -738,6 +1030,13 @@ hidden.check_measure_seconds(measure_seconds)
 # **Predict · 预测:** of the sizes 64 to 1024, which reaches the most GFLOP/s, and roughly how much
 # slower is the smallest? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# 现在用你的计时工具在这台机器上测量真实的矩阵乘法。`benchmarking.matmul_throughput` 在所选设备上构造两个随机的 `n×n`
+# 矩阵；当设备是 GPU 时，它会传入 `sync=torch.cuda.synchronize`。在本课程的笔记本电脑和 CI 上，它运行在 CPU 上。
+#
+# **预测 · Predict：** 在 64 到 1024 这几种大小中，哪一种能达到最高的 GFLOP/s？最小的那种大约慢多少？先写下你的猜测，
+# 再运行下一个单元格。
+
 # %%
 device = benchmarking.pick_device("auto")
 print("device:", device)
@@ -788,6 +1087,44 @@ with needs("measure_seconds"):
 # Check your formula on the case above: one chip of 10¹⁵ FLOP/s at full utilisation must turn a PF-day
 # of FLOPs into 1.0. Then ask which way the answer must move when `n_chips` grows, and when the
 # utilisation falls. The docstrings list what to validate.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 读图：把打印列表中最小的大小与最好的那个比较一下。一次 `64×64` 的乘法几微秒就完成了，固定开销（Python、算子分派、
+# 启动线程）在其中占了很大比例；更大的矩阵则能让各个核心的向量单元保持忙碌。有些运行中，最大的那种大小会稍有回落。
+# 本笔记本没有测量其原因，所以任何解释都只是假设：矩阵太大、放不进处理器的缓存，
+# 或者在共享的机器上有其他工作打断了较长的调用，都可能造成这种现象，而上面的五次计时无法区分它们。
+# 打印出的数字只代表*这台*机器今天的情况；笔记本电脑、CI 运行器和 GPU 之间可以相差几个数量级。
+#
+# ## 第 5 部分 模型算力利用率 · Part 5 — Model FLOPs utilisation (MFU)
+#
+# MFU 是硬件峰值中用于模型*有效* FLOP 的比例（Chowdhery et al. 2022，§4.1 和附录 B）：
+#
+# $$\text{MFU} = \frac{\text{model FLOPs per step} / \text{seconds per step}}{\text{peak FLOP/s}}.$$
+#
+# “模型 FLOP”来自对模型的统计（就像你刚才做的），而不是硬件实际执行的运算，所以重计算或浪费在填充上的运算都不算有效。
+# 作为参照：PaLM 540B 在 TPU v4 上训练时的 MFU 为 46.2%（Chowdhery et al. 2022，表 3），Llama 3 405B 在 H100 上以 bf16
+# 训练时为 38–43%（Llama Team 2024，§3.3.2，表 4）。
+#
+# ### 练习 6 · Exercise 6: `mfu` 与 `days_to_train`
+#
+# **难度：** ●○○ · **重要性：** ●●○ · **用时：** 约 10 分钟
+#
+# 一个单元格里写两个函数。`mfu` 就是上面的定义。`days_to_train` 把 FLOP 预算换算成在 `n_chips` 块芯片上所需的实际天数，
+# 每块芯片的峰值为 `peak_flops_per_s`，以 MFU `utilisation` 运行。只用一块 10¹⁵ FLOP/s 的芯片、利用率为 100% 时，
+# 它给出的就是 PF-天（第 1 部分）。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 在每个量旁边写上单位：FLOP、秒、FLOP/s，以及一个比例。哪种组合的单位正好消去（MFU）？
+# 哪种组合最后剩下秒（再换算成天）？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 用上面的情形检验你的公式：一块 10¹⁵ FLOP/s、利用率 100% 的芯片，必须把一个 PF-天的 FLOP 换算成 1.0。再想一想：
+# `n_chips` 增大时、利用率下降时，答案应该朝哪个方向变化。需要检查哪些参数，文档字符串里都列出来了。
 #
 # </details>
 # </details>
@@ -864,6 +1201,16 @@ hidden.check_mfu(mfu, days_to_train)
 # GFLOP/s? And what MFU would the same step time be on an H100 (989 TFLOP/s in bf16)? Write your guesses
 # down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# 下面计算 GPT-3 的预算在 1,024 块 A100（bf16 下 312 TFLOP/s，NVIDIA 规格书 [7]）上、MFU 为 40% 时需要多少天，
+# 并测量一个小型编码器堆栈（2 层，d_model = 128，8 个长度为 64 的序列）的一个训练步：用你的计时工具计时，用你的
+# `training_flops` 计数。这个训练步的 MFU 是相对于前面测得的最好的矩阵乘法吞吐量来计算的：
+# 这是这台机器*实际可达*的上限，而不是规格书上的峰值（CPU 的真实峰值取决于它的时钟频率和向量单元，
+# 而我们在这里并不知道这些）。
+#
+# **预测 · Predict：** 这个小模型的训练步能达到最好的矩阵乘法 GFLOP/s 的一半以上还是以下？如果 H100（bf16 下 989
+# TFLOP/s）也用同样的时间完成这一步，MFU 是多少？先写下你的猜测，再运行下一个单元格。
+
 # %%
 with needs("days_to_train"):
     a100 = hardware.A100_SXM.peak("bf16")
@@ -894,6 +1241,21 @@ with needs("measure_seconds", "training_flops", "mfu"):
 # Left of the **ridge point** (peak ÷ bandwidth) an operation is *memory-bound*: faster arithmetic would
 # not help. Right of it, *compute-bound*. The next cell computes the ridge of two datasheet GPUs.
 
+# %% [markdown] lang="zh"
+# 读输出：训练步只达到了最好的矩阵乘法速率的一小部分（它的矩阵乘法都很小，而层归一化、softmax
+# 和反向传播的簿记工作只增加时间、不增加 FLOP）；相对于 H100 的峰值，它的 MFU 小得几乎可以忽略：
+# 这么小的模型无法让一块大 GPU 忙起来。
+#
+# ## 第 6 部分 算术强度与屋顶线 · Part 6 — Arithmetic intensity and the roofline
+#
+# 芯片只能对已经从内存中取来的数做计算。**算术强度**（arithmetic intensity）是每搬运一个字节所做的 FLOP 数。
+# **屋顶线模型**（Williams, Waterman & Patterson 2009）说，可达到的速率是
+#
+# $$\min(\text{peak FLOP/s},\; \text{intensity} \times \text{memory bandwidth}).$$
+#
+# 在**脊点**（峰值 ÷ 带宽）左边，运算是*访存受限*的：算得再快也无济于事。在脊点右边则是*计算受限*的。
+# 下一个单元格计算两款 GPU 按规格书数据得到的脊点。
+
 # %%
 for chip in (hardware.A100_SXM, hardware.H100_SXM):
     print(f"{chip.name}: {chip.peak('bf16') / 1e12:.0f} TFLOP/s bf16, {chip.memory_bandwidth / 1e12:.2f} TB/s "
@@ -921,6 +1283,30 @@ for chip in (hardware.A100_SXM, hardware.H100_SXM):
 # Work the first visible test on paper: a 600 × 600 by 600 × 600 matmul in fp32 (FLOPs, bytes read and
 # written, their ratio, then both roofs at that ratio). C's shape follows from Exercise 1's batch rules.
 # The docstring says which bound to report when the two roofs tie.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 一个运算大约要对它访问的每个字节做 300 FLOP，才能在 bf16 下充分利用一块 H100。
+#
+# ### 练习 7 · Exercise 7: `roofline_point`
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 15 分钟
+#
+# 把一次矩阵乘法放到屋顶线上。假设 A 和 B 的每个元素从内存中读取一次，结果 C 的每个元素写入一次，每个数占
+# `bytes_per_element` 个字节（fp32 为 4，bf16 为 2）。返回一个字典，包含算术强度、可达到的 FLOP/s，
+# 以及起限制作用的是哪一个上限。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# FLOP 你已经会统计了（练习 1）。对于给定的形状，A、B、C 各有多少个元素，合多少字节？在这个算术强度下，
+# 两个上限中哪一个更低？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 在纸上算一遍第一个可见测试：fp32 下 600 × 600 乘 600 × 600 的矩阵乘法（FLOP、读写的字节数、两者之比，
+# 再算出这个比值下的两个上限）。C 的形状可以由练习 1 的批量规则推出。两个上限相等时报告哪一个，文档字符串里有说明。
 #
 # </details>
 # </details>
@@ -999,6 +1385,12 @@ hidden.check_roofline_point(roofline_point)
 # **Predict · 预测:** will the measured matmuls sit on this machine's roof, or below it? Write your guess
 # down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# 现在测量这台机器的内存带宽（一次大的复制：每个字节读一次、写一次），并把你计时过的矩阵乘法和它的屋顶线画在一起。
+# 然后动手探索：切换到 A100 或 H100，改变运算及其大小，观察数据点如何越过脊点。
+#
+# **预测 · Predict：** 测得的矩阵乘法会落在这台机器的屋顶上，还是在它下方？先写下你的猜测，再运行下一个单元格。
+
 # %%
 with needs("measure_seconds", "roofline_point"):
     bandwidth = benchmarking.copy_bandwidth(measure=measure_seconds, device=str(device))
@@ -1042,6 +1434,32 @@ widget
 #
 # **Next:** tensors, and the reductions and memory layouts that these FLOPs run on.
 
+# %% [markdown] lang="zh"
+# 读图：叉号是这台机器上的矩阵乘法。最好的那一个按构造正好碰到屋顶（它的速率*就是*我们的屋顶）；
+# 小的矩阵乘法远在屋顶之下：限制它们的是各种开销，而不是屋顶。
+#
+# 在交互组件中可以尝试：
+#
+# * 在 bf16 的 H100 上，方阵乘法要多大才能到达脊点？（它在 bf16 下的算术强度是 `n/3`：解 `n/3 ≈ 295`。）
+# * 两个 `n×n` fp32 张量的逐元素加法做 `n²` FLOP，搬运 `3n²` 个 4 字节的元素：无论大小如何，算术强度都是 1/12
+#   FLOP/字节，总是访存受限。层归一化、softmax 和 dropout 都属于这一类，所以它们在 Transformer
+#   运行时间中所占的比例远高于它们在 FLOP 中所占的比例（Ivanov et al. 2021 对 BERT 做过测量）；这也是 FlashAttention
+#   这类融合内核（避免把中间结果写回内存）能带来收益的原因（Dao et al. 2022，§3）。
+#
+# ## 小结 · Summary
+#
+# * FLOP 统计计算量，FLOP/s 衡量速率；单位前缀是 10 的幂；一个 PF-天是 8.64·10¹⁹ FLOP。
+# * 矩阵乘法每次乘加记 2 FLOP。FlopCounterMode 只统计矩阵乘法，不统计 CPU 上的融合注意力内核，
+#   也不计因果掩码带来的节省。
+# * Transformer 的前向传播每个词元大约需要 2N FLOP 用于权重，外加注意力两次矩阵乘法的 4·n_layer·seq·d_model（Kaplan et
+#   al. 的约定只计其一半，PaLM 的约定计入完整的方阵）；词元数超过大约 0.6·d_model 之后，2N 就不再是一个好的估计；
+#   训练的开销约为前向的 3 倍，减去没有用处的梯度。
+# * 计时要预热、取多次重复的中位数；在 GPU 上，每次读时钟之前都要 `synchronize`。
+# * MFU = 模型的有效 FLOP/s ÷ 峰值 FLOP/s；大规模训练能达到大约 40–46%。
+# * 屋顶线：可达 FLOP/s = min(峰值, 算术强度 × 带宽)；在脊点以下，限制来自内存。
+#
+# **下一章：** 张量，以及这些 FLOP 所依赖的归约操作和内存布局。
+
 # %% [markdown]
 # ## References · 参考文献
 #
@@ -1072,6 +1490,35 @@ widget
 #     Case Study on Optimizing Transformers. MLSys 2021, arXiv:2007.00072.
 # 12. Dao, T. (2023). FlashAttention-2: Faster Attention with Better Parallelism and Work Partitioning.
 #     arXiv:2307.08691. §3.1.1 (causal masking: blocks above the diagonal are skipped).
+
+# %% [markdown] lang="zh"
+# ## 参考文献 · References
+#
+# 1. Brown, T. et al. (2020). Language Models are Few-Shot Learners. NeurIPS 2020, arXiv:2005.14165.
+#    表 2.1（GPT-3 175B：d_model 12,288），附录 D，表 D.1（GPT-3 的训练算力：3.14·10²³ FLOP，3.64·10³ PF-天）。
+# 2. Kaplan, J. et al. (2020). Scaling Laws for Neural Language Models. arXiv:2001.08361. §2.1 和表
+#    1（每个词元的参数量与 FLOP 计数，C_forward ≈ 2N + 2·n_layer·n_ctx·d_attn，d_model ≫ n_ctx/12 的条件，
+#    加上反向传播约为 6N；每次乘累加记 2 FLOP）。
+# 3. Chowdhery, A. et al. (2022). PaLM: Scaling Language Modeling with Pathways. arXiv:2204.02311.
+#    §4.1 和表 3（MFU，PaLM 540B 为 46.2%），附录 B（模型 FLOP：每个词元 6N + 12·L·H·Q·T）。
+# 4. Llama Team, AI @ Meta (2024). The Llama 3 Herd of Models. arXiv:2407.21783. §3.3.2，表 4（Llama 3 405B 的 BF16 MFU
+#    为 38–43%）。
+# 5. Radford, A. et al. (2019). Language Models are Unsupervised Multitask Learners. OpenAI technical report. 表
+#    2（最小的模型：12 层，d_model 768；最大的模型：d_model 1600），§2.3（词表大小 50,257）。
+#    Radford, A. et al. (2018). Improving Language Understanding by Generative Pre-Training. OpenAI technical report.
+#    §4.1（12 个注意力头，前馈网络内部 3072 维）。
+# 6. Williams, S., Waterman, A. & Patterson, D. (2009). Roofline: An Insightful Visual Performance Model for Multicore
+#    Architectures. Communications of the ACM 52(4), 65–76.
+# 7. NVIDIA A100 Tensor Core GPU 规格书（2021）：bf16 稠密 312 TFLOP/s，2,039 GB/s（80 GB SXM）。
+# 8. NVIDIA H100 Tensor Core GPU 规格书（2023）：bf16 稠密 989 TFLOP/s（SXM），3.35 TB/s。
+# 9. PyTorch 文档，“CUDA semantics: Asynchronous execution”，以及 `torch.utils.flop_counter`（其源代码列出了带 FLOP
+#    公式的算子，并注明不考虑因果注意力）。
+# 10. Dao, T. et al. (2022). FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness. NeurIPS 2022,
+#     arXiv:2205.14135. §3（分块计算，避免写出注意力矩阵），附录 B。
+# 11. Ivanov, A., Dryden, N., Ben-Nun, T., Li, S. & Hoefler, T. (2021). Data Movement Is All You Need: A Case Study on
+#     Optimizing Transformers. MLSys 2021, arXiv:2007.00072.
+# 12. Dao, T. (2023). FlashAttention-2: Faster Attention with Better Parallelism and Work Partitioning.
+#     arXiv:2307.08691. §3.1.1（因果掩码：跳过对角线以上的块）。
 
 # %%
 glossary.show("01-compute")

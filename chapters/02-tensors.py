@@ -22,6 +22,28 @@
 # | 4 | `contiguous_strides`, `slice_view`, `is_contiguous` | strides and offsets; why `view` fails after `transpose` |
 # | 5 | `split_heads`, `merge_heads` | the reshaping inside multi-head attention |
 
+# %% [markdown] lang="zh"
+# # 张量：归约、广播与连续性 · Tensors: reduction, broadcasting, contiguity
+#
+# 缩放点积注意力只需一行代码：`softmax(Q @ K.transpose(-2, -1) / sqrt(d_head)) @ V`。这一行背后悄悄依赖着三项张量技能：
+#
+# * **归约**（reduction）：softmax 要除以*沿某一维的和*，而且不能溢出；
+# * **广播**（broadcasting）：形状为 `(batch, seq, 1)` 的每行最大值，无需复制就能从形状为 `(batch, seq, seq)`
+#   的分数矩阵中减去；
+# * **步长**（stride）：形状为 `(batch, seq, d_model)` 的激活值被重新解读为 `(batch, heads, seq, d_head)`，
+#   而数据一点也没有移动。
+#
+# 其中任何一项稍有差错，PyTorch 通常*不会*报错：你会得到一个形状错误的张量，或者形状正确但数值错误的张量。本章的目的，
+# 就是在这些错误浪费一次训练之前把它们找出来。
+#
+# | | 你要写的 | 你会看到的 |
+# |---|---|---|
+# | 1 | `center_rows` | 归约会去掉哪一维，以及 `keepdim` 有什么用 |
+# | 2 | `log_sum_exp`、`stable_softmax` | logits 很大时，朴素的 softmax 返回 NaN |
+# | 3 | `broadcast_shape`、`pairwise_sq_distances` | PyTorch 使用的广播规则，以及 `(n,) + (n, 1)` 的陷阱 |
+# | 4 | `contiguous_strides`、`slice_view`、`is_contiguous` | 步长与偏移；为什么 `transpose` 之后 `view` 会失败 |
+# | 5 | `split_heads`、`merge_heads` | 多头注意力内部的形状变换 |
+
 # %% [markdown]
 # ## Before you start · 开始之前
 #
@@ -37,9 +59,27 @@
 #
 # **Time:** about 120 minutes (reading 40, exercises 65, experiments 15).
 
+# %% [markdown] lang="zh"
+# ## 开始之前 · Before you start
+#
+# **本章要实现：**
+# * `center_rows`：一个使用 `keepdim` 的归约；
+# * `log_sum_exp` 与 `stable_softmax`：softmax 及其分母的对数，不会溢出；
+# * `broadcast_shape` 与 `pairwise_sq_distances`：PyTorch 的广播规则，以及它的一个应用；
+# * `contiguous_strides`、`slice_view` 与 `is_contiguous`：存储、步长和偏移的簿记；
+# * `split_heads` 与 `merge_heads`：多头注意力内部的形状变换。
+#
+# **预备知识：** 第 01 章（矩阵乘法的开销，以及为什么搬运字节很重要）；Python 和 PyTorch 基础（`torch.tensor`、索引、
+# `.shape`）；指数函数和对数函数。
+#
+# **用时：** 约 120 分钟（阅读 40 分钟，练习 65 分钟，实验 15 分钟）。
+
 # %% [markdown]
 # Run the set-up cell first. It imports PyTorch, this chapter's experiments and widget, and fixes
 # the random seed so the numbers you see match your classmates'.
+
+# %% [markdown] lang="zh"
+# 先运行初始化单元格。它导入 PyTorch、本章的实验和交互组件，并固定随机种子，这样你看到的数字与同学们的一致。
 
 # %%
 import torch
@@ -60,6 +100,15 @@ setup()
 #
 # **Predict · 预测:** for a `(2, 3)` tensor, what are the shapes of `x.sum(dim=0)`, `x.sum(dim=1)` and
 # `x.sum(dim=1, keepdim=True)`? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# ## 第 1 部分 归约与保留维度 · Part 1 — Reductions and `keepdim`
+#
+# **归约**把沿某一维的所有值合并成一个值：`sum`、`mean`、`max`、`logsumexp`……你指定的那一维，
+# 就是从形状中**消失**的那一维。`x.sum(dim=0)` 应读作“*沿*第 0 维求和”，而不是“保留第 0 维”。
+#
+# **预测 · Predict：** 对于形状为 `(2, 3)` 的张量，`x.sum(dim=0)`、`x.sum(dim=1)` 和 `x.sum(dim=1, keepdim=True)`
+# 的形状分别是什么？先写下你的猜测，再运行下一个单元格。
 
 # %%
 x = torch.arange(6.0).reshape(2, 3)
@@ -82,6 +131,17 @@ print("x.max(dim=1) gives values and indices:", x.max(dim=1))
 #
 # **Predict · 预测:** for the square matrix below, with row sums 4 and 40, what is row 0 of
 # `sq / sq.sum(dim=1)`? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# 指定的维度不见了：沿第 0 维求和得到 `(3,)`，沿第 1 维得到 `(2,)`；而 `keepdim=True` 把这一维以大小 1 保留下来，得到
+# `(2, 1)`。一旦要把结果与原张量一起运算，这一点就很关键。要把每一行除以该行的和（使每行之和为 1），这些和的形状必须是
+# `(rows, 1)`：每行一个数，沿列方向拉伸。如果不用 `keepdim`，它们的形状是 `(rows,)`，而广播（第 3 部分）会把 `(rows,)`
+# 向量与**列**对齐。
+#
+# 对于非方阵，这个错误至少会引发报错；对于方阵，代码照常运行，却返回错误的数值。
+#
+# **预测 · Predict：** 下面这个方阵的两行之和分别是 4 和 40，`sq / sq.sum(dim=1)` 的第 0 行是什么？先写下你的猜测，
+# 再运行下一个单元格。
 
 # %%
 sq = torch.tensor([[1.0, 3.0],
@@ -113,6 +173,28 @@ print("with keepdim     :\n", sq / sq.sum(dim=1, keepdim=True))   # divides row 
 # Go back to the row-sum cell above: of its two lines, which one lined each row's statistic up with its
 # own row? Your function needs the same pattern with a different statistic and a different operation.
 # Test it on that cell's `sq` before running the tests.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 第一个结果的各行之和并不是 1：第 0 行变成了 `[0.25, 0.075]`，它的第一个元素除以的是第 0 行的和，
+# 第二个元素除以的却是第 1 行的和。没有任何警告，因为 `(2, 2) / (2,)` 是完全合法的广播。
+#
+# ### 练习 1 · Exercise 1: `center_rows`
+#
+# **难度：** ●○○ · **重要性：** ●●● · **用时：** 约 5 分钟
+#
+# 从形状为 `(rows, cols)` 的矩阵的每一行中减去**该行**的均值，使结果的每一行均值为 0。测试会用到方阵和非方阵输入。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 沿一行方向的是哪一维，也就是均值要归约的那一维？均值必须是什么形状，才能逐行相减？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 回到上面求行和的单元格：它的两行代码中，哪一行把每行的统计量与它自己的行对齐了？你的函数需要同样的写法，
+# 只是换一个统计量、换一种运算。运行测试之前，先在那个单元格的 `sq` 上试一试。
 #
 # </details>
 # </details>
@@ -171,6 +253,15 @@ hidden.check_center_rows(center_rows)
 # it `exp` returns `inf`, and `inf / inf` is `nan` (IEEE 754). The next cell computes that limit for the
 # three formats you will meet.
 
+# %% [markdown] lang="zh"
+# ## 第 2 部分 数值稳定的 softmax · Part 2 — A softmax that does not overflow
+#
+# softmax 把一行分数（“logits”）变成概率：$\mathrm{softmax}(x)_i = e^{x_i} / \sum_j e^{x_j}$。直接照公式写，就是
+# `torch.exp(x) / torch.exp(x).sum(dim, keepdim=True)`。
+#
+# 浮点格式有一个最大的有限数，$e^{x}$ 在 $x = \ln(\max)$ 处超过它；再往上，`exp` 返回 `inf`，而 `inf / inf` 是
+# `nan`（IEEE 754）。下一个单元格计算你会遇到的三种格式的这个界限。
+
 # %%
 import math
 
@@ -190,6 +281,14 @@ print("float16 torch.softmax([12, 0]):", torch.softmax(logits16, dim=-1))
 #
 # **Predict · 预测:** what will the naive formula return for the float32 row `[10000, 9999, 9998]`, and
 # what will `torch.softmax`? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# 在 float32 中（以及保留了 float32 数值范围的 bfloat16 中），这个界限是 $x \approx 88.7$；在 float16 中，
+# 即混合精度训练所用的半精度（Micikevicius et al. 2018，§3），只有 $x \approx 11.1$。logit 为 12 对 0，
+# 不过是一个普通的、很有把握的预测（第一类的概率为 0.99999），朴素公式却已经把它变成了 `nan`。
+#
+# **预测 · Predict：** 对于 float32 的一行 `[10000, 9999, 9998]`，朴素公式会返回什么？`torch.softmax` 又会返回什么？
+# 先写下你的猜测，再运行下一个单元格。
 
 # %%
 big = torch.tensor([[1e4, 1e4 - 1.0, 1e4 - 2.0]])
@@ -219,6 +318,23 @@ print("torch.softmax(big)  :", torch.softmax(big, dim=-1))
 # $e^{-1000}$ underflows to 0, and that row's softmax becomes `0 / 0 = nan`. A per-row maximum comes
 # from a reduction with `keepdim=True`, exactly as in Part 1.
 
+# %% [markdown] lang="zh"
+# 朴素公式处处返回 `nan`（PyTorch 并不报错），`torch.softmax` 返回 `[0.665, 0.245, 0.090]`，即 `[2, 1, 0]` 的 softmax。
+#
+# **解决办法。** 把一行中每个 logit 都减去同一个数 $c$，softmax 不变：$e^{x_i - c} / \sum_j e^{x_j - c}$，因为因子
+# $e^{-c}$ 被约掉了。取 $c$ 为该行的最大值。这样最大的指数恰好为 0，不会溢出；而且和中有一项是 $e^0 = 1$，所以和至少为
+# 1，永远不会除以零（Goodfellow et al. 2016，§4.1）。$c$ 的其他任何取法，例如取该行的均值或最小值，都会留下一个正的指数
+# $\max_j x_j - c$：一旦一行 logits 的跨度超过上面的界限，它就会溢出。
+#
+# 同样的思路给出数值稳定的**对数求和指数**（log-sum-exp），即 softmax 分母的对数，交叉熵会用到它：记 $m = \max_j x_j$，
+# 则
+#
+# $$\log \sum_j e^{x_j} = m + \log \sum_j e^{x_j - m}.$$
+#
+# **按行，而不是全局。** 每一行都需要*它自己的*最大值。以 `[0, 0]` 和 `[1000, 1000]` 两行为例。
+# 第一行减去全局最大值（1000）得到 `[-1000, -1000]`；$e^{-1000}$ 下溢为 0，这一行的 softmax 就成了 `0 / 0 = nan`。
+# 每行的最大值来自一个 `keepdim=True` 的归约，和第 1 部分完全一样。
+
 # %% [markdown]
 # ### Exercise 2 · 练习 2: `log_sum_exp` and `stable_softmax`
 #
@@ -240,6 +356,29 @@ print("torch.softmax(big)  :", torch.softmax(big, dim=-1))
 # it lines up with `x` along `dim` (Part 1). Write the steps of 'The fix' one per line (shift,
 # exponentiate, sum, log, undo the shift) and print each line's shape on a small input: the last one
 # must have the shape the docstring asks for.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ### 练习 2 · Exercise 2: `log_sum_exp` 与 `stable_softmax`
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 15 分钟
+#
+# 两个函数都有参数 `dim`：要归约的那一维（softmax 沿这一维归一化）。`log_sum_exp` 返回归约后的形状（`dim` 这一维消失，
+# 与 `torch.logsumexp` 相同）；`stable_softmax` 返回与输入相同的形状。你只需要 `torch.exp`、`torch.log`、`.sum` 和
+# `.max`（测试用 `torch.logsumexp` 和 `torch.softmax` 作对照，你的代码运行时它们是被禁用的）。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 在 `exp` 之前要减去哪个数？它是沿哪一维取的？它必须是什么形状，才能沿 `dim` 从 `x` 中减去？`log_sum_exp`
+# 又必须返回什么形状？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 带 `dim` 参数的 `torch.max` 返回两样东西（打印一个看看）；你需要其中之一，并且它的形状要能沿 `dim` 与 `x` 对齐（第 1
+# 部分）。把“解决办法”中的步骤逐行写出来（平移、取指数、求和、取对数、撤销平移），在一个小输入上打印每一行的形状：
+# 最后一行必须是文档字符串要求的形状。
 #
 # </details>
 # </details>
@@ -373,6 +512,15 @@ hidden.check_stable_softmax(stable_softmax)
 # **Predict · 预测:** at which scale `s` will the naive formula first return NaN? (The largest logit is
 # `3·s`; use the float32 limit printed above.) Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# ### 实验：logits 能有多大？ · Experiment: how large can logits get?
+#
+# 我们把一行固定的 logits `[1, 2, 3, 0.5]` 乘以一个逐渐增大的缩放因子 `s`，在 float32 下画出 softmax 给最大 logit
+# 的概率，比较朴素公式和你的实现。`s` 越大，softmax 越有把握，所以这个概率应当平滑地上升到 1。
+#
+# **预测 · Predict：** 缩放因子 `s` 为多少时，朴素公式第一次返回 NaN？（最大的 logit 是 `3·s`；请用上面打印的 float32
+# 界限。）先写下你的猜测，再运行下一个单元格。
+
 # %%
 with needs("stable_softmax"):
     fig, stats = ex.softmax_scale_experiment(stable_softmax)
@@ -388,6 +536,12 @@ with needs("stable_softmax"):
 # crosses), while the stable curve simply keeps approaching 1. `torch.softmax` returned finite values
 # where the naive formula did not, so it shifts the logits too; fused attention kernels keep a running
 # maximum of each row for the same reason (Milakov & Gimelshein 2018; Dao et al. 2022, §3.1).
+
+# %% [markdown] lang="zh"
+# 读图：logits 较小时，两条曲线重合。一旦最大的 logit 超过约 88.7（比较打印出的两个 logit），`exp` 就会溢出，
+# 朴素版本返回 NaN（红色叉号），而稳定版本的曲线只是继续趋近 1。在朴素公式失败的地方，`torch.softmax` 返回了有限值，
+# 所以它同样平移了 logits；融合注意力内核为每一行维护一个运行中的最大值，也是出于同样的原因（Milakov & Gimelshein
+# 2018；Dao et al. 2022，§3.1）。
 
 # %% [markdown]
 # ## Part 3 — Broadcasting · 广播
@@ -408,6 +562,21 @@ with needs("stable_softmax"):
 #
 # **Predict · 预测:** what shape does `(5, 1, 4) + (3, 1)` have, and does `(2, 3) + (4, 3)` work? Write
 # your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# ## 第 3 部分 广播 · Part 3 — Broadcasting
+#
+# 当两个形状不同的张量在 `+`、`-`、`*`、`==` 等运算中相遇时，PyTorch 会把它们**广播**成一个共同的形状，
+# 而不复制任何数据（见 PyTorch 文档 “Broadcasting semantics”，其规则与 NumPy 相同）：
+#
+# 1. 把两个形状**从右边**对齐（最后一维彼此相对）。维数较少的形状在左边补 1。
+# 2. 每个位置上的两个大小必须**相等**，或者其中一个为 **1**。大小为 1 的维被拉伸到另一个大小。其他情况都是错误。
+# 3. 结果在每个位置上取不为 1 的那个大小。特别地，大小为 0 的维只能与 0 或 1 广播（结果为空），不能与 2 广播。
+#
+# 举个例子：`(5, 1, 4)` 与 `(3, 1)` → 补齐为 `(1, 3, 1)` → 逐位配对 `(5, 1)`、`(1, 3)`、`(4, 1)` → 结果为 `(5, 3, 4)`。
+#
+# **预测 · Predict：** `(5, 1, 4) + (3, 1)` 的形状是什么？`(2, 3) + (4, 3)` 能运行吗？先写下你的猜测，
+# 再运行下一个单元格。
 
 # %%
 a = torch.zeros(5, 1, 4)
@@ -431,6 +600,17 @@ except RuntimeError as err:
 #
 # **Predict · 预测:** the predictions below are perfect. What mean squared error will the buggy line
 # print? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# 结果是 `(5, 3, 4)`，与上面推算的一样；`(2, 3) + (4, 3)` 会失败，因为 2 和 4 不相等，而且都不是 1。
+#
+# ### 经典错误：`(n,)` 遇上 `(n, 1)` · The classic bug
+#
+# 只有一个输出的线性层返回形状为 `(n, 1)` 的预测；而标签的形状通常是 `(n,)`。从右边对齐后，二者是 `(1, n)` 对
+# `(n, 1)`，两个大小为 1 的维都被拉伸：差值成了一个 `(n, n)` 矩阵，里面是*每个预测减去每个标签*。它的均值是一个数，
+# 所以损失“能算”，但这个数是错的，模型也就学错了东西。
+#
+# **预测 · Predict：** 下面的预测完全正确。有错误的那一行会打印出多大的均方误差？先写下你的猜测，再运行下一个单元格。
 
 # %%
 pred = torch.tensor([[1.0], [2.0], [3.0]])      # (3, 1), e.g. from nn.Linear(d, 1)
@@ -464,6 +644,30 @@ print("MSE, shapes fixed     :", ((pred.squeeze(-1) - target) ** 2).mean().item(
 # Negative indices count from the right, so `a[-1]` faces `b[-1]`. Decide what a position a shape does
 # not reach counts as (rule 1), then write rule 2 for one pair of sizes as three cases. Work the example
 # `(5, 1, 4)` with `(3, 1)` by hand with your loop, and watch the order in which you collect the sizes.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 完全正确的预测得到的损失是 1.33，而不是 0：它是全部九对之差的均值。解决办法是养成一个习惯：
+# 结果的形状和你预期的不一样时，停下来。打印 `.shape` 的代价很小；像 `assert pred.shape == target.shape` 这样的断言，
+# 比白白浪费一次训练要便宜得多。
+#
+# ### 练习 3 · Exercise 3: `broadcast_shape`
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 15 分钟
+#
+# 对以整数元组给出的两个形状，实现上面的三条规则。返回一个**元组**（而不是列表）。如果两个形状不兼容，抛出
+# `ValueError`，其消息中要包含 Python 打印出的两个形状，例如 `shapes (2, 3) and (4, 3) cannot be broadcast`。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 从右往左逐个位置地走。一个形状够不到的位置，它的大小算作多少？对于每一对大小，可能得到哪些结果？什么时候是错误？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 负索引从右边数起，所以 `a[-1]` 与 `b[-1]` 相对。先确定形状够不到的位置算作什么（规则 1），再把一对大小的规则 2
+# 写成三种情况。用你的循环手工推一遍 `(5, 1, 4)` 与 `(3, 1)` 的例子，注意你收集各个大小的顺序。
 #
 # </details>
 # </details>
@@ -543,6 +747,28 @@ hidden.check_broadcast_shape(broadcast_shape)
 # </details>
 # </details>
 
+# %% [markdown] lang="zh"
+# ### 练习 4 · Exercise 4: 不用循环的 `pairwise_sq_distances`
+#
+# **难度：** ●●○ · **重要性：** ●●○ · **用时：** 约 10 分钟
+#
+# 给定形状为 `(n, d)` 的 `n` 个点 `x` 和形状为 `(m, d)` 的 `m` 个点 `y`，返回由欧氏距离的平方组成的 `(n, m)` 矩阵：元素
+# `[i, j]` 为 $\sum_k (x_{ik} - y_{jk})^2$。（注意力中的 `Q @ K.T` 也是这种“一方的每一行对另一方的每一行”的结构。）
+# 不要使用 Python 循环。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 只要让两者的形状彼此相对，广播就能把 `x` 的每个点与 `y` 的每个点配成对：各自需要在哪里插入新的大小为 1 的维？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 用 `None` 索引会在所写的位置插入一个大小为 1 的维（试试 `torch.zeros(2, 3)[None].shape`）。目标是得到形状为
+# `(n, m, d)` 的差值：按规则 3，哪个输入要在第 0 个位置有大小为 1 的维，哪个要在第 1 个位置有？
+# 然后沿正确的那一维做一次归约。
+#
+# </details>
+# </details>
+
 # %% answer="pairwise_sq_distances"
 def pairwise_sq_distances(x, y):
     """Squared Euclidean distance between every row of x and every row of y.
@@ -589,6 +815,14 @@ hidden.check_pairwise_sq_distances(pairwise_sq_distances)
 # **Predict · 预测:** for 80 × 80 points, how many times faster will the broadcasting version be: 2, 20
 # or 200? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# 循环的代价有多大？下面用两重 Python 循环和你的函数，对逐渐增大的 `n` 计算同一个 `n × n` 矩阵。（你的函数会构造一个
+# `(n, m, d)` 的中间张量；对于大的输入，程序库会用展开式 $\lVert x\rVert^2 - 2\,x \cdot y + \lVert y\rVert^2$，
+# 它只需一次矩阵乘法，但舍入误差可能使结果出现很小的负数。）
+#
+# **预测 · Predict：** 对于 80 × 80 个点，广播版本会快多少倍：2 倍、20 倍还是 200 倍？先写下你的猜测，
+# 再运行下一个单元格。
+
 # %%
 with needs("pairwise_sq_distances"):
     fig, stats = ex.distance_timing_experiment(pairwise_sq_distances)
@@ -602,6 +836,11 @@ with needs("pairwise_sq_distances"):
 # and lets one C++ kernel do the arithmetic. The printed speed-up is for the largest `n`; the gap keeps
 # widening with `n`.
 
+# %% [markdown] lang="zh"
+# 循环的耗时随点对的数量增长，而且每一对都要付出 Python 和 PyTorch 每次调用的开销，也就是上面打印的每对若干微秒；
+# 广播版本只付一次这样的开销，然后由一个 C++ 内核完成全部运算。打印的加速比对应最大的 `n`；随着 `n` 增大，
+# 差距还会继续拉大。
+
 # %% [markdown]
 # ## Part 4 — Storage, strides and offset · 存储、步长与偏移
 #
@@ -613,6 +852,18 @@ with needs("pairwise_sq_distances"):
 # * `storage_offset()`: where element `[0, 0, ...]` sits in the storage.
 #
 # Element `[i, j]` of a 2-D tensor lives at storage position `offset + i * stride[0] + j * stride[1]`.
+
+# %% [markdown] lang="zh"
+# ## 第 4 部分 存储、步长与偏移 · Part 4 — Storage, strides and offset
+#
+# 内存是一维的。张量就是一块扁平的数，即它的**存储**（storage），再加上三项簿记信息，说明如何把它读成一个网格（见
+# PyTorch 文档 “Tensor Views”）：
+#
+# * `shape`：每一维的大小；
+# * `stride()`：**沿每一维移动一步**时，要在存储中跳过多少个元素；
+# * `storage_offset()`：元素 `[0, 0, ...]` 在存储中的位置。
+#
+# 二维张量的元素 `[i, j]` 位于存储中的位置 `offset + i * stride[0] + j * stride[1]`。
 
 # %%
 t = torch.arange(12).reshape(3, 4)
@@ -646,6 +897,32 @@ print("t[1, 2] =", t[1, 2].item(), "= 0 + 1*4 + 2*1")
 # Do `(2, 3, 4)` by hand: the last stride is 1; what do you multiply to get the stride before it, and
 # the one before that? A loop that walks the shape backwards can keep that product as it goes. Then
 # check `(2, 0, 3)` against the corner case, and the order of what you return.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# `t` 是用 `arange` 构造的，所以每个值*就是*它在存储中的位置；记住这个技巧，本部分会一直用到它。
+# 新创建的张量按**行优先**（C 顺序）排列：最后一维在内存中相邻（步长为 1），前面的每一维都要跳过其后各维组成的一整块。
+# 对于形状 `(2, 3, 4)`，步长是 `(12, 4, 1)`。
+#
+# ### 练习 5 · Exercise 5: `contiguous_strides`
+#
+# **难度：** ●○○ · **重要性：** ●●○ · **用时：** 约 10 分钟
+#
+# 以元组形式返回一个形状的行优先步长，单位是元素（不是字节）。
+#
+# 有一个边界情况：PyTorch 在这个乘积中把**大小为 0 的维当作大小为 1**，所以 `torch.empty(2, 0, 3).stride()` 是
+# `(3, 3, 1)`，而不是 `(0, 3, 1)`。你的结果要与它一致。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 最后一维的步长是多少？沿第 `k` 维移动一步，要跳过它后面各维的多少个元素？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 手工算一遍 `(2, 3, 4)`：最后一个步长是 1；要得到它前面的那个步长，再前面的那个，各要乘什么？
+# 一个从后往前遍历形状的循环可以边走边维护这个乘积。然后用边界情况检查 `(2, 0, 3)`，并检查你返回的顺序。
 #
 # </details>
 # </details>
@@ -708,6 +985,22 @@ hidden.check_contiguous_strides(contiguous_strides)
 # **Predict · 预测:** what offset will `t[1:, 1:]` have, and how many bytes after `t`'s first element will
 # its `data_ptr()` be? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# ### 视图：新的簿记，同一块存储 · Views
+#
+# 许多操作根本不碰数值，而是返回一个**视图**（view）：一个新的张量对象，有自己的形状、步长和偏移，
+# 但共享**同一块存储**。有两个地址可以把它们区分开：`untyped_storage().data_ptr()` 是存储的起始地址，
+# 它的所有视图都相同；`data_ptr()` 是视图自己的第一个元素 `[0, 0]` 的地址，等于存储起始地址加上
+# `storage_offset() × element_size()` 个字节（对于 int64 的 `t`，每个元素 8 字节）。
+#
+# * `t.T` 交换步长：沿转置的一行走一步，在内存中跳过 4 个元素；
+# * `t[::2]`（隔一行取一行）使行步长加倍；
+# * `t[1:, 1:]` 保持步长不变，把偏移移到原来 `[1, 1]` 所在的位置；
+# * `t[:, :1].expand(3, 4)` 通过给新维设置**步长 0** 来重复一列：沿这一维移动时，在内存中根本不动。
+#
+# **预测 · Predict：** `t[1:, 1:]` 的偏移是多少？它的 `data_ptr()` 比 `t` 的第一个元素靠后多少字节？先写下你的猜测，
+# 再运行下一个单元格。
+
 # %%
 views = {"t": t, "t.T": t.T, "t[::2]": t[::2], "t[:, ::2]": t[:, ::2], "t[1:, 1:]": t[1:, 1:],
          "t[:, :1].expand(3, 4)": t[:, :1].expand(3, 4)}
@@ -741,6 +1034,32 @@ for name, v in views.items():
 # Make the first test's view for real, `torch.arange(24).view(4, 6)[:, 1:6:2]`, and print its shape,
 # `stride()` and `storage_offset()` next to `t`'s: which numbers changed, and by how much? Python's own
 # `range` can count the indices of a `start:stop:step` for you. Validate the arguments first.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 每个视图都共享 `t` 的存储，其 `data_ptr()` 恰好靠后 `8 × offset` 个字节：`t[1:, 1:]` 从偏移 5 开始，即第 40
+# 个字节处。什么都没有复制。
+#
+# ### 练习 6 · Exercise 6: `slice_view`
+#
+# **难度：** ●●○ · **重要性：** ●●○ · **用时：** 约 15 分钟
+#
+# 切片就是这种簿记操作之一。给定一个张量的形状、步长和偏移，在不创建任何张量的情况下，求出视图
+# `t[..., start:stop:step, ...]`（在第 `dim` 维上取切片）的形状、步长和偏移。
+# 测试会把你的答案与真实视图上真实切片的结果进行比较。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 在一维上切片，能改变三项簿记中的哪几项？改变的是哪些维？视图的元素 `[0, 0, ...]` 位于存储中的什么位置？现在沿 `dim`
+# 相邻的两个元素在内存中相距多远？一个 `start:stop:step` 切片保留了多少个索引？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 把第一个测试中的视图真的构造出来：`torch.arange(24).view(4, 6)[:, 1:6:2]`，把它的形状、`stride()` 和
+# `storage_offset()` 与 `t` 的并排打印：哪些数变了，变了多少？Python 自带的 `range` 可以帮你数出 `start:stop:step`
+# 的索引个数。先检查参数是否合法。
 #
 # </details>
 # </details>
@@ -823,6 +1142,12 @@ hidden.check_slice_view(slice_view)
 # **Predict · 预测:** which storage position does `t.T[1, 2]` read? Write your guess down, then run the
 # next cell.
 
+# %% [markdown] lang="zh"
+# 下面是表中那个 `(3, 4)` 张量的转置 `t.T` 的示意图。网格就是这个视图，每个格子都标注了它读取的存储位置，
+# 并按该位置着色；下方的长条是存储本身。红框标出的是视图的元素 `[1, 2]`。
+#
+# **预测 · Predict：** `t.T[1, 2]` 读取的是存储中的哪个位置？先写下你的猜测，再运行下一个单元格。
+
 # %%
 t = torch.arange(12).reshape(3, 4)
 print("t.T[1, 2] reads storage position", t.T[1, 2].item(), "=", t.T.storage_offset(), "+ 1 ·", t.T.stride(0),
@@ -843,6 +1168,20 @@ ex.show(ex.layout_figure(t.T, storage_size=12, highlight=5, title="t.T: shape (4
 # * `(4, 6)` with `offset slice [1:, 1:]`: the offset becomes 7; the view reads 15 cells spread over 17;
 # * `(2, 1, 3)` with `expand size-1 dims to 3`: several cells of the view read the same storage cell;
 # * `(2, 3, 4)` with `permute(2, 0, 1)`: walk the element slider and watch the red frame hop.
+
+# %% [markdown] lang="zh"
+# 读图：是位置 9。沿 `t.T` 的一行（从左到右）走，每一步在长条上跳 4 格；沿一列向下走，每一步移动 1 格。存储原封未动，
+# 变的只是簿记。
+#
+# ### 步长浏览器 · Stride explorer
+#
+# 选择一个形状、一个操作和一个元素。状态行会给出视图的形状、步长、偏移、是否连续、`.view(-1)` 能否成功，
+# 以及所选元素的偏移计算式。可以试试：
+#
+# * `(3, 4)` 配 `rows [::2]`：长条中的灰色格子就是被跳过的那一行；
+# * `(4, 6)` 配 `offset slice [1:, 1:]`：偏移变成 7；视图读取的 15 个格子分布在 17 个格子的范围内；
+# * `(2, 1, 3)` 配 `expand size-1 dims to 3`：视图中有几个格子读取同一个存储格子；
+# * `(2, 3, 4)` 配 `permute(2, 0, 1)`：拖动元素滑块，观察红框如何跳动。
 
 # %%
 stride_explorer()
@@ -876,6 +1215,34 @@ stride_explorer()
 # stride a row-major layout would have there. Decide which dims take no part in the comparison, and
 # whether skipping them should change the product you carry. One of the two exceptions can be settled
 # before the loop.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ### 连续与否 · Contiguous or not
+#
+# 如果按逻辑（行优先）顺序读取一个张量的元素时，在存储中是一步一步、没有空隙地走过去的，
+# 这个张量就是**连续的**（contiguous）：它的步长就是其形状的行优先步长。PyTorch 的 `is_contiguous()`
+# 另外加了两条合理的例外：
+#
+# * **大小为 1 的维**的步长无关紧要（你永远不会沿它走一步），所以步长为 `(1, 7)` 的 `(3, 1)` 张量算作连续的；
+# * 含有**大小为 0 的维**的张量不包含任何元素，总是连续的。
+#
+# ### 练习 7 · Exercise 7: `is_contiguous`
+#
+# **难度：** ●●○ · **重要性：** ●●○ · **用时：** 约 10 分钟
+#
+# 实现这条规则。返回 Python 的 `bool`。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 把每个步长与练习 5 会给出的步长相比较。比较时可以跳过哪些维？跳过它们会不会改变其他维应有的步长？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 沿用你的 `contiguous_strides` 的思路：从后往前遍历形状时，你在每一维都知道行优先布局在这里应有的步长。
+# 确定哪些维不参与比较，以及跳过它们时要不要改变你维护的乘积。两条例外中，有一条可以在循环之前就处理掉。
 #
 # </details>
 # </details>
@@ -940,6 +1307,17 @@ hidden.check_is_contiguous(is_contiguous)
 # **Predict · 预测:** of `tt.reshape(12)`, `t.reshape(12)` and `tt.contiguous()`, which ones copy? Write
 # your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# ### `view` 与 `reshape` · `view` versus `reshape`
+#
+# `x.view(new_shape)` 永远只是给存储重新贴标签：它为同一块内存计算新的步长；如果没有任何步长能描述结果，
+# 它就拒绝执行（抛出 `RuntimeError`）。转置之后，逻辑顺序 `0, 4, 8, 1, 5, 9, ...` 不是在内存中匀速行走，
+# 所以把它展平不可能是一个视图。`x.reshape(...)` 在视图存在时返回视图，在必要时则**复制**；`x.contiguous()`
+# 把数据复制到新的行优先存储中（如果 `x` 已经是连续的，就返回 `x` 本身）。比较存储地址就能知道发生的是哪一种。
+#
+# **预测 · Predict：** `tt.reshape(12)`、`t.reshape(12)` 和 `tt.contiguous()` 中，哪些会复制？先写下你的猜测，
+# 再运行下一个单元格。
+
 # %%
 def same_storage(a, b):
     return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
@@ -962,6 +1340,11 @@ print("tt.contiguous()    : strides", fixed.stride(), "| copied:", not same_stor
 # memory traffic (chapter 01: moving bytes is often the bottleneck), and a view **shares** its numbers:
 # writing into a view writes into the original. That is a feature when you mean it (an in-place update
 # of a slice) and a nasty bug when you don't.
+
+# %% [markdown] lang="zh"
+# 转置的 `reshape` 和 `contiguous` 会复制；`t.reshape(12)` 是视图。为什么要在意？复制会产生内存流量（第 01 章：
+# 搬运字节往往是瓶颈）；而视图与原张量**共享**数值：写入视图就是写入原张量。你有意为之时，
+# 这是一个特性（对切片做原地更新）；无意为之时，这就是一个棘手的错误。
 
 # %% [markdown]
 # ## Part 5 — Splitting attention heads · 拆分注意力头
@@ -990,6 +1373,28 @@ print("tt.contiguous()    : strides", fixed.stride(), "| copied:", not same_stor
 #
 # **Predict · 预测:** in the tiny example below (each value is its storage position), which numbers will
 # the shortcut put in head 0? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# ## 第 5 部分 拆分注意力头 · Part 5 — Splitting attention heads
+#
+# 多头注意力让 `n_heads` 个小的注意力并排运行（Vaswani et al. 2017，§3.2.2）。每个词元的 `d_model` 个特征被切成
+# `n_heads` 个连续的组，每组 `d_head = d_model / n_heads` 个：头 0 得到特征 `0 .. d_head-1`，头 1 得到接下来的 `d_head`
+# 个，依此类推。为了做批量矩阵乘法，我们希望头这一维位于序列维*之前*：`(batch, n_heads, seq, d_head)`。
+#
+# 分两步，都是视图，不复制：
+#
+# 1. 把**最后**一维一分为二：`n_heads` 组，每组 `d_head` 个。这可以作为视图完成，因为最后一维是连续的；
+# 2. 交换 `seq` 和 `n_heads` 两维。步长随之交换，结果不是连续的。
+#
+# 合并则是反过来：先把两维换回 `(batch, seq, n_heads, d_head)`，再把最后两维粘合起来。粘合能否是视图，
+# 取决于它拿到的布局。撤销你自己的 `split_heads` 会恢复 `x` 的行优先布局，粘合又可以是视图。但在真实的模型中，
+# `merge_heads` 收到的是注意力矩阵乘法的输出，一个*新建的、连续的* `(batch, n_heads, seq, d_head)` 张量；
+# 转置之后它就不连续了，`.view` 会报错，只有 `.reshape`（或 `.contiguous().view`）能行，而且要复制。
+#
+# **诱人的捷径是错的。** `x.view(batch, n_heads, seq, d_head)` 的形状没错，但它是按内存顺序重新读取的。
+#
+# **预测 · Predict：** 在下面这个小例子中（每个值就是它的存储位置），捷径会把哪些数放进头 0？先写下你的猜测，
+# 再运行下一个单元格。
 
 # %%
 x = torch.arange(12).view(1, 3, 4)        # batch 1, seq 3, d_model 4 -> 2 heads of d_head 2
@@ -1023,6 +1428,32 @@ print("wrong: x.view(1, 2, 3, 2)[0, 0] mixes tokens:\n", x.view(1, 2, 3, 2)[0, 0
 # Check your `split_heads` on the tiny example: head 0 must print what the slice printed. For
 # `merge_heads`, undo the steps in the reverse order, and pick the gluing operation that survives a
 # non-contiguous input but does not copy when it need not (the cell after the tests checks both).
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 捷径的“头 0”里是 `0 .. 5`：前一个半词元的全部特征。
+#
+# ### 练习 8 · Exercise 8: `split_heads` 与 `merge_heads`
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 15 分钟
+#
+# `split_heads` 必须返回 `x` 的一个**视图**（测试会检查它是否共享存储），并在 `d_model` 不能被 `n_heads` 整除时抛出
+# `ValueError`。`merge_heads` 是它的逆操作，而且必须也能处理新建的、连续的 `(batch, n_heads, seq, d_head)` 张量，
+# 因为注意力的输出就是这样的张量。它只在必要时复制：撤销你自己的拆分时，要返回 `x`
+# 的一个视图（测试以及测试之后的单元格都会检查这一点）。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 要拆分哪一维，拆成哪两个大小，才能让每个头得到一块连续的特征？拆分之后，哪两维的顺序不对？对于 `merge_heads`，`view`
+# 和 `reshape` 中哪一个对它可能拿到的每种布局都有效？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 上面两步中的每一步，都是第 4 部分的表格以及“`view` 与 `reshape`”中的某个操作。在小例子上检查你的 `split_heads`：头 0
+# 打印出的内容必须与切片打印出的相同。对于 `merge_heads`，按相反的顺序撤销各步，并选择这样一种粘合操作：
+# 遇到不连续的输入也能工作，而不必复制时又不复制（测试之后的单元格会检查这两点）。
 #
 # </details>
 # </details>
@@ -1125,6 +1556,13 @@ hidden.check_merge_heads(merge_heads)
 # **Predict · 预测:** does `merge_heads(split_heads(x))` copy `x`, and does `merge_heads` copy a fresh
 # contiguous `(1, 2, 3, 4)` tensor? Write your guesses down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# 下面把你的 `split_heads` 作用在同一个小的 `arange` 张量上，像步长浏览器那样画出来：每个头一个网格（行是词元，
+# 列是该头的特征），下方是它们读取的存储。红框是头 0、词元 1、特征 1。
+#
+# **预测 · Predict：** `merge_heads(split_heads(x))` 会复制 `x` 吗？`merge_heads` 会复制一个新建的、连续的
+# `(1, 2, 3, 4)` 张量吗？先写下你的猜测，再运行下一个单元格。
+
 # %%
 with needs("split_heads", "merge_heads"):
     x = torch.arange(24).view(1, 3, 8)
@@ -1158,6 +1596,22 @@ with needs("split_heads", "merge_heads"):
 #
 # Later chapters put these pieces together in scaled dot-product attention and multi-head attention.
 
+# %% [markdown] lang="zh"
+# 读图：撤销你自己的拆分不需要任何代价（结果与 `x` 共享存储），合并注意力的新输出则要复制。图中，头 1
+# 的第一行读取存储位置 4 到 7，下一行跳到 12：词元之间的步长是 8，恰好是 `d_model`。打印出的步长说明的是同一件事。
+#
+# ## 小结 · Summary
+#
+# * 归约会去掉你指定的那一维；`keepdim=True` 把它以大小 1 保留下来，使结果能沿正确的轴与输入广播。
+# * 先减去**每行的最大值**，softmax 和对数求和指数就是数值稳定的；减去均值或最小值并不够，而 float16 在 `exp(11.1)`
+#   时就已经溢出。
+# * 广播从右边对齐形状，并拉伸大小为 1 的维；`(n,)` 与 `(n, 1)` 会得到 `(n, n)`，而且不报任何错，所以要检查形状。
+# * 张量 = 存储 + 形状 + 步长 + 偏移。转置、`permute`、切片和 `expand` 只改变簿记；`view` 需要相容的步长，`reshape` 和
+#   `contiguous()` 在必要时复制。
+# * 拆分注意力头是 `view` + `transpose`；合并需要 `reshape`（或 `contiguous().view`），它会复制注意力的新输出。
+#
+# 后面的章节会把这些部件组合成缩放点积注意力和多头注意力。
+
 # %% [markdown]
 # ## References · 参考文献
 #
@@ -1176,6 +1630,25 @@ with needs("split_heads", "merge_heads"):
 # 7. NumPy documentation: "Broadcasting" (the general broadcasting rules PyTorch follows).
 # 8. Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS 2017, arXiv:1706.03762. §3.2.2
 #    (multi-head attention, d_k = d_v = d_model / h).
+
+# %% [markdown] lang="zh"
+# ## 参考文献 · References
+#
+# 1. Goodfellow, I., Bengio, Y. & Courville, A. (2016). Deep Learning. MIT Press. §4.1（上溢和下溢；softmax 按
+#    softmax(x − max_i x_i) 计算）。
+# 2. IEEE Std 754-2019, IEEE Standard for Floating-Point Arithmetic（binary16 与 binary32；上溢为无穷大，inf/inf =
+#    NaN）。第 2 部分打印的界限来自 `torch.finfo`。
+# 3. Micikevicius, P. et al. (2018). Mixed Precision Training. ICLR 2018, arXiv:1710.03740. §3（FP16
+#    训练及其数值范围）。
+# 4. Milakov, M. & Gimelshein, N. (2018). Online normalizer calculation for softmax. arXiv:1805.02867.
+#    §2（减去最大值的“安全” softmax），§3（运行中的最大值）。
+# 5. Dao, T. et al. (2022). FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness. NeurIPS 2022,
+#    arXiv:2205.14135. §3.1（分块计算 softmax，维护运行中的每行最大值）。
+# 6. PyTorch 文档：“Broadcasting semantics”；“Tensor Views”；`torch.Tensor.stride`、`storage_offset`、`is_contiguous`、
+#    `view`、`reshape`、`contiguous`。
+# 7. NumPy 文档：“Broadcasting”（PyTorch 所遵循的通用广播规则）。
+# 8. Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS 2017, arXiv:1706.03762. §3.2.2（多头注意力，d_k =
+#    d_v = d_model / h）。
 
 # %%
 glossary.show("02-tensors")

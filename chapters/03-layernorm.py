@@ -9,6 +9,17 @@
 # use it rather than BatchNorm (批归一化), wire it into stacks of residual blocks the two ways
 # Transformers do, **Post-LN** and **Pre-LN**, and train a deep stack both ways.
 
+# %% [markdown] lang="zh"
+# # 层归一化 · Layer normalization
+#
+# 如果激活值的尺度在层与层之间不断漂移，深层网络就很难训练。Transformer 用**层归一化**（layer normalization；Ba et al.
+# 2016）把它控制住：把每个词元的特征向量平移到均值 0、缩放到方差 1，再乘以可学习的缩放参数 γ、加上平移参数 β。
+#
+# 本章中，你将亲手实现层归一化并与 `torch.nn.LayerNorm` 对齐；
+# 看到自然语言处理模型为什么用它而不用批归一化（BatchNorm）；把它按 Transformer 的两种方式，
+# 即**后置层归一化**（Post-LN）和**前置层归一化**（Pre-LN），接入由残差块组成的堆栈；
+# 并用这两种方式分别训练一个深层堆栈。
+
 # %% [markdown]
 # ## Before you start · 开始之前
 #
@@ -26,8 +37,26 @@
 #
 # **Time:** about 100 minutes (reading 35, exercises 50, experiments 15).
 
+# %% [markdown] lang="zh"
+# ## 开始之前 · Before you start
+#
+# **本章要实现：**
+#
+# * `layer_norm(x, weight, bias, eps)`：用归约实现层归一化，与 `torch.nn.LayerNorm` 的误差在 1e-5 以内；
+# * `LayerNorm`：同样的功能写成 `nn.Module`，其参数可以从 `nn.LayerNorm` 载入；
+# * `PostLN` 与 `PreLN`：分别按 2017 年原论文和 GPT-2 的方式连接的残差块堆栈，Pre-LN 堆栈带有最终层归一化；
+# * `rms_norm` 与 `layer_norm_from_rms`：均方根归一化（RMSNorm），以及用它重建的层归一化。
+#
+# **预备知识：** 第 02 章（沿一维的归约、`keepdim`、广播）；`nn.Module`、`nn.Parameter` 和 `nn.ModuleList`；
+# 一组数的均值和方差。这里的残差连接只是求和 `x + sublayer(x)`；第 04 章会说明它为什么重要。
+#
+# **用时：** 约 100 分钟（阅读 35 分钟，练习 50 分钟，实验 15 分钟）。
+
 # %% [markdown]
 # Run the set-up cell first.
+
+# %% [markdown] lang="zh"
+# 先运行初始化单元格。
 
 # %%
 import torch
@@ -59,6 +88,20 @@ setup()
 # **Predict · 预测:** will the stack without LayerNorm learn the task more slowly, just as well, or not
 # at all? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# ## 为什么需要归一化 · Why normalise at all?
+#
+# 残差块把子层的输出加到它所读取的流上：`h ← h + F(h)`（第 04 章会说明为什么要有这个求和）。
+# 这个求和中没有任何东西能控制 `h` 的尺度。如果 `F(h)` 与 `h` 差不多大，而且方向并不相反，那么每经过一个块，
+# 流就变大一些；经过一整个堆栈，这种增长会层层累积：后面的每个子层读到的输入，其大小都不是它初始化时所预期的。
+#
+# 下一个单元格用相同的初始权重把同一个 8 层编码器堆栈构建两次：一次保持原样（PyTorch 的 `nn.TransformerEncoderLayer`，
+# 带层归一化，按第 3 部分将要介绍的“Pre-LN”方式排列），一次把其中每个层归一化都换成恒等映射。
+# 它打印出每个块之后残差流的标准差，然后在一个小任务上（16 个可能的词元，每个都要映射为它前面的那个词元）用学习率为
+# 0.01、不预热的 Adam 把两份副本各训练 80 步。它只用一个线程运行，所以每台机器上的数字都相同（需要几秒钟）。
+#
+# **预测 · Predict：** 没有层归一化的堆栈学这个任务会更慢、一样好，还是根本学不会？先写下你的猜测，再运行下一个单元格。
+
 # %%
 # while the notebook is autograded, a shorter run: no grade depends on it (course.notebook.grading)
 fig, why = ex.norm_or_not(**({"steps": 20} if grading() else {}))
@@ -86,6 +129,18 @@ for name in why["scale"]:
 # Normalisation is what lets a deep stack start, and stay, at a scale its layers were built for. The rest
 # of the chapter writes it and asks where to put it.
 
+# %% [markdown] lang="zh"
+# 结合打印出的数字来读图：
+#
+# * **左图。** 没有层归一化时，流在每个块都会变大，而且每个块放大的倍数都比前一个块更大：
+#   打印出的末层/首层之比是有层归一化时的好几倍。有层归一化时流也会变大（Pre-LN 从不对流本身做归一化），但增长缓慢，
+#   而且每个子层读到的都是它的一份归一化副本。
+# * **右图。** 输出层读取的是未归一化的流，所以从第一步起它的 logits 就很大：第一步的损失是随机猜测水平的好几倍。
+#   在我们的运行中，没有层归一化的堆栈始终没有恢复过来，最后停在随机猜测水平；
+#   有层归一化的堆栈则解决了这个任务（损失接近 0）。请以你自己打印出的数字为准，不要轻信这句话。
+#
+# 归一化让深层堆栈从一开始、并且始终处在其各层设计时所预期的尺度上。本章其余部分就来实现它，并讨论它应该放在哪里。
+
 # %% [markdown]
 # ## Part 1 — The formula · 公式
 #
@@ -109,6 +164,26 @@ for name in why["scale"]:
 # γ and β are vectors of length `d` (γ starts at ones, β at zeros), so a LayerNorm has `2·d`
 # parameters.
 
+# %% [markdown] lang="zh"
+# ## 第 1 部分 公式 · Part 1 — The formula
+#
+# 对于一个特征为 $x_1, \dots, x_d$ 的词元（即 `(batch, seq, d_model)` 张量的最后一维），层归一化的计算如下（Ba et al.
+# 2016，§3，式 3，ε 采用 PyTorch 的 `nn.LayerNorm` 的写法）：
+#
+# $$\mu = \frac{1}{d}\sum_i x_i, \qquad \sigma^2 = \frac{1}{d}\sum_i (x_i - \mu)^2, \qquad
+# y_i = \gamma_i \, \frac{x_i - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \beta_i .$$
+#
+# 能否与 PyTorch 对齐，取决于三个细节：
+#
+# 1. **有偏方差**：除以 `d`，而不是 `d − 1`（PyTorch 的 `nn.LayerNorm` 文档说明它使用有偏估计）。`torch.var` 和
+#    `torch.std` 默认除以 `d − 1`（`correction=1`）；请传入 `correction=0`，或者直接计算偏差平方的均值。当 `d = 2` 时，
+#    两种方差相差 2 倍。
+# 2. **ε 在平方根之内**：`sqrt(var + eps)`，而不是 `sqrt(var) + eps`。只有方差极小时它才起作用，
+#    而那恰恰是它必须防止你除以接近 0 的数的时候。
+# 3. **每个词元一个均值和一个方差**，只沿最后一维计算，并使用 `keepdim=True`，使它们能与 `x` 广播。
+#
+# γ 和 β 都是长度为 `d` 的向量（γ 初始化为全 1，β 初始化为全 0），所以一个层归一化有 `2·d` 个参数。
+
 # %% [markdown]
 # ### Exercise 1 · 练习 1: `layer_norm`
 #
@@ -126,6 +201,25 @@ for name in why["scale"]:
 # Work the first visible test, the token `[1, 3]`, by hand with the formula of Part 1 and compare each
 # of your statistics with what your code computes for it. Which of the three details of Part 1 does
 # each intermediate result depend on? And which of the four arguments has your code not used yet?
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ### 练习 1 · Exercise 1: `layer_norm`
+#
+# **难度：** ●○○ · **重要性：** ●●● · **用时：** 约 15 分钟
+#
+# 用归约来实现，不要用 PyTorch 的 `F.layer_norm`（测试会禁用它，并告诉你这一点）。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 哪一维存放一个词元的特征？你需要沿这一维计算两个统计量，而且两者都必须在那里保留一个大小为 1 的维，才能与 `x` 广播。
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 用第 1 部分的公式手工算一遍第一个可见测试中的词元 `[1, 3]`，把每个统计量与你的代码算出的结果相比较。
+# 每个中间结果分别取决于第 1 部分三个细节中的哪一个？四个参数中，还有哪一个你的代码没有用到？
 #
 # </details>
 # </details>
@@ -223,6 +317,28 @@ hidden.check_layer_norm(layer_norm)
 # </details>
 # </details>
 
+# %% [markdown] lang="zh"
+# ### 练习 2 · Exercise 2: `LayerNorm` 模块
+#
+# **难度：** ●○○ · **重要性：** ●●○ · **用时：** 约 10 分钟
+#
+# 把它封装成一个 `nn.Module`，带有两个与 PyTorch 完全同名的参数：`weight`（γ，全 1）和 `bias`（β，全 0），这样就能通过
+# `load_state_dict` 从 `nn.LayerNorm` 载入参数。当输入的最后一维不等于 `d_model` 时，抛出 `ValueError`，
+# 并给出清楚的消息，写明两个大小。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 模块的张量属性怎样才是可学习的，从而能被 `.parameters()` 和 `state_dict()` 列出来？取什么值，
+# 才能让一个新建的层归一化除了归一化之外什么都不改变？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 打印 `nn.LayerNorm(3).state_dict()`：它的键就是你的属性需要的名字，它的值就是初始值。在 `forward` 中，练习 1
+# 的函数所需要的一切都已经存放在 `self` 上了，包括构建这个模块时给定的 ε。
+#
+# </details>
+# </details>
+
 # %% answer="LayerNorm"
 class LayerNorm(nn.Module):
     """Layer normalisation with learnable gamma (weight) and beta (bias).
@@ -292,6 +408,12 @@ hidden.check_layernorm_module(LayerNorm)
 # LayerNorm subtracts a number and divides by a number, so it cannot make a skewed distribution
 # symmetric.
 
+# %% [markdown] lang="zh"
+# ### 看一个词元 · Look at one token
+# 这个交互组件用直方图显示一个词元的 256 个特征在归一化前后的分布。调节输入的缩放和平移：右边的直方图纹丝不动。再调节 γ
+# 和 β：它们决定了输出的分散程度和中心位置。注意，直方图的*形状*始终不变：对一个词元而言，层归一化只是减去一个数、
+# 再除以一个数，所以它无法把一个偏斜的分布变成对称的。
+
 # %%
 layernorm_explorer()
 
@@ -308,6 +430,19 @@ layernorm_explorer()
 #
 # **Predict · 预测:** will the token's normalised features change between batch A and batch B with
 # LayerNorm? With BatchNorm? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# ## 第 2 部分 为什么不用批归一化 · Part 2 — Why not BatchNorm?
+#
+# 批归一化（Ioffe & Szegedy 2015，§3）对每个**特征**沿**批量**做归一化（对于序列，则沿其中的每个词元）。因此，
+# 一个词元的输出取决于与它同处一个批量的其他词元，包括那些只是为了让序列等长而补上的填充词元。
+# 层归一化只用这个词元自己的特征。下面三个实验说明了其中的代价。
+#
+# 第一个实验把同一个固定的词元放在两个批量中分别做归一化：批量 A 中另有 3 个词元，批量 B 中另有 3 个不同的词元和 4
+# 个填充词元（全零），然后打印这个词元输出的最大变化。
+#
+# **预测 · Predict：** 使用层归一化时，这个词元归一化后的特征在批量 A 和批量 B 之间会变化吗？使用批归一化时呢？
+# 先写下你的猜测，再运行下一个单元格。
 
 # %%
 with needs("layer_norm"):
@@ -331,6 +466,18 @@ with needs("layer_norm"):
 # **Predict · 预测:** when only the *last* token of the first sequence moves, does the output at
 # position 0 move, with LayerNorm? With BatchNorm? And when a token of the *other* sequence moves?
 # Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# 读图：两个批量中层归一化的柱子完全相同（打印出的变化为零）；批归一化的柱子则不同，
+# 打印出的变化与数值本身是同一个量级：同一个词元仅仅因为批量中的邻居变了，就得到了不同的表示。
+#
+# ### 批归一化会看到未来 · BatchNorm sees the future
+# 语言模型只根据词元 0 … t 来预测词元 t；在注意力中，这由第 05 章的因果掩码来保证。归一化不能破坏这一点。下面对两个各含
+# 6 个词元的序列做归一化；每次只改变一个输入词元，测量每个输出词元的变化（得到一张 12 × 12 的图：行是输出词元，
+# 列是被改变的输入词元）。
+#
+# **预测 · Predict：** 只改变第一个序列的*最后*一个词元时，使用层归一化，位置 0 的输出会变吗？使用批归一化呢？
+# 改变*另一个*序列中的词元时又如何？先写下你的猜测，再运行下一个单元格。
 
 # %%
 with needs("layer_norm"):
@@ -360,6 +507,19 @@ with needs("layer_norm"):
 #
 # **Predict · 预测:** after 60 batches from the same distribution, will the sentence's output be the same
 # in training mode and in eval mode? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# 读图：层归一化的图是对角的，每个输出只依赖于它自己的词元（打印出的变化恰好为 0）。批归一化的图是满的：
+# 批量中任何一个词元变化，每个输出都会随之变化，包括它自己序列中后面的词元（对角线以上，即因果模型不能看到的未来），
+# 以及另一个序列中的词元。打印出的变化是一个词元对自身影响的相当一部分，而不是舍入噪声。
+#
+# ### 训练模式与评估模式 · Training mode and eval mode
+# 批归一化在一次只处理一个句子时无法使用批量统计量，所以它在训练时维护均值和方差的滑动平均，并在 `model.eval()`
+# 之后改用它们（Ioffe & Szegedy 2015，§3.1；PyTorch 的 `nn.BatchNorm1d` 使用动量为 0.1 的指数滑动平均）。下面用 60
+# 个训练批量更新这些平均值，然后在两种模式下分别对一个含 6 个词元的测试句子做归一化。
+#
+# **预测 · Predict：** 用来自同一分布的 60 个批量训练之后，这个句子在训练模式和评估模式下的输出会相同吗？
+# 先写下你的猜测，再运行下一个单元格。
 
 # %%
 fig, modes = ex.batchnorm_train_eval()
@@ -391,6 +551,25 @@ print(f"one token in training mode: {modes['single_token']}")
 #   Because the stream is never normalised inside the blocks, the stack ends with one **final
 #   LayerNorm** before the output layer.
 
+# %% [markdown] lang="zh"
+# 读图：几十个批量之后，滑动均值就稳定下来了（左图），但两种模式对测试句子的结果仍然相差打印出的那么多（右图）：
+# 六个词元对每个特征统计量的估计噪声很大，而滑动平均的估计是平滑的。因此，训练和推理计算的是两个不同的函数；
+# 而且在训练模式下，单个词元根本无法归一化（见打印出的错误）。层归一化没有模式之分，也没有滑动统计量：
+# 无论训练还是评估，无论一个词元还是一千个词元，它做的都是同一件事；Transformer 用的就是它（Vaswani et al. 2017，
+# §3.1）。
+#
+# ## 第 3 部分 后置与前置层归一化 · Part 3 — Post-LN and Pre-LN
+#
+# 每个子层（注意力或前馈网络）都位于一个残差块中，而模型就是 N 个这样的块组成的堆栈。层归一化应该放在哪里？
+# 目前使用的有两种答案，下一个单元格把它们画了出来：
+#
+# * **后置层归一化**（Post-LN；Vaswani et al. 2017，§3.1；BERT，Devlin et al. 2019）：先相加，再归一化。
+#   每个块的输出都被归一化，包括它向后传递的残差流。
+# * **前置层归一化**（Pre-LN；GPT-2，Radford et al. 2019，§2.3；更早见于 Baevski & Auli 2019、Child et al. 2019 和 Wang
+#   et al. 2019，Xiong et al. 2020 在 §1 中把它归功于这几篇工作；Wang et al. 在 §2
+#   中以“pre-norm”和“post-norm”之名比较了两者）：对子层的*输入*做归一化，残差流本身保持不动。由于流在块内从未被归一化，
+#   堆栈最后、输出层之前要加一个**最终层归一化**。
+
 # %%
 ex.show(ex.block_diagrams())
 
@@ -417,6 +596,30 @@ ex.show(ex.block_diagrams())
 # at a time with a single running tensor, block by block: which boxes does the straight (skip) line
 # pass through in each drawing, and which does it go around? What is left to do after the last block
 # of the right-hand drawing?
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ### 练习 3 · Exercise 3: `PostLN` 与 `PreLN` 堆栈
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 20 分钟
+#
+# 按照示意图构建这两种堆栈。每种堆栈都接收 `d_model` 和一个子层模块的列表（第 `i` 个块使用 `sublayers[i]`；每个子层把
+# `(batch, seq, d_model)` 映射为同样的形状），并用 `nn.LayerNorm(d_model)` 创建其排列方式所需的层归一化（用 PyTorch
+# 的，这样本练习就不依赖于你自己的实现）。测试会数一数你的层归一化，并给每一个设置不同的 γ 和 β，
+# 所以每个块都需要自己的层归一化。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 对于一个 N 块的堆栈，数一数每张图中层归一化方框的个数。然后想一想：一个模块怎样才能保证 `.parameters()`
+# 找得到它存放在列表中的子层和归一化层？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# `torch.nn` 中有一个专门用来存放模块列表的容器。在 `forward` 中，用一个不断更新的张量，
+# 逐块地每次沿图中的一个箭头前进：在每张图中，那条直线（跳跃连接）穿过了哪些方框，又绕过了哪些？
+# 右边那张图在最后一个块之后还要做什么？
 #
 # </details>
 # </details>
@@ -555,6 +758,21 @@ hidden.check_pre_ln(PreLN)
 # **Predict · 预测:** of the four runs (Post-LN or Pre-LN, with or without warm-up), which will fail to
 # learn the task? Write your guess down, then run the next cell (about 20 seconds).
 
+# %% [markdown] lang="zh"
+# ### 实验：两种方式训练深层网络 · The experiment: train a deep stack both ways
+# Xiong et al.（2020，§3.3，定理 1）证明了初始化时*最后*一层权重的梯度的一个界：对于 Post-LN，它不随层数 L 减小；对于
+# Pre-LN，它按 1/√L 减小。至于梯度范数在各层之间如何变化，他们是测量的，而不是证明的（§3.4，图 3：Post-LN
+# 越靠近输出越大，Pre-LN 大致持平）。在他们的实验中，Post-LN 需要对学习率做**预热**（在最初若干步中逐渐增大），而
+# Pre-LN 不预热也能训练（§3.2，§4）。
+#
+# 这里我们在一个小任务上检验：5 层（PyTorch 的 `nn.TransformerEncoderLayer`，Post-LN 取 `norm_first=False`，Pre-LN 取
+# `True`，d_model = 32），每个词元都要输出它前面的那个词元。使用学习率为 0.01 的 Adam 训练 120 步，分别不预热和在 40
+# 步内线性预热。这个单元格还测量初始化时每一层的梯度范数，以及 Adam 走一步（学习率 0.001）对权重和堆栈输出的影响。
+# 它只用一个线程运行，所以每台机器上的数字都相同。
+#
+# **预测 · Predict：** 四次运行（Post-LN 或 Pre-LN，预热或不预热）中，哪些学不会这个任务？先写下你的猜测，
+# 再运行下一个单元格（大约 20 秒）。
+
 # %%
 # while the notebook is autograded, a shorter run: no grade depends on it (course.notebook.grading)
 fig, result = ex.pre_vs_post(**({"steps": 40, "warmup": 15} if grading() else {}))
@@ -627,6 +845,57 @@ print(f"one Adam step, relative change of the stack's output:  Post-LN {step['po
 # Compute both for the token `[1, 3]` after centring it. Then list what LayerNorm does (Part 1) and
 # cross out what one call of RMSNorm already does for you; check that every argument you were given,
 # ε included, reaches the place that needs it.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 结合打印出的数字来读图：
+#
+# * **左图。** 把每次运行的最终损失与随机猜测水平（2.77，在 16 个词元中随机猜）相比较。
+#   停留在随机猜测水平的运行就是失败了：它始终没有找到这个任务的规律。最终接近零的运行则解决了它。在我们的运行中，
+#   不预热的 Post-LN 停留在随机猜测水平，其余三次都解决了任务（请以你打印出的数字为准，不要轻信这句话；
+#   `ex.pre_vs_post(lr=3e-3)` 会改变其中的细节）。
+# * **右图。** 对于 Post-LN，梯度范数越靠近输出层越大（打印出的末层/首层之比大于 1）；对于 Pre-LN，它几乎是平的：与
+#   Xiong et al. 的测量结果（§3.4，图 3）形态相同，这里是在一个 5 层的堆栈上。
+#
+# 为什么输出附近的大梯度会需要预热？使用普通的 SGD 时，权重的移动量是学习率乘以梯度，所以梯度最大的层步子也最大：这就是
+# Xiong et al. 的论证。**Adam 则不同。** 它把每个梯度除以其滑动均方值的平方根（Kingma & Ba 2015，算法 1），所以无论 g
+# 有多大，它的第一步对每个权重都是 lr · g / |g| = ±lr：打印出的 |变化量| / lr 的中位数对两种堆栈都是 1.000。
+# 单凭梯度的尺度，解释不了 Adam 为什么需要预热。下面两种解释对 Adam 确实适用：
+#
+# 1. **早期的二阶矩估计噪声很大。** 在最初几步中，Adam 的滑动均方值只平均了少数几个梯度的平方，
+#    所以自适应步长的方差很大；预热让步子保持很小，直到估计稳定下来（Liu et al. 2020a，§3；他们提出的 RAdam
+#    则直接对此进行校正）。
+# 2. **Post-LN 会放大更新。** 每个 Post-LN 块更依赖于它的残差分支，所以对每个权重做同样微小的改变，堆栈输出的变化要比
+#    Pre-LN 大得多（Liu et al. 2020b，§4）。打印的最后一行在这里测量了这一点：在同样一步 Adam 更新之后，Post-LN
+#    堆栈输出的变化比 Pre-LN 堆栈的大（在我们的运行中大约是两倍）。
+#
+# 在这两种解释中，预热都让最初的更新保持很小，而 Pre-LN 让这些更新的危害更小。
+#
+# ## 第 4 部分 均方根归一化 · Part 4 — RMSNorm
+#
+# 均方根归一化（RMSNorm；Zhang & Sennrich 2019）保留了层归一化的重新缩放，去掉了重新居中：不减去均值，也没有 β。
+# 每个词元除以它的**均方根**（其特征平方的均值的平方根，与层归一化一样在根号下加上 ε；PyTorch 的 `nn.RMSNorm`
+# 也是这样做的），再乘以 γ。Zhang & Sennrich 报告说，它训练效果与层归一化相当，而计算开销更低；LLaMA
+# 在每个块中都使用它（Touvron et al. 2023，§2.2）。
+#
+# ### 练习 4 · Exercise 4: `rms_norm`，以及用它实现层归一化
+#
+# **难度：** ●●○ · **重要性：** ●●○ · **用时：** 约 15 分钟
+#
+# 编写 `rms_norm`。然后说明层归一化就是先居中、再做均方根归一化：编写 `layer_norm_from_rms`，它必须与 `layer_norm`
+# 的计算结果完全相同（ε 也相同），对传入的 `rms_norm` 恰好调用一次，并且只做那次调用没有做的事。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 对于 `rms_norm`：沿最后一维计算一个统计量，保留维度以便广播；ε 放在哪里？对于第二个函数：一个已经减去均值的词元，
+# 它的均方根是多少？把它与第 1 部分的有偏标准差比较一下。
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 把词元 `[1, 3]` 居中之后，分别计算两者。然后列出层归一化要做的事（第 1 部分），
+# 划掉一次均方根归一化调用已经替你做了的；再检查你拿到的每个参数（包括 ε）都送到了需要它的地方。
 #
 # </details>
 # </details>
@@ -739,6 +1008,22 @@ hidden.check_layer_norm_from_rms(layer_norm_from_rms)
 #
 # **Next:** dropout and the residual connections these blocks are built on.
 
+# %% [markdown] lang="zh"
+# ## 小结 · Summary
+#
+# * 层归一化沿每个词元自己的特征做归一化：有偏方差，ε 在平方根之内，然后乘以 γ、加上 β（2·d 个参数，分别初始化为全 1
+#   和全 0）。
+# * 批归一化的统计量取决于批量中的其他词元（填充词元、后面的词元、其他序列），并且在训练模式和评估模式下不同；
+#   层归一化则不然。
+# * 后置层归一化在每次残差相加之后做归一化；前置层归一化对每个子层的输入做归一化，并需要一个最终层归一化。Post-LN
+#   的梯度越靠近输出越大；使用 Adam 时，它对残差分支更强的依赖使最初的更新危害更大；预热可以解决这个问题。
+# * 在 Xiong et al. 的实验和我们的实验中，Pre-LN 不预热也能训练，但大型的 Pre-LN 模型仍然会预热（GPT-3，Brown et al.
+#   2020，附录 B；LLaMA，Touvron et al. 2023，§2.3：2,000 步）；而一个能够训练成功的 Post-LN 模型，
+#   最终效果往往优于对应的 Pre-LN 模型（Liu et al. 2020b；Takase et al. 2023）。
+# * 均方根归一化只保留缩放；层归一化就是对居中后的词元做均方根归一化，再加上 β。
+#
+# **下一章：** dropout，以及这些块赖以构建的残差连接。
+
 # %%
 glossary.show("03-layernorm")
 
@@ -782,3 +1067,39 @@ glossary.show("03-layernorm")
 #     arXiv:1906.01787. §2 (pre-norm and post-norm).
 # 17. PyTorch 2.13 documentation: `torch.nn.LayerNorm` (biased variance, ε), `torch.var` (`correction`),
 #     `torch.nn.BatchNorm1d` (running statistics, momentum 0.1), `torch.nn.RMSNorm`.
+
+# %% [markdown] lang="zh"
+# ## 参考文献 · References
+#
+# 1. Ba, J. L., Kiros, J. R., Hinton, G. E. (2016). Layer Normalization. arXiv:1607.06450. §3，式 3。
+# 2. Ioffe, S., Szegedy, C. (2015). Batch Normalization: Accelerating Deep Network Training by Reducing Internal
+#    Covariate Shift. ICML 2015, arXiv:1502.03167. §3（沿小批量归一化），§3.1（推理时使用总体统计量）。
+# 3. Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS 2017, arXiv:1706.03762. §3.1（LayerNorm(x +
+#    Sublayer(x))）。
+# 4. Devlin, J. et al. (2019). BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding. NAACL
+#    2019, arXiv:1810.04805. §3（原始的 Transformer 编码器）。
+# 5. Radford, A. et al. (2019). Language Models are Unsupervised Multitask Learners. OpenAI technical report.
+#    §2.3（层归一化移到每个子块的输入处，并增加一个最终层归一化）。
+# 6. Xiong, R. et al. (2020). On Layer Normalization in the Transformer Architecture. ICML 2020, arXiv:2002.04745.
+#    §1（Pre-LN 归功于 Baevski & Auli、Child et al. 和 Wang et al.），§3.2（预热），§3.3 和定理
+#    1（初始化时最后一层的梯度），§3.4 和图 3（实测的每层梯度范数），§4（不预热的 Pre-LN）。
+# 7. Kingma, D. P., Ba, J. (2015). Adam: A Method for Stochastic Optimization. ICLR 2015, arXiv:1412.6980. 算法 1。
+# 8. Liu, L. et al. (2020a). On the Variance of the Adaptive Learning Rate and Beyond (RAdam). ICLR 2020,
+#    arXiv:1908.03265. §3。
+# 9. Liu, L. et al. (2020b). Understanding the Difficulty of Training Transformers. EMNLP 2020, arXiv:2004.08249.
+#    §3（梯度不平衡并非根本原因），§4（通过对残差分支的依赖而放大；依赖较轻则训练出的模型更差）。
+# 10. Takase, S. et al. (2023). B2T Connection: Serving Stability and Performance in Deep Transformers. Findings of ACL
+#     2023, arXiv:2206.00330. §1（浅层模型中 Post-LN 优于 Pre-LN）。
+# 11. Brown, T. B. et al. (2020). Language Models are Few-Shot Learners. NeurIPS 2020, arXiv:2005.14165. 附录
+#     B（学习率线性预热）。
+# 12. Touvron, H. et al. (2023). LLaMA: Open and Efficient Foundation Language Models. arXiv:2302.13971. §2.2（使用
+#     RMSNorm 的前置归一化），§2.3（2,000 步预热）。
+# 13. Zhang, B., Sennrich, R. (2019). Root Mean Square Layer Normalization. NeurIPS 2019, arXiv:1910.07467. §3–4。
+# 14. Baevski, A., Auli, M. (2019). Adaptive Input Representations for Neural Language Modeling. ICLR 2019,
+#     arXiv:1809.10853. 模型描述（每个块之前做层归一化）。
+# 15. Child, R., Gray, S., Radford, A., Sutskever, I. (2019). Generating Long Sequences with Sparse Transformers.
+#     arXiv:1904.10509. §5.2（归一化移到每个残差块的输入处）。
+# 16. Wang, Q. et al. (2019). Learning Deep Transformer Models for Machine Translation. ACL 2019, arXiv:1906.01787.
+#     §2（pre-norm 与 post-norm）。
+# 17. PyTorch 2.13 文档：`torch.nn.LayerNorm`（有偏方差，ε），`torch.var`（`correction`），
+#     `torch.nn.BatchNorm1d`（滑动统计量，动量 0.1），`torch.nn.RMSNorm`。

@@ -30,7 +30,10 @@ from notebooks import (
     stripped,
 )
 
-ASSIGNMENTS = pipeline.assignments(ROOT)
+ASSIGNMENTS = pipeline.assignments(ROOT, "en")
+# the Chinese edition (中文版): the chapters with Chinese prose, in source-zh/, release-zh/ and solutions-zh/
+ZH = pipeline.EDITIONS["zh"]
+ZH_ASSIGNMENTS = pipeline.assignments(ROOT, "zh")
 
 
 def test_there_are_assignments():
@@ -43,6 +46,37 @@ def test_layout():
         assert names == ASSIGNMENTS, f"{tree}/ holds {names}, source/ holds {ASSIGNMENTS}: run `make release`"
         for a in ASSIGNMENTS:
             assert notebook_path(a, tree).is_file(), f"missing {notebook_path(a, tree)}"
+
+
+def test_layout_of_the_chinese_edition():
+    """Every zh tree holds the same assignments, each a notebook of the same name, all of them English ones too."""
+    assert set(ZH_ASSIGNMENTS) <= set(ASSIGNMENTS), "every Chinese assignment is an English one"
+    for tree in ZH.values():
+        folder = ROOT / tree
+        names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+        assert names == ZH_ASSIGNMENTS, (f"{tree}/ holds {names}, {ZH['source']}/ holds {ZH_ASSIGNMENTS}: run "
+                                         f"`python -m course_grader.pipeline release`")
+        for a in ZH_ASSIGNMENTS:
+            assert sorted(p.name for p in (folder / a).iterdir()) == [f"{a}.ipynb"], f"{tree}/{a}: one notebook"
+
+
+@pytest.mark.parametrize("assignment", ZH_ASSIGNMENTS)
+@pytest.mark.parametrize("tree", ["source", "release", "solutions"])
+def test_both_editions_are_graded_the_same(assignment, tree):
+    """The zh notebook of every tree has the English one's cells, code, grade ids and points; only prose differs."""
+    en, zh = load(assignment, tree), load(assignment, ZH[tree])
+    assert len(en.cells) == len(zh.cells), f"{ZH[tree]}/{assignment} has other cells than {tree}/{assignment}"
+
+    def meta(cell):  # a locked prose cell's checksum is its text's: the one thing allowed to differ
+        grading = {k: v for k, v in nbgrader_meta(cell).items() if not (cell.cell_type == "markdown" and k == "checksum")}
+        return cell.cell_type, {**cell.metadata, "nbgrader": grading}
+
+    for a, b in zip(en.cells, zh.cells, strict=True):
+        where = f"{ZH[tree]}/{assignment}/{nbgrader_meta(a).get('grade_id')}"
+        assert meta(a) == meta(b), f"{where}: metadata differ"
+        if a.cell_type == "code":
+            assert a.source == b.source, f"{where}: code differs between the editions"
+    assert graded_cells(assignment, tree).keys() == graded_cells(assignment, ZH[tree]).keys()
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

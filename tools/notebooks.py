@@ -13,10 +13,23 @@ cell, and the cell header says which:
 This module turns those headers into nbgrader's cell metadata (``tools.nbauthor``), so no chapter
 spells out nbgrader's schema by hand.
 
+One source, two languages (中文版). A chapter may carry a Chinese twin of every prose cell: a markdown
+cell with ``lang="zh"`` right after its English one. Code cells are written once and shared:
+
+    # %% [markdown]
+    # ## Broadcasting · 广播                        the English edition's prose
+    # %% [markdown] lang="zh"
+    # ## 广播 · Broadcasting                        its Chinese twin, the next cell
+
+Such a chapter builds two instructor notebooks with the same cells, grade ids and points:
+``source/NN-name/NN-name.ipynb`` (English) and ``source-zh/NN-name/NN-name.ipynb`` (Chinese, the twins in
+place of the English prose). A chapter is either English only or bilingual throughout: a prose cell
+without its twin, or a twin without its English cell, is an error that names the cell.
+
     python -m tools.notebooks build [NN ...]   write source/ from chapters/ (``make notebooks``)
     python -m tools.notebooks check            exit 1 if source/ differs from a fresh build
-    python -m tools.notebooks pull NN          take edits made to source/NN-*/ in JupyterLab back
-                                               into chapters/NN-*.py (then ``make notebooks``)
+    python -m tools.notebooks pull NN          take edits made to source/NN-*/ (and source-zh/NN-*/) in
+                                               JupyterLab back into chapters/NN-*.py (then ``make notebooks``)
 
 The text sources live outside ``source/``: nbgrader copies every non-notebook file of an assignment
 folder into ``release/``.
@@ -37,9 +50,13 @@ from tools import nbauthor
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 SOURCE = ROOT / "source"
+# the editions: language -> the instructor tree its notebooks are built into ("en" is nbgrader's own layout;
+# course_grader.pipeline.EDITIONS names the release and solutions trees of each)
+LANGUAGES = ("en", "zh")
+SOURCES = {"en": SOURCE, "zh": ROOT / "source-zh"}
 FORMAT = "py:percent"
 # the only cell metadata a chapter file carries; everything else is derived from it
-HEADER_KEYS = ("answer", "tests", "points")
+HEADER_KEYS = ("answer", "tests", "points", "lang")
 # what jupytext itself records about a cell's layout (blank lines, marker style): not course metadata
 LAYOUT_KEYS = ("lines_to_next_cell", "lines_to_end_of_cell_marker", "cell_marker")
 
@@ -52,8 +69,8 @@ def chapter_files() -> list[Path]:
     return sorted(CHAPTERS.glob("[0-9][0-9]-*.py"))
 
 
-def notebook_path(chapter: Path) -> Path:
-    return SOURCE / chapter.stem / f"{chapter.stem}.ipynb"
+def notebook_path(chapter: Path, language: str = "en") -> Path:
+    return SOURCES[language] / chapter.stem / f"{chapter.stem}.ipynb"
 
 
 def _cell(path: Path, number: int, cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -64,9 +81,11 @@ def _cell(path: Path, number: int, cell: nbformat.NotebookNode) -> nbformat.Note
         raise ChapterError(f"{where}: unknown cell option(s) {unknown}; a cell header takes only "
                            f"answer=\"id\" or tests=\"id\" points=N")
     if cell.cell_type == "markdown":
-        if meta:
-            raise ChapterError(f"{where}: a markdown cell takes no options, got {sorted(meta)}")
+        if meta and meta != {"lang": "zh"}:
+            raise ChapterError(f"{where}: a markdown cell takes no options but lang=\"zh\", got {sorted(meta)}")
         return nbauthor.md(cell.source)
+    if "lang" in meta:
+        raise ChapterError(f"{where}: lang=\"zh\" belongs on a markdown cell (code cells are shared)")
     if cell.cell_type != "code":
         raise ChapterError(f"{where}: {cell.cell_type} cells are not used in chapters")
     if "answer" in meta:
@@ -85,9 +104,49 @@ def _cell(path: Path, number: int, cell: nbformat.NotebookNode) -> nbformat.Note
     return nbauthor.code(cell.source)
 
 
-def read_chapter(path: Path) -> list[nbformat.NotebookNode]:
+def _is_zh(cell: nbformat.NotebookNode) -> bool:
+    return cell.cell_type == "markdown" and cell.metadata.get("lang") == "zh"
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _editions(path: Path, cells: list[nbformat.NotebookNode]) -> dict[str, list[int]]:
+    """The chapter's cells (their indices) per language: English only, or both with every prose cell paired."""
+    if not any(_is_zh(c) for c in cells):
+        return {"en": list(range(len(cells)))}
+    en, zh = [], []
+    for i, cell in enumerate(cells):
+        where = f"{path.name}, cell {i + 1}"
+        if _is_zh(cell):
+            previous = cells[i - 1] if i > 0 else None
+            if previous is None or previous.cell_type != "markdown" or _is_zh(previous):
+                raise ChapterError(f"{where}: a lang=\"zh\" cell must follow its English markdown cell")
+            if not _has_chinese(cell.source):
+                raise ChapterError(f"{where}: the lang=\"zh\" cell holds no Chinese")
+            zh.append(i)
+        elif cell.cell_type == "markdown":
+            if i + 1 == len(cells) or not _is_zh(cells[i + 1]):
+                first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+                raise ChapterError(f"{where}: this prose cell has no Chinese twin (a `# %% [markdown] lang=\"zh\"` "
+                                   f"cell right after it); the chapter has Chinese prose elsewhere, so every "
+                                   f"prose cell needs one: {first!r}")
+            en.append(i)
+        else:
+            en.append(i)
+            zh.append(i)
+    return {"en": en, "zh": zh}
+
+
+def read_chapter(path: Path, language: str = "en") -> list[nbformat.NotebookNode]:
+    """The cells of one edition of a chapter (``language`` "en" or "zh"), as nbgrader notebook cells."""
     text = jupytext.reads(path.read_text(encoding="utf-8"), fmt=FORMAT)
-    cells = [_cell(path, i, c) for i, c in enumerate(text.cells, start=1)]
+    converted = [_cell(path, i, c) for i, c in enumerate(text.cells, start=1)]
+    editions = _editions(path, text.cells)
+    if language not in editions:
+        raise ChapterError(f"{path.name}: no {language!r} edition (its prose has no lang=\"{language}\" cells)")
+    cells = [converted[i] for i in editions[language]]
     ids = [c.metadata["nbgrader"]["grade_id"] for c in cells
            if c.metadata["nbgrader"]["grade"] or c.metadata["nbgrader"]["solution"]]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
@@ -96,16 +155,48 @@ def read_chapter(path: Path) -> list[nbformat.NotebookNode]:
     return cells
 
 
-def build(path: Path, out: Path | None = None) -> Path:
-    return nbauthor.save(out or notebook_path(path), read_chapter(path))
+def languages(path: Path) -> list[str]:
+    """The editions a chapter file has: ["en"], or ["en", "zh"] when its prose is bilingual."""
+    text = jupytext.reads(path.read_text(encoding="utf-8"), fmt=FORMAT)
+    return list(_editions(path, text.cells))
 
 
-def to_text(nb: nbformat.NotebookNode) -> str:
-    """The chapter text of a course notebook (the inverse of ``build``)."""
+def build(path: Path, out: Path | None = None, language: str = "en") -> Path:
+    return nbauthor.save(out or notebook_path(path, language), read_chapter(path, language))
+
+
+def build_all(path: Path) -> list[Path]:
+    """Write every edition of a chapter; remove a Chinese notebook the chapter no longer has."""
+    editions = languages(path)
+    for language in LANGUAGES:
+        stale_nb = notebook_path(path, language)
+        if language not in editions and stale_nb.exists():
+            stale_nb.unlink()
+            if not any(stale_nb.parent.iterdir()):
+                stale_nb.parent.rmdir()
+    return [build(path, language=language) for language in editions]
+
+
+def to_text(nb: nbformat.NotebookNode, zh: nbformat.NotebookNode | None = None) -> str:
+    """The chapter text of a course notebook (the inverse of ``build``); with ``zh``, the Chinese
+    edition's prose cells go in as twins after their English ones (the code is the English edition's)."""
     nb = copy.deepcopy(nb)
+    if zh is not None:
+        if [c.cell_type for c in zh.cells] != [c.cell_type for c in nb.cells]:
+            raise ChapterError("the English and Chinese notebooks have different cells: edit the code in one of them "
+                               "only if it is the same edit in both")
+        merged = []
+        for cell, twin in zip(nb.cells, zh.cells, strict=True):
+            merged.append(cell)
+            if cell.cell_type == "markdown":
+                twin = copy.deepcopy(twin)
+                twin.metadata = {**twin.metadata, "nbgrader": {}, "lang": "zh"}
+                merged.append(twin)
+        nb.cells = merged
     for cell in nb.cells:
         grading = cell.metadata.get("nbgrader", {})
-        cell.metadata = {}
+        lang = cell.metadata.get("lang")
+        cell.metadata = {"lang": lang} if lang else {}
         if grading.get("solution"):
             cell.metadata["answer"] = grading["grade_id"]
         elif grading.get("grade"):
@@ -119,9 +210,25 @@ def to_text(nb: nbformat.NotebookNode) -> str:
 
 
 def stale(path: Path, tmp: Path) -> bool:
-    fresh = build(path, tmp / f"{path.stem}.ipynb")
-    target = notebook_path(path)
-    return not target.exists() or target.read_bytes() != fresh.read_bytes()
+    """Whether any edition of the chapter differs from a fresh build (or a dropped edition is still there)."""
+    editions = languages(path)
+    for language in LANGUAGES:
+        target = notebook_path(path, language)
+        if language not in editions:
+            if target.exists():
+                return True
+            continue
+        fresh = build(path, tmp / language / f"{path.stem}.ipynb", language)
+        if not target.exists() or target.read_bytes() != fresh.read_bytes():
+            return True
+    return False
+
+
+def read_editions(path: Path) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode | None]:
+    """The chapter's built notebooks: the English one and the Chinese one (None if there is none)."""
+    nb = nbformat.read(notebook_path(path), as_version=4)
+    zh = notebook_path(path, "zh")
+    return nb, (nbformat.read(zh, as_version=4) if zh.exists() else None)
 
 
 def _select(numbers: list[str]) -> list[Path]:
@@ -145,20 +252,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             for path in _select(args.chapters):
-                print(build(path).relative_to(ROOT))
+                for out in build_all(path):
+                    print(out.relative_to(ROOT))
         elif args.command == "check":
             import tempfile
             with tempfile.TemporaryDirectory() as tmp:
                 differ = [p for p in chapter_files() if stale(p, Path(tmp))]
             for p in differ:
-                print(f"{notebook_path(p).relative_to(ROOT)} differs from chapters/{p.name}: run `make notebooks` "
+                print(f"{notebook_path(p).relative_to(ROOT)} (or its Chinese edition) differs from chapters/{p.name}: "
+                      f"run `make notebooks` "
                       f"to rebuild it, or `python -m tools.notebooks pull {p.name[:2]}` to keep edits made in "
                       f"JupyterLab", file=sys.stderr)
             return 1 if differ else 0
         else:
             for path in _select(args.chapters):
-                nb = nbformat.read(notebook_path(path), as_version=4)
-                path.write_text(to_text(nb), encoding="utf-8")
+                path.write_text(to_text(*read_editions(path)), encoding="utf-8")
                 print(path.relative_to(ROOT))
     except ChapterError as err:
         print(f"error: {err}", file=sys.stderr)

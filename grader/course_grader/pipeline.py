@@ -12,16 +12,26 @@ PATH (nbgrader shells out to ``alembic`` and fails with a bare FileNotFoundError
     python -m course_grader.pipeline publish --assignment 01-compute --duedate "2026-12-01 23:59:00 UTC"
     python -m course_grader.pipeline collect --assignment 01-compute
     python -m course_grader.pipeline grades --output grades.csv
+
+The course has two editions, English and Chinese (中文版), with the same assignment names, grade ids and
+points: ``source/`` → ``release/``, ``solutions/`` and ``source-zh/`` → ``release-zh/``, ``solutions-zh/``
+(``EDITIONS``). The class's language is the one setting ``COURSE_LANGUAGE`` in nbgrader_config.py (the
+environment variable of that name, or ``--language``, overrides it for one command): publish, collect,
+autograde and feedback then use that edition, the formgrader too. ``release`` regenerates every edition
+(both trees are committed); only the class's edition is written into the gradebook, since nbgrader
+restores locked cells from the gradebook's copy when it grades.
 """
 
 from __future__ import annotations
 
 import argparse
 import fnmatch
+import functools
 import os
 import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +46,40 @@ def _course_root() -> Path:
 
 ROOT = _course_root()
 ASSIGNMENT_NAME = re.compile(r"^\d\d-[a-z0-9-]+$")
+
+# The editions: language -> nbgrader's three folders. Same assignment and notebook names in each.
+EDITIONS = {
+    "en": {"source": "source", "release": "release", "solutions": "solutions"},
+    "zh": {"source": "source-zh", "release": "release-zh", "solutions": "solutions-zh"},
+}
+
+
+def check_language(language: str) -> str:
+    if language not in EDITIONS:
+        raise PipelineError(f"COURSE_LANGUAGE must be one of {sorted(EDITIONS)}, got {language!r}")
+    return language
+
+
+@functools.cache
+def _configured_language(config: Path) -> str:
+    from traitlets.config.loader import PyFileConfigLoader
+
+    loaded = PyFileConfigLoader(config.name, path=str(config.parent)).load_config()
+    source = loaded.CourseDirectory.get("source_directory", "source")
+    return next((lang for lang, dirs in EDITIONS.items() if dirs["source"] == source), "en")
+
+
+def course_language(root: Path = ROOT) -> str:
+    """The class's language: ``COURSE_LANGUAGE`` in the environment, else the edition nbgrader_config.py selects."""
+    if os.environ.get("COURSE_LANGUAGE"):
+        return check_language(os.environ["COURSE_LANGUAGE"])
+    config = Path(root) / "nbgrader_config.py"
+    return _configured_language(config.resolve()) if config.is_file() else "en"
+
+
+def edition_folder(tree: str, root: Path = ROOT, language: str | None = None) -> Path:
+    """``root``'s folder ``tree`` ("source", "release" or "solutions") of an edition (the class's by default)."""
+    return Path(root) / EDITIONS[check_language(language or course_language(root))][tree]
 
 
 class PipelineError(RuntimeError):
@@ -53,9 +97,12 @@ def environment() -> dict[str, str]:
     return env
 
 
-def assignments(root: Path = ROOT) -> list[str]:
-    """Assignment names found in ``root/source`` (two digits and a slug)."""
-    return sorted(p.name for p in (root / "source").iterdir() if p.is_dir() and ASSIGNMENT_NAME.match(p.name))
+def assignments(root: Path = ROOT, language: str | None = None) -> list[str]:
+    """Assignment names found in the edition's source folder (two digits and a slug); the class's edition by default."""
+    source = edition_folder("source", root, language)
+    if not source.is_dir():
+        return []
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and ASSIGNMENT_NAME.match(p.name))
 
 
 def nbgrader(*args: str, root: Path = ROOT, timeout: float | None = None, strict: bool = True) -> str:
@@ -72,12 +119,37 @@ def nbgrader(*args: str, root: Path = ROOT, timeout: float | None = None, strict
     return log
 
 
-def release(root: Path = ROOT, assignment: str = "*") -> None:
-    """Regenerate ``release/`` and ``solutions/`` for the assignments of ``source/`` (a name or a glob)."""
-    if not assignments(root):
-        raise PipelineError(f"no assignments found in {root / 'source'}")
-    nbgrader("generate_assignment", assignment, "--force", root=root)
-    nbgrader("generate_solution", assignment, "--force", root=root)
+def edition_args(language: str) -> list[str]:
+    """nbgrader options that point it at an edition's three folders."""
+    dirs = EDITIONS[check_language(language)]
+    return [f"--CourseDirectory.source_directory={dirs['source']}",
+            f"--CourseDirectory.release_directory={dirs['release']}",
+            f"--CourseDirectory.solution_directory={dirs['solutions']}"]
+
+
+def release(root: Path = ROOT, assignment: str = "*", languages: list[str] | None = None) -> list[str]:
+    """Regenerate the release and solutions folders of every edition (or of ``languages``) for the assignments
+    of its source folder (a name or a glob); the languages regenerated.
+
+    The class's edition (:func:`course_language`) is generated last and into the gradebook, as nbgrader does;
+    another edition into a throw-away gradebook, so that the gradebook keeps the cells the class is graded
+    against (nbgrader restores locked cells, and the grader recognises the instructor's markdown, from it)."""
+    if not assignments(root, "en") and not assignments(root, course_language(root)):
+        raise PipelineError(f"no assignments found in {edition_folder('source', root)}")
+    ours = course_language(root)
+    chosen = [check_language(lang) for lang in (languages or list(EDITIONS))]
+    done = []
+    for language in sorted(chosen, key=lambda lang: lang == ours):
+        if not [a for a in assignments(root, language) if fnmatch.fnmatch(a, assignment)]:
+            continue  # this edition has no such assignment (not every chapter has its Chinese text yet)
+        with tempfile.TemporaryDirectory() as tmp:
+            extra = edition_args(language)
+            if language != ours:
+                extra.append(f"--CourseDirectory.db_url=sqlite:///{Path(tmp) / 'gradebook.db'}")
+            nbgrader("generate_assignment", assignment, "--force", *extra, root=root)
+            nbgrader("generate_solution", assignment, "--force", *extra, root=root)
+        done.append(language)
+    return done
 
 
 def submitted_students(root: Path = ROOT) -> list[str]:
@@ -137,9 +209,10 @@ def prepare_submissions(assignment: str, students: list[str], root: Path = ROOT)
     from course_grader.intake import prepare
 
     notes = {}
+    released = edition_folder("release", root)  # the class's edition
     for s in students:
         for folder in sorted((root / "submitted" / s).glob(assignment)):
-            release = root / "release" / folder.name / f"{folder.name}.ipynb"
+            release = released / folder.name / f"{folder.name}.ipynb"
             if folder.is_dir() and release.is_file():
                 found = prepare(folder, release)
                 if found:
@@ -233,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=Path("grades.csv"), help="grades: CSV file to write")
     parser.add_argument("--root", type=Path, default=ROOT, help="course directory (default: this repository)")
     parser.add_argument("--assignment", default="*", help="assignment name or glob (default: all)")
+    parser.add_argument("--language", choices=sorted(EDITIONS),
+                        help="the edition: for release, regenerate only this one (default: every edition); for the "
+                             "other steps, the class's language for this command (default: COURSE_LANGUAGE in "
+                             "nbgrader_config.py)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="autograde: nbgrader processes grading students in parallel (default: CPU count)")
     parser.add_argument("--no-kernel", dest="kernel", action="store_false",
@@ -242,11 +319,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="autograde: run student code without the bubblewrap sandbox, as you (only where it "
                              "cannot be installed; every feedback and `make flags` say so)")
     args = parser.parse_args(argv)
+    if args.language and args.step != "release":
+        os.environ["COURSE_LANGUAGE"] = args.language  # nbgrader_config.py reads it in every nbgrader process
     try:
         if args.step == "release":
-            release(args.root, args.assignment)
-            done = [a for a in assignments(args.root) if fnmatch.fnmatch(a, args.assignment)]
-            print(f"regenerated release/ and solutions/ for: {', '.join(done)}")
+            for language in release(args.root, args.assignment, [args.language] if args.language else None):
+                dirs = EDITIONS[language]
+                done = [a for a in assignments(args.root, language) if fnmatch.fnmatch(a, args.assignment)]
+                print(f"regenerated {dirs['release']}/ and {dirs['solutions']}/ for: {', '.join(done)}")
         elif args.step == "autograde":
             if not (args.root / "submitted").is_dir():
                 parser.error("no submitted/ folder: collect submissions first (nbgrader collect) "
