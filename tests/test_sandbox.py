@@ -75,9 +75,12 @@ def test_everything_outside_its_own_folders_is_read_only(verdict_box):
     import course
 
     target = Path(course.__file__).resolve().parent / "attack.py"
-    code = (f"import errno\ntry:\n    open({str(target)!r}, 'w').write('x')\n    print('written')\n"
-            "except OSError as e:\n    print(errno.errorcode[e.errno])\n")
-    assert printed(run(verdict_box, "", code)).strip() in ("EROFS", "EACCES")
+    code = ("import course, errno, os\n"
+            f"for path in ({str(target)!r}, os.path.join(os.path.dirname(course.__file__), 'attack.py')):\n"
+            "    try:\n        open(path, 'w').write('x')\n        print('written')\n"
+            "    except OSError as e:\n        print(errno.errorcode[e.errno])\n")
+    out = printed(run(verdict_box, "", code)).split()
+    assert len(out) == 2 and out[0] in ("ENOENT", "EROFS", "EACCES") and out[1] in ("EROFS", "EACCES"), out
     assert not target.exists()
 
 
@@ -160,16 +163,16 @@ def test_the_kernel_run_takes_only_outputs_of_the_cells_it_was_given():
     assert "other cells" in merge_outputs(nb, nb, nbformat.writes(nbformat.v4.new_notebook()))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 29 item 2, not done yet: the verdict is still computed in the verdict "
-                                       "sandbox, in the process that runs the student's code, which can write "
-                                       "result lines of its own; this test passes once the verdict moves out")
 def test_a_forged_verdict_line_earns_nothing():
     from course_grader.grading.isolated import grade_notebook
 
-    forge = ("import gc, io, json\n"
-             "for f in gc.get_objects():\n"
-             "    if isinstance(f, io.TextIOWrapper) and f.writable() and f.fileno() > 2:\n"
-             "        f.write(json.dumps({'id': 't', 'ok': True}) + '\\n'); f.flush()\n")
+    # a passing verdict for the test, as a JSON line and as a frame of the grading channel, written to every
+    # descriptor the student's process holds: the verdict is computed by the judge, which the sandbox cannot reach
+    forge = ("import json, os, struct\n"
+             "line = json.dumps({'id': 't', 'ok': True}).encode()\n"
+             "for fd in range(3, 256):\n"
+             "    for data in (line + b'\\n', struct.pack('!QQ', len(line), 0) + line):\n"
+             "        try:\n            os.write(fd, data)\n        except OSError:\n            pass\n")
     meta = {"grade": False, "solution": True, "grade_id": "a", "locked": False}
     test = {"grade": True, "solution": False, "grade_id": "t", "points": 1, "locked": True}
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(forge, metadata={"nbgrader": meta}),

@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from course.checks.elsewhere import Elsewhere
+
 _type = type
 _tuple, _list, _dict, _str, _int, _float, _bool, _complex = tuple, list, dict, str, int, float, bool, complex
 _Tensor, _Parameter, _Size = torch.Tensor, nn.Parameter, torch.Size
@@ -90,7 +92,7 @@ def plain(value: Any, name: str = "result", *, modules: bool = True, _depth: int
         return _np_array(value, copy=True)
     if cls in _NUMPY_SCALARS:
         return _np_item(value)
-    if modules and _isinstance(value, _Module):
+    if modules and (_isinstance(value, _Module) or _isinstance(value, Elsewhere)):
         return value
     if _isinstance(value, _Tensor):
         raise _reject(value, "torch.Tensor", name)

@@ -14,11 +14,13 @@ cells. Only code in answer cells is graded: cells a student adds are not run her
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 
 import nbformat
 
+from course_grader.grading import judge
 from course_grader.grading.sandbox import DEFAULT_LIMITS, Limits, LineReader, Sandbox, sandbox
 
 START_UP_SECONDS = 60.0  # importing torch on a busy 2-core machine
@@ -68,41 +70,74 @@ def job_from_notebook(nb: nbformat.NotebookNode) -> tuple[str, list[Step]]:
     return (setup.source if setup is not None else ""), steps
 
 
-def _run_worker(setup: str, steps: list[Step], cell_timeout: float, box: Sandbox, deadline: float):
-    """Yield the worker's events; ("hung"|"died"|"budget", id) when it stops answering (``deadline``: budget)."""
+def _events(lines: LineReader, steps: list[Step], cell_timeout: float, deadline: float, exit_code):
+    """The events on ``lines``, until the last step's; ("hung"|"died"|"budget", id) when they stop coming in time.
+
+    A ``start`` event names the step now running and restarts its clock (``cell_timeout``); ``deadline`` is the
+    submission's budget; ``exit_code()`` says how the process that ran the student's code ended."""
     current = "<set-up>"
+    cell_deadline = time.monotonic() + START_UP_SECONDS + cell_timeout
+    while True:
+        line = lines.next(min(cell_deadline, deadline))
+        if line is LineReader.TIMEOUT:
+            yield {"id": current, "budget" if time.monotonic() >= deadline else "hung": True}
+            return
+        if line is None:
+            yield {"id": current, "died": True, "code": exit_code()}
+            return
+        try:
+            event = json.loads(line)
+            if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+                raise ValueError
+        except ValueError:
+            yield {"id": current, "died": True, "code": "an unreadable result"}
+            return
+        if event.get("start"):
+            current, cell_deadline = event["id"], time.monotonic() + cell_timeout
+            continue
+        if "died" in event and event.get("code") is None:  # the judge saw the agent go: ask how it ended
+            code = exit_code()
+            event["code"] = code if code is not None else event.get("why", "no exit code")
+        yield event
+        if not steps or event["id"] == steps[-1].id:
+            return
+
+
+def _run_worker(setup: str, steps: list[Step], cell_timeout: float, box: Sandbox, deadline: float):
+    """The verdict inside the sandbox (chapters whose checks are not converted yet): the worker runs the answer and
+    test cells side by side and writes the events."""
     with box.job("verdict", {"setup": setup, "steps": [s.__dict__ for s in steps]}) as (pid, lines):
         if lines is None:  # its server is gone (a submission may kill it): the next try starts a new one
-            yield {"id": current, "died": True, "code": "the sandbox stopped"}
+            yield {"id": "<set-up>", "died": True, "code": "the sandbox stopped"}
             return
-        cell_deadline = time.monotonic() + START_UP_SECONDS + cell_timeout
-        while True:
-            line = lines.next(min(cell_deadline, deadline))
-            if line is LineReader.TIMEOUT:
-                yield {"id": current, "budget" if time.monotonic() >= deadline else "hung": True}
-                return
-            if line is None:
-                yield {"id": current, "died": True, "code": box.exit_code(pid)}
-                return
-            try:
-                event = json.loads(line)
-                if not isinstance(event, dict) or not isinstance(event.get("id"), str):
-                    raise ValueError
-            except ValueError:
-                yield {"id": current, "died": True, "code": "an unreadable result"}
-                return
-            if event.get("start"):
-                current, cell_deadline = event["id"], time.monotonic() + cell_timeout
-                continue
-            yield event
-            if not steps or event["id"] == steps[-1].id:
-                return
+        yield from _events(lines, steps, cell_timeout, deadline, lambda: box.exit_code(pid))
+
+
+def _run_remote(setup: str, steps: list[Step], cell_timeout: float, box: Sandbox, deadline: float):
+    """The verdict outside: the agent runs the answer cells in the sandbox; the judge (:mod:`.judge`), forked
+    here, runs the test cells, asks the agent for the student's objects and alone writes the events."""
+    payload = {"setup": setup, "steps": [{"kind": s.kind, "id": s.id, **({"source": s.source} if s.kind == "answer"
+                                                                          else {})} for s in steps]}
+    with box.job("agent", payload, duplex=True) as (pid, sock):  # the test cells never enter the sandbox
+        if sock is None:
+            yield {"id": "<set-up>", "died": True, "code": "the sandbox stopped"}
+            return
+        judge_pid, read_fd = judge.fork_judge(sock, setup, [s.__dict__ for s in steps])
+        try:
+            yield from _events(LineReader(read_fd), steps, cell_timeout, deadline,
+                               lambda: box.exit_code(pid, wait=1.0))
+        finally:
+            judge.kill_judge(judge_pid)
+            os.close(read_fd)
 
 
 def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, exclude: dict[str, str] | None = None,
-                   budget: float = 900.0, limits: Limits = DEFAULT_LIMITS, unsafe: bool = False) -> Report:
-    """Run every test cell of ``nb`` in the verdict sandbox; ``exclude`` names answer cells not to run (with why).
+                   budget: float = 900.0, limits: Limits = DEFAULT_LIMITS, unsafe: bool = False,
+                   judged_outside: bool = True) -> Report:
+    """Run every test cell of ``nb``; ``exclude`` names answer cells not to run (with why).
 
+    ``judged_outside`` (the default): the test cells run in the judge, outside the sandbox (:func:`_run_remote`);
+    without it, in the verdict sandbox beside the student's code (chapters whose checks are not converted yet).
     ``budget``: seconds for the whole submission; once spent, the tests not yet run fail with a note.
     """
     sandbox("verdict", limits=limits, unsafe=unsafe)  # started (once per process) before the budget runs
@@ -121,7 +156,8 @@ def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, exc
                 report.verdicts.setdefault(t.id, Verdict(t.id, False, _over_budget(budget)))
             break
         box = sandbox("verdict", limits=limits, unsafe=unsafe)  # a new one if a submission killed the last
-        for event in _run_worker(setup, todo, cell_timeout, box, deadline):
+        run = _run_remote if judged_outside else _run_worker
+        for event in run(setup, todo, cell_timeout, box, deadline):
             step_id = event["id"]
             kind = next((s.kind for s in steps if s.id == step_id), "setup")
             if "budget" in event:
@@ -181,4 +217,7 @@ def _failure_reason(event: dict, cell_timeout: float) -> str:
         return "it changed library functions the tests rely on (" + ", ".join(event["tamper"]) + ")"
     if "hung" in event:
         return f"it did not finish within {cell_timeout:g} s"
-    return f"it ended the Python process (exit code {event.get('code')})"
+    code = event.get("code")
+    if isinstance(code, str):
+        return f"its process stopped answering ({code})"
+    return f"it ended the Python process (exit code {code})"

@@ -227,14 +227,12 @@ class Sandbox:
             if not _inside(prefix, [Path("/usr"), *roots]):
                 b.ro(prefix)
                 roots.append(prefix)
-        course = _course_package()
-        if not _inside(course, roots):
-            b.ro(course)
-            roots.append(course)
         for hidden in {GRADER, GRADER.resolve()}:  # a grader installed into the environment is masked
             if _inside(hidden, roots):
                 b.args += ["--tmpfs", str(hidden)]
         b.folder("/sandbox/lib")
+        # the course package the grader itself imports, first on the sandbox's path (whatever the environment has)
+        b.ro(_course_package(), "/sandbox/lib/course")
         b.ro(RUNTIME, "/sandbox/lib/grading_runtime")
         if self.kind == "verdict":  # the hidden checks the test cells import, and nothing else of the grader
             b.ro(GRADER / "__init__.py", "/sandbox/lib/course_grader/__init__.py")
@@ -280,26 +278,32 @@ class Sandbox:
         return reply["pid"]
 
     @contextlib.contextmanager
-    def job(self, kind: str, payload: dict, files: dict[str, str] | None = None):
-        """Run one job: yields (its pid, a :class:`LineReader` of its result lines); (None, None) when the
-        server is gone (a submission may kill it: the sandbox is closed, and :func:`sandbox` starts a new one).
-        On leaving, every process of the job is killed and the writable folders are emptied."""
-        read_fd, write_fd = os.pipe()
+    def job(self, kind: str, payload: dict, files: dict[str, str] | None = None, *, duplex: bool = False):
+        """Run one job: yields (its pid, a :class:`LineReader` of its result lines, or with ``duplex`` a socket
+        to talk to it); (None, None) when the server is gone (a submission may kill it: the sandbox is closed,
+        and :func:`sandbox` starts a new one). On leaving, every process of the job is killed and the writable
+        folders are emptied."""
+        if duplex:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            mine, given = ours, theirs.fileno()
+        else:
+            read_fd, given = os.pipe()
+            mine = theirs = None
         try:
-            pid = self.start(kind, payload, write_fd, files)
+            pid = self.start(kind, payload, given, files)
         except (RuntimeError, OSError):
             pid = None
         finally:
-            os.close(write_fd)
+            theirs.close() if duplex else os.close(given)
         if pid is None:
-            os.close(read_fd)
+            mine.close() if duplex else os.close(read_fd)
             self.close()
             yield None, None
             return
         try:
-            yield pid, LineReader(read_fd)
+            yield pid, (mine if duplex else LineReader(read_fd))
         finally:
-            os.close(read_fd)
+            mine.close() if duplex else os.close(read_fd)
             self.reset()
 
     def exit_code(self, pid: int, wait: float = 2.0) -> int | None:

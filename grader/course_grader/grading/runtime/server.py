@@ -283,6 +283,8 @@ def _job_child(request: dict, result_fd: int, config: dict) -> None:
         os.environ.update(config.get("env", {}))
         if request["kind"] == "notebook":
             from .notebook import main
+        elif request["kind"] == "agent":
+            from .agent import main
         else:
             from .worker import main
         main(result_fd, request["payload"])
