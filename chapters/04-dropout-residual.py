@@ -14,6 +14,21 @@
 # *measured* why the skip path matters: a 40-layer stack without it hardly sends any gradient back to
 # its first layers.
 
+# %% [markdown] lang="zh"
+# # dropout 与残差连接 · Dropout and residual connections
+#
+# 一个 Transformer 层由两个子层（注意力，见第 05 章；前馈网络，见第 07 章）和两个不起眼的“管道”部件组成，
+# 而正是这两个部件决定了把许多这样的层堆叠起来之后，整个堆栈还能不能训练：
+#
+# * **dropout**（也译作“随机失活”或“暂退法”；Srivastava et al. 2014）：训练时随机让一些数变成零，
+#   使网络无法依赖其中任何一个；
+# * **残差连接**（residual connection；He et al. 2016）：把每一层的输入加回到它的输出上，即 `x + F(x)`，
+#   让信号和梯度有一条直通整个堆栈的大路。
+#
+# 学完本章，你将亲手实现这两者；按 Transformer 的做法，在第 03 章的两种排列方式中放好 dropout；看到 dropout
+# 缩小训练损失与测试损失之间的差距；并通过*测量*弄清跳跃连接为什么重要：在一个没有它的 40 层堆栈中，
+# 几乎没有梯度能传回最前面的几层。
+
 # %% [markdown]
 # ## Before you start · 开始之前
 #
@@ -32,9 +47,29 @@
 #
 # **Time:** about 110 minutes (reading 35, exercises 55, experiments 20).
 
+# %% [markdown] lang="zh"
+# ## 开始之前 · Before you start
+#
+# **本章要实现：**
+#
+# * `dropout(x, p, training, generator)`：函数形式的反向缩放 dropout；
+# * `Dropout`：同样的功能写成 `nn.Module`，由 `model.train()` / `model.eval()` 切换；
+# * `embed_with_dropout`：第一层的输入，由词元 id、嵌入表和位置表算出，并按论文的做法施加 dropout；
+# * `PostNormResidual` 与 `PreNormResidual`：两种排列方式各一个残差子层，都带有残差 dropout；
+# * `grad_norms_per_layer`：深层堆栈中每一层的梯度范数。
+#
+# **预备知识：** 第 02 章（广播，用 id 张量索引一张表）、第 03 章（层归一化，Post-LN 块与 Pre-LN
+# 块）；`nn.Module`、`.backward()` 和 `.grad`；随机变量的期望和方差。
+#
+# **用时：** 约 110 分钟（阅读 35 分钟，练习 55 分钟，实验 20 分钟）。
+
 # %% [markdown]
 # Run the set-up cell first. It imports PyTorch, the course helpers, and `DeepStack` (a deep
 # stack of `tanh(Linear)` layers we use in Part 4), then fixes the random seed.
+
+# %% [markdown] lang="zh"
+# 先运行初始化单元格。它导入 PyTorch、课程的辅助工具和 `DeepStack`（由 `tanh(Linear)` 层组成的深层堆栈，第 4
+# 部分会用到），然后固定随机种子。
 
 # %%
 import math
@@ -61,6 +96,16 @@ setup()
 # with dropout trains a huge family of them that share weights. At test time we want the *average*
 # of that family, without running it thousands of times.
 
+# %% [markdown] lang="zh"
+# ## 第 1 部分 为什么要随机关闭神经元 · Part 1 — Why switch units off?
+#
+# 大型网络可以靠构建脆弱的特征“小团体”来记住训练集：这些特征只有凑在一起才起作用（称为“共适应”，co-adaptation）。dropout
+# 拆散了这些小团体：在每个训练步中，选定张量里的每个数都以概率 `p` 独立地被置为零，而且每一步都重新随机选择。
+# 没有哪个特征能指望它的搭档一定在场，所以每个特征都必须单独有用。
+#
+# 换个角度看：每一种随机的置零模式都对应一个不同的精简子网络（thinned network），用 dropout 训练，
+# 就是在训练一个共享权重的庞大子网络族。测试时我们想要的是这一族网络的*平均*，但又不想把它们运行成千上万遍。
+
 # %% [markdown]
 # ### The scaling problem · 缩放问题
 #
@@ -79,10 +124,29 @@ setup()
 # The expected value is unchanged, so at test time dropout does **nothing at all** — the deployed
 # model does not even need to know `p`.
 
+# %% [markdown] lang="zh"
+# ### 缩放问题 · The scaling problem
+#
+# 假设某个单元输出的值是 `x`。加上 dropout 后，它以概率 `1 − p` 输出 `x`，以概率 `p` 输出 `0`，因此它输出的**期望**是
+# `(1 − p)·x`。下一层训练时看到的数，平均而言都偏小，只有原来的 `1 − p` 倍。如果测试时直接停止丢弃，
+# 下一层收到的输入就会突然变成它在训练中见过的 `1/(1 − p)` 倍。
+#
+# **反向缩放 dropout**（inverted dropout）在训练时就解决了这个问题：每个保留下来的数都除以 `1 − p`。设随机保留掩码为
+# `m`（每个元素以概率 `1 − p` 取 1，否则取 0），则
+#
+# $$\text{dropout}(x) = \frac{m \odot x}{1-p}, \qquad
+# \mathbb{E}[\text{dropout}(x)] = \frac{(1-p)\,x}{1-p} = x .$$
+#
+# 期望值保持不变，所以测试时 dropout **什么也不做**：部署的模型甚至不需要知道 `p`。
+
 # %% [markdown]
 # Here is that formula by hand on four numbers, with a mask we choose ourselves (`p = 0.25`, the
 # second entry dropped). Check the printed result against the formula before moving on: the
 # survivors `1, 3, 4` become `1/0.75, 3/0.75, 4/0.75`.
+
+# %% [markdown] lang="zh"
+# 下面在四个数上手工套用这个公式，掩码由我们自己选定（`p = 0.25`，丢弃第二个元素）。继续之前，先对照公式核对打印的结果：
+# 保留下来的 `1, 3, 4` 变成了 `1/0.75, 3/0.75, 4/0.75`。
 
 # %%
 x = torch.tensor([1.0, 2.0, 3.0, 4.0])
@@ -125,6 +189,39 @@ print("mask * x / (1-p):", mask * x / (1 - p))
 # treats it as 0s and 1s: that is your mask, and multiplying by it keeps the graph (spec 5). Put the
 # early returns in an order where no later line can divide by zero. In the validation, remember that a
 # string cannot be compared with a number and that `True` is an `int` in Python.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ### 练习 1 · Exercise 1：`dropout` 函数
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 20 分钟
+#
+# 编写反向缩放 dropout。规格如下，测试会逐条检查：
+#
+# 1. **训练**（`training=True`）：每个元素独立地以概率 `p` 被置零；保留下来的元素恰好变为 `x / (1 − p)`。输出的形状和
+#    dtype 与 `x` 相同。
+# 2. **评估**（`training=False`）：无论 `p` 是多少，都原样返回 `x`（PyTorch 返回的就是同一个张量对象，你也可以这样做）。
+# 3. **边界情况：** `p = 0` 时原样返回 `x`；`p = 1` 时返回全零，而且不能除以 `1 − p = 0`，因此不会出现 `NaN`。
+# 4. **随机性：** 用 `torch.rand(x.shape, generator=generator)` 抽取掩码。`generator=None` 时它使用 PyTorch
+#    的全局生成器，因此 `torch.manual_seed(s)` 能让一次调用的结果可以复现；传入一个 `torch.Generator` 时则改用它。
+#    每次调用都要抽取一个*新的*掩码：不要在函数内部重设种子，也不要保留之前某次调用的掩码。
+# 5. **梯度**必须能传回去：不要 detach，也不要用 `.data`。（乘以掩码自然就做到了这一点：保留处的梯度是 `1/(1 − p)`，
+#    丢弃处是 `0`。）
+# 6. **不合法的 `p`：** 如果 `p` 不是 `int`/`float`（例如字符串、`None`），或者不在 `[0, 1]` 之内（NaN 也算在内），
+#    就抛出 `ValueError`；两种模式下都是如此。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# `torch.rand` 在 `[0, 1)` 上均匀分布。它与 `p` 做哪一种比较，结果以概率 `1 − p` 为 `True`？先处理特殊情况（不合法的
+# `p`、评估模式、`p = 0`、`p = 1`），再抽取随机数。
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 张量与一个数比较，得到的是布尔张量；布尔张量参与算术运算时被当作 0 和 1：这就是你的掩码，而且乘以它会保留计算图（规格
+# 5）。把几个提前返回的分支排好顺序，使后面的任何一行都不可能除以零。做参数检查时，记住字符串不能与数比较，而且在 Python
+# 中 `True` 是一个 `int`。
 #
 # </details>
 # </details>
@@ -216,6 +313,14 @@ hidden.check_dropout_function(dropout)
 # rest of the histogram move? Will the mean change with `p`? Write your guess down, then run the next
 # cell.
 
+# %% [markdown] lang="zh"
+# ### 实验：dropout 对张量的影响 · Experiment — what dropout does to a tensor
+#
+# 下面，在 1 附近随机抽取的 200,000 个值经过你的 `dropout`（`p = 0.3`）；一个全 1 张量也经过它，`p` 从 0 取到 0.9。
+#
+# **预测 · Predict：** 被丢弃的值会出现在直方图的什么位置？直方图的其余部分会朝哪个方向移动？均值会随 `p` 变化吗？
+# 先写下你的猜测，再运行下一个单元格。
+
 # %%
 with needs("dropout"):
     fig, stats = ex.dropout_statistics(dropout, p=0.3)
@@ -233,6 +338,12 @@ with needs("dropout"):
 # line `1 − p`. Right: the price of dropout is noise, and its standard deviation follows
 # `sqrt(p/(1 − p))` — small for the Transformer's `p = 0.1`, huge as `p → 1`.
 
+# %% [markdown] lang="zh"
+# **读图。** 左图：大约 30% 的值塌缩到 0 处的一个尖峰上，钟形分布的其余部分则被 `1/0.7` 向右拉伸，
+# 这恰好让均值保持原位（比较打印出的两个均值）。中图：对每个 `p`，`dropout(ones)` 的均值都保持为 1，
+# 而被置零的比例沿对角线上升；如果不做重新缩放，均值就会沿着虚线 `1 − p` 下降。右图：dropout 的代价是噪声，其标准差为
+# `sqrt(p/(1 − p))`：对 Transformer 使用的 `p = 0.1` 来说很小，而当 `p → 1` 时则非常大。
+
 # %% [markdown]
 # ### Training mode vs eval mode · 训练模式与评估模式
 #
@@ -241,6 +352,14 @@ with needs("dropout"):
 #
 # **Predict · 预测:** in training mode, is `y` the same every time? How does the average of the training
 # outputs compare with the eval output? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# ### 训练模式与评估模式 · Training mode vs eval mode
+#
+# 现在让一个固定的输入在训练模式下经过一个小网络 `y = w₂ · dropout(relu(W₁ x))` 两千次，再在评估模式下经过一次。
+#
+# **预测 · Predict：** 训练模式下，`y` 每次都一样吗？训练输出的平均值与评估输出相比如何？先写下你的猜测，
+# 再运行下一个单元格。
 
 # %%
 with needs("dropout"):
@@ -257,6 +376,12 @@ with needs("dropout"):
 # the two agree exactly in expectation. With nonlinear layers after the dropout they agree only
 # approximately; Srivastava et al. (2014, §7.5) compare the eval-mode network with averaging many
 # sampled thinned networks and find the two close.
+
+# %% [markdown] lang="zh"
+# 在训练模式下，输出是一个随机变量（它的离散程度就是打印出的标准差）；在评估模式下，它是一个确定的数，
+# 而且正好位于训练分布的中心：打印出的训练输出均值与评估输出很接近。由于这里 dropout 之后只有一个*线性*层，
+# 两者的期望完全相等。如果 dropout 之后还有非线性层，两者就只是近似相等；Srivastava et al.（2014，§7.5）
+# 把评估模式下的网络与对大量采样出的精简子网络求平均的结果做了比较，发现两者很接近。
 
 # %% [markdown]
 # ## Part 2 — Dropout as a module · dropout 模块
@@ -285,6 +410,36 @@ with needs("dropout"):
 # Everything the function of Exercise 1 needs is either the input or stored on `self`, the mode
 # included. Read `extra_repr` below: it tells you the name under which `p` must be stored. The
 # validation rules are those of Exercise 1.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ## 第 2 部分 dropout 模块 · Part 2 — Dropout as a module
+#
+# 在模型中，你不会手动给每个 dropout 传入 `training=...`。每个 `nn.Module` 都带有一个标志
+# `self.training`；`model.train()` 把它设为 `True`，`model.eval()` 把它设为 `False`，
+# 作用于这个模块**及其所有子模块（递归地）**。dropout 模块只需读取这个标志。
+#
+# ### 练习 2 · Exercise 2：`Dropout(nn.Module)`
+#
+# **难度：** ●○○ · **重要性：** ●●● · **用时：** 约 10 分钟
+#
+# * `__init__(self, p=0.5)`：检查 `p`（`ValueError` 的规则与前面相同），并把它存为 `self.p`。
+# * `forward(self, x)`：训练模式下做反向缩放 dropout，评估模式下为恒等映射。读取 `self.training`，不要自己另设标志。
+#   你可以调用你的 `dropout` 函数。
+#
+# 测试会把你的模块与 `nn.Dropout` 比较：训练时置零的比例相同，`.eval()` 之后两者都是恒等映射，即使你的模块位于一个
+# `nn.Sequential` 之中也是如此。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# `.eval()` 会修改每个子模块的哪个属性？你的 `forward` 只需把它传下去。
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 练习 1 的函数所需要的一切，要么是输入，要么存放在 `self` 上，模式也不例外。读一读下面的 `extra_repr`：它告诉你 `p`
+# 必须以什么名字存放。参数检查的规则与练习 1 相同。
 #
 # </details>
 # </details>
@@ -357,6 +512,10 @@ hidden.check_dropout_module(Dropout)
 # Side by side with PyTorch's own `nn.Dropout`, inside a small model. `print(model)` shows the
 # modules; then we count zeros in training mode and compare outputs in eval mode.
 
+# %% [markdown] lang="zh"
+# 把它与 PyTorch 自己的 `nn.Dropout` 放进一个小模型中并排比较。`print(model)` 显示各个模块；接着统计训练模式下零的比例，
+# 并比较评估模式下的输出。
+
 # %%
 with needs("Dropout"):
     torch.manual_seed(0)
@@ -378,6 +537,13 @@ with needs("Dropout"):
 # around `1 − p`, and the mean of the grid wanders around 1 — a small grid is noisy, which is the
 # point of the right-hand panel in the statistics figure above.
 
+# %% [markdown] lang="zh"
+# ### 交互：dropout 掩码 · Play: a dropout mask
+#
+# 一个全 1 网格经过 dropout 之后的样子，由**你的** `dropout` 用一个设定了种子的生成器画出。调节 `p` 和种子，
+# 并在训练与评估之间切换。留意状态行：保留的比例在 `1 − p` 附近波动，网格的均值在 1 附近波动。小网格的噪声很大，
+# 这正是上面统计图中右图要说明的。
+
 # %%
 from IPython.display import display
 
@@ -398,6 +564,17 @@ with needs("dropout"):
 #
 # **Predict · 预测:** which run ends with the lower *training* loss, and which with the lower *test*
 # loss? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# ### 实验：dropout 抑制过拟合 · Experiment — dropout against overfitting
+#
+# dropout 究竟是*用来*做什么的？参数远多于训练样本的模型能够拟合样本中的噪声：训练损失不断下降，
+# 而在新数据上的损失却在上升。下面在 `y = sin(2x)` 的 24 个带噪声的点上训练一个有两个隐藏层、每层 128 个单元的 MLP（约
+# 17,000 个权重）。从相同的初始权重出发训练两次：一次不用 dropout，一次在每个隐藏层之后加上**你的** `Dropout(0.5)`。
+# 两种损失都在评估模式下测量，分别在 24 个训练点和 500 个新的测试点上计算（仅噪声本身就给测试损失设了 0.25 的下限）。
+# 使用全批量 Adam 训练 600 步，只需几秒钟。
+#
+# **预测 · Predict：** 哪一次运行最终的*训练*损失更低？哪一次的*测试*损失更低？先写下你的猜测，再运行下一个单元格。
 
 # %%
 # while the notebook is autograded, a shorter run: no grade depends on it (course.notebook.grading)
@@ -422,6 +599,14 @@ with needs("Dropout"):
 # makes the base model worse (Vaswani et al. 2017, §6.2: "dropout is very helpful in avoiding
 # over-fitting").
 
+# %% [markdown] lang="zh"
+# **读图。** 不用 dropout 时（蓝色），训练损失降到远低于噪声下限的水平：网络让曲线穿过每一个带噪声的点（右图），
+# 测试损失也随之上升。使用 dropout 时（橙色），训练损失保持在较高水平，拟合的曲线更平滑，测试损失最终远低于普通网络：
+# 打印出的测试损失与训练损失之差缩小到普通网络的几分之一。如果评估 dropout 模型时没有调用 `model.eval()`，
+# 测试损失会差一些（打印的最后一行）：每次前向传播都只是一个随机的精简子网络，而不是它们的平均。2017 年的 Transformer
+# 依靠的也是这一效果：去掉 dropout（论文表 3 的 D 行，P_drop = 0）会让基础模型变差（Vaswani et al. 2017，§6.2：“dropout
+# is very helpful in avoiding over-fitting”，即 dropout 对避免过拟合非常有帮助）。
+
 # %% [markdown]
 # ## Part 3 — Where dropout goes in a Transformer · dropout 在 Transformer 中的位置
 #
@@ -441,6 +626,22 @@ with needs("Dropout"):
 # Between those places the stack carries a **residual stream** (残差流): a tensor `x` of shape
 # `(batch, seq, d_model)` that each sublayer reads and adds its result to. Here are chapter 03's two
 # arrangements again, without dropout; where does it go in each?
+
+# %% [markdown] lang="zh"
+# ## 第 3 部分 dropout 在 Transformer 中的位置 · Part 3 — Where dropout goes in a Transformer
+#
+# 原始的 Transformer 只在两类位置上使用 dropout（Vaswani et al. 2017，§5.4，“Residual Dropout”）：
+#
+# 1. **词元嵌入与位置编码之和**上，位于编码器和解码器的最底部；
+# 2. **每个子层（注意力、前馈网络）的输出**上，在它与子层的输入相加并归一化*之前*。
+#
+# 基础模型的丢弃率为 `P_drop = 0.1`；大模型在英德翻译上用 0.3（表 3，“big”行），在英法翻译上用 0.1（§6.1）。
+# 许多实现还会在 softmax 之后对注意力权重做 dropout（PyTorch 的 `nn.MultiheadAttention` 有一个 `dropout`
+# 参数专门做这件事）；§5.4 并没有提到这一点。
+#
+# 在这些位置之间，堆栈传递着一条**残差流**（residual stream）：一个形状为 `(batch, seq, d_model)` 的张量 `x`，
+# 每个子层都读取它，并把自己的结果加到它上面。下面再画一次第 03 章的两种排列方式，这次没有 dropout。在每种方式中，
+# dropout 应该放在哪里？
 
 # %%
 ex.show(ex.block_diagrams(dropout=False))
@@ -472,6 +673,32 @@ ex.show(ex.block_diagrams(dropout=False))
 # give? Which rows of the position table does a sequence of `seq` tokens use, and does their shape
 # broadcast against the first lookup (Part 3 of chapter 02)? Dropout must come last: think about what
 # would share one mask if it came earlier.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ### 练习 3a · Exercise 3a：第一层的输入
+#
+# **难度：** ●●○ · **重要性：** ●●○ · **用时：** 约 15 分钟
+#
+# 第一层的输入由三样东西构成：形状为 `(batch, seq)` 的 `token_ids`（取值在 `[0, vocab)` 内的整数）；形状为
+# `(vocab, d_model)` 的词元嵌入表 `tok_table`（第 `v` 行是词元 `v` 的向量）；形状为 `(max_len, d_model)` 的位置表
+# `pos_table`（第 `t` 行是位置 `t` 的向量；`max_len` 可以比 `seq` 大）。按 §5.4 的描述构建形状为 `(batch, seq, d_model)`
+# 的输入：每个词元的嵌入加上它所在位置的向量，再对这个和施加一次给定的 dropout 模块（上面的第 1 条）。
+# 两张表按给定的样子使用：论文还把嵌入权重乘以 √d_model（§3.4），但这个缩放不属于本练习（第 08 章会在它的模型中加上，
+# 并说明原因）。如果序列比位置表长，后面的词元就没有位置向量：这时抛出 `ValueError` 指出这一点，并在消息中写明两个长度。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 两次查表：序列 `b` 的位置 `t` 分别需要每张表的哪一行？dropout 必须作用在哪个张量上，
+# 才能让输入的每个元素都有自己独立的一次“抛硬币”？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 回忆第 02 章：用一个 `(batch, seq)` 的 id 张量去索引一张 `(vocab, d_model)` 的表，得到的是什么形状？一个有 `seq`
+# 个词元的序列要用位置表的哪些行？它们的形状能与第一次查表的结果广播吗（第 02 章第 3 部分）？dropout 必须放在最后：
+# 想一想，如果它放得更早，哪些元素会共用同一个掩码？
 #
 # </details>
 # </details>
@@ -574,6 +801,30 @@ hidden.check_embed_with_dropout(embed_with_dropout)
 # </details>
 # </details>
 
+# %% [markdown] lang="zh"
+# ### 练习 3b · Exercise 3b：两种排列方式下的残差 dropout
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 15 分钟
+#
+# 为第 03 章的两种排列方式各写一个残差子层的 `forward`，带上上面第 2 条所说的 dropout：`PostNormResidual` 按 2017
+# 年论文的方式（Post-LN），`PreNormResidual` 按 GPT-2 的方式（Pre-LN）。构造函数已经替你写好；每个类都可以包装任意子层
+# `F`（这里是一个 `Linear`，以后会是注意力块或前馈块）。放对位置会带来两个性质，测试会检查这两点：训练模式下 `p = 1`
+# 时，分支被完全抹掉（Pre-LN 恰好返回 `x`，Post-LN 返回归一化后的 `x`）；而子层输出全零时，无论 `p` 是多少，
+# 流都不会有任何元素被丢弃。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 拿 §5.4 的那句话去对照每张图：dropout 作用于子层返回的结果，而且只作用于它。在每种排列方式中，子层读取的是什么？
+# 相加之后又发生了什么？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 把第 03 章图中的块写成一个表达式，从最内层的调用写起，然后在其中找出子层的输出：dropout 包裹的只有它。每个 `forward`
+# 对构造函数创建的三个模块各恰好使用一次。
+#
+# </details>
+# </details>
+
 # %% answer="PreNormResidual"
 class PostNormResidual(nn.Module):
     """One Post-LN residual sublayer with the 2017 paper's residual dropout (§5.4).
@@ -668,6 +919,10 @@ hidden.check_prenorm_residual(PreNormResidual)
 # Here is where your code put the dropout, drawn: on the sublayer's output, before the add, in both
 # arrangements. Post-LN then normalises the stream (chapter 03); nothing ever drops it.
 
+# %% [markdown] lang="zh"
+# 下面把你的代码放置 dropout 的位置画了出来：两种排列方式中，dropout 都在子层的输出上、相加之前。随后 Post-LN
+# 对流做归一化（第 03 章）；但流本身从来不会被丢弃。
+
 # %%
 ex.show(ex.block_diagrams(dropout=True))
 
@@ -681,6 +936,15 @@ ex.show(ex.block_diagrams(dropout=True))
 #
 # **Predict · 预测:** after 12 blocks, what fraction of the stream's entries will the misplaced version
 # have zeroed? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# ### 实验：放错位置的 dropout · Experiment — a misplaced dropout
+#
+# 如果写成 `dropout(x + F(norm(x)))`，即把 dropout 放在相加*之后*，会出什么问题？取 12 个 Pre-LN 块，
+# 它们的子层都输出零（这些块还什么都没学到，所以理想的堆栈就是恒等映射），在训练模式下以 `p = 0.1` 运行。你的
+# `PreNormResidual` 会与放错位置的版本进行比较。
+#
+# **预测 · Predict：** 经过 12 个块之后，放错位置的版本会把流中多大比例的元素置零？先写下你的猜测，再运行下一个单元格。
 
 # %%
 with needs("PreNormResidual"):
@@ -699,6 +963,12 @@ with needs("PreNormResidual"):
 # `1/(1 − p)` at every block, so the stream drifts further and further from `x` (right panel, printed
 # above). In a real model this would erase information that earlier layers wrote, and — as Part 4
 # shows — it would also cut the gradient's straight road back to the input.
+
+# %% [markdown] lang="zh"
+# **读图。** dropout 放在分支上时，流原封不动地到达终点（你的块的两条曲线都停在 0）。dropout 放在相加之后时，
+# 每个块都会在流上打出自己的洞，而且这些洞不断累积：置零的比例遵循 `1 − (1 − p)^k`，保留下来的元素在每个块都要乘以
+# `1/(1 − p)`，所以流离 `x` 越来越远（右图，以及上面打印的数字）。在真实模型中，这会抹掉前面各层写入的信息，而且正如第 4
+# 部分将要说明的，它还会切断梯度返回输入的那条直路。
 
 # %% [markdown]
 # ## Part 4 — Residual connections and gradient flow · 残差连接与梯度流
@@ -743,6 +1013,47 @@ with needs("PreNormResidual"):
 # The three numbered steps are the whole function, in that order. For the last one: a list of 0-d
 # tensors becomes one 1-D tensor with a single torch function, and the docstring asks for a result
 # that carries no graph.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ## 第 4 部分 残差连接与梯度流 · Part 4 — Residual connections and gradient flow
+#
+# 残差流为什么如此宝贵？跟着梯度沿一个层堆栈反向走一遍。
+#
+# * **普通堆栈：** `h_{l+1} = f_l(h_l)`。由链式法则，到达第 1 层的梯度是一串雅可比矩阵的乘积 `J_L · J_{L−1} ⋯ J_2`。
+#   如果每个因子都把向量缩小一点（`tanh` 饱和，或者权重的方差较小），四十个这样的因子就会把它缩小得非常厉害：
+#   梯度在靠近输入的一端**消失**（梯度消失）。
+# * **残差堆栈：** `h_{l+1} = h_l + f_l(h_l)`，于是每个因子都变成 `I + J_l`。把乘积展开，得到恒等矩阵加上一系列 `J`
+#   的乘积之和。恒等项是一条路径：损失的梯度沿着它不经过任何 `J` 就能到达*每*一层（He et al. 2016b，式 5），
+#   所以它不会像一长串不断缩小的因子之积那样消失。其余各项叠加在它上面，而上面的论证中没有任何东西让它们变小：
+#   它们可能让梯度越靠近输入越*大*。下面的实验会测量实际发生的是哪一种情况。
+#
+# 你的任务：把它测出来。
+#
+# ### 练习 4 · Exercise 4：每层的梯度范数
+#
+# **难度：** ●●○ · **重要性：** ●●○ · **用时：** 约 15 分钟
+#
+# `DeepStack(depth, width, residual, seed)`（在初始化单元格中从 `course.experiments.ch04_dropout_residual` 导入）把它的
+# `nn.Linear` 层存放在 `model.layers` 中，从输入端开始排列；`model(x)` 把 `(batch, width)` 映射为 `(batch, width)`。编写
+# `grad_norms_per_layer(model, x)`：
+#
+# 1. 用 `model.zero_grad()` 清除之前的调用留下的梯度，否则 `backward` 会把新梯度**累加**上去；
+# 2. 计算固定的损失 `L = mean(model(x) ** 2)`，并调用 `L.backward()`；
+# 3. 到这时才读取每一层的 `layer.weight.grad`，把它们的 Frobenius 范数（`tensor.norm()`）作为形状为 `(depth,)`
+#    的一维张量返回，第 1 层在前。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 调用 `backward()` 之后，PyTorch 把参数的梯度放在哪里？第二次调用 `backward()` 会对它做什么？
+# 每一层的哪个属性是权重（而不是偏置）？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 上面编号的三步就是整个函数，而且顺序就是那样。关于最后一步：一组 0 维张量只需一个 torch 函数就能合成一个一维张量；
+# 而文档字符串要求结果不带计算图。
 #
 # </details>
 # </details>
@@ -825,6 +1136,14 @@ hidden.check_grad_norms(grad_norms_per_layer)
 # **Predict · 预测:** how many times smaller is the gradient at layer 1 than at layer 40 in the plain
 # stack — 2×, 100×, or something else? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# ### 实验：40 层，有无跳跃连接 · Experiment — 40 layers, with and without the skip path
+#
+# 两个堆栈的权重完全相同（相同的种子），输入也相同；唯一的区别是 `h + f(h)` 与 `f(h)`。
+#
+# **预测 · Predict：** 在普通堆栈中，第 1 层的梯度比第 40 层小多少倍：2 倍、100 倍，还是别的什么？先写下你的猜测，
+# 再运行下一个单元格。
+
 # %%
 with needs("grad_norms_per_layer"):
     fig, stats = ex.residual_experiment(grad_norms_per_layer, depth=40)
@@ -855,6 +1174,20 @@ with needs("grad_norms_per_layer"):
 # the residual stream. Pre-LN leaves it untouched inside the blocks; Post-LN does normalise it after
 # every add (chapter 03), which is one reason it is harder to train deep.
 
+# %% [markdown] lang="zh"
+# **读图**（纵轴是对数刻度：相等的距离代表相等的倍数）。普通堆栈的曲线从输出端到输入端急剧下降：
+# 打印出的末层与首层梯度之比跨越许多个数量级，所以一步梯度更新几乎不会改变最前面的几层：它们学不到东西。
+#
+# 这个倍数从何而来？PyTorch 默认的 `nn.Linear` 初始化从 `±1/√fan_in` 范围内均匀地抽取权重（见其文档），方差为
+# `1/(3 · fan_in)`，所以梯度每乘一次 `Wᵀ`，长度大约要除以 `√3`，而 `tanh' ≤ 1` 只会让它进一步缩小。第 40 层与第 1
+# 层之间有 39 个这样的因子：把打印的估计值 `√3³⁹` 与实测的比值比较一下。残差堆栈的曲线并不朝输入端下降，反而略有上升：
+# 它打印出的第 40 层/第 1 层之比小于 1，所以第 1 层得到的梯度比第 40 层*更大*（这来自叠加在恒等项上的 `J` 项，第 4
+# 部分说过这是可能的），但只大一个很小的倍数，而不是好几个数量级。每一层都得到了有用的梯度。同样的权重，同样的输入，
+# 每层只多了一个 `+ h`。
+#
+# 这就是几十层的 Transformer 能够训练的原因，也是没有任何 Transformer 会*丢弃*残差流的原因。Pre-LN 在块内完全不碰它；
+# Post-LN 则在每次相加之后都对它做归一化（第 03 章），这正是 Post-LN 的深层模型更难训练的原因之一。
+
 # %% [markdown]
 # ## Summary · 小结
 #
@@ -873,6 +1206,22 @@ with needs("grad_norms_per_layer"):
 #   little toward the input).
 #
 # **Next:** attention (chapter 05), the first of the two sublayers these blocks wrap.
+
+# %% [markdown] lang="zh"
+# ## 小结 · Summary
+#
+# * **反向缩放 dropout** 以概率 `p` 把每个元素置零，并把保留下来的元素除以 `1 − p`，因此期望值不变，
+#   评估模式下就是恒等映射。`p = 1` 时不能除以零；每次调用都要抽取新的掩码。
+# * `nn.Module` 读取 `self.training`；`model.train()` / `model.eval()` 递归地设置它，所以一次调用就能关掉模型中所有的
+#   dropout。
+# * 在一个会过拟合的小模型上，dropout 以更高的训练损失换来更低的测试损失。
+# * 2017 年的 Transformer 把 dropout 放在**嵌入之和**上，以及**每个子层的输出上、残差相加之前**（§5.4；基础模型
+#   `P_drop = 0.1`）：Post-LN 中为 `LayerNorm(x + dropout(F(x)))`，Pre-LN 中为 `x + dropout(F(LayerNorm(x)))`。
+#   对流本身做 dropout 会打出随深度累积的洞。
+# * **残差连接**把反向传播中的每个因子 `J` 变成 `I + J`；深层普通堆栈的梯度在靠近输入的一端消失，
+#   而残差堆栈的梯度只在一个很小的倍数内变化（这里越靠近输入略微变大）。
+#
+# **下一章：** 注意力（第 05 章），这些块所包装的两个子层中的第一个。
 
 # %% [markdown]
 # ### Check your understanding · 自测
@@ -898,6 +1247,24 @@ with needs("grad_norms_per_layer"):
 #    depth.
 # </details>
 
+# %% [markdown] lang="zh"
+# ### 自测 · Check your understanding
+#
+# 1. 你评估一个训练好的模型，却忘了调用 `model.eval()`。你会观察到什么？
+# 2. 基础 Transformer 为什么用 `p = 0.1` 而不是 `0.5`？（看看统计图中的噪声那一幅。）
+# 3. 在残差堆栈中，比较打印出的第 1 层和第 40 层的梯度。为什么跳跃连接会让梯度越靠近输入越大？
+#
+# <details><summary>答案 · Answers</summary>
+#
+# 1. 预测结果每次运行都不一样，而且通常更差：每次前向传播仍然在丢弃单元，所以你看到的是一个随机的精简子网络，
+#    而不是它们的平均（过拟合实验把两种方式下的测试损失都打印了出来）。
+# 2. 每个 dropout 层都会给每个元素加上标准差为 `sqrt(p/(1 − p))` 的噪声（`p = 0.5` 时为 1.0，`p = 0.1` 时约为 0.33），而
+#    Transformer 的每个子层都有一个 dropout。合适的丢弃率要靠实验来确定：论文对它做了变化（表 3，D 行），基础模型用
+#    0.1，英德翻译的大模型用 0.3，英法翻译的大模型用 0.1（§6.1）。
+# 3. 反向传播中的每个因子是 `I + J`，而不是 `I`：恒等项把梯度原样传下去，`J` 项则在每一层再添上一点，
+#    所以梯度汇集了它上面所有层的贡献。如果没有什么东西约束流的尺度，这种增长就会随深度不断累积。
+# </details>
+
 # %%
 glossary.show("04-dropout-residual")
 
@@ -919,3 +1286,21 @@ glossary.show("04-dropout-residual")
 # 6. PyTorch 2.13 documentation: `torch.nn.Dropout` (zeroes with probability p, scales by 1/(1 − p)),
 #    `torch.nn.Module.train` / `eval`, `torch.nn.Linear` (initialisation), `torch.nn.MultiheadAttention`
 #    (`dropout` on the attention weights).
+
+# %% [markdown] lang="zh"
+# ## 参考文献 · References
+#
+# 1. Srivastava, N., Hinton, G., Krizhevsky, A., Sutskever, I., Salakhutdinov, R. (2014). Dropout: A Simple Way to
+#    Prevent Neural Networks from Overfitting. JMLR 15, 1929–1958. §1–2（共适应，精简子网络），§4（测试时的缩放），
+#    §7.5（求平均与权重缩放的比较）。
+# 2. Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS 2017, arXiv:1706.03762. §3.1（LayerNorm(x +
+#    Sublayer(x))），§5.4（残差 dropout，P_drop = 0.1），§6.1（英法大模型：0.1），§6.2 和表 3（D 行：丢弃率；大模型：
+#    0.3）。
+# 3. He, K., Zhang, X., Ren, S., Sun, J. (2016a). Deep Residual Learning for Image Recognition. CVPR 2016,
+#    arXiv:1512.03385. §3.2（恒等捷径）。
+# 4. He, K., Zhang, X., Ren, S., Sun, J. (2016b). Identity Mappings in Deep Residual Networks. ECCV 2016,
+#    arXiv:1603.05027. §3，式 4–5（经由恒等路径的梯度）。
+# 5. Radford, A. et al. (2019). Language Models are Unsupervised Multitask Learners. OpenAI technical report.
+#    §2.3（Pre-LN）。
+# 6. PyTorch 2.13 文档：`torch.nn.Dropout`（以概率 p 置零，并乘以 1/(1 − p)），`torch.nn.Module.train` /
+#    `eval`，`torch.nn.Linear`（初始化），`torch.nn.MultiheadAttention`（对注意力权重做 `dropout`）。
