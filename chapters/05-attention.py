@@ -9,7 +9,7 @@
 #
 # In this chapter you will measure why the scores are divided by $\sqrt{d_k}$ (and not by $d_k$), write
 # attention with masks, build the padding and causal masks, assemble multi-head attention, see why
-# several small heads beat one wide one, and explore attention maps of a hand-built layer in a widget.
+# several small heads beat one wide one, and explore attention maps of a hand-built layer in an interactive view.
 
 # %% [markdown]
 # ## Before you start · 开始之前
@@ -39,7 +39,7 @@ from torch import nn
 from course import glossary
 from course.experiments import ch05_attention as ex
 from course.notebook import grading, needs, setup
-from course.widgets.ch05_attention import attention_map
+from course.widgets.ch05_attention import attention_of, attention_view
 
 setup()
 
@@ -439,7 +439,7 @@ with needs("causal_mask", "padding_mask"):
 #
 # Keep the four `nn.Linear` layers named `q_proj`, `k_proj`, `v_proj`, `out_proj` (the tests copy
 # `nn.MultiheadAttention`'s weights into them). Raise `ValueError` when `d_model` is not divisible by
-# `n_heads`. Also keep the last attention weights in `self.last_weights` (the widget uses them).
+# `n_heads`. Also keep the last attention weights in `self.last_weights` (the attention view reads them).
 #
 # <details><summary>Hint 1 · 提示 1</summary>
 #
@@ -576,20 +576,29 @@ with needs("MultiHeadAttention", "scaled_dot_product_attention"):
 # * head 2: every token attends to the **first** token, a "sink" that trained language models put large
 #   weights on (Xiao et al. 2023, §3.1).
 #
-# In the widget: type your own sentence, switch heads, switch on the causal mask (the three heads
-# hardly change: each already looks only backwards; the mask matters for a trained decoder whose
-# scores would otherwise reach into the future), add `<pad>` words at the end and toggle their mask, and
-# slide the temperature: low temperature sharpens each row towards one key (entropy → 0), high
-# temperature flattens it (entropy → log of the number of keys). Red squares mark the top key of every
-# query; the orange bars are each row's entropy. "Export PNG" saves the view.
+# The view below shows every head of the layer as a small map (rows: queries, columns: keys; brighter =
+# more weight, colour map viridis). Click a map (or tab to it and press Enter) to open it large. Hover a
+# word in the sentence, or tab along it with the arrow keys: in every head its row (what it attends to)
+# and its column (what attends to it) stay bright and the rest fades; click the word to keep it lit.
+# Then type your own sentence, switch on the causal mask (the three heads hardly change: each already
+# looks only backwards; the mask matters for a trained decoder whose scores would otherwise reach into
+# the future), add `<pad>` words at the end and toggle their mask, and slide the temperature: low
+# temperature sharpens each row towards one key (entropy → 0), high temperature flattens it. The bars
+# beside the large map are each row's entropy; the tick on each bar is the most that row can reach, the
+# log of the number of keys it may see (masked keys, hatched, do not count). A static picture of the
+# view is saved in the notebook for readers without a running kernel.
 
 # %%
-attention_map(ex.toy_tokens(), scores_fn=ex.toy_scores, title="Hand-built layer")
+attention_view(ex.toy_tokens(), scores_fn=ex.toy_scores, title="Hand-built layer")
 
 # %% [markdown]
-# The same widget takes the weights of any model. Here is your multi-head attention, untrained (random
-# projections), on random word embeddings of the same sentence: one vector per distinct word, so the
-# three "the" are the same vector, and no positions.
+# The same view can watch a module run: `attention_of(module, run, tokens=...)` calls `run()` and records
+# every attention layer inside `module` from its `q_proj`, `k_proj` and `last_weights`. Here is your
+# multi-head attention, untrained (random projections), on random word embeddings of the same sentence:
+# one vector per distinct word, so the three "the" are the same vector, and no positions. Because it
+# recorded your queries and keys, the large map can take one score apart: click a cell (or move to it
+# with the arrow keys) to see q and k of that pair, their product feature by feature, the sum divided by
+# √d_k, and the softmax over the row.
 #
 # **Predict · 预测:** will the rows of the three "the" differ? Will the rows be sharp or close to uniform?
 # Write your guess down, then run the next cell.
@@ -609,7 +618,7 @@ with needs("MultiHeadAttention", "scaled_dot_product_attention"):
           f"{all(torch.allclose(w[:, the[0]], w[:, i]) for i in the[1:])}")
     entropy = -(w * w.clamp_min(1e-30).log()).sum(-1).mean()
     print(f"mean entropy of a row: {entropy:.2f} nats (uniform over {len(words)} keys: {math.log(len(words)):.2f})")
-    display(attention_map(words, weights=layer.last_weights[0], title="Random MultiHeadAttention"))
+    display(attention_of(layer, lambda: layer(x, x, x), tokens=words, title="Your MultiHeadAttention, untrained"))
 
 # %% [markdown]
 # Reading the run: the rows of the three "the" are identical (True): without positions, attention

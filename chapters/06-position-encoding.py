@@ -37,7 +37,8 @@ from torch import nn
 from course import glossary
 from course.experiments import ch06_position_encoding as ex
 from course.notebook import grading, needs, setup
-from course.widgets.ch06_position_encoding import rope_explorer, sinusoidal_explorer
+from course.widgets.ch06_position_encoding import sinusoidal_explorer
+from course.widgets.rope_view import rope_view
 
 setup()
 
@@ -726,14 +727,17 @@ with needs("apply_rope", "rope_matrix"):
     # sum over pairs of Re(conj(q_i) k_i e^{i (n - m) θ_i}), with n - m = 7
     complex_form = float((zq.conj() * zk * torch.exp(1j * 7 * theta)).real.sum())
     print("complex form, n - m = 7 :", round(complex_form, 8))
-rope_explorer()
+rope_view(apply_rope)  # your function draws the view (the course's own if yours is not ready: the view says so)
 
 # %% [markdown]
 # Reading the run: the fast and the matrix forms agree, the norm is unchanged, the three scores are equal
-# to 8 decimals, and the complex form gives the same number without any position but n − m. In the
-# widget, move m and n and watch the arrows of one feature pair rotate; the right panel is the score of
-# all pairs as a function of n − m. "shift both" adds the same number to m and n: the arrows turn, the
-# score (printed below the figure) does not change.
+# to 8 decimals, and the complex form gives the same number without any position but n − m. The view
+# runs your `apply_rope`: it rotates two random vectors q and k at every position once, and everything
+# it draws comes from those rotated vectors. (If your function raises, changes the shape or disagrees
+# with the course's RoPE, a note at the top says so and the course's own rotation is drawn instead.)
+# Move m and n and watch the arrows of one feature pair rotate; the right panel is the score of all
+# pairs as a function of n − m. "shift both" adds the same number to m and n: the arrows turn, the
+# score (printed below the panels) does not change.
 #
 # **The other convention.** "Rotate half" pairs feature `i` with `i + d/2`. Apply it to the same
 # vector and you get a different result; but if you first reorder the features so that

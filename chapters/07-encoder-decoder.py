@@ -42,6 +42,7 @@ from course import glossary
 from course.attention import MultiHeadAttention
 from course.experiments import ch07_encoder_decoder as ex
 from course.notebook import setup, needs
+from course.widgets.attention_view import attention_of
 
 setup()
 
@@ -908,6 +909,28 @@ with needs("Encoder", "Decoder", "source_mask", "target_mask"), torch.no_grad():
 # The first and third numbers are zero up to rounding (at most about 1e-7): the outputs 0-2 cannot see
 # tokens 3-4, and no real token sees padding. The second is clearly not (a few units here): outputs 3-4
 # do read the new tokens. Chapter 08 adds embeddings, positions and an output layer around exactly this and trains it.
+#
+# ### The masks at work · 掩码的效果
+# The attention view records every attention layer of your two stacks while they run on the second
+# sentence of the batch (source: 4 real tokens `s0`–`s3` and 3 `<pad>`; target: 3 real tokens and 2
+# `<pad>`): the encoder's self-attention, the decoder's causal self-attention and its cross-attention,
+# each 2 layers × 4 heads. Hatched cells are the keys your masks forbid; no weight lands on them. The
+# entropy bars of the large map are measured over the keys each row may see, so a query that sees 2 keys
+# can reach at most log 2. Hover `s2` in the source row: it lights up a row and a column of the encoder's
+# maps and a column of the cross-attention maps (the decoder queries that read it). The weights are
+# untrained and close to uniform over the allowed keys; what to read here is where they are zero.
+
+# %%
+from IPython.display import display
+
+with needs("Encoder", "Decoder", "source_mask", "target_mask"):
+    torch.manual_seed(0)  # the two stacks of the cell above, built again: same seed, same weights
+    encoder = Encoder(2, 16, 4, 32, 0.1, norm_first=True).eval()
+    decoder = Decoder(2, 16, 4, 32, 0.1, norm_first=True).eval()
+    src_tokens = ["s0", "s1", "s2", "s3", "<pad>", "<pad>", "<pad>"]  # sentence 1: source length 4 of 7
+    tgt_tokens = ["t0", "t1", "t2", "<pad>", "<pad>"]                # target length 3 of 5
+    display(attention_of({"encoder": encoder, "decoder": decoder}, lambda: run(src, tgt), tokens=tgt_tokens,
+                         source_tokens=src_tokens, batch=1, title="Your encoder and decoder, sentence 2"))
 
 # %% [markdown]
 # ## Summary · 小结

@@ -44,7 +44,7 @@ from course.numerals import to_chinese, to_english
 from course.student_code import course_parts
 from course.tasks import HARD_CASES, Task, hard_cases
 from course.tokenizer import BOS, EOS, PAD, UNK
-from course.widgets.ch05_attention import attention_map
+from course.widgets.ch05_attention import model_attention
 from course.widgets.ch08_transformer import LiveLossPlot
 
 setup()
@@ -731,26 +731,30 @@ if result is not None:
 # %% [markdown]
 # ## Part 8 — Looking inside: cross-attention · 交叉注意力可视化
 #
-# Each row below is one step of the decoder: the character it was about to write (→ 万 …), and
-# how much its cross-attention looked at each source digit. In a trained model, the rows that write a
-# digit character (三, 二, 一, 四) tend to put most of their weight on their own digit or next to it, so
-# they form a band that walks down the source; the rows that write 千, 百, 万 or 零 have no digit of
-# their own and spread their weight (use the sliders; the entropy bars show which rows are sharp).
-# How sharp the band is varies from run to run and from head to head. The weights are those your
-# `MultiHeadAttention` kept in `last_weights` (chapter 05).
+# The view below runs your trained model once on 30201204 and records every attention layer: the
+# encoder's self-attention over the digits, the decoder's causal self-attention over its own output, and
+# the cross-attention, every layer and head. In the cross-attention maps each row is one decoder
+# position, labelled with the token it reads (`<bos>`, then the output so far); it writes the next
+# character. So the row labelled 三 is the step that wrote the character after 三. In a trained model,
+# the steps that write a digit character (三, 二, 一, 四) tend to put most of their weight on their own
+# digit or next to it, so they form a band that walks down the source; the steps that write 千, 百, 万 or
+# 零 have no digit of their own and spread their weight (the entropy bars beside the large map show which
+# rows are sharp). How sharp the band is varies from run to run and from head to head. Hover a digit of
+# the source to see which steps read it, in every head at once; click a cell of the large map to take its
+# score apart (q, k, q·k/√d_k, softmax). The weights, queries and keys are those of your
+# `MultiHeadAttention` (chapter 05), read while it runs.
 #
 # **Predict · 预测:** which output characters will attend most sharply to one digit? Write your guess
 # down, then run the next cell.
 
 # %%
 if result is not None:
-    queries, keys, weights = ex.cross_attention(result.model, result.task, "30201204")
-    display(attention_map(queries, weights=weights, key_tokens=keys, title="cross-attention, 30201204"))
+    display(model_attention(result.model, result.task, "30201204"))
 
 # %% [markdown]
 # Read the rows of the digit characters against the columns of their digits: in a model trained to
-# the end most of them peak on or beside their own digit; after the few steps of an autograded run
-# the rows are still nearly flat.
+# the end most of them peak on or beside their own digit. (While nbgrader grades, the model trains for a
+# few steps only and the view is not drawn: a line of text stands in for it.)
 #
 # ## Part 9 — One vocabulary, three-way tying · 三重权重共享
 #

@@ -80,6 +80,7 @@ def jupyter_lab(root: Path, scratch: Path) -> Iterator[Server]:
            "OMP_NUM_THREADS": "1",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("JUPYTER_DATA_DIR", None)
+    env.pop("COURSE_GRADING", None)  # a student's session: the interactive views draw
     port, token = _free_port(), secrets.token_hex(16)
     log = open(scratch / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
@@ -171,9 +172,45 @@ def error_outputs(page) -> list[str]:
     return page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
 
 
-def widget_views(page):
-    """Every top-level course widget (a VBox holding the figure image)."""
+def figure_widgets(page):
+    """Every top-level matplotlib figure widget (course.widgets.base.FigureWidget: a VBox holding the image)."""
     return page.locator(".jp-OutputArea-output .widget-vbox:has(img.widget-image)")
+
+
+def widget_views(page):
+    """Every top-level course widget, in notebook order: the figure widgets and the interactive views
+    (the attention view and the RoPE view, anywidget). tools/screenshots.py takes one picture of each."""
+    return page.locator(".jp-OutputArea-output .widget-vbox:has(img.widget-image), "
+                        ".jp-OutputArea-output .cav-root, .jp-OutputArea-output .crv-root")
+
+
+def attention_views(page):
+    """Every attention view (anywidget, course/widgets/static/attention_view.js) rendered in the notebook."""
+    return page.locator(".jp-OutputArea-output .cav-root")
+
+
+def rope_views(page):
+    """Every RoPE view (anywidget, course/widgets/static/rope_view.js)."""
+    return page.locator(".jp-OutputArea-output .crv-root")
+
+
+def canvas_data(locator) -> str:
+    """What a <canvas> shows, as a data URL (to compare before and after an action)."""
+    return locator.evaluate("c => c.toDataURL()")
+
+
+def save_notebook(page, path: Path, timeout: float = 30) -> None:
+    """Ctrl+S in the open notebook; wait until the file on disk changes."""
+    before = path.stat().st_mtime_ns
+    page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + timeout
+    while path.stat().st_mtime_ns == before:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path.name} was not saved")
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(500)  # the write may land in pieces
 
 
 def copy_notebooks(tree: str, assignments: list[str], root: Path, dest: Path) -> list[str]:

@@ -7,6 +7,11 @@ render with its controls, and moving a widget's slider must change its figure. O
 notebook must run with no error output at all. The student sees the Validate button and no
 formgrader.
 
+The interactive views (course.widgets.attention_view, course.widgets.rope_view) are used as a
+student uses them: hover a token and click a head and check what changes, keys only (Tab to a head,
+arrows along the tokens), the time a 6 layers × 8 heads × 40 tokens view takes to draw, and the static
+picture a notebook saved from JupyterLab keeps for nbconvert's HTML.
+
 Needs /usr/bin/chromium and the playwright package (`make browser` installs both); without them
 the test is skipped, unless COURSE_REQUIRE_BROWSER=1 (set by .ci/run) makes that a failure.
 """
@@ -28,7 +33,33 @@ ASSIGNMENTS = pipeline.assignments(ROOT)
 # the solutions notebook run end to end without any error output (two widgets, RoPE maths)
 SOLUTION_RUN = "06-position-encoding"
 # widgets an untouched release shows (the others wait for the student's code); a new one is added here
-RELEASE_WIDGETS = {"01-compute": 1, "02-tensors": 1, "03-layernorm": 1, "05-attention": 1, "06-position-encoding": 2}
+RELEASE_WIDGETS = {"01-compute": 1, "02-tensors": 1, "03-layernorm": 1, "06-position-encoding": 1}
+# the interactive views (anywidget) an untouched release shows: the hand-built attention layer, and the RoPE
+# view with the course's rotation (the student's apply_rope is not written yet)
+RELEASE_VIEWS = {"05-attention": ("cav", 1), "06-position-encoding": ("crv", 1)}
+VIEWS_NOTEBOOK = "views-probe.ipynb"
+VIEWS_CELLS = [
+    """import torch
+from torch import nn
+from course.attention import MultiHeadAttention
+from course.experiments.ch06_position_encoding import _rope
+from course.widgets.attention_view import attention_of
+from course.widgets.rope_view import rope_view
+
+torch.manual_seed(0)
+layers = nn.ModuleList([MultiHeadAttention(512, 8) for _ in range(6)])
+x = torch.randn(1, 40, 512)
+
+
+def run():
+    h = x
+    for layer in layers:
+        h = layer(h, h, h)""",
+    """view = attention_of({"encoder": layers}, run, tokens=[f"w{i}" for i in range(40)], title="six by eight")
+print(f"payload {view.payload_bytes()} bytes")
+view""",
+    "rope_view(lambda x, positions, base=10000.0: _rope(x, positions, base))",
+]
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]  # one server for all of them
 
@@ -45,6 +76,9 @@ def lab(tmp_path_factory):
     # a missing release notebook is test_pipeline.test_layout's failure, not this one's
     browser.copy_notebooks("release", [a for a in ASSIGNMENTS if (ROOT / "release" / a).is_dir()], ROOT, root)
     browser.copy_notebooks("solutions", [SOLUTION_RUN], ROOT, root / "solutions")
+    probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in VIEWS_CELLS])
+    probe.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(probe, root / VIEWS_NOTEBOOK)
     with browser.jupyter_lab(root, scratch) as server, browser.chromium(scratch) as page:
         yield server, page
 
@@ -75,7 +109,7 @@ def test_release_notebook_runs_to_the_end_in_jupyterlab(lab, assignment):
     passing = [i for i in tests if not cells[i]["errors"]]
     assert not passing, f"test cells {passing} pass on the untouched release"
 
-    views = browser.widget_views(page)
+    views = browser.figure_widgets(page)
     assert views.count() == RELEASE_WIDGETS.get(assignment, 0), \
         f"{views.count()} course widgets rendered, expected {RELEASE_WIDGETS.get(assignment, 0)}"
     for k in range(views.count()):
@@ -85,6 +119,17 @@ def test_release_notebook_runs_to_the_end_in_jupyterlab(lab, assignment):
             f"widget {k} has no controls"
     if views.count():
         browser.assert_slider_redraws(page, views)
+    kind, count = RELEASE_VIEWS.get(assignment, ("", 0))
+    interactive = page.locator(".jp-OutputArea-output .cav-root, .jp-OutputArea-output .crv-root")
+    assert interactive.count() == count, f"{interactive.count()} interactive views rendered, expected {count}"
+    if kind == "cav":
+        view = browser.attention_views(page).first
+        assert view.locator(".cav-thumb").count() == 3, "the hand-built layer: 1 layer × 3 heads"
+        assert view.locator(".cav-causal").count() == 1, "the causal toggle is offered for self-attention"
+        _assert_controls_change_the_view(page, view)
+    if kind == "crv":  # apply_rope is not written yet: the course's rotation, and a note saying so
+        note = browser.rope_views(page).first.locator(".crv-note")
+        assert "crv-fallback" in note.get_attribute("class") and "not written yet" in note.inner_text()
 
 
 def test_solution_notebook_has_no_error_output(lab):
@@ -94,9 +139,147 @@ def test_solution_notebook_has_no_error_output(lab):
     assert cells and all(c["executed"] for c in cells if c["code"])
     errors = {i: c["errors"][0][:300] for i, c in enumerate(cells) if c["errors"]}
     assert not errors, f"solutions/{SOLUTION_RUN}: {errors}"
-    views = browser.widget_views(page)
-    assert views.count() >= 2, "the RoPE and sinusoidal widgets render"
+    views = browser.figure_widgets(page)
+    assert views.count() >= 1, "the sinusoidal widget renders"
     browser.assert_slider_redraws(page, views)
+    rope = browser.rope_views(page)
+    assert rope.count() == 1 and "computed by your apply_rope" in rope.locator(".crv-note").inner_text()
+    _assert_shift_keeps_the_score(page, rope.first)
+
+
+def _assert_controls_change_the_view(page, view) -> None:
+    """The hand-built layer: the causal toggle hatches the future, the temperature flattens, a typed sentence
+    with <pad> words brings the padding toggle."""
+    big = view.locator(".cav-big canvas")
+    before = browser.canvas_data(big)
+    view.locator(".cav-causal").check()
+    assert browser.canvas_data(big) != before, "the causal mask is drawn (hatched keys)"
+    view.locator(".cav-causal").uncheck()
+    assert browser.canvas_data(big) == before
+    thumb = view.locator('.cav-thumb[data-head="0"] canvas')
+    sharp = browser.canvas_data(thumb)
+    _set_range(page, view.locator("input.cav-temperature"), 1)
+    assert browser.canvas_data(thumb) != sharp, "temperature 10 flattens the rows"
+    sentence = view.locator("input.cav-sentence")
+    sentence.fill("a b a c <pad>")
+    sentence.press("Enter")
+    page.wait_for_function("v => v.querySelectorAll('.cav-token').length === 5", arg=view.element_handle(),
+                           timeout=20_000)
+    assert view.locator(".cav-padding").count() == 1, "<pad> keys: the padding toggle is offered"
+
+
+def _set_range(page, slider, value: int) -> None:
+    slider.scroll_into_view_if_needed()
+    slider.evaluate("(e, v) => { e.value = String(v); e.dispatchEvent(new Event('input', {bubbles: true})); }", value)
+    page.wait_for_timeout(50)
+
+
+def _assert_shift_keeps_the_score(page, rope) -> None:
+    """Your apply_rope, in the browser: shifting m and n together keeps the score, moving m alone does not."""
+    score = lambda: float(rope.get_attribute("data-score"))  # noqa: E731
+    before = score()
+    _set_range(page, rope.locator("input.crv-shift"), 137)
+    assert abs(score() - before) < 1e-9, "shift both: the score must not change"
+    rope.locator("input.crv-m").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(50)
+    assert abs(score() - before) > 1e-6, "moving m alone changes the score"
+
+
+def test_attention_view_answers_hover_click_and_keys(lab):
+    """A 6-layer × 8-head × 40-token view: its draw time, hover and lock a token, open a head, keys only."""
+    server, page = lab
+    _open_and_run(server, page, VIEWS_NOTEBOOK)
+    cells = browser.cell_reports(page)
+    assert not any(c["errors"] for c in cells), [c["errors"] for c in cells]
+    view = browser.attention_views(page).first
+    view.wait_for(timeout=30_000)
+    draw_ms = float(view.get_attribute("data-draw-ms"))
+    printed = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]', has_text="payload")
+    payload = int(printed.first.inner_text().split()[1])
+    print(f"\n6 layers × 8 heads × 40 tokens: drawn in {draw_ms:.0f} ms, {payload / 1e6:.2f} MB sent")
+    assert view.locator(".cav-thumb").count() == 48
+    assert draw_ms < 1000, f"the view took {draw_ms:.0f} ms to draw"
+    assert payload < 2_000_000
+
+    # hover a token: every head lights its row and column, the large map's labels too
+    thumb = view.locator('.cav-thumb[data-layer="2"][data-head="3"] canvas')
+    plain = browser.canvas_data(thumb)
+    big = view.locator(".cav-big canvas")
+    big_plain = browser.canvas_data(big)
+    token = view.locator('.cav-token[data-i="5"]')
+    token.scroll_into_view_if_needed()
+    token.hover()
+    assert view.get_attribute("data-active") == "target:5"
+    assert browser.canvas_data(thumb) != plain and browser.canvas_data(big) != big_plain
+    assert "cav-lit" in view.locator('.cav-queries .cav-label[data-i="5"]').get_attribute("class")
+    page.mouse.move(2, 2)
+    assert view.get_attribute("data-active") == "" and browser.canvas_data(thumb) == plain
+
+    # click locks the highlight; click again unlocks
+    view.locator('.cav-token[data-i="7"]').click()
+    page.mouse.move(2, 2)
+    assert view.get_attribute("data-active") == "target:7"
+    assert view.locator('.cav-token[data-i="7"]').get_attribute("aria-pressed") == "true"
+    view.locator('.cav-token[data-i="7"]').click()
+    page.mouse.move(2, 2)
+    assert view.get_attribute("data-active") == ""
+
+    # click a head: it opens large, its thumbnail is marked
+    view.locator('.cav-thumb[data-layer="4"][data-head="6"]').click()
+    opened = view.locator(".cav-big")
+    assert (opened.get_attribute("data-layer"), opened.get_attribute("data-head")) == ("4", "6")
+    assert "cav-selected" in view.locator('.cav-thumb[data-layer="4"][data-head="6"]').get_attribute("class")
+    # click a cell: the score taken apart (q and k are known: a traced module)
+    box = view.locator(".cav-big canvas").bounding_box()
+    view.locator(".cav-big canvas").click(position={"x": box["width"] * 10.5 / 40, "y": box["height"] * 3.5 / 40})
+    formula = view.locator(".cav-formula").inner_text()
+    assert "√64" in formula and "softmax" in formula, formula
+    assert "“w3”" in view.locator(".cav-breakdown .cav-big-title").inner_text()
+
+    # keys only: Tab from the last token reaches the first head; arrows move between heads, Enter opens
+    view.locator('.cav-token[data-i="39"]').focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => [document.activeElement.className, document.activeElement.dataset.layer, "
+                            "document.activeElement.dataset.head]")
+    assert focused == ["cav-thumb", "0", "0"], focused
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    assert (opened.get_attribute("data-layer"), opened.get_attribute("data-head")) == ("1", "1")
+    view.locator('.cav-token[data-i="0"]').focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert view.get_attribute("data-active") == "target:2"
+    view.locator(".cav-big canvas").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    title = view.locator(".cav-breakdown .cav-big-title").inner_text()
+    assert "“w4” (4)" in title and "“w11” (11)" in title, title
+
+    # the RoPE view in the same notebook
+    rope = browser.rope_views(page).first
+    assert "computed by your apply_rope" in rope.locator(".crv-note").inner_text()
+    _assert_shift_keeps_the_score(page, rope)
+
+
+def test_a_notebook_saved_from_jupyterlab_keeps_a_picture_of_each_view(lab):
+    """nbconvert's HTML of the saved notebook (as GitHub's preview or a feedback page would get it) shows
+    the static PNG of each view, not "Error displaying widget"."""
+    from nbconvert import HTMLExporter
+
+    server, page = lab
+    path = server.root / VIEWS_NOTEBOOK
+    if not browser.attention_views(page).count():  # run on its own
+        _open_and_run(server, page, VIEWS_NOTEBOOK)
+    browser.save_notebook(page, path)
+    nb = nbformat.read(path, as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in
+               o.get("data", {})]
+    assert len(outputs) == 2 and all("image/png" in o["data"] for o in outputs)
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert html.count('src="data:image/png;base64,') >= 2
+    assert "Error displaying widget" not in html
 
 
 def test_students_get_validate_and_no_formgrader(lab):

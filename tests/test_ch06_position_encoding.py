@@ -489,20 +489,6 @@ def test_five_properties_grid():
 
 # --------------------------------------------------------------------------------------- widgets
 
-def test_rope_explorer_controls_and_shift_invariance(tmp_path):
-    w = rw.rope_explorer()
-    for name, value in [("m", 10), ("n", 20), ("i", 3), ("base", 100.0)]:
-        before = w.png
-        w.controls[name].value = value
-        assert w.png != before, name
-    score_before = w.status.value.split("score ")[1].split(";")[0]
-    before = w.png
-    w.controls["shift"].value = 123
-    assert w.png != before  # the arrows turn ...
-    assert w.status.value.split("score ")[1].split(";")[0] == score_before  # ... the score does not
-    assert w.export_png(tmp_path / "rope.png").read_bytes()[:4] == b"\x89PNG"
-
-
 def test_sinusoidal_explorer_controls():
     w = rw.sinusoidal_explorer()
     for name, value in [("positions", 32), ("d", 16)]:

@@ -1,8 +1,13 @@
 """Interactive figures for the notebooks: one module per widget.
 
-Every widget is built on :class:`course.widgets.base.FigureWidget`: ipywidgets controls and a
-matplotlib figure rendered to a PNG image (no JavaScript beyond ipywidgets, no CDN), so it works
-offline in JupyterLab 4, redraws without flicker and can be driven and inspected from Python.
+Two kinds, both offline in JupyterLab 4 (no CDN):
+
+* :class:`course.widgets.base.FigureWidget`: ipywidgets controls and a matplotlib figure rendered to
+  a PNG image (chapters 01–04, the sinusoidal table of 06, the live loss plot of 08);
+* the interactive views drawn in the browser with anywidget, their plain-JavaScript modules and CSS in
+  ``course/widgets/static``: the attention view (:mod:`course.widgets.attention_view`, chapters 05, 07
+  and 08) and the RoPE view (:mod:`course.widgets.rope_view`, chapter 06). Each also leaves a static PNG
+  in the notebook's output, and neither draws anything while nbgrader grades.
 """
 
 from course.widgets.base import FigureWidget
