@@ -65,7 +65,7 @@ def test_scan_flags_every_static_attack_in_its_cell(target):
 def test_trusted_grader_gives_each_attack_zero_and_keeps_the_rest(sub):
     nb = attacks.build(sub)
     hangs = any(a.name.startswith("hang") for _, a in sub.cases)
-    findings, report, _ = trusted_verdicts(nb, cell_timeout=8.0 if hangs else 60.0, notebook_name=sub.assignment)
+    findings, report, _ = trusted_verdicts(nb, cell_timeout=8.0 if hangs else 60.0)
     failed = {g for g, v in report.verdicts.items() if not v.passed}
     expected = sub.target_tests()
     assert set(report.verdicts) == set(graded_cells(sub.assignment))

@@ -7,7 +7,6 @@ code knows every path a student could guess: the checkout, the course folder, th
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sys
@@ -18,6 +17,7 @@ import nbformat
 import pytest
 from course_grader.grading import sandbox as sb
 from course_grader.grading.kernel_run import run_kernel
+from course_grader.grading.runtime import wire
 from notebooks import ROOT
 
 pytestmark = pytest.mark.skipif(sb.bwrap() is None, reason="needs bubblewrap (make sandbox)")
@@ -32,18 +32,26 @@ def verdict_box():
 
 
 def run(box: sb.Sandbox, answer: str, probe: str = "", timeout: float = 60) -> dict:
-    """Run ``answer`` as an answer cell, then ``probe`` as a test cell; the events, the probe's printed text."""
-    steps = [{"kind": "answer", "id": "attack", "source": answer}, {"kind": "test", "id": "probe", "source": probe}]
+    """Run ``answer``, then ``probe``, as answer cells of the student's side of a graded run (the agent); the
+    events, with what the probe printed there. The probe's output comes back as a name it defines (``PROBE``),
+    the way the judge gets every name the student's code defines."""
+    capture = (f"import contextlib as _c, io as _io\n_buf = _io.StringIO()\nwith _c.redirect_stdout(_buf):\n"
+               f"    exec({probe!r}, globals())\nPROBE = _buf.getvalue()\n")
+    steps = [{"kind": "answer", "id": "attack", "source": answer}, {"kind": "answer", "id": "probe", "source": capture},
+             {"kind": "test", "id": "t"}]
     events, deadline = {}, time.monotonic() + timeout
-    with box.job("verdict", {"setup": "", "steps": steps}) as (_, reader):
-        while True:
-            line = reader.next(deadline)
-            if line is None or line is sb.LineReader.TIMEOUT:
+    with box.job("agent", {"setup": "", "steps": steps}, duplex=True) as (_, sock):
+        while sock is not None:
+            try:
+                message, blob = wire.receive(sock, deadline)
+            except (TimeoutError, EOFError, OSError, wire.ProtocolError):
                 break
-            event = json.loads(line)
-            events[event["id"]] = event
-            if event["id"] == "probe" and "start" not in event:
+            if message.get("id") == "<names>":
+                names = wire.Decoder(blob, lambda ref: None).value(message["names"])
+                events.setdefault("probe", {})["printed"] = names.get("PROBE", "")
                 break
+            if "start" not in message:
+                events[message["id"]] = message
     return events
 
 
@@ -84,12 +92,13 @@ def test_everything_outside_its_own_folders_is_read_only(verdict_box):
     assert not target.exists()
 
 
-def test_the_kernel_sandbox_holds_no_grader_and_the_verdict_sandbox_only_its_checks(verdict_box):
+def test_no_sandbox_holds_any_of_the_grader_not_even_its_checks(verdict_box):
+    """The hidden checks run in the judge, outside: neither sandbox can read them."""
     probe = ("import importlib.util\nfor m in ('course_grader.checks', 'course_grader.grading', 'course_grader.pipeline'):\n"
              "    try:\n        print(m, importlib.util.find_spec(m) is not None)\n"
              "    except ModuleNotFoundError:\n        print(m, False)\n")
     out = printed(run(verdict_box, "", probe))
-    assert "course_grader.checks True" in out and "grading False" in out and "pipeline False" in out, out
+    assert out.count("False") == 3, out
     kernel = sb.Sandbox("kernel", limits=LIMITS)
     try:
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])

@@ -190,7 +190,17 @@ def _plan(exercise: str, spec: Borrowed):
 
 @contextlib.contextmanager
 def switched_off_for(exercise: str | None) -> Iterator[None]:
-    """Within the block, everything :data:`BORROWED` declares for ``exercise`` raises (nothing if undeclared)."""
+    """Within the block, everything :data:`BORROWED` declares for ``exercise`` raises (nothing if undeclared).
+
+    In the grader's judge (:func:`elsewhere_only`) nothing is switched off there, where no student code runs:
+    the exercise is remembered, and each call of the student's code in the sandbox switches it off there."""
+    if _ELSEWHERE is not None:
+        _ELSEWHERE.append(exercise)
+        try:
+            yield
+        finally:
+            _ELSEWHERE.pop()
+        return
     if not exercise or exercise not in declared():
         yield
         return
@@ -204,3 +214,17 @@ def switched_off_for(exercise: str | None) -> Iterator[None]:
     finally:
         for fn, code in swapped:
             fn.__code__ = code
+
+
+_ELSEWHERE: list[str | None] | None = None  # the judge's stack of exercises whose borrowed code is off (elsewhere)
+
+
+def elsewhere_only() -> None:
+    """This process runs no student code (the grader's judge): switch-offs only name the exercise for the sandbox."""
+    global _ELSEWHERE
+    _ELSEWHERE = []
+
+
+def switched_off_elsewhere() -> str | None:
+    """The innermost exercise a check switched off in this (judge) process, for a call into the sandbox."""
+    return next((e for e in reversed(_ELSEWHERE or []) if e), None)

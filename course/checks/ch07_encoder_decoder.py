@@ -14,6 +14,7 @@ from torch import nn
 
 from course.checks.borrowed import TRANSFORMER_PY, Borrowed
 from course.checks.core import call, check, close, equal, raises  # noqa: F401  (call: used as ref.call)
+from course.checks.elsewhere import class_of, module_method
 
 # bound at import time (the set-up cell), so that later monkeypatching does not change the checks
 _relu = torch.relu
@@ -23,8 +24,8 @@ _equal_tensors = torch.equal
 _EncoderLayer, _DecoderLayer = nn.TransformerEncoderLayer, nn.TransformerDecoderLayer
 _Encoder, _Decoder = nn.TransformerEncoder, nn.TransformerDecoder
 _Module, _Tensor = nn.Module, torch.Tensor
-_named_parameters, _named_children = nn.Module.named_parameters, nn.Module.named_children
-_module_double, _module_train = nn.Module.double, nn.Module.train
+_named_parameters, _named_children = module_method("named_parameters"), module_method("named_children")
+_module_double, _module_train = module_method("double"), module_method("train")
 _tensor_copy, _numel, _randn, _no_grad = torch.Tensor.copy_, torch.Tensor.numel, torch.randn, torch.no_grad
 _type, _issubclass = type, issubclass
 _gelu, _allclose, _isnan, _zeros_like = torch.nn.functional.gelu, torch.allclose, torch.isnan, torch.zeros_like
@@ -66,7 +67,7 @@ def _double_mode(module: nn.Module, training: bool) -> nn.Module:
 def as_double(module: nn.Module, training: bool = False) -> nn.Module:
     """``module.double().train(training)`` run as the checks run student code."""
     out = call(_double_mode, module, training)
-    check(out is module, f"{_type(module).__name__}.double() / .train() should return the module itself")
+    check(out is module, f"{class_of(module).__name__}.double() / .train() should return the module itself")
     return out
 
 
@@ -147,8 +148,8 @@ def _need(module: nn.Module, owner: str, names: dict[str, type]) -> dict[str, nn
     children = call(_children, module)
     for name, kind in names.items():
         got = children.get(name)
-        check(_issubclass(_type(got), kind), f"{owner} needs an attribute `{name}` of type {kind.__name__} "
-                                             f"(the tests copy PyTorch's weights into it), found {_type(got).__name__}")
+        check(_issubclass(class_of(got), kind), f"{owner} needs an attribute `{name}` of type {kind.__name__} "
+              f"(the tests copy PyTorch's weights into it), found {class_of(got).__name__}")
     return children
 
 
@@ -212,20 +213,20 @@ def copy_decoder_layer(ours: nn.Module, theirs: nn.TransformerDecoderLayer) -> N
 def _copy_stack(ours: nn.Module, theirs: nn.Module, what: str, copy_layer: Callable) -> None:
     children = call(_children, ours)
     layers = children.get("layers")
-    check(_issubclass(_type(layers), nn.ModuleList), f"{what} needs its layers in an nn.ModuleList called `layers`, "
-                                                     f"found {_type(layers).__name__}")
+    check(_issubclass(class_of(layers), nn.ModuleList), f"{what} needs its layers in an nn.ModuleList called `layers`, "
+                                                     f"found {class_of(layers).__name__}")
     mine = list(call(_children, layers).values())
     equal(len(mine), len(theirs.layers), name=f"number of layers in {what}.layers")
     for layer, ref in zip(mine, theirs.layers):
         copy_layer(layer, ref)
     norm = children.get("norm")
     if theirs.norm is None:
-        check(norm is None or _issubclass(_type(norm), nn.Identity),
+        check(norm is None or _issubclass(class_of(norm), nn.Identity),
               f"a Post-LN {what} has no final LayerNorm: set `self.norm = None` "
-              f"(every layer already ends with a norm), found {_type(norm).__name__}")
+              f"(every layer already ends with a norm), found {class_of(norm).__name__}")
     else:
-        check(_issubclass(_type(norm), nn.LayerNorm), f"a Pre-LN {what} ends with a final nn.LayerNorm called `norm`, "
-                                                       f"found {_type(norm).__name__}")
+        check(_issubclass(class_of(norm), nn.LayerNorm),
+              f"a Pre-LN {what} ends with a final nn.LayerNorm called `norm`, found {class_of(norm).__name__}")
         _copy(norm, theirs.norm, "norm")
 
 

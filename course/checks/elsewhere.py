@@ -23,7 +23,7 @@ class Elsewhere:
         """Call the object there: (what it returned, whether it edited a tensor argument in place)."""
         raise NotImplementedError
 
-    def _unbound_elsewhere(self, qualname: str, args: tuple) -> Any:
+    def _unbound_elsewhere(self, qualname: str, args: tuple, kwargs: dict) -> Any:
         """``qualname(obj, *args)`` run there on the object itself (e.g. nn.Module.named_parameters)."""
         raise NotImplementedError
 
@@ -36,10 +36,22 @@ def unbound(method: Callable[..., Any], qualname: str) -> Callable[..., Any]:
     """
     _isinstance = isinstance
 
-    def apply(obj: Any, *args: Any) -> Any:
+    def apply(obj: Any, *args: Any, **kwargs: Any) -> Any:
         if _isinstance(obj, Elsewhere):
-            return obj._unbound_elsewhere(qualname, args)
-        return method(obj, *args)
+            return obj._unbound_elsewhere(qualname, args, kwargs)
+        return method(obj, *args, **kwargs)
 
     apply.__name__ = getattr(method, "__name__", "method")
     return apply
+
+
+def module_method(name: str) -> Callable[..., Any]:
+    """``nn.Module``'s own method ``name``, unbound (never a student's override), also for an :class:`Elsewhere`."""
+    from torch import nn
+
+    return unbound(getattr(nn.Module, name), f"torch.nn.Module.{name}")
+
+
+def class_of(obj: Any) -> type:
+    """``type(obj)``, never a class an object claims; for an :class:`Elsewhere`, the class it has there."""
+    return obj.__class__ if isinstance(obj, Elsewhere) else type(obj)

@@ -23,14 +23,16 @@ from torch import nn
 
 from course.checks.borrowed import switched_off_for
 from course.checks.core import call, check, close, equal, exercise, raises
+from course.checks.doubles import Affine as _Affine
+from course.checks.elsewhere import class_of, module_method
 from course.checks.plain import plain
 
 _F_layer_norm = F.layer_norm
 _F_rms_norm = F.rms_norm
-_named_parameters = nn.Module.named_parameters
-_named_modules = nn.Module.named_modules
-_parameters_of = nn.Module.parameters
-_pre_hook = nn.Module.register_forward_pre_hook
+_named_parameters = module_method("named_parameters")
+_named_modules = module_method("named_modules")
+_parameters_of = module_method("parameters")
+_pre_hook = module_method("register_forward_pre_hook")
 _copy = torch.Tensor.copy_
 
 
@@ -122,18 +124,6 @@ def check_layernorm_module(LayerNorm: type, seed: int = 0) -> None:
               name=f"LayerNorm(5, eps={eps:g}) against nn.LayerNorm(5, eps={eps:g}) (use self.eps in forward)")
 
 
-class _Affine(nn.Module):
-    """A sublayer with a visible effect and no normalisation of its own."""
-
-    def __init__(self, d: int, g: torch.Generator):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(d, d, generator=g) / d ** 0.5)
-        self.shift = nn.Parameter(torch.randn(d, generator=g))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(x @ self.weight + self.shift)
-
-
 def _count_message(label: str, pre: bool, n_blocks: int, found: int) -> str:
     expected = n_blocks + (1 if pre else 0)
     if pre and found == n_blocks:
@@ -156,11 +146,13 @@ def _check_stack(stack_cls: type, pre: bool, seed: int) -> None:
         stack = call(stack_cls, d, subs)
         what = f"{label}(d_model={d}, {n_blocks} sublayers)"
         check(isinstance(stack, nn.Module), f"{what} should build an nn.Module, got {type(stack).__name__}")
-        registered = {id(p) for p in _parameters_of(stack)}
-        check(all(id(p) in registered for sub in subs for p in _parameters_of(sub)),
+        # by value (the sublayers' weights are random): the stack's parameters may be copies (the grader's sandbox)
+        registered = [p.detach() for p in _parameters_of(stack)]
+        check(all(any(q.shape == p.shape and torch.equal(q, p.detach()) for q in registered)
+                  for sub in subs for p in _parameters_of(sub)),
               f"{what}: the sublayers' parameters are not among the stack's parameters, so an optimiser would "
               f"never train them: keep the sublayers in an nn.ModuleList (a plain Python list is not registered)")
-        norms = [m for _, m in _named_modules(stack) if type(m) is nn.LayerNorm]
+        norms = [m for _, m in _named_modules(stack) if class_of(m) is nn.LayerNorm]
         check(len(norms) == n_blocks + (1 if pre else 0), _count_message(label, pre, n_blocks, len(norms)))
         for k, norm in enumerate(norms):
             params = _parameters(norm, f"{label}'s LayerNorm {k}")

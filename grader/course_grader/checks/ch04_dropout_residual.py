@@ -14,17 +14,20 @@ import torch
 from torch import nn
 
 from course.checks.core import call, check, close, equal, exercise, raises
+from course.checks.doubles import Recorder as _Recorder
+from course.checks.doubles import Zero as _Zero
+from course.checks.elsewhere import class_of, module_method
 from course.experiments.ch04_dropout_residual import DeepStack
 
 # bound at import time (the set-up cell), so later monkeypatching does not change the checks
 _equal_tensors = torch.equal
 _layer_norm = torch.nn.functional.layer_norm
-_train = nn.Module.train  # unbound: a student's module may override .train()/.eval(), not what these do
-_parameters = nn.Module.parameters
+_train = module_method("train")  # unbound: a student's module may override .train()/.eval(), not what these do
+_parameters = module_method("parameters")
 _Module = nn.Module
-_named_children = nn.Module.named_children
-_named_parameters = nn.Module.named_parameters
-_setattr = nn.Module.__setattr__
+_named_children = module_method("named_children")
+_named_parameters = module_method("named_parameters")
+_setattr = module_method("__setattr__")
 _copy = torch.Tensor.copy_
 
 
@@ -203,18 +206,6 @@ def check_dropout_module(Dropout: type) -> None:
 
 # ----------------------------------------------------------------------------- exercise 3: placement
 
-class _Recorder(nn.Module):
-    """A stand-in dropout that records what it is applied to and returns 3 × its input."""
-
-    def __init__(self):
-        super().__init__()
-        self.calls: list[torch.Tensor] = []
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.calls.append(x.detach().clone())
-        return 3.0 * x
-
-
 def _embedding_case(gen: torch.Generator, batch: int, seq: int, vocab: int = 11, d: int = 8, max_len: int = 9):
     ids = torch.randint(0, vocab, (batch, seq), generator=gen)           # (batch, seq)
     tok_table = torch.randn(vocab, d, generator=gen)                     # (vocab, d_model)
@@ -277,7 +268,8 @@ def _block(Block: type, d_model: int, sub: nn.Module, p: float, training: bool, 
     """The student's block, in the given mode, with random γ and β in its (given) LayerNorm."""
     block = _mode(call(Block, d_model, sub, p=p), training)
     norm = dict(_named_children(block)).get("norm")
-    check(type(norm) is nn.LayerNorm, f"{Block.__name__} should keep the nn.LayerNorm its __init__ makes in self.norm")
+    check(class_of(norm) is nn.LayerNorm,
+          f"{Block.__name__} should keep the nn.LayerNorm its __init__ makes in self.norm")
     with torch.no_grad():
         for name, param in _named_parameters(norm):
             value = torch.rand(d_model, generator=g) + 0.5 if name == "weight" else torch.randn(d_model, generator=g)
@@ -335,11 +327,7 @@ def _check_residual_dropout(Block: type, post: bool, d_model: int = 16) -> None:
             frac = dropped.float().mean().item()
             check(0.4 < frac < 0.6, f"with p=0.5, {frac:.2f} of the branch was dropped, expected about 0.5")
 
-        class Zero(nn.Module):
-            def forward(self, h):
-                return torch.zeros_like(h)
-
-        block = _block(Block, d_model, Zero(), 0.5, True, g)
+        block = _block(Block, d_model, _Zero(), 0.5, True, g)
         norm = dict(_named_children(block))["norm"]
         close(call(block, x), norm(x) if post else x, atol=1e-6 if post else 0.0, rtol=0.0,
               name=f"{label}(x) when the sublayer outputs zeros, p=0.5 in training (the residual stream must "

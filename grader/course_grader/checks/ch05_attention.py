@@ -16,15 +16,16 @@ from torch import nn
 
 from course.checks.ch05_attention import copy_from_torch
 from course.checks.core import call, check, close, equal, exercise, raises
+from course.checks.elsewhere import module_method
 
 # bound at import time (the set-up cell), so later monkeypatching does not change the checks
 _sdpa = F.scaled_dot_product_attention
 _equal_tensors = torch.equal
 _isnan = torch.isnan
-_named_parameters = nn.Module.named_parameters  # unbound: a student's class may override these methods
-_parameters = nn.Module.parameters
-_double = nn.Module.double
-_train = nn.Module.train
+_named_parameters = module_method("named_parameters")  # unbound: a student's class may override these methods
+_parameters = module_method("parameters")
+_double = module_method("double")
+_train = module_method("train")
 _numel = torch.Tensor.numel
 
 

@@ -15,6 +15,11 @@ from torch import nn
 
 from course.checks.ch06_position_encoding import beyond_integer_positions, stays_on_device
 from course.checks.core import call, check, close, exercise, raises
+from course.checks.doubles import Attention as _Attention
+from course.checks.doubles import Cumulative as _Cumulative
+from course.checks.doubles import MarksFirst as _MarksFirst
+from course.checks.doubles import Rolled as _Rolled
+from course.checks.doubles import WithPositions as _WithPositions
 
 
 def frequencies(d: int, base: float = 10000.0) -> torch.Tensor:
@@ -55,41 +60,6 @@ def reference_rope(x: torch.Tensor, positions: torch.Tensor, base: float = 10000
     out[..., 0::2] = even * cos - odd * sin
     out[..., 1::2] = even * sin + odd * cos
     return out
-
-
-class _Attention(nn.Module):
-    def __init__(self, d: int, seed: int):
-        super().__init__()
-        torch.manual_seed(seed)
-        self.mha = nn.MultiheadAttention(d, 2, batch_first=True).double()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.mha(x, x, x, need_weights=False)[0]
-
-
-class _WithPositions(_Attention):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pos = torch.arange(x.shape[1], dtype=x.dtype)[None, :, None] * 0.1
-        return super().forward(x + pos)
-
-
-class _Cumulative(nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.cumsum(dim=1)
-
-
-class _Rolled(nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.roll(1, dims=1)
-
-
-class _MarksFirst(nn.Module):
-    """Zeros, except that output position 0 is raised by 1.5e-6: a position dependence just above the tolerance."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.zeros_like(x)
-        out[:, 0] += 1.5e-6
-        return out
 
 
 @exercise("is_permutation_equivariant")

@@ -52,6 +52,7 @@ from course.checks.ch07_encoder_decoder import (  # noqa: F401  (the visible tes
     torch_encoder_layer,
 )
 from course.checks.core import call, check, close, equal, exercise, raises
+from course.checks.elsewhere import class_of
 from course.checks.plain import plain
 
 # ------------------------------------------------------------------------------ helpers for checks
@@ -75,7 +76,7 @@ def _output(out: Any, like: torch.Tensor, what: str) -> torch.Tensor:
 
 def _build(cls: type, what: str, *args: Any) -> nn.Module:
     ours = call(cls, *args)
-    check(issubclass(type(ours), nn.Module), f"{what} should be an nn.Module, got {type(ours).__name__}")
+    check(issubclass(class_of(ours), nn.Module), f"{what} should be an nn.Module, got {class_of(ours).__name__}")
     return ours
 
 
@@ -196,7 +197,7 @@ def _check_dropout_all(cls: type, seed: int, norm_first: bool, decoder: bool) ->
     if not norm_first:
         for i in ((1, 2, 3) if decoder else (1, 2)):
             norm = submodule(layer, f"norm{i}")
-            check(issubclass(type(norm), nn.LayerNorm), f"{what}: norm{i} should be an nn.LayerNorm")
+            check(issubclass(class_of(norm), nn.LayerNorm), f"{what}: norm{i} should be an nn.LayerNorm")
             eps = plain(attribute(norm, "eps"), f"norm{i}.eps")
             check(type(eps) is float, f"{what}: norm{i}.eps should be a float, got {type(eps).__name__}")
             expected = _layer_norm(expected, (d,), params[f"norm{i}.weight"], params[f"norm{i}.bias"], eps)

@@ -40,6 +40,7 @@ from course.checks.ch08_transformer import (  # noqa: F401  (the visible tests' 
     train_mode_outputs,
 )
 from course.checks.core import call, check, close, equal, exercise
+from course.checks.doubles import Scale as _Scale
 from course.checks.plain import plain
 from course.tokenizer import BOS, EOS, PAD
 
@@ -247,18 +248,6 @@ def check_cached_greedy(cached_greedy_decode: Callable[..., torch.Tensor], seed:
     check(isinstance(got, torch.Tensor) and tuple(got.shape) == tuple(want.shape) and torch.equal(got, want),
           "rows that produce <eos> at different steps: after its <eos> a row holds <pad>, and decoding stops once "
           f"every row has produced <eos>; expected\n{want}\ngot\n{got}")
-
-
-class _Scale(nn.Module):
-    """A stand-in for a sublayer's dropout (a fixed factor instead of a random mask): the uncached decoder applies
-    it, so an answer that skips the layer's dropout module (or a norm) computes other logits."""
-
-    def __init__(self, factor: float):
-        super().__init__()
-        self.factor = factor
-
-    def forward(self, x):
-        return x * self.factor
 
 
 def _step_logits_match(cached_greedy_decode: Callable[..., torch.Tensor], config: dict, seed: int) -> None:

@@ -103,16 +103,6 @@ def _events(lines: LineReader, steps: list[Step], cell_timeout: float, deadline:
             return
 
 
-def _run_worker(setup: str, steps: list[Step], cell_timeout: float, box: Sandbox, deadline: float):
-    """The verdict inside the sandbox (chapters whose checks are not converted yet): the worker runs the answer and
-    test cells side by side and writes the events."""
-    with box.job("verdict", {"setup": setup, "steps": [s.__dict__ for s in steps]}) as (pid, lines):
-        if lines is None:  # its server is gone (a submission may kill it): the next try starts a new one
-            yield {"id": "<set-up>", "died": True, "code": "the sandbox stopped"}
-            return
-        yield from _events(lines, steps, cell_timeout, deadline, lambda: box.exit_code(pid))
-
-
 def _run_remote(setup: str, steps: list[Step], cell_timeout: float, box: Sandbox, deadline: float):
     """The verdict outside: the agent runs the answer cells in the sandbox; the judge (:mod:`.judge`), forked
     here, runs the test cells, asks the agent for the student's objects and alone writes the events."""
@@ -132,12 +122,9 @@ def _run_remote(setup: str, steps: list[Step], cell_timeout: float, box: Sandbox
 
 
 def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, exclude: dict[str, str] | None = None,
-                   budget: float = 900.0, limits: Limits = DEFAULT_LIMITS, unsafe: bool = False,
-                   judged_outside: bool = True) -> Report:
+                   budget: float = 900.0, limits: Limits = DEFAULT_LIMITS, unsafe: bool = False) -> Report:
     """Run every test cell of ``nb``; ``exclude`` names answer cells not to run (with why).
 
-    ``judged_outside`` (the default): the test cells run in the judge, outside the sandbox (:func:`_run_remote`);
-    without it, in the verdict sandbox beside the student's code (chapters whose checks are not converted yet).
     ``budget``: seconds for the whole submission; once spent, the tests not yet run fail with a note.
     """
     sandbox("verdict", limits=limits, unsafe=unsafe)  # started (once per process) before the budget runs
@@ -156,8 +143,7 @@ def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, exc
                 report.verdicts.setdefault(t.id, Verdict(t.id, False, _over_budget(budget)))
             break
         box = sandbox("verdict", limits=limits, unsafe=unsafe)  # a new one if a submission killed the last
-        run = _run_remote if judged_outside else _run_worker
-        for event in run(setup, todo, cell_timeout, box, deadline):
+        for event in _run_remote(setup, todo, cell_timeout, box, deadline):
             step_id = event["id"]
             kind = next((s.kind for s in steps if s.id == step_id), "setup")
             if "budget" in event:

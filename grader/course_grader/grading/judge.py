@@ -27,6 +27,7 @@ import sys
 import traceback
 from typing import Any
 
+from course.checks.borrowed import elsewhere_only, switched_off_elsewhere
 from course.checks.elsewhere import Elsewhere
 from course_grader.grading.runtime import wire
 
@@ -53,6 +54,22 @@ class Student:
         self.sock = sock
         self.callbacks: list[Any] = []
         self.remotes: dict[int, Remote] = {}
+        self.written: list[tuple[Any, int, Any]] = []  # (our copy of a student's parameter, its handle, as sent)
+        self.sent_modules: list[Any] = []  # the judge's layers handed to the student's code in this test cell
+
+    def track(self, parameter: Any, number: int) -> None:
+        """A student's parameter arrived as a copy: if the test writes into it (loading weights), write it there."""
+        self.written.append((parameter, number, parameter.detach().clone()))
+
+    def _write_back(self) -> None:
+        import torch
+
+        for i, (parameter, number, sent) in enumerate(self.written):
+            now = parameter.detach()
+            if now.shape == sent.shape and now.dtype == sent.dtype and torch.equal(now, sent):
+                continue
+            self.written[i] = (parameter, number, now.clone())
+            self._ask("assign", {"value": now.clone()}, target=number)
 
     # values that leave: the judge's functions cross as callbacks, handles as their number
     def reference(self, obj: Any) -> dict:
@@ -70,16 +87,21 @@ class Student:
         number = ref.get("handle")
         if type(number) is not int or number < 0:
             raise wire.ProtocolError("a handle is a number")
-        info = {k: ref[k] for k in ("handle", "type", "callable", "module", "class", "name") if k in ref}
+        info = {k: ref[k] for k in ("handle", "type", "qualname", "callable", "module", "class", "name") if k in ref}
         remote = self.remotes.get(number)
         if remote is None:
             remote = self.remotes[number] = Remote(self, info)
         return remote
 
-    def request(self, op: str, blob_value: Any = None, known: dict | None = None, **fields: Any) -> dict:
+    def request(self, op: str, blob_value: Any = None, **fields: Any) -> dict:
         """Send a request; serve the callbacks it causes; return the answer message (decoded value in "value")."""
+        self._write_back()
+        return self._ask(op, blob_value, **fields)
+
+    def _ask(self, op: str, blob_value: Any = None, **fields: Any) -> dict:
         request_id = secrets.token_hex(8)
-        data, blob, encoder = wire.dumps(blob_value, self.reference) if blob_value is not None else (None, b"", None)
+        data, blob, encoder = (wire.dumps(blob_value, self.reference, modules=True) if blob_value is not None
+                               else (None, b"", None))
         message = {"id": request_id, "op": op, **fields}
         if data is not None:
             message["args"] = data
@@ -88,6 +110,7 @@ class Student:
         except OSError as err:
             raise StudentGone(f"the sandbox closed the channel ({err})") from None
         sent = {name: flat for name, flat in (encoder.blobs.items() if encoder else ())}
+        self.sent_modules.extend(encoder.module_list if encoder else [])  # their twins there, in the same order
         while True:
             try:
                 answer, answer_blob = wire.receive(self.sock)
@@ -101,7 +124,8 @@ class Student:
             if "error" in answer:
                 raise _rebuild(answer["error"])
             try:
-                answer["value"] = wire.Decoder(answer_blob, self.resolve, known=sent).value(answer.get("value"))
+                answer["value"] = wire.Decoder(answer_blob, self.resolve, known=sent,
+                                               on_parameter=self.track).value(answer.get("value"))
             except wire.ProtocolError as err:
                 raise StudentGone(f"the sandbox sent an unreadable answer ({err})") from None
             return answer
@@ -126,6 +150,31 @@ class Student:
         """After a test cell: the library functions the student's code replaced (the agent stops if any)."""
         changed = self.request("cell")["value"]
         return [str(c) for c in changed] if isinstance(changed, list) else ["?"]
+
+
+_STAND_INS: dict[tuple, type] = {}
+
+
+def _stand_in(info: dict) -> type:
+    """The class a handle claims to be an instance of: a torch layer class named by the sandbox (that very class),
+    any other module (a subclass of nn.Module named like the student's class), else :class:`Remote` itself.
+    ``isinstance`` and :func:`course.checks.elsewhere.class_of` see it; ``type()`` still says Remote."""
+    from torch import nn
+
+    key = (info.get("module"), info.get("qualname"), info.get("type"))
+    cls = _STAND_INS.get(key)
+    if cls is None:
+        base: type = Remote
+        if info.get("module"):
+            base = nn.Module
+            module_name, _, qualname = str(info.get("qualname", "")).partition(":")
+            if module_name.startswith("torch.nn.") and "." not in qualname:
+                real = getattr(sys.modules.get(module_name), qualname, None)
+                if isinstance(real, type) and issubclass(real, nn.Module):
+                    cls = _STAND_INS[key] = real  # torch's own layer class: the handle claims exactly it
+                    return cls
+        cls = _STAND_INS[key] = type(str(info.get("type", "object")), (base,), {"__module__": "the student's code"})
+    return cls
 
 
 def _rebuild(error: Any) -> BaseException:
@@ -155,6 +204,10 @@ class Remote(Elsewhere):
         object.__setattr__(self, "_info", info)
 
     @property
+    def __class__(self):  # isinstance(layer, nn.Module), isinstance(layer.q_proj, nn.Linear) hold as they would there
+        return _stand_in(self._info)
+
+    @property
     def exercise_name(self) -> str:  # type: ignore[override]
         return str(self._info.get("name") or self._info.get("type") or "the student's object")
 
@@ -163,17 +216,38 @@ class Remote(Elsewhere):
         return self.exercise_name
 
     def _call_elsewhere(self, args: tuple, kwargs: dict, borrow: str | None) -> tuple[Any, bool]:
-        answer = self._student.request("call", {"args": list(args), "kwargs": dict(kwargs)},
-                                       target=self._info["handle"], borrow=borrow)
+        import torch
+
+        # the global random state goes with the call and comes back: a test that seeds it before calling the
+        # student's layer (dropout) sees the same draws as its reference
+        answer = self._student.request("call", {"args": list(args), "kwargs": dict(kwargs),
+                                                "rng": torch.get_rng_state()},
+                                       target=self._info["handle"],
+                                       borrow=[b for b in (borrow, switched_off_elsewhere()) if b])
         value = answer["value"]
         if type(value) is not dict or "result" not in value:
             raise StudentGone("the sandbox sent a malformed call result")
-        _sync_arguments([*args, *kwargs.values()], value.get("after"))
+        rng = value.get("rng")
+        if type(rng) is torch.Tensor and rng.dtype == torch.uint8 and rng.dim() == 1:
+            try:
+                torch.set_rng_state(rng.clone())
+            except RuntimeError:
+                pass  # not a state: the next draws here are simply not the sandbox's
+        given = [*args, *kwargs.values()]
+        _sync_arguments(given, value.get("after"))
+        _sync_layers(self._student.sent_modules, value.get("layers"))
+        if type(value.get("graph")) is int:
+            value["result"] = _through_graph(self._student, value["graph"], given, value["result"])
         return value["result"], bool(answer.get("mutated"))
 
-    def _unbound_elsewhere(self, qualname: str, args: tuple) -> Any:
-        answer = self._student.request("unbound", {"args": list(args)}, target=self._info["handle"], name=qualname)
-        return answer["value"]
+    def _unbound_elsewhere(self, qualname: str, args: tuple, kwargs: dict) -> Any:
+        answer = self._student.request("unbound", {"args": list(args), "kwargs": dict(kwargs)},
+                                       target=self._info["handle"], name=qualname)
+        value = answer["value"]
+        if type(value) is not dict or "result" not in value:
+            raise StudentGone("the sandbox sent a malformed result")
+        _sync_layers(self._student.sent_modules, value.get("layers"))
+        return value["result"]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call_elsewhere(args, kwargs, None)[0]
@@ -201,6 +275,98 @@ class Remote(Elsewhere):
 
     def __repr__(self) -> str:
         return f"<the student's {self._info.get('type', 'object')}>"
+
+
+def _flat_tensors(values: list) -> list:
+    """The tensors among call arguments, in the agent's order (tuples and lists opened)."""
+    import torch
+
+    found = []
+    for v in values:
+        if type(v) in (torch.Tensor, torch.nn.Parameter):
+            found.append(v)
+        elif type(v) in (tuple, list):
+            found += _flat_tensors(list(v))
+    return found
+
+
+def _through_graph(student: Student, graph: int, given: list, result: Any) -> Any:
+    """The result of a call, joined to the autograd graph of its inputs here: a backward through it asks the agent
+    for the vector-Jacobian product of the student's code (which stays there), so ``x.grad`` is the student's."""
+    import torch
+
+    inputs = [t for t in _flat_tensors(given) if t.requires_grad]
+    items = [result] if isinstance(result, torch.Tensor) else list(result) if type(result) in (tuple, list) else []
+    positions = [i for i, o in enumerate(items) if isinstance(o, torch.Tensor) and o.requires_grad]
+    if not inputs or not positions:
+        return result
+    joined = _RemoteGraph.apply(student, graph, [items[i] for i in positions], *inputs)
+    for i, t in zip(positions, joined):
+        items[i] = t
+    return items[0] if isinstance(result, torch.Tensor) else type(result)(items)
+
+
+def _remote_graph_function():
+    import torch
+
+    class RemoteGraph(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, student, graph, outputs, *inputs):
+            ctx.student, ctx.graph = student, graph
+            ctx.inputs = [(t.shape, t.dtype) for t in inputs]
+            return tuple(o.detach().clone() for o in outputs)
+
+        @staticmethod
+        def backward(ctx, *grads):
+            got = ctx.student.request("grad", {"grads": list(grads)}, graph=ctx.graph)["value"]
+            if type(got) is not list or len(got) != len(ctx.inputs):
+                raise StudentGone("the sandbox sent gradients for other inputs")
+            out = []
+            for g, (shape, dtype) in zip(got, ctx.inputs):
+                if g is not None and not (isinstance(g, torch.Tensor) and g.shape == shape):
+                    raise StudentGone("the sandbox sent a gradient of another shape")
+                out.append(None if g is None else g.to(dtype))
+            return (None, None, None, *out)
+
+    return RemoteGraph
+
+
+class _Lazy:
+    def __init__(self, make):
+        self.make, self.made = make, None
+
+    def apply(self, *args):
+        if self.made is None:
+            self.made = self.make()
+        return self.made.apply(*args)
+
+
+_RemoteGraph = _Lazy(_remote_graph_function)
+
+
+def _sync_layers(sent: list, layers: Any) -> None:
+    """The judge's layers handed to the student's code (a recording stand-in): what they recorded there, here.
+
+    Only attributes they already have and that hold data change; what a student's code could fake here is
+    what its own exercise's checks read from them."""
+    import torch
+
+    if type(layers) is not list:
+        return
+    for module, layer in zip(sent, layers):
+        if type(layer) is not dict or type(layer.get("attrs")) is not dict:
+            continue
+        if isinstance(module, torch.nn.Module) and type(layer.get("grads")) is dict:  # gradients it accumulated there
+            params = dict(torch.nn.Module.named_parameters(module))
+            for name, grad in layer["grads"].items():
+                p = params.get(name)
+                if p is not None and (grad is None or (type(grad) is torch.Tensor and grad.shape == p.shape)):
+                    p.grad = None if grad is None else grad.to(p.dtype)
+        attrs, own = layer["attrs"], vars(module)
+        for name, value in attrs.items():
+            if (type(name) is str and name in own and not isinstance(own[name], (torch.Tensor, torch.nn.Module))
+                    and type(own[name]) is type(value)):
+                own[name] = value
 
 
 def _sync_arguments(given: list, after: Any) -> None:
@@ -278,6 +444,7 @@ def judge(sock: socket.socket, setup: str, steps: list[dict], report) -> None:
     The agent runs the set-up cell and each answer cell as it comes; at a test cell it sends the names the
     student's code defined and waits; the test runs here; ``cell`` asks whether the student's code replaced
     library functions meanwhile (then the agent stops, and the run is restarted without that cell)."""
+    elsewhere_only()  # no student code runs here: a check's switch-offs apply where it runs
     student = Student(sock)
     ns: dict = {"__name__": "__main__"}
     with contextlib.redirect_stdout(io.StringIO()):
@@ -292,6 +459,8 @@ def judge(sock: socket.socket, setup: str, steps: list[dict], report) -> None:
                 if message.get("id") != "<names>":
                     raise StudentGone("the sandbox sent something else than the student's names")
                 result = _test(student, ns, message.get("names"), blob, step)
+                student.written.clear()
+                student.sent_modules.clear()
                 changed = student.end_cell()
                 report({"id": step["id"], "ok": False, "tamper": changed} if changed else result)
                 if changed:

@@ -34,10 +34,6 @@ from course_grader.grading.scan import scan_notebook
 from course_grader.intake import INTAKE_KEY
 
 NOTE_MARKER = "course-grading-notes"
-# chapters whose checks still run in the verdict sandbox beside the student's code (issue 29, item 2: converted
-# chapter by chapter); every other notebook's tests run in the judge, outside the sandbox
-JUDGED_IN_SANDBOX = frozenset({"03-layernorm", "04-dropout-residual", "05-attention", "07-encoder-decoder",
-                               "08-transformer"})
 
 
 def _is_test(cell) -> bool:
@@ -81,7 +77,7 @@ def align_outputs(cell, passed: bool, message: str = "") -> None:
 
 
 def trusted_verdicts(nb, cell_timeout: float = 60.0, *, budget: float = 900.0, limits: Limits = DEFAULT_LIMITS,
-                     unsafe: bool = False, notebook_name: str | None = None):
+                     unsafe: bool = False):
     """The grade without the kernel: the tamper scan, then every test cell re-run in the verdict sandbox.
 
     Returns the scan's findings, the isolated grader's report (one verdict per test cell) and the
@@ -94,7 +90,7 @@ def trusted_verdicts(nb, cell_timeout: float = 60.0, *, budget: float = 900.0, l
         if f.cell_id in answer_ids:
             exclude.setdefault(f.cell_id, f"it was flagged: {f.message}")
     report = grade_notebook(nb, cell_timeout=cell_timeout, exclude=exclude, budget=budget, limits=limits,
-                            unsafe=unsafe, judged_outside=notebook_name not in JUDGED_IN_SANDBOX)
+                            unsafe=unsafe)
     return findings, report, exclude
 
 
@@ -145,8 +141,7 @@ class TrustedExecute(Execute):
 
         kernel_seconds = time.perf_counter() - started
         findings, report, exclude = trusted_verdicts(nb, cell_timeout=float(self.timeout or 60),
-                                                     budget=self.submission_seconds, limits=limits, unsafe=unsafe,
-                                                     notebook_name=resources.get("metadata", {}).get("name"))
+                                                     budget=self.submission_seconds, limits=limits, unsafe=unsafe)
         trusted_seconds = time.perf_counter() - started - kernel_seconds
 
         kernel_passed = {}

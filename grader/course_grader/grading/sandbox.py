@@ -1,7 +1,7 @@
 """Every execution of student code while grading happens inside a bubblewrap sandbox.
 
 A :class:`Sandbox` is a ``bwrap`` process holding one warm fork server (:mod:`.runtime.server`); each
-job (a kernel run, a verdict run) is a child of that server. What the sandbox gives student code:
+job (a kernel run, the student's side of a graded run) is a child of that server. What the sandbox gives student code:
 
 * an unprivileged user of its own (a numeric uid used by no account; as root it is entered with
   ``setpriv`` after bubblewrap has built the view, elsewhere bubblewrap maps the caller's account),
@@ -9,8 +9,8 @@ job (a kernel run, a verdict run) is a child of that server. What the sandbox gi
 * a read-only view of ``/usr``, of the Python environment grading runs in and of the student package
   ``course`` — and nothing else of the machine: not the course folder (``source/``, ``solutions/``,
   ``submitted/``, other students, the gradebook, the exchange, ``nbgrader_config.py``), not the
-  checkout, not ``/root`` or ``/home``; ``course_grader`` is hidden wherever it lies in that view (the
-  verdict sandbox alone is given ``course_grader.checks``, which its test cells import);
+  checkout, not ``/root`` or ``/home``; ``course_grader`` is hidden wherever it lies in that view (no
+  test cell, hidden check or reference enters a sandbox: the judge runs them outside);
 * two private writable folders, ``/sub`` (the job's files) and ``/tmp``, each a tmpfs of bounded size,
   emptied before every job;
 * no network (an empty network namespace of its own), its own PID, IPC and UTS namespaces: every
@@ -234,9 +234,6 @@ class Sandbox:
         # the course package the grader itself imports, first on the sandbox's path (whatever the environment has)
         b.ro(_course_package(), "/sandbox/lib/course")
         b.ro(RUNTIME, "/sandbox/lib/grading_runtime")
-        if self.kind == "verdict":  # the hidden checks the test cells import, and nothing else of the grader
-            b.ro(GRADER / "__init__.py", "/sandbox/lib/course_grader/__init__.py")
-            b.ro(GRADER / "checks", "/sandbox/lib/course_grader/checks")
         self.kept = sorted(t for t in b.made if t.startswith(("/tmp/", "/sub/")))  # never wiped between jobs
         return [*namespaces, "--die-with-parent", "--new-session", *b.args, "--proc", "/proc", "--dev", "/dev"]
 
@@ -269,7 +266,7 @@ class Sandbox:
         return self.proc.poll() is None
 
     def start(self, kind: str, payload: dict, result_fd: int, files: dict[str, str] | None = None) -> int:
-        """Start a job (``"notebook"`` or ``"verdict"``) whose results go to ``result_fd``; its pid in the sandbox."""
+        """Start a job (``"notebook"`` or ``"agent"``) that talks over ``result_fd``; its pid in the sandbox."""
         runtime_server.send_frame(self.sock, {"op": "job", "kind": kind, "payload": payload, "files": files or {}},
                                   (result_fd,))
         reply = self._message(time.monotonic() + 30)

@@ -8,5 +8,8 @@ package and this runtime, never the grader. Outside the sandbox the same modules
 * :mod:`.server` — the warm fork server each sandbox runs; every job runs in a child forked from it;
 * :mod:`.notebook` — the kernel run: a notebook executed top to bottom for the feedback's outputs;
 * :mod:`.kernel` — kernels forked from the warm server for that run;
-* :mod:`.worker` — the isolated re-run of the answer and test cells that decides each test's verdict.
+* :mod:`.agent` — the graded run's student side: the answer cells, then the judge's requests (the judge, with
+  every test cell and check, runs outside: :mod:`course_grader.grading.judge`);
+* :mod:`.wire` — the data-only channel between them (JSON and safetensors, nothing unpickled);
+* :mod:`.watch` — the library functions the checks rely on, watched while the student's code runs.
 """

@@ -15,6 +15,7 @@ observations made here; a submission could fake both, but only for its own exerc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -22,7 +23,7 @@ import types
 from typing import Any
 
 from . import wire
-from .worker import _changed, _describe, _snapshot
+from .watch import _changed, _describe, _snapshot
 
 MAX_LISTED = 100_000  # items of an iterator turned into a list
 
@@ -61,12 +62,17 @@ class Agent:
         self.switched_off_for = switched_off_for
         self.version = torch.Tensor._version.__get__
         self.tensor_types = (torch.Tensor, nn.Parameter)
+        self.module_type = nn.Module
         self.generator_type = torch.Generator
+        self.uint8, self.get_rng_state, self.set_rng_state = torch.uint8, torch.get_rng_state, torch.set_rng_state
         # what the judge may ask of an object by name: nn.Module's own methods, never the object's overrides
         self.unbound = {f"torch.nn.Module.{n}": getattr(nn.Module, n) for n in (
             "named_parameters", "parameters", "named_children", "named_modules", "named_buffers", "children",
-            "modules", "train", "eval", "double", "float", "state_dict", "load_state_dict", "zero_grad")}
+            "modules", "train", "eval", "double", "float", "state_dict", "load_state_dict", "zero_grad",
+            "register_forward_pre_hook", "register_forward_hook", "__setattr__", "__call__")}
         self.request_id: Any = None
+        self.graphs: list[tuple[list, list]] = []
+        self.twins: list = []
 
     # --- values ---------------------------------------------------------------------------------
     def reference(self, obj: Any) -> dict:
@@ -79,11 +85,49 @@ class Agent:
 
         kind = type(obj)
         info = {"handle": number, "type": getattr(kind, "__name__", "object")[:100],
-                "callable": callable(obj), "module": isinstance(obj, torch.nn.Module), "class": isinstance(obj, type)}
+                "qualname": f"{getattr(kind, '__module__', '?')}:{getattr(kind, '__qualname__', '?')}"[:300],
+                "callable": callable(obj), "module": issubclass(kind, torch.nn.Module), "class": issubclass(kind, type)}
         name = getattr(obj, "__name__", None) if isinstance(obj, (type, types.FunctionType, types.MethodType)) else None
         if type(name) is str:
             info["name"] = name[:200]
         return info
+
+    def tag(self, parameter: Any) -> int:
+        """A parameter sent as data keeps a handle: the judge writes its copy back through it (weights it loads)."""
+        return self.reference(parameter)["handle"]
+
+    @staticmethod
+    def module_class(name: Any) -> type:
+        """A layer class the judge may send by state: torch's own and the course's, nothing else."""
+        import importlib
+
+        import torch
+
+        if type(name) is not str or ":" not in name:
+            raise wire.ProtocolError("a module class is named module:qualname")
+        module_name, qualname = name.split(":", 1)
+        if not (module_name.startswith(("torch.", "course.")) and "<" not in qualname):
+            raise wire.ProtocolError(f"{name} is not a class the sandbox rebuilds")
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        if not isinstance(obj, type) or not (issubclass(obj, torch.nn.Module) or module_name.startswith("course.")):
+            raise wire.ProtocolError(f"{name} is not a class the sandbox rebuilds")
+        return obj
+
+    def decoder(self, blob: bytes) -> wire.Decoder:
+        # the judge's layers rebuilt here are kept, in the order they came, for the rest of the test cell
+        return wire.Decoder(blob, self.resolve, module_class=self.module_class, on_module=self.twins.append)
+
+    def layers(self) -> list:
+        """What the judge's layers (their twins here) recorded since they came: public attributes and gradients."""
+        return [{"attrs": {k: v for k, v in vars(m).items() if not k.startswith("_") and k != "training"},
+                 "grads": {n: p.grad for n, p in self.unbound["torch.nn.Module.named_parameters"](m)}
+                 if isinstance(m, self.module_type) else {}}
+                for m in self.twins]
+
+    def dumps(self, value: Any, known: dict | None = None):
+        return wire.dumps(value, self.reference, known, tag=self.tag)
 
     def resolve(self, ref: dict) -> Any:
         if "handle" in ref and type(ref["handle"]) is int and 0 <= ref["handle"] < len(self.objects):
@@ -111,7 +155,7 @@ class Agent:
 
     def reply(self, request_id: Any, value: Any = None, *, known: dict | None = None, **extra: Any) -> None:
         try:
-            data, blob, _ = wire.dumps(self._materialise(value), self.reference, known)
+            data, blob, _ = self.dumps(self._materialise(value), known)
         except Exception as err:  # noqa: BLE001 - a value that cannot be sent is the student's error
             return self.fail(request_id, err)
         wire.send(self.sock, {"re": request_id, "value": data, **extra}, blob)
@@ -122,14 +166,14 @@ class Agent:
                                                           "message": _describe(err)}})
 
     def call_back(self, number: int, args: tuple, kwargs: dict) -> Any:
-        data, blob, _ = wire.dumps({"args": list(args), "kwargs": kwargs}, self.reference)
+        data, blob, _ = self.dumps({"args": list(args), "kwargs": kwargs})
         wire.send(self.sock, {"callback": number, "args": data}, blob)
         while True:  # the judge may ask for more of the student's code before it answers
             message, blob = wire.receive(self.sock)
             if "op" in message:
                 self.serve_one(message, blob)
                 continue
-            decoder = wire.Decoder(blob, self.resolve)
+            decoder = self.decoder(blob)
             if "error" in message:
                 raise JudgeError(str(message["error"])[:2000])
             return decoder.value(message.get("value"))
@@ -141,11 +185,11 @@ class Agent:
         if op == "bye":
             return False
         try:
-            decoder = wire.Decoder(blob, self.resolve)
+            decoder = self.decoder(blob)
             if op == "call":
                 self._call(request_id, message, decoder)
                 return True
-            target = self.resolve({"handle": message.get("target")})
+            target = self.resolve({"handle": message.get("target")}) if "target" in message else None
             payload = decoder.value(message.get("args")) if "args" in message else {}
             if type(payload) is not dict:
                 raise wire.ProtocolError("a request's data is a dict")
@@ -163,11 +207,20 @@ class Agent:
                 value = len(target)
             elif op == "iter":
                 value = self._listed(target)
+            elif op == "assign":  # the judge changed its copy of this parameter (it loaded weights): the same here
+                import torch
+
+                with torch.no_grad():
+                    torch.Tensor.copy_(target, payload["value"])
+                value = None
+            elif op == "grad":  # the judge's backward through a call of the student's code: the VJP, computed here
+                value = self._grad(message.get("graph"), payload.get("grads"))
             elif op == "unbound":
                 fn = self.unbound.get(message.get("name"))
                 if fn is None:
                     raise wire.ProtocolError(f"{message.get('name')!r} is not a method the judge may call")
-                value = fn(target, *payload.get("args", []))
+                value = {"result": fn(target, *payload.get("args", []), **payload.get("kwargs", {})),
+                         "layers": self.layers()}
             else:
                 raise wire.ProtocolError(f"unknown request {op!r}")
         except BaseException as err:  # noqa: BLE001 - reported to the judge as the student's error
@@ -182,21 +235,54 @@ class Agent:
         if type(call) is not dict or type(call.get("args")) is not list or type(call.get("kwargs")) is not dict:
             raise wire.ProtocolError("a call carries a list of arguments and a dict of keyword arguments")
         args, kwargs = call["args"], call["kwargs"]
+        rng = call.get("rng")
+        if isinstance(rng, self.tensor_types) and rng.dtype == self.uint8 and rng.dim() == 1:
+            self.set_rng_state(rng.clone())
         given = [*args, *kwargs.values()]
         tensors = [t for t in self._tensors(given)]
         versions = [self.version(t) for t in tensors]
         borrow = message.get("borrow")
+        names = list(dict.fromkeys(b for b in borrow if type(b) is str)) if type(borrow) is list else []
         try:
-            with self.switched_off_for(borrow if type(borrow) is str else None):
+            with contextlib.ExitStack() as off:
+                for name in names[:4]:
+                    off.enter_context(self.switched_off_for(name))
                 result = self._materialise(fn(*args, **kwargs))
         except BaseException as err:  # noqa: BLE001 - the student's exception, reported as such
             self.fail(request_id, err)
             return
         mutated = any(self.version(t) != v for t, v in zip(tensors, versions))
+        graph = self._keep_graph(tensors, result)
         # the arguments' storages are the judge's own: a view of one is sent as that view
         known = {wire.Encoder.storage_key(f): name for name, f in decoder.flats.items()}
         after = [a if isinstance(a, (dict, list, self.generator_type)) else None for a in given]
-        self.reply(request_id, {"result": result, "after": after}, known=known, mutated=mutated)
+        self.reply(request_id, {"result": result, "after": after, "layers": self.layers(), "rng": self.get_rng_state(),
+                                "graph": graph}, known=known, mutated=mutated)
+
+    def _keep_graph(self, inputs: list, result: Any) -> int | None:
+        """Outputs that depend on inputs needing gradients: kept, so the judge's backward can ask for their VJP."""
+        import torch
+
+        wanted = [t for t in inputs if t.requires_grad]
+        items = [result] if isinstance(result, torch.Tensor) else list(result) if type(result) in (tuple, list) else []
+        outs = [o for o in items if isinstance(o, torch.Tensor) and o.requires_grad]
+        if not wanted or not outs:
+            return None
+        self.graphs.append((outs, wanted))
+        return len(self.graphs) - 1
+
+    def _grad(self, number: Any, grads: Any) -> list:
+        import torch
+
+        if type(number) is not int or not 0 <= number < len(self.graphs) or type(grads) is not list:
+            raise wire.ProtocolError("a gradient request names a kept graph and one gradient per output")
+        outs, wanted = self.graphs[number]
+        pairs = [(o, g) for o, g in zip(outs, grads) if isinstance(g, torch.Tensor)]
+        if not pairs:
+            return [None] * len(wanted)
+        got = torch.autograd.grad([o for o, _ in pairs], wanted, [g for _, g in pairs], retain_graph=True,
+                                  allow_unused=True)
+        return list(got)
 
     def _tensors(self, values: list) -> list:
         found = []
@@ -206,16 +292,6 @@ class Agent:
             elif type(v) in (tuple, list):
                 found += self._tensors(list(v))
         return found
-
-
-def _import_course_checks() -> None:
-    import importlib
-    import pkgutil
-
-    import course.checks
-
-    for info in pkgutil.iter_modules(course.checks.__path__):
-        importlib.import_module(f"course.checks.{info.name}")
 
 
 def main(fd: int, job: dict) -> None:
@@ -231,7 +307,6 @@ def main(fd: int, job: dict) -> None:
     except BaseException as err:  # noqa: BLE001 - reported, not hidden
         send(sock, {"id": "<set-up>", "ok": False, "error": _describe(err)})
         return
-    _import_course_checks()
     agent = Agent(sock)
     baseline = _snapshot()
     before = {k: id(v) for k, v in ns.items()}
@@ -239,7 +314,7 @@ def main(fd: int, job: dict) -> None:
     for step in job["steps"]:
         if step["kind"] == "test":  # the judge runs it: send the student's names, then answer its requests
             names = {k: v for k, v in ns.items() if _public(k) and before.get(k) != id(v)}
-            data, blob, _ = wire.dumps(names, agent.reference)
+            data, blob, _ = agent.dumps(names)
             send(sock, {"id": "<names>", "test": step["id"], "names": data}, blob)
             if not _serve_test(agent, sock, baseline):
                 return
@@ -270,6 +345,7 @@ def _serve_test(agent: Agent, sock: socket.socket, baseline: dict) -> bool:
         except (EOFError, OSError, wire.ProtocolError):
             return False
         if message.get("op") == "cell":  # the test cell ended: did the student's code change what the checks use?
+            agent.twins = []
             changed = _changed(baseline, _snapshot())
             wire.send(sock, {"re": message.get("id"), "value": {"list": changed[:10]}})
             return not changed

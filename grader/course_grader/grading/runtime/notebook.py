@@ -1,9 +1,9 @@
 """The kernel run: execute a submission's notebook top to bottom, inside the sandbox, for the feedback.
 
-The grade never comes from here (the verdict is :mod:`.worker`'s); this run only gives the feedback the
-student's outputs and figures. The notebook arrives without its hidden tests; the executed notebook goes
-back on the job's result descriptor as one JSON line, which the supervisor validates and bounds before it
-takes any output from it (:func:`course_grader.grading.kernel_run.merge_outputs`).
+The grade never comes from here (the verdict is the judge's, :mod:`course_grader.grading.judge`); this run
+only gives the feedback the student's outputs and figures. The notebook arrives without its hidden tests;
+the executed notebook goes back on the job's result descriptor as one JSON line, which the supervisor
+validates and bounds before it takes any output from it (:func:`course_grader.grading.kernel_run.merge_outputs`).
 """
 
 from __future__ import annotations

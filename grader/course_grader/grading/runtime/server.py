@@ -283,10 +283,8 @@ def _job_child(request: dict, result_fd: int, config: dict) -> None:
         os.environ.update(config.get("env", {}))
         if request["kind"] == "notebook":
             from .notebook import main
-        elif request["kind"] == "agent":
-            from .agent import main
         else:
-            from .worker import main
+            from .agent import main
         main(result_fd, request["payload"])
     finally:
         os._exit(0)
@@ -296,7 +294,7 @@ def _preload(kind: str) -> None:
     if kind == "kernel":
         from .kernel import preload
     else:
-        from .worker import preload
+        from .watch import preload
     preload()
 
 

@@ -19,6 +19,7 @@ import select
 import socket
 import struct
 import time
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -94,11 +95,15 @@ class Encoder:
     is a view of an argument is sent as that view, not as new data.
     """
 
-    def __init__(self, reference=None, known: dict | None = None):
+    def __init__(self, reference=None, known: dict | None = None, *, modules: bool = False, tag=None):
         self.reference = reference
         self.blobs: dict[str, torch.Tensor] = {}
         self.storages: dict[tuple, str] = dict(known or {})
         self.items = 0
+        self.modules = modules  # send nn.Module instances by their state (the judge's own layers, to the sandbox)
+        self.sent_modules: dict[int, int] = {}
+        self.module_list: list[torch.nn.Module] = []
+        self.tag = tag  # tag(parameter) -> a handle number the receiver may write it back through, or None
 
     @staticmethod
     def storage_key(t: torch.Tensor) -> tuple:
@@ -124,6 +129,14 @@ class Encoder:
             return {"list": [self.value(x, depth + 1) for x in list.__iter__(v)]}
         if cls is dict:
             return {"dict": [[self.value(k, depth + 1), self.value(x, depth + 1)] for k, x in dict.items(v)]}
+        if cls is OrderedDict:
+            return {"odict": [[self.value(k, depth + 1), self.value(x, depth + 1)] for k, x in v.items()]}
+        if cls in (set, frozenset):
+            return {"set": [self.value(x, depth + 1) for x in v]}
+        if self.modules and issubclass(cls, torch.nn.Module):  # type(), never __class__ (a handle claims one)
+            return self.module(v, depth)
+        if self.modules and cls.__module__.startswith("course.") and hasattr(v, "__dict__") and not callable(v):
+            return self.module(v, depth)  # the course's own data objects (a ModelConfig), by state too
         if cls is torch.dtype:
             return {"dtype": str(v).removeprefix("torch.")}
         if cls is torch.device:
@@ -144,6 +157,16 @@ class Encoder:
             raise Unsendable(f"a {cls.__name__} cannot be sent")
         return self.reference(v)
 
+    def module(self, m: torch.nn.Module, depth: int) -> dict:
+        """A layer of the judge's, sent as its class's name and its state (rebuilt on the other side)."""
+        seen = self.sent_modules.get(id(m))
+        if seen is not None:
+            return {"module_again": seen}
+        cls = type(m)
+        self.sent_modules[id(m)] = len(self.sent_modules)
+        self.module_list.append(m)
+        return {"module": f"{cls.__module__}:{cls.__qualname__}", "vars": self.value(dict(vars(m)), depth + 1)}
+
     def tensor(self, t: torch.Tensor) -> dict:
         if t.layout is not torch.strided or str(t.dtype).removeprefix("torch.") not in DTYPES:
             raise Unsendable(f"a {t.layout} tensor of {t.dtype} cannot be sent")
@@ -163,6 +186,11 @@ class Encoder:
             out["grad"] = True
         if type(t) is torch.nn.Parameter:
             out["parameter"] = True
+            if t.grad is not None and t.grad.layout is torch.strided:  # gradients travel with their parameter
+                out["grad_value"] = self.tensor(t.grad.detach())
+            number = self.tag(t) if self.tag is not None else None
+            if number is not None:
+                out["handle"] = number
         return out
 
     def finish(self) -> bytes:
@@ -179,8 +207,13 @@ class Decoder:
     ``known`` maps storage names the sender used for this side's own tensors (sent earlier) to them.
     """
 
-    def __init__(self, blob: bytes, resolve=None, known: dict | None = None):
+    def __init__(self, blob: bytes, resolve=None, known: dict | None = None, *, module_class=None, on_parameter=None,
+                 on_module=None):
         self.resolve = resolve
+        self.module_class = module_class  # module_class("pkg.mod:Qual") -> an nn.Module subclass, or raises
+        self.on_parameter = on_parameter  # on_parameter(tensor, handle number) for a parameter that can be written back
+        self.modules: list[torch.nn.Module] = []
+        self.on_module = on_module  # on_module(rebuilt) for each module rebuilt, in order
         self.flats: dict[str, torch.Tensor] = dict(known or {})
         if blob:
             from safetensors.torch import load
@@ -200,7 +233,12 @@ class Decoder:
         if type(v) is not dict or len(v) == 0:
             raise ProtocolError(f"not a value: {str(v)[:80]}")
         if "tensor" in v:
-            return self.tensor(v)
+            t = self.tensor(v)
+            if self.on_parameter is not None and type(v.get("handle")) is int and type(t) is torch.nn.Parameter:
+                self.on_parameter(t, v["handle"])
+            return t
+        if "module" in v and self.module_class is not None:
+            return self.module(v, depth)
         if len(v) != 1:
             if "handle" in v or "callback" in v:
                 return self._resolve(v)
@@ -224,6 +262,15 @@ class Decoder:
                     raise ProtocolError("a dict key that cannot be hashed") from None
                 out[key] = self.value(pair[1], depth + 1)
             return out
+        if kind == "odict" and items is not None:
+            return OrderedDict(self.value({"dict": items}, depth).items())
+        if kind == "set" and items is not None:
+            try:
+                return {self.value(x, depth + 1) for x in items}
+            except TypeError:
+                raise ProtocolError("a set member that cannot be hashed") from None
+        if kind == "module_again" and type(body) is int and 0 <= body < len(self.modules):
+            return self.modules[body]
         if kind == "size" and items is not None and all(type(n) is int and n >= 0 for n in items):
             return torch.Size(items)
         if kind == "dtype" and body in DTYPES:
@@ -257,6 +304,18 @@ class Decoder:
             return self._resolve(v)
         raise ProtocolError(f"not a value: {str(v)[:80]}")
 
+    def module(self, v: dict, depth: int) -> Any:
+        cls = self.module_class(v.get("module"))
+        m = object.__new__(cls) if not issubclass(cls, torch.nn.Module) else cls.__new__(cls)
+        self.modules.append(m)
+        if self.on_module is not None:
+            self.on_module(m)
+        state = self.value(v.get("vars"), depth + 1)
+        if type(state) is not dict or not all(type(k) is str for k in state):
+            raise ProtocolError("a module's state is a dict of names")
+        object.__getattribute__(m, "__dict__").update(state)
+        return m
+
     def _resolve(self, v: dict) -> Any:
         if self.resolve is None:
             raise ProtocolError("a reference where only data may come")
@@ -287,10 +346,16 @@ class Decoder:
             t = t.detach().requires_grad_(True)
         if v.get("parameter") is True:
             t = torch.nn.Parameter(t, requires_grad=bool(v.get("grad")))
+            grad = v.get("grad_value")
+            if type(grad) is dict:
+                g = self.tensor({k: x for k, x in grad.items() if k != "grad_value"})
+                if g.shape != t.shape or g.dtype != t.dtype:
+                    raise ProtocolError("a parameter's gradient of another shape")
+                t.grad = g
         return t
 
 
-def dumps(value: Any, reference=None, known: dict | None = None) -> tuple[Any, bytes, Encoder]:
-    enc = Encoder(reference, known)
+def dumps(value: Any, reference=None, known: dict | None = None, **options: Any) -> tuple[Any, bytes, Encoder]:
+    enc = Encoder(reference, known, **options)
     data = enc.value(value)
     return data, enc.finish(), enc
