@@ -128,3 +128,17 @@ def test_a_slow_submission_is_stopped_by_its_budget(tmp_path):
     assert time.monotonic() - start < 30
     assert verdicts(report) == {"sq_test": True, "cube_test": False}
     assert report.over_budget and "grading time (6 s)" in report.verdicts["cube_test"].message
+
+
+@pytest.mark.slow
+def test_a_patch_that_restores_itself_before_the_check_looks_earns_nothing(tmp_path):
+    """The comparison runs in the judge: a wrong answer that blinds the comparison helper in its own process
+    for one call (and puts it back, so the after-cell watch sees nothing) still fails."""
+    body = ("import course.checks.core as _c\n    _real = _c._torch_abs\n"
+            "    def _blind(t):\n        _c._torch_abs = _real\n        return t * 0\n"
+            "    _c._torch_abs = _blind\n    return x + 1")
+    report = grade_notebook(notebook(tmp_path, sq_body=body))
+    assert verdicts(report) == {"sq_test": False, "cube_test": True}
+    # the judge's comparison saw the wrong answer; the patch, never used there, is also left behind in the
+    # sandbox, which the watch reports (either alone fails the test)
+    assert "_torch_abs" in report.verdicts["sq_test"].message or "differ" in report.verdicts["sq_test"].message
