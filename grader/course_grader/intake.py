@@ -131,7 +131,9 @@ def nbgrader_hook(assignment=None, student=None, notebooks=(), **_):
     """
     for path in sorted({Path(n) for n in notebooks}):
         folder = path.parent
-        release = folder.parents[2] / "release" / folder.name / path.name
+        from course_grader.pipeline import edition_folder  # the class's edition (COURSE_LANGUAGE)
+
+        release = edition_folder("release", folder.parents[2]) / folder.name / path.name
         if not path.is_file() or not release.is_file():
             continue
         try:

@@ -484,8 +484,29 @@ def judge(sock: socket.socket, setup: str, steps: list[dict], report) -> None:
         wire.send(sock, {"op": "bye"})
 
 
+_PRELOADED = False
+
+
+def _preload() -> None:
+    """What set-up and test cells import, once per grading process, so that each forked judge starts warm."""
+    global _PRELOADED
+    if not _PRELOADED:
+        from course_grader.grading.runtime.watch import preload
+
+        preload()
+        import importlib
+        import pkgutil
+
+        import course_grader.checks  # noqa: F401 - and the hidden checks (the judge alone imports them)
+
+        for info in pkgutil.iter_modules(course_grader.checks.__path__):
+            importlib.import_module(f"course_grader.checks.{info.name}")
+        _PRELOADED = True
+
+
 def fork_judge(sock: socket.socket, setup: str, steps: list[dict]) -> tuple[int, int]:
     """Start the judge in a child process of this (trusted) one; (its pid, the read end of its event pipe)."""
+    _preload()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the judge: trusted code only, talking to the sandbox over ``sock``

@@ -43,9 +43,14 @@ def send_frame(sock: socket.socket, message: dict, fds: tuple[int, ...] = ()) ->
     sock.sendall(data)
 
 
-def _exactly(sock: socket.socket, size: int) -> bytes:
+def read_exactly(sock: socket.socket, size: int, deadline: float | None = None) -> bytes:
+    """``size`` bytes from ``sock``; EOFError when the other side closes first, TimeoutError at ``deadline``."""
     parts, left = [], size
     while left:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([sock], [], [], wait)[0]:
+                raise TimeoutError("no answer in time")
         chunk = sock.recv(min(left, 1 << 20))
         if not chunk:
             raise EOFError("the other side closed the socket")
@@ -59,11 +64,11 @@ def read_frame(sock: socket.socket) -> tuple[dict, list[int]]:
     head, fds, _, _ = socket.recv_fds(sock, HEADER.size, 4)
     if not head:
         raise EOFError("the other side closed the socket")
-    head += _exactly(sock, HEADER.size - len(head))
+    head += read_exactly(sock, HEADER.size - len(head))
     (size,) = HEADER.unpack(head)
     if size > MAX_FRAME:
         raise ValueError(f"a frame of {size} bytes is over the limit")
-    message = json.loads(_exactly(sock, size))
+    message = json.loads(read_exactly(sock, size))
     if not isinstance(message, dict):
         raise ValueError("a frame holds a JSON object")
     return message, fds

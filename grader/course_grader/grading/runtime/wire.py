@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import json
 import math
-import select
 import socket
 import struct
-import time
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 import torch
+
+from .server import read_exactly
 
 HEADER = struct.Struct("!QQ")  # JSON length, tensor-blob length
 MAX_JSON = 32 << 20
@@ -52,33 +52,18 @@ def send(sock: socket.socket, message: dict, blob: bytes = b"") -> None:
     sock.sendall(HEADER.pack(len(data), len(blob)) + data + blob)
 
 
-def _exactly(sock: socket.socket, size: int, deadline: float | None) -> bytes:
-    parts, left = [], size
-    while left:
-        if deadline is not None:
-            wait = deadline - time.monotonic()
-            if wait <= 0 or not select.select([sock], [], [], wait)[0]:
-                raise TimeoutError("no answer in time")
-        chunk = sock.recv(min(left, 1 << 20))
-        if not chunk:
-            raise EOFError("the other side closed the channel")
-        parts.append(chunk)
-        left -= len(chunk)
-    return b"".join(parts)
-
-
 def receive(sock: socket.socket, deadline: float | None = None) -> tuple[dict, bytes]:
     """The next message and its blob; TimeoutError at ``deadline``, EOFError when the other side has gone."""
-    json_size, blob_size = HEADER.unpack(_exactly(sock, HEADER.size, deadline))
+    json_size, blob_size = HEADER.unpack(read_exactly(sock, HEADER.size, deadline))
     if json_size > MAX_JSON or blob_size > MAX_BLOB:
         raise ProtocolError("a message over the size limit")
     try:
-        message = json.loads(_exactly(sock, json_size, deadline))
+        message = json.loads(read_exactly(sock, json_size, deadline))
     except ValueError as err:
         raise ProtocolError(f"unreadable JSON: {err}") from None
     if not isinstance(message, dict):
         raise ProtocolError("a message is a JSON object")
-    return message, _exactly(sock, blob_size, deadline)
+    return message, read_exactly(sock, blob_size, deadline)
 
 
 # --- values ----------------------------------------------------------------------------------------
