@@ -11,6 +11,18 @@
 # attention with masks, build the padding and causal masks, assemble multi-head attention, see why
 # several small heads beat one wide one, and explore attention maps of a hand-built layer in an interactive view.
 
+# %% [markdown] lang="zh"
+# # 注意力机制 · Attention
+#
+# 注意力机制让每个词元都把自己的新表示构造成**其他词元的值的加权平均**，
+# 而权重由它的*查询*与这些词元的*键*匹配得有多好来决定（Vaswani et al. 2017，§3.2.1，式 1）：
+#
+# $$\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V .$$
+#
+# 本章中，你将通过测量弄清分数为什么要除以 $\sqrt{d_k}$（而不是除以 $d_k$），实现带掩码的注意力，
+# 构造填充掩码和因果掩码，搭建多头注意力，看看为什么几个小头胜过一个宽头，
+# 最后在一个交互视图中探索一个手工构造的注意力层的注意力图。
+
 # %% [markdown]
 # ## Before you start · 开始之前
 #
@@ -26,8 +38,26 @@
 #
 # **Time:** about 100 minutes (reading 30, exercises 55, experiments 15).
 
+# %% [markdown] lang="zh"
+# ## 开始之前 · Before you start
+#
+# **本章要实现：**
+# * `dot_product_variance`：一个测量 q·k 方差的采样实验；
+# * `scaled_dot_product_attention`：支持掩码，并对无键可关注的查询有明确的处理规则，结果与
+#   `F.scaled_dot_product_attention` 逐项核对；
+# * `causal_mask`（也适用于位于一个更长序列末尾的一组查询）和 `padding_mask`；
+# * `MultiHeadAttention`：逐个权重地与 `torch.nn.MultiheadAttention` 对照。
+#
+# **预备知识：** 第 02 章（张量：归约、广播、数值稳定的 softmax、用 `view` + `transpose` 拆分多头）。数学：点积、
+# 独立项之和的方差、softmax。
+#
+# **用时：** 约 100 分钟（阅读 30 分钟，练习 55 分钟，实验 15 分钟）。
+
 # %% [markdown]
 # Run the set-up cell first.
+
+# %% [markdown] lang="zh"
+# 先运行初始化单元格。
 
 # %%
 import math
@@ -76,6 +106,39 @@ setup()
 # Multiply elementwise and **sum** over the feature dim (a mean would divide the variance by d_k²).
 # `torch.randn(..., generator=generator)` for q and, separately, for k (q·q is not q·k). Then
 # `.var()` of the n dot products and `.item()`; the standard deviation would be √d_k, not d_k.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ## 第 1 部分 为什么要除以 √d_k · Part 1 — Why divide by √d_k
+#
+# 取一个查询 $q$ 和一个键 $k$，它们各有 $d_k$ 个相互独立、均值为 0、方差为 1 的分量。它们的点积
+# $q \cdot k = \sum_i q_i k_i$ 是 $d_k$ 个独立项之和。每一项的均值为 $E[q_i]E[k_i] = 0$，方差为
+# $E[q_i^2]E[k_i^2] - 0 = 1$；而独立项的方差可以相加，所以
+#
+# $$\mathrm{Var}(q \cdot k) = d_k, \qquad \text{标准差为 } \sqrt{d_k}$$
+#
+# （这就是论文脚注 4 的论证，Vaswani et al. 2017，§3.2.1）。当 $d_k = 64$ 时，原始分数的标准差为 8；练习之后的实验会展示
+# softmax 遇到这样大的数时会发生什么。除以 $\sqrt{d_k}$ 能让方差回到 1，不论头的大小是多少。
+#
+# ### 练习 1 · Exercise 1：`dot_product_variance`
+#
+# **难度：** ●○○ · **重要性：** ●●○ · **用时：** 约 10 分钟
+#
+# 用采样而不是公式来检验这个结论：抽取 `n` 对相互独立、分量服从标准正态分布的向量，计算它们的点积，并以 Python float
+# 的形式返回这 `n` 个数的样本方差。所有随机数都要从 `generator` 中抽取，这样相同的种子就会得到相同的答案。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 两个形状为 `(n, d_k)` 的张量分别存放 n 个查询和 n 个键。哪一种归约能把每一对行变成一个数？沿哪一维做？哪个 `torch`
+# 函数抽取服从 N(0, 1) 的元素（哪个抽取的是均匀分布，也就是这里用错的分布）？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 逐元素相乘，再沿特征维**求和**（求平均会让方差除以 d_k²）。对 q 用 `torch.randn(..., generator=generator)` 抽取，对 k
+# 再单独抽取一次（q·q 不是 q·k）。然后对这 n 个点积取 `.var()`，再调用 `.item()`；若取的是标准差，得到的会是 √d_k 而不是
+# d_k。
 #
 # </details>
 # </details>
@@ -144,6 +207,15 @@ hidden.check_dot_product_variance(dot_product_variance)
 # panels, which one goes to 0 entropy and which one to uniform weights? Write your guess down, then run
 # the next cell.
 
+# %% [markdown] lang="zh"
+# 这个缩放对 softmax 有什么影响？实验针对若干个 $d_k$ 抽取方差为 1 的随机查询和 16 个随机键，并用三种方式对 $q \cdot k$
+# 做 softmax：不缩放、除以 $\sqrt{d_k}$、除以 $d_k$（一种看似顺理成章的“按大小归一化”，实则矫枉过正）。它测量（左图）
+# 注意力行的熵（2.77 nats 表示在 16 个键上均匀分布，0 表示全部权重都落在一个键上），以及（右图）
+# $\partial\,\text{weights} / \partial q$ 大小的中位数，即查询经由 softmax 得到的梯度。
+#
+# **预测 · Predict：** 当 $d_k$ 从 4 增大到 1024 时，三条曲线中哪一条在两幅图中都保持平坦，哪一条的熵趋于 0，
+# 哪一条趋于均匀的权重？先写下你的猜测，再运行下一个单元格。
+
 # %%
 fig, sat = ex.saturation_experiment()
 ex.show(fig)
@@ -183,6 +255,31 @@ print("d_k:", sat["d_values"])
 # own attention function return for a query whose keys are all masked? Write your guess down, then run
 # the next cell.
 
+# %% [markdown] lang="zh"
+# 解读运行结果：**不缩放**时，熵从 1.78 nats 降到 0.09 nats，在 $d_k = 1024$ 时每四行中就有三行饱和（softmax
+# 的雅可比矩阵小于 0.01）：处于中位数的查询根本得不到梯度（0.000），尽管那些未饱和的行仍然能得到很大的梯度。
+# 这就是论文所说的“梯度极小的区域”（regions where it has extremely small gradients；Vaswani et al. 2017，§3.2.1）。
+# **除以 $d_k$** 则是相反的失败：分数缩小到方差只有 $1/d_k$，每一行都趋于均匀分布（2.77 nats：
+# 这个头无法挑出任何一个键），梯度也按 $1/\sqrt{d_k}$ 缩小（0.128 → 0.008）。**除以 $\sqrt{d_k}$**
+# 时两条曲线都是平的（2.36 nats，0.30）：头的*温度*不再依赖于头的大小。这就是 $1/\sqrt{d_k}$ 的全部作用，
+# 而且它说的是初始化时的情形：训练好的模型仍然可以通过 $W_q$ 和 $W_k$ 让它的头变得更尖锐或更平坦。
+#
+# ## 第 2 部分 缩放点积注意力 · Part 2 — Scaled dot-product attention
+#
+# 形状：查询 `q` 为 `(batch, heads, q_len, d_k)`，键 `k` 为 `(batch, heads, k_len, d_k)`，值 `v` 为
+# `(batch, heads, k_len, d_v)`。分数 $q k^\top$ 的形状为 `(batch, heads, q_len, k_len)`：每个查询一行，每个键一列。
+# softmax 对**每一行在所有键上**（最后一维）做归一化，使每个查询的权重之和为 1。
+#
+# **掩码。** 在本课程中，掩码是一个可以广播到分数形状的布尔张量，**在查询可以关注该键的位置为 True**（这是
+# `F.scaled_dot_product_attention` 的约定）。被掩蔽的分数在 softmax *之前*被设为 $-\infty$（论文的解码器也是这样做的，
+# §3.2.3），因此它们得到的权重恰好为零，而其余的权重之和仍为 1。如果在 softmax *之后*才把权重置零，行之和就不再是 1；
+# 如果把被掩蔽的分数设为 0，它们就仍然参与竞争。
+#
+# **没有任何允许的键的一行**（所有键都被掩蔽）就是对一行 $-\infty$ 做 softmax：$0/0$。
+#
+# **预测 · Predict：** 对一行 $-\infty$，`torch.softmax` 返回什么？对一个所有键都被掩蔽的查询，PyTorch
+# 自己的注意力函数又返回什么？先写下你的猜测，再运行下一个单元格。
+
 # %%
 row = torch.full((1, 3), float("-inf"))
 print("torch.softmax of a row of -inf            :", torch.softmax(row, dim=-1))
@@ -216,6 +313,31 @@ print("F.scaled_dot_product_attention, no key allowed:",
 # score the mask forbids must get zero weight after the softmax: which value does that? A row whose
 # keys are all forbidden then holds NaN (the cell above shows it): make its weights zero before they multiply
 # `v`.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 普通的 softmax 给出 NaN；PyTorch 的函数（这里是 2.13 版，CPU）给出零输出。我们采用同样的规则：
+# **没有任何允许的键的查询，权重为零，输出也为零**，绝不是 NaN。（用一个很大的负数代替 $-\infty$
+# 来填充被掩蔽的分数是做不到这一点的：那样一来，完全被掩蔽的一行分数全都相等，得到的是*均匀*的权重。）
+#
+# ### 练习 2 · Exercise 2：`scaled_dot_product_attention`
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 20 分钟
+#
+# 返回输出和权重；要适用于任意的批量维和头维，有没有掩码都要能处理。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 分四步：分数、掩码、softmax、对值加权求和。`k` 的哪两维要交换，才能让 `q @ k...` 得到 `(…, q_len, k_len)`？$d_k$
+# 是哪个数，是什么东西的大小？一个查询的各个权重位于哪一维上？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 只交换 `k` 的最后两维；$d_k$ 是一个查询向量的大小，而不是键的个数。被掩码禁止的分数在 softmax 之后必须得到零权重：
+# 取什么值能做到这一点？这样一来，所有键都被禁止的一行就会是 NaN（上面的单元格展示了这一点）：在这些权重与 `v`
+# 相乘之前，先把它们变成零。
 #
 # </details>
 # </details>
@@ -333,6 +455,44 @@ hidden.check_attention(scaled_dot_product_attention)
 # </details>
 # </details>
 
+# %% [markdown] lang="zh"
+# ## 第 3 部分 掩码 · Part 3 — Masks
+#
+# 有两种掩码几乎涵盖了所有用途：
+#
+# * **填充掩码**（padding mask）。一个批量中的序列长度各不相同，都被填充到最长的那个。任何查询都不应关注填充出来的键。
+#   根据真实长度 `lengths`（形状为 `(batch,)`）构造一个形状为 `(batch, 1, 1, max_len)` 的掩码：每个序列一行，
+#   在头和查询上广播。
+# * **因果掩码**（causal mask）。预测第 t 个词元的解码器不能看到 t 之后的词元。查询 i 可以关注键 0..i，包括它自己。
+#
+# **位于更长序列末尾的查询。** 解码器生成文本时，会保留已经处理过的词元的键和值，只把最新的词元作为查询送进去。这时有
+# `q_len` 个查询和 `k_len > q_len` 个键，而这些查询是序列的**最后** `q_len` 个位置。它们各自可以看到哪些键？
+# 从方阵的情形推导出来：这个掩码并不是 `k_len × k_len` 因果掩码的左上角。（对于非方阵的掩码，PyTorch 的 `is_causal=True`
+# 采用的确实是左上角对齐；`torch.nn.attention.bias.causal_lower_right` 则是另一种：见 PyTorch 文档的
+# `scaled_dot_product_attention` 和 `CausalBias`。）
+#
+# 用 `&` 组合时，形状为 `(batch, 1, 1, seq)` 的填充掩码和形状为 `(seq, seq)` 的因果掩码会广播成 `(batch, 1, seq, seq)`：
+# 这正是解码器的自注意力所需要的。
+#
+# ### 练习 3 · Exercise 3：`causal_mask` 和 `padding_mask`
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 15 分钟
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 行是查询，列是键。对于矩形的情形：当 q_len 个查询是 k_len 个位置中的最后几个时，查询 i 位于哪个绝对位置？
+# 对于填充掩码：把一行键位置与每个序列的长度相比较；什么样的形状能让这个比较广播起来？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 查询 i 位于位置 `k_len - q_len + i`，所以它可以看到满足 `j <= i + (k_len - q_len)` 的键：
+# 这是一个向右平移的下三角掩码（看看 `tril` 的 `diagonal` 参数起什么作用，或者把一列查询位置与一行键位置相比较）。
+# 填充掩码：把一行键位置与一列长度相比较，注意只有当 j < length（严格小于）时键 j 才是真实的；然后给结果补上分数的形状
+# (batch, heads, queries, keys) 所需要的大小为 1 的维度。
+#
+# </details>
+# </details>
+
 # %% answer="masks"
 def causal_mask(q_len, k_len=None):
     """Bool mask (q_len, k_len), True where query i may attend to key j.
@@ -407,6 +567,10 @@ hidden.check_masks(causal_mask, padding_mask)
 # See the combined mask for a batch of two sequences of lengths 4 and 2, padded to 4 (1 = may attend),
 # and the mask of the last 2 of 5 positions. Row = query, column = key.
 
+# %% [markdown] lang="zh"
+# 下面是一个批量的组合掩码：两个序列，长度分别为 4 和 2，都填充到 4（1 = 可以关注）；还有 5 个位置中最后 2
+# 个位置的掩码。行 = 查询，列 = 键。
+
 # %%
 with needs("causal_mask", "padding_mask"):
     combined = padding_mask(torch.tensor([4, 2]), 4) & causal_mask(4)   # (2, 1, 4, 4)
@@ -454,6 +618,45 @@ with needs("causal_mask", "padding_mask"):
 # length than the queries, so take each tensor's own length. The output projection comes last. A
 # check that helps: with `n_heads = 1` the split and merge do nothing, so a layer right for one head and
 # wrong for two has its split or merge wrong.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ## 第 4 部分 多头注意力 · Part 4 — Multi-head attention
+#
+# 一个注意力头对每个查询只计算一组权重，所以它的输出只是一个平均值：论文写道，“使用单个注意力头时，
+# 求平均会抑制”模型在不同位置关注不同的信息（Vaswani et al. 2017，§3.2.2）。多头注意力在 `d_model / h`
+# 维的切片上并行地运行 `h` 个头：
+#
+# 1. **投影**：`Q = x_q W_q + b_q`，`K = x_k W_k + b_k`，`V = x_v W_v + b_v`，每个都是 `d_model → d_model`。
+# 2. **拆分多头**（第 02 章）：`(batch, seq, d_model)` → `view(batch, seq, h, d_head)` → `transpose(1, 2)` →
+#    `(batch, h, seq, d_head)`。直接 view 成 `(batch, h, seq, d_head)` 会把不同词元混进同一个头里：轴用错了。
+# 3. **计算注意力**：用你写的函数（掩码在头上广播；缩放用的是 `d_head`）。
+# 4. **合并**：先用 `transpose(1, 2)` 换回来，再 `reshape`（或 `contiguous().view`）成 `(batch, seq, d_model)`。
+# 5. **输出投影** `W_o`，`d_model → d_model`。
+#
+# 四个带偏置的 `d_model × d_model` 矩阵：共 $4d^2 + 4d$ 个参数。论文的基础模型在 $d_{model} = 512$ 时使用 $h = 8$ 个头，
+# $d_k = d_v = 64$（§3.2.2）。
+#
+# ### 练习 4 · Exercise 4：`MultiHeadAttention`
+#
+# **难度：** ●●● · **重要性：** ●●● · **用时：** 约 20 分钟
+#
+# 保留四个 `nn.Linear` 层，分别命名为 `q_proj`、`k_proj`、`v_proj`、`out_proj`（测试会把 `nn.MultiheadAttention`
+# 的权重复制进去）。当 `d_model` 不能被 `n_heads` 整除时抛出 `ValueError`。还要把最近一次的注意力权重保存在
+# `self.last_weights` 中（注意力视图会读取它）。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 针对查询与键长度不同的情形（交叉注意力），写下上面列表中每一步之后的形状。调用你的注意力函数时，头这一轴必须在哪里？
+# 在输出投影之前，它又必须回到哪里？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 拆分就是先把最后一维 reshape 成 (heads, d_head)，再把头这一维换到位置维的前面；合并则按相反的顺序撤销这两步。
+# 键和值的长度可以与查询不同，所以要取每个张量自己的长度。输出投影放在最后。一个有用的检查：`n_heads = 1`
+# 时拆分和合并什么也不做，所以一个层如果在一个头时正确、在两个头时出错，那么错就出在拆分或合并上。
 #
 # </details>
 # </details>
@@ -544,6 +747,20 @@ hidden.check_mha(MultiHeadAttention)
 # splitting cost: more parameters, more multiply-adds, or something else? Write your guess down, then run
 # the next cell.
 
+# %% [markdown] lang="zh"
+# `nn.MultiheadAttention` 把三个输入投影堆叠起来，存放在一个形状为 `(3·d_model, d_model)` 的 `in_proj_weight` 中，
+# 并且使用**相反**的掩码约定：它的 `attn_mask` 和 `key_padding_mask` 在*禁止*注意力的位置为 True（PyTorch 文档，
+# `MultiheadAttention`）。`ref.copy_from_torch` 会替你复制权重；把掩码传给 PyTorch 的模块时，要传 `~mask`。
+#
+# ### 多个头还是一个宽头？ · Several heads or one wide one?
+#
+# 一个每个词元都需要查找两次的任务：输入是 8 个随机的内容特征加上一个独热编码的位置（共 16 个特征）；
+# 目标是前一个词元的内容，与第一个词元的内容并排放在一起。一个头只能求平均；两个头则可以各取一个词元。实验对 h = 1、2、4
+# 训练你的 `MultiHeadAttention(16, h)`（宽度相同，因此参数也相同），并统计各自的代价。
+#
+# **预测 · Predict：** 一个大小为 16 的头，能达到与两个大小为 8 的头相同的误差吗？拆分要付出什么代价：更多的参数、
+# 更多的乘加运算，还是别的什么？先写下你的猜测，再运行下一个单元格。
+
 # %%
 with needs("MultiHeadAttention", "scaled_dot_product_attention"):
     fig, heads = ex.heads_experiment(MultiHeadAttention, **({"steps": 30} if grading() else {}))
@@ -588,6 +805,33 @@ with needs("MultiHeadAttention", "scaled_dot_product_attention"):
 # log of the number of keys it may see (masked keys, hatched, do not count). A static picture of the
 # view is saved in the notebook for readers without a running kernel.
 
+# %% [markdown] lang="zh"
+# 解读运行结果：一个头停滞在 0.38 附近，而两个头和四个头都降到了 0.01 以下；对每个 h，参数量（1088）
+# 和注意力中两次矩阵乘积的乘加次数（2048）都相同，因为这些头分摊的是同一个宽度（论文中说“总计算代价与全维度的单头注意力
+# 相近”，§3.2.2）。代价在别处：要存储 h 个注意力矩阵并对它们做 softmax（这里每个序列的权重个数为 64 → 128 → 256，一般为
+# $h \cdot n^2$），而且头变窄了：大小为 $d/h$ 的头如果比序列长度还小，就无法表达所有的注意力模式（Bhojanapalli et al.
+# 2020）。所以头并不是越多越好：在论文中，单个头比最佳设置低 0.9 BLEU，头太多时质量也会下降（§6.2，表 3 的 (A) 行）；
+# 而且训练好的模型中有许多头在测试时可以剪掉（Michel et al. 2019）。
+#
+# ## 第 5 部分 观察注意力 · Part 5 — Looking at attention
+#
+# 如果事先知道该看到什么，注意力图是最容易读懂的。`ex.toy_scores` 手工构造了一个层，它的查询和键是真实的查询和键，
+# 由独热向量组成；它的三个头分别承担了对训练好的模型所做的分析中报告过的三种工作：
+#
+# * 头 0：每个词元都关注**前一个**词元（BERT 中就有这样的头：Clark et al. 2019，§3）；
+# * 头 1：每个词元都关注**同一个词在前面出现过的副本**，如果没有，就关注它自己（GPT-2 small 中的“重复词元”头，duplicate
+#   token heads：Wang et al. 2022，§3）；
+# * 头 2：每个词元都关注**第一个**词元，即训练好的语言模型会给予很大权重的“汇聚点”（sink；Xiao et al. 2023，§3.1）。
+#
+# 下面的视图把这个层的每个头都画成一幅小图（行：查询，列：键；越亮表示权重越大，颜色映射为 viridis）。点击一幅小图（或用
+# Tab 键移到它上面再按 Enter）即可把它放大。把鼠标悬停在句子中的某个词上，或者用方向键在句子中逐词移动：在每个头中，
+# 这个词的行（它关注什么）和列（什么关注它）保持明亮，其余部分变暗；点击这个词可以让它一直保持高亮。
+# 然后输入你自己的句子，打开因果掩码（三个头几乎不变：每个头本来就只往回看；对训练好的解码器来说掩码才至关重要，
+# 否则它的分数就会伸到未来），在末尾加上几个 `<pad>` 词并切换它们的掩码，再拖动温度滑块：温度低时，每一行都变尖锐，
+# 集中到一个键上（熵 → 0）；温度高时，行变得平坦。大图旁边的条形是每一行的熵；每个条形上的刻度是这一行所能达到的最大值，
+# 即它能看到的键的个数的对数（被掩蔽的键画有斜线，不计在内）。笔记本中保存了这个视图的一张静态图片，
+# 供没有运行内核的读者查看。
+
 # %%
 attention_view(ex.toy_tokens(), scores_fn=ex.toy_scores, title="Hand-built layer")
 
@@ -602,6 +846,15 @@ attention_view(ex.toy_tokens(), scores_fn=ex.toy_scores, title="Hand-built layer
 #
 # **Predict · 预测:** will the rows of the three "the" differ? Will the rows be sharp or close to uniform?
 # Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# 同一个视图还可以观察一个模块的运行：`attention_of(module, run, tokens=...)` 调用 `run()`，并根据 `module`
+# 中每个注意力层的 `q_proj`、`k_proj` 和 `last_weights` 把它们记录下来。下面是你的多头注意力，未经训练（投影是随机的），
+# 作用在同一个句子的随机词嵌入上：每个不同的词一个向量，所以三个 "the" 是同一个向量，而且没有位置信息。
+# 由于视图记录了你的查询和键，大图可以把一个分数拆开来看：点击一个格子（或用方向键移到它上面），就能看到这一对的 q 和
+# k、它们逐个特征的乘积、求和后除以 √d_k 的结果，以及这一行上的 softmax。
+#
+# **预测 · Predict：** 三个 "the" 的行会不同吗？这些行是尖锐的，还是接近均匀？先写下你的猜测，再运行下一个单元格。
 
 # %%
 from IPython.display import display
@@ -641,6 +894,24 @@ with needs("MultiHeadAttention", "scaled_dot_product_attention"):
 #
 # **Next:** attention is blind to order. Chapter 06 gives the tokens positions.
 
+# %% [markdown] lang="zh"
+# 解读运行结果：三个 "the" 的行完全相同（True）：没有位置信息，注意力就无法区分相同的词，无论它们位于何处（第 06
+# 章就从这里出发）。权重随机时，各行都接近均匀（打印出的熵接近其最大值），看不出任何结构。
+# 正是训练造就了手工构造的那个层所具有的那种模式。
+#
+# ## 小结 · Summary
+#
+# * 对方差为 1 的分量，Var(q·k) = d_k。除以 √d_k 让一个头的 softmax 在任何头大小下都保持相同的温度；
+#   不缩放会使它饱和（大多数行没有梯度），乘以 1/d_k 则把它压平成均匀分布（梯度也随之缩小）。
+# * 注意力 = 对缩放后的分数在键上做 softmax，并在 softmax 之前用 −∞ 做掩蔽；
+#   没有任何允许的键的一行输出零（这是我们的约定，也是 PyTorch 函数的约定），绝不是 NaN。
+# * 填充掩码 `(batch, 1, 1, k_len)` 和因果掩码 `(q_len, k_len)` 通过广播用 `&` 组合；
+#   位于更长序列末尾的查询需要右下角对齐的因果掩码。
+# * 多头注意力：投影，用 view + transpose 拆分多头，计算注意力，用 transpose + reshape 合并，再做输出投影：共 4d² + 4d
+#   个参数。把宽度拆成多个头不增加参数，也不增加乘加运算，只是多出 h 个注意力矩阵；它让一个层能同时取回好几样东西。
+#
+# **下一章：** 注意力对顺序视而不见。第 06 章给词元加上位置。
+
 # %%
 glossary.show("05-attention")
 
@@ -664,3 +935,22 @@ glossary.show("05-attention")
 # 7. PyTorch 2.13 documentation: `torch.nn.functional.scaled_dot_product_attention` (`attn_mask` True =
 #    may attend; `is_causal` is top-left aligned for non-square masks), `torch.nn.attention.bias.CausalBias`
 #    (`causal_lower_right`), `torch.nn.MultiheadAttention` (masks True = not allowed).
+
+# %% [markdown] lang="zh"
+# ## 参考文献 · References
+#
+# 1. Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS 2017, arXiv:1706.03762. §3.2.1 和脚注 4（缩放，
+#    Var(q·k) = d_k），§3.2.2（多头注意力，h = 8，d_k = 64，计算代价），§3.2.3（用 −∞ 做掩蔽），§6.2 和表 3 的 (A)
+#    行（头的个数）。
+# 2. Bhojanapalli, S., Yun, C., Rawat, A. S., Reddi, S., Kumar, S. (2020). Low-Rank Bottleneck in Multi-head Attention
+#    Models. ICML 2020, arXiv:2002.07028.
+# 3. Michel, P., Levy, O., Neubig, G. (2019). Are Sixteen Heads Really Better than One? NeurIPS 2019, arXiv:1905.10650.
+# 4. Clark, K., Khandelwal, U., Levy, O., Manning, C. D. (2019). What Does BERT Look At? An Analysis of BERT's
+#    Attention. BlackboxNLP 2019, arXiv:1906.04341. §3（关注前一个词元的头）。
+# 5. Wang, K., Variengien, A., Conmy, A., Shlegeris, B., Steinhardt, J. (2022). Interpretability in the Wild: a Circuit
+#    for Indirect Object Identification in GPT-2 small. arXiv:2211.00593. §3（重复词元头）。
+# 6. Xiao, G., Tian, Y., Chen, B., Han, S., Lewis, M. (2023). Efficient Streaming Language Models with Attention Sinks.
+#    ICLR 2024, arXiv:2309.17453. §3.1（初始词元上的注意力汇聚点）。
+# 7. PyTorch 2.13 文档：`torch.nn.functional.scaled_dot_product_attention`（`attn_mask` 为 True 表示可以关注；
+#    对于非方阵的掩码，`is_causal` 采用左上角对齐），`torch.nn.attention.bias.CausalBias`（`causal_lower_right`），
+#    `torch.nn.MultiheadAttention`（掩码为 True 表示不允许关注）。

@@ -9,6 +9,15 @@
 # properties of the sinusoidal encoding, implement **RoPE** (rotary position embedding, 旋转位置编码), and
 # check five properties of a good position code against five encodings.
 
+# %% [markdown] lang="zh"
+# # 位置编码 · Position encoding
+#
+# 注意力把每个查询与每个键进行比较，而这种比较本身完全不涉及词元位于*何处*。“dog bites man”（狗咬人）和“man bites
+# dog”（人咬狗）包含的词元完全相同。因此，2017 年的论文把“位置编码”（positional encodings）加到了输入嵌入上（Vaswani et
+# al. 2017，§3.5）。本章中，你将用一个检查来证明不带位置信息的自注意力是**置换等变**的，
+# 看到朴素的位置编码在可学习编码和正弦编码都能胜任的地方失败，推导正弦位置编码的平移性质和点积性质，实现
+# **RoPE**（rotary position embedding，旋转位置编码），并用五种编码逐一检验一个好的位置编码应有的五条性质。
+
 # %% [markdown]
 # ## Before you start · 开始之前
 #
@@ -25,8 +34,26 @@
 #
 # **Time:** about 110 minutes (reading 35, exercises 55, experiments 20).
 
+# %% [markdown] lang="zh"
+# ## 开始之前 · Before you start
+#
+# **本章要实现：**
+# * `is_permutation_equivariant`：检查一个层是否忽略顺序；
+# * `sinusoidal_table`：2017 年论文中的编码（包括宽度为奇数的情形）；
+# * `shift_matrix`：把编码移动 k 个位置的固定线性映射（由你推导）；
+# * `pe_dot`：两个编码的点积的闭式表达（由你推导）；
+# * `rope_rotation`、`rope_matrix` 和 `apply_rope`：分别用矩阵和不用矩阵实现的旋转位置编码。
+#
+# **预备知识：** 第 02 章（张量：用步长 `0::2` 索引、广播）和第 05 章（注意力，作为查询与键的点积的分数）。数学：
+# 正弦和余弦、两角和公式、2×2 旋转矩阵；复数 $e^{i\theta}$ 对理解第 4 部分有帮助，但不是必需的。
+#
+# **用时：** 约 110 分钟（阅读 35 分钟，练习 55 分钟，实验 20 分钟）。
+
 # %% [markdown]
 # Run the set-up cell first.
+
+# %% [markdown] lang="zh"
+# 先运行初始化单元格。
 
 # %%
 import math
@@ -70,6 +97,33 @@ setup()
 # `perm` is a list of positions: indexing the sequence dim with it reorders the tokens, on the input of
 # one side and on the output of the other. Compare the two results token by token (not their sums or
 # means, which hide the order) with a tolerance, and return a Python `bool`. No gradients are needed.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ## 第 1 部分 注意力看不见顺序 · Part 1 — Attention cannot see order
+#
+# 如果把一个层的输入词元做一次置换，它的输出词元也以同样的方式被置换，即 `layer(x[:, perm]) == layer(x)[:, perm]`，
+# 那么这个层就是**置换等变**（permutation-equivariant）的。自注意力正是如此：每个输出都是一个加权平均，
+# 其权重只取决于查询和键的*内容*，而求和并不在乎各项的顺序。所以，没有位置信息时，Transformer 把一个句子当作一袋词（bag
+# of words）。（等变不是*不变*，后者是 `layer(x[:, perm]) == layer(x)`：等变时，输出随着各自的词元一起移动。）
+#
+# ### 练习 1 · Exercise 1：`is_permutation_equivariant`
+#
+# **难度：** ●○○ · **重要性：** ●●○ · **用时：** 约 10 分钟
+#
+# 返回一个 Python `bool`。等式两边是按不同的顺序计算的，因此可能存在舍入误差：用 `torch.allclose(..., atol=1e-6)`
+# 来比较。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 要比较两个张量：一个先置换、再经过这个层；另一个先经过这个层。在 `(batch, seq, d_model)` 中，词元排列在哪一维上？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# `perm` 是一个位置列表：用它索引序列维，就会重新排列词元，一边是对输入这样做，另一边是对输出这样做。
+# 带容差地逐个词元比较两个结果（不要比较它们的和或均值，那样会掩盖顺序），并返回一个 Python `bool`。不需要梯度。
 #
 # </details>
 # </details>
@@ -129,6 +183,10 @@ hidden.check_equivariance(is_permutation_equivariant)
 # positions of Part 3 added to its input first: which is equivariant? Write your guess down, then run the
 # next cell.
 
+# %% [markdown] lang="zh"
+# **预测 · Predict：** 单独的 PyTorch `nn.MultiheadAttention`，以及先在输入上加上第 3 部分的正弦位置编码、
+# 再送入同一个层：哪一个是等变的？先写下你的猜测，再运行下一个单元格。
+
 # %%
 with needs("is_permutation_equivariant"):
     torch.manual_seed(0)
@@ -168,6 +226,32 @@ with needs("is_permutation_equivariant"):
 # **Predict · 预测:** which codes will copy the previous token almost perfectly at the trained length?
 # Which will do no better than no positions at all, and which has nothing to offer at position 12 and
 # beyond? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# 解读运行结果：先是 True，然后是 False。在每个位置上加一个不同的向量就打破了对称性：现在移动一个词元，
+# 会改变它所携带的向量。
+#
+# ## 第 2 部分 初步尝试 · Part 2 — First attempts
+#
+# 位置编码应当做到什么？每个位置的编码**唯一**；**有界**（这样才不会淹没词元嵌入）；**确定**；
+# 对**任意长度**都有定义（包括比训练时更长的序列）；并且让模型能方便地读出**相对偏移**（第 6
+# 部分会针对每种编码检查这五条）。最先想到的候选有三个：
+#
+# * **原始整数**：给位置 p 上的词元的每个特征都加上 p；
+# * **归一化的位置**：加上 p / (n − 1)，使长度为 n 的序列的编码保持在 [0, 1] 之内；
+# * **可学习的表**：每个位置一个经过训练的向量，即 `nn.Embedding(max_len, d)`。GPT 使用了它，
+#   “而不是原始工作中提出的正弦版本”（Radford et al. 2018，§4.1），GPT-2 也沿用了它，共 1024 个位置（Radford et al.
+#   2019，§2.3）；2017 年的论文发现，可学习位置与正弦位置的 BLEU “几乎相同”（Vaswani et al. 2017，§3.5，表 3 的 (E)
+#   行）。
+#
+# 原始整数编码和归一化编码有一个共同的缺陷，你可以把它推导出来。查询 i 与键 j 的分数中与位置有关的部分是
+# $(W_q x_i) \cdot (W_k\, p_j \mathbf{1})= p_j\, b_i$：它是**键位置的线性函数**。j 的线性函数是单调的，
+# 所以它只能偏向第一个键或最后一个键，而永远无法偏向“紧挨在我前面的那个键”。恰好需要这种能力的任务是：复制前一个词元。
+# 实验针对每种编码训练一个单头注意力层（正弦编码用的是第 3 部分中 2017 年的那张表），训练序列长度为 12，
+# 然后还让它读取长度为 24 的序列。
+#
+# **预测 · Predict：** 在训练长度上，哪些编码几乎能完美地复制前一个词元？哪些并不比完全不用位置更好？哪一种在位置 12
+# 及以后根本无从提供信息？先写下你的猜测，再运行下一个单元格。
 
 # %%
 fig, first = ex.previous_token_experiment(**({"steps": 20} if grading() else {}))
@@ -213,6 +297,40 @@ print(f"chance: {first['chance']:.3f}")
 # The exponent uses the pair index i = 0, 1, … (not the column index). For d = 5 there are three sin
 # columns and two cos columns: slicing with a step of 2 selects the even or the odd columns, and the
 # number of frequencies is the number of sin columns. Positions start at 0: what must row 0 be?
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 解读运行结果：在训练长度上，可学习位置和正弦位置都能完美地复制前一个词元（1.00）；原始整数（约 0.15）
+# 比完全不用位置（约 0.22，即仅凭词元袋去猜能达到的水平）还要差：给每个特征加上 p = 11 淹没了词元嵌入；归一化编码（约
+# 0.33）只比不用位置略好一点。超出训练长度后，可学习的表没有对应的行，而正弦编码的模型跌到约 0.4：
+# 一种在每个位置上都有定义的编码，并不意味着模型在那里也能正常工作（论文选择正弦函数，是因为它“可能让模型能够外推”，
+# §3.5；第 5 部分会回到这个问题）。
+#
+# ## 第 3 部分 正弦位置编码 · Part 3 — The sinusoidal encoding
+#
+# 2017 年论文的答案（Vaswani et al. 2017，§3.5）：对位置 p 和特征对 i，
+#
+# $$PE(p, 2i) = \sin(p\,\omega_i), \qquad PE(p, 2i+1) = \cos(p\,\omega_i), \qquad \omega_i = 10000^{-2i/d}.$$
+#
+# 第一对转得很快（每个位置 1 弧度），最后一对转得非常慢（波长从 2π 一直到将近 10000·2π，§3.5）：就像时钟的几根指针，
+# 它们合在一起就能在很大的范围内区分不同的位置。sin 放在**偶数**列，cos 放在**奇数**列，交错排列。当 `d` 为**奇数**时，
+# 最后一列是第 `2i` 列，其中 `i = (d − 1)/2`：它是下一个频率的 sin，却没有与之配对的 cos。
+#
+# ### 练习 2 · Exercise 2：`sinusoidal_table`
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 15 分钟
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 把一列位置与一行频率做广播，构造一张形状为 `(n_positions, number of pairs)` 的角度表。d 为奇数时有多少对？有多少个 cos
+# 列？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 指数中用的是特征对的下标 i = 0, 1, …（而不是列的下标）。d = 5 时有三个 sin 列和两个 cos 列：步长为 2
+# 的切片可以选出偶数列或奇数列，而频率的个数等于 sin 列的个数。位置从 0 开始：第 0 行必须是什么？
 #
 # </details>
 # </details>
@@ -273,6 +391,9 @@ hidden.check_sinusoidal_table(sinusoidal_table)
 # The widget shows the table (left) and the dot products of all its rows (right). Change d and the
 # number of positions.
 
+# %% [markdown] lang="zh"
+# 下面的控件显示这张表（左图）以及它所有行两两之间的点积（右图）。改变 d 和位置的个数试试。
+
 # %%
 sinusoidal_explorer()
 
@@ -309,6 +430,38 @@ sinusoidal_explorer()
 # $\sin(a + b) = \sin a \cos b + \cos a \sin b$ and $\cos(a + b) = \cos a \cos b - \sin a \sin b$, with
 # $a = p\omega_i$ and $b = k\omega_i$. The block of pair i occupies rows and columns 2i and 2i + 1; the
 # blocks of different pairs do not mix (zeros elsewhere). A shift by −k must undo a shift by k.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ### 平移是线性映射 · A shift is a linear map
+#
+# 论文选择正弦函数，是因为“对于任意固定的偏移 k，$PE_{pos+k}$ 都可以表示为 $PE_{pos}$ 的线性函数”（Vaswani et al. 2017，
+# §3.5）。把这个函数找出来。对其中一对，用两角和公式展开 $\sin((p+k)\omega)$ 和 $\cos((p+k)\omega)$：每一个都是
+# $\sin(p\omega)$ 与 $\cos(p\omega)$ 的线性组合，组合系数取决于 k 和 ω，**但与 p 无关**。把这些系数写成一个 2×2 矩阵，
+# 它就能平移这一对；每个频率一个这样的块，就得到一个 `d×d` 的分块对角矩阵 $M_k$，对每个 p 都有 $PE(p+k) = M_k\,PE(p)$：
+# 这是精确成立的，而不是近似。因此，一个层只需一个固定的线性映射，就能把注意力“向左移动 k 个位置”。
+#
+# ### 练习 3 · Exercise 3：`shift_matrix`
+#
+# **难度：** ●●○ · **重要性：** ●●○ · **用时：** 约 15 分钟
+#
+# 推导出 $M_k$，并针对偶数 d 把它构造出来。d 为奇数时抛出 `ValueError`：这时最后一个 sin 没有配对的 cos，
+# 所以任何只作用于 PE(p) 的线性映射都无法平移它。公式 $PE(p) = (\sin p\omega_i, \cos p\omega_i)_i$ 对任意实数 p
+# 都有意义，你的推导也对任意实数 k 成立：$M_{0.5}$ 把 PE(5) 移到 PE(5.5)。测试用的正是这种分数平移，
+# 任何由整数位置构成的表都不包含它们，所以用 `sinusoidal_table` 的行拟合出来的矩阵（例如用最小二乘法）不算答案：
+# 请推导出这些块。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 这一对是向量 $(\sin p\omega, \cos p\omega)$，sin 在前。它的块的第 1 行是新 sin 的系数，第 2 行是新 cos 的系数。第 i
+# 对的块放在 `d×d` 矩阵的哪几行、哪几列？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# $\sin(a + b) = \sin a \cos b + \cos a \sin b$，$\cos(a + b) = \cos a \cos b - \sin a \sin b$，其中 $a = p\omega_i$，
+# $b = k\omega_i$。第 i 对的块占据第 2i 和 2i + 1 行与列；不同对的块互不混合（其余位置为零）。平移 −k 必须撤销平移 k。
 #
 # </details>
 # </details>
@@ -407,6 +560,40 @@ hidden.check_shift_matrix(shift_matrix)
 # </details>
 # </details>
 
+# %% [markdown] lang="zh"
+# 你推导出的结果，对每一对都是：
+#
+# $$\begin{pmatrix}\sin((p+k)\omega)\\ \cos((p+k)\omega)\end{pmatrix}
+# = \begin{pmatrix}\cos k\omega & \sin k\omega\\ -\sin k\omega & \cos k\omega\end{pmatrix}
+# \begin{pmatrix}\sin p\omega\\ \cos p\omega\end{pmatrix}:$$
+#
+# 即把这一对旋转 $k\omega$（在 (sin, cos) 平面上顺时针旋转），对每个 p 都一样。
+#
+# ### 点积只取决于相对位置 · The dot product depends only on the offset
+#
+# 取偶数 d 下的两个编码 PE(p) 和 PE(q)，把它们逐个特征相乘。逐对来看，两个 (sin, cos) 向量的乘积是一个熟悉的单角恒等式；
+# 对所有的对求和之后，p 和 q 只以 q − p 的形式出现（Yan et al. 2019，§3.2.1，“性质 1”，Property 1）。
+#
+# ### 练习 4 · Exercise 4：`pe_dot`
+#
+# **难度：** ●●○ · **重要性：** ●●○ · **用时：** 约 10 分钟
+#
+# 推导出 PE(p) · PE(p + offset) 的闭式表达，并且只用 `offset` 和 `d` 把它算出来：不用表，也不用位置 p。与平移一样，
+# 这个闭式表达对任意实数偏移都成立（PE(10)·PE(12.5) 也有），而且测试用的是分数偏移：从 `sinusoidal_table`
+# 的行读出来的点积不是答案。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 写出其中一对：$\sin(p\omega)\sin(q\omega) + \cos(p\omega)\cos(q\omega)$。它像哪个两角差的余弦公式？偶数 d 有多少对？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# $\cos(a - b) = \cos a \cos b + \sin a \sin b$：令 $a = q\omega_i$，$b = p\omega_i$。把每一对都这样写出来之后，p 和 q
+# 还剩下什么？然后数一数偶数 d 有多少对，并想清楚点积是对它们求和还是求平均（它就是普通的点积）。
+#
+# </details>
+# </details>
+
 # %% answer="pe_dot"
 def pe_dot(offset, d):
     """PE(p) · PE(p + offset) for an even d, computed from the closed form you derive (it does not depend on p).
@@ -459,6 +646,14 @@ hidden.check_pe_dot(pe_dot)
 # **Predict · 预测:** in the figure of $PE(p)\cdot PE(q)$ for all pairs, what pattern do you expect, and
 # will the curve against the offset k fall steadily? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# 你推导出的结果是：$PE(p)\cdot PE(q) = \sum_{i=0}^{d/2-1} \cos\big((q-p)\,\omega_i\big)$，对每个 p 和 q 都精确成立。
+# 由此得到两个推论：它关于偏移是**对称**的（cos 是偶函数：普通的点积无法区分“左边 3 个”和“右边 3 个”，Yan et al. 2019，
+# §3.2.1，“性质 2”，Property 2），而且它**不是单调**的：快频率一圈圈转回来时，它会上下起伏。
+#
+# **预测 · Predict：** 在所有位置对的 $PE(p)\cdot PE(q)$ 的图中，你预计会看到什么样的图案？它随偏移 k
+# 变化的曲线会稳步下降吗？先写下你的猜测，再运行下一个单元格。
+
 # %%
 fig, dots = ex.dot_product_figure(ex.sinusoidal_positions(256, 64))
 ex.show(fig)
@@ -487,6 +682,25 @@ print(f"largest difference between offsets +k and -k: {dots['max_asymmetry']:.1e
 #
 # **Predict · 预测:** with random $W_q$, $W_k$, will the score against the offset stay a mirror image?
 # Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# 读图：左边的矩阵沿每一条对角线都是常数（偏移相同，值就相同）；右边的曲线以 k = 0
+# 为轴左右镜像对称（打印出的不对称程度只在 float32 舍入误差的量级），总体在下降，但会多次回升（打印出的上升步数）。
+#
+# ### 加上 W_q 与 W_k 之后 · Once W_q and W_k are applied
+#
+# 模型从来不直接计算两个编码的普通点积：分数是在查询与键之间计算的，即 $PE(p)^\top W_q^\top W_k\, PE(q)$，或记作
+# $PE(p)^\top A\, PE(q)$，其中 $A = W_q^\top W_k$（Yan et al. 2019，§3.2.1）。对 A 的一个频率块
+# $\begin{pmatrix}a & b\\ c & e\end{pmatrix}$，用积化和差公式展开这个乘积：
+#
+# $$\tfrac{a+e}{2}\cos((q-p)\omega) + \tfrac{c-b}{2}\sin((q-p)\omega) + \tfrac{e-a}{2}\cos((p+q)\omega)
+# + \tfrac{b+c}{2}\sin((p+q)\omega).$$
+#
+# 偏移的正弦是**奇**函数：投影之后的分数能够区分左和右。而含 p + q 的项（以及 A 中混合两个频率的块）取决于**绝对**位置：
+# 分数不再只是偏移的函数。
+#
+# **预测 · Predict：** 在随机的 $W_q$、$W_k$ 下，分数随偏移变化的曲线还会保持镜像对称吗？先写下你的猜测，
+# 再运行下一个单元格。
 
 # %%
 fig, projected = ex.projected_scores_figure()
@@ -534,6 +748,42 @@ for kind in ("plain", "projected"):
 # Turn (1, 0) by a general angle a: its image is the first column; turn (0, 1) for the second. Check
 # your matrix on a = π/2. Block i sits on rows and columns 2i, 2i + 1, and its angle is m times the
 # rate θ_i of Part 4 (the fastest rate first; the `base` argument is the 10000).
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 解读运行结果：普通点积的分数是对称的，并且在每个位置上都一样（打印出的两个数都在舍入误差的量级）；
+# 投影后的分数则不对称（相差约 1），而且随位置变化（离散程度约为 1）。所以投影后的分数能看出方向，
+# 但方向与绝对位置混杂在一起；这就是 Yan et al.（2019，§3.2.1）改用相对位置编码的原因，也是 RoPE
+# 把位置直接放进分数本身的原因。
+#
+# ## 第 4 部分 旋转位置编码 · Part 4 — RoPE
+#
+# RoPE（Su et al. 2021，§3.2）把位置放进**注意力分数本身**。把查询和键的特征分成若干对，把位于位置 m 的向量的第 i
+# 对旋转角度 $m\,\theta_i$，其中 $\theta_i = 10000^{-2i/d}$。记 $R_m$ 为由这些旋转组成的分块对角矩阵，RoPE 把位于位置 m
+# 的查询与位于位置 n 的键的分数记为 $\langle R_m q, R_n k\rangle$。
+#
+# **哪些特征组成一对？** 本课程采用 RoFormer 论文中的**交错**配对（Su et al. 2021，式 15）：特征 `2i` 与 `2i+1`。
+# 有些代码则把特征 `i` 与特征 `i + d/2` 配成一对（即“rotate half”，例如 Hugging Face Transformers 中 LLaMA 的
+# `rotate_half`）。两者思想相同，只是特征的排列顺序不同；但对同一组权重来说，两者*不能*互换（见本部分末尾）。
+#
+# ### 练习 5 · Exercise 5：旋转矩阵
+#
+# **难度：** ●○○ · **重要性：** ●●○ · **用时：** 约 10 分钟
+#
+# `rope_rotation(angle)` 是把一个二维向量逆时针旋转 `angle` 弧度的 2×2 矩阵；`rope_matrix(m, d)` 是 `d×d` 的分块对角矩阵
+# $R_m$（第 i 个块把特征 2i、2i+1 旋转 $m\theta_i$）。`torch.block_diag` 或许能帮上忙。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 逆时针旋转四分之一圈之后，(1, 0) 必须落在哪里？(0, 1) 又落在哪里？它们就是矩阵的两列。$R_m$
+# 的哪一个块用的角度转得最快？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 把 (1, 0) 旋转一个一般的角度 a：它的像就是第一列；把 (0, 1) 旋转得到第二列。在 a = π/2 上检查你的矩阵。第 i 个块位于第
+# 2i、2i + 1 行与列，它的角度是 m 乘以第 4 部分中的转速 θ_i（最快的转速在最前面；参数 `base` 就是那个 10000）。
 #
 # </details>
 # </details>
@@ -650,6 +900,50 @@ hidden.check_rope_matrix(rope_matrix)
 # </details>
 # </details>
 
+# %% [markdown] lang="zh"
+# ### 相位如何抵消 · The phases cancel, step by step
+#
+# 为什么 $\langle R_m q, R_n k\rangle$ 只通过 n − m 依赖于 m 和 n？记 $R(a)$ 为旋转角度 a 的 2×2 旋转矩阵：
+#
+# 1. $R(a)^\top = R(-a)$：转置交换了两个正弦，而 $\sin(-a) = -\sin a$，$\cos(-a) = \cos a$。
+# 2. $R(a)\,R(b) = R(a+b)$：把乘积展开，再用两角和公式（你检查过的 R_2 R_3 = R_5）。
+# 3. $R_m$ 是分块对角矩阵，所以转置和乘积都是逐块进行的：$R_m^\top = R_{-m}$，$R_{-m} R_n = R_{n-m}$（第 i 块：
+#    $R(-m\theta_i)R(n\theta_i) = R((n-m)\theta_i)$）。
+# 4. 因此 $\langle R_m q, R_n k\rangle = (R_m q)^\top (R_n k) = q^\top R_m^\top R_n\, k = q^\top R_{n-m}\, k$（Su et al.
+#    2021，式 16）：绝对相位 $m\theta_i$ 与 $n\theta_i$ 相互抵消，只剩下 $(n-m)\theta_i$。
+#
+# **用复数来看也一样。** 把向量的第 i 对看作一个复数 $z_i = x_{2i} + \mathrm{i}\,x_{2i+1}$。逆时针旋转 a 就是乘以
+# $e^{\mathrm{i}a}$，而两个二维向量的点积是 $\mathrm{Re}(\bar z\, w)$。所以
+#
+# $$\langle R_m q, R_n k\rangle
+# = \sum_i \mathrm{Re}\big(\overline{q_i e^{\mathrm{i}m\theta_i}}\; k_i e^{\mathrm{i}n\theta_i}\big)
+# = \sum_i \mathrm{Re}\big(\bar q_i\, k_i\, e^{\mathrm{i}(n-m)\theta_i}\big),$$
+#
+# 因为 $\overline{e^{\mathrm{i}m\theta}} = e^{-\mathrm{i}m\theta}$，且
+# $e^{-\mathrm{i}m\theta} e^{\mathrm{i}n\theta} = e^{\mathrm{i}(n-m)\theta}$（Su et al. 2021，§3.2.1
+# 中的二维情形就是这样写的）。旋转还保持长度不变：$|e^{\mathrm{i}a}| = 1$。
+#
+# ### 练习 6 · Exercise 6：`apply_rope`，不使用 d×d 矩阵
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 15 分钟
+#
+# 为每个位置构造一个 `d×d` 矩阵既浪费内存又浪费计算量：每一对只需要把 2×2 旋转展开写出来（Su et al. 2021，§3.4.2）。
+# 一次性旋转 `x` 的所有对：所有位置和所有对的角度构成一张 `(seq, d/2)` 的表，它可以与 `(batch, heads, seq, d/2)` 广播。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 把 x 拆成偶数特征和奇数特征（两个形状为 `(…, seq, d/2)` 的张量）。一对 (x_even, x_odd) 逆时针旋转 a 之后，
+# 两个新坐标是什么？怎样把结果放回交错的顺序？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 新的一对就是把练习 5 中的 2×2 旋转作用在 (x_even, x_odd) 上，展开写成两个公式。角度来自**给定的**位置（而不是
+# 0..seq−1）。把两个张量沿一个新的最后一维堆叠起来，再把最后两维展平，就能把它们交错排列。所有新建的张量（theta、
+# angles）都要建在 `x.device` 上，这样模型在 GPU 上时函数也能运行。
+#
+# </details>
+# </details>
+
 # %% answer="apply_rope"
 def apply_rope(x, positions, base=10000.0):
     """Rotate each feature pair (2i, 2i+1) of x counter-clockwise by its position times base ** (-2i / d).
@@ -713,6 +1007,12 @@ hidden.check_apply_rope(apply_rope)
 # **Predict · 预测:** the score of positions (3, 10), (103, 110) and (1003, 1010): equal, or drifting
 # apart as the positions grow? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# 下面是一些你能读懂的检查：显式矩阵形式与快速形式的对比、范数、相对位置性质，以及上面推导中的复数形式。
+#
+# **预测 · Predict：** 位置对 (3, 10)、(103, 110) 和 (1003, 1010) 的分数：是相等，还是随着位置增大而逐渐偏离？
+# 先写下你的猜测，再运行下一个单元格。
+
 # %%
 with needs("apply_rope", "rope_matrix"):
     q, k = torch.randn(16, dtype=torch.float64), torch.randn(16, dtype=torch.float64)
@@ -744,6 +1044,18 @@ rope_view(apply_rope)  # your function draws the view (the course's own if yours
 # `(0, d/2, 1, d/2 + 1, ...)` become neighbours, the two agree exactly. A checkpoint trained with one
 # convention therefore needs its q/k projection weights permuted before it can run with the other.
 
+# %% [markdown] lang="zh"
+# 解读运行结果：快速形式与矩阵形式一致，范数不变，三个分数在小数点后 8 位都相等，而复数形式除了 n − m
+# 之外不需要任何位置就能给出同一个数。下面的视图运行的是你的 `apply_rope`：它在每个位置上把两个随机向量 q 和 k
+# 各旋转一次，画出的所有内容都来自这些旋转后的向量。（如果你的函数抛出异常、改变了形状或者与课程的 RoPE 不一致，
+# 视图顶部会有一条说明，并改为画出课程自己的旋转。）移动 m 和 n，观察一个特征对的箭头如何旋转；
+# 右侧的面板是所有特征对的分数随 n − m 变化的曲线。“shift both”给 m 和 n 加上同一个数：箭头转动了，
+# 分数（打印在面板下方）却不变。
+#
+# **另一种约定。** “rotate half”把特征 `i` 与 `i + d/2` 配成一对。把它作用在同一个向量上，得到的结果不同；
+# 但如果先重新排列特征，使 `(0, d/2, 1, d/2 + 1, ...)` 彼此相邻，两者就完全一致。因此，用一种约定训练出来的检查点，
+# 要先置换它的 q/k 投影权重，才能在另一种约定下运行。
+
 # %%
 with needs("apply_rope"):
     x = torch.randn(1, 1, 4, 8, dtype=torch.float64)
@@ -763,6 +1075,14 @@ with needs("apply_rope"):
 #
 # **Predict · 预测:** beyond offset 31, will the fitted scores keep following the target? Write your
 # guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# ## 第 5 部分 超出训练长度 · Part 5 — Beyond the training length
+#
+# 模型见过的偏移最多只到它的训练上下文长度。在更远的地方，RoPE 的分数会怎样？一个玩具拟合：对两种基数，各选一组 q 和 k
+# （d = 16），使分数只在偏移 0–31 上拟合一个衰减的目标 `exp(−n/8)`，然后把拟合出的分数一直画到偏移 255。
+#
+# **预测 · Predict：** 在偏移 31 之后，拟合出的分数还会继续跟随目标吗？先写下你的猜测，再运行下一个单元格。
 
 # %%
 fig, fit = ex.extrapolation_experiment()
@@ -796,6 +1116,25 @@ for base, err in fit["errors"].items():
 # how many distinct entries the offsets 0 to 1000 need (Shaw with k = 4, T5's 32 buckets, the first of 8
 # ALiBi heads).
 
+# %% [markdown] lang="zh"
+# 读图：在灰色带内，两种拟合都跟随目标（打印出的 RMSE 很小）；在灰色带以外，分数大幅偏离目标（打印出的 RMSE 大得多）：
+# 拟合时没有任何东西约束那里的分数。在从未见过的偏移上，旋转角度是相位的新组合，
+# 没有什么能保证拟合出的分数在这些组合上表现合理。这个玩具例子（只有一对 16 维的查询和键，而不是训练好的模型）
+# 展示了模型在超出训练上下文后性能下降的**一个原因**，也说明了上下文扩展方法为什么要重新缩放位置或基数（位置插值，Chen
+# et al. 2023；“NTK-aware”缩放和 YaRN，Peng et al. 2023）：它们把长偏移映射回模型见过的角度上。
+# 基数决定了最慢的频率（已打印）：基数越大，转得越慢，于是更长范围的偏移都落在最慢那一对的第一圈之内。
+#
+# ### 相对位置偏置 · Relative position biases
+#
+# 第 3 部分和第 4 部分要求分数取决于偏移 j − i。有三种方案直接把偏移放进分数，而不往嵌入上添加任何编码。
+# **相对位置表示**（Shaw et al. 2018，§3）：在注意力内部，给键（以及值）加上每个偏移对应的一个可学习向量，超过截断距离 k
+# 的偏移共用 ±k 的向量（§3.2），所以不论长度多少，这张表都只有 2k + 1 行。**T5 的分桶**（Raffel et al. 2020，§2.1）：
+# 每个桶、每个头一个可学习的标量，加到分数上；共 32 个桶，其范围“以对数方式增大，直到偏移 128”，
+# 更远的偏移全都共用一个桶。**ALiBi**（Press et al. 2022，§3）：不学习任何东西，偏置为 −m·(i − j)，随距离线性增长，
+# 每个头有一个固定的斜率 m（对 n 个头是等比数列 2^(−8/n), …, 2^(−8)），在每个偏移上都有定义。
+# 下一个单元格展示每种方案对几个偏移分别使用哪一项，以及偏移 0 到 1000 一共需要多少个不同的项（Shaw 取 k = 4，T5 用 32
+# 个桶，ALiBi 取 8 个头中的第一个）。
+
 # %%
 rel = ex.relative_bias_demo()
 print(f"{'offset':>8} {'Shaw row':>9} {'T5 bucket':>10} {'ALiBi bias':>11}")
@@ -819,6 +1158,19 @@ print("distinct entries for offsets 0-1000:", rel["distinct"])
 # changes its values, not its shape). All measured on d = 16, 64 positions, and 256 where a longer
 # sequence is needed.
 
+# %% [markdown] lang="zh"
+# 解读运行结果：Shaw 的表从偏移 4 开始就不再区分偏移（偏移 0–1000 只有 5 行）；T5 在查询附近每个偏移一个桶，
+# 越往远处桶越宽，从 128 起所有偏移都共用第 31 号桶（单侧的键共 16 个桶）；ALiBi 给每个偏移各自的偏置（1001 个值），
+# 是一条没有参数需要学习的直线，这就是它的论文能在比训练序列更长的序列上测试的原因（标题即“Train Short, Test Long”，
+# 短训练，长测试）。
+#
+# ## 第 6 部分 五条性质，五种编码 · Part 6 — Five properties, five encodings
+#
+# 回到第 2 部分的列表，这次用上你见过的每一种编码。RoPE 不往嵌入上加任何东西，对它而言，位置 p 的“编码”是把 $R_p$
+# 作用在一个固定单位向量上的结果：也就是位置 p 上的每个查询和键都要经历的那个旋转。“learned”（可学习）是一张 64
+# 行的随机表，与训练之前一样（训练改变的是它的值，而不是它的形状）。所有测量都在 d = 16、64 个位置上进行，
+# 需要更长序列的地方用 256 个位置。
+
 # %%
 props = ex.five_properties()
 show_property = lambda name: print("\n".join(f"  {e:>11}: {'yes' if props[name][e][0] else 'no '}  "
@@ -826,6 +1178,9 @@ show_property = lambda name: print("\n".join(f"  {e:>11}: {'yes' if props[name][
 
 # %% [markdown]
 # **1. Unique** (唯一). Two positions with the same code are the same position to the model.
+
+# %% [markdown] lang="zh"
+# **1. 唯一**（Unique）。两个编码相同的位置，对模型来说就是同一个位置。
 
 # %%
 show_property("unique")
@@ -836,6 +1191,11 @@ show_property("unique")
 #
 # **2. Bounded** (有界). The code is added to embeddings of norm about √d; it should not outgrow them.
 
+# %% [markdown] lang="zh"
+# 五种编码都是唯一的，但归一化编码让相邻位置只相差 0.06（16 个特征中每一个都相差 1/63）：序列越长，相邻位置就越难区分。
+#
+# **2. 有界**（Bounded）。编码要加到范数约为 √d 的嵌入上，它不应该比嵌入还大。
+
 # %%
 show_property("bounded")
 
@@ -845,6 +1205,12 @@ show_property("bounded")
 #
 # **3. Deterministic** (确定性). The same position gets the same code in every model, with no training.
 
+# %% [markdown] lang="zh"
+# 只有原始整数会随长度增长（64 个位置时为 252，256 个位置时约为 1020）。正弦编码的范数在每个位置上都恰好是 √(d/2) ≈ 2.83
+# （每一对的范数为 1），而旋转让 RoPE 的范数保持为 1。
+#
+# **3. 确定性**（Deterministic）。同一个位置在每个模型中都得到同样的编码，无需训练。
+
 # %%
 show_property("deterministic")
 
@@ -853,6 +1219,11 @@ show_property("deterministic")
 #
 # **4. Any length** (任意长度). A code exists for every position, and the codes of the first positions
 # do not change when the sequence gets longer.
+
+# %% [markdown] lang="zh"
+# 只有可学习的表依赖于随机种子和训练；其他四种都是公式。
+#
+# **4. 任意长度**（Any length）。每个位置都有编码，而且序列变长时，前面那些位置的编码不会改变。
 
 # %%
 show_property("any length")
@@ -865,6 +1236,14 @@ show_property("any length")
 #
 # **5. Relative offsets** (相对位置). One fixed linear map moves every code by one position (Exercise 3),
 # so a layer can attend "one to the left" with fixed weights.
+
+# %% [markdown] lang="zh"
+# 可学习的表超出它的大小就没有对应的行（GPT-2：1024），而位置 10 的归一化编码会随序列长度而变，
+# 所以在一种长度上训练的模型会读错另一种长度下的位置。原始整数、正弦编码和 RoPE 在每个位置上都有定义（但第 2 部分和第 5
+# 部分已经表明，有定义并不等于处处都能正常工作）。
+#
+# **5. 相对偏移**（Relative offsets）。一个固定的线性映射能把每个编码移动一个位置（练习 3），
+# 这样一个层用固定的权重就能关注“左边一个”。
 
 # %%
 show_property("relative")
@@ -894,6 +1273,25 @@ ex.show(ex.properties_figure(props))
 #
 # **Next:** the encoder and decoder layers that put attention, feed-forward networks, LayerNorm and
 # residuals together.
+
+# %% [markdown] lang="zh"
+# 解读运行结果：只有正弦编码表（练习 3 的平移矩阵，在 float32 舍入误差范围内精确）和 RoPE（一个旋转，精确）
+# 能用一个固定的线性映射平移一个位置；原始整数编码和归一化编码差了整整一步（线性映射总是把位置 0 的零编码映射为零，
+# 永远得不到位置 1 的编码），随机表也差了大半步。汇总表格：正弦编码和 RoPE 五条全部通过，而且 RoPE
+# 还把偏移直接放进了分数。
+#
+# ## 小结 · Summary
+#
+# * 不带位置信息的自注意力是置换等变的：必须把顺序信息注入进去。
+# * 原始整数位置或归一化的整数位置使分数成为键位置的线性函数（单调：无法挑出“前一个词元”）；原始整数还会淹没嵌入；
+#   可学习的表（GPT、GPT-2）在它的大小之内有效，超出之后就没有对应的行。
+# * 正弦位置编码：sin 放在偶数列，cos 放在奇数列，ω_i = 10000^(−2i/d)。平移 k 是精确的线性映射 M_k，且 PE(p)·PE(q) = Σ
+#   cos((q − p)ω_i)：只取决于偏移，对称，不单调。经过 W_q、W_k 投影之后，分数能分辨方向，但也依赖于绝对位置。
+# * RoPE 把 q 和 k 的各个特征对（交错的 2i、2i+1）旋转 m·θ_i；R_mᵀR_n = R_(n−m)（写成复数形式，就是相位
+#   e^{−imθ}e^{inθ} = e^{i(n−m)θ}）使分数只取决于 n − m；实现时在偶数/奇数特征上用 cos/sin 计算，绝不构造 d×d 矩阵。
+# * 比训练时更长的偏移上，分数不受任何约束：这是长输入失效的一个原因，也是上下文扩展要重新缩放位置或基数的原因。
+#
+# **下一章：** 编码器层和解码器层，把注意力、前馈网络、层归一化和残差连接组装到一起。
 
 # %%
 glossary.show("06-position-encoding")
@@ -925,3 +1323,29 @@ glossary.show("06-position-encoding")
 #     Transformer. JMLR 21(140), arXiv:1910.10683. §2.1 (32 relative position buckets up to offset 128).
 # 11. Press, O., Smith, N. A., Lewis, M. (2022). Train Short, Test Long: Attention with Linear Biases Enables
 #     Input Length Extrapolation. ICLR 2022, arXiv:2108.12409. §3 (ALiBi's biases and slopes).
+
+# %% [markdown] lang="zh"
+# ## 参考文献 · References
+#
+# 1. Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS 2017, arXiv:1706.03762. §3.5（位置编码：公式、波长、
+#    线性平移、可学习编码与正弦编码的比较），§6.2 和表 3 的 (E) 行。
+# 2. Radford, A., Narasimhan, K., Salimans, T., Sutskever, I. (2018). Improving Language Understanding by Generative
+#    Pre-Training. OpenAI report. §4.1（可学习的位置嵌入）。
+# 3. Radford, A., Wu, J., Child, R., Luan, D., Amodei, D., Sutskever, I. (2019). Language Models are Unsupervised
+#    Multitask Learners. OpenAI report. §2.3（1024 个词元的上下文）。
+# 4. Yan, H., Deng, B., Li, X., Qiu, X. (2019). TENER: Adapting Transformer Encoder for Named Entity Recognition.
+#    arXiv:1911.04474. §3.2.1（性质 1 和性质 2，投影后的分数 $PE^\top W PE$）。
+# 5. Su, J., Lu, Y., Pan, S., Murtadha, A., Wen, B., Liu, Y. (2021). RoFormer: Enhanced Transformer with Rotary Position
+#    Embedding. arXiv:2104.09864. §3.2.1（复数形式的二维情形），§3.2.2 式 14–16（分块对角矩阵 R 与相对分数），§3.4.2
+#    （高效的计算形式）。
+# 6. Chen, S., Wong, S., Chen, L., Tian, Y. (2023). Extending Context Window of Large Language Models via Positional
+#    Interpolation. arXiv:2306.15595.
+# 7. Peng, B., Quesnelle, J., Fan, H., Shippole, E. (2023). YaRN: Efficient Context Window Extension of Large Language
+#    Models. arXiv:2309.00071（其中也介绍了“NTK-aware”缩放）。
+# 8. Hugging Face Transformers，`models/llama/modeling_llama.py`，函数 `rotate_half`（rotate-half 配对方式）。
+# 9. Shaw, P., Uszkoreit, J., Vaswani, A. (2018). Self-Attention with Relative Position Representations. NAACL 2018,
+#    arXiv:1803.02155. §3（相对位置表示），§3.2（在距离 k 处截断）。
+# 10. Raffel, C. et al. (2020). Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer. JMLR
+#     21(140), arXiv:1910.10683. §2.1（32 个相对位置桶，直到偏移 128）。
+# 11. Press, O., Smith, N. A., Lewis, M. (2022). Train Short, Test Long: Attention with Linear Biases Enables Input
+#     Length Extrapolation. ICLR 2022, arXiv:2108.12409. §3（ALiBi 的偏置与斜率）。
