@@ -127,6 +127,7 @@ def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, exc
 
     ``budget``: seconds for the whole submission; once spent, the tests not yet run fail with a note.
     """
+    judge.warm_up()  # the judge's imports, beside the sandbox's start
     sandbox("verdict", limits=limits, unsafe=unsafe)  # started (once per process) before the budget runs
     deadline = time.monotonic() + budget
     setup, steps = job_from_notebook(nb)

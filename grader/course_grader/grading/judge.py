@@ -484,29 +484,37 @@ def judge(sock: socket.socket, setup: str, steps: list[dict], report) -> None:
         wire.send(sock, {"op": "bye"})
 
 
-_PRELOADED = False
-
-
 def _preload() -> None:
-    """What set-up and test cells import, once per grading process, so that each forked judge starts warm."""
-    global _PRELOADED
-    if not _PRELOADED:
-        from course_grader.grading.runtime.watch import preload
+    """What set-up and test cells import, so that each forked judge starts warm."""
+    import importlib
+    import pkgutil
 
-        preload()
-        import importlib
-        import pkgutil
+    import course_grader.checks
+    from course_grader.grading.runtime.watch import preload
 
-        import course_grader.checks  # noqa: F401 - and the hidden checks (the judge alone imports them)
+    preload()
+    for info in pkgutil.iter_modules(course_grader.checks.__path__):  # and the hidden checks: only the judge's
+        importlib.import_module(f"course_grader.checks.{info.name}")
 
-        for info in pkgutil.iter_modules(course_grader.checks.__path__):
-            importlib.import_module(f"course_grader.checks.{info.name}")
-        _PRELOADED = True
+
+_WARMING: list = []
+
+
+def warm_up() -> None:
+    """Start importing what the judge needs, once per grading process, in a thread: it overlaps the kernel run
+    and the sandbox's start; :func:`fork_judge` waits for it (a fork never happens halfway through an import)."""
+    if not _WARMING:
+        import threading
+
+        thread = threading.Thread(target=_preload, name="judge-warm-up", daemon=True)
+        _WARMING.append(thread)
+        thread.start()
 
 
 def fork_judge(sock: socket.socket, setup: str, steps: list[dict]) -> tuple[int, int]:
     """Start the judge in a child process of this (trusted) one; (its pid, the read end of its event pipe)."""
-    _preload()
+    warm_up()
+    _WARMING[0].join()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the judge: trusted code only, talking to the sandbox over ``sock``

@@ -27,6 +27,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Any, Bool, Float, Int, List, Unicode
 
+from course_grader.grading import judge
 from course_grader.grading.isolated import grade_notebook
 from course_grader.grading.kernel_run import run_kernel
 from course_grader.grading.sandbox import DEFAULT_LIMITS, Limits, sandbox
@@ -128,6 +129,7 @@ class TrustedExecute(Execute):
 
     def preprocess(self, nb, resources):
         limits, unsafe = self.limits(), self.unsafe_no_sandbox
+        judge.warm_up()  # the judge's imports overlap the kernel run
         kernel_problem = ""
         started = time.perf_counter()
         if self.run_kernel:
