@@ -11,6 +11,18 @@
 # * LayerNorm and the Pre-LN / Post-LN placements (chapter 03),
 # * dropout and residual connections (chapter 04).
 
+# %% [markdown] lang="zh"
+# # 编码器与解码器 · Encoder and decoder
+#
+# 2017 年的 Transformer 分成两半来完成翻译（Vaswani et al. 2017, §3.1）。**编码器**（encoder）读入整个源句子，
+# 把每个源词元变成一个了解其上下文的向量。**解码器**（decoder）每次写出目标句子的一个词元；
+# 每一步它既要看自己已经写出的内容，也要看编码器给出的那些向量。两半都是由相同的层堆叠而成的，
+# 而每一层都由你已经实现过的部件组成：
+#
+# * 多头注意力（第 05 章），
+# * 层归一化以及 Pre-LN / Post-LN 两种放置方式（第 03 章），
+# * dropout 与残差连接（第 04 章）。
+
 # %% [markdown]
 # ## Before you start · 开始之前
 #
@@ -31,8 +43,28 @@
 #
 # **Time:** about 110 minutes (reading 35, exercises 60, experiments 15).
 
+# %% [markdown] lang="zh"
+# ## 开始之前 · Before you start
+#
+# **本章要实现：**
+# * `FeedForward`：逐位置前馈网络；
+# * `EncoderLayer.forward` 和 `DecoderLayer.forward`：各自都要写出 Post-LN 和 Pre-LN 两种排列，并逐个权重地与 PyTorch
+#   的 `nn.TransformerEncoderLayer` / `nn.TransformerDecoderLayer` 对照；
+# * `Encoder` 和 `Decoder`：由各自独立的层组成的堆叠，外加 Pre-LN 堆叠所需的最终层归一化；
+# * `source_mask` 和 `target_mask`：一批经过填充的句子所用的掩码；
+#
+# 你还将通过实验验证：解码器无法偷看未来，填充也不会改变任何结果。
+#
+# **预备知识：** 第 02 章（张量：广播、`tril`、布尔掩码）、第 03 章（层归一化，Post-LN 与 Pre-LN）、第 04 章（dropout，
+# 残差连接）和第 05 章（注意力，True 表示可以关注的掩码）。没有新的数学：每个部件都是你见过的求和、矩阵乘积或层归一化。
+#
+# **用时：** 约 110 分钟（阅读 35 分钟，练习 60 分钟，实验 15 分钟）。
+
 # %% [markdown]
 # Run the set-up cell first.
+
+# %% [markdown] lang="zh"
+# 先运行初始化单元格。
 
 # %%
 import torch
@@ -57,6 +89,15 @@ setup()
 # box, and Part 5 builds the masks; the figure is drawn by `ex.data_flow_figure` from small example
 # masks (a source of 4 real tokens out of 6, a target of 4 out of 5).
 
+# %% [markdown] lang="zh"
+# ### 全局图 · The whole model at a glance
+#
+# 下图是本章的地图。源序列沿编码器堆叠向上传递；它的输出，即**记忆**（memory），送入*每一个*解码器层的交叉注意力。
+# 目标序列沿解码器堆叠向上传递。每个注意力模块都有自己的掩码，画在它的旁边（白色 = 可以关注，深色 = 被屏蔽）：
+# 编码器的自注意力和交叉注意力用的是源序列的填充掩码，解码器的自注意力用的是因果掩码与目标序列填充掩码的组合。第 2 到第
+# 5 部分逐个搭建图中的方框，第 5 部分构造这些掩码；这张图由 `ex.data_flow_figure` 根据几个小的示例掩码画出（源序列 6
+# 个位置中有 4 个真实词元，目标序列 5 个位置中有 4 个）。
+
 # %%
 ex.show(ex.data_flow_figure())
 
@@ -77,6 +118,21 @@ ex.show(ex.data_flow_figure())
 #
 # The same module does self-attention (`query = key = value = x`) and cross-attention (queries from
 # one sequence, keys and values from another): only the arguments differ (Vaswani et al. 2017, §3.2.3).
+
+# %% [markdown] lang="zh"
+# ## 第 0 部分 现成的注意力模块 · Part 0 — The attention block you are given
+#
+# 为了不让第 05 章里遗留的小错误跟到这里来，`MultiHeadAttention` 从课程的程序包中导入（`course/attention.py`，值得一读：
+# 它就是把第 05 章的设计完整地写了出来）。它的接口与你的实现相同：
+#
+# * `MultiHeadAttention(d_model, n_heads)`，包含四个 `nn.Linear` 层 `q_proj`、`k_proj`、`v_proj`、`out_proj`；
+# * `forward(query, key, value, mask=None)`，其中 query 的形状为 `(batch, q_len, d_model)`，key/value 的形状为
+#   `(batch, k_len, d_model)`，返回 `(batch, q_len, d_model)`；
+# * 课程的**掩码约定**：一个可以广播到 `(batch, heads, q_len, k_len)` 的布尔张量，**查询可以关注该键的位置为 True**；
+#   没有任何可关注键的查询，输出为零（第 05 章）。
+#
+# 同一个模块既能做自注意力（`query = key = value = x`），也能做交叉注意力（查询来自一个序列，键和值来自另一个序列）：
+# 不同的只是传入的参数（Vaswani et al. 2017, §3.2.3）。
 
 # %%
 mha = MultiHeadAttention(16, 4)
@@ -110,10 +166,35 @@ print("parameters     :", sum(p.numel() for p in mha.parameters()), "=", 4 * 16*
 # linear map (`_ff_block` in `torch/nn/modules/transformer.py`), and so does this course. The dropout on
 # the block's *output* belongs to the layer (Part 2), not to `FeedForward`.
 
+# %% [markdown] lang="zh"
+# ## 第 1 部分 逐位置前馈网络 · Part 1 — The position-wise feed-forward block
+#
+# 注意力在词元**之间**混合信息；随后前馈网络**单独**处理每个词元：两个线性映射，中间夹一个 ReLU（Vaswani et al. 2017,
+# §3.3，式 2），
+#
+# $$\mathrm{FFN}(x) = \max(0,\; x W_1 + b_1)\, W_2 + b_2, \qquad d_\text{model} \to d_\text{ff} \to d_\text{model}.$$
+#
+# “逐位置”是指在每个位置上独立地使用同一组权重：对形状为 `(batch, seq, d_model)` 的张量来说，
+# 这不过就是作用在最后一维上的 `nn.Linear`。论文中隐藏层宽度是模型宽度的四倍：基础模型中 d_model = 512，d_ff = 2048；
+# 大模型中 d_model = 1024，d_ff = 4096（§3.3 和表 3）。这个模块有 $2\,d\,d_\text{ff} + d_\text{ff} + d$ 个参数，
+# 注意力则有 $4d^2 + 4d$ 个（四个带偏置的 d × d 投影）。
+#
+# 论文使用 ReLU；GPT（Radford et al. 2018, §4.1）和 BERT（Devlin et al. 2019, 附录 A.2）使用 **GELU**，即
+# $x\,\Phi(x)$（Hendrycks and Gimpel 2016），这是一条平滑的曲线，会让较小的负值稍稍漏过去一些。我们使用 ReLU，它是
+# PyTorch 各个 Transformer 层默认的 `activation`，这样测试就能与它们对比。
+#
+# **模块内部的 dropout。** 论文的 dropout（§5.4）作用在每个子层的输出上；PyTorch 的层还会丢弃这个模块的**隐藏单元**，即
+# ReLU 与第二个线性映射之间的激活值（见 `torch/nn/modules/transformer.py` 中的 `_ff_block`），本课程也这样做。
+# 模块*输出*上的 dropout 属于层（第 2 部分），而不属于 `FeedForward`。
+
 # %% [markdown]
 # **Predict · 预测:** at the paper's base sizes (d_model = 512, d_ff = 2048, 8 heads), what fraction of
 # an encoder layer's parameters sits in the feed-forward block: a quarter, a half, two thirds? Write
 # your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# **预测 · Predict：** 在论文的基础规模下（d_model = 512，d_ff = 2048，8 个头），
+# 编码器层的参数中有多大比例位于前馈网络：四分之一、一半，还是三分之二？先写下你的猜测，再运行下一个单元格。
 
 # %%
 d, d_ff = 512, 2048  # the base model (Vaswani et al. 2017, Table 3)
@@ -150,6 +231,29 @@ print(f"share of the feed-forward block: {ffn_params / (ffn_params + attn_params
 # The hidden units are the ReLU's output, shape `(batch, seq, d_ff)`. Drop them with the module
 # `self.dropout` (so that `.eval()` switches it off) before the second linear map; nothing else is
 # dropped inside the block.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 三分之二（0.666）：d_ff = 4d 时，前馈网络约有 8d² 个参数，而注意力只有 4d²；这个总数与 PyTorch 自己的层完全一致。
+#
+# ### 练习 1 · Exercise 1：`FeedForward`
+#
+# **难度：** ●○○ · **重要性：** ●●● · **用时：** 约 10 分钟
+#
+# 写出整个类。属性名必须与下面的完全一致（测试会把权重复制进去）：`linear1`（d_model → d_ff）和 `linear2`（d_ff →
+# d_model），两者都是带偏置的 `nn.Linear`；还有 `dropout`，一个以给定概率丢弃的 `nn.Dropout`。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 式 2 有三步；每一步分别作用在哪里，是 d_model 个特征还是 d_ff 个特征？中间出现的三个张量里，哪一个是 dropout
+# 要丢弃的“隐藏单元”？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 隐藏单元就是 ReLU 的输出，形状为 `(batch, seq, d_ff)`。在第二个线性映射之前用模块 `self.dropout` 丢弃它们（这样
+# `.eval()` 才能把它关掉）；模块内部不再丢弃别的东西。
 #
 # </details>
 # </details>
@@ -211,6 +315,13 @@ hidden.check_feed_forward(FeedForward)
 # or zero up to rounding? And in train mode, do two calls on the same input agree? Write your guess
 # down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# 验证“逐位置”：把模块一次作用于整个序列，再逐个作用于每个词元，比较两者。（在评估模式下进行：否则 dropout
+# 在两次运行中会抽取不同的掩码。）
+#
+# **预测 · Predict：** 两种结果之间最大的差异有多大：约 1、约 0.01，还是在舍入误差范围内为零？在训练模式下，
+# 对同一输入的两次调用结果一致吗？先写下你的猜测，再运行下一个单元格。
+
 # %%
 with needs("FeedForward"), torch.no_grad():
     ff = FeedForward(8, 32, 0.1).eval()
@@ -225,6 +336,10 @@ with needs("FeedForward"), torch.no_grad():
 # %% [markdown]
 # Zero, or a rounding error of order 1e-7: no token's output depends on another token. In train mode
 # the two calls differ, because each draws its own dropout mask.
+
+# %% [markdown] lang="zh"
+# 为零，或者只是 1e-7 量级的舍入误差：没有哪个词元的输出依赖于其他词元。在训练模式下两次调用的结果不同，
+# 因为每次调用都会抽取自己的 dropout 掩码。
 
 # %% [markdown]
 # ## Part 2 — The encoder layer · 编码器层
@@ -273,6 +388,49 @@ with needs("FeedForward"), torch.no_grad():
 # In Pre-LN keep the normalised tensor in a separate variable (say `h`) and never assign it to `x`:
 # `x` is only ever updated by adding a dropped-out sublayer output to it. In Post-LN the norm wraps
 # the whole sum. The attention is called with `(h, h, h, mask)` or `(x, x, x, mask)`.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ## 第 2 部分 编码器层 · Part 2 — The encoder layer
+#
+# 编码器层有两个**子层**：先是自注意力，然后是前馈网络（Vaswani et al. 2017, §3.1）。每个子层都处在一个残差块中，
+# 子层的输出上有 dropout，另外还有一个层归一化，按第 03 章两种排列方式之一组织起来：
+#
+# | | Post-LN（2017 年的论文，`norm_first=False`） | Pre-LN（GPT-2 及以后，`norm_first=True`） |
+# |---|---|---|
+# | 每个子层 | `x = norm(x + dropout(sublayer(x)))` | `x = x + dropout(sublayer(norm(x)))` |
+#
+# Post-LN 就是论文中的 LayerNorm(x + Sublayer(x))（§3.1），dropout 作用于“每个子层的输出，
+# 在它与子层的输入相加并归一化之前”（§5.4）。在 Pre-LN 中，归一化被“移到每个子块的输入处”（Radford et al. 2019, §2.3；
+# Xiong et al. 2020, 表 1）。
+#
+# 在 Pre-LN 中，残差路径上传递的是 `x` 本身，原封不动：只有子层的*输入*被归一化。一个典型的错误是先写 `x = norm(x)`，
+# 再把子层的结果加到*归一化之后*的 `x` 上：这样残差路径就要经过每一个层归一化，那就成了另一个模型。另一个典型的错误是把
+# dropout 放在相加的结果 `x + sublayer(...)` 上，而不是只放在子层的输出上；两者在评估模式下看起来一样，
+# 所以测试还会在训练模式下以 p = 1 运行你的层，此时每个子层的输出都被丢弃，只剩下残差路径。
+#
+# 自注意力是指查询、键和值都是同一个张量：Post-LN 中是 `x`，Pre-LN 中是归一化之后的 `x`。`mask`（课程约定，True =
+# 可以关注）原样传给注意力：对编码器来说，它通常是形状为 `(batch, 1, 1, seq)` 的填充掩码。
+#
+# ### 练习 2 · Exercise 2：`EncoderLayer.forward`
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 20 分钟
+#
+# `__init__` 已经替你写好了，沿用 PyTorch 的命名，以便测试复制 `nn.TransformerEncoderLayer` 的权重（PyTorch 把
+# `linear1`、`dropout`、`linear2` 直接放在层上；这里它们位于 `self.ff` 之中）。注意力周围使用 `norm1` 和 `dropout1`，
+# 前馈网络周围使用 `norm2` 和 `dropout2`。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 按 `self.norm_first` 把两种排列写成两个分支。在每个分支中，分别指出沿残差路径传递的张量和送进子层的张量：在 Post-LN
+# 中它们是同一个张量吗？在 Pre-LN 中呢？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 在 Pre-LN 中，把归一化之后的张量存进一个单独的变量（比如 `h`），并且永远不要把它赋给 `x`：`x` 只能通过加上经过
+# dropout 的子层输出来更新。在 Post-LN 中，归一化包住整个和。调用注意力时传入 `(h, h, h, mask)` 或 `(x, x, x, mask)`。
 #
 # </details>
 # </details>
@@ -359,6 +517,26 @@ hidden.check_encoder_layer(EncoderLayer)
 # blocked". What will PyTorch return for sentence 0: an error, NaN, or ordinary-looking numbers? Does
 # the answer depend on whether gradients are on? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# ### 与 PyTorch 掩码互换 · Talking to PyTorch's masks
+#
+# PyTorch 的 Transformer 模块使用**相反**的约定：在布尔掩码中，True 表示*被屏蔽*（见 PyTorch 文档中
+# `nn.MultiheadAttention` 的参数 `key_padding_mask` 和 `attn_mask`）。测试交给它们的是 `~keep`。对一个课程掩码
+# `m`（True = 可以关注），完整的换算方法是：
+#
+# * 填充掩码 `(batch, 1, 1, k_len)` 变成 `src_key_padding_mask`、`tgt_key_padding_mask` 或 `memory_key_padding_mask` =
+#   `~m[:, 0, 0, :]`，形状为 `(batch, k_len)`；
+# * 所有序列共用的掩码 `(q_len, k_len)`（例如因果掩码）变成 `src_mask`、`tgt_mask` 或 `memory_mask` = `~m`；
+# * 每个序列各有一个的掩码 `(batch, 1, q_len, k_len)` 变成
+#   `~m.expand(batch, heads, q_len, k_len).reshape(batch * heads, q_len, k_len)`。
+#
+# PyTorch 的浮点掩码则是*加*到分数上的（0 = 保留，−∞ = 屏蔽），这又是另一种约定。忘了写 `~` 不会引发任何错误：
+# 代码照常运行，关注的却恰恰是错误的那些键。
+#
+# **预测 · Predict：** 下面的单元格把课程的掩码原样交给 PyTorch 的层，没有加 `~`。句子 0 是一个完整的 6 词元句子，
+# 所以它的掩码全为 True，而 PyTorch 会把它理解为“每个键都被屏蔽”。对句子 0，PyTorch 会返回什么：报错、NaN，
+# 还是看上去很正常的数？答案是否取决于梯度是否开启？先写下你的猜测，再运行下一个单元格。
+
 # %%
 with needs("EncoderLayer", "FeedForward"), torch.no_grad():
     from course.checks import ch07_encoder_decoder as ref  # the helper that copies PyTorch's weights
@@ -388,6 +566,12 @@ with needs("EncoderLayer", "FeedForward"), torch.no_grad():
 # `F.scaled_dot_product_attention`, which gives such a row zero attention (the convention of chapter
 # 05 and of `course.attention`): finite numbers, just wrong. Sentence 1, which now attends only to its
 # two padding tokens, is wrong on both paths.
+
+# %% [markdown] lang="zh"
+# 两种情况下都不会报错。在评估模式下且处于 `no_grad` 之中时，PyTorch 的层会走融合的“快速路径”（fast path，
+# 其文档列出了走这条路径的条件），其中的 softmax 把没有任何可关注键的行变成 NaN：句子 0 的全部 96 个输出都是如此。
+# 开启梯度时，它走的是经由 `F.scaled_dot_product_attention` 的一般路径，给这样的行零注意力（第 05 章和
+# `course.attention` 的约定）：得到的是有限的数，只不过是错的。句子 1 现在只关注它的两个填充词元，在两条路径上都是错的。
 
 # %% [markdown]
 # ## Part 3 — The decoder layer · 解码器层
@@ -439,6 +623,51 @@ with needs("EncoderLayer", "FeedForward"), torch.no_grad():
 # `self.cross_attn(q, memory, memory, memory_mask)` with `q` the decoder's current stream (`x` in
 # Post-LN, its normalised copy in Pre-LN); `tgt_mask` goes to the self-attention only. Never normalise
 # `memory`.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ## 第 3 部分 解码器层 · Part 3 — The decoder layer
+#
+# 解码器层有三个子层，每一个都像编码器的子层那样包装起来（Vaswani et al. 2017, §3.1 和 §3.2.3）：
+#
+# 1. 在目前已写出的目标词元上做**掩码自注意力**（masked self-attention），使用**因果掩码**：位置 t 只能关注位置 0..t。
+# 2. **交叉注意力**（cross-attention）：查询来自解码器（它当前的 `x`），键和值来自**记忆**，即编码器的输出。
+#    解码器正是在这里读取源句子。它的掩码是*源序列*的填充掩码：没有因果掩码，因为整个源序列都是已知的。
+# 3. **前馈网络**。
+#
+# 在 Pre-LN 中，每个子层之前只对解码器自己的 `x` 做归一化；记忆按原样传入（Pre-LN 编码器本身就以最终层归一化结尾，见第
+# 4 部分；PyTorch 的 `nn.TransformerDecoderLayer` 也是这样做的）。
+#
+# **为什么要用因果掩码：教师强制**（teacher forcing；Goodfellow et al. 2016, §10.2.1）。生成时，解码器由词元 0..t
+# 产生词元 t+1，一步接一步地进行。训练时我们知道整个目标句子，所以把它一次性送进去，并右移一位（输入 `<bos> y1 y2 …`，
+# 期望输出 `y1 y2 y3 …`），在**一次并行计算**中算出每个位置的预测。
+# 因果掩码使每个位置的输出只依赖于它之前以及它本身位置上的词元，与生成时完全一样：
+# 论文中的掩码“与输出嵌入偏移一个位置这一事实相结合”（§3.1）。没有它，位置 t 就可以直接从输入中读到答案 y_{t+1}。
+#
+# | | 编码器层 | 解码器层 |
+# |---|---|---|
+# | 自注意力 | 能看到每个真实词元（填充掩码） | 因果掩码 + 填充掩码 |
+# | 交叉注意力 | — | 查询：解码器；键、值：记忆（源序列填充掩码） |
+# | 子层、归一化、dropout 的个数 | 2 | 3 |
+#
+# ### 练习 3 · Exercise 3：`DecoderLayer.forward`
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 20 分钟
+#
+# `__init__` 同样已经给出。PyTorch 把交叉注意力叫作 `multihead_attn`，这里叫作 `cross_attn`。自注意力使用
+# `norm1`/`dropout1`，交叉注意力使用 `norm2`/`dropout2`，前馈网络使用 `norm3`/`dropout3`。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 从你的编码器层出发，在它的两个子层之间插入一个新的子层。对这个新子层，问问自己：哪个张量每个*目标*词元占一行（查询），
+# 哪个张量每个*源*词元占一行（键和值）？哪个掩码属于哪个注意力？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# `self.cross_attn(q, memory, memory, memory_mask)`，其中 `q` 是解码器当前的流（Post-LN 中是 `x`，Pre-LN
+# 中是它归一化之后的副本）；`tgt_mask` 只传给自注意力。永远不要对 `memory` 做归一化。
 #
 # </details>
 # </details>
@@ -524,6 +753,14 @@ hidden.check_decoder_layer(DecoderLayer)
 # **Predict · 预测:** sketch each panel as a 7 × 7 grid (rows: output positions, columns: the input
 # position changed). Which cells are dark? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# ### 观察因果性 · Seeing causality
+# `ex.influence` 每次扰动一个输入位置，记录哪些输出位置随之改变（深色 = 这个输入会改变那个输出）。三幅图都由你的层算出：
+# 一个编码器层，一个带因果掩码的解码器层，以及去掉掩码的同一个解码器层。
+#
+# **预测 · Predict：** 把每幅图画成一个 7 × 7 的网格（行：输出位置，列：被改动的输入位置）。哪些格子是深色的？
+# 先写下你的猜测，再运行下一个单元格。
+
 # %%
 with needs("EncoderLayer", "DecoderLayer"), torch.no_grad():
     torch.manual_seed(0)
@@ -547,6 +784,11 @@ with needs("EncoderLayer", "DecoderLayer"), torch.no_grad():
 # decoder layer connects the 28 pairs on and below the diagonal (a lower triangle): output t depends on
 # inputs 0..t only. The third panel is the bug the mask prevents: without it, in training, every
 # position could copy the next target token from its input.
+
+# %% [markdown] lang="zh"
+# 编码器层和不带掩码的解码器层把全部 49 对都连通了（一个满的正方形）；带因果掩码的解码器层只连通对角线上及其下方的 28
+# 对（一个下三角）：输出 t 只依赖于输入 0..t。第三幅图正是掩码所防止的错误：没有掩码，
+# 训练时每个位置都能从自己的输入中抄到下一个目标词元。
 
 # %% [markdown]
 # ## Part 4 — Stacks · 堆叠
@@ -583,6 +825,41 @@ with needs("EncoderLayer", "DecoderLayer"), torch.no_grad():
 # Build the list with a comprehension that calls `EncoderLayer(...)` (or `DecoderLayer(...)`) once per
 # layer. In `forward`, feed each layer's output to the next; every decoder layer gets the same
 # `memory`, `tgt_mask` and `memory_mask`; apply `self.norm` once, after the loop, when it is not None.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ## 第 4 部分 堆叠 · Part 4 — Stacks
+#
+# 编码器就是依次作用的 N 个编码器层（论文中 N = 6，§3.1），它们都使用同一个掩码；解码器是 N 个解码器层，
+# 每一层都接收**同一份记忆**（编码器的最终输出）和同样的两个掩码。这些层形状相同，权重却不同：每一层都有自己的参数。
+#
+# **最终层归一化**（仅限 Pre-LN）。Post-LN 层的最后一个操作是层归一化，所以 Post-LN 堆叠的输出已经归一化过了。在 Pre-LN
+# 中，残差流从来不被归一化：每一层都往上面加东西，最后一层的输出是一个原始的和。因此 Pre-LN
+# 堆叠在最后一层之后要多加一个层归一化：GPT-2 把它“添加在最后一个自注意力块之后”（Radford et al. 2019, §2.3），Xiong et
+# al.（2020, 表 1）的 Pre-LN Transformer 也以一个“Final LayerNorm”结尾。在 PyTorch 中，它就是
+# `nn.TransformerEncoder(..., norm=nn.LayerNorm(d))`。把它加到 Post-LN 堆叠上，就与 2017 年的设计不符了。（PyTorch
+# 的一体化模型 `nn.Transformer` 不管 `norm_first` 取什么值，都会给它的两个堆叠各加一个最终归一化，
+# 下面的残差流实验会把这一点打印出来；正因如此，测试才拿手工搭建的 `nn.TransformerEncoder` / `nn.TransformerDecoder`
+# 来比较。）
+#
+# ### 练习 4 · Exercise 4：`Encoder` 和 `Decoder`
+#
+# **难度：** ●●○ · **重要性：** ●●○ · **用时：** 约 15 分钟
+#
+# 写出这两个类。属性：`layers`，一个包含 `n_layers` 个**各自独立**的层的 `nn.ModuleList`；`norm`，当 `norm_first` 为
+# True 时是 `nn.LayerNorm(d_model)`，否则是 `None`。
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# `[layer] * n` 创建了几个层对象，它们有几组权重？最终归一化在 `forward` 中的什么位置执行：在循环之内还是循环之后？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 用列表推导式构造这个列表，每一层调用一次 `EncoderLayer(...)`（或 `DecoderLayer(...)`）。在 `forward` 中，
+# 把每一层的输出送进下一层；每个解码器层都得到同样的 `memory`、`tgt_mask` 和 `memory_mask`；当 `self.norm` 不为 None
+# 时，在循环之后调用它一次。
 #
 # </details>
 # </details>
@@ -705,6 +982,14 @@ hidden.check_decoder(Decoder)
 # for self-attention, and the same source padding mask again for cross-attention, whose keys and values
 # are the `3x7x16` memory.
 
+# %% [markdown] lang="zh"
+# ### 数据流 · Data flow
+# 每一层都把 `(batch, seq, d_model)` 映射为同样的形状；只有交叉注意力混合了两种长度（它的输出长度与目标序列相同，
+# 它的键长度与源序列相同）。`ex.trace_shapes` 运行一个模块，并按执行顺序对其中每个部件打印输入张量（包括掩码，标为
+# `bool`）和输出张量的形状。列表中略去了 dropout 模块。对照本章开头那张图里的掩码：编码器的 `3x1x1x7` 填充掩码，
+# 解码器自注意力的 `5x5` 因果掩码，以及交叉注意力再次用到的同一个源序列填充掩码，交叉注意力的键和值就是 `3x7x16`
+# 的记忆。
+
 # %%
 with needs("Encoder", "Decoder"), torch.no_grad():
     encoder = Encoder(2, 16, 4, 32, 0.1, norm_first=True).eval()
@@ -727,6 +1012,14 @@ with needs("Encoder", "Decoder"), torch.no_grad():
 # **Predict · 预测:** after layer 12, is the Pre-LN stream's RMS still about 1, or larger, and by
 # roughly how much? What does the final LayerNorm make of it? Write your guess down, then run the next
 # cell.
+
+# %% [markdown] lang="zh"
+# ### 为什么 Pre-LN 需要最终层归一化 · Why Pre-LN needs the final norm
+# 两种排列各取十二个刚初始化的层，输入是方差为 1 的随机数：图中画出每一层之后残差流的大小（均方根），
+# 以及整个堆叠输出的大小（星号）。
+#
+# **预测 · Predict：** 在第 12 层之后，Pre-LN 残差流的 RMS 仍然约为 1，还是更大？大约大多少？
+# 最终层归一化会把它变成什么样？先写下你的猜测，再运行下一个单元格。
 
 # %%
 with needs("Encoder"), torch.no_grad():
@@ -751,6 +1044,12 @@ with needs("Encoder"), torch.no_grad():
 # twelfth); the final
 # LayerNorm brings the output back to RMS 1 for whatever comes next (the output projection in chapter
 # 08). The last line shows PyTorch's all-in-one model adding final norms to a Post-LN stack too.
+
+# %% [markdown] lang="zh"
+# Post-LN 在每一层之后都把残差流保持在 RMS 1（每层都以一个层归一化结尾，其 γ 初始为 1）。在 Pre-LN 中，
+# 每一层都把子层的输出加到流上，却没有任何东西对它重新缩放，所以它随深度不断增长（这里从第一层之后的约 1.1
+# 增长到第十二层之后的约 1.6）；最终层归一化把输出拉回到 RMS 1，再交给后面的部件（第 08 章中的输出投影）。最后一行显示，
+# PyTorch 的一体化模型给 Post-LN 堆叠也加上了最终归一化。
 
 # %% [markdown]
 # ## Part 5 — Masks for a batch · 批量的掩码
@@ -786,6 +1085,39 @@ with needs("Encoder"), torch.no_grad():
 # Positions against lengths, compared by broadcasting, give one row per sequence; the mask then needs
 # the size-1 axes of the (batch, heads, queries, keys) scores. The causal part is a triangle (does it
 # include the diagonal?), and the target mask is both conditions at once.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ## 第 5 部分 批量的掩码 · Part 5 — Masks for a batch
+#
+# 一个批量中的句子长短不一，都填充到最长句子的长度。由真实长度，我们可以构造出两个堆叠所需的一切：
+#
+# * `source_mask(lengths, max_len)` → `(batch, 1, 1, S)`：每个源句子的哪些键是真实词元（填充位于真实词元之后）。
+#   编码器的自注意力使用它，解码器的交叉注意力也使用它（交叉注意力的键就是源序列的各个位置）：**记忆掩码 =
+#   源序列掩码**。两个 1 分别在头和查询这两个维度上广播。
+# * `target_mask(lengths, max_len)` → `(batch, 1, T, T)`：每个目标查询可以关注什么，即第 3
+#   部分的因果规则（不能关注后面的位置；查询自身可以）**并且**不能关注填充键。填充只屏蔽*键*：
+#   填充位置上的查询仍然关注它前面的真实词元（它的输出在第 08 章会被损失函数忽略），所以只要每个句子至少有一个词元，
+#   掩码的任何一行都不会是空的。空行正是会在 PyTorch 的快速路径上产生 NaN、在课程的注意力中产生零的那种情况（第 2
+#   部分）。
+#
+# 当某个长度大于 `max_len` 时，两者都抛出 `ValueError`。
+#
+# ### 练习 5 · Exercise 5：`source_mask` 和 `target_mask`
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 15 分钟
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 两个掩码都是位置下标的比较。对源序列：哪个位置下标与哪个长度相比较，能说明“这是真实词元”？对目标序列：
+# 哪两个条件必须同时成立，每个条件又沿哪个轴（查询、键）变化？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 通过广播把位置与长度相比较，每个序列得到一行；然后掩码还需要补上 (batch, heads, queries, keys) 分数中那几个大小为 1
+# 的轴。因果部分是一个三角形（包不包括对角线？），而目标掩码就是两个条件同时成立。
 #
 # </details>
 # </details>
@@ -848,6 +1180,10 @@ hidden.check_masks(source_mask, target_mask)
 # Your masks for a batch of two: a full sentence of 6 tokens and one of 4 (2 padding positions).
 # White = may attend; the dashed line marks where padding starts. Each row is one query.
 
+# %% [markdown] lang="zh"
+# 你的掩码，作用在一个包含两个句子的批量上：一个 6 个词元的完整句子，一个 4 个词元的句子（2 个填充位置）。白色 =
+# 可以关注；虚线标出填充开始的地方。每一行是一个查询。
+
 # %%
 with needs("source_mask", "target_mask"):
     lengths = torch.tensor([6, 4])
@@ -860,6 +1196,10 @@ with needs("source_mask", "target_mask"):
 # %% [markdown]
 # The map of the chapter again, now with your masks in place (a source of 4 real tokens out of 6 and a
 # target of 4 out of 5, as in the example).
+
+# %% [markdown] lang="zh"
+# 再看一遍本章的地图，这次换上了你自己的掩码（与前面的示例一样，源序列 6 个位置中有 4 个真实词元，目标序列 5 个位置中有
+# 4 个）。
 
 # %%
 with needs("source_mask", "target_mask"):
@@ -877,6 +1217,17 @@ with needs("source_mask", "target_mask"):
 #
 # **Predict · 预测:** the cell replaces target tokens 3 and 4. Which of the three printed numbers will
 # be zero (up to rounding), and which clearly not? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# ## 第 6 部分 组装起来 · Part 6 — Everything together
+#
+# 把一个批量（两个源句子，长度为 7 和 4；两个目标前缀，长度为 5 和 3）用你的掩码送进你的编码器和解码器。要验证两个承诺：
+#
+# * 改动位置 t 之后的目标词元，解码器在位置 0..t 上的输出不变；
+# * 改动填充词元（无论在源序列还是目标序列中），所有真实词元的输出都不变。
+#
+# **预测 · Predict：** 这个单元格替换了目标词元 3 和 4。打印出的三个数中，哪些会是零（在舍入误差范围内），哪些明显不是？
+# 先写下你的猜测，再运行下一个单元格。
 
 # %%
 with needs("Encoder", "Decoder", "source_mask", "target_mask"), torch.no_grad():
@@ -920,6 +1271,19 @@ with needs("Encoder", "Decoder", "source_mask", "target_mask"), torch.no_grad():
 # maps and a column of the cross-attention maps (the decoder queries that read it). The weights are
 # untrained and close to uniform over the allowed keys; what to read here is where they are zero.
 
+# %% [markdown] lang="zh"
+# 第一个和第三个数在舍入误差范围内为零（最多约 1e-7）：输出 0-2 看不到词元 3-4，真实词元也看不到填充。
+# 第二个数明显不是零（这里是几个单位）：输出 3-4 确实读取了新的词元。第 08 章正是在这个结构的外面加上嵌入、
+# 位置和输出层，然后训练它。
+#
+# ### 掩码的效果 · The masks at work
+# 注意力视图记录下你的两个堆叠在处理批量中第二个句子时的每一个注意力层（源序列：4 个真实词元 `s0`–`s3` 和 3 个 `<pad>`；
+# 目标序列：3 个真实词元和 2 个 `<pad>`）：编码器的自注意力、解码器的因果自注意力和它的交叉注意力，各为 2 层 × 4 个头。
+# 带斜线阴影的格子是你的掩码所禁止的键；没有任何权重落在上面。大图的熵条是在每一行可以看到的那些键上计算的，
+# 所以一个能看到 2 个键的查询，熵最多只能达到 log 2。把鼠标悬停在源序列那一行的 `s2` 上：
+# 它会点亮编码器各图中的一行和一列，以及交叉注意力各图中的一列（读取它的那些解码器查询）。这些权重没有经过训练，
+# 在允许的键上接近均匀分布；这里要看的是它们在哪里为零。
+
 # %%
 from IPython.display import display
 
@@ -951,6 +1315,22 @@ with needs("Encoder", "Decoder", "source_mask", "target_mask"):
 #
 # **Next:** chapter 08 adds embeddings, positions and an output layer, and trains the whole model.
 
+# %% [markdown] lang="zh"
+# ## 小结 · Summary
+#
+# * 前馈网络：`linear2(dropout(relu(linear1(x))))`，d → d_ff → d，每个位置使用同一组权重；共 2·d·d_ff + d_ff + d
+#   个参数，d_ff = 4d 时占编码器层参数的三分之二。GELU 是 ReLU 的常见替代。
+# * 每个子层都处在一个残差块中，子层输出上有 dropout：Post-LN 为 `x = norm(x + dropout(f(x)))`，Pre-LN 为
+#   `x = x + dropout(f(norm(x)))`。
+# * 编码器层：自注意力 + 前馈网络。解码器层：因果自注意力 + 交叉注意力（查询来自解码器，键和值来自记忆）+ 前馈网络。
+# * 堆叠由 N 个各自独立的层组成；Pre-LN 堆叠以一个最终层归一化结尾，Post-LN 堆叠则没有。
+# * 掩码：源序列掩码 `(batch, 1, 1, S)`；目标序列掩码 `(batch, 1, T, T)` = 因果掩码与键填充掩码的逻辑与；
+#   记忆掩码就是源序列掩码。课程的 True = 可以关注，相当于 PyTorch 的 `~mask`；没有任何可关注键的行，在 PyTorch
+#   的快速路径上得到 NaN，在它的一般路径上和课程中得到零。
+# * 因果掩码让教师强制名副其实：所有位置在一次计算中一起训练，却没有哪个位置能看到自己的答案。
+#
+# **下一章：** 第 08 章加上嵌入、位置和输出层，并训练整个模型。
+
 # %% [markdown]
 # ## References · 参考文献
 #
@@ -976,6 +1356,31 @@ with needs("Encoder", "Decoder", "source_mask", "target_mask"):
 #    `activation="relu"`, the fast-path conditions), `torch.nn.MultiheadAttention` (bool masks with True =
 #    not allowed, float masks added), `torch/nn/modules/transformer.py` (`_ff_block`: dropout on the hidden
 #    units; `Transformer.__init__`: final norms on both stacks).
+
+# %% [markdown] lang="zh"
+# ## 参考文献 · References
+#
+# 1. Vaswani, A., Shazeer, N., Parmar, N., Uszkoreit, J., Jones, L., Gomez, A. N., Kaiser, Ł. and Polosukhin, I.
+#    (2017). Attention Is All You Need. NeurIPS 2017, arXiv:1706.03762. §3.1（编码器与解码器堆叠，N = 6，LayerNorm(x +
+#    Sublayer(x))，解码器的掩码以及偏移一个位置的输出），§3.2.3（自注意力、掩码自注意力与编码器-解码器注意力），§3.3
+#    和式 2（前馈网络，d_model = 512，d_ff = 2048），§5.4（残差 dropout），表 3（基础模型与大模型的规模）。
+# 2. Xiong, R., Yang, Y., He, D., Zheng, K., Zheng, S., Xing, C., Zhang, H., Lan, Y., Wang, L. and Liu, T.-Y. (2020).
+#    On Layer Normalization in the Transformer Architecture. ICML 2020, arXiv:2002.04745. 表 1（Post-LN 层与 Pre-LN 层；
+#    Pre-LN 堆叠的最终层归一化）。
+# 3. Radford, A., Wu, J., Child, R., Luan, D., Amodei, D. and Sutskever, I. (2019). Language Models are Unsupervised
+#    Multitask Learners. OpenAI technical report. §2.3（层归一化移到每个子块的输入处，
+#    并在最后一个块之后再加一个层归一化）。
+# 4. Radford, A., Narasimhan, K., Salimans, T. and Sutskever, I. (2018). Improving Language Understanding by Generative
+#    Pre-Training. OpenAI technical report. §4.1（GELU 激活函数）。
+# 5. Devlin, J., Chang, M.-W., Lee, K. and Toutanova, K. (2019). BERT: Pre-training of Deep Bidirectional Transformers
+#    for Language Understanding. NAACL 2019, arXiv:1810.04805. 附录 A.2（GELU 激活函数）。
+# 6. Hendrycks, D. and Gimpel, K. (2016). Gaussian Error Linear Units (GELUs). arXiv:1606.08415. §2（GELU(x) =
+#    x·Φ(x)）。
+# 7. Goodfellow, I., Bengio, Y. and Courville, A. (2016). Deep Learning. MIT Press. §10.2.1（教师强制）。
+# 8. PyTorch 文档与源代码，2.x 版：`torch.nn.TransformerEncoderLayer`（默认 `activation="relu"`，快速路径的条件），
+#    `torch.nn.MultiheadAttention`（布尔掩码中 True = 不允许关注，浮点掩码加到分数上），
+#    `torch/nn/modules/transformer.py`（`_ff_block`：对隐藏单元做 dropout；`Transformer.__init__`：
+#    两个堆叠都有最终归一化）。
 
 # %%
 glossary.show("07-encoder-decoder")

@@ -8,6 +8,14 @@
 # **your own** answers of chapters 05–07, read from your copies of those notebooks, and trained with
 # your own loss.
 
+# %% [markdown] lang="zh"
+# # 组装并训练 · The Transformer, trained
+#
+# 模型的每个部件现在都有了：注意力（第 05 章）、位置（第 06 章）、层归一化和残差块（第 03、04 章）、
+# 编码器层和解码器层（第 07 章）。本章把它们组装成一个完整的编码器-解码器 Transformer，
+# 教它**用中文读出阿拉伯数字**（`1204 → 一千二百零四`），对它做诚实的评估，再看看它的内部。你训练的模型由**你自己**在第
+# 05–07 章写的答案搭建而成（从你那几章的笔记本中读取），并用你自己写的损失函数来训练。
+
 # %% [markdown]
 # ## Before you start · 开始之前
 #
@@ -25,8 +33,27 @@
 # **Time:** about 150 minutes (reading 45, exercises 60, bonus exercises 30, experiments 15; training
 # runs on two CPU cores take a few minutes more).
 
+# %% [markdown] lang="zh"
+# ## 开始之前 · Before you start
+#
+# **本章要实现：**
+# * `embed`：词元嵌入 × √d_model，再加上位置；
+# * `Transformer`：嵌入 → 编码器 → 解码器 → 输出投影，带源序列掩码和共享的权重；
+# * `greedy_decode`：把训练好的模型变成一个翻译器；
+# * `smoothed_cross_entropy`：带标签平滑、并忽略填充的交叉熵；
+# * 附加练习：`attention_step` 和 `cached_greedy_decode`（使用键值缓存的解码），以及 `beam_search`。
+#
+# **预备知识：** 第 05 章（多头注意力，掩码）、第 06 章（正弦位置表，RoPE）和第 07 章（编码器层与解码器层，堆叠）；第
+# 03 章关于预热的讨论。数学：softmax、对数概率、交叉熵、随机向量长度平方的期望。
+#
+# **用时：** 约 150 分钟（阅读 45 分钟，练习 60 分钟，附加练习 30 分钟，实验 15 分钟；在两个 CPU
+# 核心上训练还要再多几分钟）。
+
 # %% [markdown]
 # Run the set-up cell first.
+
+# %% [markdown] lang="zh"
+# 先运行初始化单元格。
 
 # %%
 import math
@@ -65,6 +92,19 @@ setup()
 # The same digits also go to English words (task `"en"`), and two warm-up tasks copy or reverse the
 # digit string.
 
+# %% [markdown] lang="zh"
+# ## 第 1 部分 任务与数据 · Part 1 — The task and the data
+#
+# 源序列是一个 1 到 8 位的数字串；目标序列是这个数用中文的读法。课程的转换程序遵循一套规则，这里先写明，
+# 好让模型只有唯一的正确答案：
+#
+# * **只用“二”，从不用“两”**：2 → 二，20000 → 二万，200 → 二百（口语中常说两万 / 两百；
+#   但模型只能学会数据始终一致遵循的规则）；
+# * 开头的“一十”省去“一”（10 → 十，12 → 十二，100000 → 十万），但在数的中间不省（110 → 一百一十）；
+# * 数中间连续的若干个零只读一个“零”（1204 → 一千二百零四，10010 → 一万零一十），末尾的零不读（1200 → 一千二百）。
+#
+# 同样的数字串也可以转换成英文单词（任务 `"en"`），另外还有两个热身任务：原样复制或反转数字串。
+
 # %%
 for n in [7, 10, 12, 110, 1204, 20000, 10010, 30000100, 99999999]:
     print(f"{n:>9} → {to_chinese(n):<16} {to_english(n)}")
@@ -78,6 +118,16 @@ for n in [7, 10, 12, 110, 1204, 20000, 10010, 30000100, 99999999]:
 # `tgt_in` = `<bos>` + target (what the decoder reads) and `tgt_out` = target + `<eos>` (what it must
 # predict at each position). This shift by one is **teacher forcing** (教师强制; Williams & Zipser
 # 1989): during training the decoder always reads the true previous characters.
+
+# %% [markdown] lang="zh"
+# 所有数据都是现场生成的，无需下载任何东西。**字符级分词器**（character tokenizer）给每个字符一个 id；其中四个 id
+# 是特殊符号：`<pad>` = 0 用来填满批量中较短的行，`<bos>` = 1 位于每个目标序列的开头，`<eos>` = 2 表示序列结束，
+# `<unk>` = 3 代表字母表之外的字符。
+#
+# 一个批量包含：填充到最长源序列长度的源序列 id、各序列的长度，以及目标序列的两种形式：`tgt_in` = `<bos>` +
+# 目标（解码器读入的内容）和 `tgt_out` = 目标 + `<eos>`（它在每个位置上必须预测的内容）。
+# 这种错开一位的做法就是**教师强制**（teacher forcing；Williams & Zipser 1989）：训练时，
+# 解码器读到的始终是真实的前面那些字符。
 
 # %%
 task = Task("zh")
@@ -102,6 +152,18 @@ print("decoded    ", [task.target_tokenizer.decode(row) for row in batch.tgt_out
 # * **short**: every number with one or two digits. A test set drawn like the training data would
 #   swallow most of these few strings, and a model that never saw "7" cannot read it, so they stay in
 #   training, and this split is a check of something **seen in training**, not a test.
+
+# %% [markdown] lang="zh"
+# **诚实地使用留出数据。** 分数必须来自训练中从未见过的数，而且这些数不能同时被用来决定何时停止训练。
+# 因此数据分成四部分（下面的单元格会统计它们）：
+#
+# * **valid**（验证集）：4 到 8 位、训练时从不抽取的数；定期评估和提前停止只用这一部分；
+# * **test**（测试集）：另一组这样的数，只在最后评估**一次**：这才是模型的分数；
+# * **hard**：第二个测试集，独立抽取，并按五种难点分层，各占相等的份额（每五分之一按其中一种情况构造）：数中间有一个零、
+#   数中间有连续的零、“万”的边界、数中间十位上是 1（此时“一十”的“一”要读出来），以及以十位上的 1 开头的数（此时这个“一”
+#   要省去：150000 → 十五万）；
+# * **short**：所有一位数和两位数。如果像训练数据那样抽取测试集，这为数不多的字符串大多会被测试集占去，而从没见过“7”
+#   的模型不可能读出它，所以它们留在训练数据中；这一部分检查的是**训练中见过的**内容，并不是测试。
 
 # %%
 splits = {name: task.split(name) for name in ("valid", "test", "hard", "short")}
@@ -153,6 +215,39 @@ print(f"{len(HARD_CASES)} hard cases; how many numbers of the hard split are an 
 # The table is (max_len, d) and the embedded ids are (batch, seq, d): slicing the table's first
 # `seq` rows gives (seq, d), which broadcasts over the batch. d can be read off the embedding module
 # itself (look at its attributes), not passed in.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 三个留出集之间没有共同的数，训练从不抽取其中的数，而 100 个短数在训练中一直被抽到（最后两个计数）。最后打印的是 hard
+# 集的五个层：每种情况至少占该集的五分之一；若为某一种情况构造的数恰好也是另一种情况的例子，占比就更多。
+#
+# ## 第 2 部分 嵌入与缩放 · Part 2 — Embeddings × √d_model
+#
+# 嵌入表把每个 id 映射为一个大小为 d_model 的向量。课程以标准差 $1/\sqrt{d_\text{model}}$ 初始化嵌入表，
+# 所以每个嵌入向量的长度平方约为 $d \cdot \tfrac{1}{d} = 1$。正弦位置向量 $PE(p)$ 由同一组角度的 $d/2$ 个正弦和 $d/2$
+# 个余弦组成，所以它的长度平方恰好是 $d/2$。把嵌入乘以 $\sqrt{d_\text{model}}$，词元向量的长度平方就变为约 $d$，
+# 与位置向量同一量级，两者谁也不会淹没谁（Vaswani et al. 2017 在 §3.4 中乘以 $\sqrt{d_\text{model}}$，在 §3.5
+# 中加上位置）：
+#
+# $$x_p = \sqrt{d_\text{model}}\;E[\text{id}_p] + PE(p).$$
+#
+# 使用 RoPE（第 06 章）时，这里什么也不加：位置改为在注意力内部通过旋转查询和键进入模型。第 10
+# 部分会测量两种尺度不匹配时会发生什么。
+#
+# ### 练习 1 · Exercise 1：`embed`
+#
+# **难度：** ●○○ · **重要性：** ●●● · **用时：** 约 5 分钟
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 两项中哪一项要乘以系数？表的行数比序列的位置数多：哪些行属于位置 0, 1, …, seq − 1？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 表的形状是 (max_len, d)，嵌入后的 id 是 (batch, seq, d)：取表的前 `seq` 行得到 (seq, d)，它会在批量维上广播。d
+# 可以从嵌入模块本身读出（看看它的属性），不需要另外传入。
 #
 # </details>
 # </details>
@@ -210,11 +305,9 @@ hidden.check_embed(embed)
 #
 # The whole model, from ids to logits:
 #
-# ```
-# src ids ─ embed ─ dropout ─ encoder (source padding mask) ──────────┐ memory
-# tgt ids ─ embed ─ dropout ─ decoder (causal self-attention; cross-attention to memory, source padding mask)
-#                              └─ output projection → logits (batch, tgt_len, tgt_vocab)
-# ```
+#     src ids ─ embed ─ dropout ─ encoder (source padding mask) ──────────┐ memory
+#     tgt ids ─ embed ─ dropout ─ decoder (causal self-attention; cross-attention to memory, source padding mask)
+#                                  └─ output projection → logits (batch, tgt_len, tgt_vocab)
 #
 # The model is made of **parts** (`parts=`, default `course_parts`): the course's `Encoder` and
 # `Decoder` stacks (chapter 07's design; the decoder builds its causal mask itself), its sinusoidal
@@ -255,6 +348,52 @@ hidden.check_embed(embed)
 # decoder's cross-attention. Your `embed` takes the table `self.pe` (None with RoPE); the dropout
 # goes around what `embed` returns. Tying is one assignment of a Parameter, in the direction that
 # keeps the embedding's initialisation.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# ## 第 3 部分 组装模型 · Part 3 — Assembling the model
+#
+# 整个模型，从 id 到 logits：
+#
+#     src ids ─ embed ─ dropout ─ encoder (source padding mask) ──────────┐ memory
+#     tgt ids ─ embed ─ dropout ─ decoder (causal self-attention; cross-attention to memory, source padding mask)
+#                                  └─ output projection → logits (batch, tgt_len, tgt_vocab)
+#
+# 模型由若干**部件**组成（`parts=`，默认为 `course_parts`）：课程的 `Encoder` 和 `Decoder` 堆叠（第 07 章的设计；
+# 解码器自己构造因果掩码）、课程的正弦位置表和 RoPE。
+# 第 6 部分会换上你在第 05–07 章写的部件。`padding_mask(lengths,
+# max_len)` → `(batch, 1, 1, max_len)`，真实词元处为 True。调用方式如下：
+#
+# * `self.encoder(x, mask, rope)`，其中 `x` 为 (batch, src_len, d_model)，返回 (batch, src_len, d_model)；
+# * `self.decoder(y, memory, memory_mask, rope)`，返回 (batch, tgt_len, d_model)；
+# * `rope` 就是 `self.rope`：使用正弦位置时为 `None`，否则是一个 RoPE 模块，由注意力层把它作用在查询和键上。
+#
+# **输入上的 dropout。** 论文把 dropout 作用于“嵌入与位置编码之和”（Vaswani et al. 2017, §5.4）：每个输入一次，
+# 在加上位置之后、进入第一层之前。（下面的 CPU 训练方案用的 dropout 为 0；测试会在训练模式下、
+# 用与参考实现相同的随机种子检查 dropout 的位置。）
+#
+# **共享输出权重**（weight tying）：输出投影把一个向量映射为每个目标词元的一个分数，即 $W_\text{out} h$，其中
+# $W_\text{out}$ 的形状为 (tgt_vocab, d_model)，与目标嵌入表的形状相同。两者共用一个矩阵，可以省下 tgt_vocab × d_model
+# 个参数，并且把输入和输出两端“哪个向量表示‘万’”绑定在一起（Press & Wolf 2017）。在 PyTorch 中，共享权重就是把*同一个*
+# `nn.Parameter` 赋给两个模块。
+#
+# ### 练习 2 · Exercise 2：`Transformer`
+# `__init__` 除权重共享之外都已写好；请保留其中的属性名（测试会按名字把课程的参考权重加载到你的模型中）。
+# 请写出权重共享、`encode`、`decode` 和 `forward`（`forward` 先编码，再解码）。
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 20 分钟
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# `encode` 需要哪个掩码，它由什么构造出来？有哪两个地方读取源序列，因而需要这个掩码？`encode` 要交给 `decode` 什么？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# `encode` 返回记忆和源序列掩码，这样 `decode` 就能把掩码传给解码器的交叉注意力。你的 `embed` 接收位置表
+# `self.pe`（使用 RoPE 时为 None）；dropout 作用在 `embed` 的返回值上。共享权重只需一次对 Parameter 的赋值，
+# 方向要能保留嵌入层的初始化。
 #
 # </details>
 # </details>
@@ -375,6 +514,10 @@ hidden.check_transformer(Transformer)
 # **Predict · 预测:** an untrained model guesses. What cross-entropy does a uniform guess over the V
 # target tokens have? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# **预测 · Predict：** 未经训练的模型只能瞎猜。在 V 个目标词元上均匀猜测，交叉熵是多少？先写下你的猜测，
+# 再运行下一个单元格。
+
 # %%
 with needs("Transformer", "embed"):
     torch.manual_seed(0)
@@ -416,6 +559,36 @@ with needs("Transformer", "embed"):
 # Keep a (batch, t) tensor of tokens that starts as a column of `<bos>` and a (batch,) bool tensor
 # of finished rows; each step appends one column (`<pad>` where finished) and updates the flags. The
 # answer is the tokens without the first column.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 打印出的损失接近 $\ln V$：未经训练的模型的猜测在目标字母表上接近均匀分布。
+#
+# ## 第 4 部分 贪心解码 · Part 4 — Greedy decoding
+#
+# 测试时没有目标序列可读。解码器一次写出一个字符：从 `<bos>` 开始，让解码器读入目前写出的全部内容，
+# 取**最可能**的下一个词元（最后一个位置的 logits 的 argmax），把它接到后面，如此重复。源序列只需编码一次：
+# 解码过程中记忆不会改变。
+#
+# 一个批量一起解码：某一行产生 `<eos>` 之后就算完成了，此后它只得到 `<pad>`，而其他行继续解码；当每一行都完成或者走完
+# `max_len` 步时停止。
+#
+# 贪心解码得到的不一定是最可能的序列；第 11 部分会实现保留多个前缀的束搜索，并与贪心解码做比较。
+#
+# ### 练习 3 · Exercise 3：`greedy_decode`
+#
+# **难度：** ●●○ · **重要性：** ●●● · **用时：** 约 15 分钟
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 第一步时解码器读入的是什么？logits 的哪个位置预测下一个词元？一行怎样记住它已经完成了？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 维护一个 (batch, t) 的词元张量，它一开始是一列 `<bos>`；再维护一个 (batch,) 的布尔张量，记录哪些行已经完成。
+# 每一步追加一列（已完成的行填 `<pad>`），并更新这些标志。答案就是去掉第一列之后的词元。
 #
 # </details>
 # </details>
@@ -512,6 +685,38 @@ hidden.check_greedy(greedy_decode)
 # </details>
 # </details>
 
+# %% [markdown] lang="zh"
+# ## 第 5 部分 标签平滑 · Part 5 — The loss, with label smoothing
+#
+# 训练在每个非填充位置上最小化模型分布 $p$ 与目标分布 $q$ 之间的交叉熵。普通的交叉熵使用独热的 $q$。**标签平滑**（label
+# smoothing；Szegedy et al. 2016, §7，最初用于单标签的 ImageNet 分类）把目标概率中的一部分 ε 挪给全部 V
+# 个类别上的均匀分布：
+#
+# $$q = (1-\varepsilon)\,\text{onehot}(y) + \frac{\varepsilon}{V}, \qquad
+# \ell = -\sum_c q_c \log p_c = (1-\varepsilon)\,(-\log p_y) + \varepsilon \cdot \frac{1}{V}\sum_c (-\log p_c).$$
+#
+# 这样一来，模型就永远不会被推向无穷大的置信度。论文使用 ε = 0.1，并报告它“损害了困惑度，因为模型学会了更不确定，
+# 但提高了准确率和 BLEU 分数”（Vaswani et al. 2017, §5.4）。损失是在真实目标位置上求的平均：填充位置（`targets == PAD`）
+# 既不计入总和，也不计入个数。
+#
+# ### 练习 4 · Exercise 4：`smoothed_cross_entropy`
+# 用 `torch.log_softmax` 来写（测试会与 `F.cross_entropy(..., label_smoothing=ε,
+# ignore_index=PAD)` 比较，而在你的函数运行期间，这个函数是被禁用的）。
+#
+# **难度：** ●●○ · **重要性：** ●●○ · **用时：** 约 15 分钟
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 公式在每个位置上有两项：哪一项需要目标的 id，哪一项要用到每个类别？你要对什么求平均，又有什么必须排除在平均之外？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 在最后一维上用 `gather` 取出 −log p_y；在最后一维上求平均得到 (1/V) Σ_c −log p_c。在每个位置上把两者组合起来，
+# 然后只在 `targets != PAD` 的位置上求平均（用布尔索引，或者用带掩码的求和除以真实词元的个数）。
+#
+# </details>
+# </details>
+
 # %% answer="smoothed_cross_entropy"
 def smoothed_cross_entropy(logits, targets, smoothing):
     """Mean label-smoothed cross-entropy over non-padding targets.
@@ -569,6 +774,10 @@ hidden.check_smoothed_loss(smoothed_cross_entropy)
 # `<unk>`, which are never a target here. The next cell counts how much of each target position's
 # probability the smoothed target puts on them.
 
+# %% [markdown] lang="zh"
+# **ε 去了哪里。** ε/V 落在每一个类别上，包括特殊符号 `<pad>`、`<bos>` 和 `<unk>`，而它们在这里从来不是目标。
+# 下一个单元格统计平滑后的目标在每个目标位置上分给它们多少概率。
+
 # %%
 V = len(task.target_tokenizer)
 never = [PAD, BOS, UNK]
@@ -593,6 +802,21 @@ print(f"V = {V} target classes; {len(never)} of them are never targets; with ε 
 # (open *source*). Your `Transformer` from Exercise 2 puts the pieces together, and training uses
 # your `smoothed_cross_entropy`.
 
+# %% [markdown] lang="zh"
+# 因此，朝着这个目标训练的模型被要求在不可能正确的词元上保留一些概率；argmax 解码并不在乎这一点，但损失永远降不到零。
+# （Müller et al. 2019 研究了平滑对网络的表示和校准有什么影响。）
+#
+# ## 第 6 部分 用你自己的代码组装模型 · Part 6 — Your model, built from your chapters
+#
+# 这个模型中的一切都可以是你自己写的。下一个单元格读取你在第 05–07 章的笔记本（就在本章旁边的文件夹里：
+# `../05-attention/05-attention.ipynb` 等；如果你的笔记本放在别处，把 `STUDENT_NOTEBOOKS` 设为那个文件夹），
+# 从中取出你的 `MultiHeadAttention` 和 `causal_mask`（第 05 章）、你的 `sinusoidal_table` 和 `apply_rope`（第 06 章），
+# 以及你的 `FeedForward`、`EncoderLayer`、`DecoderLayer`、`Encoder` 和 `Decoder`（第 07 章）。只运行答案单元格，
+# 每个笔记本在一个全新的命名空间中运行，而且每个部件都必须先通过它所在章节的可见测试。缺失的、
+# 尚未完成的或未通过测试的部件，只在这一个部件上换成课程的版本；表格会说明换了哪些、为什么换，
+# 并展示实际使用的代码（打开 *source*）。你在练习 2 中写的 `Transformer` 把这些部件组装起来，训练时用的是你的
+# `smoothed_cross_entropy`。
+
 # %%
 STUDENT_NOTEBOOKS = None  # None: the notebooks next to this one (../05-attention/...); or a folder like "~/course"
 build = None
@@ -610,6 +834,14 @@ with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
 # a **checkpoint** (the whole training state: weights, optimizer, schedule, step, random-number state,
 # so a stopped run resumes exactly), and stops early once validation exact match reaches the target.
 # Only then are the test splits scored, once.
+
+# %% [markdown] lang="zh"
+# ### 训练流程 · How it is trained
+#
+# 训练循环（`course/training.py`，如下图所示）重复同一个步骤：抽取一个新的批量（数据从不重复），运行模型，计算损失，
+# 反向传播，裁剪梯度的全局范数（这样一个坏批量不会把权重甩得太远），然后按调度器为这一步给出的学习率执行一步优化。每隔
+# `eval_interval` 步，它就在**验证集**上评估一次，保存一个**检查点**（完整的训练状态：权重、优化器、调度器、步数、
+# 随机数状态，因此中断的训练可以精确地恢复），并在验证集完全匹配率达到目标后提前停止。直到这时，才对测试集评估一次。
 
 # %%
 ex.show(ex.training_loop_diagram())
@@ -645,6 +877,30 @@ ex.show(ex.training_loop_diagram())
 # **Predict · 预测:** the figure compares the two schedules with the same peak and warm-up. Which one
 # ends higher, and does the paper's ever reach zero? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# **训练方案，以及论文的做法。** 论文用 Adam（β₁ = 0.9，β₂ = 0.98，ε = 10⁻⁹；Kingma & Ba 2015）训练，学习率调度为
+# $\text{lrate} = d_\text{model}^{-0.5}\cdot\min(\text{step}^{-0.5},\ \text{step}\cdot\text{warmup}^{-1.5})$
+# 其中 warmup = 4000：先线性预热，再按 $1/\sqrt{\text{step}}$ 衰减，永远不会降到零（Vaswani et al. 2017, §5.3；
+# 基础模型训练了 100 000 步，§5.2）。下面打印的课程 CPU 训练方案有意与之不同：使用 **AdamW**（权重衰减解耦的 Adam；
+# Loshchilov & Hutter 2019），betas 相同；先线性预热，再在固定的总步数内按**余弦衰减**降到零（Loshchilov & Hutter
+# 2017），这适合事先知道长度的短时间训练。`course.training` 也提供论文的调度形状（`decay="inverse_sqrt"`）。第 03
+# 章讨论过 Post-LN 和 Pre-LN 的预热（Xiong et al. 2020）；这个模型是 Pre-LN，但仍然做一小段预热，
+# 这是一种成本很低的预防措施，因为在最初几步，Adam 的二阶矩估计只由很少的梯度得来（Liu et al. 2020）。
+#
+# **标签平滑**只是一个字段（`label_smoothing`）；预设配置把它设为 0。它对这个任务是否有帮助，要靠实验回答：
+# `benchmarks/student_model.py --smoothing` 分别以 ε = 0 和 ε = 0.1 训练参考模型，并报告达到 99 %
+# 验证集完全匹配率所需的步数。在课程机器上的一次运行中（种子 0，2026-12-03，使用预设配置以前的方案：宽度 128，lr 2e-3，
+# 不抽取难例），ε = 0.1 在 600 步中的最后一步达到 99.1 %，而 ε = 0 最终为 98.2 %；在分层的 hard 集上，两者分别得到 88.6
+# % 和 78.1 %。一个种子下不了定论，但这足以成为你自己试试 `label_smoothing=0.1` 的理由。
+#
+# 在 GPU 上，训练循环在 **bf16 autocast** 下执行前向计算（`course.training`）。运行哪个注意力内核取决于模型：
+# 课程的参考模型（`course.blocks`，即第 12 部分中 `--preset gpu` 的训练）调用 `F.scaled_dot_product_attention`，
+# 它可以选用融合内核；而你在这里训练的模型使用你在第 05 章写的注意力，它由矩阵乘积和 softmax 写成，
+# 所以不会用到任何融合内核。
+#
+# **预测 · Predict：** 下图在峰值和预热相同的条件下比较两种调度。哪一种最后更高？论文的调度会降到零吗？先写下你的猜测，
+# 再运行下一个单元格。
+
 # %%
 config = training.preset("cpu")
 print(config)
@@ -666,6 +922,16 @@ print(f"last step of the run: cosine {schedules['cosine_end']:.2e}, "
 # evaluations. (When the notebook is autograded, `ex.budget`, the course's `training_budget`, cuts the
 # run to a few steps and the evaluation splits to 50 numbers: grades never depend on the training, and
 # the grader should not spend minutes per student on it.)
+
+# %% [markdown] lang="zh"
+# 余弦曲线在最后一步降到零；平方根倒数曲线只降到了其峰值的某个比例（已打印出来），而论文的学习率在训练 100 000 步之后，
+# 仍是打印出的那个非零值。
+#
+# 现在训练**你的**模型：它按预设配置的规模搭建，实时曲线（训练开始后出现）跟踪损失和验证集完全匹配率。
+# 单元格会打印训练用了多长时间：在课程的两个 CPU 核心上，预设配置用 17–21 s 的训练就达到了 99 %（三个种子，
+# 课程自己的参考模型；`benchmarks/race_nn_transformer.py`，2026-12-03），另外还要加上评估的时间。（笔记本被自动评分时，
+# `ex.budget`，即课程的 `training_budget`，会把训练缩短到几步，并把评估集缩减到 50 个数：成绩从不依赖于训练，
+# 评分程序也不该在每个学生身上花几分钟来训练。）
 
 # %%
 config = ex.budget(training.preset("cpu", eval_interval=100, eval_size=300, target_exact=0.99,
@@ -706,6 +972,27 @@ with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
 # **Predict · 预测:** which split scores lowest, and by how much? Write your guess down, then run the
 # next cell.
 
+# %% [markdown] lang="zh"
+# 检查点让训练可以接着进行：用同样的配置加上 `resume=True` 再运行一次，它就从保存的那一步继续（数据流和 dropout
+# 的随机数流都与不中断时完全相同），所以中断的训练不会有任何损失。命令行也有同样的开关（`--resume`）。
+#
+# ## 第 7 部分 评估 · Part 7 — How good is it?
+#
+# 每个数据集有三个分数：
+#
+# * **逐词准确率**（token accuracy）：在教师强制下，最可能的下一个字符有多大比例是正确的；
+# * **完全匹配**（exact match）：贪心解码的输出与整个目标逐字符完全相同。这才是翻译器的用户所看到的；
+# * **BLEU**（Papineni et al. 2002；语料级，由 `sacrebleu` 程序包计算，Post 2018，使用它按字符切分的中文分词器）：
+#   机器翻译的评价分数，范围 0–100，对重叠的 n 元组给予部分分数。课程调用它时设置了 `effective_order=True`：
+#   只有一两个字符的输出没有 4 元组，而普通 BLEU 对 1 元到 4 元精确率取几何平均，此时无论输出是什么都得 0；
+#   有效阶数只在实际存在的阶上求平均。
+#
+# 逐词准确率通常是三者中最好看的：贪心解码时早早错一个字符，就可能让后面全部跑偏，而教师强制掩盖了这一点；
+# 完全匹配则把整个输出都算作错误。但这并非定律：逐词准确率是在教师强制下测量的，完全匹配则不是，
+# 所以模型的分数也可能反过来（单元格会打印全部三个分数；请自己比较）。
+#
+# **预测 · Predict：** 哪个数据集的分数最低，低多少？先写下你的猜测，再运行下一个单元格。
+
 # %%
 if result is not None:
     scores = result.metrics  # scored once, at the end of training
@@ -723,6 +1010,13 @@ else:
 #
 # **Error analysis** (错误分析): the wrong outputs themselves teach more than the percentage. Look
 # for patterns: are the errors long numbers? Zeros in the middle (the 零 rule)? The 万 boundary?
+
+# %% [markdown] lang="zh"
+# 测试集那一行就是模型的分数。如果有错误，错误会集中在 hard 集上（比较它和测试集的完全匹配率），short 集在训练中见过，
+# 而验证集那一行是用来决定何时停止训练的数据集，因此不是一个公平的分数。
+#
+# **错误分析**（error analysis）：错误的输出本身比百分比更有启发。找找规律：出错的是不是长数？是不是中间有零（“零”
+# 的规则）？还是“万”的边界？
 
 # %%
 if result is not None:
@@ -747,6 +1041,21 @@ if result is not None:
 # **Predict · 预测:** which output characters will attend most sharply to one digit? Write your guess
 # down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# ## 第 8 部分 交叉注意力可视化 · Part 8 — Looking inside: cross-attention
+#
+# 下面的视图让你训练好的模型在 30201204 上运行一次，并记录下每一个注意力层：编码器在数字上的自注意力、
+# 解码器在自己输出上的因果自注意力，以及交叉注意力，每一层、每一个头都有。在交叉注意力图中，每一行是解码器的一个位置，
+# 标签是它读入的词元（先是 `<bos>`，然后是到目前为止的输出）；它写出的是下一个字符。所以标为“三”的那一行，是写出“三”
+# 后面那个字符的那一步。在训练好的模型中，写出数字字符（三、二、一、四）
+# 的那些步往往把大部分权重放在它自己对应的数字上或其旁边，于是形成一条沿源序列向下走的带；写出“千”“百”“万”或“零”
+# 的那些步没有自己对应的数字，权重比较分散（大图旁边的熵条显示哪些行比较尖锐）。这条带有多清晰，每次训练、
+# 每个头都不一样。把鼠标悬停在源序列的某个数字上，就能在所有头中同时看到哪些步读取了它；点击大图中的一个格子，
+# 可以把它的分数拆开来看（q、k、q·k/√d_k、softmax）。这些权重、查询和键都来自你的 `MultiHeadAttention`（第 05 章），
+# 是在它运行时读取的。
+#
+# **预测 · Predict：** 哪些输出字符会最尖锐地关注某一个数字？先写下你的猜测，再运行下一个单元格。
+
 # %%
 if result is not None:
     display(model_attention(result.model, result.task, "30201204"))
@@ -770,6 +1079,20 @@ if result is not None:
 # **Predict · 预测:** what share of the untied base model's parameters are the three vocabulary
 # matrices? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# 把数字字符所在的行与它们各自数字所在的列对照着看：在训练到最后的模型中，其中大多数的峰值都落在自己的数字上或其旁边。
+# （nbgrader 评分时，模型只训练几步，视图也不会画出来：用一行文字代替。）
+#
+# ## 第 9 部分 三重权重共享 · Part 9 — One vocabulary, three-way tying
+#
+# 第 3 部分把输出投影与目标嵌入共享。论文更进一步：“我们在两个嵌入层和 softmax 之前的线性变换之间共享同一个权重矩阵”
+# （Vaswani et al. 2017, §3.4）。这需要两种语言共用一个词表：英德翻译使用了一个约 37 000
+# 个词元的共享字节对词表（§5.1）。我们称之为三重权重共享；Press & Wolf（2017）表明，
+# 这样的共享能把翻译模型缩小到不足原来的一半，而性能不受损失。下图统计论文基础规模（d_model 512，6 + 6 层，d_ff 2048）、
+# 词表为 37 000 个词元时的参数量，分三种情况：不共享，输出与目标嵌入共享，以及三者全部共享。
+#
+# **预测 · Predict：** 在不共享权重的基础模型中，三个词表矩阵占参数总量的多大比例？先写下你的猜测，再运行下一个单元格。
+
 # %%
 fig, tying = ex.tying_figure()
 ex.show(fig)
@@ -790,6 +1113,17 @@ print("the paper's Table 3 lists 65 M for the base model")
 #
 # **Predict · 预测:** with two thirds of its vocabulary parameters gone, does the tied model learn the
 # reversal as well as the untied one in the same steps? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# 不共享时，三个词表矩阵占了模型的一半以上；三重权重共享只留下其中一个，参数量落在论文表 3 中的 65 M
+# 附近（其余的差别来自确切的词表大小以及偏置之类的细节）。
+#
+# 我们的中文任务无法共享：它的源序列是数字，目标序列是汉字。**反转**任务则可以，因为源序列和目标序列都是数字串。
+# 下一个单元格为它搭建三者全部共享的 `Transformer`，检查这三者确实是同一个张量，
+# 并与不共享的模型并排做一次简短的训练（两个模型都很小，各训练 120 步）。
+#
+# **预测 · Predict：** 词表参数少了三分之二，共享权重的模型在相同步数内能把反转任务学得和不共享的模型一样好吗？
+# 先写下你的猜测，再运行下一个单元格。
 
 # %%
 with needs("Transformer", "embed", "greedy_decode"):
@@ -814,6 +1148,17 @@ with needs("Transformer", "embed", "greedy_decode"):
 # signal is a small ripple on the token vector. With std $1/\sqrt{d_\text{model}}$ (the course's
 # choice) the two are of the same order. The figure measures both on your model at initialisation.
 
+# %% [markdown] lang="zh"
+# 共享权重的模型参数更少，而且 `src_embed`、`tgt_embed` 和 `output` 是同一个张量；在这个小任务上，
+# 比较的结果就是上面打印的两个验证集分数（Press & Wolf 的结果针对的是数千个词的真实词表，而不是 14 个词元）。
+#
+# ## 第 10 部分 嵌入尺度的教训 · Part 10 — The lesson in the measurement: the embedding scale
+#
+# PyTorch 的 `nn.Embedding` 从标准正态分布（标准差为 1）开始，而 `nn.Transformer` 把嵌入留给你自己处理。像第 2
+# 部分那样乘以 √d_model 之后，词元向量的长度约为 $\sqrt{d}\cdot\sqrt{d} = d$，而位置向量的长度仍是 $\sqrt{d/2}$：
+# 位置信号只是词元向量上的一点小波纹。若标准差取 $1/\sqrt{d_\text{model}}$（课程的选择），两者就在同一量级。
+# 下图在你的模型初始化时测量这两个长度。
+
 # %%
 with needs("Transformer", "embed"):
     fig, norms = ex.embedding_scale_figure(model_class if result is not None else Transformer, task)
@@ -829,6 +1174,12 @@ with needs("Transformer", "embed"):
 #
 # **Predict · 预测:** after the same 120 steps, how far apart are the two runs' validation
 # exact match? Write your guess down, then run the next cell.
+
+# %% [markdown] lang="zh"
+# 标准差为 1 时，位置只占每个输入向量长度平方的不到 1 %；标准差为 $1/\sqrt{d}$ 时约占三分之一。模型会察觉到这个差别吗？
+# 下面是你的模型的两次短时间训练，除嵌入的初始标准差外完全相同，训练过程中在验证集上评估。
+#
+# **预测 · Predict：** 在同样的 120 步之后，两次训练的验证集完全匹配率相差多少？先写下你的猜测，再运行下一个单元格。
 
 # %%
 with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
@@ -883,6 +1234,45 @@ with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
 # and attention wants (batch, heads, positions, d_head). t, the offset RoPE needs, can be read off the
 # cache. Which of q, k, v are stored, and where do the new ones go relative to the cached ones?
 # Chapter 05's attention, without a mask, does the rest.
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 打印出的完全匹配率就是答案：采用课程的标准差，模型早早就学会了读数，而标准差为 1 的模型远远落在后面，
+# 它的输入几乎说不出每个数字在哪个位置。只是一行初始化代码，而在这里吃亏的恰恰是 PyTorch 的 `nn.Embedding`
+# 默认值（标准差为 1）。
+#
+# ## 第 11 部分 超越贪心解码 · Part 11 — Decoding beyond greedy
+#
+# ### 键值缓存 · The key/value cache
+#
+# `greedy_decode` 在每一步都让解码器把整个前缀重新算一遍：第 t 步计算 t 个位置，其中 t − 1 个之前已经算过，
+# 所以一个 n 个词元的序列大约要做 n²/2 次位置计算。但在因果解码器中，一个位置的键和值一旦算出就不会再变
+# （后面的词元影响不到前面的位置）。那就把它们保存下来：每一步只投影最新的位置，把它的键和值追加到一个**缓存**
+# （cache）中，再让它关注缓存中的所有内容。交叉注意力的键和值来自记忆，可以在第一步之前一次性投影好。这样，
+# 投影和前馈层的开销就只有约 n 次位置计算，而不是 n²/2 次。注意力本身并不会变成线性的：
+# 第 t 步仍然要把它的一个查询与缓存中的全部 t 个键比较，工作量为 O(t)，所以整个序列仍然需要 1 + 2 + … + n ≈ n²/2
+# 次查询–键乘积，即 O(n²)，只是省掉了重复计算的位置（不用缓存时，第 t 步要计算 t 个查询与至多 t 个键的乘积，为 O(t²)，
+# 总共 O(n³)）。代价是缓存所占的内存，对于长序列和大批量，它可能超过权重本身的大小（Pope et al. 2023）。
+#
+# 课程的高效注意力 `course.blocks.MultiHeadAttention` 把 W_q、W_k、W_v 合并为一个 `in_proj`（第 0:d 行是 W_q，d:2d 行是
+# W_k，2d:3d 行是 W_v），然后是 `out_proj`；它有 `n_heads` 和 `d_head` 两个属性。使用 RoPE 时，
+# 新位置的查询和键按它自己的位置旋转，t = 缓存中已有的位置数（`rope(x, offset)`）。
+#
+# ### 附加练习 5 · Bonus exercise 5：`attention_step`
+#
+# **难度：** ●●○ · **重要性：** ●●○ · **用时：** 约 15 分钟
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 要让新位置关注之前的每一个位置，需要从缓存中取出什么？键以什么形状保存，沿哪一维追加？新位置需要因果掩码吗？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 跟着形状走：`in_proj` 给出一个 (batch, 1, 3·d) 的张量，其中并排放着 q、k 和 v，而注意力需要的是 (batch, heads,
+# positions, d_head)。RoPE 所需的偏移量 t 可以从缓存中读出。q、k、v 中哪些要存起来？新的应该放在缓存中已有内容的哪一边？
+# 剩下的交给不带掩码的第 05 章注意力。
 #
 # </details>
 # </details>
@@ -974,6 +1364,34 @@ hidden.check_attention_step(attention_step)
 # </details>
 # </details>
 
+# %% [markdown] lang="zh"
+# ### 附加练习 6 · Bonus exercise 6：`cached_greedy_decode`
+# 与练习 3 相同的贪心解码，但对象是课程的 `Seq2SeqTransformer`，并且每个解码器层每次只运行一个位置。
+# 你需要从模型中用到的东西：
+#
+# * `model.encode(src, src_lengths)` → memory, src_mask（只调用一次）；
+# * `model._embed(model.tgt_embed, ids, offset)`：把形状为 (batch, 1) 的 ids 作为位于位置 `offset` 的词元嵌入（×
+#   √d_model、加位置、dropout）；
+# * `model.decoder.layers` 中的每一层：`layer.norm_first`、`norm1`–`norm3`、`dropout1`–`dropout3`、
+#   `self_attn`（使用你的 `attention_step`，配合 `model.rope`）、`cross_attn.memory_kv(memory)`（记忆的键和值，
+#   每层算一次）和 `cross_attn.attend_memory(h, kv, src_mask)`，以及 `ff`：与第 07 章相同的三个子层，Pre-LN 或 Post-LN；
+# * 最后是 `model.decoder.norm` 和 `model.output`。
+#
+# **难度：** ●●● · **重要性：** ●●○ · **用时：** 约 25 分钟
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 每一层在两步之间要保存什么状态？哪些东西只需计算一次？第 t 步送入哪个词元，它位于哪个位置？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 把工作分成只做一次的（源序列，以及每一层由它导出的东西）和每一步都做的（送入一个词元，得到一个词元）。
+# 每一层都有自己的缓存。在层的内部，完全按照第 07 章 `DecoderLayer` 的连接方式写出三个子层，`norm_first`
+# 的两种取值都要处理，归一化和 dropout 模块也都要用上。已完成的行按练习 3 的方式处理。
+#
+# </details>
+# </details>
+
 # %% answer="cached_greedy_decode"
 @torch.no_grad()
 def cached_greedy_decode(model, src, src_lengths, max_len):
@@ -1042,6 +1460,10 @@ hidden.check_cached_greedy(cached_greedy_decode)
 # **Predict · 预测:** decoding 40 tokens for 100 sources, how much faster is the cached loop than your
 # `greedy_decode`? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# **预测 · Predict：** 为 100 个源序列各解码 40 个词元，使用缓存的循环比你的 `greedy_decode` 快多少？先写下你的猜测，
+# 再运行下一个单元格。
+
 # %%
 with needs("greedy_decode", "cached_greedy_decode", "attention_step"):
     speed = ex.decoding_speed(greedy_decode, cached_greedy_decode, training.preset("cpu"), task)
@@ -1083,6 +1505,39 @@ with needs("greedy_decode", "cached_greedy_decode", "attention_step"):
 # Score every extension at once as a (hypotheses, V) table: what goes in row h, and what must be added
 # to it so that it is a whole prefix's score? Picking the best entries of the flattened table gives flat
 # indices: how do you get back the hypothesis and the token from one? Where do finished hypotheses go?
+#
+# </details>
+# </details>
+
+# %% [markdown] lang="zh"
+# 两个循环产生相同的词元，打印出的时间显示了缓存带来的收益：它随序列长度增长，
+# 因为不用缓存的循环的工作量随长度的平方增长。
+#
+# ### 束搜索 · Beam search
+#
+# 贪心解码在每一步都认定最可能的那个词元，但最可能的**序列**却可能以一个可能性较小的词元开头。**束搜索**（beam search）
+# 保留 `beam_size` 个最好的前缀，而不是只保留一个（论文用束宽 4 加长度惩罚来解码，Vaswani et al. 2017, §6.1；
+# 这里是不带长度惩罚的朴素版本）。规则如下，测试严格按它们检查：
+#
+# * 一个前缀的分数是其中各词元的对数概率之和；束一开始是一个空前缀（位于 `<bos>` 之后），分数为 0；
+# * 每一步用词表中的**每一个**词元扩展束中的**每一个**前缀，并在所有扩展中保留总体上最好的 `beam_size` 个；以 `<eos>`
+#   结尾的扩展就完成了，离开束，其余的组成下一步的束；
+# * 当束为空、走完 `max_len` 步，或者已完成的最好分数不低于束中的最好分数时停止（对数概率 ≤ 0，
+#   所以没有哪个前缀还能追上）；
+# * 返回最好的已完成序列（如果没有完成的，就返回最好的前缀）及其分数。
+#
+# ### 附加练习 7 · Bonus exercise 7：`beam_search`
+#
+# **难度：** ●●● · **重要性：** ●●○ · **用时：** 约 25 分钟
+#
+# <details><summary>提示 1 · Hint 1</summary>
+#
+# 每个假设要保存什么？怎样一次性地给所有假设的所有扩展打分，并从中挑出最好的几个？
+#
+# <details><summary>提示 2 · Hint 2</summary>
+#
+# 把所有扩展一次性打分，得到一张 (hypotheses, V) 的表：第 h 行放的是什么，还必须给它加上什么，才能成为整个前缀的分数？
+# 在展平的表中挑出最好的几项，得到的是展平后的下标：怎样从一个下标还原出假设和词元？已完成的假设放到哪里去？
 #
 # </details>
 # </details>
@@ -1166,6 +1621,12 @@ hidden.check_beam_search(beam_search)
 # **Predict · 预测:** on a model that reads numbers well, how often does a beam of 4 change the
 # output? Write your guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# 在训练好的模型上，把贪心解码和束搜索（束宽 4）并排比较，并给出每个输出的对数概率。
+#
+# **预测 · Predict：** 对于一个读数读得很好的模型，宽度为 4 的束有多大概率会改变输出？先写下你的猜测，
+# 再运行下一个单元格。
+
 # %%
 if result is not None:
     with needs("beam_search"):
@@ -1191,6 +1652,19 @@ if result is not None:
 # **Predict · 预测:** at which temperature will 8 samples of the same number disagree most? Write your
 # guess down, then run the next cell.
 
+# %% [markdown] lang="zh"
+# 在训练得好的模型上，两列的结果一致，分数接近 0（概率接近 1）：每个字符几乎都是确定的。当模型拿不准时，
+# 束搜索才能发挥作用，比如在自动评分时只训练了几步的模型上。
+#
+# ### 采样 · Sampling
+#
+# 想得到**多样的**输出而不是最可能的那一个，就从模型的分布中采样下一个词元。**温度**（temperature）T：在 softmax 之前把
+# logits 除以 T，T < 1 时分布向 argmax 集中，T > 1 时分布变得平坦。**Top-k 采样**（Fan et al. 2018）只在最可能的 k
+# 个词元中采样。Holtzman et al.（2020）说明了为什么从语言模型中直接采样会漂移到不太可能的文本上，
+# 并提出改为保留总概率达到给定值的最小词元集合（核采样，nucleus sampling）。
+#
+# **预测 · Predict：** 在哪个温度下，对同一个数采样 8 次，结果彼此之间最不一致？先写下你的猜测，再运行下一个单元格。
+
 # %%
 if result is not None:
     for temperature, top_k in [(0.5, None), (1.0, None), (2.0, None), (2.0, 3)]:
@@ -1212,6 +1686,19 @@ if result is not None:
 # processes with **distributed data parallel** (数据并行): each process draws different batches, the
 # gradients are averaged across processes after every backward pass, and so every replica keeps
 # identical weights.
+
+# %% [markdown] lang="zh"
+# 低温度重现贪心解码的输出；高温度产生互不相同、大多错误的读法；在同样的温度下，top-k = 3 截掉了长尾，
+# 因此不同输出的个数比 T = 2 时的纯采样少。对于只有一个正确答案的任务，你要的是贪心解码（或束搜索）；
+# 采样适用于有许多好输出的任务。
+#
+# ## 第 12 部分 命令行训练 · Part 12 — The same training from the command line
+#
+# `python -m course.train` 在 Jupyter 之外运行同样的训练循环，每个设置都是一个命令行选项（`--task en` 训练英文单词任务，
+# `--position rope`，`--preset gpu` 在 GPU 上训练论文宽度的模型，`--checkpoint` / `--resume`）；
+# `--student-notebooks DIR` 用 DIR 中你的笔记本搭建模型，与第 6 部分相同。用
+# `torchrun --nproc_per_node=N -m course.train ...` 启动时，它在 N 个进程上以**分布式数据并行**（distributed data
+# parallel）运行：每个进程抽取不同的批量，每次反向传播之后在进程间对梯度求平均，因此每个副本的权重始终保持一致。
 
 # %%
 from course.train import build_parser
@@ -1236,6 +1723,21 @@ print(build_parser().format_help())
 #   accuracy.
 #
 # ## Glossary · 术语表
+
+# %% [markdown] lang="zh"
+# ## 小结 · Summary
+#
+# * 输入：$\sqrt{d_\text{model}}\,E[\text{id}] + PE(p)$（或在注意力内部使用 RoPE），对这个和做一次 dropout；
+#   嵌入的标准差取 $1/\sqrt{d_\text{model}}$ 时，词元和位置处于同一尺度，第 10 部分测量了标准差取 1 的代价。
+# * 模型：嵌入 → 编码器（源序列填充掩码）→ 解码器（因果自注意力，使用源序列掩码的交叉注意力）→ 输出投影，
+#   输出投影可以与目标嵌入共享权重（如果词表共享，还可以三者共享）。
+# * 贪心解码把 argmax 送回输入，源序列只编码一次，已完成的行用填充补齐，遇到 `<eos>` 停止；
+#   键值缓存让每一步只需计算一个位置；束搜索保留最好的几个前缀；带温度和 top-k 的采样给出多样的输出。
+# * 标签平滑：$(1-\varepsilon)\cdot$NLL + $\varepsilon\cdot$ 在所有类别上对 $-\log p$ 求平均，只在真实词元上求平均；
+#   它的 ε/V 也会落到特殊符号上。
+# * 在验证集上决定何时停止，只对测试集评估一次，并报告完全匹配率，而不仅仅是逐词准确率。
+#
+# ## 术语表 · Glossary
 
 # %%
 glossary.show("08-transformer")
@@ -1272,3 +1774,33 @@ glossary.show("08-transformer")
 #     arXiv:1805.04833 — top-k sampling.
 # 15. Holtzman, A. et al. (2020). The Curious Case of Neural Text Degeneration. ICLR. arXiv:1904.09751 —
 #     temperature, nucleus sampling.
+
+# %% [markdown] lang="zh"
+# ## 参考文献 · References
+#
+# 1. Vaswani, A. et al. (2017). Attention Is All You Need. NeurIPS. arXiv:1706.03762 — §3.4（嵌入 × √d_model，
+#    嵌入与输出共享权重），§3.5（正弦位置编码），§5.1（37 000 个词元的共享词表），§5.2（100 000 步），§5.3（Adam，β₂ =
+#    0.98，ε = 10⁻⁹，预热与平方根倒数调度），§5.4（对嵌入之和做 dropout，标签平滑 0.1），§6.1（束宽 4），表 3（65 M
+#    个参数）。
+# 2. Press, O. & Wolf, L. (2017). Using the Output Embedding to Improve Language Models. EACL. arXiv:1608.05859 —
+#    权重共享；翻译模型缩小到不足原来的一半（摘要）。
+# 3. Szegedy, C. et al. (2016). Rethinking the Inception Architecture for Computer Vision. CVPR. arXiv:1512.00567 — §7，
+#    标签平滑正则化。
+# 4. Müller, R., Kornblith, S. & Hinton, G. (2019). When Does Label Smoothing Help? NeurIPS. arXiv:1906.02629.
+# 5. Kingma, D. P. & Ba, J. (2015). Adam: A Method for Stochastic Optimization. ICLR. arXiv:1412.6980.
+# 6. Loshchilov, I. & Hutter, F. (2019). Decoupled Weight Decay Regularization. ICLR. arXiv:1711.05101 — AdamW。
+# 7. Loshchilov, I. & Hutter, F. (2017). SGDR: Stochastic Gradient Descent with Warm Restarts. ICLR. arXiv:1608.03983 —
+#    余弦调度。
+# 8. Xiong, R. et al. (2020). On Layer Normalization in the Transformer Architecture. ICML. arXiv:2002.04745 — 预热，
+#    Post-LN 与 Pre-LN 的比较。
+# 9. Liu, L. et al. (2020). On the Variance of the Adaptive Learning Rate and Beyond. ICLR. arXiv:1908.03265 — Adam
+#    最初几步为何噪声大（RAdam）。
+# 10. Williams, R. J. & Zipser, D. (1989). A Learning Algorithm for Continually Running Fully Recurrent Neural
+#     Networks. Neural Computation 1(2) — 教师强制。
+# 11. Papineni, K. et al. (2002). BLEU: a Method for Automatic Evaluation of Machine Translation. ACL.
+# 12. Post, M. (2018). A Call for Clarity in Reporting BLEU Scores. WMT. arXiv:1804.08771 — sacreBLEU。
+# 13. Pope, R. et al. (2023). Efficiently Scaling Transformer Inference. MLSys. arXiv:2211.05102 —
+#     推理时键值缓存占用的内存。
+# 14. Fan, A., Lewis, M. & Dauphin, Y. (2018). Hierarchical Neural Story Generation. ACL. arXiv:1805.04833 — Top-k
+#     采样。
+# 15. Holtzman, A. et al. (2020). The Curious Case of Neural Text Degeneration. ICLR. arXiv:1904.09751 — 温度，核采样。
