@@ -13,6 +13,10 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # tools/ (autho
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+# The grader forks its judge from the process that grades (here, a test worker): a torch whose OpenMP pool has
+# run in that process hangs in the forked child. Tests run their tiny models on one intra-op thread anyway.
+torch.set_num_threads(1)
+
 
 @pytest.fixture(scope="module")
 def one_torch_thread():

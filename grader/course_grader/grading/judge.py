@@ -506,6 +506,12 @@ def warm_up() -> None:
     if not _WARMING:
         import threading
 
+        import torch
+
+        # the judge is forked from this process: a torch that had run its OpenMP pool here would hang in the
+        # fork (the pool's threads are not copied); one intra-op thread keeps the pool from ever starting
+        torch.set_num_threads(1)
+
         thread = threading.Thread(target=_preload, name="judge-warm-up", daemon=True)
         _WARMING.append(thread)
         thread.start()
