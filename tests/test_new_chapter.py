@@ -14,7 +14,7 @@ ROOT = new_chapter.ROOT
 
 def _copy_course(dest):
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".venv*", "node_modules")
-    for part in ("chapters", "course", "grader", "tools", "tests", "source"):
+    for part in ("chapters", "course", "grader", "tools", "tests", "source", "source-zh"):
         shutil.copytree(ROOT / part, dest / part, ignore=ignore)
     shutil.copy(ROOT / "pyproject.toml", dest)
 
