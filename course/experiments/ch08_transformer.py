@@ -286,13 +286,9 @@ def as_reference(model: nn.Module, config: training.TrainConfig, task: Task) -> 
     return ref.to(next(model.parameters()).device).eval()
 
 
-def cross_attention(model: nn.Module, task: Task, number: str):
-    """Greedy output for ``number`` and the cross-attention that produced it.
-
-    Returns (query labels, key labels, weights (layers, heads, out_len, src_len)): row t is the
-    decoder step that predicted output character t. Works for the reference model and for a model
-    whose cross-attention keeps ``last_weights`` (chapter 05's MultiHeadAttention).
-    """
+def greedy_reading(model: nn.Module, task: Task, number: str):
+    """``number`` as a batch on the model's device, the model's greedy output for it (in eval mode; the mode is
+    restored) and that output as the decoder's teacher-forced input: (batch, text, tgt_in)."""
     if not isinstance(number, str) or not number.isdigit():
         raise ValueError(f"number must be a string of digits, got {number!r}")
     device = next(model.parameters()).device
@@ -304,7 +300,17 @@ def cross_attention(model: nn.Module, task: Task, number: str):
     finally:
         model.train(was)
     text = task.target_tokenizer.decode(out.tolist())
-    tgt_in = torch.tensor([[BOS] + task.target_tokenizer.encode(text)], device=device)
+    return batch, text, torch.tensor([[BOS] + task.target_tokenizer.encode(text)], device=device)
+
+
+def cross_attention(model: nn.Module, task: Task, number: str):
+    """Greedy output for ``number`` and the cross-attention that produced it.
+
+    Returns (query labels, key labels, weights (layers, heads, out_len, src_len)): row t is the
+    decoder step that predicted output character t. Works for the reference model and for a model
+    whose cross-attention keeps ``last_weights`` (chapter 05's MultiHeadAttention).
+    """
+    batch, text, tgt_in = greedy_reading(model, task, number)
     try:
         stacked = student_code.cross_attention_maps(model, batch.src, batch.src_lengths, tgt_in)
     except ValueError:

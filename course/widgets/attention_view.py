@@ -676,18 +676,12 @@ def model_attention(model: nn.Module, task: Any, number: str, title: str = "") -
     the digits, the decoder's causal self-attention and its cross-attention over the model's own greedy output."""
     if grading():
         return NotDrawn(title)
-    from course.tokenizer import BOS
+    from course.experiments.ch08_transformer import greedy_reading
 
-    if not isinstance(number, str) or not number.isdigit():
-        raise ValueError(f"number must be a string of digits, got {number!r}")
-    device = next(model.parameters()).device
-    batch = task.make_batch([number]).to(device)
+    batch, text, tgt_in = greedy_reading(model, task, number)
     was = model.training
     model.eval()
     try:
-        out = model.greedy_decode(batch.src, batch.src_lengths, task.max_target_len + 1)[0].cpu()
-        text = task.target_tokenizer.decode(out.tolist())
-        tgt_in = torch.tensor([[BOS] + task.target_tokenizer.encode(text)], device=device)
         queries = ["<bos>"] + [f"{c}" for c in text]
 
         def run() -> None:
