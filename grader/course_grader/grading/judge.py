@@ -27,6 +27,8 @@ import sys
 import traceback
 from typing import Any
 
+import torch
+
 from course.checks.borrowed import elsewhere_only, switched_off_elsewhere
 from course.checks.elsewhere import Elsewhere
 from course_grader.grading.runtime import wire
@@ -306,42 +308,26 @@ def _through_graph(student: Student, graph: int, given: list, result: Any) -> An
     return items[0] if isinstance(result, torch.Tensor) else type(result)(items)
 
 
-def _remote_graph_function():
-    import torch
+class _RemoteGraph(torch.autograd.Function):
+    """Outputs of the student's code joined to the judge's inputs; backward asks the agent for the VJP."""
 
-    class RemoteGraph(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, student, graph, outputs, *inputs):
-            ctx.student, ctx.graph = student, graph
-            ctx.inputs = [(t.shape, t.dtype) for t in inputs]
-            return tuple(o.detach().clone() for o in outputs)
+    @staticmethod
+    def forward(ctx, student, graph, outputs, *inputs):
+        ctx.student, ctx.graph = student, graph
+        ctx.inputs = [(t.shape, t.dtype) for t in inputs]
+        return tuple(o.detach().clone() for o in outputs)
 
-        @staticmethod
-        def backward(ctx, *grads):
-            got = ctx.student.request("grad", {"grads": list(grads)}, graph=ctx.graph)["value"]
-            if type(got) is not list or len(got) != len(ctx.inputs):
-                raise StudentGone("the sandbox sent gradients for other inputs")
-            out = []
-            for g, (shape, dtype) in zip(got, ctx.inputs):
-                if g is not None and not (isinstance(g, torch.Tensor) and g.shape == shape):
-                    raise StudentGone("the sandbox sent a gradient of another shape")
-                out.append(None if g is None else g.to(dtype))
-            return (None, None, None, *out)
-
-    return RemoteGraph
-
-
-class _Lazy:
-    def __init__(self, make):
-        self.make, self.made = make, None
-
-    def apply(self, *args):
-        if self.made is None:
-            self.made = self.make()
-        return self.made.apply(*args)
-
-
-_RemoteGraph = _Lazy(_remote_graph_function)
+    @staticmethod
+    def backward(ctx, *grads):
+        got = ctx.student.request("grad", {"grads": list(grads)}, graph=ctx.graph)["value"]
+        if type(got) is not list or len(got) != len(ctx.inputs):
+            raise StudentGone("the sandbox sent gradients for other inputs")
+        out = []
+        for g, (shape, dtype) in zip(got, ctx.inputs):
+            if g is not None and not (isinstance(g, torch.Tensor) and g.shape == shape):
+                raise StudentGone("the sandbox sent a gradient of another shape")
+            out.append(None if g is None else g.to(dtype))
+        return (None, None, None, *out)
 
 
 def _sync_layers(sent: list, layers: Any) -> None:

@@ -70,7 +70,6 @@ class Agent:
             "named_parameters", "parameters", "named_children", "named_modules", "named_buffers", "children",
             "modules", "train", "eval", "double", "float", "state_dict", "load_state_dict", "zero_grad",
             "register_forward_pre_hook", "register_forward_hook", "__setattr__", "__call__")}
-        self.request_id: Any = None
         self.graphs: list[tuple[list, list]] = []
         self.twins: list = []
 
