@@ -29,6 +29,8 @@ from pathlib import Path
 
 import nbformat
 
+from course.language import METADATA_KEY
+
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -80,11 +82,12 @@ def tests(grade_id: str, points: float, src: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_code_cell(textwrap.dedent(src).strip(), metadata=meta)
 
 
-def save(path: str | Path, cells: list[nbformat.NotebookNode]) -> Path:
-    nb = nbformat.v4.new_notebook(cells=cells, metadata={
-        "kernelspec": KERNELSPEC,
-        "language_info": {"name": "python", "version": "3.11"},
-    })
+def save(path: str | Path, cells: list[nbformat.NotebookNode], language: str = "en") -> Path:
+    """Write a course notebook; a Chinese edition's says so in its metadata (``course.language``)."""
+    metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python", "version": "3.11"}}
+    if language != "en":
+        metadata[METADATA_KEY] = language
+    nb = nbformat.v4.new_notebook(cells=cells, metadata=metadata)
     counts = {"md": 0, "code": 0}
     for cell in nb.cells:  # number ungraded cells in order so ids are stable across rebuilds
         meta = cell.metadata["nbgrader"]

@@ -162,7 +162,7 @@ def languages(path: Path) -> list[str]:
 
 
 def build(path: Path, out: Path | None = None, language: str = "en") -> Path:
-    return nbauthor.save(out or notebook_path(path, language), read_chapter(path, language))
+    return nbauthor.save(out or notebook_path(path, language), read_chapter(path, language), language)
 
 
 def build_all(path: Path) -> list[Path]:
