@@ -540,14 +540,14 @@ def encoder_flops(n_layer, d_model, n_head, d_ff, seq, vocab, batch=1):
 # %% tests="encoder_flops_tests" points=3
 import torch
 from course.checks import call, check, raises
-from course.checks.ch01_compute import expect
+from course.checks.ch01_compute import call_or_explain, expect
 from course.experiments import ch01_compute as ex
 
 # The real model, counted by PyTorch: 2 layers, d_model 16, 4 heads, d_ff 40, vocab 11; 3 sequences of 7 tokens.
 counted = ex.counted_by_part(ex.encoder_lm(2, 16, 4, 40, 11), torch.zeros(3, 7, dtype=torch.long))
 got = call(encoder_flops, 2, 16, 4, 40, 7, 11, 3)
 check(type(got) is dict and sorted(got) == sorted(counted),
-      f"encoder_flops should return a dict with the keys {sorted(counted)}, got {got!r}")
+      "encoder_flops should return a dict with the keys {keys}, got {got!r}", keys=sorted(counted), got=got)
 name = "encoder_flops(n_layer=2, d_model=16, n_head=4, d_ff=40, seq=7, vocab=11, batch=3)"
 whole_batch = "You counted one sequence: the batch holds 3, and each costs the same (Part 3)."
 halved = ("Half of it: did you count one of the 2 layers, or one FLOP per multiply-add instead of two (Part 2)?")
@@ -576,15 +576,12 @@ check(sum(one_head.values()) == sum(eight_heads.values()) == sum(counted.values(
       "encoder_flops should not depend on n_head (1, 4 and 8 heads gave different totals): the heads split the "
       "same work (Part 3)")
 # vocab = 0: the same stack without a head, which Exercise 4 and the cells after it count this way.
-try:
-    no_head = call(encoder_flops, 2, 16, 4, 40, 7, 0, 3)
-except AssertionError as err:
-    check("raised" not in str(err), f"{err}: vocab = 0 is allowed (the docstring): a model without a head, as "
-          "Exercise 4 counts it; its 'head' part is 0")
-    raise
+no_head = call_or_explain(encoder_flops, 2, 16, 4, 40, 7, 0, 3, errors={
+    "raised": "vocab = 0 is allowed (the docstring): a model without a head, as Exercise 4 counts it; its 'head' "
+              "part is 0"})
 check(no_head.get("head") == 0 and all(no_head.get(k) == got[k] for k in ("projections", "attention", "ffn")),
-      f"encoder_flops(2, 16, 4, 40, 7, vocab=0, batch=3) gave {no_head!r}: vocab = 0 means no head, so 'head' is 0 "
-      "and the other parts are those of vocab = 11")
+      "encoder_flops(2, 16, 4, 40, 7, vocab=0, batch=3) gave {got!r}: vocab = 0 means no head, so 'head' is 0 "
+      "and the other parts are those of vocab = 11", got=no_head)
 # Other sizes, batch left at its default (1): 3 layers, d_model 8, 2 heads, d_ff 12, 5 tokens, vocab 7.
 counted = ex.counted_by_part(ex.encoder_lm(3, 8, 2, 12, 7), torch.zeros(1, 5, dtype=torch.long))
 got = call(encoder_flops, 3, 8, 2, 12, 5, 7)
@@ -832,7 +829,7 @@ def training_flops(n_layer, d_model, n_head, d_ff, seq, batch=1):
 
 # %% tests="training_flops_tests" points=2
 import torch
-from course.checks import call
+from course.checks import call, msg
 from course.checks.ch01_compute import expect
 from course.experiments import ch01_compute as ex
 
@@ -843,8 +840,9 @@ for n_layer, d, heads, d_ff, seq, batch in [(2, 16, 4, 40, 7, 3), (1, 8, 2, 12, 
     step = ex.counted_flops(lambda: stack(x).sum().backward())  # noqa: B023
     skip = 2 * batch * seq * d * 3 * d
     expect(call(training_flops, n_layer, d, heads, d_ff, seq, batch), step,
-           name=f"training_flops(n_layer={n_layer}, d_model={d}, n_head={heads}, d_ff={d_ff}, seq={seq}, "
-                f"batch={batch}) against FlopCounterMode", mistakes={
+           name=msg("training_flops(n_layer={n_layer}, d_model={d}, n_head={heads}, d_ff={d_ff}, seq={seq}, "
+                    "batch={batch}) against FlopCounterMode", n_layer=n_layer, d=d, heads=heads, d_ff=d_ff, seq=seq,
+                    batch=batch), mistakes={
                3 * forward: "Three times the forward is right for every matmul whose inputs all need gradients, "
                             "but x needs none: autograd skips one ∂L/∂x (Part 3, 'The backward pass').",
                2 * forward: "Backward = forward: each matmul causes two backward matmuls, ∂L/∂X and ∂L/∂W, each "
@@ -996,7 +994,7 @@ result = call(measure_seconds, m.work, warmup=2, repeats=5, clock=m.clock)
 check(m.calls != 5, "fn was called 5 times, not 7: make the warmup calls (untimed) before the timed ones "
                     "(Part 4, trap 1)")
 equal(m.calls, 7, name="number of calls of fn (2 warm-up + 5 timed)")
-check(type(result) is float, f"measure_seconds should return a float, got {type(result).__name__}")
+check(type(result) is float, "measure_seconds should return a float, got {got}", got=type(result).__name__)
 expect(result, 2.5, name="measure_seconds of the timed calls [2.5, 1, 3, 50, 2]", mistakes={
     11.7: "That is the mean: the one slow call (50 s) drags it up; take the median (Part 4, trap 2).",
     1.0: "That is the fastest call; take the median of the timed calls (Part 4, trap 2).",
@@ -1344,7 +1342,7 @@ from course.checks.ch01_compute import expect
 H100 = (989e12, 3.35e12)  # bf16 peak, memory bandwidth
 out = call(roofline_point, (600, 600), (600, 600), 4, *H100)
 check(type(out) is dict and sorted(out) == ["attainable", "bound", "intensity"],
-      f"roofline_point should return a dict with the keys 'attainable', 'bound', 'intensity', got {out!r}")
+      "roofline_point should return a dict with the keys 'attainable', 'bound', 'intensity', got {got!r}", got=out)
 # n x n by n x n: 2n³ FLOPs over 3n² elements moved; in fp32 that is n/6 FLOP/byte.
 expect(out["intensity"], 100.0, name="intensity of a 600³ matmul in fp32", mistakes={
     400.0: "That is FLOPs per element: multiply the elements by bytes_per_element (Part 6).",

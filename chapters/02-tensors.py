@@ -696,26 +696,26 @@ def broadcast_shape(a, b):
 
 
 # %% tests="broadcast_shape_tests" points=2
-from course.checks import call, check, raises
+from course.checks import call, check, msg, raises
 from course.checks.ch02_tensors import call_or_explain, expect
 
 left = "Line the shapes up from the right: the shorter one is padded with 1s on the left (Part 3, rule 1)."
-expect(call_or_explain(broadcast_shape, (5, 1, 4), (3, 1), errors={"raised ValueError": (
-    "(5, 1, 4) and (3, 1) do broadcast. " + left)}), (5, 3, 4), name="broadcast_shape((5, 1, 4), (3, 1))",
+expect(call_or_explain(broadcast_shape, (5, 1, 4), (3, 1), errors={"raised ValueError": msg(
+    "(5, 1, 4) and (3, 1) do broadcast. {rule}", rule=left)}), (5, 3, 4), name="broadcast_shape((5, 1, 4), (3, 1))",
     mistakes={(5, 3, 1): left, (3, 1, 4): left, (5, 1, 4): left})
 expect(call(broadcast_shape, (3,), (3, 1)), (3, 3), name="broadcast_shape((3,), (3, 1)), the (n,) + (n, 1) trap",
        mistakes={(3, 1): left})
-expect(call_or_explain(broadcast_shape, (2, 3, 4), (4,), errors={"raised ValueError": (
-    "(2, 3, 4) and (4,) do broadcast. " + left)}), (2, 3, 4), name="broadcast_shape((2, 3, 4), (4,))")
+expect(call_or_explain(broadcast_shape, (2, 3, 4), (4,), errors={"raised ValueError": msg(
+    "(2, 3, 4) and (4,) do broadcast. {rule}", rule=left)}), (2, 3, 4), name="broadcast_shape((2, 3, 4), (4,))")
 expect(call(broadcast_shape, (0, 3), (1, 3)), (0, 3), name="broadcast_shape((0, 3), (1, 3))", mistakes={
     (1, 3): "A size-0 dim meeting a size-1 dim stays 0: the result takes the size that is not 1 (Part 3, rule 3)."})
 out = call(broadcast_shape, (2, 1), (1, 2))
-check(type(out) is tuple, f"broadcast_shape must return a tuple, got {type(out).__name__} {out!r}: "
-                          "wrap it in tuple(...)")
+check(type(out) is tuple, "broadcast_shape must return a tuple, got {kind} {got!r}: wrap it in tuple(...)",
+      kind=type(out).__name__, got=out)
 err = raises(ValueError, broadcast_shape, (2, 3), (4, 3),
              name="broadcast_shape((2, 3), (4, 3)): sizes 2 and 4 differ and neither is 1 (Part 3, rule 2)")
 check("(2, 3)" in str(err) and "(4, 3)" in str(err),
-      f"the ValueError's message should contain both shapes, (2, 3) and (4, 3); it was {str(err)!r}")
+      "the ValueError's message should contain both shapes, (2, 3) and (4, 3); it was {message!r}", message=str(err))
 raises(ValueError, broadcast_shape, (0,), (2,),
        name="broadcast_shape((0,), (2,)): 0 is not 1, a size-0 dim broadcasts only with 0 or 1 (Part 3, rule 3)")
 ### BEGIN HIDDEN TESTS
@@ -951,7 +951,8 @@ from course.checks import call, check
 from course.checks.ch02_tensors import expect
 
 out = call(contiguous_strides, (2, 3, 4))
-check(type(out) is tuple, f"contiguous_strides must return a tuple, got {type(out).__name__} {out!r}")
+check(type(out) is tuple, "contiguous_strides must return a tuple, got {kind} {got!r}", kind=type(out).__name__,
+      got=out)
 expect(out, (12, 4, 1), name="contiguous_strides((2, 3, 4))", mistakes={
     (1, 2, 6): "Those are column-major (Fortran-order) strides: in PyTorch the LAST dim has stride 1 (Part 4).",
     (1, 4, 12): "The right strides in reverse order: list them in the order of the dims, first dim first.",
@@ -1101,7 +1102,7 @@ def real(v):
 
 out = call(slice_view, (4, 6), (6, 1), 0, 1, 1, 6, 2)          # t[:, 1:6:2]
 check(type(out) is tuple and len(out) == 3 and type(out[0]) is tuple and type(out[1]) is tuple and type(out[2]) is int,
-      f"slice_view should return (a tuple, a tuple, an int), got {out!r}")
+      "slice_view should return (a tuple, a tuple, an int), got {got!r}", got=out)
 expect(out, real(t[:, 1:6:2]), name="slice_view for t[:, 1:6:2] of t = arange(24).view(4, 6)", mistakes={
     ((4, 2), (6, 2), 1): "The size is one short: 1:6:2 keeps the columns 1, 3 and 5, three of them; count the last, "
                          "partial step too (Part 4, Exercise 6).",
@@ -1274,8 +1275,8 @@ from course.checks import call, check
 from course.checks.ch02_tensors import expect
 
 out = call(is_contiguous, (3, 4), (4, 1))
-check(type(out) is bool, f"is_contiguous must return a Python bool, got {type(out).__module__}.{type(out).__name__} "
-                         f"{out!r}: wrap the result in bool(...)")
+check(type(out) is bool, "is_contiguous must return a Python bool, got {kind} {got!r}: wrap the result in bool(...)",
+      kind=f"{type(out).__module__}.{type(out).__name__}", got=out)
 expect(out, True, name="is_contiguous((3, 4), (4, 1))")
 expect(call(is_contiguous, (4, 3), (1, 4)), False, name="is_contiguous((4, 3), (1, 4)) (a transpose)")
 expect(call(is_contiguous, (2, 4), (8, 1)), False, name="is_contiguous((2, 4), (8, 1)) (rows [::2])", mistakes={

@@ -373,9 +373,9 @@ from course.checks.ch03_layernorm import expect
 
 ln = call(LayerNorm, 4)
 names = sorted(name for name, _ in ln.named_parameters())
-check(names == ["bias", "weight"], f"LayerNorm(4) has the parameters {names}: γ and β must be nn.Parameter "
+check(names == ["bias", "weight"], "LayerNorm(4) has the parameters {names}: γ and β must be nn.Parameter "
       "attributes named weight and bias, as in nn.LayerNorm, so that load_state_dict works (buffers and plain "
-      "tensors are not learnable)")
+      "tensors are not learnable)", names=names)
 equal(sum(p.numel() for p in ln.parameters()), 8, name="number of parameters of LayerNorm(4) (2 · d_model)")
 check(torch.equal(ln.weight.detach(), torch.ones(4)) and torch.equal(ln.bias.detach(), torch.zeros(4)),
       "at initialisation weight (γ) must be ones and bias (β) zeros, so that a new LayerNorm only normalises")
@@ -675,7 +675,7 @@ class PreLN(nn.Module):
 # %% tests="residual_blocks_tests" points=4
 import torch
 from torch import nn
-from course.checks import call, check
+from course.checks import call, check, msg
 from course.checks.ch03_layernorm import Mix, Square, Zeros, expect, normalised_tokens
 
 
@@ -686,12 +686,12 @@ def n_params(module):
 # Two parameter-free sublayers, d_model = 4: only the LayerNorms have parameters, 2 · 4 = 8 each.
 post, pre = call(PostLN, 4, [Square(), Mix()]), call(PreLN, 4, [Square(), Mix()])
 shared = "one LayerNorm is shared by every block: each block needs its own, with its own γ and β"
-check(n_params(post) == 16, f"PostLN(4, two sublayers) has {n_params(post)} parameters, expected 16 (two "
-      "LayerNorms of 8): " + {8: shared, 24: "a Post-LN stack needs no final LayerNorm, its last block already "
-                              "ends in one (Part 3)"}.get(n_params(post), "count the norms in the left-hand drawing"))
-check(n_params(pre) == 24, f"PreLN(4, two sublayers) has {n_params(pre)} parameters, expected 24 (three "
-      "LayerNorms of 8): " + {8: shared, 16: "one LayerNorm per block is not enough: the residual stream is never "
-                              "normalised inside a Pre-LN block, so the stack needs a final LayerNorm (Part 3)"}
+check(n_params(post) == 16, "PostLN(4, two sublayers) has {n} parameters, expected 16 (two LayerNorms of 8): {why}",
+      n=n_params(post), why={8: shared, 24: "a Post-LN stack needs no final LayerNorm, its last block already ends "
+                             "in one (Part 3)"}.get(n_params(post), "count the norms in the left-hand drawing"))
+check(n_params(pre) == 24, "PreLN(4, two sublayers) has {n} parameters, expected 24 (three LayerNorms of 8): {why}",
+      n=n_params(pre), why={8: shared, 16: "one LayerNorm per block is not enough: the residual stream is never "
+                            "normalised inside a Pre-LN block, so the stack needs a final LayerNorm (Part 3)"}
       .get(n_params(pre), "count the norms in the right-hand drawing"))
 linear = [nn.Linear(4, 4), nn.Linear(4, 4)]  # 20 parameters each
 check(n_params(call(PostLN, 4, linear)) == 56 and n_params(call(PreLN, 4, linear)) == 64,
@@ -724,13 +724,14 @@ expect(out, PRE, atol=1e-3, name="PreLN(4, [Square(), Mix()])(x)", mistakes=[
 # Sublayers that output zeros: the stream passes through, normalised: LayerNorm(x).
 for cls in (PostLN, PreLN):
     expect(call(call(cls, 4, [Zeros(), Zeros()]), x), torch.tensor([[[-1.0258, 0.0933, 1.5853, -0.6528]]]),
-           atol=1e-3, name=f"{cls.__name__}(4, [Zeros(), Zeros()])(x) (sublayers that have learned nothing)")
+           atol=1e-3, name=msg("{cls}(4, [Zeros(), Zeros()])(x) (sublayers that have learned nothing)",
+                               cls=cls.__name__))
     # d_model = 3 this time: the token [1, 2, 6], normalised, is [-0.9258, -0.4629, 1.3887].
     try:
         out = call(call(cls, 3, [Zeros()]), torch.tensor([[[1.0, 2.0, 6.0]]]))
     except AssertionError as err:  # call() turns the error the stack raised into an AssertionError
-        check("normalized_shape" not in str(err), f"{cls.__name__}(3, [Zeros()]) built LayerNorms of another size "
-              "than d_model = 3: the d_model argument was ignored; use nn.LayerNorm(d_model)")
+        check("normalized_shape" not in str(err), "{cls}(3, [Zeros()]) built LayerNorms of another size than "
+              "d_model = 3: the d_model argument was ignored; use nn.LayerNorm(d_model)", cls=cls.__name__)
         raise
     expect(out, torch.tensor([[[-0.9258, -0.4629, 1.3887]]]), atol=1e-3, name=f"{cls.__name__}(3, [Zeros()])")
 ### BEGIN HIDDEN TESTS
@@ -971,7 +972,7 @@ def recording_rms_norm(x, weight, eps=1e-6):  # your rms_norm, counting its call
 
 out = call(layer_norm_from_rms, torch.tensor([[1.0, 3.0]]), torch.tensor([2.0, 3.0]), torch.tensor([0.5, -1.0]),
            1e-5, recording_rms_norm)
-check(len(calls) == 1, f"layer_norm_from_rms called rms_norm {len(calls)} times: call it exactly once")
+check(len(calls) == 1, "layer_norm_from_rms called rms_norm {n} times: call it exactly once", n=len(calls))
 check(bool(calls[0].mean(-1).abs().max() < 1e-6), "the tokens passed to rms_norm were not centred: subtract each "
       "token's mean over its own features first")
 expect(out, torch.tensor([[-1.5, 2.0]]), atol=1e-3, name="layer_norm_from_rms with gamma [2, 3] and beta [0.5, -1]",

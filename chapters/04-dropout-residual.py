@@ -258,7 +258,7 @@ def dropout(x, p, training=True, generator=None):
 
 # %% tests="dropout_tests" points=4
 import torch
-from course.checks import call, check, close, raises
+from course.checks import call, check, close, msg, raises
 
 x = torch.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]])
 out = call(dropout, x, 0.5, training=False)
@@ -273,9 +273,10 @@ close(out, torch.zeros(2, 3), atol=0.0, name="dropout(x, p=1) (all zeros, spec 3
 torch.manual_seed(0)
 out = call(dropout, torch.ones(100_000), 0.25)
 frac_zero = (out == 0).float().mean().item()
-check(abs(frac_zero - 0.75) > 0.01, f"with p=0.25, {frac_zero:.3f} of the elements were zeroed: p is the "
-      "probability of DROPPING an element, you kept each one with probability p (spec 1)")
-check(abs(frac_zero - 0.25) < 0.01, f"with p=0.25, {frac_zero:.3f} of the elements were zeroed, expected about 0.25")
+check(abs(frac_zero - 0.75) > 0.01, "with p=0.25, {frac:.3f} of the elements were zeroed: p is the probability of "
+      "DROPPING an element, you kept each one with probability p (spec 1)", frac=frac_zero)
+check(abs(frac_zero - 0.25) < 0.01, "with p=0.25, {frac:.3f} of the elements were zeroed, expected about 0.25",
+      frac=frac_zero)
 survivor = out[out != 0][0].item()
 check(abs(survivor - 1.0) > 1e-4, "the survivors of dropout(ones, p=0.25) are 1: they must be divided by 1 - p = 0.75 "
       "(inverted dropout, see 'The scaling problem')")
@@ -297,7 +298,8 @@ check(call(dropout, leaf, 0.5).requires_grad, "the output does not require grad,
       "do not detach and do not use .data (spec 5)")
 raises(ValueError, dropout, x, 1.5, name="dropout(x, p=1.5) (spec 6)")
 raises(ValueError, dropout, x, "0.5", name="dropout(x, p='0.5') (spec 6: check the type of p before comparing it)")
-print("Visible tests passed: eval, p=0, p=1, zero fraction, rescaling, fresh masks, generator, gradient, ValueError.")
+print(msg("Visible tests passed: eval, p=0, p=1, zero fraction, rescaling, fresh masks, generator, gradient, "
+          "ValueError."))
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch04_dropout_residual as hidden
 hidden.check_dropout_function(dropout)
@@ -478,7 +480,7 @@ class Dropout(nn.Module):
 # %% tests="Dropout_tests" points=2
 import torch
 from torch import nn
-from course.checks import call, check, close, raises
+from course.checks import call, check, close, msg, raises
 
 layer = call(Dropout, 0.5)
 check(isinstance(layer, nn.Module), "Dropout must subclass nn.Module")
@@ -495,14 +497,15 @@ check(not bool((out[out != 0] == 1.0).all()), "Dropout(0.5)'s survivors are 1: d
 close(out[out != 0], torch.full(((out != 0).sum().item(),), 2.0), name="Dropout(0.5) survivors (1 / 0.5 = 2)")
 torch.manual_seed(1)
 frac = (call(call(Dropout, 0.2), torch.ones(10_000)) == 0).float().mean().item()
-check(not 0.45 < frac < 0.55, f"Dropout(0.2) zeroed {frac:.2f} of the elements, as Dropout(0.5) would: the p "
-      "argument was ignored; forward must use the p the module was built with")
-check(0.17 < frac < 0.23, f"Dropout(0.2) in training should zero about 0.2 of the elements, it zeroed {frac:.2f}")
+check(not 0.45 < frac < 0.55, "Dropout(0.2) zeroed {frac:.2f} of the elements, as Dropout(0.5) would: the p "
+      "argument was ignored; forward must use the p the module was built with", frac=frac)
+check(0.17 < frac < 0.23, "Dropout(0.2) in training should zero about 0.2 of the elements, it zeroed {frac:.2f}",
+      frac=frac)
 model = nn.Sequential(nn.Identity(), call(Dropout, 0.5)).eval()
 check(torch.equal(call(model, x), x), "model.eval() on an nn.Sequential holding your Dropout did not switch it off: "
       "read self.training")
 raises(ValueError, Dropout, 1.5, name="Dropout(1.5) (check p in __init__)")
-print("Visible tests passed: default p, eval identity, train drops and rescales, inside a model, ValueError.")
+print(msg("Visible tests passed: default p, eval identity, train drops and rescales, inside a model, ValueError."))
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch04_dropout_residual as hidden
 hidden.check_dropout_module(Dropout)
@@ -730,7 +733,7 @@ def embed_with_dropout(token_ids, tok_table, pos_table, dropout):
 # %% tests="embed_with_dropout_tests" points=2
 import torch
 from torch import nn
-from course.checks import call, check, close, raises
+from course.checks import call, check, close, msg, raises
 from course.checks.ch04_dropout_residual import RecordingDropout, expect
 
 ids = torch.tensor([[0, 1, 2], [2, 2, 0]])                                  # (batch=2, seq=3)
@@ -753,8 +756,8 @@ expect(out, expected, atol=1e-5, name="embed_with_dropout with dropout in eval m
     ((tok_table[ids] + pos_table[:3]) * 2 ** 0.5, SCALED)])
 rec = RecordingDropout()                                                    # records its input, returns twice it
 out = call(embed_with_dropout, ids, tok_table, pos_table, rec)
-check(len(rec.calls) == 1, f"the dropout module was called {len(rec.calls)} times: call it once, on the sum "
-      "(two calls draw two independent masks)")
+check(len(rec.calls) == 1, "the dropout module was called {n} times: call it once, on the sum (two calls draw two "
+      "independent masks)", n=len(rec.calls))
 check(tuple(rec.calls[0].shape) != (5, 2), "dropout was applied to the embedding table, not to the sum: every "
       "occurrence of a token would then share one mask")
 expect(rec.calls[0], expected, atol=1e-5, name="what the dropout module was applied to", mistakes=[
@@ -768,7 +771,7 @@ close(call(embed_with_dropout, ids, tok_table, pos_table, nn.Dropout(1.0).train(
 raises(ValueError, embed_with_dropout, torch.zeros(1, 5, dtype=torch.long), tok_table, pos_table, nn.Dropout(0.1),
        match=r"(?s)(?=.*5)(?=.*4)", name="embed_with_dropout on 5 tokens with a position table of 4 rows (the "
        "message names both lengths)")
-print("Visible tests passed: the lookups, what dropout sees, p=1, a sequence longer than the table.")
+print(msg("Visible tests passed: the lookups, what dropout sees, p=1, a sequence longer than the table."))
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch04_dropout_residual as hidden
 hidden.check_embed_with_dropout(embed_with_dropout)
@@ -876,7 +879,7 @@ class PreNormResidual(nn.Module):
 import torch
 from torch import nn
 from torch.nn.functional import layer_norm
-from course.checks import call, check, close
+from course.checks import call, check, close, msg
 from course.checks.ch04_dropout_residual import RecordingDropout, expect
 
 torch.manual_seed(0)
@@ -891,13 +894,14 @@ for kind, cls in (("Post", PostNormResidual), ("Pre", PreNormResidual)):
     name = f"{kind}NormResidual"
     with torch.no_grad():
         close(call(cls(8, linear, p=0.1).eval(), x), expected[kind](1.0), atol=1e-5,
-              name=f"{name} in eval mode (dropout off: chapter 03's block)")
+              name=msg("{name} in eval mode (dropout off: chapter 03's block)", name=name))
         block = cls(8, linear, p=0.1).train()
         block.dropout = RecordingDropout()                # records what it is applied to, returns twice it
         out = call(block, x)
         seen = block.dropout.calls
-        check(len(seen) == 1, f"{name} applied its dropout {len(seen)} times: once, to the sublayer's output")
-        expect(seen[0], branch[kind], atol=1e-5, name=f"what {name}'s dropout was applied to", mistakes=[
+        check(len(seen) == 1, "{name} applied its dropout {n} times: once, to the sublayer's output", name=name,
+              n=len(seen))
+        expect(seen[0], branch[kind], atol=1e-5, name=msg("what {name}'s dropout was applied to", name=name), mistakes=[
             (x, "the dropout was applied to x, the residual stream itself: it belongs on the sublayer's output"),
             (stream_after_add[kind], "the dropout came after the add: it belongs on the sublayer's output, "
              "before the add"),
@@ -905,10 +909,11 @@ for kind, cls in (("Post", PostNormResidual), ("Pre", PreNormResidual)):
              "sublayer's output"),
             (layer_norm(stream_after_add[kind], (8,)), "the dropout came after the norm: it belongs on the "
              "sublayer's output, before the add and the norm")])
-        close(out, expected[kind](2.0), atol=1e-5, name=f"{name} with a stand-in dropout that doubles its input")
+        close(out, expected[kind](2.0), atol=1e-5,
+              name=msg("{name} with a stand-in dropout that doubles its input", name=name))
         close(call(cls(8, linear, p=1.0).train(), x), expected[kind](0.0), atol=1e-5,
-              name=f"{name} with p=1 in training (the branch is dropped, the stream passes)")
-print("Visible tests passed: eval mode, p=1, what the dropout sees, in both arrangements.")
+              name=msg("{name} with p=1 in training (the branch is dropped, the stream passes)", name=name))
+print(msg("Visible tests passed: eval mode, p=1, what the dropout sees, in both arrangements."))
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch04_dropout_residual as hidden
 hidden.check_postnorm_residual(PostNormResidual)
@@ -1082,7 +1087,7 @@ def grad_norms_per_layer(model, x):
 # %% tests="grad_norms_per_layer_tests" points=3
 import math
 import torch
-from course.checks import call, check, close
+from course.checks import call, check, close, msg
 from course.experiments.ch04_dropout_residual import DeepStack
 
 # one layer, one weight w = 0.5, bias 0, two inputs equal to 2: L = mean(h²), worked out by hand
@@ -1102,11 +1107,13 @@ for residual in (False, True):
           "of model(x) ** 2 over its 2 elements, not the sum (step 2)")
     check(not torch.allclose(result, torch.tensor([by_hand / 2.0])), "that is the norm of the bias gradient: read "
           "layer.weight.grad (step 3)")
-    close(result, torch.tensor([by_hand]), rtol=1e-4, name=f"one-weight stack, residual={residual}")
+    close(result, torch.tensor([by_hand]), rtol=1e-4, name=msg("one-weight stack, residual={residual}",
+                                                                 residual=residual))
     again = call(grad_norms_per_layer, model, x)
     check(not torch.allclose(again, torch.tensor([2 * by_hand])), "the second call gave twice the first: backward "
           "adds to .grad, so clear the old gradients first with model.zero_grad() (step 1)")
-    close(again, torch.tensor([by_hand]), rtol=1e-4, name=f"one-weight stack, residual={residual}, second call")
+    close(again, torch.tensor([by_hand]), rtol=1e-4,
+          name=msg("one-weight stack, residual={residual}, second call", residual=residual))
 # two layers, w1 = 0.5 then w2 = -1.5, no skip path, x = 1: the chain rule once more, layer 1 first
 model = DeepStack(2, width=1)
 with torch.no_grad():
@@ -1121,7 +1128,7 @@ result = call(grad_norms_per_layer, model, torch.ones(1, 1))
 check(not torch.allclose(result, torch.tensor([abs(g2), abs(g1)])), "the norms are in reverse order: entry 0 is "
       "model.layers[0], the layer next to the input")
 close(result, torch.tensor([abs(g1), abs(g2)]), rtol=1e-4, name="two-layer stack, by hand")
-print("Visible tests passed: one-weight stacks with and without the skip path (twice), a two-layer stack.")
+print(msg("Visible tests passed: one-weight stacks with and without the skip path (twice), a two-layer stack."))
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch04_dropout_residual as hidden
 hidden.check_grad_norms(grad_norms_per_layer)

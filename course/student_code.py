@@ -16,7 +16,26 @@ student's ``smoothed_cross_entropy`` (08). It is d2l's ``#@save`` idea done safe
   gives one naming the file and the name (:class:`StudentCodeError`); the sources used are shown.
 
 The course's versions are ``course.attention`` and ``course.blocks`` (the classes chapter 08 hands
-out), wrapped to the interfaces of chapters 05–07.
+out). Their interfaces and chapters 05–07's cannot be one, because each is fixed by the text students
+read, and they differ on purpose; the adapters below bridge exactly these differences:
+
+* **attention**: chapter 05's ``MultiHeadAttention`` is the readable one, called like
+  ``nn.MultiheadAttention``: ``mha(query, key, value, mask)``, four ``nn.Linear``. ``course.blocks``' is
+  packed, fused and cached for training and decoding: ``attn(query, memory, mask, is_causal, rope)``, and
+  chapter 08's KV-cache exercises use its ``in_proj``, ``memory_kv`` and ``attend_memory``.
+  ``_AsBlocksAttention`` puts a chapter-05 attention inside the course's layers.
+* **the decoder's mask**: chapter 07's decoder takes the target mask it teaches students to build,
+  ``decoder(tgt, memory, tgt_mask, memory_mask)``; chapter 08's ``parts`` are causal inside,
+  ``decoder(y, memory, memory_mask, rope)``. The course's decoder layer and stack take chapter 07's call
+  (``_course_decoder_layer``, ``_course_*_stack``), and ``_decoder_part`` hands a chapter-07 decoder
+  its causal mask (chapter 05's ``causal_mask``, the student's where it passes).
+* **positions**: RoPE comes in chapter 06, after chapter 05's attention, and chapter 07's layers have no
+  place for it; chapter 08 passes ``rope`` down the stacks. ``_RopeHooks`` rotates the queries and keys of
+  a chapter-05 attention from outside (``_encoder_part``, ``_decoder_part``). Chapter 06's
+  ``apply_rope(x, positions)`` and ``sinusoidal_table(n, d)`` are functions; ``parts`` takes a RoPE module
+  and a checked float table (``_rotary_part``, ``_positions_part``).
+
+Which cells are answers and tests is :mod:`course.cells`' to say, as for the grader.
 """
 
 from __future__ import annotations
@@ -42,7 +61,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course import attention as course_attention
-from course import blocks
+from course import blocks, cells
 from course.tokenizer import BOS, EOS, PAD
 
 __all__ = ["Parts", "course_parts", "Piece", "StudentBuild", "StudentCodeError", "read_answers", "find_notebook",
@@ -128,26 +147,25 @@ def _checksum_ok(source: str, meta: dict) -> bool:
         return False
 
 
-def _cells(path: Path) -> list[dict]:
-    """The cells of an .ipynb file (nbformat 4 JSON, read with the json module: nbformat is slow to import)."""
+def _read_cells(path: Path) -> list[dict]:
+    """The cells of an .ipynb file (nbformat 4 JSON, read with the json module: nbformat is slow to import),
+    each with its type, its source as one string and its metadata (what :mod:`course.cells` reads)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise StudentCodeError(f"{path}: no such notebook") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise StudentCodeError(f"{path}: cannot be read as a notebook ({type(err).__name__}: {err})") from None
-    cells = data.get("cells") if isinstance(data, dict) else None
-    if not isinstance(cells, list) or data.get("nbformat") != 4:
+    found = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(found, list) or data.get("nbformat") != 4:
         raise StudentCodeError(f"{path}: cannot be read as a notebook (not the JSON of an nbformat-4 notebook)")
     out = []
-    for cell in cells:
+    for cell in found:
         if not isinstance(cell, dict):
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
-        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
-        nbg = meta.get("nbgrader") if isinstance(meta.get("nbgrader"), dict) else {}
-        out.append({"cell_type": cell.get("cell_type"), "source": source, "nbgrader": nbg})
+        out.append({"cell_type": cell.get("cell_type"), "source": source, "metadata": cell.get("metadata")})
     return out
 
 
@@ -176,25 +194,22 @@ def read_answers(path: str | Path, handed_out: dict[str, Any] | None = None) -> 
     Raises :class:`StudentCodeError` naming the file when it cannot be read as a notebook.
     """
     path = Path(path)
-    cells_json = _cells(path)
     module = types.ModuleType(f"student_{path.stem.replace('-', '_')}")
     module.__dict__.update(_seed(path.stem, handed_out or {}))
     module.__file__ = str(path)
-    cells: list[AnswerCell] = []
-    for cell in cells_json:
-        meta, source = cell["nbgrader"], cell["source"]
-        if cell["cell_type"] != "code":
-            continue
-        if meta.get("solution") and not meta.get("grade"):
-            cells.append(AnswerCell(str(meta.get("grade_id", f"cell {len(cells) + 1}")), source,
-                                    _defined_names(source)))
-        elif meta.get("grade") and not meta.get("solution") and cells:
+    answers: list[AnswerCell] = []
+    for cell in _read_cells(path):
+        source = cell["source"]
+        if cells.is_answer(cell):
+            answers.append(AnswerCell(cells.grade_id(cell) or f"cell {len(answers) + 1}", source,
+                                      _defined_names(source)))
+        elif cells.is_test(cell) and answers:
             visible = source.split(HIDDEN, 1)[0]
-            cells[-1].tests.append((str(meta.get("grade_id", "?")), visible, _checksum_ok(source, meta)))
-    if not cells:
+            answers[-1].tests.append((cells.grade_id(cell) or "?", visible, _checksum_ok(source, cells.nbgrader(cell))))
+    if not answers:
         raise StudentCodeError(f"{path}: has no answer cells (nbgrader metadata 'solution: true'); is it a "
                                "copy of the course's notebook?")
-    for c in cells:
+    for c in answers:
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 exec(compile(c.source, f"{path.name} [{c.grade_id}]", "exec"), module.__dict__)  # noqa: S102
@@ -204,7 +219,7 @@ def read_answers(path: str | Path, handed_out: dict[str, Any] | None = None) -> 
             c.error = f"has a syntax error (line {err.lineno}: {err.msg})"
         except Exception as err:  # noqa: BLE001 - reported per piece
             c.error = f"raises {type(err).__name__} when it runs: {err}"
-    return StudentNotebook(path, cells, module.__dict__)
+    return StudentNotebook(path, answers, module.__dict__)
 
 
 def _first_line(err: BaseException) -> str:
@@ -301,7 +316,7 @@ def _source_of(obj: Any) -> str:
         return ""
 
 
-# ------------------------------------------------------------------------------- adapters (interfaces)
+# ------------------------------------------- adapters: chapters 05–07's interfaces and course.blocks' (docstring)
 
 class _AsBlocksAttention(nn.Module):
     """A chapter-05 attention (``mha(query, key, value, mask)``) behind course.blocks' call
@@ -321,8 +336,8 @@ class _AsBlocksAttention(nn.Module):
 
 
 def _course_encoder_layer(mha_cls, ff_cls):
-    """The course's encoder layer (course.blocks.EncoderLayer's wiring) with chapter 07's interface,
-    around the chosen attention and feed-forward classes."""
+    """The course's encoder layer (course.blocks.EncoderLayer's wiring) around the chosen attention and
+    feed-forward classes; blocks' ``layer(x, mask, rope=None)`` is already chapter 07's ``layer(x, mask)``."""
 
     class CourseEncoderLayer(blocks.EncoderLayer):
         def __init__(self, d_model, n_heads, d_ff, dropout=0.1, norm_first=False):
@@ -330,13 +345,13 @@ def _course_encoder_layer(mha_cls, ff_cls):
             self.self_attn = _AsBlocksAttention(mha_cls(d_model, n_heads))
             self.ff = ff_cls(d_model, d_ff, dropout)
 
-        def forward(self, x, mask=None):
-            return super().forward(x, mask, None)
-
     return CourseEncoderLayer
 
 
 def _course_decoder_layer(mha_cls, ff_cls):
+    """The course's decoder layer around the chosen classes, called as chapter 07's
+    ``layer(x, memory, tgt_mask, memory_mask)``; it is causal inside, so ``tgt_mask`` (the causal mask) goes unused."""
+
     class CourseDecoderLayer(blocks.DecoderLayer):
         def __init__(self, d_model, n_heads, d_ff, dropout=0.1, norm_first=False):
             super().__init__(d_model, n_heads, d_ff, dropout, norm_first)
@@ -344,57 +359,41 @@ def _course_decoder_layer(mha_cls, ff_cls):
             self.cross_attn = _AsBlocksAttention(mha_cls(d_model, n_heads))
             self.ff = ff_cls(d_model, d_ff, dropout)
 
-        def forward(self, x, memory, tgt_mask=None, memory_mask=None):  # causal inside, like tgt_mask
-            return super().forward(x, memory, memory_mask, None)
+        def forward(self, x, memory, tgt_mask=None, memory_mask=None):
+            return super().forward(x, memory, memory_mask)
 
     return CourseDecoderLayer
 
 
-class _Ch07Layer(nn.Module):
-    """A chapter-07 encoder layer (``layer(x, mask)``) behind course.blocks.Encoder's ``layer(x, mask, rope)``."""
-
-    def __init__(self, layer):
-        super().__init__()
-        self.layer = layer
-
-    def forward(self, x, mask=None, rope=None):
-        return self.layer(x, mask)
-
-
-class _Ch07DecoderLayer(nn.Module):
-    def __init__(self, layer, causal):
-        super().__init__()
-        self.layer, self._causal = layer, causal
-
-    def forward(self, x, memory, memory_mask=None, rope=None, keep_weights=None):
-        return self.layer(x, memory, self._causal(x), memory_mask)
-
-
 def _course_encoder_stack(layer_cls):
-    """The course's stack (course.blocks.Encoder: layers, then a final LayerNorm when Pre-LN) of the chosen layers,
-    with chapter 07's interface ``encoder(src, src_mask)``."""
+    """The course's stack (course.blocks.Encoder: the layers, then a final LayerNorm when Pre-LN) of the chosen
+    chapter-07 layers, called as chapter 07's ``encoder(src, src_mask)`` (its layers take no ``rope``)."""
 
     class CourseEncoder(blocks.Encoder):
         def __init__(self, n_layers, d_model, n_heads, d_ff, dropout=0.1, norm_first=False):
             super().__init__(n_layers, d_model, n_heads, d_ff, dropout, norm_first)
-            self.layers = nn.ModuleList(_Ch07Layer(layer_cls(d_model, n_heads, d_ff, dropout, norm_first))
-                                        for _ in range(n_layers))
+            self.layers = nn.ModuleList(layer_cls(d_model, n_heads, d_ff, dropout, norm_first) for _ in range(n_layers))
 
         def forward(self, src, src_mask=None):
-            return super().forward(src, src_mask, None)
+            for layer in self.layers:
+                src = layer(src, src_mask)
+            return self.norm(src)
 
     return CourseEncoder
 
 
-def _course_decoder_stack(layer_cls, causal):
+def _course_decoder_stack(layer_cls):
+    """The same for the decoder, called as chapter 07's ``decoder(tgt, memory, tgt_mask, memory_mask)``."""
+
     class CourseDecoder(blocks.Decoder):
         def __init__(self, n_layers, d_model, n_heads, d_ff, dropout=0.1, norm_first=False):
             super().__init__(n_layers, d_model, n_heads, d_ff, dropout, norm_first)
-            self.layers = nn.ModuleList(_Ch07DecoderLayer(layer_cls(d_model, n_heads, d_ff, dropout, norm_first),
-                                                          causal) for _ in range(n_layers))
+            self.layers = nn.ModuleList(layer_cls(d_model, n_heads, d_ff, dropout, norm_first) for _ in range(n_layers))
 
         def forward(self, tgt, memory, tgt_mask=None, memory_mask=None):
-            return super().forward(tgt, memory, memory_mask, None)
+            for layer in self.layers:
+                tgt = layer(tgt, memory, tgt_mask, memory_mask)
+            return self.norm(tgt)
 
     return CourseDecoder
 
@@ -637,7 +636,7 @@ def _chapter06(directory):
     return pieces
 
 
-def _chapter07(directory, mha, causal):
+def _chapter07(directory, mha):
     """Chapter 07's pieces, bottom up: a course fallback is the course's wiring around the chosen lower pieces."""
     chosen: dict[str, Any] = {"MultiHeadAttention": mha}
 
@@ -647,7 +646,7 @@ def _chapter07(directory, mha, causal):
                          "EncoderLayer": lambda: _course_encoder_layer(mha, chosen["FeedForward"]),
                          "DecoderLayer": lambda: _course_decoder_layer(mha, chosen["FeedForward"]),
                          "Encoder": lambda: _course_encoder_stack(chosen["EncoderLayer"]),
-                         "Decoder": lambda: _course_decoder_stack(chosen["DecoderLayer"], causal)}[piece.name]()
+                         "Decoder": lambda: _course_decoder_stack(chosen["DecoderLayer"])}[piece.name]()
         chosen[piece.name] = piece.obj
         ns.update(chosen)  # the student's classes look these up when they are built
 
@@ -693,7 +692,7 @@ def build_student_model(directory: str | Path | None = None, config=None, *, tra
         p05 = _chapter05(directory)
         mha, causal = p05[0].obj, _causal_part(p05[1].obj)
         p06 = _chapter06(directory)
-        p07 = _chapter07(directory, mha, causal)
+        p07 = _chapter07(directory, mha)
         given = None
         if transformer is not None or loss is not None:
             given = {"Transformer": transformer, "smoothed_cross_entropy": loss}

@@ -4,8 +4,8 @@ The seam between the notebooks and pytest: a chapter's test module substitutes a
 implementation for the student's function and runs the very test cell nbgrader grades,
 hidden tests included, taken from the instructor's ``source/`` notebook.
 
-Conventions this relies on (checked in test_pipeline.py):
-- the first code cell of a notebook is its set-up cell (imports, style, seed);
+Conventions this relies on (checked in test_pipeline.py and test_cells.py):
+- the set-up cell (imports, style, seed; ``course.cells.setup_cell``) is the notebook's first code cell;
 - answer cells only define things (functions, classes, constants);
 - every test cell imports what it uses, so it runs with just set-up + answers in scope.
 """
@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+
+from course import cells
+from course.cells import is_answer, is_test
 
 ROOT = Path(__file__).resolve().parent.parent
 TREES = ("source", "release", "solutions")
@@ -44,18 +47,7 @@ def load(assignment: str, tree: str = "source") -> nbformat.NotebookNode:
     return _read(notebook_path(assignment, tree))
 
 
-def nbgrader_meta(cell: nbformat.NotebookNode) -> dict[str, Any]:
-    return cell.metadata.get("nbgrader", {})
-
-
-def is_answer(cell) -> bool:
-    meta = nbgrader_meta(cell)
-    return cell.cell_type == "code" and meta.get("solution", False) and not meta.get("grade", False)
-
-
-def is_test(cell) -> bool:
-    meta = nbgrader_meta(cell)
-    return cell.cell_type == "code" and meta.get("grade", False) and not meta.get("solution", False)
+nbgrader_meta = cells.nbgrader  # what kind each cell is: course.cells, which the grader asks too
 
 
 def graded_cells(assignment: str, tree: str = "source") -> dict[str, nbformat.NotebookNode]:
@@ -63,7 +55,10 @@ def graded_cells(assignment: str, tree: str = "source") -> dict[str, nbformat.No
 
 
 def setup_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    return next(c for c in nb.cells if c.cell_type == "code")
+    found = cells.setup_cell(nb.cells)
+    if found is None:
+        raise ValueError("the notebook has no set-up cell (a locked code cell that is not a test)")
+    return found
 
 
 def answer_namespace(assignment: str, tree: str = "source") -> dict[str, Any]:
@@ -79,12 +74,12 @@ def answer_namespace(assignment: str, tree: str = "source") -> dict[str, Any]:
 
 def run_test_cell(assignment: str, grade_id: str, tree: str = "source", **substitutes: Any) -> dict[str, Any]:
     """Run one graded test cell with the notebook's answers, some of them replaced."""
-    cells = graded_cells(assignment, tree)
-    if grade_id not in cells:
-        raise KeyError(f"{assignment} has no test cell {grade_id!r}; it has {sorted(cells)}")
+    tests = graded_cells(assignment, tree)
+    if grade_id not in tests:
+        raise KeyError(f"{assignment} has no test cell {grade_id!r}; it has {sorted(tests)}")
     ns = answer_namespace(assignment, tree)
     ns.update(substitutes)
-    exec(compile(cells[grade_id].source, f"<{assignment} {grade_id}>", "exec"), ns)
+    exec(compile(tests[grade_id].source, f"<{assignment} {grade_id}>", "exec"), ns)
     return ns
 
 

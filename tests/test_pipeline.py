@@ -86,8 +86,8 @@ def test_source_metadata(assignment):
     ids = [nbgrader_meta(c).get("grade_id") for c in nb.cells]
     assert all(ids), "every cell carries nbgrader metadata with a grade_id"
     assert len(ids) == len(set(ids)), "grade_ids are unique"
-    first_code = setup_cell(nb)
-    assert not nbgrader_meta(first_code)["solution"], "the first code cell is the locked set-up cell"
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    assert setup_cell(nb) is first_code, "the first code cell is the locked set-up cell"
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
         where = f"{assignment}/{meta['grade_id']}"

@@ -45,6 +45,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from course import cells
 from tools import nbauthor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,13 +147,12 @@ def read_chapter(path: Path, language: str = "en") -> list[nbformat.NotebookNode
     editions = _editions(path, text.cells)
     if language not in editions:
         raise ChapterError(f"{path.name}: no {language!r} edition (its prose has no lang=\"{language}\" cells)")
-    cells = [converted[i] for i in editions[language]]
-    ids = [c.metadata["nbgrader"]["grade_id"] for c in cells
-           if c.metadata["nbgrader"]["grade"] or c.metadata["nbgrader"]["solution"]]
+    chosen = [converted[i] for i in editions[language]]
+    ids = [cells.grade_id(c) for c in chosen if cells.is_graded(c)]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
         raise ChapterError(f"{path.name}: grade ids used twice: {repeated}")
-    return cells
+    return chosen
 
 
 def languages(path: Path) -> list[str]:
@@ -194,12 +194,12 @@ def to_text(nb: nbformat.NotebookNode, zh: nbformat.NotebookNode | None = None) 
                 merged.append(twin)
         nb.cells = merged
     for cell in nb.cells:
-        grading = cell.metadata.get("nbgrader", {})
+        solution, grade, grading = cells.is_solution(cell), cells.is_grade(cell), cells.nbgrader(cell)
         lang = cell.metadata.get("lang")
         cell.metadata = {"lang": lang} if lang else {}
-        if grading.get("solution"):
+        if solution:  # answer="id" (a solution cell)
             cell.metadata["answer"] = grading["grade_id"]
-        elif grading.get("grade"):
+        elif grade:  # tests="id" points=N (a grade cell)
             cell.metadata.update(tests=grading["grade_id"], points=grading["points"])
         cell.pop("id", None)
         if cell.cell_type == "code":

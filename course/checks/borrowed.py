@@ -33,6 +33,9 @@ from typing import Any
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from course.checks.messages import render
+from course.language import language
+
 _FunctionType = types.FunctionType
 
 
@@ -167,12 +170,14 @@ class _DispatchGuard(TorchDispatchMode):
 
 
 def _message(exercise: str, spec: Borrowed, name: str) -> str:
-    return f"{exercise} may not call {name} while it is checked: {spec.why}"
+    return render("{exercise} may not call {name} while it is checked: {why}", exercise=exercise, name=name,
+                  why=spec.why)
 
 
 @functools.cache
-def _plan(exercise: str, spec: Borrowed):
-    """What switching off ``exercise`` touches: (function, message) pairs, C callables and ATen ops with messages."""
+def _plan(exercise: str, spec: Borrowed, lang: str):
+    """What switching off ``exercise`` touches: (function, message) pairs, C callables and ATen ops with messages
+    (in ``lang``, the language in use)."""
     functions, seen = [], set()
     for dotted in spec.python:
         for fn in _functions(resolve(dotted)):
@@ -204,7 +209,7 @@ def switched_off_for(exercise: str | None) -> Iterator[None]:
     if not exercise or exercise not in declared():
         yield
         return
-    functions, c_funcs, aten = _plan(exercise, declared()[exercise])
+    functions, c_funcs, aten = _plan(exercise, declared()[exercise], language())
     swapped = [(fn, fn.__code__) for fn, _ in functions]
     try:
         for (fn, message), (_, code) in zip(functions, swapped):

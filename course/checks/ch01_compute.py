@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from course.checks.borrowed import MHA_PY, TRANSFORMER_PY, Borrowed
-from course.checks.core import check, equal
+from course.checks.core import call, check, equal
+from course.checks.messages import english, fail
 from course.checks.plain import plain
 
 _COUNTER = ("torch.utils.flop_counter.FlopCounterMode", "course.experiments.ch01_compute.counted_flops",
@@ -55,7 +56,8 @@ def expect(got: Any, expected: Any, name: str, mistakes: Mistakes = ()) -> None:
 
     ``mistakes`` maps a wrong value to the message that explains it, or is a list of (test, message) pairs,
     ``test(got)`` saying whether ``got`` shows that mistake. The messages name the mistake and the part of
-    the chapter that explains it; they never give the answer.
+    the chapter that explains it; they never give the answer. ``name`` and the messages are English templates
+    without values, or :func:`~course.checks.messages.msg` (:mod:`course.checks.messages`).
     """
     got = plain(got, name, modules=False)
     if type(expected) is float:
@@ -71,9 +73,25 @@ def expect(got: Any, expected: Any, name: str, mistakes: Mistakes = ()) -> None:
         except Exception:  # noqa: BLE001 - a test that does not apply to this value is simply not that mistake
             hit = False
         if hit:  # through check() and equal(), looked up when called, like every other check of the course
-            check(False, f"{name}: expected {expected!r}, got {got!r}. {message}")
+            check(False, "{name}: expected {expected!r}, got {got!r}. {why}", name=name, expected=expected, got=got,
+                  why=message)
             return
     if type(expected) is float:
-        check(False, f"{name}: expected {expected!r}, got {got!r}")
+        check(False, "{name}: expected {expected!r}, got {got!r}", name=name, expected=expected, got=got)
         return
     equal(got, expected, name=name)
+
+
+def call_or_explain(fn: Callable[..., Any], *args: Any, errors: dict[str, str], **kwargs: Any) -> Any:
+    """:func:`call`; if the student's code raised and its message contains one of ``errors``' keys, add that hint.
+
+    The keys are read in the English message (``" raised "``, a fragment of torch's own error), whatever the
+    edition; the hints are English templates without values."""
+    try:
+        return call(fn, *args, **kwargs)
+    except AssertionError as err:
+        said = english(err)
+        for fragment, message in errors.items():
+            if fragment in said:
+                raise fail("{error}. {hint}", error=err, hint=message) from None
+        raise

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import torch
 
 from course.checks.borrowed import SOFTMAX, SOFTMAX_PY, Borrowed
-from course.checks.ch01_compute import expect  # noqa: F401  (re-exported: the same helper for plain values)
-from course.checks.core import call, close
+from course.checks.ch01_compute import call_or_explain, expect  # noqa: F401  (re-exported: the same helpers)
+from course.checks.core import close
+from course.checks.messages import fail
 
 _SOFTMAX_ATEN = ("_softmax", "_log_softmax", "logsumexp")
 _NAIVE = "course.experiments.ch02_tensors.naive_softmax"
@@ -76,23 +77,13 @@ def close_or_explain(got: Any, expected: Any, name: str, mistakes: Iterable[Mist
 
     Each mistake is a pair: a tensor (what that wrong answer returns on this input, compared within 1e-3) or a
     function of the result that says whether it shows the mistake, and the sentence that names the mistake and
-    the part of the chapter that explains it. The sentences never give the answer.
+    the part of the chapter that explains it (an English template without values). The sentences never give the
+    answer.
     """
     try:
         close(got, expected, name=name, **tolerance)
     except AssertionError as err:
         for test, message in mistakes:
             if _hit(test, got):
-                raise AssertionError(f"{err}. {message}") from None
-        raise
-
-
-def call_or_explain(fn: Callable[..., Any], *args: Any, errors: dict[str, str], **kwargs: Any) -> Any:
-    """:func:`call`; if the student's code raised and its message contains one of ``errors``' keys, add that hint."""
-    try:
-        return call(fn, *args, **kwargs)
-    except AssertionError as err:
-        for fragment, message in errors.items():
-            if fragment in str(err):
-                raise AssertionError(f"{err}. {message}") from None
+                raise fail("{error}. {hint}", error=err, hint=message) from None
         raise

@@ -10,6 +10,7 @@ from torch import nn
 
 from course.checks.borrowed import NORM_ATEN, NORM_C, NORM_PY, Borrowed
 from course.checks.core import check, close
+from course.checks.messages import fail
 from course.checks.plain import plain
 
 _WIDGET = "course.widgets.ch03_layernorm.normalise"  # the explorer's layer norm of one token
@@ -43,24 +44,25 @@ def expect(actual: Any, expected: Any, *, mistakes: tuple[tuple[Any, str], ...] 
            name: str = "result") -> None:
     """``close(actual, expected)``; but when ``actual`` is what a known mistake gives here, say which mistake.
 
-    ``mistakes``: pairs (the value that mistake produces on this input, the message that names it).
+    ``mistakes``: pairs (the value that mistake produces on this input, the message that names it, an English
+    template without values).
     """
     for wrong, message in mistakes:
         if _matches(actual, wrong, atol):
-            raise AssertionError(f"{name}: {message}")
+            raise fail("{name}: {why}", name=name, why=message)
     close(actual, expected, atol=atol, rtol=0.0, name=name)
 
 
 def normalised_tokens(out: Any, message: str, *, name: str = "result") -> None:
     """Every token (last dim) of ``out`` has mean 0 and biased std 1, as LayerNorm's output at initialisation."""
     out = plain(out, name, modules=False)
-    check(isinstance(out, torch.Tensor), f"{name}: expected a tensor, got {type(out).__name__}")
+    check(isinstance(out, torch.Tensor), "{name}: expected a tensor, got {got}", name=name, got=type(out).__name__)
     out = out.detach().double()
     mean = out.mean(-1)
     std = ((out - mean[..., None]) ** 2).mean(-1).sqrt()
     if not bool((mean.abs() < 1e-4).all() and ((std - 1).abs() < 1e-3).all()):
-        raise AssertionError(f"{name}: its tokens have mean {float(mean.flatten()[0]):.3g} and std "
-                             f"{float(std.flatten()[0]):.3g}, not 0 and 1: {message}")
+        raise fail("{name}: its tokens have mean {mean:.3g} and std {std:.3g}, not 0 and 1: {why}", name=name,
+                   mean=float(mean.flatten()[0]), std=float(std.flatten()[0]), why=message)
 
 
 class Square(nn.Module):

@@ -19,6 +19,7 @@ import torch
 
 from course.checks.borrowed import switched_off_for
 from course.checks.elsewhere import Elsewhere
+from course.checks.messages import Message, fail, msg, render
 from course.checks.plain import plain, plain_bool
 
 _isinstance = isinstance
@@ -33,24 +34,28 @@ _math_isclose = math.isclose
 _re_search = re.search
 
 
-def _describe(value: Any) -> str:
+def _describe(value: Any) -> Message | str:
     if _isinstance(value, _tensor_type):
-        return f"tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+        return msg("tensor of shape {shape} and dtype {dtype}", shape=tuple(value.shape), dtype=value.dtype)
     if _isinstance(value, _ndarray_type):
-        return f"array of shape {value.shape} and dtype {value.dtype}"
+        return msg("array of shape {shape} and dtype {dtype}", shape=value.shape, dtype=value.dtype)
     return f"{type(value).__name__} {value!r}"[:200]
 
 
-def check(condition: Any, message: str) -> None:
-    """Like ``assert condition, message`` but not removed by ``python -O``; the condition must be a real bool."""
+def check(condition: Any, message: str | Message, /, **values: Any) -> None:
+    """Like ``assert condition, message`` but not removed by ``python -O``; the condition must be a real bool.
+
+    ``message`` is an English template, ``values`` what goes into it: it is formatted, in the edition's
+    language, only when the check fails (:mod:`course.checks.messages`). A message without values is
+    shown as it is (translated when the catalogue has it)."""
     if not plain_bool(condition, "a check's condition"):
-        raise AssertionError(message)
+        raise fail(message, **values)
 
 
 def equal(actual: Any, expected: Any, name: str = "result") -> None:
     """Exact equality for ints, tuples, bools, strings (no tensors: use :func:`close`)."""
     if _isinstance(expected, (_tensor_type, _ndarray_type)):
-        raise TypeError("equal() compares plain Python values; use close() for arrays")
+        raise TypeError(render("equal() compares plain Python values; use close() for arrays"))
     actual = plain(actual, name, modules=False)
     if type(actual) is bool or type(expected) is bool:
         ok = type(actual) is type(expected) and actual == expected
@@ -61,7 +66,7 @@ def equal(actual: Any, expected: Any, name: str = "result") -> None:
     else:
         ok = type(actual) is type(expected) and actual == expected
     if not ok:
-        raise AssertionError(f"{name}: expected {expected!r}, got {_describe(actual)}")
+        raise fail("{name}: expected {expected!r}, got {got}", name=name, expected=expected, got=_describe(actual))
 
 
 def close(actual: Any, expected: Any, *, atol: float = 1e-6, rtol: float = 1e-5, name: str = "result") -> None:
@@ -78,33 +83,35 @@ def close(actual: Any, expected: Any, *, atol: float = 1e-6, rtol: float = 1e-5,
             elif _isinstance(actual, _ndarray_type) and actual.size == 1:
                 actual = actual.item()
             else:
-                raise AssertionError(f"{name}: expected a number close to {expected!r}, got {_describe(actual)}")
+                raise fail("{name}: expected a number close to {expected!r}, got {got}", name=name,
+                           expected=expected, got=_describe(actual))
         a, e = float(actual), float(expected)
         if math.isnan(a) or not _math_isclose(a, e, rel_tol=rtol, abs_tol=atol):
-            raise AssertionError(f"{name}: expected {e!r}, got {a!r}")
+            raise fail("{name}: expected {expected!r}, got {got!r}", name=name, expected=e, got=a)
         return
     if not _isinstance(actual, (_tensor_type, _ndarray_type)):
-        raise AssertionError(f"{name}: expected a tensor/array like {_describe(expected)}, got {_describe(actual)}")
+        raise fail("{name}: expected a tensor/array like {expected}, got {got}", name=name,
+                   expected=_describe(expected), got=_describe(actual))
     a = _as_tensor(actual).detach().to("cpu", _float64)
     e = _as_tensor(expected).detach().to("cpu", _float64)
     if tuple(a.shape) != tuple(e.shape):
-        raise AssertionError(f"{name}: expected shape {tuple(e.shape)}, got shape {tuple(a.shape)}")
+        raise fail("{name}: expected shape {expected}, got shape {got}", name=name, expected=tuple(e.shape),
+                   got=tuple(a.shape))
     if bool(_torch_isnan(a).any()):
-        raise AssertionError(f"{name}: contains NaN at {int(_torch_isnan(a).sum())} position(s)")
+        raise fail("{name}: contains NaN at {count} position(s)", name=name, count=int(_torch_isnan(a).sum()))
     inf_mismatch = (_torch_isinf(a) | _torch_isinf(e)) & (a != e)
     if bool(inf_mismatch.any()):
-        raise AssertionError(f"{name}: infinite values where the reference has none (or vice versa)")
+        raise fail("{name}: infinite values where the reference has none (or vice versa)", name=name)
     finite = ~_torch_isinf(e)
     diff = _torch_abs(a - e)[finite]
     tol = (atol + rtol * _torch_abs(e))[finite]
     bad = diff > tol
     if bool(bad.any()):
         worst = int((diff - tol).argmax())
-        raise AssertionError(
-            f"{name}: {int(bad.sum())} of {diff.numel()} values differ from the reference; "
-            f"largest difference {float(diff.max()):.3g} (tolerance {atol:g} + {rtol:g}·|ref|), "
-            f"e.g. got {float(a[finite][worst]):.6g} where {float(e[finite][worst]):.6g} was expected"
-        )
+        raise fail("{name}: {bad} of {total} values differ from the reference; largest difference {largest:.3g} "
+                   "(tolerance {atol:g} + {rtol:g}·|ref|), e.g. got {got:.6g} where {expected:.6g} was expected",
+                   name=name, bad=int(bad.sum()), total=diff.numel(), largest=float(diff.max()), atol=atol,
+                   rtol=rtol, got=float(a[finite][worst]), expected=float(e[finite][worst]))
 
 
 def raises(exc_type: type[BaseException], fn: Callable[..., Any], *args: Any, match: str | None = None,
@@ -117,12 +124,13 @@ def raises(exc_type: type[BaseException], fn: Callable[..., Any], *args: Any, ma
         raise
     except exc_type as err:
         if match is not None and not _re_search(match, str(err)):
-            raise AssertionError(f"{label}: raised {exc_type.__name__} but its message {str(err)!r} "
-                                 f"does not mention {match!r}") from None
+            raise fail("{name}: raised {kind} but its message {message!r} does not mention {match!r}", name=label,
+                       kind=exc_type.__name__, message=str(err), match=match) from None
         return err
     except Exception as err:  # noqa: BLE001 - we report what was raised instead
-        raise AssertionError(f"{label}: expected {exc_type.__name__}, got {type(err).__name__}: {err}") from None
-    raise AssertionError(f"{label}: expected {exc_type.__name__} to be raised, but it returned normally")
+        raise fail("{name}: expected {kind}, got {got}: {error}", name=label, kind=exc_type.__name__,
+                   got=type(err).__name__, error=err) from None
+    raise fail("{name}: expected {kind} to be raised, but it returned normally", name=label, kind=exc_type.__name__)
 
 
 _FunctionType, _MethodType = type(lambda: None), type(check.__get__(0))
@@ -175,8 +183,8 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         except Exception as err:  # noqa: BLE001 - reported to the student as a failed check
             raise _raised(fn, args, kwargs, err) from None
         if mutated:
-            raise AssertionError(_edited_in_place(name))
-        return plain(result, f"what {name if type(name) is str else 'the function'} returned")
+            raise _edited_in_place(name)
+        return plain(result, msg("what {name} returned", name=name if type(name) is str else "the function"))
     inputs = _tensors([*args, *kwargs.values()])
     versions = [_version(t) for t in inputs]
     if type(fn) in (type, _FunctionType):
@@ -196,19 +204,18 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise _raised(fn, args, kwargs, err) from None
     for t, v in zip(inputs, versions):
         if _version(t) != v:
-            raise AssertionError(_edited_in_place(name))
-    label = name if type(name) is str else "the function"
-    return plain(result, f"what {label} returned")
+            raise _edited_in_place(name)
+    return plain(result, msg("what {name} returned", name=name if type(name) is str else "the function"))
 
 
 def _raised(fn: Any, args: tuple, kwargs: dict, err: BaseException) -> AssertionError:
     shown = ", ".join([f"tensor{tuple(a.shape)}" if _isinstance(a, _tensor_type) else repr(a)[:30] for a in args]
                       + [f"{k}={v!r}"[:40] for k, v in kwargs.items()])
     label = fn.exercise_name if _isinstance(fn, Elsewhere) else getattr(fn, "__name__", type(fn).__name__)
-    return AssertionError(f"{label}({shown}) raised {type(err).__name__}: {err}")
+    return fail("{name}({arguments}) raised {kind}: {error}", name=label, arguments=shown, kind=type(err).__name__,
+                error=err)
 
 
-def _edited_in_place(name: Any) -> str:
-    label = name if type(name) is str else "the function"
-    return (f"{label} changed one of its input tensors in place; "
-            "compute a new tensor instead (the caller still needs its input)")
+def _edited_in_place(name: Any) -> AssertionError:
+    return fail("{name} changed one of its input tensors in place; compute a new tensor instead (the caller still "
+                "needs its input)", name=name if type(name) is str else "the function")

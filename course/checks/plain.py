@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from course.checks.elsewhere import Elsewhere
+from course.checks.messages import render
 
 _type = type
 _tuple, _list, _dict, _str, _int, _float, _bool, _complex = tuple, list, dict, str, int, float, bool, complex
@@ -49,9 +50,9 @@ def _kind(value: Any) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _reject(value: Any, expected: str, name: str) -> NotPlain:
-    return NotPlain(f"{name}: return a plain {expected}, got {_kind(value)} "
-                    "(the checks compare only plain tensors, numbers, strings and tuples of those)")
+def _reject(value: Any, expected: str, name: Any) -> NotPlain:
+    return NotPlain(render("{name}: return a plain {expected}, got {got} (the checks compare only plain tensors, "
+                           "numbers, strings and tuples of those)", name=name, expected=expected, got=_kind(value)))
 
 
 def plain(value: Any, name: str = "result", *, modules: bool = True, _depth: int = 0) -> Any:
@@ -69,10 +70,11 @@ def plain(value: Any, name: str = "result", *, modules: bool = True, _depth: int
         return value
     if cls is _Tensor or cls is _Parameter:
         if _layout_of(value) is not _strided:
-            raise NotPlain(f"{name}: return an ordinary (strided) tensor, got a {_layout_of(value)} one")
+            raise NotPlain(render("{name}: return an ordinary (strided) tensor, got a {layout} one", name=name,
+                                  layout=_layout_of(value)))
         return _view_as(value, value)
     if _depth >= _MAX_DEPTH:
-        raise NotPlain(f"{name}: nested more than {_MAX_DEPTH} levels deep")
+        raise NotPlain(render("{name}: nested more than {depth} levels deep", name=name, depth=_MAX_DEPTH))
     if cls is _Size:
         return _Size(_tuple(plain(v, name, _depth=_depth + 1) for v in _tuple.__iter__(value)))
     if cls in _RETURN_TYPES:  # torch.max(x, dim) and friends: a named tuple of tensors
@@ -110,4 +112,4 @@ def plain_bool(value: Any, name: str = "condition") -> bool:
         return value
     if _type(value) is _Tensor and value.dtype == torch.bool and value.numel() == 1:
         return _bool(_Tensor.item(value))
-    raise NotPlain(f"{name}: expected True or False, got {_kind(value)}")
+    raise NotPlain(render("{name}: expected True or False, got {got}", name=name, got=_kind(value)))

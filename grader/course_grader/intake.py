@@ -26,17 +26,15 @@ from pathlib import Path
 
 import nbformat
 
+from course import cells
+
 MAX_BYTES = 20 * 1024 * 1024
 INTAKE_KEY = "course_intake"
 
 
 def _grade_ids(nb) -> dict[str, nbformat.NotebookNode]:
-    out = {}
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") or meta.get("solution"):
-            out[meta.get("grade_id")] = cell
-    return out
+    """The graded cells (answers and tests, :func:`course.cells.is_graded`) by grade_id."""
+    return {cells.grade_id(cell): cell for cell in nb.cells if cells.is_graded(cell)}
 
 
 def _read(path: Path):
@@ -98,12 +96,11 @@ def prepare(folder: Path, release: Path) -> list[str]:
             if cell.get("cell_type") == "code":
                 cell["outputs"] = []
     released = _released(release)
-    known = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in released.cells}
-    posing = [c for c in nb.cells if "nbgrader" in c.get("metadata", {})
-              and c["metadata"]["nbgrader"].get("grade_id") not in known]
+    known = {cells.grade_id(c) for c in released.cells} - {None}
+    posing = [c for c in nb.cells if "nbgrader" in c.get("metadata", {}) and cells.grade_id(c) not in known]
     if posing:  # nbgrader fails a whole submission on such metadata; the cells are the student's own
         notes.append("cells carried nbgrader metadata of cells the released notebook does not have ("
-                     + ", ".join(str(c["metadata"]["nbgrader"].get("grade_id"))[:40] for c in posing[:5])
+                     + ", ".join(str(cells.grade_id(c))[:40] for c in posing[:5])
                      + "); they were graded as the student's own cells")
         for cell in posing:
             del cell["metadata"]["nbgrader"]
@@ -114,7 +111,7 @@ def prepare(folder: Path, release: Path) -> list[str]:
                      + ", ".join(missing) + " (a missing answer cell counts as unanswered)")
         for grade_id, cell in theirs.items():
             if grade_id in mine and cell.cell_type == mine[grade_id].get("cell_type"):
-                if cell.metadata["nbgrader"].get("solution"):
+                if cells.is_solution(cell):
                     cell.source = mine[grade_id].get("source", "")
         nb = released
     if notes or INTAKE_KEY in nb.metadata:

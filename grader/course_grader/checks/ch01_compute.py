@@ -22,6 +22,7 @@ from torch import nn
 
 from course.checks.borrowed import switched_off_for
 from course.checks.core import call, check, close, equal, exercise, raises
+from course.checks.messages import msg
 from course.experiments.ch01_compute import counted_by_part, counted_flops, encoder_lm, encoder_stack
 
 PF_DAY = 1e15 * 24 * 3600  # FLOPs in one PF-day
@@ -52,9 +53,10 @@ def check_matmul_flops(matmul_flops: Callable[..., int], seed: int = 0) -> None:
     cases += [((0, 5), (5, 7)), ((3, 0), (0, 4)), ((2, 0, 3, 4), (4, 5))]
     for a, b in cases:
         got = call(matmul_flops, a, b)
-        check(type(got) is int, f"matmul_flops({a}, {b}) should return an int, got {type(got).__name__} {got!r}")
+        check(type(got) is int, "matmul_flops({a}, {b}) should return an int, got {kind} {got!r}", a=a, b=b,
+              kind=type(got).__name__, got=got)
         equal(got, counted_flops(lambda: torch.matmul(_meta(a), _meta(b))),  # noqa: B023 - called at once
-              name=f"matmul_flops({a}, {b}) against torch's FLOP counter")
+              name=msg("matmul_flops({a}, {b}) against torch's FLOP counter", a=a, b=b))
     for a, b in [((2, 3), (4, 5)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 2, 3), (5, 3, 4)), ((4, 2, 3), (2, 3, 4)),
                  ((-1, 2), (2, 3)), ((2, 3), (3, -4)), ((), (3, 4))]:
         _raises("matmul_flops", ValueError, matmul_flops, a, b, name=f"matmul_flops({a}, {b})")
@@ -68,8 +70,8 @@ def check_layer_params(layer_params: Callable[[int, int], int], seed: int = 0) -
         d, d_ff = heads * r.randint(1, 8), r.randint(1, 50)
         layer = nn.TransformerEncoderLayer(d, heads, d_ff, batch_first=True)
         equal(call(layer_params, d, d_ff), sum(p.numel() for p in layer.parameters()),
-              name=f"layer_params(d_model={d}, d_ff={d_ff}) against nn.TransformerEncoderLayer "
-                   "(four projections with biases, an FFN with both biases, two LayerNorms)")
+              name=msg("layer_params(d_model={d}, d_ff={d_ff}) against nn.TransformerEncoderLayer (four projections "
+                       "with biases, an FFN with both biases, two LayerNorms)", d=d, d_ff=d_ff))
 
 
 _PARTS = ("attention", "ffn", "head", "projections")
@@ -90,23 +92,26 @@ def check_encoder_flops(encoder_flops: Callable[..., dict], seed: int = 0) -> No
         args = f"(n_layer={n_layer}, d_model={d}, n_head={heads}, d_ff={d_ff}, seq={seq}, vocab={vocab}, batch={batch})"
         got = call(encoder_flops, n_layer, d, heads, d_ff, seq, vocab, batch)
         check(type(got) is dict and sorted(got) == list(_PARTS),
-              f"encoder_flops{args} should return a dict with the keys {list(_PARTS)}, got {got!r}")
+              "encoder_flops{args} should return a dict with the keys {keys}, got {got!r}", args=args,
+              keys=list(_PARTS), got=got)
         for part in _PARTS:
-            check(type(got[part]) is int, f"encoder_flops{args}[{part!r}] should be an int, got {got[part]!r}")
-            equal(got[part], expected[part], name=f"encoder_flops{args}[{part!r}] against FlopCounterMode on the model")
+            check(type(got[part]) is int, "encoder_flops{args}[{part!r}] should be an int, got {got!r}", args=args,
+                  part=part, got=got[part])
+            equal(got[part], expected[part], name=msg("encoder_flops{args}[{part!r}] against FlopCounterMode on the "
+                                                      "model", args=args, part=part))
     for n_layer, d, heads, d_ff, seq, batch in [(2, 12, 3, 20, 9, 2), (1, 8, 2, 12, 5, 1)]:  # vocab 0: no head
         stack = encoder_stack(n_layer, d, heads, d_ff, device="meta")
         x = torch.zeros(batch, seq, d, device="meta")
         expected_total = counted_flops(lambda: stack(x))  # noqa: B023 - called at once
         args = f"(n_layer={n_layer}, d_model={d}, n_head={heads}, d_ff={d_ff}, seq={seq}, vocab=0, batch={batch})"
         got = call(encoder_flops, n_layer, d, heads, d_ff, seq, 0, batch)
-        check(type(got) is dict and got.get("head") == 0, f"encoder_flops{args} should count no head ('head': 0): "
-              f"vocab = 0 is a model without one, as training_flops counts it; got {got!r}")
-        equal(sum(got.values()), expected_total, name=f"encoder_flops{args}, summed, against FlopCounterMode on the "
-                                                       "stack without embedding and head")
+        check(type(got) is dict and got.get("head") == 0, "encoder_flops{args} should count no head ('head': 0): "
+              "vocab = 0 is a model without one, as training_flops counts it; got {got!r}", args=args, got=got)
+        equal(sum(got.values()), expected_total, name=msg("encoder_flops{args}, summed, against FlopCounterMode on "
+                                                          "the stack without embedding and head", args=args))
     for d, heads in [(10, 4), (16, 3), (6, 4)]:
         _raises("encoder_flops", ValueError, encoder_flops, 1, d, heads, 8, 4, 5, 1,
-                name=f"encoder_flops with d_model={d}, n_head={heads}")
+                name=msg("encoder_flops with d_model={d}, n_head={heads}", d=d, heads=heads))
 
 
 @exercise("training_flops")
@@ -122,9 +127,11 @@ def check_training_flops(training_flops: Callable[..., int], seed: int = 0) -> N
         x = torch.zeros(batch, seq, d, device="meta")
         expected = counted_flops(lambda: stack(x).sum().backward())  # noqa: B023 - called at once
         got = call(training_flops, n_layer, d, heads, d_ff, seq, batch)
-        check(type(got) is int, f"training_flops should return an int, got {type(got).__name__} {got!r}")
-        equal(got, expected, name=f"training_flops(n_layer={n_layer}, d_model={d}, n_head={heads}, d_ff={d_ff}, "
-                                  f"seq={seq}, batch={batch}) against FlopCounterMode on a forward and backward pass")
+        check(type(got) is int, "training_flops should return an int, got {kind} {got!r}", kind=type(got).__name__,
+              got=got)
+        equal(got, expected, name=msg("training_flops(n_layer={n_layer}, d_model={d}, n_head={heads}, d_ff={d_ff}, "
+                                      "seq={seq}, batch={batch}) against FlopCounterMode on a forward and backward "
+                                      "pass", n_layer=n_layer, d=d, heads=heads, d_ff=d_ff, seq=seq, batch=batch))
 
 
 class _FakeTimer:
@@ -162,14 +169,16 @@ def check_measure_seconds(measure_seconds: Callable[..., float], seed: int = 0) 
         expected = statistics.median(timed)
         t = _FakeTimer(warm + timed, asynchronous=False)
         got = call(measure_seconds, t.fn, warmup=warmup, repeats=repeats, clock=t.clock)
-        equal(t.calls, warmup + repeats, name=f"number of calls of fn with warmup={warmup}, repeats={repeats}")
-        check(type(got) is float, f"measure_seconds should return a float, got {type(got).__name__}")
-        close(got, expected, rtol=1e-9, name=f"measure_seconds (warmup={warmup}, repeats={repeats}): the median "
-              "of the timed calls only")
+        equal(t.calls, warmup + repeats, name=msg("number of calls of fn with warmup={warmup}, repeats={repeats}",
+                                                  warmup=warmup, repeats=repeats))
+        check(type(got) is float, "measure_seconds should return a float, got {kind}", kind=type(got).__name__)
+        close(got, expected, rtol=1e-9, name=msg("measure_seconds (warmup={warmup}, repeats={repeats}): the median "
+                                                 "of the timed calls only", warmup=warmup, repeats=repeats))
         t = _FakeTimer(warm + timed, asynchronous=True)
         got = call(measure_seconds, t.fn, warmup=warmup, repeats=repeats, sync=t.sync, clock=t.clock)
-        close(got, expected, rtol=1e-9, name=f"measure_seconds with sync (warmup={warmup}, repeats={repeats}): "
-              "call sync() before starting the clock and again before stopping it, as for CUDA")
+        close(got, expected, rtol=1e-9, name=msg("measure_seconds with sync (warmup={warmup}, repeats={repeats}): "
+                                                 "call sync() before starting the clock and again before stopping "
+                                                 "it, as for CUDA", warmup=warmup, repeats=repeats))
     _raises("measure_seconds", ValueError, measure_seconds, lambda: None, warmup=1, repeats=0,
             name="measure_seconds(repeats=0)")
     _raises("measure_seconds", ValueError, measure_seconds, lambda: None, warmup=-1, repeats=3,
@@ -224,11 +233,11 @@ def check_roofline_point(roofline_point: Callable[..., dict], seed: int = 0) -> 
         args = f"({a}, {b}, bytes_per_element={size}, peak={peak:.3g}, bandwidth={bandwidth:.3g})"
         got = call(roofline_point, a, b, size, peak, bandwidth)
         check(type(got) is dict and sorted(got) == ["attainable", "bound", "intensity"],
-              f"roofline_point{args} should return a dict with the keys 'attainable', 'bound', 'intensity', "
-              f"got {got!r}")
-        close(got["intensity"], intensity, rtol=1e-9, atol=0, name=f"roofline_point{args}['intensity'] "
-              "(A and B read once, C written once)")
+              "roofline_point{args} should return a dict with the keys 'attainable', 'bound', 'intensity', "
+              "got {got!r}", args=args, got=got)
+        close(got["intensity"], intensity, rtol=1e-9, atol=0,
+              name=msg("roofline_point{args}['intensity'] (A and B read once, C written once)", args=args))
         close(got["attainable"], min(peak, intensity * bandwidth), rtol=1e-9, atol=0,
-              name=f"roofline_point{args}['attainable'] (the lower roof)")
+              name=msg("roofline_point{args}['attainable'] (the lower roof)", args=args))
         equal(got["bound"], "memory" if intensity * bandwidth < peak else "compute",
               name=f"roofline_point{args}['bound']")

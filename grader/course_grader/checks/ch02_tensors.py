@@ -18,6 +18,7 @@ import torch
 
 from course.checks.borrowed import switched_off_for
 from course.checks.core import call, check, close, equal, exercise, raises
+from course.checks.messages import msg
 
 _Tensor = torch.Tensor
 
@@ -43,7 +44,8 @@ def check_center_rows(center_rows: Callable[[_Tensor], _Tensor], seed: int = 0) 
         x = torch.randn(rows, cols, generator=g, dtype=torch.float64) * 3 + torch.randn(rows, 1, generator=g,
                                                                                       dtype=torch.float64) * 10
         out = call(center_rows, x.clone())
-        close(out, x - x.mean(dim=1, keepdim=True), atol=1e-9, name=f"center_rows on a {rows}x{cols} input")
+        close(out, x - x.mean(dim=1, keepdim=True), atol=1e-9,
+              name=msg("center_rows on a {rows}x{cols} input", rows=rows, cols=cols))
     x = torch.randn(5, 3, generator=g)
     out = call(center_rows, x.clone())
     close(out.mean(dim=1), torch.zeros(5), atol=1e-5, name="row means of center_rows' output (should be 0)")
@@ -79,7 +81,7 @@ def check_log_sum_exp(log_sum_exp: Callable[..., _Tensor], seed: int = 0) -> Non
     for x, dim in _lse_cases(g):
         out = call(log_sum_exp, x.clone(), dim=dim)
         close(out, _reference_lse(x, dim), atol=1e-4, rtol=1e-5,
-              name=f"log_sum_exp(x of shape {tuple(x.shape)}, dim={dim})")
+              name=msg("log_sum_exp(x of shape {shape}, dim={dim})", shape=tuple(x.shape), dim=dim))
     x = torch.randn(4, 7, generator=g)
     close(call(log_sum_exp, x.clone()), _reference_lse(x, -1), atol=1e-4, name="log_sum_exp(x) with the default dim")
 
@@ -90,7 +92,7 @@ def check_stable_softmax(stable_softmax: Callable[..., _Tensor], seed: int = 0) 
     for x, dim in _lse_cases(g):
         out = call(stable_softmax, x.clone(), dim=dim)
         close(out, torch.softmax(x.double(), dim=dim), atol=1e-6, rtol=1e-4,
-              name=f"stable_softmax(x of shape {tuple(x.shape)}, dim={dim})")
+              name=msg("stable_softmax(x of shape {shape}, dim={dim})", shape=tuple(x.shape), dim=dim))
     x = torch.randn(4, 7, generator=g)
     close(call(stable_softmax, x.clone()), torch.softmax(x.double(), dim=-1), atol=1e-6, rtol=1e-4,
           name="stable_softmax(x) with the default dim")
@@ -133,9 +135,10 @@ def check_broadcast_shape(broadcast_shape: Callable[..., tuple[int, ...]], seed:
             _raises("broadcast_shape", ValueError, broadcast_shape, a, b, name=f"broadcast_shape({a}, {b})")
             continue
         out = call(broadcast_shape, a, b)
-        check(isinstance(out, tuple), f"broadcast_shape({a}, {b}) must return a tuple, got {type(out).__name__}")
+        check(isinstance(out, tuple), "broadcast_shape({a}, {b}) must return a tuple, got {kind}", a=a, b=b,
+              kind=type(out).__name__)
         check(all(isinstance(n, int) and not isinstance(n, bool) for n in out),
-              f"broadcast_shape({a}, {b}) must hold Python ints, got {out!r}")
+              "broadcast_shape({a}, {b}) must hold Python ints, got {got!r}", a=a, b=b, got=out)
         equal(tuple(out), expected, name=f"broadcast_shape({a}, {b})")
 
 
@@ -149,7 +152,8 @@ def check_pairwise_sq_distances(pairwise_sq_distances: Callable[[_Tensor, _Tenso
         x = torch.randn(n, d, generator=g, dtype=torch.float64)
         y = torch.randn(m, d, generator=g, dtype=torch.float64) * 2
         out = call(pairwise_sq_distances, x.clone(), y.clone())
-        close(out, torch.cdist(x, y) ** 2, atol=1e-9, rtol=1e-7, name=f"pairwise_sq_distances(x {n}x{d}, y {m}x{d})")
+        close(out, torch.cdist(x, y) ** 2, atol=1e-9, rtol=1e-7,
+              name=msg("pairwise_sq_distances(x {n}x{d}, y {m}x{d})", n=n, m=m, d=d))
     x = torch.randn(6, 3, generator=g)  # same cloud twice: zero diagonal, symmetric
     out = call(pairwise_sq_distances, x.clone(), x.clone())
     close(torch.diagonal(out), torch.zeros(6), atol=1e-4, name="distance of each point to itself")
@@ -173,7 +177,8 @@ def check_contiguous_strides(contiguous_strides: Callable[[tuple[int, ...]], tup
     shapes += [_random_shape(r, 5, (0, 1, 2, 3, 4, 5, 6)) for _ in range(60)]
     for shape in shapes:
         out = call(contiguous_strides, shape)
-        check(isinstance(out, tuple), f"contiguous_strides({shape}) must return a tuple, got {type(out).__name__}")
+        check(isinstance(out, tuple), "contiguous_strides({shape}) must return a tuple, got {kind}", shape=shape,
+              kind=type(out).__name__)
         equal(tuple(out), tuple(torch.empty(shape).stride()), name=f"contiguous_strides({shape})")
 
 
@@ -203,11 +208,12 @@ def check_slice_view(slice_view: Callable[..., tuple], seed: int = 0) -> None:
             step = r.choice([1, 1, 2, 3, 4])
             got = call(slice_view, shape, strides, offset, dim, start, stop, step)
             args = f"slice_view({shape}, {strides}, {offset}, dim={dim}, start={start}, stop={stop}, step={step})"
-            check(type(got) is tuple and len(got) == 3, f"{args} should return a tuple of three, got {got!r}")
+            check(type(got) is tuple and len(got) == 3, "{args} should return a tuple of three, got {got!r}",
+                  args=args, got=got)
             check(type(got[0]) is tuple and type(got[1]) is tuple and type(got[2]) is int,
-                  f"{args} should return (a tuple, a tuple, an int), got {got!r}")
-            equal(got, _slice(v, dim, start, stop, step), name=f"{args} against the real view's (shape, stride(), "
-                                                                "storage_offset())")
+                  "{args} should return (a tuple, a tuple, an int), got {got!r}", args=args, got=got)
+            equal(got, _slice(v, dim, start, stop, step),
+                  name=msg("{args} against the real view's (shape, stride(), storage_offset())", args=args))
     equal(call(slice_view, (4, 6), (6, 1), 3, 1, 0, 5), ((4, 5), (6, 1), 3), name="slice_view with the default step")
     for args in [((4, 6), (6, 1), 0, 1, 3, 2, 1), ((4, 6), (6, 1), 0, 1, 0, 7, 1), ((4, 6), (6, 1), 0, 1, -1, 3, 1),
                  ((4, 6), (6, 1), 0, 0, 0, 4, 0), ((4, 6), (6, 1), 0, 0, 0, 4, -1), ((4, 6), (6, 1), 0, 2, 0, 1, 1),
@@ -252,8 +258,8 @@ def check_is_contiguous(is_contiguous: Callable[..., bool], seed: int = 0) -> No
         cases.append((shape, tuple(strides)))
     for shape, strides in cases:
         kind, out = call(_with_type(is_contiguous), shape, strides)
-        check(kind == "builtins.bool", f"is_contiguous({shape}, {strides}) must return a Python bool (True or False), "
-                                       f"got {kind} {out!r}")
+        check(kind == "builtins.bool", "is_contiguous({shape}, {strides}) must return a Python bool (True or False), "
+                                       "got {kind} {got!r}", shape=shape, strides=strides, kind=kind, got=out)
         equal(out, _torch_is_contiguous(shape, strides), name=f"is_contiguous({shape}, {strides})")
 
 
@@ -275,16 +281,18 @@ def check_split_heads(split_heads: Callable[[_Tensor, int], _Tensor], seed: int 
         d_model = n_heads * d_head
         x = torch.randn(batch, seq, d_model, generator=g)
         out = call(split_heads, x, n_heads)
-        check(isinstance(out, _Tensor), f"split_heads must return a tensor, got {type(out).__name__}")
+        check(isinstance(out, _Tensor), "split_heads must return a tensor, got {kind}", kind=type(out).__name__)
         equal(tuple(out.shape), (batch, n_heads, seq, d_head),
-              name=f"shape of split_heads(x of shape {tuple(x.shape)}, n_heads={n_heads})")
+              name=msg("shape of split_heads(x of shape {shape}, n_heads={n_heads})", shape=tuple(x.shape),
+                       n_heads=n_heads))
         for h in range(n_heads):
             close(out[:, h], x[..., h * d_head:(h + 1) * d_head], atol=0, rtol=0,
-                  name=f"head {h} of split_heads (should be x[..., {h * d_head}:{(h + 1) * d_head}])")
+                  name=msg("head {h} of split_heads (should be x[..., {start}:{stop}])", h=h, start=h * d_head,
+                           stop=(h + 1) * d_head))
         check(_shares_storage(out, x), "split_heads should return a view of x (same storage), not a copy")
     for d_model, n_heads in [(10, 4), (6, 4), (7, 2)]:
         _raises("split_heads", ValueError, split_heads, torch.zeros(1, 2, d_model), n_heads,
-                name=f"split_heads with d_model={d_model}, n_heads={n_heads}")
+                name=msg("split_heads with d_model={d_model}, n_heads={n_heads}", d_model=d_model, n_heads=n_heads))
 
 
 @exercise("merge_heads")
@@ -294,11 +302,12 @@ def check_merge_heads(merge_heads: Callable[[_Tensor], _Tensor], seed: int = 0) 
         d_model = n_heads * d_head
         x = torch.randn(batch, seq, d_model, generator=g)
         out = call(merge_heads, _reference_split(x, n_heads))  # a non-contiguous input, as in attention
-        close(out, x, atol=0, rtol=0, name=f"merge_heads(split of a {batch}x{seq}x{d_model} tensor)")
-        check(_shares_storage(out, x), f"merge_heads(split of a {batch}x{seq}x{d_model} tensor) copied: undoing a "
+        close(out, x, atol=0, rtol=0, name=msg("merge_heads(split of a {batch}x{seq}x{d_model} tensor)", batch=batch,
+                                               seq=seq, d_model=d_model))
+        check(_shares_storage(out, x), "merge_heads(split of a {batch}x{seq}x{d_model} tensor) copied: undoing a "
               "split can be a view (reshape and .contiguous() copy only when they must; torch.cat and .clone() always "
-              "copy)")
+              "copy)", batch=batch, seq=seq, d_model=d_model)
         heads = torch.randn(batch, n_heads, seq, d_head, generator=g)  # a contiguous input
         expected = heads.transpose(1, 2).reshape(batch, seq, d_model)
         close(call(merge_heads, heads.clone()), expected, atol=0, rtol=0,
-              name=f"merge_heads(contiguous tensor of shape {tuple(heads.shape)})")
+              name=msg("merge_heads(contiguous tensor of shape {shape})", shape=tuple(heads.shape)))

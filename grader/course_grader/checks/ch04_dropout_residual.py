@@ -17,6 +17,7 @@ from course.checks.core import call, check, close, equal, exercise, raises
 from course.checks.doubles import Recorder as _Recorder
 from course.checks.doubles import Zero as _Zero
 from course.checks.elsewhere import class_of, module_method
+from course.checks.messages import msg
 from course.experiments.ch04_dropout_residual import DeepStack
 
 # bound at import time (the set-up cell), so later monkeypatching does not change the checks
@@ -51,12 +52,13 @@ def _attr(obj: Any, name: str) -> Any:
     return call(getattr, obj, name)
 
 
-def _is_tensor(out: Any, like: torch.Tensor, what: str) -> None:
-    check(isinstance(out, torch.Tensor), f"{what}: expected a tensor, got {type(out).__name__}")
-    equal(tuple(out.shape), tuple(like.shape), name=f"{what}: output shape")
+def _is_tensor(out: Any, like: torch.Tensor, what: Any) -> None:
+    check(isinstance(out, torch.Tensor), "{what}: expected a tensor, got {kind}", what=what, kind=type(out).__name__)
+    equal(tuple(out.shape), tuple(like.shape), name=msg("{what}: output shape", what=what))
     check(out.dtype == like.dtype,
-          f"{what}: output dtype {out.dtype}, input dtype {like.dtype} (keep the input's dtype)")
-    check(not bool(torch.isnan(out).any()), f"{what}: the output contains NaN")
+          "{what}: output dtype {got}, input dtype {dtype} (keep the input's dtype)", what=what, got=out.dtype,
+          dtype=like.dtype)
+    check(not bool(torch.isnan(out).any()), "{what}: the output contains NaN", what=what)
 
 
 # ----------------------------------------------------------------------------- exercise 1: dropout()
@@ -81,13 +83,13 @@ def check_dropout_statistics(dropout: Callable, ps=(0.1, 0.3, 0.5, 0.8), n: int 
         kept = out != 0
         frac = 1.0 - kept.float().mean().item()
         check(abs(frac - p) < 0.005,
-              f"{what}: {frac:.3f} of the elements were set to zero, expected about p = {p} "
-              f"(is p the probability of DROPPING an element?)")
+              "{what}: {frac:.3f} of the elements were set to zero, expected about p = {p} (is p the probability of "
+              "DROPPING an element?)", what=what, frac=frac, p=p)
         close(out[kept], x[kept] / (1 - p), atol=0.0, rtol=1e-5,
-              name=f"{what}: surviving elements (should be x / (1 - p))")
+              name=msg("{what}: surviving elements (should be x / (1 - p))", what=what))
         ratio = out.double().mean().item() / x.double().mean().item()
-        check(abs(ratio - 1.0) < 0.01, f"{what}: mean(output) / mean(x) = {ratio:.4f}, expected 1 "
-                                       f"(inverted dropout preserves the expected value)")
+        check(abs(ratio - 1.0) < 0.01, "{what}: mean(output) / mean(x) = {ratio:.4f}, expected 1 (inverted dropout "
+                                       "preserves the expected value)", what=what, ratio=ratio)
 
 
 @exercise("dropout")
@@ -99,7 +101,8 @@ def check_dropout_modes(dropout: Callable) -> None:
         for p in (0.0, 0.2, 0.7, 1.0):
             out = call(dropout, x, p, training=False)
             _is_tensor(out, x, f"dropout(x, p={p}, training=False)")
-            check(_equal_tensors(out, x), f"dropout(x, p={p}, training=False) changed x: eval mode is the identity")
+            check(_equal_tensors(out, x), "dropout(x, p={p}, training=False) changed x: eval mode is the identity",
+                  p=p)
         out = call(dropout, x, 0.0)
         _is_tensor(out, x, "dropout(x, p=0)")
         check(_equal_tensors(out, x), "dropout(x, p=0) in training must return x unchanged")
@@ -141,13 +144,13 @@ def check_dropout_gradient(dropout: Callable) -> None:
         x = _positive((30, 40), seed=400 + i).requires_grad_()
         out = call(dropout, x, p)
         check(isinstance(out, torch.Tensor) and out.requires_grad,
-              f"dropout(x, p={p}): the output does not require grad, so no gradient reaches x "
-              f"(do not detach, do not use .data)")
+              "dropout(x, p={p}): the output does not require grad, so no gradient reaches x (do not detach, do not "
+              "use .data)", p=p)
         out.sum().backward()
-        check(x.grad is not None, f"dropout(x, p={p}): x.grad is None after backward")
+        check(x.grad is not None, "dropout(x, p={p}): x.grad is None after backward", p=p)
         expected = (out.detach() != 0).float() / (1 - p)
         close(x.grad, expected, atol=1e-6, rtol=1e-5,
-              name=f"gradient of dropout(x, p={p}).sum() (1/(1-p) where kept, 0 where dropped)")
+              name=msg("gradient of dropout(x, p={p}).sum() (1/(1-p) where kept, 0 where dropped)", p=p))
 
 
 @exercise("dropout")
@@ -179,7 +182,8 @@ def check_dropout_module(Dropout: type) -> None:
     frac_ours = (ours == 0).float().mean().item()
     frac_theirs = (theirs == 0).float().mean().item()
     check(abs(frac_ours - frac_theirs) < 0.005,
-          f"Dropout(0.3) zeroed {frac_ours:.3f} of the elements, nn.Dropout(0.3) zeroed {frac_theirs:.3f}")
+          "Dropout(0.3) zeroed {ours:.3f} of the elements, nn.Dropout(0.3) zeroed {theirs:.3f}", ours=frac_ours,
+          theirs=frac_theirs)
     kept = ours != 0
     close(ours[kept], x[kept] / 0.7, atol=0.0, rtol=1e-5, name="Dropout(0.3) survivors (x / 0.7)")
 
@@ -219,27 +223,29 @@ def check_embed_with_dropout(embed_with_dropout: Callable) -> None:
     gen = _gen(600)
     for batch, seq in ((3, 6), (1, 9), (2, 1)):                          # 9 = the whole position table
         ids, tok_table, pos_table, total = _embedding_case(gen, batch, seq)
-        what = f"embed_with_dropout on token ids of shape ({batch}, {seq}), a position table of 9 rows"
+        what = msg("embed_with_dropout on token ids of shape ({batch}, {seq}), a position table of 9 rows",
+                   batch=batch, seq=seq)
         rec = _Recorder()
         out = call(embed_with_dropout, ids, tok_table, pos_table, rec)
-        check(len(rec.calls) == 1, f"{what}: the dropout module was called {len(rec.calls)} times; call it once, "
-                                   f"on the sum of the two embeddings")
+        check(len(rec.calls) == 1, "{what}: the dropout module was called {n} times; call it once, on the sum of the "
+                                   "two embeddings", what=what, n=len(rec.calls))
         seen = rec.calls[0]
         d_model = tok_table.shape[1]
         scaled = tok_table[ids] * d_model ** 0.5 + pos_table[:seq]
         check(tuple(seen.shape) != tuple(total.shape) or not bool(torch.allclose(seen, scaled, atol=1e-5)),
-              f"{what}: the token embeddings were multiplied by √d_model, as the paper's §3.4 does; this exercise "
-              f"uses the tables as given (the sum of §5.4, without that scaling)")
+              "{what}: the token embeddings were multiplied by √d_model, as the paper's §3.4 does; this exercise "
+              "uses the tables as given (the sum of §5.4, without that scaling)", what=what)
         check(tuple(seen.shape) != tuple(tok_table.shape) or tuple(total.shape) == tuple(tok_table.shape),
-              f"{what}: dropout was applied to the embedding table, not to the sum: every occurrence of a token "
-              f"would then share one mask")
-        close(seen, total, name=f"{what}: what dropout is applied to (each token's embedding plus its position's "
-                                f"vector, positions 0 .. seq - 1)")
-        close(out, 3.0 * total, name=f"{what}: embed_with_dropout must return what the dropout returns")
+              "{what}: dropout was applied to the embedding table, not to the sum: every occurrence of a token "
+              "would then share one mask", what=what)
+        close(seen, total, name=msg("{what}: what dropout is applied to (each token's embedding plus its position's "
+                                    "vector, positions 0 .. seq - 1)", what=what))
+        close(out, 3.0 * total, name=msg("{what}: embed_with_dropout must return what the dropout returns", what=what))
         close(call(embed_with_dropout, ids, tok_table, pos_table, nn.Dropout(0.4).eval()), total,
-              name=f"{what}, dropout in eval mode")
+              name=msg("{what}, dropout in eval mode", what=what))
         close(call(embed_with_dropout, ids, tok_table, pos_table, nn.Dropout(1.0).train()),
-              torch.zeros(batch, seq, tok_table.shape[1]), atol=0.0, name=f"{what}, nn.Dropout(p=1) (all zeros)")
+              torch.zeros(batch, seq, tok_table.shape[1]), atol=0.0,
+              name=msg("{what}, nn.Dropout(p=1) (all zeros)", what=what))
 
     # one token repeated at every position, positions all zero: a mask per position, not one per token
     ids = torch.full((4, 9), 3)
@@ -254,8 +260,9 @@ def check_embed_with_dropout(embed_with_dropout: Callable) -> None:
     for seq in (10, 12):
         ids, tok_table, pos_table, _ = _embedding_case(gen, 2, 9)
         raises(ValueError, embed_with_dropout, torch.zeros(2, seq, dtype=torch.long), tok_table, pos_table,
-               nn.Dropout(0.1), name=f"embed_with_dropout on {seq} tokens with a position table of 9 rows "
-                                     f"(raise ValueError: there is no position vector for the later tokens)")
+               nn.Dropout(0.1), name=msg("embed_with_dropout on {seq} tokens with a position table of 9 rows "
+                                         "(raise ValueError: there is no position vector for the later tokens)",
+                                         seq=seq))
 
 
 def _layer_norm_ref(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
@@ -269,7 +276,7 @@ def _block(Block: type, d_model: int, sub: nn.Module, p: float, training: bool, 
     block = _mode(call(Block, d_model, sub, p=p), training)
     norm = dict(_named_children(block)).get("norm")
     check(class_of(norm) is nn.LayerNorm,
-          f"{Block.__name__} should keep the nn.LayerNorm its __init__ makes in self.norm")
+          "{block} should keep the nn.LayerNorm its __init__ makes in self.norm", block=Block.__name__)
     with torch.no_grad():
         for name, param in _named_parameters(norm):
             value = torch.rand(d_model, generator=g) + 0.5 if name == "weight" else torch.randn(d_model, generator=g)
@@ -293,13 +300,14 @@ def _check_residual_dropout(Block: type, post: bool, d_model: int = 16) -> None:
 
         out = call(block, x)
         _is_tensor(out, x, f"{label}(x)")
-        close(out, expected(1.0), atol=1e-5, rtol=1e-5, name=f"{label}(x) in eval mode (dropout off: {arrangement})")
+        close(out, expected(1.0), atol=1e-5, rtol=1e-5,
+              name=msg("{label}(x) in eval mode (dropout off: {arrangement})", label=label, arrangement=arrangement))
 
         block = _block(Block, d_model, sub, 1.0, True, g)
         norm = dict(_named_children(block))["norm"]
         close(call(block, x), expected(0.0), atol=1e-5 if post else 0.0, rtol=0.0,
-              name=f"{label}(x) with p=1 in training (dropout removes the whole branch; "
-                   f"{'only the normalised stream is left' if post else 'x passes unchanged'})")
+              name=msg("{label}(x) with p=1 in training (dropout removes the whole branch; {left})", label=label,
+                       left="only the normalised stream is left" if post else "x passes unchanged"))
 
         block = _block(Block, d_model, sub, 0.1, True, g)
         norm = dict(_named_children(block))["norm"]
@@ -307,12 +315,14 @@ def _check_residual_dropout(Block: type, post: bool, d_model: int = 16) -> None:
         _setattr(block, "dropout", rec)
         out = call(block, x)
         check(len(rec.calls) == 1,
-              f"{label} applied its dropout {len(rec.calls)} times; once, to the sublayer's output")
+              "{label} applied its dropout {n} times; once, to the sublayer's output", label=label, n=len(rec.calls))
         branch_input = x if post else norm(x)
         close(rec.calls[0], sub(branch_input), atol=1e-5, rtol=1e-5,
-              name=f"{label}: what its dropout is applied to (the sublayer's output, {arrangement})")
+              name=msg("{label}: what its dropout is applied to (the sublayer's output, {arrangement})", label=label,
+                       arrangement=arrangement))
         close(out, expected(3.0), atol=1e-5, rtol=1e-5,
-              name=f"{label} with a stand-in dropout that triples: the dropout's result is what gets added")
+              name=msg("{label} with a stand-in dropout that triples: the dropout's result is what gets added",
+                       label=label))
 
         block = _block(Block, d_model, sub, 0.5, True, g)
         norm = dict(_named_children(block))["norm"]
@@ -325,13 +335,13 @@ def _check_residual_dropout(Block: type, post: bool, d_model: int = 16) -> None:
                   "with p=0.5 in training, every element of block(x) - x must be 0 (dropped) or "
                   "2 · sublayer(norm(x)) (kept and rescaled): apply dropout to the sublayer's output only")
             frac = dropped.float().mean().item()
-            check(0.4 < frac < 0.6, f"with p=0.5, {frac:.2f} of the branch was dropped, expected about 0.5")
+            check(0.4 < frac < 0.6, "with p=0.5, {frac:.2f} of the branch was dropped, expected about 0.5", frac=frac)
 
         block = _block(Block, d_model, _Zero(), 0.5, True, g)
         norm = dict(_named_children(block))["norm"]
         close(call(block, x), norm(x) if post else x, atol=1e-6 if post else 0.0, rtol=0.0,
-              name=f"{label}(x) when the sublayer outputs zeros, p=0.5 in training (the residual stream must "
-                   f"pass undropped)")
+              name=msg("{label}(x) when the sublayer outputs zeros, p=0.5 in training (the residual stream must "
+                       "pass undropped)", label=label))
 
 
 @exercise("PreNormResidual")
@@ -362,10 +372,11 @@ def reference_grad_norms(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return torch.stack([g.norm() for g in grads])                        # (depth,)
 
 
-def _as_norms(result: Any, depth: int, what: str) -> torch.Tensor:
+def _as_norms(result: Any, depth: int, what: Any) -> torch.Tensor:
     check(isinstance(result, torch.Tensor),
-          f"{what}: expected a tensor of shape ({depth},), got {type(result).__name__}")
-    equal(tuple(result.shape), (depth,), name=f"{what}: shape")
+          "{what}: expected a tensor of shape ({depth},), got {kind}", what=what, depth=depth,
+          kind=type(result).__name__)
+    equal(tuple(result.shape), (depth,), name=msg("{what}: shape", what=what))
     return result.detach()
 
 
@@ -380,9 +391,9 @@ def check_grad_norms(grad_norms_per_layer: Callable) -> None:
         expected = reference_grad_norms(model, x)
         first = _as_norms(call(grad_norms_per_layer, model, x), depth, what)
         close(first, expected, atol=1e-10, rtol=1e-4, name=what)
-        second = _as_norms(call(grad_norms_per_layer, model, x), depth, what + " called a second time")
+        second = _as_norms(call(grad_norms_per_layer, model, x), depth, msg("{what} called a second time", what=what))
         close(second, expected, atol=1e-10, rtol=1e-4,
-              name=what + " called a second time (gradients accumulate: zero them before backward)")
+              name=msg("{what} called a second time (gradients accumulate: zero them before backward)", what=what))
 
     model = DeepStack(4, 10, residual=True, seed=9)
     x = torch.randn(6, 10, generator=_gen(899))

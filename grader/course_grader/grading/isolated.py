@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
+from course import cells
 from course_grader.grading import judge
 from course_grader.grading.sandbox import DEFAULT_LIMITS, Limits, LineReader, Sandbox, sandbox
 
@@ -50,23 +51,11 @@ class Report:
     over_budget: bool = False
 
 
-def _meta(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
-
-
 def job_from_notebook(nb: nbformat.NotebookNode) -> tuple[str, list[Step]]:
-    """The set-up cell (first locked code cell) and the answer/test cells in notebook order."""
-    code_cells = [c for c in nb.cells if c.cell_type == "code"]
-    setup = next((c for c in code_cells if _meta(c).get("locked") and not _meta(c).get("grade")), None)
-    steps = []
-    for cell in code_cells:
-        meta = _meta(cell)
-        if cell is setup or not meta:
-            continue
-        if meta.get("solution") and not meta.get("grade"):
-            steps.append(Step("answer", meta["grade_id"], cell.source))
-        elif meta.get("grade") and not meta.get("solution"):
-            steps.append(Step("test", meta["grade_id"], cell.source))
+    """The set-up cell (:func:`course.cells.setup_cell`) and the answer/test cells in notebook order."""
+    setup = cells.setup_cell(nb.cells)
+    steps = [Step(cells.kind(c), cells.grade_id(c), c.source) for c in nb.cells
+             if cells.is_answer(c) or cells.is_test(c)]
     return (setup.source if setup is not None else ""), steps
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import ClearHiddenTests
 
+from course.checks.messages import render
 from course_grader.grading.sandbox import LineReader, Sandbox
 
 FILES_LIMIT = 64 << 20  # bytes of a submission's other files sent into the sandbox
@@ -59,9 +60,9 @@ def merge_outputs(nb: nbformat.NotebookNode, sent: nbformat.NotebookNode, return
     try:
         executed = nbformat.reads(returned, as_version=4)
     except Exception:  # noqa: BLE001 - anything unreadable is simply not used
-        return "the kernel run returned an unreadable notebook; no outputs are shown"
+        return render("the kernel run returned an unreadable notebook; no outputs are shown")
     if len(executed.cells) != len(sent.cells):
-        return "the kernel run returned a notebook with other cells; no outputs are shown"
+        return render("the kernel run returned a notebook with other cells; no outputs are shown")
     for mine, theirs, ours in zip(nb.cells, executed.cells, sent.cells, strict=True):
         if mine.cell_type != "code":
             continue
@@ -90,22 +91,23 @@ def run_kernel(nb: nbformat.NotebookNode, box: Sandbox, *, folder: str | None, n
     payload = {"notebook": nbformat.writes(sent), "timeout": cell_timeout}
     with box.job("notebook", payload, submission_files(folder, notebook_name)) as (_, lines):
         if lines is None:
-            return "the kernel's sandbox stopped; no outputs are shown, but every test was still graded"
+            return render("the kernel's sandbox stopped; no outputs are shown, but every test was still graded")
         line = lines.next(time.monotonic() + budget)
     if line is LineReader.TIMEOUT:
-        return (f"the notebook did not finish running within the submission's {budget:g} s; its outputs are not "
-                "shown, but every test was still graded")
+        return render("the notebook did not finish running within the submission's {seconds:g} s; its outputs are "
+                      "not shown, but every test was still graded", seconds=budget)
     if line is None:
-        return "the notebook's run ended without a result; its outputs are not shown, but every test was still graded"
+        return render("the notebook's run ended without a result; its outputs are not shown, but every test was "
+                      "still graded")
     try:
         result = json.loads(line)
         returned, problem = str(result["notebook"]), str(result.get("problem", ""))[:200]
     except (ValueError, KeyError, TypeError):
-        return "the kernel run returned an unreadable result; no outputs are shown"
+        return render("the kernel run returned an unreadable result; no outputs are shown")
     merged = merge_outputs(nb, sent, returned)
     if merged:
         return merged
     if problem:
-        return (f"the notebook's kernel stopped before the end ({problem}); cells after that point show no output, "
-                "but every test was still graded")
+        return render("the notebook's kernel stopped before the end ({problem}); cells after that point show no "
+                      "output, but every test was still graded", problem=problem)
     return ""

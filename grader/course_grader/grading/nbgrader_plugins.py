@@ -27,6 +27,9 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Any, Bool, Float, Int, List, Unicode
 
+from course import cells
+from course.checks.messages import render
+from course.language import LANGUAGES, METADATA_KEY, language, use_language
 from course_grader.grading import judge
 from course_grader.grading.isolated import grade_notebook
 from course_grader.grading.kernel_run import run_kernel
@@ -37,14 +40,10 @@ from course_grader.intake import INTAKE_KEY
 NOTE_MARKER = "course-grading-notes"
 
 
-def _is_test(cell) -> bool:
-    meta = cell.metadata.get("nbgrader", {})
-    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
-
-
-def _is_answer(cell) -> bool:
-    meta = cell.metadata.get("nbgrader", {})
-    return cell.cell_type == "code" and meta.get("solution") and not meta.get("grade")
+def edition(nb) -> str:
+    """The language a submission is graded in: its notebook's edition, else the class's (``COURSE_LANGUAGE``)."""
+    named = (nb.get("metadata") or {}).get(METADATA_KEY)
+    return named if named in LANGUAGES else language()
 
 
 def _is_failure(output) -> bool:
@@ -73,7 +72,7 @@ def align_outputs(cell, passed: bool, message: str = "") -> None:
     if not passed:
         kept.insert(0, nbformat.v4.new_output(
             "error", ename="GradingError", evalue=message,
-            traceback=[f"Graded in a separate process, this test failed: {message}"]))
+            traceback=[render("Graded in a separate process, this test failed: {message}", message=message)]))
     cell.outputs = kept
 
 
@@ -85,7 +84,7 @@ def trusted_verdicts(nb, cell_timeout: float = 60.0, *, budget: float = 900.0, l
     answer cells left out because they were flagged (with why).
     """
     findings = scan_notebook(nb)
-    answer_ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if _is_answer(c)}
+    answer_ids = {cells.grade_id(c) for c in nb.cells if cells.is_answer(c)}
     exclude: dict[str, str] = {}
     for f in findings:
         if f.cell_id in answer_ids:
@@ -128,6 +127,10 @@ class TrustedExecute(Execute):
                       tmp_mb=self.disk_mb, processes=self.processes)
 
     def preprocess(self, nb, resources):
+        with use_language(edition(nb)):  # the checks, the judge forked here and every sandbox job speak it
+            return self._preprocess(nb, resources)
+
+    def _preprocess(self, nb, resources):
         limits, unsafe = self.limits(), self.unsafe_no_sandbox
         judge.warm_up()  # the judge's imports overlap the kernel run
         kernel_problem = ""
@@ -148,9 +151,9 @@ class TrustedExecute(Execute):
 
         kernel_passed = {}
         for cell in nb.cells:
-            if not _is_test(cell):
+            if not cells.is_test(cell):
                 continue
-            grade_id = cell.metadata["nbgrader"]["grade_id"]
+            grade_id = cells.grade_id(cell)
             verdict = report.verdicts[grade_id]
             if self.run_kernel:
                 kernel_passed[grade_id] = cell.get("execution_count") is not None and not any(
@@ -163,17 +166,18 @@ class TrustedExecute(Execute):
         found = nb.metadata.pop(INTAKE_KEY, [])
         intake = [str(n) for n in found] if isinstance(found, list) else []
         notes = [f"- {n}" for n in intake]
-        notes += [f"- cell `{f.cell_id}` line {f.line}: {f.message} ({f.rule})" for f in findings]
-        notes += [f"- answer cell `{cid}` was not graded: {why}" for cid, why in report.excluded.items()
-                  if cid not in exclude]
+        notes += [render("- cell `{cell}` line {line}: {message} ({rule})", cell=f.cell_id, line=f.line,
+                         message=f.message, rule=f.rule) for f in findings]
+        notes += [render("- answer cell `{cell}` was not graded: {why}", cell=cid, why=why)
+                  for cid, why in report.excluded.items() if cid not in exclude]
         if kernel_problem:
             notes.append(f"- {kernel_problem}")
         if report.over_budget:
-            notes.append(f"- the graded run used up the submission's {self.submission_seconds:g} s: the tests it "
-                         "had not reached score zero")
+            notes.append(render("- the graded run used up the submission's {seconds:g} s: the tests it had not "
+                                "reached score zero", seconds=self.submission_seconds))
         if unsafe:
-            notes.append("- graded WITHOUT the sandbox (unsafe_no_sandbox): this submission's code ran as the "
-                         "grading account")
+            notes.append(render("- graded WITHOUT the sandbox (unsafe_no_sandbox): this submission's code ran as the "
+                                "grading account"))
         nb.metadata["course_grading"] = {
             "flags": [f.__dict__ for f in findings],
             "excluded": report.excluded,
@@ -190,11 +194,11 @@ class TrustedExecute(Execute):
         for line in notes:
             self.log.warning("%s: %s", resources.get("nbgrader", {}).get("student", "?"), line)
         if not self.run_kernel:
-            notes.append("- graded without running the notebook in a kernel: every test ran in the grader and shows "
-                         "its verdict and what it printed; the other cells show no output")
+            notes.append(render("- graded without running the notebook in a kernel: every test ran in the grader and "
+                                "shows its verdict and what it printed; the other cells show no output"))
         if notes:
             nb.cells.insert(0, nbformat.v4.new_markdown_cell(
-                "**Grading notes** (read these first)\n\n" + "\n".join(notes),
+                render("**Grading notes** (read these first)") + "\n\n" + "\n".join(notes),
                 metadata={"tags": [NOTE_MARKER]}))
         return nb, resources
 

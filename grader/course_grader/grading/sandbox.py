@@ -40,6 +40,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from course.language import language
 from course_grader.grading.runtime import server as runtime_server
 
 INSTALL = ("bubblewrap is not installed, and grading runs student code only inside its sandbox: install it "
@@ -267,8 +268,8 @@ class Sandbox:
 
     def start(self, kind: str, payload: dict, result_fd: int, files: dict[str, str] | None = None) -> int:
         """Start a job (``"notebook"`` or ``"agent"``) that talks over ``result_fd``; its pid in the sandbox."""
-        runtime_server.send_frame(self.sock, {"op": "job", "kind": kind, "payload": payload, "files": files or {}},
-                                  (result_fd,))
+        runtime_server.send_frame(self.sock, {"op": "job", "kind": kind, "payload": payload, "files": files or {},
+                                              "language": language()}, (result_fd,))  # the edition it speaks
         reply = self._message(time.monotonic() + 30)
         if not reply or "pid" not in reply:
             raise RuntimeError(f"the {self.kind} sandbox did not start the job")

@@ -32,6 +32,8 @@ from functools import lru_cache
 
 import nbformat
 
+from course import cells
+
 # Importing any of these modules (or a submodule) is flagged, except what ALLOWED_IMPORTS lets through.
 FORBIDDEN_IMPORTS = frozenset({
     "nbgrader", "course_grader", "course.checks", "IPython", "ipykernel", "jupyter_client", "nbformat", "nbclient",
@@ -435,15 +437,10 @@ def scan_source(source: str, cell_id: str = "cell") -> list[Finding]:
     return _scan(source, cell_id, {})
 
 
-def _editable(cell) -> bool:
-    meta = cell.metadata.get("nbgrader") or {}
-    return cell.cell_type == "code" and bool(meta.get("solution") or not (meta.get("grade") or meta.get("locked")))
-
-
 def scan_notebook(nb: nbformat.NotebookNode) -> list[Finding]:
-    """Scan every code cell a student can change: cells with nbgrader metadata solution=True, and code cells
-    without nbgrader metadata (cells the student added). Locked cells (nbgrader locked=True or grade=True without
-    solution) are skipped: nbgrader restores them from the instructor's copy."""
+    """Scan every code cell a student can change (:func:`course.cells.is_student_code`): answer cells and code
+    cells without a lock (cells the student added). Locked cells are skipped: nbgrader restores them from the
+    instructor's copy."""
     context: dict[str, str] = {}  # imports and aliases of every cell, for names a cell uses but does not bind
     for cell in nb.cells:
         try:
@@ -453,7 +450,7 @@ def scan_notebook(nb: nbformat.NotebookNode) -> list[Finding]:
             pass  # such a cell is reported by _scan if the student can change it
     findings = []
     for index, cell in enumerate(nb.cells):
-        if _editable(cell):
-            cell_id = (cell.metadata.get("nbgrader") or {}).get("grade_id") or cell.get("id") or f"cell-{index}"
+        if cells.is_student_code(cell):
+            cell_id = cells.grade_id(cell) or cell.get("id") or f"cell-{index}"
             findings += _scan(cell.source, cell_id, context)
     return findings
