@@ -152,5 +152,6 @@ hub-deps: ## what the hub and its tests need: both hub environments, the proxy (
 	else echo "note: the PostgreSQL gradebook test is skipped until Debian's postgresql is installed"; fi
 
 hub: hub-deps ## JupyterHub for a class on 127.0.0.1:HUB_PORT (run as root: PAM logins, one Unix account per person)
+	@d="$(CURDIR)"; while [ "$$d" != / ]; do [ -n "$$(find "$$d" -maxdepth 0 -perm -o=x)" ] || { echo "make hub: every account runs $(HUB_STUDENT_VENV) in this checkout, but others may not enter $$d: put the course where they can (a clone under /srv), or chmod o+x $$d"; exit 1; }; d=$$(dirname "$$d"); done
 	PATH="$(CURDIR)/hub/node/node_modules/.bin:$(CURDIR)/$(HUB_VENV)/bin:$$PATH" HUB_PORT=$(HUB_PORT) \
 		$(HUB_VENV)/bin/jupyterhub -f hub/jupyterhub_config.py

@@ -65,8 +65,9 @@ c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput,
 # Autograding you can trust (grader/course_grader/grading): student code runs only inside bubblewrap
 # sandboxes (an unprivileged user, a read-only view without the course folder or the grader, no network,
 # its own PID namespace, limits; README "How grading resists cheating"). The kernel run there produces the
-# feedback's outputs; every test cell's verdict comes from a static tamper scan plus an isolated re-run of
-# the test in the verdict sandbox, and a kernel that dies no longer fails the whole submission.
+# feedback's outputs; every test cell's verdict comes from a static tamper scan and the graded run, whose
+# judge runs the test cells and the hidden checks outside the sandbox and asks the student's code, in the
+# sandbox, only for values; a kernel that dies no longer fails the whole submission.
 from course_grader.grading.nbgrader_plugins import SanitizeStudentMarkup, TrustedExecute  # noqa: E402
 from course_grader.intake import nbgrader_hook  # noqa: E402
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402

@@ -1,7 +1,7 @@
 """Training throughput of the course's reference model on a CUDA GPU: tokens/s, MFU, and nn.Transformer for scale.
 
     python benchmarks/gpu_throughput.py                       # the "gpu" preset's sizes, bf16 autocast
-    python benchmarks/gpu_throughput.py --d-model 1024 --heads 16 --batch-size 256
+    python benchmarks/gpu_throughput.py --d-model 1024 --n-heads 16 --batch-size 256   # the trainer's model flags
 
 One training step = forward, backward and a fused AdamW update, under bf16 autocast, on zh batches
 already on the GPU (so the number is the model's, not the Python batch builder's). FLOPs per step
@@ -25,22 +25,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from vs_nn_transformer import TorchSeq2Seq, step_fn, timed  # noqa: E402
 
-from course.blocks import ModelConfig, Seq2SeqTransformer  # noqa: E402
+from course.blocks import Seq2SeqTransformer  # noqa: E402
 from course.hardware import H100_SXM  # noqa: E402
 from course.tasks import Task  # noqa: E402
 from course.tokenizer import PAD  # noqa: E402
+from course.train import add_model_flags, model_config  # noqa: E402
+from course.training import PRESETS  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--d-model", type=int, default=512)
-    p.add_argument("--heads", type=int, default=8)
-    p.add_argument("--layers", type=int, default=3, help="encoder layers = decoder layers")
-    p.add_argument("--d-ff", type=int, default=2048)
+    add_model_flags(p, defaults="the gpu preset's, without dropout")
     p.add_argument("--batch-size", type=int, default=512)
     p.add_argument("--repeats", type=int, default=7, help="interleaved timed blocks per model")
     p.add_argument("--steps", type=int, default=10, help="steps per timed block")
     args = p.parse_args(argv)
+    config = model_config(args, p, PRESETS["gpu"].model.replace(dropout=0.0))
+    if config.position != "sinusoidal" or config.tie_output:
+        p.error("nn.Transformer is compared with the sinusoidal, untied model only")
     if not torch.cuda.is_available():
         p.error("this benchmark needs a CUDA GPU")
     dev = torch.device("cuda")
@@ -49,9 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     batches = [task.sample_batch(args.batch_size, g).to(dev) for _ in range(8)]
     tokens = statistics.mean(int((b.src != PAD).sum() + (b.tgt_out != PAD).sum()) for b in batches)
     torch.manual_seed(0)
-    ours = Seq2SeqTransformer(len(task.source_tokenizer), len(task.target_tokenizer),
-                              ModelConfig(d_model=args.d_model, n_heads=args.heads, n_encoder_layers=args.layers,
-                                          n_decoder_layers=args.layers, d_ff=args.d_ff, dropout=0.0))
+    ours = Seq2SeqTransformer(len(task.source_tokenizer), len(task.target_tokenizer), config)
     theirs = TorchSeq2Seq.from_course(ours).to(dev)
     ours.to(dev)
     steps = {name: step_fn(model, batches, lr=1e-4, bf16_cuda=True)
@@ -69,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, step in steps.items():
             times[name].append(timed(step, args.steps, sync=torch.cuda.synchronize))
     peak = H100_SXM.peak("bf16")
-    print(f"{torch.cuda.get_device_name()} · torch {torch.__version__} · d_model {args.d_model}, {args.heads} heads, "
-          f"{args.layers}+{args.layers} layers, d_ff {args.d_ff}, batch {args.batch_size} "
+    m = config
+    print(f"{torch.cuda.get_device_name()} · torch {torch.__version__} · d_model {m.d_model}, {m.n_heads} heads, "
+          f"{m.n_encoder_layers}+{m.n_decoder_layers} layers, d_ff {m.d_ff}, batch {args.batch_size} "
           f"({tokens:.0f} non-pad tokens a step), bf16 autocast, fused AdamW")
     for name in steps:
         t = statistics.median(times[name])

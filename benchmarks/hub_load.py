@@ -44,17 +44,21 @@ def main(argv=None) -> int:
     if why:
         print(f"cannot run: {why}", file=sys.stderr)
         return 2
-    accounts, base = hh.Accounts(), hh.exchange_folder()
+    from course_grader.hub import lock_home, prepare
+
+    accounts, base, passage = hh.Accounts(), hh.exchange_folder(), None
     try:
         instructor = accounts.add("i")
         students = [accounts.add("s") for _ in range(args.students)]
+        for name in students:
+            lock_home(name)  # what the hub does before it starts a student's server
+        if hh.blocked(hh.ROOT):  # a checkout others cannot reach: let these accounts through (tests/test_hub.py)
+            passage = hh.Passage(hh.blocked(hh.ROOT), [instructor, *students])
         exchange = base / "exchange"
         course = Path(pwd.getpwnam(instructor).pw_dir) / hh.COURSE_ID
         course.mkdir()
         shutil.copy(hh.ROOT / "nbgrader_config.py", course)
         shutil.copytree(hh.ROOT / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
-        from course_grader.hub import prepare
-
         prepare(exchange, instructor, course)
         hh.pipeline(instructor, course, exchange, "publish", "--assignment", ASSIGNMENT)
         solution = hh.ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -96,6 +100,8 @@ def main(argv=None) -> int:
         print(json.dumps(result, indent=1))
         return 0 if result["lost"] == 0 and result["full_marks"] == len(students) else 1
     finally:
+        if passage is not None:
+            passage.close()
         accounts.remove()
         shutil.rmtree(base, ignore_errors=True)
 

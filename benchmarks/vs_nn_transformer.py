@@ -1,7 +1,9 @@
 """Training-step time of the course's Seq2SeqTransformer against torch.nn.Transformer, same sizes.
 
-    .venv/bin/python benchmarks/vs_nn_transformer.py                 # the "cpu" preset's sizes, 2 threads
+    .venv/bin/python benchmarks/vs_nn_transformer.py                 # ModelConfig's sizes (d_model 128), 2 threads
     .venv/bin/python benchmarks/vs_nn_transformer.py --d-model 256 --threads 2 --repeats 15
+
+The model flags are the trainer's (``python -m course.train``: ``--d-model``, ``--n-heads``, ``--layers`` ...).
 
 Both models get the same embeddings (× √d_model), sinusoidal positions and output layer, are
 checked to compute the same logits with the same weights, and then take full steps (forward,
@@ -24,6 +26,7 @@ from course.benchmarking import median_seconds
 from course.blocks import ModelConfig, Seq2SeqTransformer, SinusoidalPositions, padding_mask
 from course.tasks import Task
 from course.tokenizer import BOS, EOS, PAD
+from course.train import add_model_flags, model_config
 
 
 class TorchSeq2Seq(nn.Module):
@@ -128,26 +131,21 @@ def timed(fn, n: int, sync=None) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--d-model", type=int, default=128)
-    parser.add_argument("--heads", type=int, default=4)
-    parser.add_argument("--layers", type=int, default=2, help="encoder layers = decoder layers")
-    parser.add_argument("--d-ff", type=int, default=512)
+    add_model_flags(parser, defaults="ModelConfig's, without dropout")
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=11, help="timed pairs (each pair: ours, then torch's)")
     parser.add_argument("--steps", type=int, default=5, help="training steps per timed block")
     args = parser.parse_args(argv)
-    if args.d_model % args.heads:
-        parser.error(f"--d-model {args.d_model} is not divisible by --heads {args.heads}")
+    config = model_config(args, parser, ModelConfig(dropout=0.0))
+    if config.position != "sinusoidal" or config.tie_output:
+        parser.error("nn.Transformer is compared with the sinusoidal, untied model only")
     torch.set_num_threads(args.threads)
     task = Task("zh", test_size=10)
     g = torch.Generator().manual_seed(0)
     batches = [task.sample_batch(args.batch_size, g) for _ in range(8)]
     torch.manual_seed(0)
-    ours = Seq2SeqTransformer(len(task.source_tokenizer), len(task.target_tokenizer),
-                              ModelConfig(d_model=args.d_model, n_heads=args.heads, n_encoder_layers=args.layers,
-                                          n_decoder_layers=args.layers, d_ff=args.d_ff, dropout=args.dropout))
+    ours = Seq2SeqTransformer(len(task.source_tokenizer), len(task.target_tokenizer), config)
     theirs = TorchSeq2Seq.from_course(ours)
     b = batches[0]
     with torch.no_grad():
@@ -162,8 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.repeats):
         a, c = timed(ours_step, args.steps), timed(theirs_step, args.steps)
         t_ours.append(a), t_theirs.append(c), ratios.append(a / c)
-    print(f"sizes: d_model {args.d_model}, heads {args.heads}, {args.layers}+{args.layers} layers, d_ff {args.d_ff}, "
-          f"batch {args.batch_size}, dropout {args.dropout}; {args.threads} threads; same logits (max diff {diff:.1e})")
+    m = config
+    print(f"sizes: d_model {m.d_model}, heads {m.n_heads}, {m.n_encoder_layers}+{m.n_decoder_layers} layers, "
+          f"d_ff {m.d_ff}, {'Pre' if m.norm_first else 'Post'}-LN, batch {args.batch_size}, dropout {m.dropout}; "
+          f"{args.threads} threads; same logits (max diff {diff:.1e})")
     print(f"Seq2SeqTransformer step: median {1000 * statistics.median(t_ours):.1f} ms")
     print(f"nn.Transformer     step: median {1000 * statistics.median(t_theirs):.1f} ms")
     print(f"ratio ours/torch: median {statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f}, "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -303,6 +304,15 @@ class FeedForward(nn.Module):
         return self.linear2(self.dropout(F.relu(self.linear1(x))))
 
 
+def _sublayer(norm_first: bool, x: torch.Tensor, norm: nn.Module, dropout: nn.Module,
+              fn: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """One sublayer with its residual connection: Pre-LN ``x + dropout(fn(norm(x)))`` or Post-LN
+    ``norm(x + dropout(fn(x)))`` (the layers below and the decoder's cached step all wire it here)."""
+    if norm_first:
+        return x + dropout(fn(norm(x)))
+    return norm(x + dropout(fn(x)))
+
+
 class EncoderLayer(nn.Module):
     """Self-attention then feed-forward, each with residual + LayerNorm (Pre-LN or Post-LN) + dropout."""
 
@@ -317,11 +327,8 @@ class EncoderLayer(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                 rope: RotaryEmbedding | None = None) -> torch.Tensor:
         """x (batch, src_len, d_model), mask (batch, 1, 1, src_len) True = real key → (batch, src_len, d_model)."""
-        if self.norm_first:
-            x = x + self.dropout1(self.self_attn(self.norm1(x), mask=mask, rope=rope))
-            return x + self.dropout2(self.ff(self.norm2(x)))
-        x = self.norm1(x + self.dropout1(self.self_attn(x, mask=mask, rope=rope)))
-        return self.norm2(x + self.dropout2(self.ff(x)))
+        x = _sublayer(self.norm_first, x, self.norm1, self.dropout1, lambda h: self.self_attn(h, mask=mask, rope=rope))
+        return _sublayer(self.norm_first, x, self.norm2, self.dropout2, self.ff)
 
 
 class DecoderLayer(nn.Module):
@@ -348,26 +355,21 @@ class DecoderLayer(nn.Module):
         """x (batch, tgt_len, d_model), memory (batch, src_len, d_model), memory_mask (batch, 1, 1, src_len)
         → (batch, tgt_len, d_model). With ``keep_weights`` (a list), the cross-attention weights
         (batch, heads, tgt_len, src_len) are appended to it."""
-        if self.norm_first:
-            x = x + self.dropout1(self.self_attn(self.norm1(x), is_causal=True, rope=rope))
-            x = x + self.dropout2(self._cross(self.norm2(x), memory, memory_mask, keep_weights))
-            return x + self.dropout3(self.ff(self.norm3(x)))
-        x = self.norm1(x + self.dropout1(self.self_attn(x, is_causal=True, rope=rope)))
-        x = self.norm2(x + self.dropout2(self._cross(x, memory, memory_mask, keep_weights)))
-        return self.norm3(x + self.dropout3(self.ff(x)))
+        x = _sublayer(self.norm_first, x, self.norm1, self.dropout1,
+                      lambda h: self.self_attn(h, is_causal=True, rope=rope))
+        x = _sublayer(self.norm_first, x, self.norm2, self.dropout2,
+                      lambda h: self._cross(h, memory, memory_mask, keep_weights))
+        return _sublayer(self.norm_first, x, self.norm3, self.dropout3, self.ff)
 
 
 def _decoder_layer_step(layer: DecoderLayer, x: torch.Tensor, cache: dict, memory_mask: torch.Tensor | None,
                         rope: RotaryEmbedding | None) -> torch.Tensor:
     """One incremental step of ``layer``: x (batch, 1, d_model) at the next position → (batch, 1, d_model)."""
     kv = cache["memory_kv"]
-    if layer.norm_first:
-        x = x + layer.dropout1(layer.self_attn.step(layer.norm1(x), cache, rope))
-        x = x + layer.dropout2(layer.cross_attn.attend_memory(layer.norm2(x), kv, memory_mask))
-        return x + layer.dropout3(layer.ff(layer.norm3(x)))
-    x = layer.norm1(x + layer.dropout1(layer.self_attn.step(x, cache, rope)))
-    x = layer.norm2(x + layer.dropout2(layer.cross_attn.attend_memory(x, kv, memory_mask)))
-    return layer.norm3(x + layer.dropout3(layer.ff(x)))
+    x = _sublayer(layer.norm_first, x, layer.norm1, layer.dropout1, lambda h: layer.self_attn.step(h, cache, rope))
+    x = _sublayer(layer.norm_first, x, layer.norm2, layer.dropout2,
+                  lambda h: layer.cross_attn.attend_memory(h, kv, memory_mask))
+    return _sublayer(layer.norm_first, x, layer.norm3, layer.dropout3, layer.ff)
 
 
 class Encoder(nn.Module):

@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -35,10 +36,11 @@ from course.training import (
 _TYPES = {"int": int, "float": float, "str": str}
 
 
-def add_model_flags(p: argparse.ArgumentParser) -> None:
+def add_model_flags(p: argparse.ArgumentParser, defaults: str = "the preset's") -> None:
     """One flag per ModelConfig field (``--d-model``, ``--n-heads``, ..., ``--tie-output/--no-tie-output``),
-    its type, choices and help taken from the field; the value lands under the field's own name."""
-    group = p.add_argument_group("model (ModelConfig fields; default: the preset's)")
+    its type, choices and help taken from the field; the value lands under the field's own name. The trainer
+    and the benchmarks declare their model flags here and nowhere else."""
+    group = p.add_argument_group(f"model (ModelConfig fields; default: {defaults})")
     for f in dataclasses.fields(ModelConfig):
         flag = "--" + f.name.replace("_", "-")
         if f.type == "bool":
@@ -48,6 +50,30 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
             group.add_argument(flag, dest=f.name, type=_TYPES[f.type], choices=f.metadata.get("choices"),
                                help=f.metadata["help"])
     group.add_argument("--layers", type=int, help="shortcut: this many encoder layers and as many decoder layers")
+
+
+def model_changes(args: argparse.Namespace) -> dict:
+    """The ModelConfig fields the model flags set (``--layers`` sets both stacks); unset flags are left out."""
+    changes = {f.name: getattr(args, f.name) for f in dataclasses.fields(ModelConfig)
+               if getattr(args, f.name) is not None}
+    if args.layers is not None:
+        changes["n_encoder_layers"] = changes["n_decoder_layers"] = args.layers
+    return changes
+
+
+def in_flags(message: str, parser: argparse.ArgumentParser) -> str:
+    """A configuration error in the command line's words: each field name that a flag sets becomes the flag
+    (``n_heads`` -> ``--n-heads``)."""
+    flags = {a.dest: a.option_strings[0] for a in parser._actions if a.option_strings and a.dest != "help"}
+    return re.sub(r"\b\w+\b", lambda m: flags.get(m.group(), m.group()), message)
+
+
+def model_config(args: argparse.Namespace, parser: argparse.ArgumentParser, base: ModelConfig) -> ModelConfig:
+    """``base`` with the model flags given on the command line, validated; a bad value ends in ``parser.error``."""
+    try:
+        return base.replace(**model_changes(args)).validate()
+    except ValueError as err:
+        parser.error(in_flags(str(err), parser))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,33 +113,24 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         parser.error("--device cuda: PyTorch sees no CUDA GPU on this machine (use --device cpu or auto)")
     name = args.preset or ("gpu" if args.device == "cuda" else "cpu")
     changes = {"task": args.task, "device": args.device, "progress": not args.no_progress}
-    train_fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"task", "device", "progress", "resume"}
-    model_fields = {f.name for f in dataclasses.fields(ModelConfig)}
-    for dest, value in vars(args).items():
-        if value is not None and dest in train_fields | model_fields:
-            changes[dest] = value
-    if args.layers is not None:
-        changes["n_encoder_layers"] = changes["n_decoder_layers"] = args.layers
-    for dest in ("d_model", "n_heads", "n_encoder_layers", "n_decoder_layers", "d_ff", "layers", "steps",
-                 "batch_size"):
-        value = getattr(args, dest)
-        if value is not None and value < 1:
-            parser.error(f"--{dest.replace('_', '-')} must be at least 1, got {value}")
+    train_fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"task", "device", "progress", "resume", "model"}
+    changes.update({dest: value for dest, value in vars(args).items() if value is not None and dest in train_fields})
+    changes.update(model_changes(args))
     if args.resume:
         if not args.checkpoint:
             parser.error("--resume needs --checkpoint PATH")
         if not Path(args.checkpoint).is_file():
             parser.error(f"--resume: there is no checkpoint file at {args.checkpoint}")
         changes["resume"] = True
-    config = preset(name, **changes)
-    if config.model.d_model % config.model.n_heads:
-        parser.error(f"--d-model {config.model.d_model} is not divisible by --n-heads {config.model.n_heads}")
     try:
-        config.validate()
-        if config.resume:
-            load_checkpoint(config.checkpoint, config)  # same task and model shape?
+        config = preset(name, **changes).validate()  # every field checked once, here
     except ValueError as err:
-        parser.error(str(err))
+        parser.error(in_flags(str(err), parser))
+    if config.resume:
+        try:
+            load_checkpoint(config.checkpoint, config)  # same task and model shape?
+        except ValueError as err:
+            parser.error(str(err))
     return config
 
 

@@ -20,6 +20,8 @@ import os
 import pwd
 from pathlib import Path
 
+from course_grader.hub import lock_home
+
 c = get_config()  # noqa: F821
 
 HERE = Path(__file__).resolve().parent
@@ -96,8 +98,10 @@ c.Spawner.mem_limit = os.environ.get("HUB_MEM_LIMIT")  # honoured by spawners th
 
 
 def pre_spawn_hook(spawner):
-    """Instructors get the instructor environment (formgrader); students the locked-down student one."""
+    """Instructors get the instructor environment (formgrader); students the locked-down student one. Everyone's
+    home is made 700 first: their work and their nbgrader cache (each submission's secret) are theirs alone."""
     name = spawner.user.name
+    lock_home(name)
     instructor = name in INSTRUCTORS
     bin_dir = HUB_BIN if instructor else STUDENT_BIN
     spawner.cmd = [str(bin_dir / "jupyterhub-singleuser")]

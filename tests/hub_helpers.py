@@ -1,6 +1,7 @@
 """Real Unix accounts, a real JupyterHub and the exchange between them (tests/test_hub.py, benchmarks/hub_load.py).
 
-Everything binds to 127.0.0.1; every account, process and folder made here is removed by ``close()``.
+Everything binds to 127.0.0.1; every account, process, folder and permission made here is removed afterwards
+(``Accounts.remove``, ``Hub.stop``, ``Passage.close``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -78,13 +81,80 @@ class Accounts:
         subprocess.run([system_tool("useradd"), "--create-home", "--shell", "/bin/bash", name], check=True)
         self.passwords[name] = secrets.token_urlsafe(12)
         subprocess.run([system_tool("chpasswd")], input=f"{name}:{self.passwords[name]}\n", text=True, check=True)
-        os.chmod(pwd.getpwnam(name).pw_dir, 0o700)
+        # a home others may enter, as useradd leaves it where login.defs sets no HOME_MODE: locking it is the hub's
+        # job (course_grader.hub.lock_home), and the test sees whether it does
+        os.chmod(pwd.getpwnam(name).pw_dir, 0o755)
         return name
 
     def remove(self):
         for name in self.passwords:
+            end_processes(pwd.getpwnam(name).pw_uid)  # a server a crashed hub left behind
             subprocess.run([system_tool("userdel"), "--remove", "--force", name], capture_output=True)
         self.passwords.clear()
+
+
+def end_processes(uid: int) -> None:
+    """Stop every process running as ``uid`` (one of the test's own accounts)."""
+    for pid in [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]:
+        try:
+            if Path(f"/proc/{pid}").stat().st_uid == uid:
+                os.kill(pid, signal.SIGKILL)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+
+
+# POSIX ACLs as Linux stores them (the extended attribute ``system.posix_acl_access``): a version, then entries
+# (tag, permissions, id), sorted by tag and id
+_ACL, _ACL_VERSION, _NO_ID = "system.posix_acl_access", 2, 0xFFFFFFFF
+_USER_OBJ, _USER, _GROUP_OBJ, _GROUP, _MASK, _OTHER = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+
+
+def blocked(path: Path) -> list[Path]:
+    """The folders from / down to ``path`` that other accounts may not pass through (no x for others)."""
+    return [p for p in [*reversed(path.parents), path] if not p.stat().st_mode & 0o001]
+
+
+class Passage:
+    """Lets some accounts through folders they could not pass (one ACL entry ``user:NAME:--x`` each: no reading,
+    no listing), for as long as the test needs; ``close()`` gives every folder its mode and ACL back."""
+
+    def __init__(self, folders: list[Path], users: list[str]):
+        self.saved: list[tuple[Path, int, bytes | None]] = []
+        uids = sorted(pwd.getpwnam(u).pw_uid for u in users)
+        try:
+            for folder in folders:
+                mode = folder.stat().st_mode
+                try:
+                    old = os.getxattr(folder, _ACL)
+                except OSError:
+                    old = None
+                self.saved.append((folder, mode & 0o7777, old))
+                entries = dict(self._entries(old, mode))
+                for uid in uids:
+                    entries[(_USER, uid)] = entries.get((_USER, uid), 0) | 1
+                # the mask bounds every entry but the owner's and others': x added, nothing else widened
+                entries[(_MASK, _NO_ID)] = entries.get((_MASK, _NO_ID), entries[(_GROUP_OBJ, _NO_ID)]) | 1
+                os.setxattr(folder, _ACL, struct.pack("<I", _ACL_VERSION) + b"".join(
+                    struct.pack("<HHI", tag, perm, uid) for (tag, uid), perm in sorted(entries.items())))
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def _entries(acl: bytes | None, mode: int) -> list[tuple[tuple[int, int], int]]:
+        if acl is None:  # the three entries the mode bits stand for
+            return [((_USER_OBJ, _NO_ID), mode >> 6 & 7), ((_GROUP_OBJ, _NO_ID), mode >> 3 & 7),
+                    ((_OTHER, _NO_ID), mode & 7)]
+        return [((tag, uid), perm) for tag, perm, uid in struct.iter_unpack("<HHI", acl[4:])]
+
+    def close(self):
+        for folder, mode, old in reversed(self.saved):
+            if old is None:
+                os.removexattr(folder, _ACL)
+            else:
+                os.setxattr(folder, _ACL, old)
+            os.chmod(folder, mode)
+        self.saved.clear()
 
 
 def as_user(user: str, *cmd: str, cwd: str | None = None, env: dict | None = None, check: bool = True,
@@ -118,14 +188,18 @@ class Hub:
         deadline = time.time() + 120
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the hub exited:\n{self.logtext()[-4000:]}")
+                log = self.logtext()[-4000:]
+                self.stop()  # the proxy it started may still run
+                raise RuntimeError(f"the hub exited:\n{log}")
             try:
                 if requests.get(f"{self.url}/hub/api/", timeout=5).status_code == 200:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.5)
-        raise RuntimeError(f"the hub did not answer:\n{self.logtext()[-4000:]}")
+        log = self.logtext()[-4000:]
+        self.stop()
+        raise RuntimeError(f"the hub did not answer:\n{log}")
 
     def logtext(self) -> str:
         self.log.flush()
@@ -139,7 +213,30 @@ class Hub:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
+        self.stop_proxy()
+        if not self.log.closed:
+            self.log.close()
+
+    def proxy_pid(self) -> int | None:
+        """The configurable-http-proxy this hub started, while it runs (its pid file: hub/jupyterhub_config.py)."""
+        try:
+            pid = int((self.state / "proxy.pid").read_text().strip())
+            running = "configurable-http-proxy" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if running else None
+
+    def stop_proxy(self):
+        """A hub that exits without cleaning up (a failed start, a crash) leaves its proxy running: end it."""
+        pid = self.proxy_pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            if self.proxy_pid() is None:
+                return
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
 
 
 class Person:

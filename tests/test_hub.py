@@ -6,6 +6,10 @@ student works in their own server through the hub (nbgrader's assignment list: f
 feedback; the contents API to save the notebook); the instructor publishes, collects, autogrades and
 releases feedback with course_grader.pipeline as their own account. Then: the grades, what a student
 cannot read or list, and the exchange's known holes (nbgrader #978, #1097, #1202).
+
+The accounts run the hub's environments in this checkout (hub/.venv-student, hub/.venv). When they cannot reach
+it (a clone in /root, in a 700 home, in ``mktemp -d``), the test lets the class's accounts, and them only, pass
+through the folders above it (an ACL entry ``user:NAME:--x`` each, removed afterwards) and says so in a warning.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import pwd
 import shutil
 import time
+import warnings
 from pathlib import Path
 
 import hub_helpers as hh
@@ -50,11 +55,17 @@ def _cheat_notebook() -> dict:
 def klass():
     accounts = hh.Accounts()
     base = hh.exchange_folder()
-    hub = None
+    hub = passage = None
     try:
         instructor = accounts.add("i")
         honest, wrong, cheat = (accounts.add("s") for _ in range(3))
         outsider = accounts.add("o")  # a Unix account that is not on the course's roster
+        blocked = hh.blocked(ROOT)
+        if blocked:
+            passage = hh.Passage(blocked, [instructor, honest, wrong, cheat])
+            warnings.warn(f"other accounts cannot reach this checkout ({', '.join(map(str, blocked))} let nobody "
+                          f"through): the test's accounts may pass through it while the test runs (ACL --x); "
+                          f"for `make hub`, put the course where every account can reach it", stacklevel=1)
         exchange = base / "exchange"
         course_root = Path(pwd.getpwnam(instructor).pw_dir) / hh.COURSE_ID
         course_root.mkdir()
@@ -73,6 +84,8 @@ def klass():
     finally:
         if hub is not None:
             hub.stop()
+        if passage is not None:
+            passage.close()
         accounts.remove()
         shutil.rmtree(base, ignore_errors=True)
 
@@ -107,6 +120,8 @@ def test_release_work_submit_collect_grade_feedback(klass):
                       "--duedate", "2030-01-01 00:00:00 UTC")
     for person in [instructor, *students.values()]:
         person.wait_ready()
+        # their work and their nbgrader cache (each submission's secret): the hub made the home 700 (it was 755)
+        assert Path(pwd.getpwnam(person.name).pw_dir).stat().st_mode & 0o777 == 0o700, person.name
 
     # the instructor's server has the formgrader; a student's does not (locked-down environment)
     assert instructor.api("GET", f"/user/{instructor.name}/formgrader").status_code == 200

@@ -41,13 +41,14 @@ def test_help_as_a_module():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--d-model", "30", "--n-heads", "4"], "not divisible"),
+    (["--d-model", "30", "--n-heads", "4"], "--d-model (30) must be divisible by --n-heads (4)"),
     (["--dropout", "1.5"], "dropout"),
-    (["--n-decoder-layers", "0"], "--n-decoder-layers must be at least 1"),
+    (["--n-decoder-layers", "0"], "--n-decoder-layers must be a positive int, got 0"),
     (["--resume"], "--resume needs --checkpoint"),
     (["--resume", "--checkpoint", "/nonexistent/run.pt"], "no checkpoint file"),
     (["--task", "fr"], "invalid choice"),
-    (["--steps", "0"], "--steps must be at least 1"),
+    (["--steps", "0"], "--steps must be a positive int, got 0"),
+    (["--layers", "0"], "--n-encoder-layers must be a positive int, got 0"),
     (["--steps", "ten"], "invalid int value"),
     (["--lr", "-1"], "lr"),
     (["--position", "learned"], "invalid choice"),
@@ -57,6 +58,21 @@ def test_bad_arguments_are_argparse_errors(args, message, capsys):
         cli.main(args)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("benchmark", ["vs_nn_transformer.py", "gpu_throughput.py"])
+def test_the_benchmarks_take_the_trainers_model_flags(benchmark):
+    # one declaration of the model flags (course.train.add_model_flags): --n-heads, not a --heads of their own
+    script = str(ROOT / "benchmarks" / benchmark)
+    out = subprocess.run([sys.executable, script, "--help"], capture_output=True, text=True, cwd=ROOT, env=env(),
+                         timeout=120)
+    assert out.returncode == 0 and "--n-heads" in out.stdout and "--no-norm-first" in out.stdout, out.stderr
+    out = subprocess.run([sys.executable, script, "--d-model", "30", "--n-heads", "4"], capture_output=True,
+                         text=True, cwd=ROOT, env=env(), timeout=120)
+    assert out.returncode == 2 and "--d-model (30) must be divisible by --n-heads (4)" in out.stderr, out.stderr
+    out = subprocess.run([sys.executable, script, "--heads", "4"], capture_output=True, text=True, cwd=ROOT, env=env(),
+                         timeout=120)
+    assert out.returncode == 2 and "unrecognized arguments: --heads" in out.stderr, out.stderr
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")

@@ -64,12 +64,6 @@ def answer(grade_id: str, src: str) -> nbformat.NotebookNode:
                                      metadata=_meta(grade_id, grade=False, solution=True, locked=False))
 
 
-def written(grade_id: str, text: str, points: float) -> nbformat.NotebookNode:
-    """A manually graded markdown answer."""
-    meta = _meta(grade_id, grade=True, solution=True, locked=False, points=points)
-    return nbformat.v4.new_markdown_cell(textwrap.dedent(text).strip(), metadata=meta)
-
-
 # JupyterLab's Run All stops at the first cell that raises, unless the cell carries this tag; test
 # cells raise until the exercise is done, so they carry it and the rest of the notebook still runs.
 RUN_ON_TAG = "raises-exception"

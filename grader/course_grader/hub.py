@@ -11,7 +11,8 @@ so an impostor can neither replace a victim's work nor hand in work under their 
 run as root before the first release: the exchange root gets mode 1777 (world-writable as nbgrader
 requires, with the sticky bit so nobody can rename or delete what another account made there,
 e.g. the course folder), the course's folder in it belongs to the instructor (755), and the
-course root (source/, solutions/, gradebook.db, submitted/) belongs to the instructor with mode 700.
+course root (source/, solutions/, gradebook.db, submitted/) belongs to the instructor with mode 700, as does
+the instructor's home. The hub makes every other home 700 when it first starts that person's server.
 """
 
 from __future__ import annotations
@@ -73,14 +74,15 @@ def prepare(exchange: Path, instructor: str, course_root: Path | None = None, co
         for path in [course_root, *course_root.rglob("*")]:
             os.lchown(path, account.pw_uid, account.pw_gid)
         os.chmod(course_root, 0o700)
-    home = Path(account.pw_dir)
-    if home.is_dir():
-        os.chmod(home, 0o700)
+    lock_home(instructor)
 
 
 def lock_home(user: str) -> None:
-    """A student's home folder (their work, their nbgrader cache with each submission's secret): 700."""
-    os.chmod(pwd.getpwnam(user).pw_dir, 0o700)
+    """A person's home folder (their work, their nbgrader cache with each submission's secret): mode 700. The hub
+    calls it before it starts anyone's server (hub/jupyterhub_config.py), ``prepare`` for the instructor."""
+    home = Path(pwd.getpwnam(user).pw_dir)
+    if home.is_dir():
+        os.chmod(home, 0o700)
 
 
 def main(argv: list[str] | None = None) -> int:
