@@ -29,7 +29,7 @@ _override: str | None = None
 _from_notebook: dict[str, str] = {}  # notebook path -> its language, read once
 
 
-def check_language(language: str) -> str:
+def known_language(language: str) -> str:
     """``language`` if it is one of :data:`LANGUAGES`, else a clear error."""
     if language not in LANGUAGES:
         raise ValueError(f"the course's language is one of {', '.join(LANGUAGES)}, got {language!r}")
@@ -73,7 +73,7 @@ def pick(en: str, zh: str) -> str:
 def use_language(lang: str) -> Iterator[None]:
     """Speak ``lang`` inside the block, whatever the environment or the notebook says."""
     global _override
-    previous, _override = _override, check_language(lang)
+    previous, _override = _override, known_language(lang)
     try:
         yield
     finally:
