@@ -6,6 +6,8 @@ STUDENT_VENV ?= .venv-student
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8888
+# the edition make student-lab opens: en, or zh (中文版)
+EDITION ?= en
 PYTEST_ARGS ?= -n auto --dist loadgroup
 ASSIGNMENT ?= *
 # Every environment installs through the lock (exact versions of every package; the pyproject files hold
@@ -109,8 +111,9 @@ $(STUDENT_VENV)/.installed: pyproject.toml $(LOCK) $(shell find course -name "*.
 	$(STUDENT_VENV)/bin/python -m course.student_env lock
 	touch $@
 
-student-lab: $(STUDENT_VENV)/.installed ## what a student gets: no formgrader, no create-assignment; opens release/
-	cd release && ../$(STUDENT_VENV)/bin/jupyter lab --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
+student-lab: $(STUDENT_VENV)/.installed ## what a student gets: no formgrader, no create-assignment; opens release/ (EDITION=zh: release-zh/, 中文版)
+	@case "$(EDITION)" in en|zh) ;; *) echo "make student-lab: EDITION is en or zh (中文版), got '$(EDITION)'"; exit 1;; esac
+	cd $(if $(filter zh,$(EDITION)),release-zh,release) && ../$(STUDENT_VENV)/bin/jupyter lab --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean: ## remove the virtual environments and grading output
 	rm -rf $(VENV) $(STUDENT_VENV) autograded feedback gradebook.db $(HUB_VENV) $(HUB_STUDENT_VENV) hub/node/node_modules
