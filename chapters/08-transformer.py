@@ -295,6 +295,12 @@ ref.explain(x[0], {
 close(x[0], E * 2 + table[:3], name="embed of tokens 1, 2, 3: E[id]·√4 + table[p]")
 close(call(embed, torch.tensor([[4]]), emb, None), (emb.weight[4] * 2)[None, None],
       name="with positions=None only the scaled embedding")
+# a second embedding (d_model 9, so √d_model = 3), a batch of two and another table
+emb9, ids, table9 = nn.Embedding(3, 9), torch.tensor([[2, 0], [1, 1]]), torch.arange(36.0).view(4, 9) / 100
+with ref.second_values("embed(ids (2, 2), embedding=nn.Embedding(3, 9), positions (4, 9))"):
+    close(call(embed, ids, emb9, table9), emb9.weight.detach()[ids] * 3 + table9[:2],
+          name="the factor is √9 = 3 here: √d_model comes from the embedding given (embedding.embedding_dim), "
+               "not a fixed number")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch08_transformer as hidden
 hidden.check_embed(embed)
@@ -482,18 +488,27 @@ want, got = ref.train_mode_outputs(reference, model, src, lengths, tgt, seed=1)
 close(got, want, atol=1e-4,
       name="logits in train mode (dropout on, same seed as the reference): self.embed_dropout goes once on each "
            "embedded input, √d_model·E + PE, before the stack; forward encodes, then decodes (Part 3)")
-reference, model = ref.paired_models(Transformer, dict(config, norm_first=False, tie_output=False,
-                                                       position="rope"), 12, 14, seed=1, dropout=0.3)
-with torch.no_grad():
-    logits = ref.call(model, src, lengths, tgt)
-    rope, reference.rope = reference.rope, None
-    without_positions = reference(src, lengths, tgt)
-    reference.rope = rope
-    ref.explain(logits, {"Transformer(position='rope'): your logits are those of a model with no positions at "
-                         "all; pass self.rope to the encoder and the decoder (Part 3)": without_positions}, atol=1e-4)
-    close(logits, reference(src, lengths, tgt), atol=1e-4, name="logits of a Post-LN RoPE model vs the reference")
-ref.expect_train_mode(reference, model, src, lengths, tgt, seed=2,
-                      what="logits in train mode of Transformer(dropout=0.3), same seed as the reference")
+# every size a second time, and other inputs: a batch of 3, sources of length 4, targets of length 3
+src3, lengths3 = torch.tensor([[5, 6, 7, 8], [9, 4, 0, 0], [6, 0, 0, 0]]), torch.tensor([4, 2, 1])
+tgt3 = torch.tensor([[1, 4, 5], [1, 6, 7], [1, 8, 0]])
+with ref.second_values("Transformer(src_vocab=10, tgt_vocab=9, d_model=12, n_heads=3, n_encoder_layers=2, "
+                       "n_decoder_layers=2, d_ff=20, dropout=0.3, norm_first=False, position='rope') on src (3, 4), "
+                       "src_lengths [4, 2, 1], tgt_in (3, 3)"):
+    reference, model = ref.paired_models(Transformer, dict(d_model=12, n_heads=3, n_encoder_layers=2,
+                                                           n_decoder_layers=2, d_ff=20, norm_first=False,
+                                                           tie_output=False, position="rope"), 10, 9, seed=1,
+                                         dropout=0.3)
+    with torch.no_grad():
+        logits = ref.call(model, src3, lengths3, tgt3)
+        rope, reference.rope = reference.rope, None
+        without_positions = reference(src3, lengths3, tgt3)
+        reference.rope = rope
+        ref.explain(logits, {"Transformer(position='rope'): your logits are those of a model with no positions at "
+                             "all; pass self.rope to the encoder and the decoder (Part 3)": without_positions},
+                    atol=1e-4)
+        close(logits, reference(src3, lengths3, tgt3), atol=1e-4, name="logits vs the reference")
+    ref.expect_train_mode(reference, model, src3, lengths3, tgt3, seed=2,
+                          what="logits in train mode (dropout on), same seed as the reference")
 tied = ref.call(Transformer, 12, 14, tie_output=True, **config)
 check(not ref.same_parameter(tied, "output.weight", "src_embed.weight"),
       "tie_output=True: you tied the output to the SOURCE embedding; the output scores target tokens, so it "
@@ -644,6 +659,13 @@ out = ref.call(greedy_decode, model, ref.scripted_sources(2, 3), torch.tensor([3
 check(isinstance(out, torch.Tensor) and tuple(out.shape) == (2, 3),
       "greedy_decode: stop as soon as every row has produced <eos> (here after 3 steps), even when max_len "
       f"allows more (Part 4); got an output of shape {tuple(getattr(out, 'shape', ()))}")
+# one source alone, max_len 2: the batch size comes from src, the limit from max_len, the lengths go to encode
+model = ref.ScriptedModel(torch.tensor([[5, 6, EOS, 9], [7, 8, 9, 9]]), vocab=10)
+with ref.second_values("greedy_decode(model, src of ONE row (1, 3), src_lengths=[2], max_len=2)"):
+    out = ref.call(greedy_decode, model, ref.scripted_sources(2, 3)[1:], torch.tensor([2]), 2)
+    check(isinstance(out, torch.Tensor) and out.tolist() == [[7, 8]],
+          f"expected [[7, 8]]: at most max_len = 2 tokens, for the one row of src; got\n{out}")
+    check(model.src_lengths == [2], f"model.encode got src_lengths {model.src_lengths}; pass it the src_lengths given")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch08_transformer as hidden
 hidden.check_greedy(greedy_decode)
@@ -764,6 +786,13 @@ with ref.no_builtin_cross_entropy():
         "the probabilities (Part 5)": -math.log(0.8 * 0.6 + 0.2 / 3),
     })
     close(got, want, name="hand-worked case with one padding position (which must not count)")
+    # the same case with smoothing 0.5: the weights 1 − ε and ε come from the argument
+    got = ref.call(smoothed_cross_entropy, logits, torch.tensor([[1, PAD]]), 0.5)
+    ref.explain(got, {f"smoothed_cross_entropy(..., smoothing=0.5) gave the loss of smoothing {eps}: use the "
+                      "smoothing argument, not a fixed number (Part 5)": -(1 - eps) * logp[1] - eps * sum(logp) / 3
+                      for eps in (0.1, 0.2)})
+    close(got, -0.5 * logp[1] - 0.5 * sum(logp) / 3,
+          name="the hand-worked case with smoothing=0.5: (1 − ε)·(−log p_y) + ε·mean(−log p)")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch08_transformer as hidden
 hidden.check_smoothed_loss(smoothed_cross_entropy)
@@ -1327,6 +1356,15 @@ for rope in (None, RotaryEmbedding(4)):
     with torch.no_grad():
         full = attn(x, is_causal=True, rope=rope)  # all positions at once, causal
     close(got, full[:, -1:], atol=1e-5, name="the last step equals causal attention over the whole sequence")
+# another attention (3 heads of 6 features), a batch of one, RoPE on pairs of 6
+attn, rope, x, mine, theirs = MultiHeadAttention(18, 3).eval(), RotaryEmbedding(6), torch.randn(1, 3, 18), {}, {}
+with ref.second_values("attention_step(attn=MultiHeadAttention(18, 3), x (1, 1, 18), cache, rope=RotaryEmbedding(6))"):
+    for t in range(3):
+        got = ref.call(attention_step, attn, x[:, t:t + 1], mine, rope)
+        with torch.no_grad():
+            want = attn.step(x[:, t:t + 1], theirs, rope)
+        close(got, want, atol=1e-5, name=f"position {t}: the heads and their size come from attn (attn.n_heads, "
+                                         "attn.d_head), the batch from x")
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch08_transformer as hidden
 hidden.check_attention_step(attention_step)
@@ -1435,18 +1473,24 @@ from course.checks import ch08_transformer as ref
 from course.tokenizer import EOS
 
 torch.manual_seed(0)
-src = torch.tensor([[5, 6, 7, 8], [9, 4, 0, 0]])
-lengths = torch.tensor([4, 2])
-for config in (dict(norm_first=True, position="sinusoidal"), dict(norm_first=False, position="rope")):
+# two models, two batches (2 sources, then 3), two limits (max_len 6, then 3)
+cases = [(dict(norm_first=True, position="sinusoidal"), torch.tensor([[5, 6, 7, 8], [9, 4, 0, 0]]),
+          torch.tensor([4, 2]), 6),
+         (dict(norm_first=False, position="rope"), torch.tensor([[7, 5, 0], [4, 4, 4], [6, 0, 0]]),
+          torch.tensor([2, 3, 1]), 3)]
+for config, src, lengths, max_len in cases:
     model = Seq2SeqTransformer(11, 13, d_model=16, n_heads=2, n_encoder_layers=1, n_decoder_layers=2, d_ff=32,
                                dropout=0.0, **config).eval()
     with torch.no_grad():
         model.output.bias[EOS] -= 3.0  # rarely stop, so that most steps are compared
-    with ref.PositionCounter(model) as seen:
-        got = ref.call(cached_greedy_decode, model, src, lengths, 6)
-    want = model.greedy_decode(src, lengths, 6)
+    with ref.PositionCounter(model) as seen, ref.second_values(
+            f"cached_greedy_decode(model ({config}), src {tuple(src.shape)}, src_lengths {lengths.tolist()}, "
+            f"max_len={max_len})"):
+        got = ref.call(cached_greedy_decode, model, src, lengths, max_len)
+    want = model.greedy_decode(src, lengths, max_len)
     check(isinstance(got, torch.Tensor) and torch.equal(got, want),
-          f"cached_greedy_decode ({config}) vs the course's greedy_decode: expected\n{want}\ngot\n{got}")
+          f"cached_greedy_decode ({config}, src {tuple(src.shape)}, src_lengths {lengths.tolist()}, max_len={max_len}) "
+          f"vs the course's greedy_decode: expected\n{want}\ngot\n{got}")
     check(max(seen.projected, default=0) == 1,
           f"cached_greedy_decode: a decoder layer processed {max(seen.projected, default=0)} positions in one call; "
           "with the cache each step runs the layers on the newest position only (Part 11)")
@@ -1597,13 +1641,21 @@ check(isinstance(tokens, torch.Tensor) and tokens.tolist() == [5, EOS],
       f"beam_size 2 finds B <eos> (0.4 · 0.9 = 0.36 beats 0.2), which greedy misses; got {tokens}")
 close(score, math.log(0.36), atol=1e-5, name="the score of B <eos>")
 # a beam as wide as the whole tree keeps every candidate, so it must find what trying every sequence finds
-model = ref.ScriptedLM(5, seed=3)
-best, best_score = ref.brute_force_best(model, 3)
-tokens, score = ref.call(beam_search, model, src, lengths, 125, 3)
-check(isinstance(tokens, torch.Tensor) and tokens.tolist() == best,
-      f"a beam of 125 = 5³ keeps every candidate of a 3-token search over 5 tokens, so it returns the best "
-      f"sequence {best}; got {tokens}")
-close(score, best_score, atol=1e-4, name="its score")
+wide = ref.ScriptedLM(5, seed=3)
+best, best_score = ref.brute_force_best(wide, 3)
+with ref.second_values("beam_search(model, src, src_lengths, beam_size=125, max_len=3)"):
+    tokens, score = ref.call(beam_search, wide, src, lengths, 125, 3)
+    check(isinstance(tokens, torch.Tensor) and tokens.tolist() == best,
+          f"a beam of 125 = 5³ keeps every candidate of a 3-token search over 5 tokens, so it returns the best "
+          f"sequence {best}; got {tokens}")
+    close(score, best_score, atol=1e-4, name="its score")
+# back to the first model, max_len=1 (and a source of length 3): one step, after which nothing has finished, so
+# the best prefix, A (0.5), without <eos>
+with ref.second_values("beam_search(model, src (1, 3), src_lengths=[3], beam_size=2, max_len=1)"):
+    tokens, score = ref.call(beam_search, model, torch.tensor([[4, 5, 4]]), torch.tensor([3]), 2, 1)
+    check(isinstance(tokens, torch.Tensor) and tokens.tolist() == [4],
+          f"one step only, after which no hypothesis has finished, so the best prefix, A alone (0.5); got {tokens}")
+    close(score, math.log(0.5), atol=1e-5, name="the score of the prefix A after one step")
 # the early stop: after one step, <eos> (0.5) ties the best live prefix A (0.5), and no prefix can catch up
 model = ref.ScriptedLM(6, {(): [0, 0, 0.5, 0, 0.5, 0], (4,): [0, 0, 0.6, 0, 0.4, 0]})
 tokens, score = ref.call(beam_search, model, src, lengths, 2, 5)

@@ -9,8 +9,11 @@ formgrader.
 
 The interactive views (course.widgets.attention_view, course.widgets.rope_view) are used as a
 student uses them: hover a token and click a head and check what changes, keys only (Tab to a head,
-arrows along the tokens), the time a 6 layers × 8 heads × 40 tokens view takes to draw, and the static
-picture a notebook saved from JupyterLab keeps for nbconvert's HTML.
+arrows along the tokens), the time a 6 layers × 8 heads × 40 tokens view takes to draw, the thumbnails'
+pixels (each frame holds its map and nothing else), and the static picture a notebook saved from JupyterLab keeps
+for nbconvert's HTML (hidden in JupyterLab, where the view draws). One notebook of the Chinese edition shows the
+views' words in Chinese; its screenshot is kept with the test's files (tools/screenshots.py --zh retakes the
+README.zh.md ones).
 
 Needs /usr/bin/chromium and the playwright package (`make browser` installs both); without them
 the test is skipped, unless COURSE_REQUIRE_BROWSER=1 (set by .ci/run) makes that a failure.
@@ -18,6 +21,7 @@ the test is skipped, unless COURSE_REQUIRE_BROWSER=1 (set by .ci/run) makes that
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import urllib.error
@@ -37,6 +41,8 @@ RELEASE_WIDGETS = {"01-compute": 1, "02-tensors": 1, "03-layernorm": 1, "06-posi
 # the interactive views (anywidget) an untouched release shows: the hand-built attention layer, and the RoPE
 # view with the course's rotation (the student's apply_rope is not written yet)
 RELEASE_VIEWS = {"05-attention": ("cav", 1), "06-position-encoding": ("crv", 1)}
+# the Chinese edition's notebook opened in JupyterLab: its untouched release draws the hand-built layer's view
+ZH_VIEWS = "05-attention"
 VIEWS_NOTEBOOK = "views-probe.ipynb"
 VIEWS_CELLS = [
     """import torch
@@ -76,6 +82,7 @@ def lab(tmp_path_factory):
     # a missing release notebook is test_pipeline.test_layout's failure, not this one's
     browser.copy_notebooks("release", [a for a in ASSIGNMENTS if (ROOT / "release" / a).is_dir()], ROOT, root)
     browser.copy_notebooks("solutions", [SOLUTION_RUN], ROOT, root / "solutions")
+    browser.copy_notebooks("release-zh", [ZH_VIEWS], ROOT, root / "zh")
     probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in VIEWS_CELLS])
     probe.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(probe, root / VIEWS_NOTEBOOK)
@@ -148,8 +155,9 @@ def test_solution_notebook_has_no_error_output(lab):
 
 
 def _assert_controls_change_the_view(page, view) -> None:
-    """The hand-built layer: the causal toggle hatches the future, the temperature flattens, a typed sentence
-    with <pad> words brings the padding toggle."""
+    """The hand-built layer: its thumbnails show their maps only, the causal toggle hatches the future, the
+    temperature flattens, a typed sentence with <pad> words brings the padding toggle."""
+    _assert_thumbnails_hold_their_maps_only(page, view)
     big = view.locator(".cav-big canvas")
     before = browser.canvas_data(big)
     view.locator(".cav-causal").check()
@@ -166,6 +174,27 @@ def _assert_controls_change_the_view(page, view) -> None:
     page.wait_for_function("v => v.querySelectorAll('.cav-token').length === 5", arg=view.element_handle(),
                            timeout=20_000)
     assert view.locator(".cav-padding").count() == 1, "<pad> keys: the padding toggle is offered"
+
+
+def _assert_thumbnails_hold_their_maps_only(page, view) -> None:
+    """Each thumbnail's frame is its map plus the 2-px border, and inside the selected one's black border no pixel
+    is white (viridis has no white; masked cells are grey). A grid cell stretched wider than its map (by a long
+    block title) once showed its white background there, as if the last key column were drawn white."""
+    from PIL import Image
+
+    page.mouse.move(2, 2)  # no token lit, so no row or column is dimmed
+    for thumb in view.locator(".cav-thumb").all():
+        frame, canvas = thumb.bounding_box(), thumb.locator("canvas").bounding_box()
+        assert abs(frame["width"] - canvas["width"] - 4) < 0.5 and abs(frame["height"] - canvas["height"] - 4) < 0.5, \
+            f"thumbnail {thumb.get_attribute('aria-label')}: frame {frame}, map {canvas}"
+    selected = view.locator(".cav-thumb.cav-selected")
+    selected.scroll_into_view_if_needed()
+    image = Image.open(io.BytesIO(selected.screenshot())).convert("RGB")
+    w, h = image.size
+    last_column = [image.getpixel((w - 4, y)) for y in range(3, h - 3)]
+    inside = [image.getpixel((x, y)) for x in range(3, w - 3) for y in range(3, h - 3)]
+    assert (255, 255, 255) not in last_column and (255, 255, 255) not in inside, \
+        f"white inside the selected thumbnail; its last column: {sorted(set(last_column))}"
 
 
 def _set_range(page, slider, value: int) -> None:
@@ -201,6 +230,11 @@ def test_attention_view_answers_hover_click_and_keys(lab):
     assert view.locator(".cav-thumb").count() == 48
     assert draw_ms < 1000, f"the view took {draw_ms:.0f} ms to draw"
     assert payload < 2_000_000
+    # each view's static picture (an output of its own, for exported notebooks) is hidden where the view draws
+    pictures = page.locator('.jp-OutputArea-child[data-course-picture="hidden"]')
+    assert pictures.count() == 2 and all(p.is_hidden() for p in pictures.all())
+    assert page.locator(".jp-OutputArea-output img").evaluate_all("imgs => imgs.filter(i => i.offsetParent).length") == 0
+    _assert_thumbnails_hold_their_maps_only(page, view)
 
     # hover a token: every head lights its row and column, the large map's labels too
     thumb = view.locator('.cav-thumb[data-layer="2"][data-head="3"] canvas')
@@ -265,7 +299,8 @@ def test_attention_view_answers_hover_click_and_keys(lab):
 
 def test_a_notebook_saved_from_jupyterlab_keeps_a_picture_of_each_view(lab):
     """nbconvert's HTML of the saved notebook (as GitHub's preview or a feedback page would get it) shows
-    the static PNG of each view, not "Error displaying widget"."""
+    the static PNG of each view, not "Error displaying widget": the picture is the output just before the
+    widget's (hidden in JupyterLab, kept in the file)."""
     from nbconvert import HTMLExporter
 
     server, page = lab
@@ -274,12 +309,30 @@ def test_a_notebook_saved_from_jupyterlab_keeps_a_picture_of_each_view(lab):
         _open_and_run(server, page, VIEWS_NOTEBOOK)
     browser.save_notebook(page, path)
     nb = nbformat.read(path, as_version=4)
-    outputs = [o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in
-               o.get("data", {})]
-    assert len(outputs) == 2 and all("image/png" in o["data"] for o in outputs)
+    pairs = [(c.outputs[i - 1], o) for c in nb.cells for i, o in enumerate(c.get("outputs", []))
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(pairs) == 2 and all("image/png" in picture.get("data", {}) for picture, _ in pairs)
     html, _ = HTMLExporter().from_notebook_node(nb)
-    assert html.count('src="data:image/png;base64,') >= 2
+    assert all(picture["data"]["image/png"][-64:] in html for picture, _ in pairs)
     assert "Error displaying widget" not in html
+
+
+def test_a_chinese_notebook_shows_the_views_words_in_chinese(lab, tmp_path):
+    """The Chinese edition's notebook (metadata course_language: zh) in JupyterLab: the kernel learns its edition
+    from the notebook, and the attention view it draws labels its controls, axes and blocks in Chinese."""
+    server, page = lab
+    _open_and_run(server, page, f"zh/{ZH_VIEWS}.ipynb")
+    view = browser.attention_views(page).first
+    view.wait_for(timeout=30_000)
+    assert "温度" in view.locator(".cav-controls").inner_text()
+    assert view.locator(".cav-axis").all_inner_texts()[:4] == ["头 0", "头 1", "头 2", "层 0"]
+    assert view.locator(".cav-block-title").inner_text().startswith("自注意力 · 无掩码 · 10 查询 × 10 键")
+    assert "方向键" in view.locator(".cav-help").inner_text()
+    shot = tmp_path / f"zh-{ZH_VIEWS}.png"
+    view.scroll_into_view_if_needed()
+    view.screenshot(path=str(shot))
+    print(f"\nscreenshot of the Chinese edition's attention view: {shot}")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_students_get_validate_and_no_formgrader(lab):
@@ -294,8 +347,11 @@ def test_students_get_validate_and_no_formgrader(lab):
 
 
 def test_readme_shows_every_widget_screenshot():
-    readme = (ROOT / "README.md").read_text()
-    linked = set(re.findall(r"\]\((docs/screenshots/[^)]+\.png)\)", readme))
+    """README.md shows the English edition's widgets, README.zh.md the Chinese edition's (zh-*.png)."""
+    readmes = {name: (ROOT / name).read_text() for name in ("README.md", "README.zh.md")}
+    links = {name: set(re.findall(r"\]\((docs/screenshots/[^)]+\.png)\)", text)) for name, text in readmes.items()}
+    assert all(not p.startswith("docs/screenshots/zh-") for p in links["README.md"])
+    linked = links["README.md"] | links["README.zh.md"]
     on_disk = {str(p.relative_to(ROOT)) for p in (ROOT / "docs" / "screenshots").glob("*.png")}
     assert linked, "the README shows the widget screenshots"
     assert linked == on_disk, f"README links {sorted(linked - on_disk)} missing; unlinked {sorted(on_disk - linked)}"

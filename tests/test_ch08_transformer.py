@@ -787,6 +787,13 @@ def _beam_borrows(model, src, lengths, beam_size, max_len):
     return torch.tensor(tokens), score
 
 
+@torch.no_grad()
+def _beam_only_finished(model, src, lengths, beam_size, max_len):
+    """Returns nothing when no hypothesis finished within max_len steps (the rules: the best prefix then)."""
+    tokens, score = beam_good(model, src, lengths, beam_size, max_len)
+    return (tokens, score) if tokens.numel() and int(tokens[-1]) == EOS else (torch.zeros(0, dtype=torch.long), 0.0)
+
+
 @pytest.mark.parametrize("fn", [beam_good, beam_batched_broadcast_memory])
 def test_beam_accepts(fn):
     run_test_cell(A, "beam_search_tests", beam_search=fn)
@@ -803,6 +810,7 @@ def test_beam_accepts(fn):
     (_beam_no_early_stop, "the search went on to prefixes of length 4 after the best finished"),
     (_beam_stops_only_when_strictly_better, "the search went on to prefixes of length 1 after the best finished"),
     (_beam_memory_with_an_extra_axis, "decode got memory of shape (1, 1, 2, 2) beside 1 target row(s)"),
+    (_beam_only_finished, "no hypothesis has finished, so the best prefix, A alone"),
 ])
 def test_beam_rejects(wrong, message):
     err = assert_rejected(A, "beam_search_tests", beam_search=wrong)
@@ -1002,3 +1010,67 @@ def test_hints_and_demos_do_not_type_the_answers():
     from hints import answers_given_away
 
     assert answers_given_away(A) == []
+
+
+# -------------------------------------------------------------- every parameter, a second value (round three)
+# Each visible test cell calls its exercise with at least two values of every parameter, so an answer that
+# ignores one (a value written in instead of the argument) fails the VISIBLE cell, with a message that names
+# the parameter; the cell's hidden part is left out here.
+
+def _run_visible(grade_id: str, **substitutes) -> None:
+    from notebooks import answer_namespace, graded_cells
+
+    source = graded_cells(A)[grade_id].source.split("### BEGIN HIDDEN TESTS")[0]
+    ns = answer_namespace(A)
+    ns.update(substitutes)
+    exec(compile(source, f"<{A} {grade_id}, visible part>", "exec"), ns)
+
+
+class LengthsWrittenIn(Good):
+    """Masks the padding by the first test's lengths, whatever src_lengths says."""
+
+    def encode(self, src, src_lengths):
+        return super().encode(src, torch.tensor([3, 2]))
+
+
+@torch.no_grad()
+def _greedy_lengths_written_in(model, src, src_lengths, max_len):
+    return greedy_good(model, src, torch.tensor([3, 1]), max_len)
+
+
+def _step_two_heads_written_in(attn, x, cache, rope=None):
+    b, n, d = x.shape
+    q, k, v = (z.view(b, n, 2, d // 2).transpose(1, 2) for z in attn.in_proj(x).chunk(3, -1))
+    t = cache["k"].shape[-2] if "k" in cache else 0
+    if rope is not None:
+        q, k = rope(q, t), rope(k, t)
+    if t:
+        k, v = torch.cat([cache["k"], k], -2), torch.cat([cache["v"], v], -2)
+    cache["k"], cache["v"] = k, v
+    w = (q @ k.transpose(-2, -1) / math.sqrt(d // 2)).softmax(-1)
+    return attn.out_proj((w @ v).transpose(1, 2).reshape(b, n, d))
+
+
+IGNORED = [  # (test cell, exercise, an answer that ignores one parameter, words of the message that names it)
+    ("embed_tests", "embed", lambda ids, emb, pos=None: emb(ids) * 2.0 + (0 if pos is None else pos[: ids.shape[1]]),
+     "embedding=nn.Embedding(3, 9)"),
+    ("Transformer_tests", "Transformer", LengthsWrittenIn, "src_lengths [4, 2, 1]"),
+    ("greedy_decode_tests", "greedy_decode", lambda model, src, lengths, max_len: greedy_good(model, src, lengths, 4),
+     "max_len=2"),
+    ("greedy_decode_tests", "greedy_decode", _greedy_lengths_written_in, "pass it the src_lengths given"),
+    ("smoothed_cross_entropy_tests", "smoothed_cross_entropy", lambda logits, targets, eps: loss_good(logits, targets, 0.2),
+     "smoothing=0.5) gave the loss of smoothing 0.2"),
+    ("attention_step_tests", "attention_step", _step_two_heads_written_in, "MultiHeadAttention(18, 3)"),
+    ("cached_greedy_decode_tests", "cached_greedy_decode", lambda model, src, lengths, max_len:
+     cached_good(model, src, lengths, 6), "max_len=3"),
+    ("beam_search_tests", "beam_search", lambda model, src, lengths, beam_size, max_len:
+     beam_good(model, src, lengths, beam_size, 5), "max_len=3"),
+]
+
+
+@pytest.mark.parametrize("grade_id, name, ignores, words", IGNORED, ids=[f"{i[0]}-{i[3][:20]}" for i in IGNORED])
+def test_an_answer_that_ignores_a_parameter_fails_the_visible_cell(grade_id, name, ignores, words):
+    _run_visible(grade_id)  # the notebook's own answer passes it
+    with pytest.raises(AssertionError) as err:
+        _run_visible(grade_id, **{name: ignores})
+    assert words in str(err.value), str(err.value)

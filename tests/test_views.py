@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 
 import nbformat
 import numpy as np
@@ -22,8 +23,18 @@ from course import blocks
 from course.attention import MultiHeadAttention
 from course.experiments import ch05_attention as ex
 from course.experiments.ch06_position_encoding import _rope
+from course.language import use_language
 from course.notebook import GRADING_ENV
 from course.widgets import attention_view as av
+from course.widgets import base as fw
+from course.widgets import (
+    ch01_compute,
+    ch02_tensors,
+    ch03_layernorm,
+    ch04_dropout_residual,
+    ch06_position_encoding,
+    ch08_transformer,
+)
 from course.widgets import rope_view as rv
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -220,49 +231,88 @@ def test_six_layers_eight_heads_forty_tokens_send_less_than_two_megabytes():
     assert sent < 2_000_000
 
 
-def test_the_output_carries_a_static_png_beside_the_widget():
-    view = av.attention_view(ex.toy_tokens(), scores_fn=ex.toy_scores, title="Hand-built layer")
-    data, _ = view._repr_mimebundle_()
-    assert WIDGET_MIME in data and "text/plain" in data
-    assert base64.b64decode(data["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
-    rope = rv.rope_view(None)
-    data, _ = rope._repr_mimebundle_()
-    assert WIDGET_MIME in data and base64.b64decode(data["image/png"])[:4] == b"\x89PNG"
+def _displayed(view, monkeypatch) -> list[dict]:
+    """The outputs ``display(view)`` makes in a notebook, as (data, metadata) pairs."""
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda data, metadata=None, raw=False: shown.append((data, metadata or {})))
+    view._ipython_display_()
+    return shown
 
 
-def test_nothing_is_computed_while_grading(monkeypatch):
+def _png(data: dict) -> bytes:
+    return base64.b64decode(data["image/png"])
+
+
+def test_a_view_is_shown_as_its_picture_then_the_widget(monkeypatch):
+    """Two outputs: the static PNG (for HTML, the feedback, GitHub), then the widget without a picture of its own
+    (nothing shown twice); the widget knows its picture by the tail of its base64 text, to hide it in JupyterLab."""
+    for view in (av.attention_view(ex.toy_tokens(), scores_fn=ex.toy_scores, title="Hand-built layer"),
+                 rv.rope_view(None)):
+        (picture, _), (widget, _) = _displayed(view, monkeypatch)
+        assert set(picture) == {"image/png", "text/plain"} and _png(picture)[:8] == b"\x89PNG\r\n\x1a\n"
+        assert WIDGET_MIME in widget and "image/png" not in widget and "JupyterLab" in widget["text/plain"]
+        assert view.pictures == [picture["image/png"][-64:]]
+
+
+def test_while_grading_only_the_picture_is_drawn(monkeypatch):
+    """nbgrader's kernel run (course.notebook.grading()) gets the static picture and nothing else: no widget
+    (no comm, no state, no JavaScript), so the feedback shows the figure."""
+    import anywidget
+
     monkeypatch.setenv(GRADING_ENV, "1")
     ran = []
+    torch.manual_seed(0)
     layer = MultiHeadAttention(8, 2)
-    view = av.attention_of(layer, lambda: ran.append(1), tokens=list("ab"))
-    assert isinstance(view, av.NotDrawn) and ran == []
-    assert isinstance(av.attention_view(list("ab"), scores=torch.zeros(2, 2)), av.NotDrawn)
-    assert isinstance(av.model_attention(layer, None, "12"), av.NotDrawn)
-    called = []
-    assert isinstance(rv.rope_view(lambda *a, **k: called.append(1)), av.NotDrawn) and called == []
-    data, _ = view._repr_mimebundle_()
-    assert set(data) == {"text/plain"} and "not drawn" in data["text/plain"]
+    x = torch.randn(1, 3, 8)
+    views = [av.attention_of(layer, lambda: ran.append(layer(x, x, x)), tokens=list("abc")),
+             av.attention_view(list("ab"), scores=torch.zeros(2, 2)),
+             av.attention_view(ex.toy_tokens(), scores_fn=ex.toy_scores, title="Hand-built layer"),
+             rv.rope_view(_good)]
+    assert len(ran) == 1
+    for view in views:
+        assert not isinstance(view, anywidget.AnyWidget)
+        data, metadata = view._repr_mimebundle_()
+        assert set(data) == {"image/png", "text/plain"} and metadata == {}
+        assert _png(data)[:4] == b"\x89PNG" and "not drawn" not in data["text/plain"]
+    assert isinstance(views[0], av.StaticAttention) and isinstance(views[-1], rv.StaticRope)
+    assert views[-1].source == "student"  # the student's apply_rope drew it
+    monkeypatch.delenv(GRADING_ENV)
+    assert av.attention_view(list("ab"), scores=torch.zeros(2, 2)).png == views[1].png  # the same picture
 
 
-def test_exported_html_shows_the_picture(tmp_path):
-    """An executed notebook with a view, exported by nbconvert: the HTML holds the PNG, not a broken widget.
-
-    Saved as JupyterLab saves it by default (no widget state in the metadata), which is also what
-    GitHub's preview and nbgrader's feedback get; tests/test_browser.py saves one from JupyterLab itself.
-    """
+def _executed(tmp_path, store_widget_state: bool):
     from nbclient import NotebookClient
-    from nbconvert import HTMLExporter
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(
         "import torch\nfrom course.widgets.attention_view import attention_view\n"
         "attention_view(list('abc'), scores=torch.randn(2, 3, 3), title='exported')")]
-    NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=False,
+    NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=store_widget_state,
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
-    output = nb.cells[0].outputs[0]
-    assert output["output_type"] == "execute_result" and WIDGET_MIME in output["data"]
+    return nb
+
+
+@pytest.mark.parametrize("store_widget_state", [False, True], ids=["no widget state", "widget state"])
+def test_exported_html_shows_the_picture(tmp_path, store_widget_state):
+    """An executed notebook with a view, exported by nbconvert: the HTML holds the PNG.
+
+    Without widget state (as JupyterLab saves by default, and as GitHub's preview and nbgrader's feedback get
+    it) and with it (``jupyter nbconvert --execute`` keeps it): with state nbconvert shows the widget's
+    placeholder for the widget's output, which draws nothing offline, and the picture is an output of its own.
+    tests/test_browser.py saves one from JupyterLab itself.
+    """
+    from nbconvert import HTMLExporter
+
+    nb = _executed(tmp_path, store_widget_state)
+    picture, widget = nb.cells[0].outputs
+    assert "image/png" in picture["data"] and WIDGET_MIME not in picture["data"]
+    assert WIDGET_MIME in widget["data"] and "image/png" not in widget["data"]
+    assert ("widgets" in nb.metadata) == store_widget_state
     html, _ = HTMLExporter().from_notebook_node(nb)
-    assert 'src="data:image/png;base64,' in html
+    assert html.count('src="data:image/png;base64,') == 1 and picture["data"]["image/png"][-64:] in html
     assert "Error displaying widget" not in html
 
 
@@ -336,3 +386,116 @@ def test_a_seq2seq_model_on_one_number():
     assert all(b.d_k == 8 for b in view.blocks) and model.training  # the model is left as it was
     with pytest.raises(ValueError, match="digits"):
         av.model_attention(model, task, "3a")
+
+
+# ------------------------------------------------------------------------------------- the Chinese edition
+
+WORDS = [  # every widget's words: English, Chinese, and the menu entries named in Chinese only
+    (av.LABELS, av.LABELS_ZH, set()), (rv.LABELS, rv.LABELS_ZH, set()), (fw.WORDS, fw.WORDS_ZH, set()),
+    (ch01_compute.WORDS, ch01_compute.WORDS_ZH, {*ch01_compute.OPERATIONS, ch01_compute.THIS_MACHINE}),
+    (ch02_tensors.WORDS, ch02_tensors.WORDS_ZH, set(ch02_tensors.OPERATIONS)),
+    (ch03_layernorm.WORDS, ch03_layernorm.WORDS_ZH, set()),
+    (ch04_dropout_residual.WORDS, ch04_dropout_residual.WORDS_ZH, set()),
+    (ch06_position_encoding.WORDS, ch06_position_encoding.WORDS_ZH, set()),
+    (ch08_transformer.WORDS, ch08_transformer.WORDS_ZH, set()),
+]
+CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")
+
+
+@pytest.mark.parametrize("en, zh, menus", WORDS, ids=lambda w: "")
+def test_the_chinese_words_translate_english_ones(en, zh, menus):
+    assert set(zh) <= set(en) | menus, set(zh) - set(en) - menus
+    for key, text in zh.items():
+        assert text != en.get(key, key), f"{key}: the same words in both editions need no Chinese entry"
+        if key in en:  # the same {fields} to fill in
+            assert sorted(re.findall(r"{\w*}", text)) == sorted(re.findall(r"{\w*}", en[key])), key
+
+
+def test_views_speak_the_edition_they_are_built_in():
+    with use_language("zh"):
+        view = av.attention_view(ex.toy_tokens(), scores_fn=ex.toy_scores, title="Hand-built layer")
+        rope = rv.rope_view(_not_written)
+    assert view.spec["labels"] == {**av.LABELS, **av.LABELS_ZH} and view.blocks[0].name == "自注意力"
+    assert "层" in view.summary() and rope.spec["labels"]["m"] == "查询位置 m" and "还没有写" in rope.note
+    view.sentence = " "  # later changes keep the edition the view was built in
+    assert view.spec["error"] == "请至少输入一个词"
+    english = av.attention_view(list("ab"), scores=torch.zeros(2, 2))
+    assert english.spec["labels"] == av.LABELS and english.blocks[0].name == "self-attention"
+
+
+def test_the_shipped_font_has_every_chinese_character_of_the_widgets():
+    """tools/make_cjk_subset.py puts them in course/fonts; after a widget's Chinese words change, run it again."""
+    from pathlib import Path
+
+    from fontTools.ttLib import TTFont
+
+    from course.plotting import CJK_FONT
+
+    widgets = Path(av.__file__).parent
+    wanted = {c for p in widgets.glob("*.py") for c in CJK.findall(p.read_text(encoding="utf-8"))}
+    have = {chr(code) for code in TTFont(CJK_FONT).getBestCmap()}
+    assert wanted and not wanted - have, f"run tools/make_cjk_subset.py: missing {''.join(sorted(wanted - have))}"
+
+
+def test_every_widget_draws_in_chinese_without_a_missing_glyph():
+    """matplotlib's "Glyph … missing" warning goes to stderr, which nbgrader counts as a failed cell."""
+    import warnings
+    from types import SimpleNamespace
+
+    from course.blocks import Seq2SeqTransformer
+    from course.tasks import Task
+
+    with use_language("zh"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        roof = ch01_compute.roofline({"peak": 1e11, "bandwidth": 2e10, "points": [(20.0, 5e10, "n=128")]})
+        assert roof.controls["device"].value == "本机（实测，fp32）" and "受" in roof.status.value
+        roof.controls["operation"].value = "两个 n×n 矩阵逐元素相加"
+        assert "受带宽限制" in roof.status.value
+        strides = ch02_tensors.stride_explorer("(3, 4)", "none")
+        strides.controls["operation"].value = "permute(2, 0, 1)"  # does not apply to 2-D: the Chinese reason
+        assert "需要三维张量" in strides.status.value
+        widgets = [roof, strides, ch03_layernorm.layernorm_explorer(), ch04_dropout_residual.dropout_explorer(),
+                   ch06_position_encoding.sinusoidal_explorer()]
+        assert all(w.export_button.description == "导出 PNG" for w in widgets)
+        plot = ch08_transformer.LiveLossPlot(every_seconds=0, auto_display=False)
+        plot(SimpleNamespace(kind="eval", step=10, loss=None, lr=1e-3, seconds=1.0, metrics=SimpleNamespace(exact=0.5)))
+        assert plot.status.value.startswith("第 10 步")
+        task = Task("zh", test_size=1)
+        torch.manual_seed(0)
+        model = Seq2SeqTransformer(len(task.source_tokenizer), len(task.target_tokenizer), d_model=16, n_heads=2,
+                                   n_encoder_layers=1, n_decoder_layers=1, d_ff=32, dropout=0.0)
+        pictures = [av.model_attention(model, task, "3020").png,  # three blocks: the large layout
+                    av.attention_view(ex.toy_tokens(), scores_fn=ex.toy_scores).png,  # one small block
+                    rv.rope_view(_clockwise).png]
+    assert all(p[:4] == b"\x89PNG" for p in pictures)
+
+
+# ------------------------------------------------------------------------------------- the feedback
+
+@pytest.mark.slow
+def test_the_feedback_of_a_graded_chapter_shows_each_views_picture(tmp_path):
+    """Chapter 05 autograded (its kernel run in the sandbox, COURSE_GRADING=1) and its feedback generated: each
+    view's output in the autograded notebook is its static picture alone (no widget), and the feedback HTML, the
+    page a student gets back, shows it."""
+    import shutil
+
+    from course_grader import pipeline
+    from notebooks import ROOT
+
+    a = "05-attention"
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "source" / a, course / "source" / a)
+    pipeline.nbgrader("generate_assignment", a, "--force", root=course)
+    (course / "submitted" / "alice" / a).mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / a / f"{a}.ipynb", course / "submitted" / "alice" / a)
+    pipeline.autograde(a, root=course)
+    pipeline.feedback(a, root=course, publish=False)
+    html = (course / "feedback" / "alice" / a / f"{a}.html").read_text()
+    graded = nbformat.read(course / "autograded" / "alice" / a / f"{a}.ipynb", as_version=4)
+    views = [c for c in graded.cells if c.cell_type == "code" and re.search(r"\battention_(view|of)\(", c.source)]
+    pictures = [o["data"]["image/png"] for c in views for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(views) == 2 and len(pictures) == 2, [c.outputs for c in views]
+    assert not any(WIDGET_MIME in o.get("data", {}) for c in views for o in c.outputs)
+    assert all(p[-64:] in html for p in pictures) and "not drawn while grading" not in html

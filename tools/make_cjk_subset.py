@@ -1,4 +1,5 @@
-"""Build course/fonts/CourseCJK-Regular.otf: the few Chinese glyphs the course's figures draw.
+"""Build course/fonts/CourseCJK-Regular.otf: the few Chinese glyphs the course's figures draw
+(the capstone's numerals, and the Chinese edition's words in the widgets' figures, course/widgets/*.py).
 
 The subset comes from Noto Sans CJK SC (SIL Open Font License 1.1, Debian's fonts-noto-cjk) and
 is renamed "Course CJK" as a modified version. It is committed, so figures with Chinese
@@ -10,6 +11,7 @@ missing" warning on stderr (which nbgrader counts as a failed cell).
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -22,7 +24,16 @@ sys.path.insert(0, str(ROOT))
 from course.tasks import ZH_ALPHABET  # noqa: E402
 
 SOURCE = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-CHARS = ZH_ALPHABET + "两中文字"
+WIDGETS = ROOT / "course" / "widgets"
+CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")  # ideographs and full-width punctuation
+
+
+def widget_chars() -> str:
+    """Every Chinese character and full-width punctuation mark written in the widgets' sources."""
+    return "".join(sorted({c for p in WIDGETS.glob("*.py") for c in CJK.findall(p.read_text(encoding="utf-8"))}))
+
+
+CHARS = ZH_ALPHABET + "两中文字" + widget_chars()
 OUT = ROOT / "course" / "fonts" / "CourseCJK-Regular.otf"
 FAMILY = "Course CJK"
 

@@ -4,6 +4,7 @@ weights), scripted stand-in models for greedy decoding, and PyTorch's cross-entr
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 
 import torch
@@ -132,15 +133,18 @@ class ScriptedModel(nn.Module):
 
     ``script`` (n, steps) lists the tokens source row r should produce; a source row is
     identified by its first id (give row r the ids [r, ...]), so decoding rows one at a time works
-    too. ``decode`` checks that it is fed <bos> and the tokens produced so far.
+    too. ``decode`` checks that it is fed <bos> and the tokens produced so far; ``src_lengths`` is what
+    ``encode`` was last given, as a list (plain data, so that the grader brings it back from the sandbox).
     """
 
     def __init__(self, script: torch.Tensor, vocab: int):
         super().__init__()
         self.script, self.vocab = script, vocab
         self.calls = 0
+        self.src_lengths: list = []
 
     def encode(self, src, src_lengths):
+        self.src_lengths = torch.as_tensor(src_lengths).tolist()
         memory = torch.zeros(src.shape[0], src.shape[1], 4)
         memory[:, 0, 0] = src[:, 0].float()  # which script row this source is
         return memory, torch.ones(src.shape[0], 1, 1, src.shape[1], dtype=torch.bool)
@@ -170,6 +174,21 @@ def scripted_sources(n: int, length: int = 2) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------- teaching messages
+
+@contextlib.contextmanager
+def second_values(what: str):
+    """A failure inside the block starts with ``what``, the call tried with other values: an answer that ignores a
+    parameter (a value written in instead of the argument) fails there, and the message says which values."""
+    try:
+        yield
+    except AssertionError as err:
+        named = AssertionError(f"{what}: {err}")
+        english = getattr(err, "english", None)
+        if isinstance(english, str):
+            named.english = f"{what}: {english}"
+        raise named from None
+
+
 
 def explain(got, wrong: dict[str, object], atol: float = 1e-5) -> None:
     """If ``got`` equals one of the known wrong answers (message → its value), raise that message.

@@ -20,9 +20,12 @@ Three ways to build one, one call each:
   ``course.attention`` and ``course.blocks`` versions);
 * :func:`model_attention` — a trained encoder–decoder of chapter 08 on one input.
 
-Every view also carries a static PNG in its output (``_repr_mimebundle_``), so a notebook exported to
-HTML, nbgrader's feedback or GitHub's preview shows a figure. While nbgrader grades
-(``course.notebook.grading()``) nothing is computed or drawn: the functions return a one-line note.
+Every view also leaves a static picture (PNG) in the notebook, as an output of its own just before the
+widget's, so that a notebook exported to HTML, nbgrader's feedback and GitHub's preview show the figure; in
+JupyterLab the view hides that picture where it draws itself. While nbgrader grades
+(``course.notebook.grading()``) only the picture is drawn: no widget, no JavaScript, no state.
+
+The words (labels, titles) are the edition's (``course.language``), chosen when the view is built.
 """
 
 from __future__ import annotations
@@ -42,12 +45,13 @@ import traitlets
 from torch import nn
 
 from course.notebook import grading
+from course.widgets.words import in_language
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAD = "<pad>"
 ScoresFn = Callable[[list[str]], torch.Tensor]
 
-# Every string the front end shows, in one place (a translated edition replaces this dict).
+# Every string a view shows (the browser's and the static picture's), English and Chinese.
 LABELS: dict[str, str] = {
     "title": "Attention",
     "layer": "layer",
@@ -91,9 +95,63 @@ LABELS: dict[str, str] = {
     "mask_custom": "mask",
     "self": "self-attention",
     "cross": "cross-attention",
-    "not_drawn": "(attention view: not drawn while grading)",
     "static_note": "static picture of the interactive view (layer × head)",
+    "no_words": "type at least one word",
+    "block": "{side} {kind}",
+    "layers_heads": "{layers} layers × {heads} heads",
+    "interactive": "interactive in JupyterLab while the kernel runs",
 }
+
+LABELS_ZH: dict[str, str] = {
+    "title": "注意力",
+    "layer": "层",
+    "head": "头",
+    "query": "查询",
+    "key": "键",
+    "rows": "行",
+    "columns": "列",
+    "queries": "查询（发出注意力的一方）",
+    "keys": "键（被关注的一方）",
+    "temperature": "温度",
+    "causal": "因果掩码（自注意力）",
+    "padding": "遮住 <pad> 键",
+    "sentence": "句子",
+    "entropy": "每一行的熵（奈特）；刻度线 = 该行可见键数的对数",
+    "grid_help": "按 Tab 选中一张小图，方向键在小图之间移动，回车键将其放大。"
+                 "在大图中方向键移动（查询，键）单元格；把鼠标移到一个词元上或点击它，即可跟踪它。",
+    "tokens_help": "鼠标移到一个词元上：每个头中它的行（它关注谁）和列（谁关注它）；点击锁定",
+    "masked": "斜线：被掩码遮住（不可关注）",
+    "no_key": "没有可关注的键",
+    "breakdown": "拆开一个分数",
+    "breakdown_missing": "拆开 q·k 需要查询和键（用 attention_of 追踪一个模块）",
+    "softmax": "在这个查询可见的键上做 softmax",
+    "weight": "权重",
+    "entropy_short": "熵",
+    "nats": "奈特",
+    "source": "源序列",
+    "target": "目标序列",
+    "encoder": "编码器",
+    "decoder": "解码器",
+    "locked": "已锁定",
+    "unlock": "再次点击解锁",
+    "mask_none": "无掩码",
+    "mask_causal": "因果掩码",
+    "mask_padding": "填充掩码",
+    "mask_causal_padding": "因果 + 填充掩码",
+    "mask_custom": "掩码",
+    "self": "自注意力",
+    "cross": "交叉注意力",
+    "static_note": "交互视图的静态图（层 × 头）",
+    "no_words": "请至少输入一个词",
+    "block": "{side}{kind}",
+    "layers_heads": "{layers} 层 × {heads} 个头",
+    "interactive": "在 JupyterLab 中运行内核即可交互",
+}
+
+
+def labels() -> dict[str, str]:
+    """The views' words in the edition in use."""
+    return in_language(LABELS, LABELS_ZH)
 
 
 # ------------------------------------------------------------------------------------- the maths
@@ -231,11 +289,76 @@ def _logits_from_weights(w: torch.Tensor) -> torch.Tensor:
     return torch.log(w).masked_fill(w <= 0, float("-inf"))
 
 
-class AttentionView(anywidget.AnyWidget):
+class _Maps:
+    """What a view shows, computed in Python from its blocks; the widget and the static picture share it."""
+
+    blocks: list[Block]
+    title: str
+    labels: dict[str, str]
+    _png: bytes | None
+
+    def weights(self, block: int = 0, layer: int = 0, head: int = 0, temperature: float = 1.0,
+                causal: bool = False, padding: bool = True) -> torch.Tensor:
+        """The weights the browser draws for one map, with the same toggles (q, k)."""
+        b = self.blocks[block]
+        key_ok = torch.tensor([t != PAD for t in b.keys]) if padding and b.offers_padding else None
+        return attention_weights(b.logits[layer, head], temperature, causal and b.offers_causal, key_ok, b.allowed)
+
+    def entropy(self, block: int = 0, layer: int = 0, head: int = 0,
+                **toggles: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """(entropy of each row, its largest possible value: log of the keys that row may see)."""
+        w = self.weights(block, layer, head, **toggles)
+        toggles.pop("temperature", None)
+        return row_entropy(w), max_entropy(self._allowed(block, **toggles))
+
+    def _allowed(self, block: int, causal: bool = False, padding: bool = True) -> torch.Tensor:
+        """The keys each query may see in the browser: the model's mask and the toggles (q, k) bool."""
+        b = self.blocks[block]
+        ok = b.allowed.clone()
+        if causal and b.offers_causal:
+            ok &= causal_allowed(*ok.shape)
+        if padding and b.offers_padding:
+            ok &= torch.tensor([t != PAD for t in b.keys])[None, :]
+        return ok
+
+    @property
+    def png(self) -> bytes:
+        """The static picture: every map of every block (drawn once, on first use)."""
+        if self._png is None:
+            self._png = static_png(self)
+        return self._png
+
+    def summary(self) -> str:
+        """One line of text: the title and each block's size."""
+        L = self.labels
+        return f"{self.title}: " + ", ".join(
+            f"{b.name} ({L['layers_heads'].format(layers=b.logits.shape[0], heads=b.logits.shape[1])})"
+            for b in self.blocks)
+
+    def picture(self) -> dict[str, str]:
+        """The static picture as an output's data: PNG (base64) and a line of text."""
+        return {"image/png": base64.b64encode(self.png).decode("ascii"), "text/plain": self.summary()}
+
+
+class StaticAttention(_Maps):
+    """What a view is while nbgrader grades: its static picture only (no widget, no JavaScript, no state)."""
+
+    def __init__(self, blocks: Sequence[Block], title: str = ""):
+        if not blocks:
+            raise ValueError("nothing to show: no attention was recorded")
+        self.labels = labels()
+        self.blocks, self.title, self._png = list(blocks), title or self.labels["title"], None
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        return self.picture(), {}
+
+
+class AttentionView(anywidget.AnyWidget, _Maps):
     """The widget. Build it with :func:`attention_view`, :func:`attention_of` or :func:`model_attention`.
 
     Synced with the browser: ``spec`` (tokens, shapes, masks, labels), the binary buffers ``logw``,
-    ``allowed`` and ``qk``, and back from it ``selection`` (block, layer, head, query, key, locked token)
+    ``allowed`` and ``qk``, ``pictures`` (the tails of the static pictures shown beside it, which the browser
+    hides where the view draws), and back from it ``selection`` (block, layer, head, query, key, locked token)
     and ``draw_ms`` (how long the browser took to draw the whole view).
     """
 
@@ -246,13 +369,15 @@ class AttentionView(anywidget.AnyWidget):
     allowed = traitlets.Bytes(b"").tag(sync=True)
     qk = traitlets.Bytes(b"").tag(sync=True)
     sentence = traitlets.Unicode("").tag(sync=True)
+    pictures = traitlets.List(traitlets.Unicode()).tag(sync=True)
     selection = traitlets.Dict({}).tag(sync=True)
     draw_ms = traitlets.Float(-1.0).tag(sync=True)
 
     def __init__(self, blocks: Sequence[Block], *, title: str = "", scores_fn: ScoresFn | None = None,
                  note: str = "") -> None:
         super().__init__()
-        self.title = title or LABELS["title"]
+        self.labels = labels()
+        self.title = title or self.labels["title"]
         self.note = note
         self._scores_fn = scores_fn
         self._png: bytes | None = None
@@ -287,7 +412,7 @@ class AttentionView(anywidget.AnyWidget):
                 qk.append(_f32(b.q) + _f32(b.k))
                 offsets["qk"] += n_l * n_h * (nq + nk) * b.d_k
             specs.append(entry)
-        self.spec = {"title": self.title, "note": self.note, "error": error, "blocks": specs, "labels": LABELS,
+        self.spec = {"title": self.title, "note": self.note, "error": error, "blocks": specs, "labels": self.labels,
                      "sentence_box": self._scores_fn is not None, "pad": PAD}
         self.logw, self.allowed, self.qk = b"".join(logw), b"".join(allowed), b"".join(qk)
 
@@ -296,7 +421,7 @@ class AttentionView(anywidget.AnyWidget):
         if words == self.blocks[0].queries:
             return
         if not words:
-            self._load(self.blocks, error="type at least one word")
+            self._load(self.blocks, error=self.labels["no_words"])
             return
         try:
             block = _block_from_scores(self._scores_fn(words), words, None, "self", self.blocks[0].name)
@@ -304,32 +429,6 @@ class AttentionView(anywidget.AnyWidget):
             self._load(self.blocks, error=str(err))
             return
         self._load([block])
-
-    # -- what the browser shows, computed in Python
-
-    def weights(self, block: int = 0, layer: int = 0, head: int = 0, temperature: float = 1.0,
-                causal: bool = False, padding: bool = True) -> torch.Tensor:
-        """The weights the browser draws for one map, with the same toggles (q, k)."""
-        b = self.blocks[block]
-        key_ok = torch.tensor([t != PAD for t in b.keys]) if padding and b.offers_padding else None
-        return attention_weights(b.logits[layer, head], temperature, causal and b.offers_causal, key_ok, b.allowed)
-
-    def entropy(self, block: int = 0, layer: int = 0, head: int = 0,
-                **toggles: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        """(entropy of each row, its largest possible value: log of the keys that row may see)."""
-        w = self.weights(block, layer, head, **toggles)
-        toggles.pop("temperature", None)
-        return row_entropy(w), max_entropy(self._allowed(block, **toggles))
-
-    def _allowed(self, block: int, causal: bool = False, padding: bool = True) -> torch.Tensor:
-        """The keys each query may see in the browser: the model's mask and the toggles (q, k) bool."""
-        b = self.blocks[block]
-        ok = b.allowed.clone()
-        if causal and b.offers_causal:
-            ok &= causal_allowed(*ok.shape)
-        if padding and b.offers_padding:
-            ok &= torch.tensor([t != PAD for t in b.keys])[None, :]
-        return ok
 
     def payload_bytes(self) -> int:
         """Bytes sent to the browser: the JSON spec (as the comm sends it), the buffers and the JS/CSS."""
@@ -340,36 +439,38 @@ class AttentionView(anywidget.AnyWidget):
 
     # -- the picture that survives
 
-    @property
-    def png(self) -> bytes:
-        if self._png is None:
-            self._png = static_png(self)
-        return self._png
-
     def _repr_mimebundle_(self, **kwargs: Any):
         data, metadata = super()._repr_mimebundle_(**kwargs)
-        data = dict(data)
-        data["image/png"] = base64.b64encode(self.png).decode("ascii")
-        data["text/plain"] = f"{self.title}: " + ", ".join(
-            f"{b.name} ({b.logits.shape[0]} layers × {b.logits.shape[1]} heads)" for b in self.blocks)
-        return data, metadata
+        return {**data, "text/plain": f"{self.summary()} ({self.labels['interactive']})"}, metadata
+
+    def _ipython_display_(self) -> None:
+        show_with_picture(self)
 
 
-class NotDrawn:
-    """What a view is while nbgrader grades: a line of text, nothing computed."""
+def show_with_picture(view: Any) -> None:
+    """Display ``view``'s static picture, then the widget: two outputs.
 
-    def __init__(self, title: str = "", text: str = ""):
-        self.title, self.text = title, text or LABELS["not_drawn"]
+    Where no widget can draw (nbconvert's HTML, with widget state or without, nbgrader's feedback, GitHub's
+    preview, a notebook reopened without its kernel) the picture is what shows; the widget's own output has
+    no picture, so nothing is shown twice. Where the widget draws, its script hides the picture: it knows
+    the picture by the tail of its base64 text (``view.pictures``).
+    """
+    from IPython.display import display
 
-    def _repr_mimebundle_(self, **kwargs: Any):
-        return {"text/plain": f"{self.title}: {self.text}" if self.title else self.text}, {}
+    picture = view.picture()
+    view.pictures = [*view.pictures, picture["image/png"][-64:]]
+    display(picture, raw=True)
+    data, metadata = view._repr_mimebundle_()
+    display(data, metadata=metadata, raw=True)
 
 
 # ------------------------------------------------------------------------------------- static picture
 
-def static_png(view: AttentionView, temperature: float = 1.0) -> bytes:
+def static_png(view: _Maps, temperature: float = 1.0) -> bytes:
     """Every map of every block as one figure (viridis; masked cells light grey), as PNG bytes."""
     from course.plotting import figure_png, new_figure
+
+    L = view.labels
 
     blocks = view.blocks
     small = len(blocks) == 1 and blocks[0].logits.shape[0] * blocks[0].logits.shape[1] <= 4 \
@@ -389,11 +490,11 @@ def static_png(view: AttentionView, temperature: float = 1.0) -> bytes:
             ax.imshow(shown, cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
             ax.set_xticks(range(len(b.keys)), b.keys, rotation=60, ha="right", fontsize=7)
             ax.set_yticks(range(len(b.queries)), b.queries if idx == 0 else [""] * len(b.queries), fontsize=7)
-            ax.set_title(f"{LABELS['layer']} {b.layer_names[layer] if b.layer_names else layer}, "
-                         f"{LABELS['head']} {head}", fontsize=9)
+            ax.set_title(f"{L['layer']} {b.layer_names[layer] if b.layer_names else layer}, "
+                         f"{L['head']} {head}", fontsize=9)
             ax.grid(False)
         shown_mask = mask_kind(view._allowed(0), b.kind == "self")
-        fig.suptitle(f"{view.title} · {LABELS[b.kind]}, {LABELS['mask_' + shown_mask]}", fontsize=10)
+        fig.suptitle(f"{view.title} · {L[b.kind]}, {L['mask_' + shown_mask]}", fontsize=10)
         return figure_png(fig)
     widths = [b.logits.shape[1] * (b.logits.shape[3] + 1) for b in blocks]
     heights = [b.logits.shape[0] * (b.logits.shape[2] + 1) for b in blocks]
@@ -417,18 +518,18 @@ def static_png(view: AttentionView, temperature: float = 1.0) -> bytes:
         rgba[hidden] = (0.867, 0.867, 0.867, 1.0)  # masked: light grey
         rgba[gaps] = (1.0, 1.0, 1.0, 0.0)  # between maps: nothing
         ax.imshow(rgba, interpolation="nearest", aspect="equal")
-        ax.set_xticks([h * (nk + 1) + (nk - 1) / 2 for h in range(n_h)], [f"{LABELS['head']} {h}" for h in range(n_h)],
+        ax.set_xticks([h * (nk + 1) + (nk - 1) / 2 for h in range(n_h)], [f"{L['head']} {h}" for h in range(n_h)],
                       fontsize=7)
         ax.set_yticks([layer * (nq + 1) + (nq - 1) / 2 for layer in range(n_l)],
-                      [f"{LABELS['layer']} {name}" for name in (b.layer_names or range(n_l))], fontsize=7)
+                      [f"{L['layer']} {name}" for name in (b.layer_names or range(n_l))], fontsize=7)
         ax.tick_params(length=0)
         ax.grid(False)
         for side in ax.spines.values():
             side.set_visible(False)
         shown_mask = mask_kind(view._allowed(bi), b.kind == "self")
-        ax.set_title(f"{b.name} · {LABELS['mask_' + shown_mask]} · {nq} {LABELS['query']} × {nk} {LABELS['key']}",
+        ax.set_title(f"{b.name} · {L['mask_' + shown_mask]} · {nq} {L['query']} × {nk} {L['key']}",
                      fontsize=9)
-    fig.suptitle(f"{view.title} ({LABELS['static_note']})", fontsize=10)
+    fig.suptitle(f"{view.title} ({L['static_note']})", fontsize=10)
     return figure_png(fig)
 
 
@@ -456,7 +557,7 @@ def attention_view(tokens: Sequence[str], *, scores: torch.Tensor | None = None,
                    weights: torch.Tensor | None = None, scores_fn: ScoresFn | None = None,
                    key_tokens: Sequence[str] | None = None, q: torch.Tensor | None = None,
                    k: torch.Tensor | None = None, mask: torch.Tensor | None = None,
-                   title: str = "") -> AttentionView | NotDrawn:
+                   title: str = "") -> AttentionView | StaticAttention:
     """A view of one attention block from arrays.
 
     tokens: the query tokens (the keys too, unless key_tokens is given: cross-attention). Exactly one
@@ -464,8 +565,6 @@ def attention_view(tokens: Sequence[str], *, scores: torch.Tensor | None = None,
     weights are read as masked) or scores_fn (tokens -> scores: adds a sentence box). q and k
     ((layers, heads, len, d_k), optional) enable the score breakdown; mask (q, k) bool, True = may attend.
     """
-    if grading():
-        return NotDrawn(title)
     given = [x is not None for x in (scores, weights, scores_fn)]
     if sum(given) != 1:
         raise ValueError("give exactly one of scores=, weights= or scores_fn=")
@@ -474,14 +573,21 @@ def attention_view(tokens: Sequence[str], *, scores: torch.Tensor | None = None,
     if scores_fn is not None and key_tokens is not None:
         raise ValueError("with scores_fn the keys are the typed tokens (self-attention)")
     kind = "self" if key_tokens is None else "cross"
-    name = LABELS[kind]
+    name = labels()[kind]
     if scores_fn is not None:
         scores = scores_fn(list(tokens))
     block = _block_from_scores(scores, list(tokens), None if key_tokens is None else list(key_tokens), kind, name,
                                weights=weights, q=q, k=k, mask=mask)
     if kind == "cross":
         block.query_seq, block.key_seq = "target", "source"
-    return AttentionView([block], title=title, scores_fn=scores_fn)
+    return _shown([block], title, scores_fn)
+
+
+def _shown(blocks: list[Block], title: str, scores_fn: ScoresFn | None = None) -> AttentionView | StaticAttention:
+    """The interactive view, or, while nbgrader grades, its static picture alone."""
+    if grading():
+        return StaticAttention(blocks, title)
+    return AttentionView(blocks, title=title, scores_fn=scores_fn)
 
 
 # ------------------------------------------------------------------------------------- from modules
@@ -603,7 +709,8 @@ _LAYER = re.compile(r"\.(\d+)(?=\.|$)")
 def _block_name(group: str, kind: str) -> str:
     parts = [p for p in group.replace("*", "").split(".") if p and p not in ("layers", "layer")]
     side = next((p for p in parts if p in ("encoder", "decoder")), "")
-    return " ".join(x for x in (LABELS.get(side, side), LABELS[kind]) if x) or group
+    L = labels()
+    return (L["block"].format(side=L.get(side, side), kind=L[kind]) if side else L[kind]) or group
 
 
 def _group(calls: list[_Call], tokens: list[str], source_tokens: list[str] | None) -> list[Block]:
@@ -621,7 +728,7 @@ def _group(calls: list[_Call], tokens: list[str], source_tokens: list[str] | Non
         cs = [latest[name] for name in layers]
         _, nq, nk = shape
 
-        def labels(n: int, prefer_source: bool) -> tuple[list[str], str]:
+        def tokens_of(n: int, prefer_source: bool) -> tuple[list[str], str]:
             if prefer_source and source_tokens is not None and len(source_tokens) == n:
                 return list(source_tokens), "source"
             if len(tokens) == n:
@@ -631,9 +738,9 @@ def _group(calls: list[_Call], tokens: list[str], source_tokens: list[str] | Non
             return [str(i) for i in range(n)], f"positions{n}"
 
         encoder_side = "encoder" in group
-        queries, qseq = labels(nq, encoder_side)
+        queries, qseq = tokens_of(nq, encoder_side)
         if kind == "cross":
-            keys, kseq = labels(nk, True)
+            keys, kseq = tokens_of(nk, True)
         else:
             keys, kseq = queries, qseq
         weights = torch.stack([c.weights for c in cs])
@@ -647,7 +754,7 @@ def _group(calls: list[_Call], tokens: list[str], source_tokens: list[str] | Non
 
 def attention_of(modules: nn.Module | Mapping[str, nn.Module], run: Callable[[], Any], *,
                  tokens: Sequence[str], source_tokens: Sequence[str] | None = None, title: str = "",
-                 batch: int = 0) -> AttentionView | NotDrawn:
+                 batch: int = 0) -> AttentionView | StaticAttention:
     """Run ``run()`` and show every attention layer of ``modules`` that it called, for batch row ``batch``.
 
     modules: a module, or named modules ({"encoder": enc, "decoder": dec}), whose attention layers are
@@ -655,8 +762,6 @@ def attention_of(modules: nn.Module | Mapping[str, nn.Module], run: Callable[[],
     course's two versions. tokens label the target (or only) sequence, source_tokens the source of an
     encoder–decoder. The mask each layer received is the mask shown.
     """
-    if grading():
-        return NotDrawn(title)
     roots = {"": modules} if isinstance(modules, nn.Module) else dict(modules)
     recorder = _Recorder(roots, batch)
     try:
@@ -667,15 +772,12 @@ def attention_of(modules: nn.Module | Mapping[str, nn.Module], run: Callable[[],
     if not recorder.calls:
         raise ValueError("no attention layer ran: attention_of records modules with q_proj/k_proj and "
                          "last_weights (chapter 05's MultiHeadAttention) or the course's attention")
-    return AttentionView(_group(recorder.calls, list(tokens), None if source_tokens is None else list(source_tokens)),
-                         title=title)
+    return _shown(_group(recorder.calls, list(tokens), None if source_tokens is None else list(source_tokens)), title)
 
 
-def model_attention(model: nn.Module, task: Any, number: str, title: str = "") -> AttentionView | NotDrawn:
+def model_attention(model: nn.Module, task: Any, number: str, title: str = "") -> AttentionView | StaticAttention:
     """Every attention layer of a chapter-08 encoder–decoder on one input: the encoder's self-attention over
     the digits, the decoder's causal self-attention and its cross-attention over the model's own greedy output."""
-    if grading():
-        return NotDrawn(title)
     from course.experiments.ch08_transformer import greedy_reading
 
     batch, text, tgt_in = greedy_reading(model, task, number)

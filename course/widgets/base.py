@@ -10,8 +10,12 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from course.plotting import figure_png, new_figure
+from course.widgets.words import in_language
 
 DrawFn = Callable[..., str | None]
+
+WORDS = {"export": "Export PNG", "export_tip": "save the current view as {name}", "saved": "saved {path}"}
+WORDS_ZH = {"export": "导出 PNG", "export_tip": "把当前画面保存为 {name}", "saved": "已保存到 {path}"}
 
 
 class FigureWidget:
@@ -30,8 +34,9 @@ class FigureWidget:
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.status = widgets.HTML()
         self.export_name = export_name
-        self.export_button = widgets.Button(description="Export PNG", icon="download",
-                                            tooltip=f"save the current view as {export_name}")
+        self.words = in_language(WORDS, WORDS_ZH)
+        self.export_button = widgets.Button(description=self.words["export"], icon="download",
+                                            tooltip=self.words["export_tip"].format(name=export_name))
         self.export_button.on_click(lambda _: self._export_clicked())
         self.redraw_count = 0
         for control in self.controls.values():
@@ -71,7 +76,7 @@ class FigureWidget:
 
     def _export_clicked(self) -> None:
         path = self.export_png()
-        self.status.value = f"saved {path.resolve()}"
+        self.status.value = self.words["saved"].format(path=path.resolve())
 
     def _repr_mimebundle_(self, **kwargs: Any):
         return self.ui._repr_mimebundle_(**kwargs)

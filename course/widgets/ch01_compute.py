@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from course.hardware import A100_SXM, H100_SXM
 from course.widgets.base import FigureWidget
+from course.widgets.words import in_language
 
 OPERATIONS = {
     # name -> (FLOPs, elements moved) for size n
@@ -19,11 +20,51 @@ OPERATIONS = {
 }
 
 
+THIS_MACHINE = "this machine (measured, fp32)"
+
+WORDS = {
+    "title": "Roofline explorer",
+    "device": "device",
+    "operation": "operation",
+    "roof": "roof: min(peak, I × bandwidth)",
+    "ridge": "ridge {ridge} FLOP/B",
+    "point": "{label}: I = {i} FLOP/B",
+    "measured": "measured on this machine",
+    "xlabel": "arithmetic intensity I (FLOPs per byte moved)",
+    "ylabel": "attainable TFLOP/s",
+    "figure_title": "Roofline of {device}",
+    "compute-bound": "compute-bound",
+    "memory-bound": "memory-bound",
+    "status": "n = {n}: intensity {i} FLOP/B, ridge {ridge} FLOP/B → {bound}; attainable {attainable} of {peak} "
+              "TFLOP/s peak",
+}
+WORDS_ZH = {
+    "title": "屋顶线模型浏览器",
+    "device": "设备",
+    "operation": "运算",
+    "roof": "屋顶：min(峰值, I × 带宽)",
+    "ridge": "拐点 {ridge} FLOP/B",
+    "measured": "在本机实测",
+    "xlabel": "算术强度 I（每搬运一字节做的 FLOP 数）",
+    "ylabel": "可达到的 TFLOP/s",
+    "figure_title": "{device} 的屋顶线",
+    "compute-bound": "受算力限制",
+    "memory-bound": "受带宽限制",
+    "status": "n = {n}：强度 {i} FLOP/B，拐点 {ridge} FLOP/B → {bound}；可达到 {attainable} TFLOP/s，峰值 {peak} "
+              "TFLOP/s",
+    # the names in the menus
+    THIS_MACHINE: "本机（实测，fp32）",
+    "matmul (n×n)·(n×n)": "矩阵乘法 (n×n)·(n×n)",
+    "matrix-vector (n×n)·(n)": "矩阵乘向量 (n×n)·(n)",
+    "elementwise add of two n×n": "两个 n×n 矩阵逐元素相加",
+}
+
+
 def devices(measured: dict | None = None) -> dict[str, tuple[float, float, int]]:
     """Device name -> (peak FLOP/s, bytes/s, bytes per element)."""
     out = {}
     if measured:
-        out["this machine (measured, fp32)"] = (measured["peak"], measured["bandwidth"], 4)
+        out[THIS_MACHINE] = (measured["peak"], measured["bandwidth"], 4)
     out["A100 SXM, fp32"] = (A100_SXM.peak("fp32"), A100_SXM.memory_bandwidth, 4)
     out["A100 SXM, bf16"] = (A100_SXM.peak("bf16"), A100_SXM.memory_bandwidth, 2)
     out["H100 SXM, fp32"] = (H100_SXM.peak("fp32"), H100_SXM.memory_bandwidth, 4)
@@ -37,31 +78,33 @@ def intensity(operation: str, n: int, bytes_per_element: int) -> float:
 
 
 def draw_roofline(fig: Figure, peak: float, bandwidth: float, point: tuple[float, str] | None = None,
-                  measured_points: list[tuple[float, float, str]] = (), title: str = "") -> dict[str, float]:
+                  measured_points: list[tuple[float, float, str]] = (), title: str = "",
+                  words: dict[str, str] | None = None) -> dict[str, float]:
+    L = words or in_language(WORDS, WORDS_ZH)
     ax = fig.add_subplot()
     xs = np.logspace(-2, 4, 200)
-    ax.plot(xs, np.minimum(peak, xs * bandwidth) / 1e12, color="k", lw=2, label="roof: min(peak, I × bandwidth)")
+    ax.plot(xs, np.minimum(peak, xs * bandwidth) / 1e12, color="k", lw=2, label=L["roof"])
     ridge = peak / bandwidth
     ax.axvline(ridge, color="grey", ls=":", lw=1)
     low = min(peak, xs[0] * bandwidth) / 1e12
-    ax.annotate(f"ridge {ridge:.3g} FLOP/B", (ridge, (low * peak / 1e12) ** 0.5), textcoords="offset points",
-                xytext=(5, 0), color="grey")
+    ax.annotate(L["ridge"].format(ridge=f"{ridge:.3g}"), (ridge, (low * peak / 1e12) ** 0.5),
+                textcoords="offset points", xytext=(5, 0), color="grey")
     info = {"ridge": ridge}
     if point is not None:
         i, label = point
         attainable = min(peak, i * bandwidth)
-        ax.plot([i], [attainable / 1e12], "o", color="C3", ms=9, label=f"{label}: I = {i:.3g} FLOP/B")
+        ax.plot([i], [attainable / 1e12], "o", color="C3", ms=9, label=L["point"].format(label=label, i=f"{i:.3g}"))
         info.update(intensity=i, attainable=attainable)
     for k, (i, achieved, label) in enumerate(measured_points):
         ax.plot([i], [achieved / 1e12], "x", color="C0", ms=8, mew=2)
         ax.annotate(label, (i, achieved / 1e12), textcoords="offset points", xytext=(-10, -16 if k % 2 else 8),
                     fontsize=8, color="C0")
     if measured_points:
-        ax.plot([], [], "x", color="C0", mew=2, label="measured on this machine")
+        ax.plot([], [], "x", color="C0", mew=2, label=L["measured"])
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("arithmetic intensity I (FLOPs per byte moved)")
-    ax.set_ylabel("attainable TFLOP/s")
+    ax.set_xlabel(L["xlabel"])
+    ax.set_ylabel(L["ylabel"])
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     return info
@@ -73,9 +116,14 @@ def roofline(measured: dict | None = None, n: int = 1024) -> FigureWidget:
     measured: optional dict with ``peak`` (best measured FLOP/s), ``bandwidth`` (measured bytes/s)
     and ``points`` (list of (intensity, achieved FLOP/s, label)) from this machine.
     """
+    L = in_language(WORDS, WORDS_ZH)
     options = devices(measured)
-    device = widgets.Dropdown(options=list(options), description="device", layout=widgets.Layout(width="300px"))
-    operation = widgets.Dropdown(options=list(OPERATIONS), description="operation",
+    # the menus show the edition's names; each name leads back to the device or operation it stands for
+    device_names = {L.get(name, name): name for name in options}
+    operation_names = {L.get(name, name): name for name in OPERATIONS}
+    device = widgets.Dropdown(options=list(device_names), description=L["device"],
+                              layout=widgets.Layout(width="300px"))
+    operation = widgets.Dropdown(options=list(operation_names), description=L["operation"],
                                  layout=widgets.Layout(width="320px"))
     if n < 2 or n > 2 ** 14:
         raise ValueError(f"n must be between 2 and {2 ** 14}, got {n}")
@@ -83,15 +131,17 @@ def roofline(measured: dict | None = None, n: int = 1024) -> FigureWidget:
                              continuous_update=False)
 
     def draw(fig: Figure, device: str, operation: str, size: int) -> str:
+        shown_device, shown_operation = device, operation
+        device, operation = device_names[device], operation_names[operation]
         peak, bandwidth, nbytes = options[device]
         n = 2 ** size
         i = intensity(operation, n, nbytes)
-        points = measured.get("points", []) if measured and device.startswith("this machine") else []
-        info = draw_roofline(fig, peak, bandwidth, (i, f"{operation}, n={n}"), points,
-                             title=f"Roofline of {device}")
-        bound = "compute-bound" if i >= info["ridge"] else "memory-bound"
-        return html.escape(f"n = {n}: intensity {i:.3g} FLOP/B, ridge {info['ridge']:.3g} FLOP/B → {bound}; "
-                           f"attainable {info['attainable'] / 1e12:.3g} of {peak / 1e12:.3g} TFLOP/s peak")
+        points = measured.get("points", []) if measured and device == THIS_MACHINE else []
+        info = draw_roofline(fig, peak, bandwidth, (i, f"{shown_operation}, n={n}"), points,
+                             title=L["figure_title"].format(device=shown_device), words=L)
+        bound = L["compute-bound" if i >= info["ridge"] else "memory-bound"]
+        return html.escape(L["status"].format(n=n, i=f"{i:.3g}", ridge=f"{info['ridge']:.3g}", bound=bound,
+                                              attainable=f"{info['attainable'] / 1e12:.3g}", peak=f"{peak / 1e12:.3g}"))
 
     return FigureWidget(draw, {"device": device, "operation": operation, "size": size}, figsize=(7.5, 4.5),
-                        title="Roofline explorer · 屋顶线模型", export_name="roofline.png")
+                        title=L["title"], export_name="roofline.png")

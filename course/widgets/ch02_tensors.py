@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from course.widgets.base import FigureWidget
+from course.widgets.words import in_language
 
 SHAPES: dict[str, tuple[int, ...]] = {
     "(3, 4)": (3, 4),
@@ -28,15 +29,65 @@ SHAPES: dict[str, tuple[int, ...]] = {
 }
 
 
+WORDS = {
+    "title": "Stride explorer",
+    "shape": "shape",
+    "operation": "operation",
+    "element": "element #",
+    "column_index": "column index",
+    "row_index": "row index",
+    "empty": "empty view, shape {shape}",
+    "storage": "storage (1-D memory), position 0 on the left; grey = not read by the view",
+    "figure_title": "torch.arange({n}).reshape{dims} → {operation}",
+    "not_applied": "{operation} does not apply to shape {dims}",
+    "base_shown": "(showing the base tensor)",
+    "permute_needs": "permute(2, 0, 1) needs a 3-D tensor; pick shape (2, 3, 4) or (2, 1, 3)",
+    "expand_needs": "shape {shape} has no size-1 dim to expand; pick (3, 1) or (2, 1, 3)",
+    "f_shape": "shape {}",
+    "f_strides": "strides {}",
+    "f_offset": "storage offset {}",
+    "view_works": "view(-1) works",
+    "view_fails": "view(-1) fails (needs reshape / contiguous())",
+    "f_reads": "index {index} reads storage {formula}",
+    "f_empty": "empty view: it reads no storage at all",
+}
+WORDS_ZH = {
+    "title": "步长浏览器",
+    "shape": "形状",
+    "operation": "操作",
+    "element": "元素 #",
+    "column_index": "列下标",
+    "row_index": "行下标",
+    "empty": "空视图，形状 {shape}",
+    "storage": "存储（一维内存），位置 0 在最左边；灰色 = 视图没有读取",
+    "not_applied": "{operation} 不适用于形状 {dims}",
+    "base_shown": "（显示的是原张量）",
+    "permute_needs": "permute(2, 0, 1) 需要三维张量；请选择形状 (2, 3, 4) 或 (2, 1, 3)",
+    "expand_needs": "形状 {shape} 没有大小为 1 的维可以扩展；请选择 (3, 1) 或 (2, 1, 3)",
+    "f_shape": "形状 {}",
+    "f_strides": "步长 {}",
+    "f_offset": "存储偏移 {}",
+    "view_works": "view(-1) 可用",
+    "view_fails": "view(-1) 失败（需要 reshape / contiguous()）",
+    "f_reads": "下标 {index} 读取存储位置 {formula}",
+    "f_empty": "空视图：它不读取任何存储",
+    # the names in the operation menu
+    "none": "不做操作",
+    "rows [::2]": "每隔一行 [::2]",
+    "columns [::2]": "每隔一列 [::2]",
+    "offset slice [1:, 1:]": "带偏移的切片 [1:, 1:]",
+    "expand size-1 dims to 3": "把大小为 1 的维扩展到 3",
+}
+
 def _permute(t: torch.Tensor) -> torch.Tensor:
     if t.dim() != 3:
-        raise ValueError("permute(2, 0, 1) needs a 3-D tensor; pick shape (2, 3, 4) or (2, 1, 3)")
+        raise ValueError(WORDS["permute_needs"])
     return t.permute(2, 0, 1)
 
 
 def _expand(t: torch.Tensor) -> torch.Tensor:
     if 1 not in t.shape:
-        raise ValueError(f"shape {tuple(t.shape)} has no size-1 dim to expand; pick (3, 1) or (2, 1, 3)")
+        raise ValueError(WORDS["expand_needs"].format(shape=tuple(t.shape)))
     return t.expand(*[3 if n == 1 else n for n in t.shape])
 
 
@@ -105,13 +156,14 @@ def offset_formula(index: tuple[int, ...], strides: tuple[int, ...], offset: int
 
 
 def draw_layout(fig: Figure, view: torch.Tensor, storage_size: int, highlight: int | None = None,
-                title: str = "", slice_label: str = "view[{}]") -> None:
+                title: str = "", slice_label: str = "view[{}]", words: dict[str, str] | None = None) -> None:
     """Draw ``view`` (values = storage positions) as grids above a 1-D storage strip.
 
     ``highlight`` is a flat logical position in the view; its cell and the storage cell it reads
     get a red frame. 3-D views are drawn as side-by-side 2-D slices along dim 0, titled with
     ``slice_label.format(k)``.
     """
+    L = words or in_language(WORDS, WORDS_ZH)
     if view.dim() not in (1, 2, 3):
         raise ValueError(f"draw_layout shows 1-D, 2-D or 3-D views, got {view.dim()}-D")
     if storage_size < 1:
@@ -144,15 +196,15 @@ def draw_layout(fig: Figure, view: torch.Tensor, storage_size: int, highlight: i
         ax.tick_params(length=0, labelsize=8)
         for side in ax.spines.values():
             side.set_visible(False)
-        ax.set_xlabel("column index", fontsize=8)
+        ax.set_xlabel(L["column_index"], fontsize=8)
         if k == 0:
-            ax.set_ylabel("row index", fontsize=8)
+            ax.set_ylabel(L["row_index"], fontsize=8)
         if view.dim() == 3:
             ax.set_title(slice_label.format(k), fontsize=9)
     if view.numel() == 0:
         ax = fig.add_subplot(gs[0, :])
         ax.axis("off")
-        ax.text(0.5, 0.5, f"empty view, shape {tuple(view.shape)}", ha="center", va="center")
+        ax.text(0.5, 0.5, L["empty"].format(shape=tuple(view.shape)), ha="center", va="center")
 
     strip = fig.add_subplot(gs[1, :])
     for pos in range(storage_size):
@@ -170,21 +222,22 @@ def draw_layout(fig: Figure, view: torch.Tensor, storage_size: int, highlight: i
     strip.grid(False)
     for side in strip.spines.values():
         side.set_visible(False)
-    strip.set_xlabel("storage (1-D memory), position 0 on the left; grey = not read by the view", fontsize=8)
+    strip.set_xlabel(L["storage"], fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10, y=1.04 if view.dim() == 3 else 0.98)
 
 
-def describe(view: torch.Tensor, highlight: int | None = None) -> str:
+def describe(view: torch.Tensor, highlight: int | None = None, words: dict[str, str] | None = None) -> str:
     """One line of facts about a view (plain text)."""
-    parts = [f"shape {tuple(view.shape)}", f"strides {view.stride()}", f"storage offset {view.storage_offset()}",
-             f"is_contiguous() {view.is_contiguous()}",
-             "view(-1) works" if _can_view_flat(view) else "view(-1) fails (needs reshape / contiguous())"]
+    L = words or in_language(WORDS, WORDS_ZH)
+    parts = [L["f_shape"].format(tuple(view.shape)), L["f_strides"].format(view.stride()),
+             L["f_offset"].format(view.storage_offset()), f"is_contiguous() {view.is_contiguous()}",
+             L["view_works"] if _can_view_flat(view) else L["view_fails"]]
     if highlight is not None and view.numel():
         idx = logical_index(tuple(view.shape), highlight)
-        parts.append(f"index {idx} reads storage {offset_formula(idx, view.stride(), view.storage_offset())}")
+        parts.append(L["f_reads"].format(index=idx, formula=offset_formula(idx, view.stride(), view.storage_offset())))
     elif view.numel() == 0:
-        parts.append("empty view: it reads no storage at all")
+        parts.append(L["f_empty"])
     return " · ".join(parts)
 
 
@@ -194,33 +247,37 @@ def stride_explorer(shape: str = "(3, 4)", operation: str = "transpose(-2, -1)")
         raise ValueError(f"unknown shape {shape!r}; choose one of {list(SHAPES)}")
     if operation not in OPERATIONS:
         raise ValueError(f"unknown operation {operation!r}; choose one of {list(OPERATIONS)}")
-    shape_dd = widgets.Dropdown(options=list(SHAPES), value=shape, description="shape",
+    L = in_language(WORDS, WORDS_ZH)
+    names = {L.get(op, op): op for op in OPERATIONS}  # the menu shows the edition's names
+    shape_dd = widgets.Dropdown(options=list(SHAPES), value=shape, description=L["shape"],
                                 layout=widgets.Layout(width="170px"))
-    op_dd = widgets.Dropdown(options=list(OPERATIONS), value=operation, description="operation",
+    op_dd = widgets.Dropdown(options=list(names), value=L.get(operation, operation), description=L["operation"],
                              layout=widgets.Layout(width="290px"))
     first = max(shown_numel(SHAPES[shape], operation), 1)
-    index = widgets.IntSlider(value=min(5, first - 1), min=0, max=first - 1, description="element #",
+    index = widgets.IntSlider(value=min(5, first - 1), min=0, max=first - 1, description=L["element"],
                               continuous_update=False)
 
     def fit_slider(_change=None) -> None:
         # registered before FigureWidget's observers, so the slider range is right before a redraw
-        index.max = max(shown_numel(SHAPES[shape_dd.value], op_dd.value), 1) - 1
+        index.max = max(shown_numel(SHAPES[shape_dd.value], names[op_dd.value]), 1) - 1
 
     shape_dd.observe(fit_slider, names="value")
     op_dd.observe(fit_slider, names="value")
 
     def draw(fig: Figure, shape: str, operation: str, index: int) -> str:
-        dims = SHAPES[shape]
+        dims, shown, operation = SHAPES[shape], operation, names[operation]
         try:
             base, view = make_view(dims, operation)
-        except ValueError as err:  # e.g. permute on a 2-D shape: show the base tensor and say why
+        except ValueError:  # e.g. permute on a 2-D shape: show the base tensor and say why
             base, _ = make_view(dims, "none")
             draw_layout(fig, base, base.numel(), min(index, base.numel() - 1),
-                        title=f"{operation} does not apply to shape {dims}")
-            return f"<span style='color:{HIGHLIGHT}'>{html.escape(str(err))}</span> (showing the base tensor)"
+                        title=L["not_applied"].format(operation=shown, dims=dims), words=L)
+            why = L["permute_needs"] if operation == "permute(2, 0, 1)" else L["expand_needs"].format(shape=dims)
+            return f"<span style='color:{HIGHLIGHT}'>{html.escape(why)}</span> {L['base_shown']}"
         hl = min(index, view.numel() - 1) if view.numel() else None
-        draw_layout(fig, view, base.numel(), hl, title=f"torch.arange({base.numel()}).reshape{dims} → {operation}")
-        return html.escape(describe(view, hl))
+        draw_layout(fig, view, base.numel(), hl,
+                    title=L["figure_title"].format(n=base.numel(), dims=dims, operation=shown), words=L)
+        return html.escape(describe(view, hl, L))
 
     return FigureWidget(draw, {"shape": shape_dd, "operation": op_dd, "index": index}, figsize=(8.0, 4.2),
-                        title="Stride explorer · 步长浏览器", export_name="strides.png")
+                        title=L["title"], export_name="strides.png")

@@ -6,6 +6,30 @@ import time
 from typing import Any
 
 from course.widgets.base import FigureWidget
+from course.widgets.words import in_language
+
+WORDS = {
+    "loss": "loss {loss}",
+    "no_loss": "no loss yet",
+    "exact": " · validation exact match {exact}%",
+    "status": "step {step} · {loss} · lr {lr} · {seconds} s{exact}",
+    "step": "step",
+    "training_loss": "training loss",
+    "loss_title": "{title}: loss",
+    "exact_axis": "exact match (%)",
+    "exact_title": "validation exact match",
+}
+WORDS_ZH = {
+    "loss": "损失 {loss}",
+    "no_loss": "还没有损失值",
+    "exact": " · 验证集完全匹配 {exact}%",
+    "status": "第 {step} 步 · {loss} · 学习率 {lr} · {seconds} 秒{exact}",
+    "step": "步数",
+    "training_loss": "训练损失",
+    "loss_title": "{title}：损失",
+    "exact_axis": "完全匹配（%）",
+    "exact_title": "验证集完全匹配",
+}
 
 
 class LiveLossPlot:
@@ -23,6 +47,7 @@ class LiveLossPlot:
         if not every_seconds >= 0:
             raise ValueError(f"every_seconds must be >= 0, got {every_seconds}")
         self.every_seconds, self.title = float(every_seconds), title
+        self.words = in_language(WORDS, WORDS_ZH)
         self.steps: list[int] = []
         self.losses: list[float] = []
         self.eval_steps: list[int] = []
@@ -49,9 +74,11 @@ class LiveLossPlot:
         if event.kind == "eval" and event.metrics is not None:
             self.eval_steps.append(event.step)
             self.exact.append(100 * event.metrics.exact)
-        loss = f"loss {self.losses[-1]:.4f}" if self.losses else "no loss yet"
-        exact = f" · validation exact match {self.exact[-1]:.1f}%" if self.exact else ""
-        self._status = f"step {event.step} · {loss} · lr {event.lr:.2e} · {event.seconds:.0f} s{exact}"
+        L = self.words
+        loss = L["loss"].format(loss=f"{self.losses[-1]:.4f}") if self.losses else L["no_loss"]
+        exact = L["exact"].format(exact=f"{self.exact[-1]:.1f}") if self.exact else ""
+        self._status = L["status"].format(step=event.step, loss=loss, lr=f"{event.lr:.2e}",
+                                          seconds=f"{event.seconds:.0f}", exact=exact)
         if event.kind != "step" or time.monotonic() - self._last_draw >= self.every_seconds:
             self.widget.redraw()
         else:
@@ -62,10 +89,11 @@ class LiveLossPlot:
         if self.losses:
             left.plot(self.steps, self.losses, color="tab:blue", lw=1.2)
             left.set_yscale("log")
-        left.set(xlabel="step", ylabel="training loss", title=f"{self.title}: loss")
+        L = self.words
+        left.set(xlabel=L["step"], ylabel=L["training_loss"], title=L["loss_title"].format(title=self.title))
         if self.exact:
             right.plot(self.eval_steps, self.exact, "o-", color="tab:green")
-        right.set(xlabel="step", ylabel="exact match (%)", title="validation exact match", ylim=(0, 101))
+        right.set(xlabel=L["step"], ylabel=L["exact_axis"], title=L["exact_title"], ylim=(0, 101))
         self._last_draw = time.monotonic()
         return self._status
 

@@ -38,6 +38,25 @@ function h(tag, attrs = {}, ...children) {
   return e;
 }
 
+// The static picture shown just before a view (an output of its own, for exported notebooks and the feedback) is
+// hidden where the view draws; it is known by the tail of its base64 text ("pictures"). The view's element joins
+// the page after render() returns, so look for the output area until it is there.
+function hidePictures(el, tails, tries = 30) {
+  if (!tails || !tails.length) return;
+  const area = el.isConnected ? el.closest(".jp-OutputArea") : null;
+  if (!area) {
+    if (tries > 0) setTimeout(() => hidePictures(el, tails, tries - 1), 100);
+    return;
+  }
+  for (const img of area.querySelectorAll("img")) {
+    const src = img.getAttribute("src") || "";
+    if (!tails.some((t) => src.endsWith(t))) continue;
+    const output = img.closest(".jp-OutputArea-child") || img;
+    output.style.display = "none";
+    output.dataset.coursePicture = "hidden";
+  }
+}
+
 function fmt(x, digits = 3) {
   if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
   return Number(x.toPrecision(digits)).toString();
@@ -522,8 +541,11 @@ function render({ model, el }) {
 
   build();
   const rebuild = () => build();
+  const hide = () => hidePictures(el, model.get("pictures"));
+  hide();
   model.on("change:spec", rebuild);
-  return () => model.off("change:spec", rebuild);
+  model.on("change:pictures", hide);
+  return () => { model.off("change:spec", rebuild); model.off("change:pictures", hide); };
 }
 
 export default { render };
