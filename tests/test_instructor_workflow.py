@@ -18,7 +18,7 @@ COURSE_ID = "transformer-course"
 
 
 def student_nbgrader(home: Path, *args: str) -> str:
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args, f"--course={COURSE_ID}"], cwd=home,
+    proc = subprocess.run([sys.executable, "-m", "course_grader.nbgrader_cli", *args, f"--course={COURSE_ID}"], cwd=home,
                           env=pipeline.environment(), capture_output=True, text=True)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "| ERROR]" not in log, log[-3000:]

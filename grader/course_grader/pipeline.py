@@ -110,7 +110,7 @@ def nbgrader(*args: str, root: Path = ROOT, timeout: float | None = None, strict
 
     ``strict``: any ``| ERROR]`` line counts as a failure too (nbgrader often exits 0 after errors).
     """
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=environment(),
+    proc = subprocess.run([sys.executable, "-m", "course_grader.nbgrader_cli", *args], cwd=root, env=environment(),
                           capture_output=True, text=True, timeout=timeout)
     log = proc.stdout + proc.stderr
     errors = [line for line in log.splitlines() if "| ERROR]" in line] if strict else []

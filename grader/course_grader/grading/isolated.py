@@ -22,6 +22,7 @@ import nbformat
 
 from course import cells
 from course_grader.grading import judge
+from course_grader.grading.runtime.imports import imports_of
 from course_grader.grading.sandbox import DEFAULT_LIMITS, Limits, LineReader, Sandbox, sandbox
 
 START_UP_SECONDS = 60.0  # importing torch on a busy 2-core machine
@@ -110,16 +111,24 @@ def _run_remote(setup: str, steps: list[Step], cell_timeout: float, box: Sandbox
             os.close(read_fd)
 
 
+def warm_up(nb: nbformat.NotebookNode) -> tuple[str, ...]:
+    """Start the judge's imports for this notebook (what its set-up and test cells import); those modules."""
+    setup, steps = job_from_notebook(nb)
+    modules = tuple(imports_of(setup, *(s.source for s in steps if s.kind == "test")))
+    judge.warm_up(list(modules))
+    return modules
+
+
 def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, exclude: dict[str, str] | None = None,
                    budget: float = 900.0, limits: Limits = DEFAULT_LIMITS, unsafe: bool = False) -> Report:
     """Run every test cell of ``nb``; ``exclude`` names answer cells not to run (with why).
 
     ``budget``: seconds for the whole submission; once spent, the tests not yet run fail with a note.
     """
-    judge.warm_up()  # the judge's imports, beside the sandbox's start
-    sandbox("verdict", limits=limits, unsafe=unsafe)  # started (once per process) before the budget runs
-    deadline = time.monotonic() + budget
     setup, steps = job_from_notebook(nb)
+    modules = warm_up(nb)  # the judge's imports, beside the sandbox's start
+    sandbox("verdict", limits=limits, unsafe=unsafe, preload=modules)  # started once per process, before the budget
+    deadline = time.monotonic() + budget
     tests = [s for s in steps if s.kind == "test"]
     report = Report(excluded=dict(exclude or {}))
     for attempt in range(len(steps) + 2):

@@ -57,7 +57,7 @@ class Student:
         self.callbacks: list[Any] = []
         self.remotes: dict[int, Remote] = {}
         self.written: list[tuple[Any, int, Any]] = []  # (our copy of a student's parameter, its handle, as sent)
-        self.sent_modules: list[Any] = []  # the judge's layers handed to the student's code in this test cell
+        self.layers = wire.SentLayers()  # the judge's layers handed to the student's code in this test cell
 
     def track(self, parameter: Any, number: int) -> None:
         """A student's parameter arrived as a copy: if the test writes into it (loading weights), write it there."""
@@ -102,8 +102,8 @@ class Student:
 
     def _ask(self, op: str, blob_value: Any = None, **fields: Any) -> dict:
         request_id = secrets.token_hex(8)
-        data, blob, encoder = (wire.dumps(blob_value, self.reference, modules=True) if blob_value is not None
-                               else (None, b"", None))
+        data, blob, encoder = (wire.dumps(blob_value, self.reference, modules=True, layers=self.layers)
+                               if blob_value is not None else (None, b"", None))
         message = {"id": request_id, "op": op, **fields}
         if data is not None:
             message["args"] = data
@@ -112,7 +112,6 @@ class Student:
         except OSError as err:
             raise StudentGone(f"the sandbox closed the channel ({err})") from None
         sent = {name: flat for name, flat in (encoder.blobs.items() if encoder else ())}
-        self.sent_modules.extend(encoder.module_list if encoder else [])  # their twins there, in the same order
         while True:
             try:
                 answer, answer_blob = wire.receive(self.sock)
@@ -237,7 +236,7 @@ class Remote(Elsewhere):
                 pass  # not a state: the next draws here are simply not the sandbox's
         given = [*args, *kwargs.values()]
         _sync_arguments(given, value.get("after"))
-        _sync_layers(self._student.sent_modules, value.get("layers"))
+        _sync_layers(self._student.layers.modules, value.get("layers"))
         if type(value.get("graph")) is int:
             value["result"] = _through_graph(self._student, value["graph"], given, value["result"])
         return value["result"], bool(answer.get("mutated"))
@@ -248,7 +247,7 @@ class Remote(Elsewhere):
         value = answer["value"]
         if type(value) is not dict or "result" not in value:
             raise StudentGone("the sandbox sent a malformed result")
-        _sync_layers(self._student.sent_modules, value.get("layers"))
+        _sync_layers(self._student.layers.modules, value.get("layers"))
         return value["result"]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -351,7 +350,7 @@ def _sync_layers(sent: list, layers: Any) -> None:
         attrs, own = layer["attrs"], vars(module)
         for name, value in attrs.items():
             if (type(name) is str and name in own and not isinstance(own[name], (torch.Tensor, torch.nn.Module))
-                    and type(own[name]) is type(value)):
+                    and type(own[name]) is type(value) and not wire.same_data(own[name], value)):
                 own[name] = value
 
 
@@ -446,7 +445,7 @@ def judge(sock: socket.socket, setup: str, steps: list[dict], report) -> None:
                     raise StudentGone("the sandbox sent something else than the student's names")
                 result = _test(student, ns, message.get("names"), blob, step)
                 student.written.clear()
-                student.sent_modules.clear()
+                student.layers = wire.SentLayers()
                 changed = student.end_cell()
                 report({"id": step["id"], "ok": False, "tamper": changed} if changed else result)
                 if changed:
@@ -470,43 +469,51 @@ def judge(sock: socket.socket, setup: str, steps: list[dict], report) -> None:
         wire.send(sock, {"op": "bye"})
 
 
-def _preload() -> None:
-    """What set-up and test cells import, so that each forked judge starts warm."""
+def _preload(modules: list[str]) -> None:
+    """What the set-up and test cells import (``modules``), and the hidden checks, so each forked judge starts
+    warm."""
     import importlib
     import pkgutil
 
     import course_grader.checks
+    from course_grader.grading.runtime.imports import load
     from course_grader.grading.runtime.watch import preload
 
     preload()
+    load(modules)
     for info in pkgutil.iter_modules(course_grader.checks.__path__):  # and the hidden checks: only the judge's
         importlib.import_module(f"course_grader.checks.{info.name}")
 
 
 _WARMING: list = []
+_REQUESTED: set[str] = set()
 
 
-def warm_up() -> None:
-    """Start importing what the judge needs, once per grading process, in a thread: it overlaps the kernel run
-    and the sandbox's start; :func:`fork_judge` waits for it (a fork never happens halfway through an import)."""
-    if not _WARMING:
-        import threading
+def warm_up(modules: list[str] = ()) -> None:
+    """Start importing what the judge needs (``modules``: what the notebook's cells import), in a thread: it
+    overlaps the kernel run and the sandbox's start; :func:`fork_judge` waits for it (a fork never happens
+    halfway through an import). Once per grading process, and again for modules not asked for before."""
+    new = [m for m in modules if m not in _REQUESTED]
+    if _WARMING and not new:
+        return
+    import threading
 
-        import torch
+    import torch
 
-        # the judge is forked from this process: a torch that had run its OpenMP pool here would hang in the
-        # fork (the pool's threads are not copied); one intra-op thread keeps the pool from ever starting
-        torch.set_num_threads(1)
-
-        thread = threading.Thread(target=_preload, name="judge-warm-up", daemon=True)
-        _WARMING.append(thread)
-        thread.start()
+    # the judge is forked from this process: a torch that had run its OpenMP pool here would hang in the
+    # fork (the pool's threads are not copied); one intra-op thread keeps the pool from ever starting
+    torch.set_num_threads(1)
+    _REQUESTED.update(new)
+    thread = threading.Thread(target=_preload, args=(new,), name="judge-warm-up", daemon=True)
+    _WARMING.append(thread)
+    thread.start()
 
 
 def fork_judge(sock: socket.socket, setup: str, steps: list[dict]) -> tuple[int, int]:
     """Start the judge in a child process of this (trusted) one; (its pid, the read end of its event pipe)."""
     warm_up()
-    _WARMING[0].join()
+    for thread in _WARMING:
+        thread.join()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the judge: trusted code only, talking to the sandbox over ``sock``

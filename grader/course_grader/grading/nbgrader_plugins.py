@@ -30,8 +30,7 @@ from traitlets import Any, Bool, Float, Int, List, Unicode
 from course import cells
 from course.checks.messages import render
 from course.language import LANGUAGES, METADATA_KEY, language, use_language
-from course_grader.grading import judge
-from course_grader.grading.isolated import grade_notebook
+from course_grader.grading.isolated import grade_notebook, warm_up
 from course_grader.grading.kernel_run import run_kernel
 from course_grader.grading.sandbox import DEFAULT_LIMITS, Limits, sandbox
 from course_grader.grading.scan import scan_notebook
@@ -132,7 +131,7 @@ class TrustedExecute(Execute):
 
     def _preprocess(self, nb, resources):
         limits, unsafe = self.limits(), self.unsafe_no_sandbox
-        judge.warm_up()  # the judge's imports overlap the kernel run
+        warm_up(nb)  # the judge's imports overlap the kernel run
         kernel_problem = ""
         started = time.perf_counter()
         if self.run_kernel:

@@ -144,7 +144,7 @@ class Sandbox:
     """One bubblewrap sandbox and its warm server; ``kind`` is ``"kernel"`` or ``"verdict"``."""
 
     def __init__(self, kind: str, *, limits: Limits = DEFAULT_LIMITS, unsafe: bool = False,
-                 python: str = sys.executable):
+                 python: str = sys.executable, preload: tuple[str, ...] = ()):
         if kind not in ("kernel", "verdict"):
             raise ValueError(f"no sandbox kind {kind!r}")
         self.kind, self.limits, self.unsafe = kind, limits, unsafe
@@ -167,6 +167,7 @@ class Sandbox:
         config = {
             "kind": kind, "control_fd": theirs.fileno(), "contained": not unsafe, "limits": limits_sent,
             "work": work, "scratch": [work, tmp], "keep": [] if unsafe else self.kept, "kernel_socket": kernel_socket,
+            "preload": list(preload),  # modules the warm server imports before any job (the chapter's set-up cell's)
             "env": {"HOME": f"{tmp}/home", "TMPDIR": tmp, "MPLCONFIGDIR": f"{tmp}/matplotlib",
                     "IPYTHONDIR": f"{tmp}/ipython", "JUPYTER_RUNTIME_DIR": f"{tmp}/jupyter-runtime",
                     "JUPYTER_DATA_DIR": f"{tmp}/jupyter-data", "XDG_CACHE_HOME": f"{tmp}/cache",
@@ -334,10 +335,12 @@ class Sandbox:
 _SANDBOXES: dict[tuple, Sandbox] = {}
 
 
-def sandbox(kind: str, *, limits: Limits = DEFAULT_LIMITS, unsafe: bool = False) -> Sandbox:
-    """This process's sandbox of ``kind`` (started on first use, again if it died)."""
+def sandbox(kind: str, *, limits: Limits = DEFAULT_LIMITS, unsafe: bool = False,
+            preload: tuple[str, ...] = ()) -> Sandbox:
+    """This process's sandbox of ``kind`` (started on first use, again if it died); ``preload``: what its warm
+    server imports when it starts (a server already running keeps what it has: the rest loads in each job)."""
     key = (kind, limits, unsafe)
     box = _SANDBOXES.get(key)
     if box is None or not box.alive():
-        box = _SANDBOXES[key] = Sandbox(kind, limits=limits, unsafe=unsafe)
+        box = _SANDBOXES[key] = Sandbox(kind, limits=limits, unsafe=unsafe, preload=preload)
     return box

@@ -23,7 +23,7 @@ import types
 from typing import Any
 
 from . import wire
-from .watch import _changed, _describe, _snapshot
+from .watch import Watch, _describe
 
 MAX_LISTED = 100_000  # items of an iterator turned into a list
 
@@ -116,7 +116,7 @@ class Agent:
 
     def decoder(self, blob: bytes) -> wire.Decoder:
         # the judge's layers rebuilt here are kept, in the order they came, for the rest of the test cell
-        return wire.Decoder(blob, self.resolve, module_class=self.module_class, on_module=self.twins.append)
+        return wire.Decoder(blob, self.resolve, module_class=self.module_class, modules=self.twins)
 
     def layers(self) -> list:
         """What the judge's layers (their twins here) recorded since they came: public attributes and gradients."""
@@ -307,7 +307,7 @@ def main(fd: int, job: dict) -> None:
         send(sock, {"id": "<set-up>", "ok": False, "error": _describe(err)})
         return
     agent = Agent(sock)
-    baseline = _snapshot()
+    watch = Watch()
     before = {k: id(v) for k, v in ns.items()}
     send(sock, {"id": "<set-up>", "ok": True})
     for step in job["steps"]:
@@ -315,7 +315,7 @@ def main(fd: int, job: dict) -> None:
             names = {k: v for k, v in ns.items() if _public(k) and before.get(k) != id(v)}
             data, blob, _ = agent.dumps(names)
             send(sock, {"id": "<names>", "test": step["id"], "names": data}, blob)
-            if not _serve_test(agent, sock, baseline):
+            if not _serve_test(agent, sock, watch):
                 return
             continue
         send(sock, {"id": step["id"], "start": True})
@@ -325,7 +325,7 @@ def main(fd: int, job: dict) -> None:
         except BaseException as err:  # noqa: BLE001 - SystemExit/KeyboardInterrupt count as failures too
             result = {"id": step["id"], "ok": False, "error": _describe(err)}
         sys.stdout = devnull
-        changed = _changed(baseline, _snapshot())
+        changed = watch.changed()
         if changed:
             send(sock, {"id": step["id"], "ok": False, "tamper": changed[:10]})
             return
@@ -336,7 +336,7 @@ def main(fd: int, job: dict) -> None:
         pass
 
 
-def _serve_test(agent: Agent, sock: socket.socket, baseline: dict) -> bool:
+def _serve_test(agent: Agent, sock: socket.socket, watch: Watch) -> bool:
     """Answer the judge's requests for one test cell; False when the job should end."""
     while True:
         try:
@@ -345,7 +345,7 @@ def _serve_test(agent: Agent, sock: socket.socket, baseline: dict) -> bool:
             return False
         if message.get("op") == "cell":  # the test cell ended: did the student's code change what the checks use?
             agent.twins = []
-            changed = _changed(baseline, _snapshot())
+            changed = watch.changed()
             wire.send(sock, {"re": message.get("id"), "value": {"list": changed[:10]}})
             return not changed
         if not agent.serve_one(message, blob):

@@ -31,6 +31,8 @@ import struct
 import sys
 import time
 
+from .imports import skip_unused
+
 HEADER = struct.Struct("!Q")
 MAX_FRAME = 256 << 20  # a submission's files travel in one frame
 
@@ -297,12 +299,15 @@ def _job_child(request: dict, result_fd: int, config: dict) -> None:
         os._exit(0)
 
 
-def _preload(kind: str) -> None:
+def _preload(kind: str, modules: list[str]) -> None:
     if kind == "kernel":
         from .kernel import preload
+
+        preload()
     else:
         from .watch import preload
-    preload()
+
+        preload([m for m in modules if type(m) is str])
 
 
 def main(argv: list[str]) -> None:
@@ -311,7 +316,8 @@ def main(argv: list[str]) -> None:
         del sys.path[0]
     not_dumpable()
     apply_limits({k: v for k, v in config.get("limits", {}).items() if k == "processes"})
-    _preload(config["kind"])
+    skip_unused()
+    _preload(config["kind"], config.get("preload", []))
     Server(config).serve()
 
 

@@ -21,8 +21,11 @@ WATCHED_CLASSES = (("torch", "Tensor"), ("torch.nn", "Parameter"), ("numpy", "nd
 WATCHED_CLASS_MODULES = ("torch.nn",)
 
 
+_OWN_PREFIXES = tuple(p + "." for p in WATCHED_PACKAGES)
+
+
 def _own(module_name: str) -> bool:
-    return any(module_name == p or module_name.startswith(p + ".") for p in WATCHED_PACKAGES)
+    return module_name in WATCHED_PACKAGES or module_name.startswith(_OWN_PREFIXES)
 
 
 def _watched(module_name: str, attr: str) -> bool:
@@ -69,13 +72,64 @@ def _changed(before: dict[str, int], after: dict[str, int]) -> list[str]:
     return sorted(k for k in before if before[k] != after.get(k) and not k.endswith(".__dict__"))
 
 
+def _namespaces() -> list[tuple[object, object]]:
+    """Every namespace the snapshot reads, with its owner: the watched modules, and for each watched class its
+    MRO and the own namespace of every class along it."""
+    spaces: list[tuple[object, object]] = []
+    for name in _watched_modules():
+        module = sys.modules.get(name)
+        spaces.append((module, vars(module) if isinstance(module, ModuleType) else ()))
+    seen: set[int] = set()
+    for module_name, cls_name in _watched_classes():
+        cls = getattr(sys.modules.get(module_name), cls_name, None)
+        mro = cls.__mro__ if isinstance(cls, type) else ()
+        spaces.append((cls, mro))
+        for klass in mro:
+            if id(klass) not in seen:
+                seen.add(id(klass))
+                spaces.append((klass, vars(klass)))
+    return spaces
+
+
+def _fingerprint(spaces: list[tuple[object, object]]) -> list[tuple]:
+    """The identity of each owner and of every key and value of its namespace (or MRO), as numbers: built and
+    compared in C, never through an object's own ``__eq__``."""
+    return [(id(owner), tuple(map(id, space)), tuple(map(id, space.values())) if type(space) is not tuple else ())
+            for owner, space in spaces]
+
+
+class Watch:
+    """The watched attributes as they are now; :meth:`changed` names those rebound or deleted since.
+
+    The full snapshot (tens of thousands of names) is compared only when the quick fingerprint of the
+    namespaces differs from the last one seen clean. The objects seen at the start are kept alive here, so
+    no replacement can reuse the identity (``id``) of one that was freed."""
+
+    def __init__(self) -> None:
+        self.baseline = _snapshot()
+        spaces = _namespaces()
+        self._alive = [(owner, tuple(space), tuple(space.values()) if type(space) is not tuple else ())
+                       for owner, space in spaces]
+        self._clean = _fingerprint(spaces)
+
+    def changed(self) -> list[str]:
+        quick = _fingerprint(_namespaces())
+        if quick == self._clean:  # not one key or value of a watched namespace has been touched
+            return []
+        changed = _changed(self.baseline, _snapshot())
+        if not changed:  # e.g. a library filled a private cache, or a new submodule was imported
+            self._clean = quick
+        return changed
+
+
 def _describe(err: BaseException) -> str:
     text = f"{type(err).__name__}: {err}".strip()
     return text if len(text) < 2000 else text[:2000] + " …"
 
 
-def preload() -> None:
-    """What every set-up cell imports, loaded once in the sandbox's warm server (no student code has run)."""
+def preload(modules: list[str] = ()) -> None:
+    """What the set-up cells import, loaded once in the sandbox's warm server (no student code has run): the
+    libraries, every watched module of the course's checks, and ``modules`` (those of the chapter graded)."""
     import importlib
     import pkgutil
 
@@ -87,12 +141,14 @@ def preload() -> None:
     import torch
 
     torch.set_num_threads(1)  # no OpenMP pool before fork(); graders run one thread per process anyway
+    import torch._dynamo  # noqa: F401  imported lazily by many torch features, it rebinds torch.manual_seed
+
     import course.checks
-    import course.experiments
     import course.notebook  # noqa: F401
     import course.plotting  # noqa: F401
-    import course.widgets
 
-    for package in (course.checks, course.experiments, course.widgets):
-        for info in pkgutil.iter_modules(package.__path__):
-            importlib.import_module(f"{package.__name__}.{info.name}")
+    from .imports import load
+
+    for info in pkgutil.iter_modules(course.checks.__path__):  # all of them: watched before any student code runs
+        importlib.import_module(f"course.checks.{info.name}")
+    load(list(modules))

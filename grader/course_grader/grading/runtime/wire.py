@@ -73,6 +73,86 @@ def _storage_flat(t: torch.Tensor) -> torch.Tensor:
     return torch.empty(0, dtype=t.dtype).set_(t.untyped_storage())
 
 
+def _layer_ids(m: Any) -> tuple:
+    """The identity of every attribute, parameter, buffer, gradient and child of a layer and of its children."""
+    out: list = []
+    for sub in m.modules() if isinstance(m, torch.nn.Module) else [m]:
+        state = vars(sub)
+        out.append(tuple(map(id, state.values())))
+        for name in ("_parameters", "_buffers", "_modules"):
+            inner = state.get(name)
+            if type(inner) is dict:
+                out.append(tuple(map(id, inner.values())))
+                if name == "_parameters":
+                    out.append(tuple(id(t.grad) for t in inner.values() if isinstance(t, torch.Tensor)))
+    return tuple(out)
+
+
+class _Unknown:
+    """Public data that could not be copied: never equal, so its layer is always sent again."""
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+
+def _layer_state(m: Any) -> tuple:
+    """A layer of the judge's as it is now, to tell later whether it changed: identities (:func:`_layer_ids`), a
+    copy of every tensor and gradient it holds (a change through ``.data`` bumps no version), and of its public
+    data (a list the judge cleared in place)."""
+    import copy
+
+    tensors, data = [], []
+    for sub in m.modules() if isinstance(m, torch.nn.Module) else [m]:
+        state = vars(sub)
+        for name in ("_parameters", "_buffers"):
+            for t in (state.get(name) or {}).values():
+                if isinstance(t, torch.Tensor):
+                    tensors.append((t, t.detach().clone()))
+                    if t.grad is not None:
+                        tensors.append((t.grad, t.grad.detach().clone()))
+        for k, v in state.items():
+            if not k.startswith("_") and not isinstance(v, (torch.Tensor, torch.nn.Module)):
+                try:
+                    data.append((sub, k, copy.deepcopy(v)))
+                except Exception:  # noqa: BLE001 - cannot be copied: count it as changed every time
+                    data.append((sub, k, _Unknown()))
+    return _layer_ids(m), tensors, data
+
+
+def same_data(a: Any, b: Any) -> bool:
+    """Whether two values hold the same data (``==``); anything that cannot say (tensors inside): no."""
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - tensors inside (ambiguous), or anything else: count it as changed
+        return False
+
+
+def _unchanged(m: Any, then: tuple) -> bool:
+    ids, tensors, data = then
+    return (_layer_ids(m) == ids and all(torch.equal(t, c) for t, c in tensors)
+            and all(same_data(vars(sub).get(k), v) for sub, k, v in data))
+
+
+class SentLayers:
+    """The judge's layers handed to the sandbox in one test cell. Each has one twin there, numbered in the order
+    they were first sent; a layer sent again is named by its number, its state re-sent only if it changed."""
+
+    def __init__(self) -> None:
+        self.modules: list[Any] = []  # by twin number
+        self.numbers: dict[int, int] = {}  # id(layer) -> twin number
+        self.states: list[tuple] = []  # each as it was sent (:func:`_layer_state`)
+
+    def number(self, m: Any) -> int | None:
+        n = self.numbers.get(id(m))
+        return n if n is not None and self.modules[n] is m else None
+
+    def add(self, m: Any) -> int:
+        self.numbers[id(m)] = len(self.modules)
+        self.modules.append(m)
+        self.states.append(((), [], []))
+        return len(self.modules) - 1
+
+
 class Encoder:
     """Writes values; ``reference(obj)`` returns the JSON for an object that is not data (or raises Unsendable).
 
@@ -80,14 +160,15 @@ class Encoder:
     is a view of an argument is sent as that view, not as new data.
     """
 
-    def __init__(self, reference=None, known: dict | None = None, *, modules: bool = False, tag=None):
+    def __init__(self, reference=None, known: dict | None = None, *, modules: bool = False, tag=None,
+                 layers: SentLayers | None = None):
         self.reference = reference
         self.blobs: dict[str, torch.Tensor] = {}
         self.storages: dict[tuple, str] = dict(known or {})
         self.items = 0
         self.modules = modules  # send nn.Module instances by their state (the judge's own layers, to the sandbox)
-        self.sent_modules: dict[int, int] = {}
-        self.module_list: list[torch.nn.Module] = []
+        self.layers = layers if layers is not None else SentLayers()  # those sent earlier in the test cell
+        self.fresh: set[int] = set()  # twin numbers whose state this message carries
         self.tag = tag  # tag(parameter) -> a handle number the receiver may write it back through, or None
 
     @staticmethod
@@ -143,14 +224,18 @@ class Encoder:
         return self.reference(v)
 
     def module(self, m: torch.nn.Module, depth: int) -> dict:
-        """A layer of the judge's, sent as its class's name and its state (rebuilt on the other side)."""
-        seen = self.sent_modules.get(id(m))
-        if seen is not None:
-            return {"module_again": seen}
+        """A layer of the judge's, sent as its class's name and its state (rebuilt on the other side, as twin number
+        N); one sent before in this test cell and unchanged since is sent as its number alone."""
+        number = self.layers.number(m)
+        if number is not None and (number in self.fresh or _unchanged(m, self.layers.states[number])):
+            return {"twin": number}
+        if number is None:
+            number = self.layers.add(m)
+        self.fresh.add(number)
+        self.layers.states[number] = _layer_state(m)
         cls = type(m)
-        self.sent_modules[id(m)] = len(self.sent_modules)
-        self.module_list.append(m)
-        return {"module": f"{cls.__module__}:{cls.__qualname__}", "vars": self.value(dict(vars(m)), depth + 1)}
+        return {"module": f"{cls.__module__}:{cls.__qualname__}", "number": number,
+                "vars": self.value(dict(vars(m)), depth + 1)}
 
     def tensor(self, t: torch.Tensor) -> dict:
         if t.layout is not torch.strided or str(t.dtype).removeprefix("torch.") not in DTYPES:
@@ -193,12 +278,11 @@ class Decoder:
     """
 
     def __init__(self, blob: bytes, resolve=None, known: dict | None = None, *, module_class=None, on_parameter=None,
-                 on_module=None):
+                 modules: list | None = None):
         self.resolve = resolve
         self.module_class = module_class  # module_class("pkg.mod:Qual") -> an nn.Module subclass, or raises
         self.on_parameter = on_parameter  # on_parameter(tensor, handle number) for a parameter that can be written back
-        self.modules: list[torch.nn.Module] = []
-        self.on_module = on_module  # on_module(rebuilt) for each module rebuilt, in order
+        self.modules: list = modules if modules is not None else []  # the twins, by number (kept by the caller)
         self.flats: dict[str, torch.Tensor] = dict(known or {})
         if blob:
             from safetensors.torch import load
@@ -254,7 +338,7 @@ class Decoder:
                 return {self.value(x, depth + 1) for x in items}
             except TypeError:
                 raise ProtocolError("a set member that cannot be hashed") from None
-        if kind == "module_again" and type(body) is int and 0 <= body < len(self.modules):
+        if kind == "twin" and type(body) is int and 0 <= body < len(self.modules):
             return self.modules[body]
         if kind == "size" and items is not None and all(type(n) is int and n >= 0 for n in items):
             return torch.Size(items)
@@ -290,15 +374,24 @@ class Decoder:
         raise ProtocolError(f"not a value: {str(v)[:80]}")
 
     def module(self, v: dict, depth: int) -> Any:
+        """A new twin (number N = how many there are), or new state for twin N (the judge changed its layer)."""
         cls = self.module_class(v.get("module"))
-        m = object.__new__(cls) if not issubclass(cls, torch.nn.Module) else cls.__new__(cls)
-        self.modules.append(m)
-        if self.on_module is not None:
-            self.on_module(m)
+        number = v.get("number")
+        if type(number) is not int or not 0 <= number <= len(self.modules):
+            raise ProtocolError("a module's twin number")
+        if number == len(self.modules):
+            m = object.__new__(cls) if not issubclass(cls, torch.nn.Module) else cls.__new__(cls)
+            self.modules.append(m)
+        else:
+            m = self.modules[number]
+            if type(m) is not cls:
+                raise ProtocolError("new state for a twin of another class")
         state = self.value(v.get("vars"), depth + 1)
         if type(state) is not dict or not all(type(k) is str for k in state):
             raise ProtocolError("a module's state is a dict of names")
-        object.__getattribute__(m, "__dict__").update(state)
+        own = object.__getattribute__(m, "__dict__")
+        own.clear()
+        own.update(state)
         return m
 
     def _resolve(self, v: dict) -> Any:
