@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from course import cells
+from course.checks.messages import render
 from course_grader.grading import judge
 from course_grader.grading.runtime.imports import imports_of
 from course_grader.grading.sandbox import DEFAULT_LIMITS, Limits, LineReader, Sandbox, sandbox
@@ -158,11 +159,13 @@ def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, exc
                     report.verdicts[step_id] = Verdict(step_id, False, why)
                 else:  # the set-up cell itself failed: nothing can be graded
                     for t in tests:
-                        report.verdicts.setdefault(t.id, Verdict(t.id, False, f"the set-up cell failed: {why}"))
+                        report.verdicts.setdefault(t.id, Verdict(t.id, False,
+                                                                 render("the set-up cell failed: {why}", why=why)))
                 break
             if kind == "setup" and not event["ok"]:
                 for t in tests:
-                    report.verdicts.setdefault(t.id, Verdict(t.id, False, f"the set-up cell failed: {event['error']}"))
+                    report.verdicts.setdefault(t.id, Verdict(t.id, False, render("the set-up cell failed: {why}",
+                                                                                   why=event["error"])))
                 break
             if kind == "answer" and not event["ok"]:
                 report.answer_errors[step_id] = event["error"]
@@ -171,12 +174,12 @@ def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, exc
                 report.verdicts[step_id] = Verdict(step_id, event["ok"], event.get("error", ""),
                                                    printed if isinstance(printed, str) else "")
     for t in tests:  # a test that never got to run (should not happen) fails rather than passes
-        report.verdicts.setdefault(t.id, Verdict(t.id, False, "the grader could not run this test"))
+        report.verdicts.setdefault(t.id, Verdict(t.id, False, render("the grader could not run this test")))
     for step_id, why in report.excluded.items():
         for t in _tests_after(steps, step_id):
             v = report.verdicts[t]
             if not v.passed:
-                v.message = f"answer cell {step_id} was not run because {why}"
+                v.message = render("answer cell {cell} was not run because {why}", cell=step_id, why=why)
     return report
 
 
@@ -194,15 +197,15 @@ def _tests_after(steps: list[Step], answer_id: str) -> list[str]:
 
 
 def _over_budget(budget: float) -> str:
-    return f"the submission used up its grading time ({budget:g} s) before this test ran"
+    return render("the submission used up its grading time ({seconds:g} s) before this test ran", seconds=budget)
 
 
 def _failure_reason(event: dict, cell_timeout: float) -> str:
     if "tamper" in event:
-        return "it changed library functions the tests rely on (" + ", ".join(event["tamper"]) + ")"
+        return render("it changed library functions the tests rely on ({names})", names=", ".join(event["tamper"]))
     if "hung" in event:
-        return f"it did not finish within {cell_timeout:g} s"
+        return render("it did not finish within {seconds:g} s", seconds=cell_timeout)
     code = event.get("code")
     if isinstance(code, str):
-        return f"its process stopped answering ({code})"
-    return f"it ended the Python process (exit code {code})"
+        return render("its process stopped answering ({why})", why=code)
+    return render("it ended the Python process (exit code {code})", code=code)
