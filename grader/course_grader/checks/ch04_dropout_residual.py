@@ -265,12 +265,6 @@ def check_embed_with_dropout(embed_with_dropout: Callable) -> None:
                                          seq=seq))
 
 
-def _layer_norm_ref(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    mean = x.mean(dim=-1, keepdim=True)                                  # (..., 1)
-    var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)                   # (..., 1), biased
-    return (x - mean) / torch.sqrt(var + eps)
-
-
 def _block(Block: type, d_model: int, sub: nn.Module, p: float, training: bool, g: torch.Generator) -> nn.Module:
     """The student's block, in the given mode, with random γ and β in its (given) LayerNorm."""
     block = _mode(call(Block, d_model, sub, p=p), training)

@@ -472,17 +472,12 @@ def judge(sock: socket.socket, setup: str, steps: list[dict], report) -> None:
 def _preload(modules: list[str]) -> None:
     """What the set-up and test cells import (``modules``), and the hidden checks, so each forked judge starts
     warm."""
-    import importlib
-    import pkgutil
-
-    import course_grader.checks
-    from course_grader.grading.runtime.imports import load
+    from course_grader.grading.runtime.imports import import_all, load
     from course_grader.grading.runtime.watch import preload
 
     preload()
     load(modules)
-    for info in pkgutil.iter_modules(course_grader.checks.__path__):  # and the hidden checks: only the judge's
-        importlib.import_module(f"course_grader.checks.{info.name}")
+    import_all("course_grader.checks")  # and the hidden checks: only the judge's
 
 
 _WARMING: list = []

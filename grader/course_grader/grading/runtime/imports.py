@@ -49,3 +49,14 @@ def load(names: list[str]) -> None:
             importlib.import_module(name)
         except ImportError:
             continue
+
+
+def import_all(package: str) -> list[str]:
+    """Import a package and every module in it (one level); their names."""
+    import importlib
+    import pkgutil
+
+    found = [f"{package}.{info.name}" for info in pkgutil.iter_modules(importlib.import_module(package).__path__)]
+    for name in found:
+        importlib.import_module(name)
+    return found

@@ -29,14 +29,13 @@ OWN_PACKAGES = ("course",)
 
 def preload() -> None:
     import importlib
-    import pkgutil
+
+    from .imports import import_all
 
     for name in PRELOADED:
         importlib.import_module(name)
     for name in IMPORTED_FOR_THEIR_IMPORTS:
-        package = importlib.import_module(name)
-        for info in pkgutil.iter_modules(package.__path__):
-            importlib.import_module(f"{name}.{info.name}")
+        import_all(name)
     for name in [n for n in sys.modules if n.split(".")[0] in OWN_PACKAGES]:
         del sys.modules[name]
 

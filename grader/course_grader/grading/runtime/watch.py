@@ -130,9 +130,6 @@ def _describe(err: BaseException) -> str:
 def preload(modules: list[str] = ()) -> None:
     """What the set-up cells import, loaded once in the sandbox's warm server (no student code has run): the
     libraries, every watched module of the course's checks, and ``modules`` (those of the chapter graded)."""
-    import importlib
-    import pkgutil
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -143,12 +140,10 @@ def preload(modules: list[str] = ()) -> None:
     torch.set_num_threads(1)  # no OpenMP pool before fork(); graders run one thread per process anyway
     import torch._dynamo  # noqa: F401  imported lazily by many torch features, it rebinds torch.manual_seed
 
-    import course.checks
     import course.notebook  # noqa: F401
     import course.plotting  # noqa: F401
 
-    from .imports import load
+    from .imports import import_all, load
 
-    for info in pkgutil.iter_modules(course.checks.__path__):  # all of them: watched before any student code runs
-        importlib.import_module(f"course.checks.{info.name}")
+    import_all("course.checks")  # all of them: watched before any student code runs
     load(list(modules))
