@@ -67,8 +67,9 @@ def test_a_layer_sent_twice_in_a_cell_is_one_twin_and_a_changed_layer_is_sent_ag
     layers, twins = wire.SentLayers(), []
 
     def send(value):
-        data, blob, _ = wire.dumps(value, modules=True, layers=layers)
-        return data, wire.Decoder(blob, module_class=lambda name: nn.Linear, modules=twins).value(data)
+        data, blob, _ = wire.dumps(value, lambda fn: {"callback": 0, "name": "hook"}, modules=True, layers=layers)
+        decoder = wire.Decoder(blob, lambda ref: (lambda *a: None), module_class=lambda name: nn.Linear, modules=twins)
+        return data, decoder.value(data)
 
     layer = nn.Linear(3, 2)
     first_data, first = send([layer, layer])
@@ -94,6 +95,12 @@ def test_a_layer_sent_twice_in_a_cell_is_one_twin_and_a_changed_layer_is_sent_ag
     data, changed = send(layer)
     assert "vars" in data and changed.weight.grad is None
     assert send(layer)[0] == {"twin": 0}
+    handle = layer.register_forward_hook(lambda *a: None)  # a hook dict changed in place
+    data, changed = send(layer)
+    assert "vars" in data and len(changed._forward_hooks) == 1
+    handle.remove()
+    data, changed = send(layer)
+    assert "vars" in data and len(changed._forward_hooks) == 0
 
 
 def test_through_the_grader_the_student_sees_one_object_per_layer_and_its_changes(tmp_path):

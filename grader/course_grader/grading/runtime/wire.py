@@ -74,17 +74,19 @@ def _storage_flat(t: torch.Tensor) -> torch.Tensor:
 
 
 def _layer_ids(m: Any) -> tuple:
-    """The identity of every attribute, parameter, buffer, gradient and child of a layer and of its children."""
+    """The identity of every attribute of a layer and of its children, of every entry of their dicts (parameters,
+    buffers, children, hooks), and of each parameter's gradient."""
     out: list = []
     for sub in m.modules() if isinstance(m, torch.nn.Module) else [m]:
         state = vars(sub)
         out.append(tuple(map(id, state.values())))
-        for name in ("_parameters", "_buffers", "_modules"):
-            inner = state.get(name)
-            if type(inner) is dict:
+        for inner in state.values():
+            if isinstance(inner, dict):  # _parameters, _buffers, _modules, the hook dicts (changed in place)
+                out.append(tuple(map(id, inner)))
                 out.append(tuple(map(id, inner.values())))
-                if name == "_parameters":
-                    out.append(tuple(id(t.grad) for t in inner.values() if isinstance(t, torch.Tensor)))
+        for t in (state.get("_parameters") or {}).values():
+            if isinstance(t, torch.Tensor):
+                out.append(id(t.grad))
     return tuple(out)
 
 
