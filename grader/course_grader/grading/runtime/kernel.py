@@ -21,7 +21,9 @@ import socket
 import sys
 import threading
 
-PRELOADED = ("ipykernel.kernelapp", "numpy", "torch", "matplotlib", "nbclient", "nbformat")
+# torch._dynamo: torch imports it on the first use of a TorchFunctionMode (the switch-off of borrowed code in the
+# visible checks), 1.5-2 s that every kernel run would pay again
+PRELOADED = ("ipykernel.kernelapp", "numpy", "torch", "torch._dynamo", "matplotlib", "nbclient", "nbformat")
 # imported for what they import, then forgotten: a kernel imports the course's own modules afresh
 IMPORTED_FOR_THEIR_IMPORTS = ("course.checks",)
 OWN_PACKAGES = ("course",)
