@@ -31,8 +31,7 @@ MODULES = (
     *(f"grader/course_grader/checks/{slug}.py" for slug in SLUGS),
 )
 # the grader's notes in a feedback: only what passes through render/msg/fail is a message there (help texts, logs)
-GRADING = ("grader/course_grader/grading/nbgrader_plugins.py", "grader/course_grader/grading/kernel_run.py",
-           "grader/course_grader/grading/isolated.py")
+GRADING = ("grader/course_grader/grading/nbgrader_plugins.py", "grader/course_grader/grading/kernel_run.py")
 # code that never speaks to a student: (file, function) whose strings are not messages
 NOT_MESSAGES = {("course/checks/borrowed.py", "declared"), ("course/checks/borrowed.py", "_raising_code")}
 REGEX = {"fullmatch", "search", "match", "compile", "sub", "_re_search"}

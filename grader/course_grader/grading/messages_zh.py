@@ -27,14 +27,4 @@ MESSAGES = {
     "the kernel run returned an unreadable result; no outputs are shown": "内核运行返回的结果无法读取；不显示任何输出",
     "the notebook's kernel stopped before the end ({problem}); cells after that point show no output, but every test "
     "was still graded": "笔记本的内核在运行到结尾之前停止了（{problem}）；此后的单元格没有输出，但每个测试仍然都评了分",
-    # isolated.py
-    "the set-up cell failed: {why}": "准备单元格（set-up）运行失败：{why}",
-    "the grader could not run this test": "评分程序没能运行这个测试",
-    "answer cell {cell} was not run because {why}": "答案单元格 {cell} 没有运行，因为{why}",
-    "the submission used up its grading time ({seconds:g} s) before this test ran":
-        "这份提交在运行到这个测试之前就用完了评分时间（{seconds:g} 秒）",
-    "it changed library functions the tests rely on ({names})": "它改动了测试所依赖的库函数（{names}）",
-    "it did not finish within {seconds:g} s": "它没有在 {seconds:g} 秒内运行完",
-    "its process stopped answering ({why})": "它的进程停止了响应（{why}）",
-    "it ended the Python process (exit code {code})": "它结束了 Python 进程（退出码 {code}）",
 }
