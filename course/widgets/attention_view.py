@@ -48,6 +48,11 @@ from course.notebook import grading
 from course.widgets.words import in_language
 
 STATIC = Path(__file__).resolve().parent / "static"
+
+
+def view_module(name: str) -> str:
+    """A view's ES module: what the views share (``static/view_common.js``), then its own ``static/<name>``."""
+    return "".join((STATIC / n).read_text(encoding="utf-8") for n in ("view_common.js", name))
 PAD = "<pad>"
 ScoresFn = Callable[[list[str]], torch.Tensor]
 
@@ -362,7 +367,7 @@ class AttentionView(anywidget.AnyWidget, _Maps):
     and ``draw_ms`` (how long the browser took to draw the whole view).
     """
 
-    _esm = (STATIC / "attention_view.js").read_text(encoding="utf-8")
+    _esm = view_module("attention_view.js")
     _css = (STATIC / "attention_view.css").read_text(encoding="utf-8")
     spec = traitlets.Dict().tag(sync=True)
     logw = traitlets.Bytes(b"").tag(sync=True)

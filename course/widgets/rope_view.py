@@ -25,7 +25,7 @@ import traitlets
 
 from course.experiments.ch06_position_encoding import _rope as course_rope
 from course.notebook import grading
-from course.widgets.attention_view import STATIC, show_with_picture
+from course.widgets.attention_view import STATIC, show_with_picture, view_module
 from course.widgets.words import in_language
 
 D_HEAD = 16
@@ -197,7 +197,7 @@ class RopeView(anywidget.AnyWidget, _Rotations):
     """Synced: ``spec`` (sizes, bases, labels, note), ``rotated`` (float64: base × {q, k} × position × d),
     ``pictures`` (the tails of the static pictures shown beside it, hidden where the view draws)."""
 
-    _esm = (STATIC / "rope_view.js").read_text(encoding="utf-8")
+    _esm = view_module("rope_view.js")
     _css = (STATIC / "rope_view.css").read_text(encoding="utf-8")
     spec = traitlets.Dict().tag(sync=True)
     rotated = traitlets.Bytes(b"").tag(sync=True)
