@@ -164,7 +164,7 @@ from course.checks import call, check
 from course.checks import ch05_attention as ref
 
 v = call(dot_product_variance, 64, 20000, torch.Generator().manual_seed(0))
-check(isinstance(v, float), f"return a Python float (use .item()), got {type(v).__name__}")
+check(isinstance(v, float), "return a Python float (use .item()), got {got}", got=type(v).__name__)
 again = call(dot_product_variance, 64, 20000, torch.Generator().manual_seed(0))
 check(again == v, "two generators with the same seed gave different answers: draw every random number from "
       "`generator` (pass generator=generator to each torch.randn), not from the global random state")
@@ -188,8 +188,9 @@ ref.expect(call(dot_product_variance, 4, 20000, torch.Generator().manual_seed(0)
     (v, "the same number as for d_k = 64: the d_k argument was ignored; draw vectors of the size d_k you are given"),
 ])
 few = [call(dot_product_variance, 4, 3, torch.Generator().manual_seed(seed)) for seed in range(6)]
-check(max(few) - min(few) > 1.0, f"with n = 3 pairs the estimate should jump from seed to seed, but 6 seeds gave "
-      f"{min(few):.3g} .. {max(few):.3g}: the n argument was ignored; draw n pairs, as many as you are given")
+check(max(few) - min(few) > 1.0, "with n = 3 pairs the estimate should jump from seed to seed, but 6 seeds gave "
+      "{low:.3g} .. {high:.3g}: the n argument was ignored; draw n pairs, as many as you are given", low=min(few),
+      high=max(few))
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch05_attention as hidden
 hidden.check_dot_product_variance(dot_product_variance)
@@ -377,8 +378,8 @@ v = torch.tensor([[[[10.0], [20.0]]]])                                 # (1, 1, 
 s = lambda x: 1 / (1 + math.exp(-x))                                   # softmax([0, x]) = [1 - s(x), s(x)]
 rows = lambda x: torch.tensor([[[[1 - s(x), s(x)], [0.5, 0.5]]]])      # the weights if query 0's scores are [0, x]
 out, weights = call(scaled_dot_product_attention, q, k, v)
-check(tuple(weights.shape) == (1, 1, 2, 2), f"weights should have shape (batch, heads, q_len, k_len) = (1, 1, 2, 2), "
-      f"got {tuple(getattr(weights, 'shape', ()))}")
+check(tuple(weights.shape) == (1, 1, 2, 2), "weights should have shape (batch, heads, q_len, k_len) = (1, 1, 2, 2), "
+      "got {got}", got=tuple(getattr(weights, "shape", ())))
 ref.expect(weights, rows(2.0), name="weights of the hand-worked case", mistakes=[
     (rows(4.0), "they match the unscaled scores q·kᵀ: divide by √d_k, d_k = the last dim of q and k (Part 1)"),
     (rows(1.0), "they match scores divided by d_k: the scale is 1/√d_k; 1/d_k over-flattens the softmax (Part 1)"),
@@ -525,7 +526,7 @@ from course.checks import ch05_attention as ref
 T, F_ = True, False
 m = call(causal_mask, 3)
 check(isinstance(m, torch.Tensor) and m.dtype == torch.bool,
-      f"causal_mask should return a bool tensor (True = may attend), got {getattr(m, 'dtype', type(m))}")
+      "causal_mask should return a bool tensor (True = may attend), got {got}", got=getattr(m, "dtype", type(m)))
 lower = torch.tensor([[T, F_, F_], [T, T, F_], [T, T, T]])
 ref.expect(m, lower, name="causal_mask(3)", mistakes=[
     (lower & ~torch.eye(3, dtype=torch.bool), "the diagonal is missing: query i may attend to itself (key j = i)"),
@@ -545,7 +546,7 @@ shape = tuple(getattr(p, "shape", ()))
 check(shape != (2, 1, 3, 1), "padding_mask has shape (batch, 1, max_len, 1): that masks "
       "queries; the keys are the LAST dim of the scores, so the shape is (batch, 1, 1, max_len) (Part 3)")
 check(shape == (2, 1, 1, 3), "padding_mask([2, 3], 3) should have shape (batch, 1, 1, max_len) = (2, 1, 1, 3) "
-      f"so that it broadcasts over heads and queries; got {shape}")
+      "so that it broadcasts over heads and queries; got {shape}", shape=shape)
 ref.expect(p[:, 0, 0], torch.tensor([[T, T, F_], [T, T, T]]), name="padding_mask([2, 3], 3)", mistakes=[
     (torch.tensor([[F_, F_, T], [F_, F_, F_]]), "True and False are swapped: True marks the real keys"),
     (torch.tensor([[T, T, T], [T, T, T]]), "nothing is masked: key j is real only when j < length (positions start "

@@ -153,7 +153,8 @@ g = torch.Generator().manual_seed(0)
 x = torch.randn(2, 6, 8, generator=g, dtype=torch.float64)
 perm = torch.tensor([3, 0, 5, 1, 4, 2])
 got = call(is_permutation_equivariant, nn.Identity(), x, perm)
-check(type(got) is bool, f"return a Python bool (wrap the comparison in bool(...)), got {type(got).__name__}")
+check(type(got) is bool, "return a Python bool (wrap the comparison in bool(...)), got {got}",
+      got=type(got).__name__)
 check(got is True, "the identity layer is equivariant but you returned False: compare the layer's output on the "
       "permuted input with its PERMUTED output (comparing with the unpermuted output tests invariance), see Part 1")
 flip = lambda t: t.flip(1)  # reverses the sequence: depends on positions
@@ -364,8 +365,8 @@ from course.checks import ch06_position_encoding as ref
 rows = lambda f, w: torch.tensor([[f[c](p * w[c]) for c in range(4)] for p in range(3)])  # columns c = 0..3
 sin, cos = math.sin, math.cos
 t = call(sinusoidal_table, 3, 4)
-check(tuple(getattr(t, "shape", ())) == (3, 4), f"sinusoidal_table(3, 4) should have shape (3, 4), got "
-      f"{tuple(getattr(t, 'shape', ()))}")
+check(tuple(getattr(t, "shape", ())) == (3, 4), "sinusoidal_table(3, 4) should have shape (3, 4), got {got}",
+      got=tuple(getattr(t, "shape", ())))
 ref.expect(t, rows([sin, cos, sin, cos], [1, 1, 0.01, 0.01]), atol=1e-6, name="sinusoidal_table(3, 4)", mistakes=[
     (rows([cos, sin, cos, sin], [1, 1, 0.01, 0.01]), "sin and cos are swapped: sin goes in the even columns, so "
                                                      "row 0 is [0, 1, 0, 1]"),
@@ -498,8 +499,8 @@ def pe8(p):  # PE(p) for d = 8: frequencies 10000^(-2i/8) = 1, 0.1, 0.01, 0.001
     return torch.tensor([f(p * 10.0 ** -i) for i in range(4) for f in (math.sin, math.cos)], dtype=torch.float64)
 
 m3 = call(shift_matrix, 3, 4)
-check(tuple(getattr(m3, "shape", ())) == (4, 4), f"shift_matrix(3, 4) should have shape (4, 4), got "
-      f"{tuple(getattr(m3, 'shape', ()))}")
+check(tuple(getattr(m3, "shape", ())) == (4, 4), "shift_matrix(3, 4) should have shape (4, 4), got {got}",
+      got=tuple(getattr(m3, "shape", ())))
 ref.expect(m3.double() @ pe4(5), pe4(8), atol=1e-5, name="shift_matrix(3, 4) @ PE(5) should be PE(8)", mistakes=[
     (pe4(2), "you got PE(2): your matrix shifts by -k; the sin(kω) terms have the wrong signs (expand sin(a + b) and "
              "cos(a + b) again)"),
@@ -837,8 +838,8 @@ ref.expect(call(rope_matrix, 1, 4, base=100.0), torch.block_diag(block(1.0), blo
                                                 "theta_i = base^(-2i/d) with the base you are given"),
 ])
 r = call(rope_matrix, 1, 6)
-check(tuple(getattr(r, "shape", ())) == (6, 6), f"rope_matrix(1, 6) should be (6, 6), got "
-      f"{tuple(getattr(r, 'shape', ()))}: the d argument was ignored? one 2x2 block per pair of the d features")
+check(tuple(getattr(r, "shape", ())) == (6, 6), "rope_matrix(1, 6) should be (6, 6), got {got}: the d argument "
+      "was ignored? one 2x2 block per pair of the d features", got=tuple(getattr(r, "shape", ())))
 ref.expect(r, torch.block_diag(block(1.0), block(10000 ** (-2 / 6)), block(10000 ** (-4 / 6))), atol=1e-6,
            name="rope_matrix(1, 6): theta_i = 10000^(-2i/6)", mistakes=[
     (torch.block_diag(block(1.0), block(0.01), block(1e-4)), "theta_i = 10000^(-2i/4): the exponent must divide by "

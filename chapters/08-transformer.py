@@ -282,16 +282,16 @@ table = torch.arange(24.0).view(6, 4) / 100  # row p is position p's vector (row
 x = call(embed, torch.tensor([[1, 2, 3]]), emb, table)
 equal(tuple(x.shape), (1, 3, 4), name="shape of embed(ids (1, 3), d_model 4)")
 E = emb.weight.detach()[[1, 2, 3]]  # (3, 4): the three tokens' rows; √d_model = 2
-ref.explain(x[0], {
-    "embed: the token embeddings are not scaled; multiply them by √d_model (Part 2)": E + table[:3],
-    "embed: you multiplied by d_model; the factor is its square root, √d_model (Part 2)": E * 4 + table[:3],
-    "embed: you divided by √d_model; the token embedding is multiplied by it (Part 2)": E / 2 + table[:3],
-    "embed: you scaled the positions too; only the token embedding is multiplied by √d_model (Part 2)":
-        (E + table[:3]) * 2,
-    "embed: the positions are shifted; the token at position p gets row p of the table, from row 0 (Part 2)":
-        E * 2 + table[1:4],
-    "embed: the positions were not added; with a table, x = √d_model·E[id] + PE(p) (Part 2)": E * 2,
-})
+ref.explain(x[0], [
+    ("embed: the token embeddings are not scaled; multiply them by √d_model (Part 2)", E + table[:3]),
+    ("embed: you multiplied by d_model; the factor is its square root, √d_model (Part 2)", E * 4 + table[:3]),
+    ("embed: you divided by √d_model; the token embedding is multiplied by it (Part 2)", E / 2 + table[:3]),
+    ("embed: you scaled the positions too; only the token embedding is multiplied by √d_model (Part 2)",
+     (E + table[:3]) * 2),
+    ("embed: the positions are shifted; the token at position p gets row p of the table, from row 0 (Part 2)",
+     E * 2 + table[1:4]),
+    ("embed: the positions were not added; with a table, x = √d_model·E[id] + PE(p) (Part 2)", E * 2),
+])
 close(x[0], E * 2 + table[:3], name="embed of tokens 1, 2, 3: E[id]·√4 + table[p]")
 close(call(embed, torch.tensor([[4]]), emb, None), (emb.weight[4] * 2)[None, None],
       name="with positions=None only the scaled embedding")
@@ -503,8 +503,8 @@ with ref.second_values("Transformer(src_vocab=10, tgt_vocab=9, d_model=12, n_hea
         rope, reference.rope = reference.rope, None
         without_positions = reference(src3, lengths3, tgt3)
         reference.rope = rope
-        ref.explain(logits, {"Transformer(position='rope'): your logits are those of a model with no positions at "
-                             "all; pass self.rope to the encoder and the decoder (Part 3)": without_positions},
+        ref.explain(logits, [("Transformer(position='rope'): your logits are those of a model with no positions at "
+                              "all; pass self.rope to the encoder and the decoder (Part 3)", without_positions)],
                     atol=1e-4)
         close(logits, reference(src3, lengths3, tgt3), atol=1e-4, name="logits vs the reference")
     ref.expect_train_mode(reference, model, src3, lengths3, tgt3, seed=2,
@@ -643,29 +643,30 @@ from course.tokenizer import BOS, EOS, PAD
 # a scripted model: row 0 says 5, 6, <eos>; row 1 says 7, 8, 9, 9, ... and never stops
 model = ref.ScriptedModel(torch.tensor([[5, 6, EOS, 9], [7, 8, 9, 9]]), vocab=10)
 out = ref.call(greedy_decode, model, ref.scripted_sources(2, 3), torch.tensor([3, 1]), 4)
-ref.explain(out, {
-    "greedy_decode: the output starts with <bos>; return only the tokens produced after it (Part 4)":
-        torch.tensor([[BOS, 5, 6, EOS, PAD], [BOS, 7, 8, 9, 9]]),
-    "greedy_decode: after a row's <eos> it gets <pad>, not more predictions (Part 4)":
-        torch.tensor([[5, 6, EOS, 9], [7, 8, 9, 9]]),
-    "greedy_decode: max_len=4 allows at most 4 tokens; you produced one more (Part 4)":
-        torch.tensor([[5, 6, EOS, PAD, PAD], [7, 8, 9, 9, 9]]),
-}, atol=0)
+ref.explain(out, [
+    ("greedy_decode: the output starts with <bos>; return only the tokens produced after it (Part 4)",
+     torch.tensor([[BOS, 5, 6, EOS, PAD], [BOS, 7, 8, 9, 9]])),
+    ("greedy_decode: after a row's <eos> it gets <pad>, not more predictions (Part 4)",
+     torch.tensor([[5, 6, EOS, 9], [7, 8, 9, 9]])),
+    ("greedy_decode: max_len=4 allows at most 4 tokens; you produced one more (Part 4)",
+     torch.tensor([[5, 6, EOS, PAD, PAD], [7, 8, 9, 9, 9]])),
+], atol=0)
 want = torch.tensor([[5, 6, EOS, PAD], [7, 8, 9, 9]])
 check(isinstance(out, torch.Tensor) and torch.equal(out, want),
-      f"scripted model, max_len 4: expected (no <bos>; <pad> after <eos>)\n{want}\ngot\n{out}")
+      "scripted model, max_len 4: expected (no <bos>; <pad> after <eos>)\n{want}\ngot\n{out}", want=want, out=out)
 model = ref.ScriptedModel(torch.tensor([[5, EOS, 9, 9], [6, 7, EOS, 9]]), vocab=10)
 out = ref.call(greedy_decode, model, ref.scripted_sources(2, 3), torch.tensor([3, 2]), 10)
 check(isinstance(out, torch.Tensor) and tuple(out.shape) == (2, 3),
       "greedy_decode: stop as soon as every row has produced <eos> (here after 3 steps), even when max_len "
-      f"allows more (Part 4); got an output of shape {tuple(getattr(out, 'shape', ()))}")
+      "allows more (Part 4); got an output of shape {shape}", shape=tuple(getattr(out, "shape", ())))
 # one source alone, max_len 2: the batch size comes from src, the limit from max_len, the lengths go to encode
 model = ref.ScriptedModel(torch.tensor([[5, 6, EOS, 9], [7, 8, 9, 9]]), vocab=10)
 with ref.second_values("greedy_decode(model, src of ONE row (1, 3), src_lengths=[2], max_len=2)"):
     out = ref.call(greedy_decode, model, ref.scripted_sources(2, 3)[1:], torch.tensor([2]), 2)
     check(isinstance(out, torch.Tensor) and out.tolist() == [[7, 8]],
-          f"expected [[7, 8]]: at most max_len = 2 tokens, for the one row of src; got\n{out}")
-    check(model.src_lengths == [2], f"model.encode got src_lengths {model.src_lengths}; pass it the src_lengths given")
+          "expected [[7, 8]]: at most max_len = 2 tokens, for the one row of src; got\n{out}", out=out)
+    check(model.src_lengths == [2], "model.encode got src_lengths {got}; pass it the src_lengths given",
+          got=model.src_lengths)
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch08_transformer as hidden
 hidden.check_greedy(greedy_decode)
@@ -758,15 +759,15 @@ def smoothed_cross_entropy(logits, targets, smoothing):
 # %% tests="smoothed_cross_entropy_tests" points=3
 import math
 import torch
-from course.checks import close
+from course.checks import close, msg
 from course.checks import ch08_transformer as ref
 from course.tokenizer import PAD
 
 with ref.no_builtin_cross_entropy():
     # two classes, logits (0, 0): p = (1/2, 1/2), so every loss is ln 2, smoothed or not
     got = ref.call(smoothed_cross_entropy, torch.zeros(1, 2, 2), torch.tensor([[1, 1]]), 0.1)
-    ref.explain(got, {"smoothed_cross_entropy: you summed over the positions; the loss is their MEAN (Part 5)":
-                      2 * math.log(2)})
+    ref.explain(got, [("smoothed_cross_entropy: you summed over the positions; the loss is their MEAN (Part 5)",
+                       2 * math.log(2))])
     close(got, math.log(2), name="uniform prediction over two real positions: the loss is ln 2")
     # hand-worked: logits (0, ln 6, ln 3) -> p = (0.1, 0.6, 0.3); target 1, eps 0.2; the second position is padding
     logits = torch.tensor([[[0.0, math.log(6), math.log(3)], [5.0, -5.0, 0.0]]])
@@ -774,23 +775,23 @@ with ref.no_builtin_cross_entropy():
     want = -0.8 * logp[1] - 0.2 * sum(logp) / 3
     lp_pad = torch.log_softmax(logits[0, 1], -1).tolist()  # the padding position, if it were counted (target 0)
     got = ref.call(smoothed_cross_entropy, logits, torch.tensor([[1, PAD]]), 0.2)
-    ref.explain(got, {
-        "smoothed_cross_entropy: the padding position was counted; average over targets != PAD only (Part 5)":
-            (want - 0.8 * lp_pad[0] - 0.2 * sum(lp_pad) / 3) / 2,
-        "smoothed_cross_entropy: ε/(V − 1) on the other classes is another smoothing; this one spreads ε/V over "
-        "all V classes, the target included (Part 5)": -0.8 * logp[1] - 0.1 * (logp[0] + logp[2]),
-        "smoothed_cross_entropy: the result is unsmoothed cross-entropy; add the ε-weighted mean over classes "
-        "(Part 5)": -logp[1],
-        "smoothed_cross_entropy: ε and 1 − ε are swapped (Part 5)": -0.2 * logp[1] - 0.8 * sum(logp) / 3,
-        "smoothed_cross_entropy: you smoothed p instead of the target q: the formula mixes the two log terms, not "
-        "the probabilities (Part 5)": -math.log(0.8 * 0.6 + 0.2 / 3),
-    })
+    ref.explain(got, [
+        ("smoothed_cross_entropy: the padding position was counted; average over targets != PAD only (Part 5)",
+         (want - 0.8 * lp_pad[0] - 0.2 * sum(lp_pad) / 3) / 2),
+        ("smoothed_cross_entropy: ε/(V − 1) on the other classes is another smoothing; this one spreads ε/V over "
+         "all V classes, the target included (Part 5)", -0.8 * logp[1] - 0.1 * (logp[0] + logp[2])),
+        ("smoothed_cross_entropy: the result is unsmoothed cross-entropy; add the ε-weighted mean over classes "
+         "(Part 5)", -logp[1]),
+        ("smoothed_cross_entropy: ε and 1 − ε are swapped (Part 5)", -0.2 * logp[1] - 0.8 * sum(logp) / 3),
+        ("smoothed_cross_entropy: you smoothed p instead of the target q: the formula mixes the two log terms, not "
+         "the probabilities (Part 5)", -math.log(0.8 * 0.6 + 0.2 / 3)),
+    ])
     close(got, want, name="hand-worked case with one padding position (which must not count)")
     # the same case with smoothing 0.5: the weights 1 − ε and ε come from the argument
     got = ref.call(smoothed_cross_entropy, logits, torch.tensor([[1, PAD]]), 0.5)
-    ref.explain(got, {f"smoothed_cross_entropy(..., smoothing=0.5) gave the loss of smoothing {eps}: use the "
-                      "smoothing argument, not a fixed number (Part 5)": -(1 - eps) * logp[1] - eps * sum(logp) / 3
-                      for eps in (0.1, 0.2)})
+    ref.explain(got, [(msg("smoothed_cross_entropy(..., smoothing=0.5) gave the loss of smoothing {eps}: use the "
+                           "smoothing argument, not a fixed number (Part 5)", eps=eps),
+                       -(1 - eps) * logp[1] - eps * sum(logp) / 3) for eps in (0.1, 0.2)])
     close(got, -0.5 * logp[1] - 0.5 * sum(logp) / 3,
           name="the hand-worked case with smoothing=0.5: (1 − ε)·(−log p_y) + ε·mean(−log p)")
 ### BEGIN HIDDEN TESTS
@@ -1334,7 +1335,7 @@ def attention_step(attn, x, cache, rope=None):
 # %% tests="attention_step_tests" points=2
 import torch
 from course.blocks import MultiHeadAttention, RotaryEmbedding
-from course.checks import check, close, equal
+from course.checks import check, close, equal, msg
 from course.checks import ch08_transformer as ref
 
 torch.manual_seed(0)
@@ -1346,12 +1347,13 @@ for rope in (None, RotaryEmbedding(4)):
         got = ref.call(attention_step, attn, x[:, t:t + 1], mine, rope)
         with torch.no_grad():
             want = attn.step(x[:, t:t + 1], theirs, rope)  # the course's cached step
-        equal(tuple(got.shape), (2, 1, 8), name=f"shape of attention_step at position {t}")
-        close(got, want, atol=1e-5, name=f"attention_step at position {t} ({'RoPE' if rope else 'no RoPE'}) vs the "
-                                         "course's step(): the new position attends to every cached one")
+        equal(tuple(got.shape), (2, 1, 8), name=msg("shape of attention_step at position {t}", t=t))
+        close(got, want, atol=1e-5, name=msg("attention_step at position {t} ({rope}) vs the course's step(): the new "
+                                             "position attends to every cached one", t=t,
+                                             rope="RoPE" if rope else "no RoPE"))
     check(set(mine) >= {"k", "v"} and tuple(mine["k"].shape) == (2, 2, 4, 4),
           "after 4 positions the cache holds keys and values of shape (batch 2, heads 2, 4 positions, d_head 4); "
-          f"got {({k: tuple(v.shape) for k, v in mine.items() if hasattr(v, 'shape')})}")
+          "got {shapes}", shapes={k: tuple(v.shape) for k, v in mine.items() if hasattr(v, "shape")})
     close(mine["k"], theirs["k"], atol=1e-5, name="the cached keys (rotated with RoPE) vs the course's cache")
     with torch.no_grad():
         full = attn(x, is_causal=True, rope=rope)  # all positions at once, causal
@@ -1363,8 +1365,8 @@ with ref.second_values("attention_step(attn=MultiHeadAttention(18, 3), x (1, 1, 
         got = ref.call(attention_step, attn, x[:, t:t + 1], mine, rope)
         with torch.no_grad():
             want = attn.step(x[:, t:t + 1], theirs, rope)
-        close(got, want, atol=1e-5, name=f"position {t}: the heads and their size come from attn (attn.n_heads, "
-                                         "attn.d_head), the batch from x")
+        close(got, want, atol=1e-5, name=msg("position {t}: the heads and their size come from attn (attn.n_heads, "
+                                             "attn.d_head), the batch from x", t=t))
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch08_transformer as hidden
 hidden.check_attention_step(attention_step)
@@ -1468,7 +1470,7 @@ def cached_greedy_decode(model, src, src_lengths, max_len):
 # %% tests="cached_greedy_decode_tests" points=3
 import torch
 from course.blocks import Seq2SeqTransformer
-from course.checks import check
+from course.checks import check, msg
 from course.checks import ch08_transformer as ref
 from course.tokenizer import EOS
 
@@ -1483,18 +1485,22 @@ for config, src, lengths, max_len in cases:
                                dropout=0.0, **config).eval()
     with torch.no_grad():
         model.output.bias[EOS] -= 3.0  # rarely stop, so that most steps are compared
-    with ref.PositionCounter(model) as seen, ref.second_values(
-            f"cached_greedy_decode(model ({config}), src {tuple(src.shape)}, src_lengths {lengths.tolist()}, "
-            f"max_len={max_len})"):
+    with ref.PositionCounter(model) as seen, ref.second_values(msg(
+            "cached_greedy_decode(model ({config}), src {shape}, src_lengths {lengths}, max_len={max_len})",
+            config=config, shape=tuple(src.shape), lengths=lengths.tolist(), max_len=max_len)):
         got = ref.call(cached_greedy_decode, model, src, lengths, max_len)
     want = model.greedy_decode(src, lengths, max_len)
     check(isinstance(got, torch.Tensor) and torch.equal(got, want),
-          f"cached_greedy_decode ({config}, src {tuple(src.shape)}, src_lengths {lengths.tolist()}, max_len={max_len}) "
-          f"vs the course's greedy_decode: expected\n{want}\ngot\n{got}")
-    check(max(seen.projected, default=0) == 1,
-          f"cached_greedy_decode: a decoder layer processed {max(seen.projected, default=0)} positions in one call; "
-          "with the cache each step runs the layers on the newest position only (Part 11)")
-    check(seen.encoder_calls == 1, f"cached_greedy_decode: encode the source once, not {seen.encoder_calls} times")
+          "cached_greedy_decode ({config}, src {shape}, src_lengths {lengths}, max_len={max_len}) vs the course's "
+          "greedy_decode: expected\n{want}\ngot\n{got}", config=config, shape=tuple(src.shape),
+          lengths=lengths.tolist(), max_len=max_len, want=want, got=got)
+    check(len(seen.projected) > 0, "cached_greedy_decode: no decoder layer ran (no layer's self_attn.in_proj or ff "
+          "was called as a module); each step runs every layer of model.decoder.layers on the newest position "
+          "(Part 11)")
+    check(max(seen.projected) == 1,
+          "cached_greedy_decode: a decoder layer processed {n} positions in one call; with the cache each step runs "
+          "the layers on the newest position only (Part 11)", n=max(seen.projected))
+    check(seen.encoder_calls == 1, "cached_greedy_decode: encode the source once, not {n} times", n=seen.encoder_calls)
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch08_transformer as hidden
 hidden.check_cached_greedy(cached_greedy_decode)
@@ -1634,11 +1640,11 @@ model = ref.ScriptedLM(6, table)
 src, lengths = torch.tensor([[4, 5]]), torch.tensor([2])
 tokens, score = ref.call(beam_search, model, src, lengths, 1, 5)
 check(isinstance(tokens, torch.Tensor) and tokens.tolist() == [4, 4, EOS],
-      f"beam_size 1 is greedy: A, A, <eos> (0.5 · 0.4 · 1); got {tokens}")
+      "beam_size 1 is greedy: A, A, <eos> (0.5 · 0.4 · 1); got {tokens}", tokens=tokens)
 close(score, math.log(0.5 * 0.4), atol=1e-5, name="the score of A A <eos>: the SUM of its log-probabilities")
 tokens, score = ref.call(beam_search, model, src, lengths, 2, 5)
 check(isinstance(tokens, torch.Tensor) and tokens.tolist() == [5, EOS],
-      f"beam_size 2 finds B <eos> (0.4 · 0.9 = 0.36 beats 0.2), which greedy misses; got {tokens}")
+      "beam_size 2 finds B <eos> (0.4 · 0.9 = 0.36 beats 0.2), which greedy misses; got {tokens}", tokens=tokens)
 close(score, math.log(0.36), atol=1e-5, name="the score of B <eos>")
 # a beam as wide as the whole tree keeps every candidate, so it must find what trying every sequence finds
 wide = ref.ScriptedLM(5, seed=3)
@@ -1646,21 +1652,23 @@ best, best_score = ref.brute_force_best(wide, 3)
 with ref.second_values("beam_search(model, src, src_lengths, beam_size=125, max_len=3)"):
     tokens, score = ref.call(beam_search, wide, src, lengths, 125, 3)
     check(isinstance(tokens, torch.Tensor) and tokens.tolist() == best,
-          f"a beam of 125 = 5³ keeps every candidate of a 3-token search over 5 tokens, so it returns the best "
-          f"sequence {best}; got {tokens}")
+          "a beam of 125 = 5³ keeps every candidate of a 3-token search over 5 tokens, so it returns the best "
+          "sequence {best}; got {tokens}", best=best, tokens=tokens)
     close(score, best_score, atol=1e-4, name="its score")
 # back to the first model, max_len=1 (and a source of length 3): one step, after which nothing has finished, so
 # the best prefix, A (0.5), without <eos>
 with ref.second_values("beam_search(model, src (1, 3), src_lengths=[3], beam_size=2, max_len=1)"):
     tokens, score = ref.call(beam_search, model, torch.tensor([[4, 5, 4]]), torch.tensor([3]), 2, 1)
     check(isinstance(tokens, torch.Tensor) and tokens.tolist() == [4],
-          f"one step only, after which no hypothesis has finished, so the best prefix, A alone (0.5); got {tokens}")
+          "one step only, after which no hypothesis has finished, so the best prefix, A alone (0.5); got {tokens}",
+          tokens=tokens)
     close(score, math.log(0.5), atol=1e-5, name="the score of the prefix A after one step")
 # the early stop: after one step, <eos> (0.5) ties the best live prefix A (0.5), and no prefix can catch up
 model = ref.ScriptedLM(6, {(): [0, 0, 0.5, 0, 0.5, 0], (4,): [0, 0, 0.6, 0, 0.4, 0]})
 tokens, score = ref.call(beam_search, model, src, lengths, 2, 5)
-check(model.longest == 1, f"the search went on to prefixes of length {model.longest - 1} after the best finished "
-      "hypothesis scored AT LEAST as well as the best one left in the beam (a tie counts): stop there, see the rules")
+check(model.longest == 1, "the search went on to prefixes of length {n} after the best finished hypothesis scored "
+      "AT LEAST as well as the best one left in the beam (a tie counts): stop there, see the rules",
+      n=model.longest - 1)
 ### BEGIN HIDDEN TESTS
 from course_grader.checks import ch08_transformer as hidden
 hidden.check_beam_search(beam_search)

@@ -561,17 +561,26 @@ def test_attention_step_rejects(wrong, message):
     assert message in str(err), str(err)
 
 
-def _layers(model, x, caches, kvs, mask, t, step=step_good, use_norm_first=True, final_norm=True):
+class _Unhooked:
+    """A MultiHeadAttention whose in_proj is called through .forward, which no forward hook sees."""
+
+    def __init__(self, attn):
+        self.in_proj, self.out_proj, self.n_heads, self.d_head = attn.in_proj.forward, attn.out_proj, attn.n_heads, \
+            attn.d_head
+
+
+def _layers(model, x, caches, kvs, mask, t, step=step_good, use_norm_first=True, final_norm=True, unhooked=False):
     for layer, cache, kv in zip(model.decoder.layers, caches, kvs):
         pre = layer.norm_first if use_norm_first else True
+        attn, ff = (_Unhooked(layer.self_attn), layer.ff.forward) if unhooked else (layer.self_attn, layer.ff)
         if pre:
-            x = x + layer.dropout1(step(layer.self_attn, layer.norm1(x), cache, model.rope))
+            x = x + layer.dropout1(step(attn, layer.norm1(x), cache, model.rope))
             x = x + layer.dropout2(layer.cross_attn.attend_memory(layer.norm2(x), kv, mask))
-            x = x + layer.dropout3(layer.ff(layer.norm3(x)))
+            x = x + layer.dropout3(ff(layer.norm3(x)))
         else:
-            x = layer.norm1(x + layer.dropout1(step(layer.self_attn, x, cache, model.rope)))
+            x = layer.norm1(x + layer.dropout1(step(attn, x, cache, model.rope)))
             x = layer.norm2(x + layer.dropout2(layer.cross_attn.attend_memory(x, kv, mask)))
-            x = layer.norm3(x + layer.dropout3(layer.ff(x)))
+            x = layer.norm3(x + layer.dropout3(ff(x)))
     return model.decoder.norm(x) if final_norm else x
 
 
@@ -644,6 +653,12 @@ def _cached_borrows(model, src, lengths, max_len):
     return model.greedy_decode(src, lengths, max_len)
 
 
+@torch.no_grad()
+def _cached_unhooked(model, src, lengths, max_len):
+    """The right tokens, but every layer's in_proj and ff run through .forward: no decoder layer is seen running."""
+    return _cached(model, src, lengths, max_len, unhooked=True)
+
+
 @pytest.mark.parametrize("fn", [cached_good])
 def test_cached_greedy_accepts(fn):
     run_test_cell(A, "cached_greedy_decode_tests", cached_greedy_decode=fn, attention_step=step_good)
@@ -656,10 +671,19 @@ def test_cached_greedy_accepts(fn):
     (_cached_recomputes_the_prefix, "positions in one call; with the cache each step runs the layers"),
     (_cached_reencodes, "encode the source once, not 2 times"),
     (_cached_borrows, "may not call course.blocks.Seq2SeqTransformer.greedy_decode"),
+    (_cached_unhooked, "cached_greedy_decode: no decoder layer ran"),
 ])
 def test_cached_greedy_rejects(wrong, message):
     err = assert_rejected(A, "cached_greedy_decode_tests", cached_greedy_decode=wrong, attention_step=step_good)
     assert message in str(err), str(err)
+
+
+def test_the_hidden_cached_check_says_that_no_decoder_layer_ran():
+    """Nothing recorded: the check's condition is a bool (not the empty list), so its message is shown."""
+    from course_grader.checks import ch08_transformer as hidden
+
+    with pytest.raises(AssertionError, match=r"max_len 1\): no decoder layer ran"):
+        hidden.check_cached_greedy(_cached_unhooked)
 
 
 # --------------------------------------------------------------------------- beam search (bonus)

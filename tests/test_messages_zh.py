@@ -22,8 +22,9 @@ from course.checks import messages
 from course.checks.messages import catalogue, english, fail, msg, placeholders, render
 from course.language import use_language
 
-# the chapters whose messages are converted (05-08 follow later: add them here with their catalogues)
-CONVERTED = ("01-compute", "02-tensors", "03-layernorm", "04-dropout-residual")
+# the chapters whose messages are converted (a chapter is added here with its catalogues)
+CONVERTED = ("01-compute", "02-tensors", "03-layernorm", "04-dropout-residual", "05-attention", "06-position-encoding",
+             "07-encoder-decoder", "08-transformer")
 SLUGS = tuple("ch" + a.replace("-", "_") for a in CONVERTED)
 MODULES = (
     *(f"course/checks/{name}.py" for name in ("core", "plain", "borrowed", "elsewhere", "messages")),
@@ -31,7 +32,8 @@ MODULES = (
     *(f"grader/course_grader/checks/{slug}.py" for slug in SLUGS),
 )
 # the grader's notes in a feedback: only what passes through render/msg/fail is a message there (help texts, logs)
-GRADING = ("grader/course_grader/grading/nbgrader_plugins.py", "grader/course_grader/grading/kernel_run.py")
+GRADING = ("grader/course_grader/grading/nbgrader_plugins.py", "grader/course_grader/grading/kernel_run.py",
+           "grader/course_grader/grading/scan.py", "grader/course_grader/intake.py")
 # code that never speaks to a student: (file, function) whose strings are not messages
 NOT_MESSAGES = {("course/checks/borrowed.py", "declared"), ("course/checks/borrowed.py", "_raising_code")}
 REGEX = {"fullmatch", "search", "match", "compile", "sub", "_re_search"}
@@ -283,6 +285,86 @@ def test_a_hidden_check_and_a_borrowed_function_speak_chinese_too():
     assert "不能调用" in str(err.value) and "F.layer_norm" in str(err.value), str(err.value)
     with use_language("en"), pytest.raises(AssertionError, match="may not call"):
         hidden.check_layer_norm(lambda x, w, b, eps=1e-5: torch.nn.functional.layer_norm(x, x.shape[-1:], w, b, eps))
+
+
+def _unscaled_attention(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1)  # no 1/√d_k: the mistake chapter 05's test cell names
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)
+    return weights @ v, weights
+
+
+def test_a_wrong_attention_fails_in_chinese_in_the_chinese_edition():
+    with use_language("zh"):
+        err = assert_rejected("05-attention", "attention_tests", tree="source-zh",
+                              scaled_dot_product_attention=_unscaled_attention)
+    said = str(err)
+    assert said.startswith("手算示例的权重"), said  # the case's name and the mistake, both in Chinese
+    assert "未缩放的分数 q·kᵀ" in said and "√d_k" in said and "第 1 部分" in said, said
+    with use_language("en"):
+        err = assert_rejected("05-attention", "attention_tests", scaled_dot_product_attention=_unscaled_attention)
+    assert str(err) == "weights of the hand-worked case: they match the unscaled scores q·kᵀ: divide by √d_k, " \
+                       "d_k = the last dim of q and k (Part 1)"
+
+
+def test_a_chapter_07_hint_follows_a_raised_error_in_both_editions():
+    """The hint is added when the student's layer raised: read in the English text of the error (messages.english),
+    whatever language the error was written in."""
+    from torch import nn
+
+    from course.checks import ch07_encoder_decoder as ref
+
+    class Raising(nn.Module):
+        def forward(self, x, mask=None):
+            raise RuntimeError("shapes do not match")
+
+    hint = "each layer gets the same mask; see Part 4"
+    for lang, raised, shown in (("zh", "抛出了 RuntimeError", "每一层都得到同一个掩码"), ("en", "raised RuntimeError", hint)):
+        with use_language(lang), pytest.raises(AssertionError) as err:
+            ref._run(Raising(), torch.zeros(1, 2, 4), None, hint=hint)
+        assert raised in str(err.value) and shown in str(err.value), str(err.value)
+
+
+def test_the_tamper_scan_and_the_intake_notes_speak_the_editions_language(tmp_path):
+    from course_grader.grading.scan import scan_source
+    from course_grader.intake import prepare
+
+    with use_language("zh"):
+        (finding,) = scan_source("torch.allclose = max\n", "answer")
+    assert finding.message == "赋值给 torch.allclose：不允许修改库函数和库对象", finding.message
+    (finding,) = scan_source("torch.allclose = max\n", "answer")
+    assert finding.message == "assigns to torch.allclose: changing library functions and objects is not allowed"
+    a = "03-layernorm"
+    for tree, phrase in (("release-zh", "不是有效的 JSON"), ("release", "not valid JSON")):  # the graded notebook's
+        folder = tmp_path / tree / a
+        folder.mkdir(parents=True)
+        (folder / f"{a}.ipynb").write_text('{"cells": [')
+        (note,) = prepare(folder, ROOT / tree / a / f"{a}.ipynb")
+        assert phrase in note, note
+
+
+def test_a_wrong_embed_fails_in_chinese_in_the_chinese_edition():
+    """Chapter 08: a known mistake named by the test cell (ref.explain), and a call tried with second values
+    (ref.second_values, whose prefix says which values) in the edition's language."""
+    def unscaled(ids, emb, pos=None):
+        return emb(ids) + (0 if pos is None else pos[: ids.shape[1]])
+
+    def factor_written_in(ids, emb, pos=None):  # √4 = 2 for the first embedding, whatever d_model is
+        return emb(ids) * 2.0 + (0 if pos is None else pos[: ids.shape[1]])
+
+    with use_language("zh"):
+        said = str(assert_rejected("08-transformer", "embed_tests", tree="source-zh", embed=unscaled))
+        second = str(assert_rejected("08-transformer", "embed_tests", tree="source-zh", embed=factor_written_in))
+    assert said == "embed：词元嵌入没有缩放；请把它们乘以 √d_model（第 2 部分）", said
+    assert second.startswith("embed(形状为 (2, 2) 的 ids, embedding=nn.Embedding(3, 9)") and "系数是 √9 = 3" in second, \
+        second
+    with use_language("en"):
+        said = str(assert_rejected("08-transformer", "embed_tests", embed=unscaled))
+        second = str(assert_rejected("08-transformer", "embed_tests", embed=factor_written_in))
+    assert said == "embed: the token embeddings are not scaled; multiply them by √d_model (Part 2)", said
+    assert second.startswith("embed(ids (2, 2), embedding=nn.Embedding(3, 9), positions (4, 9)): the factor is √9 = 3"), \
+        second
 
 
 # ----------------------------------------------------------------------------------------------- end to end

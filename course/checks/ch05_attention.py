@@ -11,6 +11,7 @@ from torch import nn
 from course.attention import load_torch_attention
 from course.checks.borrowed import MHA_PY, SDPA, SDPA_ATEN, Borrowed
 from course.checks.core import call, close
+from course.checks.messages import fail, msg
 
 _eye, _zeros, _manual_seed, _randn = torch.eye, torch.zeros, torch.manual_seed, torch.randn
 _no_grad, _TorchMHA, _tensor = torch.no_grad, nn.MultiheadAttention, torch.tensor
@@ -22,12 +23,12 @@ def copy_from_torch(ours: nn.Module, torch_mha: nn.MultiheadAttention) -> None:
 
 
 def expect(actual: Any, expected: Any, *, mistakes: Sequence[tuple[Any, str]] = (), atol: float = 1e-6,
-           rtol: float = 1e-5, name: str = "result") -> None:
+           rtol: float = 1e-5, name: Any = "result") -> None:
     """``close(actual, expected)``; when that fails and ``actual`` is what a known mistake gives, say which.
 
     ``mistakes``: (what the wrong answer returns on this very input, worked out by hand in the test cell;
-    the sentence that names the mistake and where the notebook explains it). Nothing here computes the
-    right answer: the test cell passes it in.
+    the sentence that names the mistake and where the notebook explains it, an English template without
+    values). Nothing here computes the right answer: the test cell passes it in.
     """
     try:
         close(actual, expected, atol=atol, rtol=rtol, name=name)
@@ -37,7 +38,7 @@ def expect(actual: Any, expected: Any, *, mistakes: Sequence[tuple[Any, str]] = 
                 close(actual, wrong, atol=atol, rtol=rtol, name=name)
             except AssertionError:
                 continue
-            raise AssertionError(f"{name}: {message}") from None
+            raise fail("{name}: {why}", name=name, why=message) from None
         raise err from None
 
 
@@ -108,9 +109,9 @@ def _copy_weights(ours: nn.Module, theirs: nn.MultiheadAttention) -> None:
     for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
         layer = getattr(ours, name, None)
         if not isinstance(layer, nn.Linear) or tuple(layer.weight.shape) != (d, d) or layer.bias is None:
-            raise AssertionError(f"MultiHeadAttention({d}, {theirs.num_heads}) should have nn.Linear({d}, {d}) layers "
-                                 "q_proj, k_proj, v_proj and out_proj, with biases: a layer of another width ignored "
-                                 "the d_model argument")
+            raise fail("MultiHeadAttention({d}, {heads}) should have nn.Linear({d}, {d}) layers q_proj, k_proj, "
+                       "v_proj and out_proj, with biases: a layer of another width ignored the d_model argument", d=d,
+                       heads=theirs.num_heads)
     with _no_grad():
         for i, name in enumerate(("q_proj", "k_proj", "v_proj")):
             getattr(ours, name).weight.copy_(theirs.in_proj_weight[i * d:(i + 1) * d])
@@ -141,9 +142,9 @@ def expect_n_heads_used(MultiHeadAttention: type, d_model: int, n_heads: int, *,
                 other = _TorchMHA(d_model, h, batch_first=True)
                 other.load_state_dict(theirs.state_dict())
                 if _matches(got, other(x, x, x, need_weights=False)[0]):
-                    raise AssertionError(f"MultiHeadAttention({d_model}, {n_heads}) computes {h} head(s), not "
-                                         f"{n_heads}: the n_heads argument was ignored; split d_model into the "
-                                         "n_heads heads you are given")
+                    raise fail("MultiHeadAttention({d}, {heads}) computes {h} head(s), not {heads}: the n_heads "
+                               "argument was ignored; split d_model into the n_heads heads you are given", d=d_model,
+                               heads=n_heads, h=h)
 
 
 def expect_arguments_used(MultiHeadAttention: type, d_model: int, n_heads: int, *, seed: int = 0) -> None:
@@ -158,17 +159,18 @@ def expect_arguments_used(MultiHeadAttention: type, d_model: int, n_heads: int, 
     got = call(ours, x, x, x)
     with _no_grad():
         want = theirs(x, x, x, need_weights=False)[0]
-    close(got, want, atol=1e-5, name=f"self-attention of {what}, against nn.MultiheadAttention({d_model}, {n_heads}) "
-                                     "with the same weights")
+    close(got, want, atol=1e-5, name=msg("self-attention of {what}, against nn.MultiheadAttention({d}, {heads}) with "
+                                         "the same weights", what=what, d=d_model, heads=n_heads))
     got = call(ours, x, memory, memory, keep[:, None, None, :])
     with _no_grad():
         want = theirs(x, memory, memory, key_padding_mask=~keep, need_weights=False)[0]
         unmasked = theirs(x, memory, memory, need_weights=False)[0]
     if not _matches(got, want) and _matches(got, unmasked):
-        raise AssertionError(f"{what} gave the same output with a padding mask as without one: the mask argument "
-                             "of forward was ignored; pass it on to scaled_dot_product_attention")
-    close(got, want, atol=1e-5, name=f"cross-attention of {what} (5 queries, 3 keys) with a padding mask of shape "
-                                     "(batch, 1, 1, k_len), against nn.MultiheadAttention with key_padding_mask=~mask")
+        raise fail("{what} gave the same output with a padding mask as without one: the mask argument of forward "
+                   "was ignored; pass it on to scaled_dot_product_attention", what=what)
+    close(got, want, atol=1e-5, name=msg("cross-attention of {what} (5 queries, 3 keys) with a padding mask of shape "
+                                         "(batch, 1, 1, k_len), against nn.MultiheadAttention with "
+                                         "key_padding_mask=~mask", what=what))
 
 
 def _matches(got: Any, want: torch.Tensor) -> bool:

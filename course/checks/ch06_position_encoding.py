@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 from course.checks.borrowed import Borrowed
 from course.checks.ch05_attention import expect  # noqa: F401  (ref.expect: close(), naming the known mistakes)
+from course.checks.messages import fail
 
 _EX = "course.experiments.ch06_position_encoding"
 # the course's sinusoidal table (chapter 08 uses it; the experiments and widgets of this chapter draw with it) and
@@ -45,7 +46,7 @@ def beyond_integer_positions(shortcut: str):
     try:
         yield
     except AssertionError as err:
-        raise AssertionError(f"{err}\n{shortcut}") from None
+        raise fail("{error}\n{why}", error=err, why=shortcut) from None
 
 
 def stays_on_device(fn, x, *args, name: str = "apply_rope"):
@@ -57,11 +58,12 @@ def stays_on_device(fn, x, *args, name: str = "apply_rope"):
     try:
         out = call(fn, x, *args)
     except AssertionError as err:
-        raise AssertionError(f"{name} with its inputs on another device than the CPU (here {device}) failed: {err}. "
-                             "Build every new tensor (frequencies, angles, positions) on x.device, e.g. "
-                             "torch.arange(..., device=x.device), and do not read values out of a tensor "
-                             "(.item(), int(...), .tolist()): on a GPU the model's inputs are not on the CPU, "
-                             "and chapter 08 runs your function there") from None
+        raise fail("{name} with its inputs on another device than the CPU (here {device}) failed: {error}. Build "
+                   "every new tensor (frequencies, angles, positions) on x.device, e.g. torch.arange(..., "
+                   "device=x.device), and do not read values out of a tensor (.item(), int(...), .tolist()): on a GPU "
+                   "the model's inputs are not on the CPU, and chapter 08 runs your function there", name=name,
+                   device=device, error=err) from None
     check(getattr(out, "device", None) == device,
-          f"{name} returned a tensor on {getattr(out, 'device', None)} for inputs on {device}: keep it on x.device")
+          "{name} returned a tensor on {got} for inputs on {device}: keep it on x.device", name=name,
+          got=getattr(out, "device", None), device=device)
     return out

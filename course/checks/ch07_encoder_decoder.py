@@ -15,6 +15,7 @@ from torch import nn
 from course.checks.borrowed import TRANSFORMER_PY, Borrowed
 from course.checks.core import call, check, close, equal, raises  # noqa: F401  (call: used as ref.call)
 from course.checks.elsewhere import class_of, module_method
+from course.checks.messages import Message, english, fail, msg
 
 # bound at import time (the set-up cell), so that later monkeypatching does not change the checks
 _relu = torch.relu
@@ -67,7 +68,7 @@ def _double_mode(module: nn.Module, training: bool) -> nn.Module:
 def as_double(module: nn.Module, training: bool = False) -> nn.Module:
     """``module.double().train(training)`` run as the checks run student code."""
     out = call(_double_mode, module, training)
-    check(out is module, f"{class_of(module).__name__}.double() / .train() should return the module itself")
+    check(out is module, "{cls}.double() / .train() should return the module itself", cls=class_of(module).__name__)
     return out
 
 
@@ -144,12 +145,13 @@ def attn_mask(mask: torch.Tensor | None, batch: int, n_heads: int, q_len: int, k
 
 # ------------------------------------------------------------------------------ copying weights
 
-def _need(module: nn.Module, owner: str, names: dict[str, type]) -> dict[str, nn.Module]:
+def _need(module: nn.Module, owner: Any, names: dict[str, type]) -> dict[str, nn.Module]:
     children = call(_children, module)
     for name, kind in names.items():
         got = children.get(name)
-        check(_issubclass(class_of(got), kind), f"{owner} needs an attribute `{name}` of type {kind.__name__} "
-              f"(the tests copy PyTorch's weights into it), found {class_of(got).__name__}")
+        check(_issubclass(class_of(got), kind), "{owner} needs an attribute `{name}` of type {kind} (the tests copy "
+              "PyTorch's weights into it), found {found}", owner=owner, name=name, kind=kind.__name__,
+              found=class_of(got).__name__)
     return children
 
 
@@ -158,8 +160,8 @@ def _copy_into(dst: nn.Module, values: dict[str, torch.Tensor], what: str) -> No
     for attr, b in values.items():
         a = own.get(attr)
         check(_type(a) is _Tensor and tuple(a.shape) == tuple(b.shape),
-              f"{what}.{attr}: expected shape {tuple(b.shape)}, found "
-              f"{tuple(a.shape) if _type(a) is _Tensor else _type(a).__name__}")
+              "{what}.{attr}: expected shape {shape}, found {found}", what=what, attr=attr, shape=tuple(b.shape),
+              found=tuple(a.shape) if _type(a) is _Tensor else _type(a).__name__)
         with _no_grad():
             _tensor_copy(a, b)
 
@@ -171,11 +173,11 @@ def _copy(dst: nn.Module, src: nn.Module, what: str) -> None:
 def _copy_attention(dst: nn.Module, src: nn.MultiheadAttention, what: str) -> None:
     """nn.MultiheadAttention's packed in_proj into the course's q_proj / k_proj / v_proj, and out_proj."""
     names = ("q_proj", "k_proj", "v_proj", "out_proj")
-    linears = _need(dst, f"{what} (a MultiHeadAttention)", {n: nn.Linear for n in names})
+    linears = _need(dst, msg("{what} (a MultiHeadAttention)", what=what), {n: nn.Linear for n in names})
     heads = attribute(dst, "n_heads")
     check(heads is None or heads == src.num_heads,
-          f"{what}: head count mismatch, {heads} vs nn.MultiheadAttention's {src.num_heads}: the n_heads argument was "
-          "ignored; pass it on to MultiHeadAttention")
+          "{what}: head count mismatch, {heads} vs nn.MultiheadAttention's {theirs}: the n_heads argument was ignored; "
+          "pass it on to MultiHeadAttention", what=what, heads=heads, theirs=src.num_heads)
     d = src.embed_dim
     w, b = src.in_proj_weight, src.in_proj_bias
     for i, name in enumerate(names[:3]):
@@ -213,20 +215,21 @@ def copy_decoder_layer(ours: nn.Module, theirs: nn.TransformerDecoderLayer) -> N
 def _copy_stack(ours: nn.Module, theirs: nn.Module, what: str, copy_layer: Callable) -> None:
     children = call(_children, ours)
     layers = children.get("layers")
-    check(_issubclass(class_of(layers), nn.ModuleList), f"{what} needs its layers in an nn.ModuleList called `layers`, "
-                                                     f"found {class_of(layers).__name__}")
+    check(_issubclass(class_of(layers), nn.ModuleList), "{what} needs its layers in an nn.ModuleList called `layers`, "
+                                                     "found {found}", what=what, found=class_of(layers).__name__)
     mine = list(call(_children, layers).values())
-    equal(len(mine), len(theirs.layers), name=f"number of layers in {what}.layers")
+    equal(len(mine), len(theirs.layers), name=msg("number of layers in {what}.layers", what=what))
     for layer, ref in zip(mine, theirs.layers):
         copy_layer(layer, ref)
     norm = children.get("norm")
     if theirs.norm is None:
         check(norm is None or _issubclass(class_of(norm), nn.Identity),
-              f"a Post-LN {what} has no final LayerNorm: set `self.norm = None` "
-              f"(every layer already ends with a norm), found {class_of(norm).__name__}")
+              "a Post-LN {what} has no final LayerNorm: set `self.norm = None` (every layer already ends with a "
+              "norm), found {found}", what=what, found=class_of(norm).__name__)
     else:
         check(_issubclass(class_of(norm), nn.LayerNorm),
-              f"a Pre-LN {what} ends with a final nn.LayerNorm called `norm`, found {class_of(norm).__name__}")
+              "a Pre-LN {what} ends with a final nn.LayerNorm called `norm`, found {found}", what=what,
+              found=class_of(norm).__name__)
         _copy(norm, theirs.norm, "norm")
 
 
@@ -252,10 +255,6 @@ def _same(a: Any, b: Any, atol: float = ATOL) -> bool:
     return not bool(_isnan(a).any()) and bool(_allclose(a, b, atol=atol, rtol=1e-5))
 
 
-def _fail(message: str) -> None:
-    raise AssertionError(message)
-
-
 def expect_ff_parameters(ff: nn.Module, d_model: int, d_ff: int) -> None:
     """The parameter count of FeedForward(d_model, d_ff), with the likely reason when it is off."""
     got, want = n_params(ff), 2 * d_model * d_ff + d_ff + d_model
@@ -269,8 +268,8 @@ def expect_ff_parameters(ff: nn.Module, d_model: int, d_ff: int) -> None:
         why = "both linear maps are d_model -> d_model: linear1 widens to d_ff, linear2 brings it back to d_model"
     else:
         why = "linear1 maps d_model -> d_ff and linear2 maps d_ff -> d_model, both with a bias"
-    _fail(f"FeedForward({d_model}, {d_ff}) has {got} parameters, expected 2·d·d_ff + d_ff + d = {want}: {why} "
-          f"(Part 1)")
+    raise fail("FeedForward({d_model}, {d_ff}) has {got} parameters, expected 2·d·d_ff + d_ff + d = {want}: {why} "
+               "(Part 1)", d_model=d_model, d_ff=d_ff, got=got, want=want, why=why)
 
 
 def expect_ff_hand_worked(out: Any, again: Any, x: torch.Tensor) -> None:
@@ -278,16 +277,16 @@ def expect_ff_hand_worked(out: Any, again: Any, x: torch.Tensor) -> None:
     what = "hand-worked FeedForward in eval mode (hidden units x and -x, summed)"
     if _type(out) is _Tensor and _type(again) is _Tensor and tuple(out.shape) == tuple(again.shape):
         check(_same(out, again, 0.0),
-              f"{what}: two calls in eval mode gave different outputs. Dropout must follow the module's "
+              "{what}: two calls in eval mode gave different outputs. Dropout must follow the module's "
               "train/eval mode: use self.dropout (an nn.Dropout does nothing in eval mode), not a dropout that "
-              "is always on such as F.dropout(..., training=True) (chapter 04)")
+              "is always on such as F.dropout(..., training=True) (chapter 04)", what=what)
         check(not _same(out, _zeros_like(x)),
-              f"{what}: every output is 0, but relu(x) + relu(-x) = |x|. The two hidden units cancel unless the "
-              "ReLU acts on linear1's output, between the two linear maps (Part 1, eq. 2 of Vaswani et al.)")
+              "{what}: every output is 0, but relu(x) + relu(-x) = |x|. The two hidden units cancel unless the "
+              "ReLU acts on linear1's output, between the two linear maps (Part 1, eq. 2 of Vaswani et al.)", what=what)
         check(not _same(out, _gelu(x) + _gelu(-x)),
-              f"{what}: the output is gelu(x) + gelu(-x): this block uses ReLU, as the paper (§3.3) and "
-              "nn.TransformerEncoderLayer's default do (Part 1)")
-    close(out, x.abs(), name=f"{what}: relu(x) + relu(-x) = |x|")
+              "{what}: the output is gelu(x) + gelu(-x): this block uses ReLU, as the paper (§3.3) and "
+              "nn.TransformerEncoderLayer's default do (Part 1)", what=what)
+    close(out, x.abs(), name=msg("{what}: relu(x) + relu(-x) = |x|", what=what))
 
 
 def expect_ff_dropout(FeedForward: type, seed: int = 0) -> None:
@@ -296,8 +295,8 @@ def expect_ff_dropout(FeedForward: type, seed: int = 0) -> None:
     ff = as_double(call(FeedForward, 4, 6, 1.0), training=True)
     p = parameters_of(ff)
     names = ("linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias")
-    check(all(n in p for n in names), f"FeedForward needs parameters {', '.join(names)} (nn.Linear layers linear1 "
-                                      f"and linear2 with biases), found {sorted(p)} (Part 1)")
+    check(all(n in p for n in names), "FeedForward needs parameters {names} (nn.Linear layers linear1 and linear2 "
+                                      "with biases), found {found} (Part 1)", names=", ".join(names), found=sorted(p))
     with _no_grad():
         for value in p.values():
             _tensor_copy(value, _randn(value.shape, generator=g, dtype=value.dtype))
@@ -310,16 +309,17 @@ def expect_ff_dropout(FeedForward: type, seed: int = 0) -> None:
     if _same(out, expected):
         return
     check(not _same(out, _zeros_like(x)),
-          f"{what}: every output is 0, so your dropout drops the block's output (after linear2). Here it drops "
+          "{what}: every output is 0, so your dropout drops the block's output (after linear2). Here it drops "
           "the hidden units, between the activation and linear2; the dropout on the block's output belongs to "
-          "the layer (its dropout1/dropout2), not to FeedForward (Part 1)")
+          "the layer (its dropout1/dropout2), not to FeedForward (Part 1)", what=what)
     check(not _same(out, _linear(_relu(_linear(x, w1, b1)), w2, b2)),
-          f"{what}: nothing was dropped. Call self.dropout on the hidden units in forward (nn.Dropout drops "
-          "only in train mode, which this check uses) (Part 1)")
+          "{what}: nothing was dropped. Call self.dropout on the hidden units in forward (nn.Dropout drops "
+          "only in train mode, which this check uses) (Part 1)", what=what)
     check(not _same(out, _linear(_relu(b1), w2, b2).expand(2, 3, 4)),
-          f"{what}: your dropout acts on the block's input x. It belongs on the hidden units, between the "
-          "activation and linear2 (Part 1)")
-    close(out, expected, name=f"{what}: every hidden unit is dropped, so only linear2's bias should be left (Part 1)")
+          "{what}: your dropout acts on the block's input x. It belongs on the hidden units, between the "
+          "activation and linear2 (Part 1)", what=what)
+    close(out, expected, name=msg("{what}: every hidden unit is dropped, so only linear2's bias should be left "
+                                  "(Part 1)", what=what))
 
 
 def _flipped(theirs: nn.Module) -> nn.Module:
@@ -341,8 +341,8 @@ def _run(fn: Any, *args: Any, hint: str) -> Any:
     try:
         return call(fn, *args)
     except AssertionError as err:
-        if " raised " in str(err):
-            raise AssertionError(f"{err}\n({hint})") from None
+        if " raised " in english(err):  # call()'s message, read in English whatever the edition
+            raise fail("{error}\n({hint})", error=err, hint=hint) from None
         raise
 
 
@@ -353,45 +353,50 @@ _ARRANGED = {
 }
 
 
-def _pre_ln_signatures(ours: nn.Module, got: Any, expected: torch.Tensor, what: str, shifted: Any) -> None:
+def _pre_ln_signatures(ours: nn.Module, got: Any, expected: torch.Tensor, what: Message, shifted: Any) -> None:
     """Two Pre-LN slips seen in the output: a normalised residual stream, a normalised layer output."""
     check(not _same(got, shifted, atol=1e-3),  # not exactly equal: LayerNorm's eps
-          f"{what}: your output is the same for x and for 3·x + 1, so x passes through a LayerNorm on the residual "
+          "{what}: your output is the same for x and for 3·x + 1, so x passes through a LayerNorm on the residual "
           "path (`x = norm(x)` before the add). In Pre-LN the residual adds to x itself; only the sublayer's input "
-          "is normalised (Part 2)")
+          "is normalised (Part 2)", what=what)
     p = parameters_of(ours)
     d = expected.shape[-1]
     for name in ("norm1", "norm2", "norm3"):
         if f"{name}.weight" in p:
             normed = _layer_norm(expected, (d,), p[f"{name}.weight"], p[f"{name}.bias"], 1e-5).detach()
             check(not _same(got, normed, atol=1e-5),
-                  f"{what}: your layer normalises its output (with {name}). A Pre-LN layer hands on the raw "
-                  "residual stream; the stack normalises once, after its last layer (Part 4)")
+                  "{what}: your layer normalises its output (with {name}). A Pre-LN layer hands on the raw "
+                  "residual stream; the stack normalises once, after its last layer (Part 4)", what=what, name=name)
 
 
 def compare_encoder_layer(ours: nn.Module, theirs: nn.Module, x: torch.Tensor, mask: torch.Tensor | None) -> None:
     """``ours(x, mask)`` against ``nn.TransformerEncoderLayer`` with the same weights, the usual mistakes named."""
     nf = bool(theirs.norm_first)
-    what = f"EncoderLayer(norm_first={nf}) with {'no mask' if mask is None else 'a padding mask'}"
+    what = msg("EncoderLayer(norm_first={nf}) with {masks}", nf=nf,
+               masks="no mask" if mask is None else "a padding mask")
     got = _run(ours, x, mask, hint="the mask goes to self_attn unchanged; see Part 2")
     expected = _quiet(theirs, x, src_key_padding_mask=key_padding(mask))
     if _same(got, expected):
         return
     other = _arrangement(not nf)
     check(not _same(got, _quiet(_flipped(theirs), x, src_key_padding_mask=key_padding(mask))),
-          f"{what}: your layer computes the {other} arrangement. Check which branch runs for norm_first={nf}: "
-          f"the table in Part 2 ({_arrangement(nf)} {'normalises the sublayer input' if nf else 'normalises the sum'})")
+          "{what}: your layer computes the {other} arrangement. Check which branch runs for norm_first={nf}: the "
+          "table in Part 2 ({this} {does})", what=what, other=other, nf=nf, this=_arrangement(nf),
+          does="normalises the sublayer input" if nf else "normalises the sum")
     if mask is not None:
         check(not _same(got, _quiet(theirs, x)),
-              f"{what}: the output is the same as without the mask. Pass `mask` on to self.self_attn (Part 2)")
+              "{what}: the output is the same as without the mask. Pass `mask` on to self.self_attn (Part 2)",
+              what=what)
         check(not _same(got, _quiet(theirs, x, src_key_padding_mask=~key_padding(mask))),
-              f"{what}: your layer attends to exactly the blocked keys, as with an inverted mask. The course's "
-              "masks are True = may attend and go to MultiHeadAttention unchanged: no `~` (Part 0 and Part 2)")
+              "{what}: your layer attends to exactly the blocked keys, as with an inverted mask. The course's "
+              "masks are True = may attend and go to MultiHeadAttention unchanged: no `~` (Part 0 and Part 2)",
+              what=what)
     if nf:
         _pre_ln_signatures(ours, got, expected, what,
                            _run(ours, 3.0 * x + 1.0, mask, hint="the mask goes to self_attn unchanged; see Part 2"))
     close(got, expected, atol=ATOL,
-          name=f"{what}, against nn.TransformerEncoderLayer with the same weights ({_ARRANGED[nf]})")
+          name=msg("{what}, against nn.TransformerEncoderLayer with the same weights ({arranged})", what=what,
+                   arranged=_ARRANGED[nf]))
 
 
 def compare_decoder_layer(ours: nn.Module, theirs: nn.Module, x: torch.Tensor, memory: torch.Tensor,
@@ -401,7 +406,7 @@ def compare_decoder_layer(ours: nn.Module, theirs: nn.Module, x: torch.Tensor, m
     ``tgt_mask`` is a (tgt_len, tgt_len) mask, ``memory_mask`` a (batch, 1, 1, src_len) padding mask."""
     nf = bool(theirs.norm_first)
     masks = "no masks" if tgt_mask is None and memory_mask is None else "a causal mask and a memory padding mask"
-    what = f"DecoderLayer(norm_first={nf}) with {masks}"
+    what = msg("DecoderLayer(norm_first={nf}) with {masks}", nf=nf, masks=masks)
     hint = ("tgt_mask belongs to the self-attention (tgt_len keys), memory_mask to the cross-attention (src_len "
             "keys), and the cross-attention's queries come from the decoder: one output row per target token; Part 3")
     got = _run(ours, x, memory, tgt_mask, memory_mask, hint=hint)
@@ -413,39 +418,40 @@ def compare_decoder_layer(ours: nn.Module, theirs: nn.Module, x: torch.Tensor, m
     if _same(got, expected):
         return
     check(not _same(got, ref(_flipped(theirs))),
-          f"{what}: your layer computes the {_arrangement(not nf)} arrangement. Check which branch runs for "
-          f"norm_first={nf} (the table in Part 2 applies to all three sublayers)")
+          "{what}: your layer computes the {other} arrangement. Check which branch runs for norm_first={nf} (the "
+          "table in Part 2 applies to all three sublayers)", what=what, other=_arrangement(not nf), nf=nf)
     if tgt_mask is not None:
         check(not _same(got, ref(theirs, tm=None)),
-              f"{what}: the output is the same as without the causal mask. Pass tgt_mask to the self-attention "
-              "(Part 3: without it every position reads the tokens after it)")
+              "{what}: the output is the same as without the causal mask. Pass tgt_mask to the self-attention "
+              "(Part 3: without it every position reads the tokens after it)", what=what)
         check(not _same(got, ref(theirs, tm=~tgt_mask)),
-              f"{what}: your self-attention uses the inverted causal mask. The course's masks are True = may "
-              "attend and go to MultiHeadAttention unchanged (Part 0)")
+              "{what}: your self-attention uses the inverted causal mask. The course's masks are True = may "
+              "attend and go to MultiHeadAttention unchanged (Part 0)", what=what)
     if memory_mask is not None:
         check(not _same(got, ref(theirs, mm=None)),
-              f"{what}: the output is the same as without memory_mask. Pass it to the cross-attention: it keeps "
-              "the queries off the source's padding (Part 3)")
+              "{what}: the output is the same as without memory_mask. Pass it to the cross-attention: it keeps "
+              "the queries off the source's padding (Part 3)", what=what)
         check(not _same(got, ref(theirs, mm=~memory_mask)),
-              f"{what}: your cross-attention uses the inverted memory mask. The course's masks are True = may "
-              "attend and go to MultiHeadAttention unchanged (Part 0)")
+              "{what}: your cross-attention uses the inverted memory mask. The course's masks are True = may "
+              "attend and go to MultiHeadAttention unchanged (Part 0)", what=what)
     g = _gen(seed)
     other = _run(ours, x, _randn(memory.shape, generator=g, dtype=memory.dtype), tgt_mask, memory_mask, hint=hint)
     check(not _same(got, other),
-          f"{what}: the output does not change when the memory does. The cross-attention takes its keys and "
-          "values from the memory, the encoder's output, and only its queries from the decoder (Part 3)")
+          "{what}: the output does not change when the memory does. The cross-attention takes its keys and "
+          "values from the memory, the encoder's output, and only its queries from the decoder (Part 3)", what=what)
     if nf:
         rescaled = _run(ours, x, 3.0 * memory + 1.0, tgt_mask, memory_mask, hint=hint)
         check(not _same(got, rescaled, atol=1e-3),  # not exactly equal: LayerNorm's eps
-              f"{what}: the output stays the same when the memory is replaced by 3·memory + 1, so your layer "
+              "{what}: the output stays the same when the memory is replaced by 3·memory + 1, so your layer "
               "normalises the memory. In Pre-LN only the decoder's own x is normalised before each sublayer; the "
-              "memory is used as it comes (Part 3)")
+              "memory is used as it comes (Part 3)", what=what)
     if nf:
         _pre_ln_signatures(ours, got, expected, what,
                            _run(ours, 3.0 * x + 1.0, memory, tgt_mask, memory_mask, hint=hint))
     close(got, expected, atol=ATOL,
-          name=f"{what}, against nn.TransformerDecoderLayer with the same weights (the three sublayers in the "
-               f"order of Part 3: self-attention, cross-attention, feed-forward; {_ARRANGED[nf]})")
+          name=msg("{what}, against nn.TransformerDecoderLayer with the same weights (the three sublayers in the "
+                   "order of Part 3: self-attention, cross-attention, feed-forward; {arranged})", what=what,
+                   arranged=_ARRANGED[nf]))
 
 
 def expect_sublayer_dropout(cls: type, decoder: bool, seed: int = 0) -> None:
@@ -455,7 +461,8 @@ def expect_sublayer_dropout(cls: type, decoder: bool, seed: int = 0) -> None:
     norms = (1, 2, 3) if decoder else (1, 2)
     for norm_first in (False, True):
         g = _gen(seed + 7)
-        what = f"{name}(8, 2, 16, dropout=1.0, norm_first={norm_first}) in train mode"
+        what = msg("{name}(8, 2, 16, dropout=1.0, norm_first={norm_first}) in train mode", name=name,
+                   norm_first=norm_first)
         layer = randomize_(as_double(call(cls, 8, 2, 16, 1.0, norm_first), training=True), g)
         p = parameters_of(layer)
         x = _randn(2, 4, 8, generator=g, dtype=_float64)
@@ -465,31 +472,33 @@ def expect_sublayer_dropout(cls: type, decoder: bool, seed: int = 0) -> None:
         if not norm_first:
             for i in norms:
                 eps = attribute(submodule(layer, f"norm{i}"), "eps")
-                check(_type(eps) is float, f"{what}: norm{i} should be an nn.LayerNorm")
+                check(_type(eps) is float, "{what}: norm{i} should be an nn.LayerNorm", what=what, i=i)
                 expected = _layer_norm(expected, (8,), p[f"norm{i}.weight"], p[f"norm{i}.bias"], eps).detach()
         if _same(got, expected):
             continue
         if _type(got) is _Tensor and tuple(got.shape) == tuple(x.shape):  # every token the same: nothing of x left
             check(not _same(got, got[:, :1, :].expand(got.shape)),
-                  f"{what}: with every sublayer dropped nothing of x is left (every token's output is the same), "
+                  "{what}: with every sublayer dropped nothing of x is left (every token's output is the same), "
                   "so the dropout also removes the residual path (dropout applied to the sum x + sublayer(...)), or "
                   "the residual add is missing. Dropout goes on the sublayer's output only, before the add (Part 2; "
-                  "Vaswani et al. §5.4)")
+                  "Vaswani et al. §5.4)", what=what)
         close(got, expected, atol=ATOL,
-              name=f"{what}: every sublayer's output is dropped, so only the residual path should be left "
-                   f"({'x itself' if norm_first else 'x through the norms, in order'}). A sublayer whose output "
-                   "still shows is missing its own dropout (dropout1, dropout2"
-                   f"{', dropout3' if decoder else ''} on the sublayer outputs); see Part 2")
+              name=msg("{what}: every sublayer's output is dropped, so only the residual path should be left "
+                       "({left}). A sublayer whose output still shows is missing its own dropout (dropout1, "
+                       "dropout2{third} on the sublayer outputs); see Part 2", what=what,
+                       left="x itself" if norm_first else "x through the norms, in order",
+                       third=", dropout3" if decoder else ""))
 
 
-def size_hint(ours: nn.Module, theirs: nn.Module) -> str:
-    """Why a layer or stack has the wrong parameter count, when a size argument that was ignored explains it."""
+def size_hint(ours: nn.Module, theirs: nn.Module) -> Message | str:
+    """Why a layer or stack has the wrong parameter count, when a size argument that was ignored explains it
+    (a sentence starting with ": ", to follow a message), else ""."""
     layers = list(getattr(theirs, "layers", None) or [theirs])
     d_model, d_ff = layers[0].linear1.in_features, layers[0].linear1.out_features
     diff, per_unit = n_params(ours) - n_params(theirs), len(layers) * (2 * d_model + 1)
     if diff and diff % per_unit == 0 and d_ff + diff // per_unit > 0:
-        return (f": a feed-forward of width {d_ff + diff // per_unit} instead of d_ff = {d_ff} explains it; the d_ff "
-                "argument was ignored, pass it on to FeedForward")
+        return msg(": a feed-forward of width {width} instead of d_ff = {d_ff} explains it; the d_ff argument was "
+                   "ignored, pass it on to FeedForward", width=d_ff + diff // per_unit, d_ff=d_ff)
     return ""
 
 
@@ -497,7 +506,8 @@ def expect_same_size(ours: nn.Module, theirs: nn.Module, what: str) -> None:
     """The parameter count of a layer against PyTorch's, naming an ignored d_ff."""
     got, want = n_params(ours), n_params(theirs)
     if got != want:
-        _fail(f"parameters of {what}: expected {want} (as in PyTorch's equivalent), got {got}{size_hint(ours, theirs)}")
+        raise fail("parameters of {what}: expected {want} (as in PyTorch's equivalent), got {got}{hint}", what=what,
+                   want=want, got=got, hint=size_hint(ours, theirs))
 
 
 def expect_stack_parameters(ours: nn.Module, theirs: nn.Module, what: str, n_layers: int, d_model: int) -> None:
@@ -505,8 +515,8 @@ def expect_stack_parameters(ours: nn.Module, theirs: nn.Module, what: str, n_lay
     got, want = n_params(ours), n_params(theirs)
     if got == want:
         return
-    if size_hint(ours, theirs):
-        _fail(f"parameters of {what}: expected {want}, got {got}{size_hint(ours, theirs)}")
+    if hint := size_hint(ours, theirs):
+        raise fail("parameters of {what}: expected {want}, got {got}{hint}", what=what, want=want, got=got, hint=hint)
     per_layer = n_params(theirs.layers[0])
     final = 2 * d_model if theirs.norm is not None else 0
     if theirs.norm is None and got == want + 2 * d_model:
@@ -515,12 +525,12 @@ def expect_stack_parameters(ours: nn.Module, theirs: nn.Module, what: str, n_lay
     elif theirs.norm is not None and got == want - 2 * d_model:
         why = "a Pre-LN stack ends with one final nn.LayerNorm(d_model), `self.norm`, after the last layer (Part 4)"
     elif got in (per_layer, per_layer + final, per_layer + 2 * d_model):
-        why = (f"that is one layer's parameters: your {n_layers} layers are one object repeated, which shares its "
-               "weights. Build a new layer for each position in the stack (Part 4)")
+        why = msg("that is one layer's parameters: your {n} layers are one object repeated, which shares its "
+                  "weights. Build a new layer for each position in the stack (Part 4)", n=n_layers)
     else:
-        why = (f"{n_layers} separate layers ({per_layer} parameters each) plus a final LayerNorm for Pre-LN only "
-               "(Part 4)")
-    _fail(f"parameters of {what}: expected {want}, got {got}; {why}")
+        why = msg("{n} separate layers ({per_layer} parameters each) plus a final LayerNorm for Pre-LN only (Part 4)",
+                  n=n_layers, per_layer=per_layer)
+    raise fail("parameters of {what}: expected {want}, got {got}; {why}", what=what, want=want, got=got, why=why)
 
 
 def expect_stack_dropout(cls: type, decoder: bool, seed: int = 0) -> None:
@@ -531,7 +541,8 @@ def expect_stack_dropout(cls: type, decoder: bool, seed: int = 0) -> None:
     norms = (1, 2, 3) if decoder else (1, 2)
     for norm_first in (False, True):
         g = _gen(seed + 11)
-        what = f"{name}(2, 8, 2, 16, dropout=1.0, norm_first={norm_first}) in train mode"
+        what = msg("{name}(2, 8, 2, 16, dropout=1.0, norm_first={norm_first}) in train mode", name=name,
+                   norm_first=norm_first)
         stack = randomize_(as_double(call(cls, 2, 8, 2, 16, 1.0, norm_first), training=True), g)
         p = parameters_of(stack)
         x = _randn(2, 4, 8, generator=g, dtype=_float64)
@@ -540,14 +551,15 @@ def expect_stack_dropout(cls: type, decoder: bool, seed: int = 0) -> None:
         for i in range(2):
             for j in () if norm_first else norms:
                 w, b = p.get(f"layers.{i}.norm{j}.weight"), p.get(f"layers.{i}.norm{j}.bias")
-                check(w is not None and b is not None, f"{what}: layers.{i}.norm{j} should be an nn.LayerNorm")
+                check(w is not None and b is not None, "{what}: layers.{i}.norm{j} should be an nn.LayerNorm",
+                      what=what, i=i, j=j)
                 expected = _layer_norm(expected, (8,), w, b, 1e-5)
         if norm_first and "norm.weight" in p:
             expected = _layer_norm(expected, (8,), p["norm.weight"], p["norm.bias"], 1e-5)
         close(call(stack, x, *rest), expected.detach(), atol=1e-5,
-              name=f"{what}: every sublayer of every layer is dropped, so only the residual path should be left "
-                   "(x through the layers' norms for Post-LN, x and the final norm for Pre-LN). Hand the stack's "
-                   "`dropout` on to every layer (Part 4)")
+              name=msg("{what}: every sublayer of every layer is dropped, so only the residual path should be left "
+                       "(x through the layers' norms for Post-LN, x and the final norm for Pre-LN). Hand the stack's "
+                       "`dropout` on to every layer (Part 4)", what=what))
 
 
 def _layers_only(theirs: nn.Module, first: Any, *rest: Any, norm_each: bool = False, **kw: Any) -> Any:
@@ -560,33 +572,34 @@ def _layers_only(theirs: nn.Module, first: Any, *rest: Any, norm_each: bool = Fa
     return h
 
 
-def _post_ln_stack_signature(got: Any, expected: torch.Tensor, what: str) -> None:
+def _post_ln_stack_signature(got: Any, expected: torch.Tensor, what: Message) -> None:
     check(not _same(got, _layer_norm(expected, expected.shape[-1:]).detach(), atol=1e-5),
-          f"{what}: your Post-LN stack normalises its output once more. Its last layer already ends with a "
-          "LayerNorm; only a Pre-LN stack adds a final one (Part 4)")
+          "{what}: your Post-LN stack normalises its output once more. Its last layer already ends with a "
+          "LayerNorm; only a Pre-LN stack adds a final one (Part 4)", what=what)
 
 
 def compare_encoder(ours: nn.Module, theirs: nn.Module, x: torch.Tensor, mask: torch.Tensor) -> None:
     """``ours(x, mask)`` against ``nn.TransformerEncoder`` with the same weights, the usual mistakes named."""
     nf = theirs.norm is not None
-    what = f"Encoder(norm_first={nf}) with a padding mask"
+    what = msg("Encoder(norm_first={nf}) with a padding mask", nf=nf)
     got = _run(ours, x, mask, hint="each layer gets the same mask; see Part 4")
     expected = _quiet(theirs, x, src_key_padding_mask=key_padding(mask))
     if _same(got, expected):
         return
     check(not _same(got, _quiet(theirs, x)),
-          f"{what}: the output is the same as without the mask. Hand src_mask to every layer (Part 4)")
+          "{what}: the output is the same as without the mask. Hand src_mask to every layer (Part 4)", what=what)
     if nf:
         kp = key_padding(mask)
         check(not _same(got, _layers_only(theirs, x, src_key_padding_mask=kp)),
-              f"{what}: the output is the last layer's raw residual stream: the final LayerNorm is missing or "
-              "not applied. A Pre-LN stack normalises once, after its last layer (Part 4)")
+              "{what}: the output is the last layer's raw residual stream: the final LayerNorm is missing or "
+              "not applied. A Pre-LN stack normalises once, after its last layer (Part 4)", what=what)
         check(not _same(got, _layers_only(theirs, x, src_key_padding_mask=kp, norm_each=True)),
-              f"{what}: your stack applies the final LayerNorm after every layer. It comes once, after the "
-              "last layer (Part 4)")
+              "{what}: your stack applies the final LayerNorm after every layer. It comes once, after the "
+              "last layer (Part 4)", what=what)
     else:
         _post_ln_stack_signature(got, expected, what)
-    close(got, expected, atol=ATOL, name=f"{what}, against nn.TransformerEncoder with the same weights (Part 4)")
+    close(got, expected, atol=ATOL,
+          name=msg("{what}, against nn.TransformerEncoder with the same weights (Part 4)", what=what))
 
 
 def compare_decoder(ours: nn.Module, theirs: nn.Module, x: torch.Tensor, memory: torch.Tensor,
@@ -595,7 +608,7 @@ def compare_decoder(ours: nn.Module, theirs: nn.Module, x: torch.Tensor, memory:
 
     ``tgt_mask`` is a (tgt_len, tgt_len) mask, ``memory_mask`` a (batch, 1, 1, src_len) padding mask."""
     nf = theirs.norm is not None
-    what = f"Decoder(norm_first={nf}) with a causal mask and a memory padding mask"
+    what = msg("Decoder(norm_first={nf}) with a causal mask and a memory padding mask", nf=nf)
     hint = "every layer gets the same memory (the encoder's output) and the same two masks; see Part 4"
     got = _run(ours, x, memory, tgt_mask, memory_mask, hint=hint)
     kw = {"tgt_mask": ~tgt_mask, "memory_key_padding_mask": key_padding(memory_mask)}
@@ -603,67 +616,76 @@ def compare_decoder(ours: nn.Module, theirs: nn.Module, x: torch.Tensor, memory:
     if _same(got, expected):
         return
     check(not _same(got, _quiet(theirs, x, memory, memory_key_padding_mask=key_padding(memory_mask))),
-          f"{what}: the output is the same as without the causal mask. Hand tgt_mask to every layer (Part 4)")
+          "{what}: the output is the same as without the causal mask. Hand tgt_mask to every layer (Part 4)",
+          what=what)
     check(not _same(got, _quiet(theirs, x, memory, tgt_mask=~tgt_mask)),
-          f"{what}: the output is the same as without memory_mask. Hand it to every layer (Part 4)")
+          "{what}: the output is the same as without memory_mask. Hand it to every layer (Part 4)", what=what)
     other = _run(ours, x, _randn(memory.shape, generator=_gen(seed), dtype=memory.dtype), tgt_mask, memory_mask,
                  hint=hint)
     check(not _same(got, other),
-          f"{what}: the output does not change when the memory does. Every layer receives the same memory, the "
-          "encoder's output, not the previous layer's output (Part 4)")
+          "{what}: the output does not change when the memory does. Every layer receives the same memory, the "
+          "encoder's output, not the previous layer's output (Part 4)", what=what)
     if nf:
         check(not _same(got, _layers_only(theirs, x, memory, **kw)),
-              f"{what}: the output is the last layer's raw residual stream: the final LayerNorm is missing or "
-              "not applied. A Pre-LN stack normalises once, after its last layer (Part 4)")
+              "{what}: the output is the last layer's raw residual stream: the final LayerNorm is missing or "
+              "not applied. A Pre-LN stack normalises once, after its last layer (Part 4)", what=what)
         check(not _same(got, _layers_only(theirs, x, memory, **kw, norm_each=True)),
-              f"{what}: your stack applies the final LayerNorm after every layer. It comes once, after the "
-              "last layer (Part 4)")
+              "{what}: your stack applies the final LayerNorm after every layer. It comes once, after the "
+              "last layer (Part 4)", what=what)
     else:
         _post_ln_stack_signature(got, expected, what)
-    close(got, expected, atol=ATOL, name=f"{what}, against nn.TransformerDecoder with the same weights (Part 4)")
+    close(got, expected, atol=ATOL,
+          name=msg("{what}, against nn.TransformerDecoder with the same weights (Part 4)", what=what))
 
 
 def expect_mask(got: Any, expected: torch.Tensor, what: str) -> None:
     """A mask returned by source_mask / target_mask against the hand-written expected one, mistakes named.
 
     ``expected`` has the full shape: (batch, 1, 1, max_len) for a source mask, (batch, 1, T, T) for a target mask."""
-    check(_type(got) is _Tensor, f"{what}: expected a bool tensor, got {_type(got).__name__} (Part 5)")
+    check(_type(got) is _Tensor, "{what}: expected a bool tensor, got {got} (Part 5)", what=what,
+          got=_type(got).__name__)
     check(got.dtype == _bool,
-          f"{what}: the mask has dtype {got.dtype}. The course's masks are bool, True = may attend (a float mask "
-          "means something else: PyTorch adds it to the scores); compare with `<` / `<=` and combine with `&` (Part 5)")
+          "{what}: the mask has dtype {dtype}. The course's masks are bool, True = may attend (a float mask means "
+          "something else: PyTorch adds it to the scores); compare with `<` / `<=` and combine with `&` (Part 5)",
+          what=what, dtype=got.dtype)
     source = expected.shape[-2] == 1
     shape = tuple(expected.shape)
     if source and tuple(got.shape) == (shape[0], 1, shape[3], 1):
-        _fail(f"{what}: shape {tuple(got.shape)}: your mask lies along the query axis. A padding mask blocks "
-              f"keys, the last dim: shape (batch, 1, 1, max_len) = {shape} (Part 5)")
+        raise fail("{what}: shape {got}: your mask lies along the query axis. A padding mask blocks keys, the last "
+                   "dim: shape (batch, 1, 1, max_len) = {shape} (Part 5)", what=what, got=tuple(got.shape),
+                   shape=shape)
     check(tuple(got.shape) == shape,
-          f"{what}: expected shape {shape}, got {tuple(got.shape)} (batch, then 1 for the heads, then "
-          f"{'1 for the queries, then the keys' if source else 'queries, then keys'}; Part 5)")
+          "{what}: expected shape {shape}, got {got} (batch, then 1 for the heads, then {axes}; Part 5)", what=what,
+          shape=shape, got=tuple(got.shape),
+          axes="1 for the queries, then the keys" if source else "queries, then keys")
     if bool(_equal_tensors(got, expected)):
         return
-    rows = (got[:, 0, 0] if source else got[:, 0]).int()
-    show = f"; got\n{rows}\nexpected\n{(expected[:, 0, 0] if source else expected[:, 0]).int()}"
+    rows = {"got": (got[:, 0, 0] if source else got[:, 0]).int(),  # shown after each of the messages below
+            "expected": (expected[:, 0, 0] if source else expected[:, 0]).int()}
     check(not bool(_equal_tensors(got, ~expected)),
-          f"{what}: your mask is inverted. In the course True means the query MAY attend to the key (Part 0)" + show)
+          "{what}: your mask is inverted. In the course True means the query MAY attend to the key (Part 0); "
+          "got\n{got}\nexpected\n{expected}", what=what, **rows)
     if source:
-        _fail(f"{what}: key j of sentence b is real exactly when j < lengths[b] (positions count from 0; "
-              "Part 5)" + show)
+        raise fail("{what}: key j of sentence b is real exactly when j < lengths[b] (positions count from 0; "
+                   "Part 5); got\n{got}\nexpected\n{expected}", what=what, **rows)
     n = expected.shape[-1]
     diag = _eye(n, dtype=_bool)
     causal = _ones(n, n, dtype=_bool).tril()
     if bool(_equal_tensors(got, expected & ~diag)):
-        _fail(f"{what}: no query may attend to itself. The causal part keeps key j for query i when j <= i, the "
-              "diagonal included (Part 5)" + show)
+        raise fail("{what}: no query may attend to itself. The causal part keeps key j for query i when j <= i, the "
+                   "diagonal included (Part 5); got\n{got}\nexpected\n{expected}", what=what, **rows)
     if bool((got & ~causal).any()):
-        _fail(f"{what}: a query may attend to a later position. The causal part keeps key j for query i only "
-              "when j <= i (Part 3, teacher forcing)" + show)
+        raise fail("{what}: a query may attend to a later position. The causal part keeps key j for query i only "
+                   "when j <= i (Part 3, teacher forcing); got\n{got}\nexpected\n{expected}", what=what, **rows)
     keys = expected[:, :, -1:, :]  # the last query row of the expected mask: exactly the real keys
     if bool(_equal_tensors(got, causal.expand_as(expected))):
-        _fail(f"{what}: your target mask has no padding part: padding keys must be blocked too (Part 5)" + show)
+        raise fail("{what}: your target mask has no padding part: padding keys must be blocked too (Part 5); "
+                   "got\n{got}\nexpected\n{expected}", what=what, **rows)
     if bool((got & ~keys).any()):
-        _fail(f"{what}: a query may attend to a padding key (Part 5)" + show)
-    _fail(f"{what}: some allowed key is blocked. Only keys are masked for padding: a padding query still attends "
-          "to the real tokens at or before it (Part 5)" + show)
+        raise fail("{what}: a query may attend to a padding key (Part 5); got\n{got}\nexpected\n{expected}",
+                   what=what, **rows)
+    raise fail("{what}: some allowed key is blocked. Only keys are masked for padding: a padding query still attends "
+               "to the real tokens at or before it (Part 5); got\n{got}\nexpected\n{expected}", what=what, **rows)
 
 
 # what would do each exercise's work (switched off while the student's code runs under the checks); the

@@ -14,7 +14,9 @@ from course.blocks import Seq2SeqTransformer
 from course.checks.borrowed import CE_ATEN, CE_PY, Borrowed, switched_off_for
 from course.checks.core import call, check, close
 from course.checks.elsewhere import module_method
+from course.checks.messages import Message, english, fail, msg, render
 from course.checks.plain import plain
+from course.language import use_language
 from course.tokenizer import BOS, EOS, PAD
 
 _Module = nn.Module
@@ -65,7 +67,8 @@ def paired_models(Transformer: type, config: dict, src_vocab: int, tgt_vocab: in
         for p in ref.parameters():
             p.add_(0.1 * torch.randn_like(p))
     ours = call(Transformer, src_vocab, tgt_vocab, dropout=dropout, **config)
-    check(isinstance(ours, nn.Module), f"Transformer(...) should build an nn.Module, got {type(ours).__name__}")
+    check(isinstance(ours, nn.Module), "Transformer(...) should build an nn.Module, got {kind}",
+          kind=type(ours).__name__)
     call(_load_into, ours, ref.state_dict())
     call(_module_eval, ours)
     return ref, ours
@@ -75,7 +78,7 @@ def _load_into(model: nn.Module, state: dict) -> None:
     try:
         _load_state_dict(model, state)
     except RuntimeError as err:
-        raise AssertionError(f"the model's parameters should keep the names given in __init__: {err}") from None
+        raise fail("the model's parameters should keep the names given in __init__: {error}", error=err) from None
 
 
 def _parameter_dict(model: nn.Module, remove_duplicate: bool) -> dict:
@@ -96,14 +99,16 @@ def n_params(model: nn.Module) -> int:
 def shares_storage(model: nn.Module, a: str, b: str) -> bool:
     """Whether parameters ``a`` and ``b`` (dotted names) are one tensor (the same data)."""
     p = parameters_of(model, remove_duplicate=False)
-    check(a in p and b in p, f"the model should have parameters {a} and {b}; found {sorted(p)[:12]}")
+    check(a in p and b in p, "the model should have parameters {a} and {b}; found {found}", a=a, b=b,
+          found=sorted(p)[:12])
     return _data_ptr(p[a]) == _data_ptr(p[b]) and tuple(p[a].shape) == tuple(p[b].shape)
 
 
 def same_parameter(model: nn.Module, a: str, b: str) -> bool:
     """Whether parameters ``a`` and ``b`` (dotted names) are one tensor (the same data), whatever their shapes."""
     p = parameters_of(model, remove_duplicate=False)
-    check(a in p and b in p, f"the model should have parameters {a} and {b}; found {sorted(p)[:12]}")
+    check(a in p and b in p, "the model should have parameters {a} and {b}; found {found}", a=a, b=b,
+          found=sorted(p)[:12])
     return _data_ptr(p[a]) == _data_ptr(p[b])
 
 
@@ -161,8 +166,8 @@ class ScriptedModel(nn.Module):
             ended = (script[: t - 1] == EOS).nonzero()
             upto = int(ended[0]) + 1 if len(ended) else t - 1
             check(torch.equal(tgt_in[i, 1: 1 + upto], script[:upto]),
-                  f"at step {t}, source {row} was fed {tgt_in[i, 1:].tolist()}; the tokens produced so far were "
-                  f"{script[:upto].tolist()} (feed back the argmax)")
+                  "at step {t}, source {row} was fed {fed}; the tokens produced so far were {produced} (feed back "
+                  "the argmax)", t=t, row=row, fed=tgt_in[i, 1:].tolist(), produced=script[:upto].tolist())
             for pos in range(t):
                 logits[i, pos, script[min(pos, steps - 1)]] = 5.0
         return logits
@@ -176,33 +181,34 @@ def scripted_sources(n: int, length: int = 2) -> torch.Tensor:
 # --------------------------------------------------------------------------- teaching messages
 
 @contextlib.contextmanager
-def second_values(what: str):
+def second_values(what):
     """A failure inside the block starts with ``what``, the call tried with other values: an answer that ignores a
-    parameter (a value written in instead of the argument) fails there, and the message says which values."""
+    parameter (a value written in instead of the argument) fails there, and the message says which values.
+
+    ``what``: an English template without values, or a ``msg(...)``; shown in the edition's language."""
     try:
         yield
     except AssertionError as err:
-        named = AssertionError(f"{what}: {err}")
-        english = getattr(err, "english", None)
-        if isinstance(english, str):
-            named.english = f"{what}: {english}"
+        named = AssertionError(f"{render(what)}: {err}")
+        with use_language("en"):
+            named.english = f"{render(what)}: {english(err)}"
         raise named from None
 
 
+def explain(got, wrong, atol: float = 1e-5) -> None:
+    """If ``got`` equals one of the known wrong answers, raise the message that names that mistake.
 
-def explain(got, wrong: dict[str, object], atol: float = 1e-5) -> None:
-    """If ``got`` equals one of the known wrong answers (message → its value), raise that message.
-
-    The values are the hand-worked results of the usual mistakes, written out in the test cell: a
-    match names the mistake and where the notebook explains it."""
+    ``wrong``: (message, its value) pairs (a dict message → value is read the same way), the values the
+    hand-worked results of the usual mistakes, written out in the test cell: a match names the mistake and where
+    the notebook explains it. A message is an English template without values, or a ``msg(...)``."""
     value = plain(got, "the result")
     if not isinstance(value, (torch.Tensor, int, float)):
         return
     a = torch.as_tensor(value).detach().double()
-    for message, w in wrong.items():
+    for message, w in (wrong.items() if isinstance(wrong, dict) else wrong):
         b = torch.as_tensor(w).detach().double()
         if a.shape == b.shape and bool(torch.isfinite(a).all()) and bool(((a - b).abs() <= atol).all()):
-            raise AssertionError(message)
+            raise fail(message)
 
 
 def train_mode_outputs(reference: nn.Module, model: nn.Module, *inputs, seed: int = 0):
@@ -224,7 +230,7 @@ def train_mode_outputs(reference: nn.Module, model: nn.Module, *inputs, seed: in
     return want, got
 
 
-def expect_train_mode(reference: nn.Module, model: nn.Module, *inputs, seed: int, what: str) -> None:
+def expect_train_mode(reference: nn.Module, model: nn.Module, *inputs, seed: int, what: str | Message) -> None:
     """The student's logits in train mode equal the reference's drawn from the same seed; a model whose embedding
     dropout uses a fixed probability instead of the one it was built with is named."""
     want, got = train_mode_outputs(reference, model, *inputs, seed=seed)
@@ -239,9 +245,9 @@ def expect_train_mode(reference: nn.Module, model: nn.Module, *inputs, seed: int
         finally:
             reference.eval()
             reference.embed_dropout.p = built
-        explain(got, {f"Transformer(dropout={built:g}): your embeddings were dropped with probability 0.1 whatever "
-                      "the model was given: the dropout argument was ignored; apply self.embed_dropout, built "
-                      "with it (Part 3)": fixed}, atol=1e-4)
+        explain(got, [(msg("Transformer(dropout={p:g}): your embeddings were dropped with probability 0.1 whatever "
+                           "the model was given: the dropout argument was ignored; apply self.embed_dropout, built "
+                           "with it (Part 3)", p=built), fixed)], atol=1e-4)
     close(got, want, atol=1e-4, name=what)
 
 
@@ -322,8 +328,9 @@ class ScriptedLM(nn.Module):
         for name, value, shape in (("memory", memory, (s, 2)), ("src_mask", src_mask, (1, 1, s))):
             got = tuple(getattr(value, "shape", ()))
             check(len(got) == len(shape) + 1 and got[1:] == shape and got[0] in (1, n),
-                  f"decode got {name} of shape {got} beside {n} target row(s): pass what encode returned, one row "
-                  f"per hypothesis {(n, *shape)} (or its single row, {(1, *shape)})")
+                  "decode got {name} of shape {got} beside {n} target row(s): pass what encode returned, one row "
+                  "per hypothesis {rows} (or its single row, {row})", name=name, got=got, n=n, rows=(n, *shape),
+                  row=(1, *shape))
         rows = tgt_in.tolist()
         return torch.stack([torch.stack([self.next_logits(tuple(row[1: p + 1])) for p in range(len(row))])
                             for row in rows])

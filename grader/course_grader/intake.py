@@ -15,7 +15,9 @@ PipelineError would hide the others' results). :func:`prepare` runs first on eve
   submission) → that metadata removed: the cell is the student's own.
 
 Each problem becomes a note in the notebook's metadata (``course_intake``), which the trusted
-grader writes at the top of the feedback and ``make flags`` lists.
+grader writes at the top of the feedback and ``make flags`` lists. A note is written in the edition
+of the notebook that is graded (its ``course_language``, else the class's: ``COURSE_LANGUAGE``), the
+language the rest of that feedback speaks (:mod:`course.checks.messages`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from pathlib import Path
 import nbformat
 
 from course import cells
+from course.checks.messages import Message, msg
+from course.language import LANGUAGES, METADATA_KEY, language, use_language
 
 MAX_BYTES = 20 * 1024 * 1024
 INTAKE_KEY = "course_intake"
@@ -43,15 +47,17 @@ def _read(path: Path):
         text = path.read_text(encoding="utf-8")
         json.loads(text)
     except json.JSONDecodeError as err:
-        return None, f"it is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
+        return None, msg("it is not valid JSON (line {line}, column {column}: {error})", line=err.lineno,
+                         column=err.colno, error=err.msg)
     except UnicodeDecodeError:
-        return None, "it is not a text file"
+        return None, msg("it is not a text file")
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as err:  # noqa: BLE001 - any reason nbformat refuses it is reported
-        return None, f"it is not a readable notebook ({type(err).__name__}: {str(err)[:200]})"
+        return None, msg("it is not a readable notebook ({kind}: {error})", kind=type(err).__name__,
+                         error=str(err)[:200])
     if not isinstance(nb.get("cells"), list):
-        return None, "it has no cells"
+        return None, msg("it has no cells")
     return nb, ""
 
 
@@ -60,37 +66,46 @@ def _released(release: Path):
         return nbformat.read(f, as_version=4)
 
 
-def _write(nb, path: Path, notes: list[str]) -> None:
-    nb.metadata[INTAKE_KEY] = notes
+def _edition(nb) -> str:
+    """The language ``nb`` is graded in: its own edition, else the class's."""
+    named = nb.metadata.get(METADATA_KEY)
+    return named if named in LANGUAGES else language()
+
+
+def _write(nb, path: Path, notes: list[Message]) -> list[str]:
+    """Write ``nb`` with its notes, in its edition's language; the notes as written."""
+    with use_language(_edition(nb)):
+        said = [str(note) for note in notes]
+    nb.metadata[INTAKE_KEY] = said
     with open(path, "w", encoding="utf-8") as f:
         nbformat.write(nb, f)
+    return said
 
 
 def prepare(folder: Path, release: Path) -> list[str]:
     """Make ``folder/<assignment>.ipynb`` gradable; return the notes (empty when nothing was wrong)."""
     expected = folder / release.name
-    notes: list[str] = []
+    notes: list[Message] = []
     if not expected.exists():
         others = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
         if len(others) == 1:
-            notes.append(f"the notebook was handed in as {others[0].name!r}, not {expected.name!r}; "
-                         "it was graded under the expected name")
+            notes.append(msg("the notebook was handed in as {found!r}, not {expected!r}; it was graded under the "
+                             "expected name", found=others[0].name, expected=expected.name))
             others[0].rename(expected)
         else:
-            found = ", ".join(p.name for p in others) or "no notebook at all"
-            notes.append(f"the submission has no {expected.name} (found: {found}); it was graded as unanswered")
-            _write(_released(release), expected, notes)
-            return notes
+            found = ", ".join(p.name for p in others) or msg("no notebook at all")
+            notes.append(msg("the submission has no {expected} (found: {found}); it was graded as unanswered",
+                             expected=expected.name, found=found))
+            return _write(_released(release), expected, notes)
     if expected.stat().st_size > MAX_BYTES:
-        notes.append(f"the notebook is {expected.stat().st_size / 1e6:.0f} MB (limit {MAX_BYTES / 1e6:.0f} MB); "
-                     "its outputs were dropped before grading")
+        notes.append(msg("the notebook is {size:.0f} MB (limit {limit:.0f} MB); its outputs were dropped before "
+                         "grading", size=expected.stat().st_size / 1e6, limit=MAX_BYTES / 1e6))
     nb, why = _read(expected)
     if nb is None:
         shutil.copy(expected, expected.with_name(expected.name + ".unreadable"))
-        notes.append(f"the notebook could not be read: {why}; it was graded as unanswered "
-                     f"(the file is kept as {expected.name}.unreadable)")
-        _write(_released(release), expected, notes)
-        return notes
+        notes.append(msg("the notebook could not be read: {why}; it was graded as unanswered (the file is kept as "
+                         "{name}.unreadable)", why=why, name=expected.name))
+        return _write(_released(release), expected, notes)
     if expected.stat().st_size > MAX_BYTES:
         for cell in nb.cells:
             if cell.get("cell_type") == "code":
@@ -99,24 +114,24 @@ def prepare(folder: Path, release: Path) -> list[str]:
     known = {cells.grade_id(c) for c in released.cells} - {None}
     posing = [c for c in nb.cells if "nbgrader" in c.get("metadata", {}) and cells.grade_id(c) not in known]
     if posing:  # nbgrader fails a whole submission on such metadata; the cells are the student's own
-        notes.append("cells carried nbgrader metadata of cells the released notebook does not have ("
-                     + ", ".join(str(cells.grade_id(c))[:40] for c in posing[:5])
-                     + "); they were graded as the student's own cells")
+        notes.append(msg("cells carried nbgrader metadata of cells the released notebook does not have ({ids}); "
+                         "they were graded as the student's own cells",
+                         ids=", ".join(str(cells.grade_id(c))[:40] for c in posing[:5])))
         for cell in posing:
             del cell["metadata"]["nbgrader"]
     mine, theirs = _grade_ids(nb), _grade_ids(released)
     missing = [g for g in theirs if g not in mine]
     if missing:
-        notes.append("graded cells were missing and were restored from the released notebook: "
-                     + ", ".join(missing) + " (a missing answer cell counts as unanswered)")
+        notes.append(msg("graded cells were missing and were restored from the released notebook: {ids} (a "
+                         "missing answer cell counts as unanswered)", ids=", ".join(missing)))
         for grade_id, cell in theirs.items():
             if grade_id in mine and cell.cell_type == mine[grade_id].get("cell_type"):
                 if cells.is_solution(cell):
                     cell.source = mine[grade_id].get("source", "")
         nb = released
     if notes or INTAKE_KEY in nb.metadata:
-        _write(nb, expected, notes)
-    return notes
+        return _write(nb, expected, notes)
+    return []
 
 
 def nbgrader_hook(assignment=None, student=None, notebooks=(), **_):

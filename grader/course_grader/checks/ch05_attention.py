@@ -17,6 +17,7 @@ from torch import nn
 from course.checks.ch05_attention import copy_from_torch
 from course.checks.core import call, check, close, equal, exercise, raises
 from course.checks.elsewhere import module_method
+from course.checks.messages import msg
 
 # bound at import time (the set-up cell), so later monkeypatching does not change the checks
 _sdpa = F.scaled_dot_product_attention
@@ -44,14 +45,15 @@ def check_dot_product_variance(dot_product_variance: Callable[..., float], seed:
     values = {}
     for d_k in (1, 4, 16, 64, 256):
         got = call(dot_product_variance, d_k, 20000, torch.Generator().manual_seed(seed + d_k))
-        check(isinstance(got, float), f"dot_product_variance should return a float, got {type(got).__name__}")
+        check(isinstance(got, float), "dot_product_variance should return a float, got {got}", got=type(got).__name__)
         values[d_k] = got
     check(max(values.values()) > 4 * min(values.values()),
-          f"dot_product_variance gave about the same number for d_k = 1 and d_k = 256 ({values[1]:.4g} and "
-          f"{values[256]:.4g}): the d_k argument was ignored; draw vectors of the size d_k you are given")
+          "dot_product_variance gave about the same number for d_k = 1 and d_k = 256 ({one:.4g} and {many:.4g}): the "
+          "d_k argument was ignored; draw vectors of the size d_k you are given", one=values[1], many=values[256])
     for d_k, got in values.items():
         close(got, float(d_k), rtol=0.1, atol=0.05,
-              name=f"dot_product_variance(d_k={d_k}, 20000 samples): Var(q·k) for unit-variance entries is d_k")
+              name=msg("dot_product_variance(d_k={d_k}, 20000 samples): Var(q·k) for unit-variance entries is d_k",
+                       d_k=d_k))
     # a sampled estimate: reproducible for one seed, different across seeds, and as noisy as n samples make it
     first = call(dot_product_variance, 16, 50, torch.Generator().manual_seed(seed + 100))
     again = call(dot_product_variance, 16, 50, torch.Generator().manual_seed(seed + 100))
@@ -59,9 +61,9 @@ def check_dot_product_variance(dot_product_variance: Callable[..., float], seed:
                           "random number from the generator argument")
     small = [call(dot_product_variance, 16, 50, torch.Generator().manual_seed(seed + 200 + i)) for i in range(8)]
     spread = max(small) - min(small)
-    check(spread > 1.0, f"dot_product_variance(16, n=50) over 8 seeds ranged only {min(small):.4g}..{max(small):.4g}: "
-                        "with 50 samples the estimate should vary from seed to seed (was the n argument ignored?); "
-                        "sample n pairs, do not compute the variance")
+    check(spread > 1.0, "dot_product_variance(16, n=50) over 8 seeds ranged only {low:.4g}..{high:.4g}: with 50 "
+                        "samples the estimate should vary from seed to seed (was the n argument ignored?); sample n "
+                        "pairs, do not compute the variance", low=min(small), high=max(small))
     check(sum(small) / len(small) > 8.0, "dot_product_variance(16, n=50): the average over 8 seeds should be near 16")
 
 
@@ -81,10 +83,11 @@ def check_attention(attention: Callable[..., tuple[torch.Tensor, torch.Tensor]],
         elif kind == "causal":
             mask = torch.ones(q_len, k_len, dtype=torch.bool).tril()
         out, weights = call(attention, q, k, v, mask)
-        label = f"attention with q {tuple(q.shape)}, k {tuple(k.shape)}, mask {kind}"
+        label = msg("attention with q {q}, k {k}, mask {kind}", q=tuple(q.shape), k=tuple(k.shape), kind=kind)
         close(out, _sdpa(q.double(), k.double(), v.double(), attn_mask=mask), atol=1e-5, rtol=1e-4,
-              name=f"output of {label}, against F.scaled_dot_product_attention")
-        close(weights, reference_attention(q, k, v, mask)[1], atol=1e-5, rtol=1e-4, name=f"weights of {label}")
+              name=msg("output of {label}, against F.scaled_dot_product_attention", label=label))
+        close(weights, reference_attention(q, k, v, mask)[1], atol=1e-5, rtol=1e-4,
+              name=msg("weights of {label}", label=label))
     q = torch.randn(1, 1, 3, 4, generator=g)
     mask = torch.tensor([[True, False, True], [False, False, False], [True, True, True]])
     out, weights = call(attention, q, q, q, mask)
@@ -104,18 +107,20 @@ def _check_causal_mask(causal_mask: Callable[..., torch.Tensor]) -> None:
     for seq in (1, 2, 5):
         m = call(causal_mask, seq)
         check(isinstance(m, torch.Tensor) and m.dtype == torch.bool, "causal_mask should return a bool tensor")
-        equal(tuple(m.shape), (seq, seq), name=f"shape of causal_mask({seq})")
+        equal(tuple(m.shape), (seq, seq), name=msg("shape of causal_mask({seq})", seq=seq))
         check(_equal_tensors(m, torch.ones(seq, seq, dtype=torch.bool).tril()),
-              f"causal_mask({seq}): query i may attend to keys 0..i (itself included), never to later ones")
+              "causal_mask({seq}): query i may attend to keys 0..i (itself included), never to later ones", seq=seq)
     for q_len, k_len in [(1, 1), (1, 5), (2, 4), (3, 3), (4, 7), (6, 6)]:
         m = call(causal_mask, q_len, k_len)
         check(isinstance(m, torch.Tensor) and m.dtype == torch.bool, "causal_mask should return a bool tensor")
-        equal(tuple(m.shape), (q_len, k_len), name=f"shape of causal_mask({q_len}, {k_len})")
+        equal(tuple(m.shape), (q_len, k_len), name=msg("shape of causal_mask({q_len}, {k_len})", q_len=q_len,
+                                                       k_len=k_len))
         position = torch.arange(k_len - q_len, k_len)  # where the queries sit in the sequence
         expected = torch.arange(k_len)[None, :] <= position[:, None]
         check(_equal_tensors(m, expected),
-              f"causal_mask({q_len}, {k_len}): the queries are the last {q_len} of {k_len} positions; query i sits at "
-              f"position {k_len - q_len} + i and may attend to keys up to that position")
+              "causal_mask({q_len}, {k_len}): the queries are the last {q_len} of {k_len} positions; query i sits at "
+              "position {first} + i and may attend to keys up to that position", q_len=q_len, k_len=k_len,
+              first=k_len - q_len)
 
 
 @exercise("padding_mask")
@@ -124,12 +129,15 @@ def _check_padding_mask(padding_mask: Callable[..., torch.Tensor]) -> None:
         m = call(padding_mask, torch.tensor(lengths), max_len)
         check(isinstance(m, torch.Tensor) and m.dtype == torch.bool, "padding_mask should return a bool tensor")
         check(m.shape[-1] == max_len or max(lengths) == max_len,
-              f"padding_mask({lengths}, {max_len}) has {m.shape[-1]} keys: the max_len argument was ignored (the "
-              "longest length is not max_len: a batch may be padded beyond its longest sequence)")
-        equal(tuple(m.shape), (len(lengths), 1, 1, max_len), name=f"shape of padding_mask({lengths}, {max_len})")
+              "padding_mask({lengths}, {max_len}) has {keys} keys: the max_len argument was ignored (the longest "
+              "length is not max_len: a batch may be padded beyond its longest sequence)", lengths=lengths,
+              max_len=max_len, keys=m.shape[-1])
+        equal(tuple(m.shape), (len(lengths), 1, 1, max_len),
+              name=msg("shape of padding_mask({lengths}, {max_len})", lengths=lengths, max_len=max_len))
         expected = torch.arange(max_len)[None, :] < torch.tensor(lengths)[:, None]
         check(_equal_tensors(m[:, 0, 0], expected),
-              f"padding_mask({lengths}, {max_len}): key j is allowed when j < length of its sequence")
+              "padding_mask({lengths}, {max_len}): key j is allowed when j < length of its sequence", lengths=lengths,
+              max_len=max_len)
 
 
 @exercise("MultiHeadAttention")
@@ -138,20 +146,21 @@ def check_mha(MultiHeadAttention: type, seed: int = 0) -> None:
     torch.manual_seed(seed)
     for d, heads in [(8, 2), (12, 3), (16, 1), (16, 16)]:
         ours = call(MultiHeadAttention, d, heads)
-        check(isinstance(ours, nn.Module), f"MultiHeadAttention({d}, {heads}) should build an nn.Module")
+        check(isinstance(ours, nn.Module), "MultiHeadAttention({d}, {heads}) should build an nn.Module", d=d,
+              heads=heads)
         names = {n for n, _ in _named_parameters(ours)}
         check({"q_proj.weight", "k_proj.weight", "v_proj.weight", "out_proj.weight"} <= names,
-              "MultiHeadAttention should have nn.Linear layers q_proj, k_proj, v_proj and out_proj; "
-              f"found {sorted(names)}")
+              "MultiHeadAttention should have nn.Linear layers q_proj, k_proj, v_proj and out_proj; found {names}",
+              names=sorted(names))
         equal(sum(_numel(p) for p in _parameters(ours)), 4 * d * d + 4 * d,
-              name=f"parameters of MultiHeadAttention({d}, {heads}) (4d² + 4d)")
+              name=msg("parameters of MultiHeadAttention({d}, {heads}) (4d² + 4d)", d=d, heads=heads))
         ref = nn.MultiheadAttention(d, heads, batch_first=True).double().eval()
         with torch.no_grad():
             for p in ref.parameters():
                 p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.5)
         _train(_double(ours), False)
-        check(getattr(ours, "n_heads", heads) == heads, f"MultiHeadAttention({d}, {heads}) has n_heads = "
-              f"{getattr(ours, 'n_heads', heads)!r}: the n_heads argument was ignored")
+        check(getattr(ours, "n_heads", heads) == heads, "MultiHeadAttention({d}, {heads}) has n_heads = {got!r}: the "
+              "n_heads argument was ignored", d=d, heads=heads, got=getattr(ours, "n_heads", heads))
         copy_from_torch(ours, ref)
         b, q_len, k_len = 2, 5, 3
         x = torch.randn(b, q_len, d, generator=g, dtype=torch.float64)
@@ -159,20 +168,22 @@ def check_mha(MultiHeadAttention: type, seed: int = 0) -> None:
         got = call(ours, x, x, x)
         _n_heads_used(got, ref, x, d, heads)
         close(got, ref(x, x, x, need_weights=False)[0], atol=1e-6,
-              name=f"self-attention of MultiHeadAttention({d}, {heads}) vs nn.MultiheadAttention, copied weights")
+              name=msg("self-attention of MultiHeadAttention({d}, {heads}) vs nn.MultiheadAttention, copied weights",
+                       d=d, heads=heads))
         close(call(ours, x, mem, mem), ref(x, mem, mem, need_weights=False)[0], atol=1e-6,
-              name=f"cross-attention (5 queries, 3 keys) of MultiHeadAttention({d}, {heads})")
+              name=msg("cross-attention (5 queries, 3 keys) of MultiHeadAttention({d}, {heads})", d=d, heads=heads))
         causal = torch.ones(q_len, q_len, dtype=torch.bool).tril()
         got = call(ours, x, x, x, causal)
         check(not _close(got, ref(x, x, x, need_weights=False)[0]),
-              f"MultiHeadAttention({d}, {heads}) gave the same output with a causal mask as without one: the mask "
-              "argument of forward was ignored; pass it on to the attention")
+              "MultiHeadAttention({d}, {heads}) gave the same output with a causal mask as without one: the mask "
+              "argument of forward was ignored; pass it on to the attention", d=d, heads=heads)
         close(got, ref(x, x, x, attn_mask=~causal, need_weights=False)[0], atol=1e-6,
-              name=f"MultiHeadAttention({d}, {heads}) with a causal mask (True = may attend)")
+              name=msg("MultiHeadAttention({d}, {heads}) with a causal mask (True = may attend)", d=d, heads=heads))
         keep = torch.tensor([[True, True, False], [True, False, False]])  # (batch, k_len): padding at the end
         close(call(ours, x, mem, mem, keep[:, None, None, :]),
               ref(x, mem, mem, key_padding_mask=~keep, need_weights=False)[0], atol=1e-6,
-              name=f"MultiHeadAttention({d}, {heads}) with a padding mask of shape (batch, 1, 1, k_len)")
+              name=msg("MultiHeadAttention({d}, {heads}) with a padding mask of shape (batch, 1, 1, k_len)", d=d,
+                       heads=heads))
     raises(ValueError, MultiHeadAttention, 10, 3, name="MultiHeadAttention(10, 3) (10 is not divisible by 3)")
 
 
@@ -190,5 +201,5 @@ def _n_heads_used(got: object, ref: nn.MultiheadAttention, x: torch.Tensor, d: i
             other = nn.MultiheadAttention(d, h, batch_first=True).double().eval()
             other.load_state_dict(ref.state_dict())
             check(not _close(got, other(x, x, x, need_weights=False)[0]),
-                  f"MultiHeadAttention({d}, {heads}) computes {h} head(s), not {heads}: the n_heads argument was "
-                  "ignored; split d_model into the n_heads heads you are given")
+                  "MultiHeadAttention({d}, {heads}) computes {h} head(s), not {heads}: the n_heads argument was "
+                  "ignored; split d_model into the n_heads heads you are given", d=d, heads=heads, h=h)

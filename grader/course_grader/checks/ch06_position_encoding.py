@@ -20,6 +20,7 @@ from course.checks.doubles import Cumulative as _Cumulative
 from course.checks.doubles import MarksFirst as _MarksFirst
 from course.checks.doubles import Rolled as _Rolled
 from course.checks.doubles import WithPositions as _WithPositions
+from course.checks.messages import msg
 
 
 def frequencies(d: int, base: float = 10000.0) -> torch.Tensor:
@@ -75,7 +76,8 @@ def check_equivariance(is_permutation_equivariant: Callable[..., bool], seed: in
                                                           "tolerance atol=1e-6)")]:
         got = call(is_permutation_equivariant, layer, x, perm)
         check(type(got) is bool and got is expected,
-              f"is_permutation_equivariant on {label}: expected {expected}, got {got!r}")
+              "is_permutation_equivariant on {label}: expected {expected}, got {got!r}", label=label,
+              expected=expected, got=got)
     # the answer depends on perm and on x, not only on the layer
     cyclic = torch.tensor([1, 2, 3, 4, 5, 0])
     for layer, x_, perm_, label in [
@@ -87,7 +89,8 @@ def check_equivariance(is_permutation_equivariant: Callable[..., bool], seed: in
              "a layer that rolls the sequence, on an x whose tokens are all equal (nothing can move); the x "
              "argument was ignored")]:
         got = call(is_permutation_equivariant, layer, x_, perm_)
-        check(type(got) is bool and got is True, f"is_permutation_equivariant on {label}? expected True, got {got!r}")
+        check(type(got) is bool and got is True, "is_permutation_equivariant on {label}? expected True, got {got!r}",
+              label=label, got=got)
 
 
 @exercise("sinusoidal_table")
@@ -95,9 +98,10 @@ def check_sinusoidal_table(sinusoidal_table: Callable[[int, int], torch.Tensor])
     for n, d in [(1, 2), (7, 4), (50, 16), (9, 5), (12, 1), (30, 64)]:
         out = call(sinusoidal_table, n, d)
         check(isinstance(out, torch.Tensor) and tuple(out.shape) == (n, d),
-              f"sinusoidal_table({n}, {d}) should be a tensor of shape ({n}, {d})")
+              "sinusoidal_table({n}, {d}) should be a tensor of shape ({n}, {d})", n=n, d=d)
         close(out, reference_table(n, d), atol=1e-5,
-              name=f"sinusoidal_table({n}, {d}) (sin in even columns, cos in odd ones, ω_i = 10000^(-2i/d))")
+              name=msg("sinusoidal_table({n}, {d}) (sin in even columns, cos in odd ones, ω_i = 10000^(-2i/d))", n=n,
+                       d=d))
 
 
 @exercise("shift_matrix")
@@ -106,18 +110,20 @@ def check_shift_matrix(shift_matrix: Callable[[int, int], torch.Tensor]) -> None
         table = reference_table(200, d)
         for k in (0, 1, 5, 37, -3):
             m = call(shift_matrix, k, d)
-            check(isinstance(m, torch.Tensor) and tuple(m.shape) == (d, d), f"shift_matrix({k}, {d}) should be (d, d)")
+            check(isinstance(m, torch.Tensor) and tuple(m.shape) == (d, d), "shift_matrix({k}, {d}) should be (d, d)",
+                  k=k, d=d)
             p = torch.arange(max(0, -k), 200 - max(k, 0))
             close(table[p] @ m.double().T, table[p + k], atol=1e-5,
-                  name=f"shift_matrix({k}, {d}) @ PE(p) against PE(p + {k}), for every p")
+                  name=msg("shift_matrix({k}, {d}) @ PE(p) against PE(p + {k}), for every p", k=k, d=d))
         positions = torch.linspace(0.0, 150.0, 61, dtype=torch.float64)
         for k in (0.5, -2.25, 7.3, 1e-3):
             with beyond_integer_positions(_FRACTIONAL):
                 m = call(shift_matrix, k, d)
                 check(isinstance(m, torch.Tensor) and tuple(m.shape) == (d, d),
-                      f"shift_matrix({k}, {d}) should be (d, d)")
+                      "shift_matrix({k}, {d}) should be (d, d)", k=k, d=d)
                 close(reference_pe(positions, d) @ m.double().T, reference_pe(positions + k, d), atol=1e-5,
-                      name=f"shift_matrix({k}, {d}) @ PE(p) against PE(p + {k}) at fractional positions")
+                      name=msg("shift_matrix({k}, {d}) @ PE(p) against PE(p + {k}) at fractional positions", k=k,
+                               d=d))
     raises(ValueError, shift_matrix, 1, 5, name="shift_matrix for an odd d")
 
 
@@ -127,12 +133,12 @@ def check_pe_dot(pe_dot: Callable[[int, int], float]) -> None:
         table = reference_table(300, d)
         for p, q in [(0, 0), (3, 10), (10, 3), (100, 250), (7, 7), (299, 0)]:
             close(call(pe_dot, q - p, d), float(table[p] @ table[q]), atol=1e-6,
-                  name=f"pe_dot({q - p}, {d}) against PE({p})·PE({q})")
+                  name=msg("pe_dot({offset}, {d}) against PE({p})·PE({q})", offset=q - p, d=d, p=p, q=q))
         for p, q in [(10.0, 12.5), (3.0, 2.25), (0.0, 0.1), (40.0, 77.7)]:
             pe = reference_pe([p, q], d)
             with beyond_integer_positions(_FRACTIONAL):
                 close(call(pe_dot, q - p, d), float(pe[0] @ pe[1]), atol=1e-6,
-                      name=f"pe_dot({q - p:g}, {d}) against PE({p:g})·PE({q:g})")
+                      name=msg("pe_dot({offset:g}, {d}) against PE({p:g})·PE({q:g})", offset=q - p, d=d, p=p, q=q))
 
 
 @exercise("rope_rotation")
@@ -140,7 +146,8 @@ def check_rope_rotation(rope_rotation: Callable[[float], torch.Tensor]) -> None:
     for angle in (0.0, 0.3, math.pi / 2, -1.7, 5.0):
         r = call(rope_rotation, angle)
         expected = torch.tensor([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
-        close(r, expected, atol=1e-5, name=f"rope_rotation({angle:.3g}) (counter-clockwise: [[cos, -sin], [sin, cos]])")
+        close(r, expected, atol=1e-5,
+              name=msg("rope_rotation({angle:.3g}) (counter-clockwise: [[cos, -sin], [sin, cos]])", angle=angle))
 
 
 @exercise("rope_matrix")
@@ -149,13 +156,15 @@ def check_rope_matrix(rope_matrix: Callable[..., torch.Tensor]) -> None:
         eye = torch.eye(d, dtype=torch.float64)
         for m in (0, 1, 7, 123):
             r = call(rope_matrix, m, d)
-            check(isinstance(r, torch.Tensor) and tuple(r.shape) == (d, d), f"rope_matrix({m}, {d}) should be (d, d)")
+            check(isinstance(r, torch.Tensor) and tuple(r.shape) == (d, d), "rope_matrix({m}, {d}) should be (d, d)",
+                  m=m, d=d)
             close(r, reference_rope(eye, torch.full((d,), float(m))).T, atol=1e-5,
-                  name=f"rope_matrix({m}, {d}) (block i rotates features 2i, 2i+1 by m·θ_i)")
+                  name=msg("rope_matrix({m}, {d}) (block i rotates features 2i, 2i+1 by m·θ_i)", m=m, d=d))
     for m, d, base in [(3, 8, 100.0), (1, 4, 10.0)]:
         r = call(rope_matrix, m, d, base=base)
         close(r, reference_rope(torch.eye(d, dtype=torch.float64), torch.full((d,), float(m)), base).T, atol=1e-5,
-              name=f"rope_matrix({m}, {d}, base={base:g}) (θ_i = base^(-2i/d): use the base argument)")
+              name=msg("rope_matrix({m}, {d}, base={base:g}) (θ_i = base^(-2i/d): use the base argument)", m=m, d=d,
+                       base=base))
 
 
 @exercise("apply_rope")
@@ -166,11 +175,13 @@ def check_apply_rope(apply_rope: Callable[..., torch.Tensor], seed: int = 0) -> 
         positions = torch.randint(0, 1000, (shape[2],), generator=g)
         out = call(apply_rope, x.clone(), positions)
         check(isinstance(out, torch.Tensor) and tuple(out.shape) == tuple(x.shape),
-              f"apply_rope should keep the shape {tuple(shape)}")
-        check(out.dtype == x.dtype, f"apply_rope turned a {x.dtype} input into {out.dtype}: keep the input's dtype "
-                                    "(compute the angles in float64 if you like, then cast cos and sin to x.dtype)")
+              "apply_rope should keep the shape {shape}", shape=tuple(shape))
+        check(out.dtype == x.dtype, "apply_rope turned a {dtype} input into {got}: keep the input's dtype (compute the "
+                                    "angles in float64 if you like, then cast cos and sin to x.dtype)", dtype=x.dtype,
+              got=out.dtype)
         close(out, reference_rope(x, positions), atol=1e-4, rtol=1e-4,
-              name=f"apply_rope on {tuple(shape)} with positions {positions.tolist()[:4]}... (interleaved pairs)")
+              name=msg("apply_rope on {shape} with positions {positions}... (interleaved pairs)", shape=tuple(shape),
+                       positions=positions.tolist()[:4]))
         close(out.norm(dim=-1), x.norm(dim=-1), atol=1e-4, rtol=1e-4, name="apply_rope preserves each vector's norm")
     x = torch.randn(1, 2, 3, 8, generator=g, dtype=torch.float64)
     positions = torch.tensor([2, 7, 11])
@@ -182,7 +193,8 @@ def check_apply_rope(apply_rope: Callable[..., torch.Tensor], seed: int = 0) -> 
         s1 = (call(apply_rope, q, torch.tensor([m])) * call(apply_rope, k, torch.tensor([n]))).sum()
         s2 = (call(apply_rope, q, torch.tensor([m + shift])) * call(apply_rope, k, torch.tensor([n + shift]))).sum()
         close(s2, float(s1), atol=1e-4, rtol=1e-4,
-              name=f"<R_m q, R_n k> with (m, n) = ({m}, {n}) and shifted by {shift}: depends only on n - m")
+              name=msg("<R_m q, R_n k> with (m, n) = ({m}, {n}) and shifted by {shift}: depends only on n - m", m=m,
+                       n=n, shift=shift))
     # chapter 08 runs apply_rope inside the model, on the model's device: nothing may be built on the CPU
     stays_on_device(apply_rope, torch.zeros(1, 2, 5, 8, dtype=torch.float64, device="meta"),
                     torch.arange(4, 9, device="meta"))

@@ -53,6 +53,7 @@ from course.checks.ch07_encoder_decoder import (  # noqa: F401  (the visible tes
 )
 from course.checks.core import call, check, close, equal, exercise, raises
 from course.checks.elsewhere import class_of
+from course.checks.messages import fail, msg
 from course.checks.plain import plain
 
 # ------------------------------------------------------------------------------ helpers for checks
@@ -66,24 +67,26 @@ def _causal(n: int) -> torch.Tensor:
     return torch.ones(n, n, dtype=torch.bool).tril()
 
 
-def _output(out: Any, like: torch.Tensor, what: str) -> torch.Tensor:
+def _output(out: Any, like: torch.Tensor, what: Any) -> torch.Tensor:
     out = plain(out, what, modules=False)
-    check(isinstance(out, torch.Tensor), f"{what}: expected a tensor, got {type(out).__name__}")
-    equal(tuple(out.shape), tuple(like.shape), name=f"{what}: output shape")
-    check(not bool(torch.isnan(out).any()), f"{what}: the output contains NaN")
+    check(isinstance(out, torch.Tensor), "{what}: expected a tensor, got {got}", what=what, got=type(out).__name__)
+    equal(tuple(out.shape), tuple(like.shape), name=msg("{what}: output shape", what=what))
+    check(not bool(torch.isnan(out).any()), "{what}: the output contains NaN", what=what)
     return out
 
 
-def _build(cls: type, what: str, *args: Any) -> nn.Module:
+def _build(cls: type, what: Any, *args: Any) -> nn.Module:
     ours = call(cls, *args)
-    check(issubclass(class_of(ours), nn.Module), f"{what} should be an nn.Module, got {class_of(ours).__name__}")
+    check(issubclass(class_of(ours), nn.Module), "{what} should be an nn.Module, got {got}", what=what,
+          got=class_of(ours).__name__)
     return ours
 
 
-def _same_count(ours: nn.Module, theirs: nn.Module, what: str) -> None:
+def _same_count(ours: nn.Module, theirs: nn.Module, what: Any) -> None:
     from course.checks.ch07_encoder_decoder import size_hint
-    check(n_params(ours) == n_params(theirs), f"number of parameters of {what}: expected {n_params(theirs)} (PyTorch's "
-          f"equivalent has this many), got {n_params(ours)}{size_hint(ours, theirs)}")
+    check(n_params(ours) == n_params(theirs), "number of parameters of {what}: expected {want} (PyTorch's equivalent "
+          "has this many), got {got}{hint}", what=what, want=n_params(theirs), got=n_params(ours),
+          hint=size_hint(ours, theirs))
 
 
 # ------------------------------------------------------------------------------ exercise 1: FeedForward
@@ -91,8 +94,8 @@ def _same_count(ours: nn.Module, theirs: nn.Module, what: str) -> None:
 def _ff_weights(ff: nn.Module) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     p = parameters_of(ff)
     for name in ("linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias"):
-        check(name in p, f"FeedForward needs a parameter {name} (nn.Linear layers linear1 and linear2 with biases), "
-                         f"found {sorted(p)}")
+        check(name in p, "FeedForward needs a parameter {name} (nn.Linear layers linear1 and linear2 with biases), "
+                         "found {found}", name=name, found=sorted(p))
     return p["linear1.weight"], p["linear1.bias"], p["linear2.weight"], p["linear2.bias"]
 
 
@@ -105,17 +108,20 @@ def check_feed_forward(FeedForward: type, seed: int = 0) -> None:
         _need(ff, "FeedForward", {"linear1": nn.Linear, "linear2": nn.Linear, "dropout": nn.Dropout})
         w1, b1, w2, b2 = _ff_weights(ff)
         equal((int(w1.shape[1]), int(w1.shape[0]), int(w2.shape[1]), int(w2.shape[0])), (d, d_ff, d_ff, d),
-              name=f"{what}: (in, out) features of linear1 and linear2 (d -> d_ff -> d)")
+              name=msg("{what}: (in, out) features of linear1 and linear2 (d -> d_ff -> d)", what=what))
         p = plain(attribute(submodule(ff, "dropout"), "p"), f"{what}: self.dropout.p")
-        check(type(p) in (int, float) and p == 0.1, f"{what}: self.dropout should be nn.Dropout(0.1), found p={p!r}")
-        equal(n_params(ff), 2 * d * d_ff + d_ff + d, name=f"parameters of {what} (2·d·d_ff + d_ff + d)")
+        check(type(p) in (int, float) and p == 0.1, "{what}: self.dropout should be nn.Dropout(0.1), found p={p!r}",
+              what=what, p=p)
+        equal(n_params(ff), 2 * d * d_ff + d_ff + d,
+              name=msg("parameters of {what} (2·d·d_ff + d_ff + d)", what=what))
         ff = randomize_(as_double(ff), g)
         w1, b1, w2, b2 = _ff_weights(ff)
         x = torch.randn(3, 4, d, generator=g, dtype=torch.float64)
         expected = _linear(_relu(_linear(x, w1, b1)), w2, b2)
-        out = _output(call(ff, x), x, f"{what} in eval mode")
-        close(out, expected, atol=ATOL, name=f"{what} in eval mode: linear2(relu(linear1(x)))")
-        close(call(ff, x), out, atol=0.0, rtol=0.0, name=f"{what}: a second call in eval mode (no dropout in eval)")
+        out = _output(call(ff, x), x, msg("{what} in eval mode", what=what))
+        close(out, expected, atol=ATOL, name=msg("{what} in eval mode: linear2(relu(linear1(x)))", what=what))
+        close(call(ff, x), out, atol=0.0, rtol=0.0,
+              name=msg("{what}: a second call in eval mode (no dropout in eval)", what=what))
     check_feed_forward_dropout(FeedForward, seed)
 
 
@@ -148,7 +154,7 @@ def check_feed_forward_dropout(FeedForward: type, seed: int = 0) -> None:
           "and linear2, applied with self.dropout")
     frac = float(dropped[h > 0.05].double().mean())
     check(0.45 < frac < 0.55,
-          f"FeedForward(p=0.5) in train mode dropped {frac:.2f} of the hidden units, expected about 0.5")
+          "FeedForward(p=0.5) in train mode dropped {frac:.2f} of the hidden units, expected about 0.5", frac=frac)
 
 
 # ------------------------------------------------------------------------------ exercise 2: EncoderLayer
@@ -173,14 +179,16 @@ def check_encoder_layer(EncoderLayer: type, seed: int = 0) -> None:
             for label, mask in [("no mask", None), ("a padding mask (batch, 1, 1, seq)", pad),
                                 ("a causal mask (seq, seq)", _causal(s)), ("a mask (batch, 1, seq, seq)", general)]:
                 expected = _quiet(theirs, x, src_mask=attn_mask(mask, b, h, s, s))
-                got = _output(call(ours, x, mask), x, f"{what} with {label}")
+                got = _output(call(ours, x, mask), x, msg("{what} with {label}", what=what, label=label))
                 close(got, expected, atol=ATOL,
-                      name=f"{kind} {what} with {label}, against nn.TransformerEncoderLayer with the same weights")
+                      name=msg("{kind} {what} with {label}, against nn.TransformerEncoderLayer with the same weights",
+                               kind=kind, what=what, label=label))
             # padding tokens of sequence 1 (positions 3, 4) may change freely: the real tokens must not notice
             x2 = x.clone()
             x2[1, 3:] = torch.randn(2, d, generator=g, dtype=torch.float64) * 5
             close(call(ours, x2, pad)[:, :3], call(ours, x, pad)[:, :3], atol=ATOL,
-                  name=f"{what}: outputs of real tokens after changing only padding tokens (they are masked keys)")
+                  name=msg("{what}: outputs of real tokens after changing only padding tokens (they are masked keys)",
+                           what=what))
         _check_dropout_all(EncoderLayer, seed, norm_first, decoder=False)
 
 
@@ -189,7 +197,8 @@ def _check_dropout_all(cls: type, seed: int, norm_first: bool, decoder: bool) ->
     g = _gen(seed + 7)
     d, h, d_ff = 8, 2, 16
     name = "DecoderLayer" if decoder else "EncoderLayer"
-    what = f"{name}({d}, {h}, {d_ff}, dropout=1.0, norm_first={norm_first}) in train mode"
+    what = msg("{name}({d}, {h}, {d_ff}, dropout=1.0, norm_first={norm_first}) in train mode", name=name, d=d, h=h,
+               d_ff=d_ff, norm_first=norm_first)
     layer = randomize_(as_double(_build(cls, what, d, h, d_ff, 1.0, norm_first), training=True), g)
     x = torch.randn(2, 4, d, generator=g, dtype=torch.float64)
     params = parameters_of(layer)
@@ -197,15 +206,16 @@ def _check_dropout_all(cls: type, seed: int, norm_first: bool, decoder: bool) ->
     if not norm_first:
         for i in ((1, 2, 3) if decoder else (1, 2)):
             norm = submodule(layer, f"norm{i}")
-            check(issubclass(class_of(norm), nn.LayerNorm), f"{what}: norm{i} should be an nn.LayerNorm")
+            check(issubclass(class_of(norm), nn.LayerNorm), "{what}: norm{i} should be an nn.LayerNorm", what=what, i=i)
             eps = plain(attribute(norm, "eps"), f"norm{i}.eps")
-            check(type(eps) is float, f"{what}: norm{i}.eps should be a float, got {type(eps).__name__}")
+            check(type(eps) is float, "{what}: norm{i}.eps should be a float, got {got}", what=what, i=i,
+                  got=type(eps).__name__)
             expected = _layer_norm(expected, (d,), params[f"norm{i}.weight"], params[f"norm{i}.bias"], eps)
     args = (x, torch.randn(2, 3, d, generator=g, dtype=torch.float64)) if decoder else (x,)
     rule = "x + dropout(sublayer(norm(x)))" if norm_first else "norm(x + dropout(sublayer(x)))"
     close(call(layer, *args), expected.detach(), atol=ATOL,
-          name=f"{what}: every sublayer output dropped, so the layer computes {rule} with nothing left of the "
-               f"sublayer; dropout goes on the sublayer's output, before the residual add")
+          name=msg("{what}: every sublayer output dropped, so the layer computes {rule} with nothing left of the "
+                   "sublayer; dropout goes on the sublayer's output, before the residual add", what=what, rule=rule))
 
 
 # ------------------------------------------------------------------------------ exercise 3: DecoderLayer
@@ -231,14 +241,15 @@ def check_decoder_layer(DecoderLayer: type, seed: int = 0) -> None:
                                   ("causal + padding target mask and a memory padding mask", tgt, src)]:
                 expected = _quiet(theirs, x, memory, tgt_mask=attn_mask(tm, b, h, t, t),
                                   memory_mask=attn_mask(mm, b, h, t, s))
-                got = _output(call(ours, x, memory, tm, mm), x, f"{what} with {label}")
+                got = _output(call(ours, x, memory, tm, mm), x, msg("{what} with {label}", what=what, label=label))
                 close(got, expected, atol=ATOL,
-                      name=f"{kind} {what} with {label}, against nn.TransformerDecoderLayer with the same weights")
+                      name=msg("{kind} {what} with {label}, against nn.TransformerDecoderLayer with the same weights",
+                               kind=kind, what=what, label=label))
             _check_decoder_behaviour(ours, what, x, memory, g)
             # the same layer when target and memory have equal lengths (swapped roles then fail in values, not shapes)
             mem5 = torch.randn(b, t, d, generator=g, dtype=torch.float64)
             close(call(ours, x, mem5, _causal(t)), _quiet(theirs, x, mem5, tgt_mask=~_causal(t)), atol=ATOL,
-                  name=f"{what} with a memory as long as the target, causal target mask")
+                  name=msg("{what} with a memory as long as the target, causal target mask", what=what))
         _check_dropout_all(DecoderLayer, seed, norm_first, decoder=True)
 
 
@@ -252,22 +263,22 @@ def _check_decoder_behaviour(layer: nn.Module, what: str, x: torch.Tensor, memor
         x2 = x.clone()
         x2[:, pos + 1:] = torch.randn(b, t - pos - 1, d, generator=g, dtype=torch.float64) * 3
         close(call(layer, x2, memory, causal)[:, :pos + 1], base[:, :pos + 1], atol=ATOL,
-              name=f"{what}: outputs at positions 0..{pos} after changing the target tokens after position {pos} "
-                   "(with a causal mask, position t may only see tokens up to t)")
+              name=msg("{what}: outputs at positions 0..{pos} after changing the target tokens after position {pos} "
+                       "(with a causal mask, position t may only see tokens up to t)", what=what, pos=pos))
     x2 = x.clone()
     x2[:, 0] += torch.randn(b, d, generator=g, dtype=torch.float64)  # random, not constant: LayerNorm ignores a shift
     check(not bool(torch.allclose(call(layer, x2, memory, causal)[:, -1], base[:, -1])),
-          f"{what}: the last position's output should depend on the first target token")
+          "{what}: the last position's output should depend on the first target token", what=what)
     src = _lengths_mask([s, s - 2], s)
     base = call(layer, x, memory, causal, src)
     mem2 = memory.clone()
     mem2[1, s - 2:] = torch.randn(2, d, generator=g, dtype=torch.float64) * 5
     close(call(layer, x, mem2, causal, src), base, atol=ATOL,
-          name=f"{what}: outputs after changing only padded memory positions (masked by memory_mask)")
+          name=msg("{what}: outputs after changing only padded memory positions (masked by memory_mask)", what=what))
     m2 = memory.clone()
     m2[0, 0] += torch.randn(d, generator=g, dtype=torch.float64)
     check(not bool(torch.allclose(call(layer, x, m2, causal, src)[0], base[0])),
-          f"{what}: the output should depend on the memory (cross-attention reads the encoder output)")
+          "{what}: the output should depend on the memory (cross-attention reads the encoder output)", what=what)
 
 
 # ------------------------------------------------------------------------------ exercise 4: stacks
@@ -281,7 +292,7 @@ def _check_stack(cls: type, name: str, seed: int, decoder: bool) -> None:
             ours = _build(cls, what, n, d, h, d_ff, 0.1, norm_first)
             build = torch_decoder if decoder else torch_encoder
             theirs = build(n, d, h, d_ff, norm_first, seed=seed + n + d)
-            _same_count(ours, theirs, what + " (separate layers, a final LayerNorm for Pre-LN only)")
+            _same_count(ours, theirs, msg("{what} (separate layers, a final LayerNorm for Pre-LN only)", what=what))
             ours = as_double(ours)
             (copy_decoder if decoder else copy_encoder)(ours, theirs)
             b, t, s = 2, 5, 4
@@ -293,16 +304,18 @@ def _check_stack(cls: type, name: str, seed: int, decoder: bool) -> None:
                 for label, (tm, mm) in cases:
                     expected = _quiet(theirs, x, memory, tgt_mask=attn_mask(tm, b, h, t, t),
                                       memory_mask=attn_mask(mm, b, h, t, s))
-                    got = _output(call(ours, x, memory, tm, mm), x, f"{what} with {label}")
+                    got = _output(call(ours, x, memory, tm, mm), x, msg("{what} with {label}", what=what, label=label))
                     close(got, expected, atol=ATOL,
-                          name=f"{kind} {what} with {label}, against nn.TransformerDecoder with the same weights")
+                          name=msg("{kind} {what} with {label}, against nn.TransformerDecoder with the same weights",
+                                   kind=kind, what=what, label=label))
             else:
                 pad = _lengths_mask([5, 2], t)
                 for label, mask in [("no mask", None), ("a padding mask", pad)]:
                     expected = _quiet(theirs, x, src_key_padding_mask=key_padding(mask))
-                    got = _output(call(ours, x, mask), x, f"{what} with {label}")
+                    got = _output(call(ours, x, mask), x, msg("{what} with {label}", what=what, label=label))
                     close(got, expected, atol=ATOL,
-                          name=f"{kind} {what} with {label}, against nn.TransformerEncoder with the same weights")
+                          name=msg("{kind} {what} with {label}, against nn.TransformerEncoder with the same weights",
+                                   kind=kind, what=what, label=label))
 
 
 @exercise("Encoder")
@@ -319,9 +332,10 @@ def check_decoder(Decoder: type, seed: int = 0) -> None:
 
 def _bool_mask(m: Any, what: str, shape: tuple[int, ...]) -> torch.Tensor:
     m = plain(m, what, modules=False)
-    check(isinstance(m, torch.Tensor), f"{what}: expected a tensor, got {type(m).__name__}")
-    check(m.dtype == torch.bool, f"{what}: expected a bool tensor (True = may attend), got dtype {m.dtype}")
-    equal(tuple(m.shape), shape, name=f"shape of {what}")
+    check(isinstance(m, torch.Tensor), "{what}: expected a tensor, got {got}", what=what, got=type(m).__name__)
+    check(m.dtype == torch.bool, "{what}: expected a bool tensor (True = may attend), got dtype {dtype}", what=what,
+          dtype=m.dtype)
+    equal(tuple(m.shape), shape, name=msg("shape of {what}", what=what))
     return m
 
 
@@ -343,7 +357,8 @@ def check_masks(source_mask: Callable[..., torch.Tensor], target_mask: Callable[
         m = _bool_mask(_source_mask_call(source_mask, torch.tensor(lengths), max_len), what,
                        (len(lengths), 1, 1, max_len))
         check(_equal_tensors(m[:, 0, 0], keep),
-              f"{what}: key j of sequence b may be attended to exactly when j < lengths[b]; got\n{m[:, 0, 0].int()}")
+              "{what}: key j of sequence b may be attended to exactly when j < lengths[b]; got\n{got}", what=what,
+              got=m[:, 0, 0].int())
         what = f"target_mask({lengths}, {max_len})"
         m = _bool_mask(_target_mask_call(target_mask, torch.tensor(lengths), max_len), what,
                        (len(lengths), 1, max_len, max_len))
@@ -362,12 +377,14 @@ def check_masks(source_mask: Callable[..., torch.Tensor], target_mask: Callable[
             else:
                 reason = ("some allowed key is masked: keep key j for query i when j <= i and j < length, "
                           "for every query, padding queries included (only keys are masked for padding)")
-            raise AssertionError(f"{what}, sequence {b} (length {n}): {reason}; got\n{row.int()}\n"
-                                 f"expected\n{expected[b].int()}")
+            raise fail("{what}, sequence {b} (length {n}): {reason}; got\n{got}\nexpected\n{expected}", what=what,
+                       b=b, n=n, reason=reason, got=row.int(), expected=expected[b].int())
     for bad_len, max_len in [([3, 6], 5), ([0, 7], 2)]:
         with switched_off_for("source_mask"):
             raises(ValueError, source_mask, torch.tensor(bad_len), max_len,
-                   name=f"source_mask({bad_len}, max_len={max_len}) (a length longer than max_len)")
+                   name=msg("source_mask({lengths}, max_len={max_len}) (a length longer than max_len)",
+                            lengths=bad_len, max_len=max_len))
         with switched_off_for("target_mask"):
             raises(ValueError, target_mask, torch.tensor(bad_len), max_len,
-                   name=f"target_mask({bad_len}, max_len={max_len}) (a length longer than max_len)")
+                   name=msg("target_mask({lengths}, max_len={max_len}) (a length longer than max_len)",
+                            lengths=bad_len, max_len=max_len))

@@ -41,6 +41,7 @@ from course.checks.ch08_transformer import (  # noqa: F401  (the visible tests' 
 )
 from course.checks.core import call, check, close, equal, exercise
 from course.checks.doubles import Scale as _Scale
+from course.checks.messages import msg, render
 from course.checks.plain import plain
 from course.tokenizer import BOS, EOS, PAD
 
@@ -67,11 +68,13 @@ def check_embed(embed: Callable[..., torch.Tensor], seed: int = 0) -> None:
         table = SinusoidalPositions.build(seq + 5, d)  # longer than the sequence: slice it
         for positions in (table, None):
             got = call(embed, ids, emb, positions)
-            check(isinstance(got, torch.Tensor), f"embed should return a tensor, got {type(got).__name__}")
-            equal(tuple(got.shape), (batch, seq, d), name=f"shape of embed(ids {tuple(ids.shape)}, d_model={d})")
+            check(isinstance(got, torch.Tensor), "embed should return a tensor, got {kind}", kind=type(got).__name__)
+            equal(tuple(got.shape), (batch, seq, d),
+                  name=msg("shape of embed(ids {shape}, d_model={d})", shape=tuple(ids.shape), d=d))
             what = "with a sinusoidal table" if positions is not None else "with positions=None (RoPE)"
             close(got.double(), reference_embed(ids, emb, positions), atol=1e-5,
-                  name=f"embed, vocab {vocab}, d_model {d}, {what}: embedding × √d_model (+ table[:seq])")
+                  name=msg("embed, vocab {vocab}, d_model {d}, {what}: embedding × √d_model (+ table[:seq])",
+                           vocab=vocab, d=d, what=what))
 
 
 # ------------------------------------------------------------------------------ Transformer
@@ -85,33 +88,40 @@ def check_transformer(Transformer: type, seed: int = 0) -> None:
         dropout = (0.1, 0.3)[k % 2]  # an answer that ignores the dropout argument fails the odd configs
         ref, ours = paired_models(Transformer, config, 11, 13, seed + k, dropout=dropout)
         ref_params = sum(p.numel() for p in ref.parameters())
-        equal(n_params(ours), ref_params, name=f"number of parameters ({label})")
+        equal(n_params(ours), ref_params, name=msg("number of parameters ({label})", label=label))
         tied = shares_storage(ours, "output.weight", "tgt_embed.weight")
         if config["tie_output"]:
-            check(tied, f"with tie_output=True the output projection shares its weight with tgt_embed ({label})")
+            check(tied, "with tie_output=True the output projection shares its weight with tgt_embed ({label})",
+                  label=label)
         else:
-            check(not tied, f"tie_output=False: separate weights ({label})")
+            check(not tied, "tie_output=False: separate weights ({label})", label=label)
         src, lengths, tgt = random_batch(11, 13, g)
         with torch.no_grad():
             encoded = call(method, ours, "encode", src, lengths)
             check(type(encoded) is tuple and len(encoded) == 2,
-                  f"encode should return (memory, src_mask), got {type(encoded).__name__} ({label})")
+                  "encode should return (memory, src_mask), got {kind} ({label})", kind=type(encoded).__name__,
+                  label=label)
             memory, src_mask = encoded
             check(type(memory) is torch.Tensor and type(src_mask) is torch.Tensor,
-                  f"encode should return two tensors (memory, src_mask) ({label})")
+                  "encode should return two tensors (memory, src_mask) ({label})", label=label)
             ref_memory, ref_mask = ref.encode(src, lengths)
-            equal(tuple(src_mask.shape), tuple(ref_mask.shape), name=f"shape of the source mask from encode ({label})")
+            equal(tuple(src_mask.shape), tuple(ref_mask.shape),
+                  name=msg("shape of the source mask from encode ({label})", label=label))
             check(torch.equal(src_mask.bool(), ref_mask),
-                  f"encode's source mask should be True at real tokens, False at padding ({label})")
+                  "encode's source mask should be True at real tokens, False at padding ({label})", label=label)
             rows = ref_mask[:, 0, 0]  # (batch, src_len): compare real tokens only (pads are never read)
-            close(memory[rows], ref_memory[rows], atol=1e-4, name=f"encoder output at real tokens ({label})")
+            close(memory[rows], ref_memory[rows], atol=1e-4,
+                  name=msg("encoder output at real tokens ({label})", label=label))
             logits = call(ours, src, lengths, tgt)
-            close(logits, ref(src, lengths, tgt), atol=1e-4, name=f"logits of the whole model ({label})")
+            close(logits, ref(src, lengths, tgt), atol=1e-4, name=msg("logits of the whole model ({label})",
+                                                                      label=label))
             check(padding_probe(ours, src, lengths, tgt) < 1e-5,
-                  f"two more padding tokens after the sources change the logits: the padding is not hidden ({label})")
+                  "two more padding tokens after the sources change the logits: the padding is not hidden ({label})",
+                  label=label)
         expect_train_mode(ref, ours, src, lengths, tgt, seed=seed + 10 + k,
-                          what=f"logits in train mode (dropout {dropout}), same seed as the reference: dropout on "
-                               f"each embedded input once, after the positions ({label})")
+                          what=msg("logits in train mode (dropout {dropout}), same seed as the reference: dropout on "
+                                   "each embedded input once, after the positions ({label})", dropout=dropout,
+                                   label=label))
     for k, position in enumerate(("sinusoidal", "rope")):
         keeps_embedding_init(Transformer, dict(d_model=8, n_heads=2, n_encoder_layers=1, n_decoder_layers=1, d_ff=16,
                                                position=position), 9, 10 + k, seed=seed + 20 + k)
@@ -127,16 +137,18 @@ def check_greedy(greedy_decode: Callable[..., torch.Tensor], seed: int = 0) -> N
     src, lengths = scripted_sources(3), torch.tensor([2, 2, 1])
     out = call(greedy_decode, model, src, lengths, 6)
     check(isinstance(out, torch.Tensor) and out.dtype == torch.long,
-          f"greedy_decode should return a LongTensor, got {getattr(out, 'dtype', type(out).__name__)}")
+          "greedy_decode should return a LongTensor, got {got}", got=getattr(out, "dtype", type(out).__name__))
     expected = torch.tensor([[5, 6, EOS, PAD, PAD, PAD], [8, 8, 9, 9, EOS, PAD], [4, 5, 6, 7, 8, 9]])
     check(tuple(out.shape) == (3, 6) and torch.equal(out, expected),
-          f"scripted model, max_len 6: expected (no <bos>, <pad> after each row's <eos>)\n{expected}\ngot\n{out}")
+          "scripted model, max_len 6: expected (no <bos>, <pad> after each row's <eos>)\n{expected}\ngot\n{out}",
+          expected=expected, out=out)
     model = ScriptedModel(torch.tensor([[5, EOS, 9, 9], [6, 7, EOS, 9]]), vocab=12)
     out = call(greedy_decode, model, scripted_sources(2, 3), torch.tensor([3, 2]), 10)
     check(tuple(out.shape) == (2, 3) and torch.equal(out, torch.tensor([[5, EOS, PAD], [6, 7, EOS]])),
-          f"stop as soon as every row has produced <eos>: expected [[5, <eos>, <pad>], [6, 7, <eos>]], got\n{out}")
+          "stop as soon as every row has produced <eos>: expected [[5, <eos>, <pad>], [6, 7, <eos>]], got\n{out}",
+          out=out)
     check(model.calls <= 3 * 2,
-          f"3 decoding steps per row are enough there, the decoder was called {model.calls} times")
+          "3 decoding steps per row are enough there, the decoder was called {calls} times", calls=model.calls)
     # a real (random) model: the same tokens as the reference implementation
     g = torch.Generator().manual_seed(seed)
     for k, config in enumerate(CONFIGS[:3]):
@@ -148,7 +160,8 @@ def check_greedy(greedy_decode: Callable[..., torch.Tensor], seed: int = 0) -> N
         with torch.no_grad():
             got = call(greedy_decode, ref, src, lengths, 8)
         want = ref.greedy_decode(src, lengths, 8)
-        check(torch.equal(got, want), f"random model ({config['position']}): expected\n{want}\ngot\n{got}")
+        check(torch.equal(got, want), "random model ({position}): expected\n{want}\ngot\n{got}",
+              position=config["position"], want=want, got=got)
 
 
 # ------------------------------------------------------------------------------ smoothed loss
@@ -165,11 +178,12 @@ def check_smoothed_loss(smoothed_cross_entropy: Callable[..., torch.Tensor], see
         for eps in (0.0, 0.1, 0.3):
             got = call(smoothed_cross_entropy, logits, targets, eps)
             check(isinstance(got, torch.Tensor) and got.dim() == 0,
-                  f"the loss should be a 0-d tensor, got {getattr(got, 'shape', type(got).__name__)}")
+                  "the loss should be a 0-d tensor, got {got}", got=getattr(got, "shape", type(got).__name__))
             want = _cross_entropy(logits.reshape(-1, vocab), targets.reshape(-1), ignore_index=PAD,
                                   label_smoothing=eps)
             close(got.double(), want, atol=1e-6,
-                  name=f"loss for logits {tuple(logits.shape)}, smoothing {eps} (mean over non-pad targets)")
+                  name=msg("loss for logits {shape}, smoothing {eps} (mean over non-pad targets)",
+                           shape=tuple(logits.shape), eps=eps))
     logits = torch.randn(2, 3, 6, generator=g, requires_grad=True)
     targets = torch.tensor([[3, 4, PAD], [5, PAD, PAD]])
     loss = call(smoothed_cross_entropy, logits, targets, 0.1)
@@ -199,22 +213,26 @@ def check_attention_step(attention_step: Callable[..., torch.Tensor], seed: int 
         ropes = (None, RotaryEmbedding(d // heads)) if (d // heads) % 2 == 0 else (None,)
         for rope in ropes:
             mine, theirs = {}, {}
-            what = f"d_model {d}, {heads} heads, {'RoPE' if rope is not None else 'no RoPE'}"
+            what = msg("d_model {d}, {heads} heads, {rope}", d=d, heads=heads,
+                       rope="RoPE" if rope is not None else "no RoPE")
             for t in range(steps):
                 got = call(attention_step, attn, x[:, t:t + 1], mine, rope)
                 with torch.no_grad():
                     want = attn.step(x[:, t:t + 1], theirs, rope)
-                check(isinstance(got, torch.Tensor), f"attention_step should return a tensor, got {type(got).__name__}")
-                close(got, want, atol=1e-5, name=f"attention_step at position {t} ({what})")
+                check(isinstance(got, torch.Tensor), "attention_step should return a tensor, got {kind}",
+                      kind=type(got).__name__)
+                close(got, want, atol=1e-5, name=msg("attention_step at position {t} ({what})", t=t, what=what))
                 for key in ("k", "v"):
                     check(key in mine and isinstance(mine[key], torch.Tensor)
                           and tuple(mine[key].shape) == tuple(theirs[key].shape),
-                          f"after position {t} cache[{key!r}] should have shape {tuple(theirs[key].shape)} "
-                          f"(batch, heads, t + 1, d_head) ({what})")
-                    close(mine[key], theirs[key], atol=1e-5, name=f"cache[{key!r}] after position {t} ({what})")
+                          "after position {t} cache[{key!r}] should have shape {shape} (batch, heads, t + 1, d_head) "
+                          "({what})", t=t, key=key, shape=tuple(theirs[key].shape), what=what)
+                    close(mine[key], theirs[key], atol=1e-5,
+                          name=msg("cache[{key!r}] after position {t} ({what})", key=key, t=t, what=what))
             with torch.no_grad():
                 full = attn(x, is_causal=True, rope=rope)
-            close(got, full[:, -1:], atol=1e-5, name=f"the last step vs causal attention over all positions ({what})")
+            close(got, full[:, -1:], atol=1e-5,
+                  name=msg("the last step vs causal attention over all positions ({what})", what=what))
 
 
 @exercise("cached_greedy_decode")
@@ -234,20 +252,26 @@ def check_cached_greedy(cached_greedy_decode: Callable[..., torch.Tensor], seed:
                 got = call(cached_greedy_decode, model, src, lengths, max_len)
             want = model.greedy_decode(src, lengths, max_len)
             check(isinstance(got, torch.Tensor) and got.dtype == torch.long,
-                  f"cached_greedy_decode should return a LongTensor, got {getattr(got, 'dtype', type(got).__name__)}")
+                  "cached_greedy_decode should return a LongTensor, got {got}",
+                  got=getattr(got, "dtype", type(got).__name__))
             check(tuple(got.shape) == tuple(want.shape) and torch.equal(got, want),
-                  f"cached_greedy_decode ({label}, max_len {max_len}) vs the reference: expected\n{want}\ngot\n{got}")
-            check(seen.projected and max(seen.projected) == 1,
-                  f"a decoder layer processed {max(seen.projected, default=0)} positions in one call: with the "
-                  f"cache every step runs the layers on the newest position only ({label})")
-            check(seen.encoder_calls == 1, f"the source should be encoded once, not {seen.encoder_calls} times")
+                  "cached_greedy_decode ({label}, max_len {max_len}) vs the reference: expected\n{want}\ngot\n{got}",
+                  label=label, max_len=max_len, want=want, got=got)
+            check(len(seen.projected) > 0,
+                  "cached_greedy_decode ({label}, max_len {max_len}): no decoder layer ran (no layer's "
+                  "self_attn.in_proj or ff was called as a module): every step runs each layer of "
+                  "model.decoder.layers on the newest position (Part 11)", label=label, max_len=max_len)
+            check(max(seen.projected) == 1,
+                  "a decoder layer processed {n} positions in one call: with the cache every step runs the layers on "
+                  "the newest position only ({label})", n=max(seen.projected), label=label)
+            check(seen.encoder_calls == 1, "the source should be encoded once, not {n} times", n=seen.encoder_calls)
     for k, config in enumerate(CONFIGS):
         _step_logits_match(cached_greedy_decode, config, seed + 40 + k)
     model, src, lengths, want = _staggered_stops(seed)
     got = call(cached_greedy_decode, model, src, lengths, want.shape[1] + 2)
     check(isinstance(got, torch.Tensor) and tuple(got.shape) == tuple(want.shape) and torch.equal(got, want),
           "rows that produce <eos> at different steps: after its <eos> a row holds <pad>, and decoding stops once "
-          f"every row has produced <eos>; expected\n{want}\ngot\n{got}")
+          "every row has produced <eos>; expected\n{want}\ngot\n{got}", want=want, got=got)
 
 
 def _step_logits_match(cached_greedy_decode: Callable[..., torch.Tensor], config: dict, seed: int) -> None:
@@ -271,16 +295,18 @@ def _step_logits_match(cached_greedy_decode: Callable[..., torch.Tensor], config
         hook.remove()
     label = ", ".join(f"{key}={config[key]}" for key in ("position", "norm_first"))
     check(isinstance(got, torch.Tensor) and tuple(got.shape) == (3, 5),
-          f"cached_greedy_decode ({label}, no row stops) should return (3, 5), got {tuple(getattr(got, 'shape', ()))}")
+          "cached_greedy_decode ({label}, no row stops) should return (3, 5), got {shape}", label=label,
+          shape=tuple(getattr(got, "shape", ())))
     with torch.no_grad():
         memory, mask = model.encode(src, lengths)
         tgt_in = torch.cat([torch.full((3, 1), BOS), got[:, :-1]], dim=1)
         want = model.decode(tgt_in, memory, mask)  # (3, 5, vocab): the uncached decoder at every position
-    check(len(steps) == 5, f"cached_greedy_decode ({label}): model.output ran {len(steps)} times for 5 steps")
+    check(len(steps) == 5, "cached_greedy_decode ({label}): model.output ran {n} times for 5 steps", label=label,
+          n=len(steps))
     close(torch.stack(steps, dim=1), want, atol=1e-4,
-          name=f"the logits of each cached step vs the uncached decoder at that position ({label}; each layer's "
-               "dropout1-3 replaced by a fixed factor): every sublayer goes through its norm and its dropout module, "
-               "as in chapter 07's Pre-LN / Post-LN wiring")
+          name=msg("the logits of each cached step vs the uncached decoder at that position ({label}; each layer's "
+                   "dropout1-3 replaced by a fixed factor): every sublayer goes through its norm and its dropout "
+                   "module, as in chapter 07's Pre-LN / Post-LN wiring", label=label))
 
 
 def _staggered_stops(seed: int):
@@ -299,7 +325,7 @@ def _staggered_stops(seed: int):
             if len(ends) > 1 and None not in ends and want.shape[1] < 12:
                 return model, src, lengths, want
             model.output.bias[EOS] += 0.1
-    raise RuntimeError("no staggered batch found (a bug in the check, not in the answer)")
+    raise RuntimeError(render("no staggered batch found (a bug in the check, not in the answer)"))
 
 
 # --------------------------------------------------------------------------- beam search (bonus)
@@ -339,34 +365,37 @@ def check_beam_search(beam_search: Callable[..., tuple], seed: int = 0) -> None:
         want, want_score = reference_beam_search(model, src, lengths, beam, max_len)
         got = call(beam_search, model, src, lengths, beam, max_len)
         check(type(got) is tuple and len(got) == 2,
-              f"beam_search should return (tokens, score), got {type(got).__name__}")
+              "beam_search should return (tokens, score), got {kind}", kind=type(got).__name__)
         tokens, score = got
         check(isinstance(tokens, torch.Tensor) and tokens.dim() == 1 and tokens.dtype == torch.long,
-              f"tokens should be a 1-d LongTensor, got {getattr(tokens, 'shape', type(tokens).__name__)}")
-        what = f"vocabulary {model.vocab}, beam {beam}, max_len {max_len}"
+              "tokens should be a 1-d LongTensor, got {got}", got=getattr(tokens, "shape", type(tokens).__name__))
+        what = msg("vocabulary {vocab}, beam {beam}, max_len {max_len}", vocab=model.vocab, beam=beam, max_len=max_len)
         check(tokens.tolist() == want,
-              f"beam_search ({what}): expected {want} (score {want_score:.4f}), got {tokens.tolist()}")
-        close(score, want_score, atol=1e-4, name=f"the score of the best sequence ({what})")
+              "beam_search ({what}): expected {want} (score {score:.4f}), got {got}", what=what, want=want,
+              score=want_score, got=tokens.tolist())
+        close(score, want_score, atol=1e-4, name=msg("the score of the best sequence ({what})", what=what))
         if beam >= model.vocab ** max_len:  # wide enough to keep every candidate: exhaustive
             best, best_score = brute_force_best(model, max_len)
-            check(tokens.tolist() == best, f"a beam wider than the tree must find the best sequence {best} ({what})")
+            check(tokens.tolist() == best, "a beam wider than the tree must find the best sequence {best} ({what})",
+                  best=best, what=what)
     # a beam-2 search where greedy goes wrong: the scripted table of the visible test, other ids
     table = {(): [0, 0, 0.05, 0, 0.55, 0.4, 0], (4,): [0, 0, 0.2, 0, 0.3, 0.3, 0.2], (5,): [0, 0, 0.8, 0, 0, 0, 0.2]}
     model = ScriptedLM(7, table)
     tokens, score = call(beam_search, model, src, lengths, 2, 4)
     check(isinstance(tokens, torch.Tensor) and tokens.tolist() == [5, EOS],
-          f"beam 2 on the scripted table: expected [5, <eos>] (0.4 · 0.8), got {tokens}")
+          "beam 2 on the scripted table: expected [5, <eos>] (0.4 · 0.8), got {tokens}", tokens=tokens)
     close(score, math.log(0.32), atol=1e-5, name="its score, log 0.32")
     # the early stop: after one step <eos> (0.5) ties the best live prefix (0.5); scores only fall, so the
     # search is over (counted by the longest prefix the model is asked about, however the rows are batched)
     table = {(): [0, 0, 0.5, 0, 0.5, 0], (4,): [0, 0, 0.6, 0, 0.4, 0]}
     model = ScriptedLM(6, table)
     tokens, score = call(beam_search, model, src, lengths, 2, 5)
-    check(isinstance(tokens, torch.Tensor) and tokens.tolist() == [EOS], f"expected [<eos>] (0.5), got {tokens}")
+    check(isinstance(tokens, torch.Tensor) and tokens.tolist() == [EOS], "expected [<eos>] (0.5), got {tokens}",
+          tokens=tokens)
     close(score, math.log(0.5), atol=1e-5, name="its score, log 0.5")
-    check(model.longest == 1, f"the search went on to prefixes of length {model.longest - 1} after the best finished "
-          "hypothesis scored AT LEAST as well as the best one left in the beam (a tie counts): stop there, since "
-          "adding log-probabilities (<= 0) can only lower a score")
+    check(model.longest == 1, "the search went on to prefixes of length {n} after the best finished hypothesis "
+          "scored AT LEAST as well as the best one left in the beam (a tie counts): stop there, since adding "
+          "log-probabilities (<= 0) can only lower a score", n=model.longest - 1)
 
 
 __all__ = ["check_embed", "check_transformer", "check_greedy", "check_smoothed_loss", "check_attention_step",

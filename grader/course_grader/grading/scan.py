@@ -33,6 +33,7 @@ from functools import lru_cache
 import nbformat
 
 from course import cells
+from course.checks.messages import Message, msg
 
 # Importing any of these modules (or a submodule) is flagged, except what ALLOWED_IMPORTS lets through.
 FORBIDDEN_IMPORTS = frozenset({
@@ -110,11 +111,6 @@ DEFAULT_IMPORTS = {
 # Cells with more lines, or more lines that may hold a magic (%, !, ending in ?), are reported, not scanned:
 # IPython's transformer takes time proportional to lines times magics. So is code nested too deep to scan.
 MAX_LINES, MAX_MAGIC_LINES, DEEPEST = 1_000, 100, 10_000
-MESSAGES = {
-    "process": "uses {}: touching the interpreter or other processes is not allowed",
-    "file-access": "uses {}: answer cells may not touch files or the operating system",
-    "obfuscation": "uses {}: building functions or reaching attributes indirectly is not allowed",
-}
 _RULE_OF = {**{n: "file-access" for n in FILE_ACCESS}, **{n: "process" for n in PROCESS},
             **{n: "obfuscation" for n in OBFUSCATION}}
 _LEAVES = frozenset(name.rsplit(".", 1)[1] for name in _RULE_OF if "." in name)  # "_exit", "modules", ...
@@ -129,7 +125,16 @@ class Finding:
     cell_id: str  # the nbgrader grade_id of the cell, or the cell's `id` for cells without nbgrader metadata
     line: int  # 1-based line in the cell's original source
     rule: str  # "monkeypatch", "ipython-hook", "magic", "process", "file-access", "forbidden-import", "obfuscation"
-    message: str  # one sentence a student understands
+    message: str  # one sentence a student understands, in the language in use when the scan ran
+
+
+def _uses(rule: str, name: str) -> Message:
+    """What a student is told about a name of one of the rule tables."""
+    if rule == "process":
+        return msg("uses {name}: touching the interpreter or other processes is not allowed", name=name)
+    if rule == "file-access":
+        return msg("uses {name}: answer cells may not touch files or the operating system", name=name)
+    return msg("uses {name}: building functions or reaching attributes indirectly is not allowed", name=name)
 
 
 def _prefixes(name: str, shortest: int = 1) -> list[str]:
@@ -249,35 +254,41 @@ class _Scanner(ast.NodeVisitor):
     def __init__(self, names: _Names, line_of, original: list[str]):
         self.names, self.line_of, self.original, self.found, self.skip = names, line_of, original, [], set()
 
-    def add(self, node, rule: str, message: str):
-        self.found.append((self.line_of(getattr(node, "lineno", 1)), rule, message))
+    def add(self, node, rule: str, message: Message):
+        """A finding at ``node``; its message is written in the language in use now (the submission's edition)."""
+        self.found.append((self.line_of(getattr(node, "lineno", 1)), rule, str(message)))
 
     def check_name(self, node, qual: tuple[str, bool] | None, shown: str):
         if qual and (rule := _lookup(*qual)):
-            self.add(node, rule, MESSAGES[rule].format(shown))
+            self.add(node, rule, _uses(rule, shown))
 
     def check_attr(self, node, attr: str):
         if (attr in IPYTHON_NAMES and id(node) not in self.skip) or \
                 (attr in IPYTHON_ATTRS and isinstance(node, ast.Attribute) and not self.names.own(node)):
-            self.add(node, "ipython-hook", f"uses {attr}: hooking into IPython is not allowed in answer cells")
+            self.add(node, "ipython-hook", msg("uses {name}: hooking into IPython is not allowed in answer cells",
+                                               name=attr))
         elif attr in INTROSPECTION and not (isinstance(node, ast.Name) and attr == "__builtins__"):
-            self.add(node, "obfuscation", f"uses {attr}: introspecting frames, functions or classes is not allowed")
+            self.add(node, "obfuscation", msg("uses {name}: introspecting frames, functions or classes is not "
+                                              "allowed", name=attr))
 
-    def store(self, target, verb: str):
+    def store(self, target, verb: Message):
         qual, shown = self.names.qual(target), ast.unparse(target)
         if qual and qual[0] != shown and not qual[1]:
             shown += f" ({qual[0]})"
         if self.names.root(target) and not (qual and qual[0] in ALLOWED_SETTINGS):
-            self.add(target, "monkeypatch", f"{verb} {shown}: changing library functions and objects is not allowed")
+            self.add(target, "monkeypatch", msg("{verb} {name}: changing library functions and objects is not "
+                                                "allowed", verb=verb, name=shown))
         elif isinstance(target, ast.Attribute) and _is_dunder(target.attr) and target.attr not in HARMLESS_DUNDERS \
                 and (target.attr in OVERRIDE_HOOKS or not (isinstance(target.value, ast.Name)
                                                            and target.value.id in self.names.classes)):
-            self.add(target, "monkeypatch", f"{verb} {shown}: redefine special methods only inside your own class body")
+            self.add(target, "monkeypatch", msg("{verb} {name}: redefine special methods only inside your own class "
+                                                "body", verb=verb, name=shown))
 
     def check_import(self, node, module: str) -> bool:
         prefixes = _prefixes(module)
         if any(p in FORBIDDEN_IMPORTS for p in prefixes) and not any(p in ALLOWED_IMPORTS for p in prefixes):
-            self.add(node, "forbidden-import", f"imports {module}: this module is not allowed in answer cells")
+            self.add(node, "forbidden-import", msg("imports {module}: this module is not allowed in answer cells",
+                                                   module=module))
             return True
         return False
 
@@ -290,26 +301,29 @@ class _Scanner(ast.NodeVisitor):
             for a in node.names:
                 self.check_name(node, (f"{node.module}.{a.name}", False), f"{node.module}.{a.name}")
                 if a.name == "*" and any(n.startswith(node.module + ".") for n in _RULE_OF):
-                    self.add(node, "forbidden-import", f"imports * from {node.module}: import names one by one")
+                    self.add(node, "forbidden-import", msg("imports * from {module}: import names one by one",
+                                                           module=node.module))
 
     def visit_Name(self, node):
         self.check_attr(node, node.id)
         if node.id in OVERRIDE_HOOKS and isinstance(node.ctx, ast.Store):
-            self.add(node, "monkeypatch", f"defines {node.id}: changing how libraries treat objects is not allowed")
+            self.add(node, "monkeypatch", msg("defines {name}: changing how libraries treat objects is not allowed",
+                                              name=node.id))
         if isinstance(node.ctx, ast.Load):  # a dangerous built-in stays dangerous under a parameter of its name
             builtin = (f"builtins.{node.id}", True) if node.id in _BUILTINS else None
             self.check_name(node, self.names.resolve(node.id) or builtin, node.id)
 
     def visit_Attribute(self, node):
         if not isinstance(node.ctx, ast.Load):
-            self.store(node, "deletes" if isinstance(node.ctx, ast.Del) else "assigns to")
+            self.store(node, msg("deletes") if isinstance(node.ctx, ast.Del) else msg("assigns to"))
         if id(node) not in self.skip:
             self.check_attr(node, node.attr)
         qual = self.names.qual(node)
         if qual is None:
             return self.generic_visit(node)
         if node.attr == "__dict__":
-            self.add(node, "obfuscation", f"uses {ast.unparse(node)}: write library attributes out, not via __dict__")
+            self.add(node, "obfuscation", msg("uses {name}: write library attributes out, not via __dict__",
+                                              name=ast.unparse(node)))
         chain = node.value  # a chain like os.path.exists is checked once, as a whole
         while isinstance(chain, ast.Attribute):
             self.check_attr(chain, chain.attr)
@@ -320,25 +334,28 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Subscript(self, node):
         if not isinstance(node.ctx, ast.Load):
-            self.store(node, "deletes" if isinstance(node.ctx, ast.Del) else "assigns to")
+            self.store(node, msg("deletes") if isinstance(node.ctx, ast.Del) else msg("assigns to"))
         self.generic_visit(node)
 
     def visit_FunctionDef(self, node):
         if node.name in OVERRIDE_HOOKS:
-            self.add(node, "monkeypatch", f"defines {node.name}: changing how libraries treat objects is not allowed")
+            self.add(node, "monkeypatch", msg("defines {name}: changing how libraries treat objects is not allowed",
+                                              name=node.name))
         self.generic_visit(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_Global(self, node):
         for name in _SHADOWABLE.intersection(node.names):
-            self.add(node, "monkeypatch", f"declares the built-in {name} global: replacing built-ins is not allowed")
+            self.add(node, "monkeypatch", msg("declares the built-in {name} global: replacing built-ins is not "
+                                              "allowed", name=name))
 
     def visit_Constant(self, node):
         text = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
         words = [w for w, found in SUSPICIOUS_STRINGS.items() if found.search(text)] if isinstance(text, str) else []
         for word in words:
-            self.add(node, "file-access", f"mentions '{word}' in a string: answer cells must not name grading files")
+            self.add(node, "file-access", msg("mentions '{word}' in a string: answer cells must not name grading "
+                                              "files", word=word))
 
     def visit_Call(self, node):
         func, args, name = node.func, node.args, _called(node)
@@ -346,27 +363,31 @@ class _Scanner(ast.NodeVisitor):
                 and _called(func.value) == "get_ipython" and "get_ipython" not in self.line(node):  # written as magic
             self.skip.update({id(func), id(func.value.func)})
             what = (" ".join(filter(None, map(_literal, args[:2]))).splitlines() or [""])[0][:40]
-            self.add(node, "magic", f"uses the IPython command {MAGIC_CALLS[name]}{what}: "
-                                    "magics and shell commands are not allowed in answer cells")
+            self.add(node, "magic", msg("uses the IPython command {command}: magics and shell commands are not "
+                                        "allowed in answer cells", command=MAGIC_CALLS[name] + what))
         elif name in ("setattr", "delattr", "__setattr__", "__delattr__") and args:
             bound = isinstance(func, ast.Attribute) and len(args) < (2 if "del" in name else 3)  # obj.__setattr__(n, v)
             obj, attr = (func.value, args[0]) if bound else (args[0], args[1] if len(args) > 1 else None)
             target = ast.Attribute(value=obj, attr=_literal(attr) or "<name>", ctx=ast.Store(), lineno=node.lineno)
-            self.store(target, f"calls {name.strip('_')} on")
+            self.store(target, msg("calls {name} on", name=name.strip("_")))
         elif isinstance(func, ast.Name) and name == "getattr" and args and self.names.resolve(name):
             root, literal = self.names.root(args[0]), _literal(args[1]) if len(args) > 1 else None
             if root:
-                self.add(node, "obfuscation", f"uses getattr on {ast.unparse(args[0])}: write the attribute out")
+                self.add(node, "obfuscation", msg("uses getattr on {name}: write the attribute out",
+                                                  name=ast.unparse(args[0])))
                 self.check_name(node, literal and (f"{root[0]}.{literal}", root[1]), f"{root[0]}.{literal}")
             elif literal is None and not (isinstance(args[0], ast.Name) and args[0].id == "self"):
-                self.add(node, "obfuscation", "uses getattr with a computed name: write the attribute out instead")
+                self.add(node, "obfuscation", msg("uses getattr with a computed name: write the attribute out "
+                                                  "instead"))
             elif literal in _LEAVES and not isinstance(args[0], (ast.Name, ast.Attribute)):
-                self.add(node, "obfuscation", f"uses getattr(..., {literal!r}): write the attribute out instead")
+                self.add(node, "obfuscation", msg("uses getattr(..., {name!r}): write the attribute out instead",
+                                                  name=literal))
             if literal:
                 self.check_attr(node, literal)
         elif isinstance(func, ast.Name) and name == "vars" and self.names.resolve(name) and (
                 not args or self.names.root(args[0])):
-            self.add(node, "obfuscation", "uses vars() on a module or namespace: write the attribute out instead")
+            self.add(node, "obfuscation", msg("uses vars() on a module or namespace: write the attribute out "
+                                              "instead"))
         self.generic_visit(node)
 
     def line(self, node) -> str:
@@ -423,10 +444,11 @@ def _scan(source: str, cell_id: str, context: dict[str, str]) -> list[Finding]:
         for node in _same_scope(tree):  # top-level names that shadow the built-ins tests use
             name = node.name if isinstance(node, _DEFS) else node.id if isinstance(node, ast.Name) else None
             if name in _SHADOWABLE and isinstance(getattr(node, "ctx", ast.Store()), ast.Store):
-                scanner.add(node, "monkeypatch", f"redefines the built-in {name}: replacing built-ins is not allowed")
+                scanner.add(node, "monkeypatch", msg("redefines the built-in {name}: replacing built-ins is not "
+                                                     "allowed", name=name))
         scanner.visit(tree)
     except (RecursionError, MemoryError, _Unreadable):  # fail closed: what cannot be checked does not pass
-        return [Finding(cell_id, 1, "obfuscation", "is too long or nested too deeply to check: split it up")]
+        return [Finding(cell_id, 1, "obfuscation", str(msg("is too long or nested too deeply to check: split it up")))]
     finally:
         sys.setrecursionlimit(limit)
     return [Finding(cell_id, *f) for f in sorted(set(scanner.found))]
