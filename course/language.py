@@ -42,6 +42,13 @@ def of_notebook(nb: dict) -> str:
     return value if value in LANGUAGES else "en"
 
 
+def graded_in(nb: dict) -> str:
+    """The language a submission is graded in: the edition its notebook's metadata names, else the one in use
+    (for the grader, the class's: ``COURSE_LANGUAGE``)."""
+    named = (nb.get("metadata") or {}).get(METADATA_KEY)
+    return named if named in LANGUAGES else language()
+
+
 def _notebook_language() -> str | None:
     path = os.environ.get("JPY_SESSION_NAME")
     if not path or not path.endswith(".ipynb"):

@@ -33,7 +33,8 @@ MODULES = (
 )
 # the grader's notes in a feedback: only what passes through render/msg/fail is a message there (help texts, logs)
 GRADING = ("grader/course_grader/grading/nbgrader_plugins.py", "grader/course_grader/grading/kernel_run.py",
-           "grader/course_grader/grading/scan.py", "grader/course_grader/intake.py")
+           "grader/course_grader/grading/scan.py", "grader/course_grader/intake.py",
+           "grader/course_grader/grading/isolated.py")
 # code that never speaks to a student: (file, function) whose strings are not messages
 NOT_MESSAGES = {("course/checks/borrowed.py", "declared"), ("course/checks/borrowed.py", "_raising_code")}
 REGEX = {"fullmatch", "search", "match", "compile", "sub", "_re_search"}
@@ -236,8 +237,10 @@ def test_the_catalogues_are_found_in_both_packages():
 
 
 def test_a_submission_is_graded_in_its_notebooks_edition(monkeypatch):
-    from course_grader.grading.nbgrader_plugins import align_outputs, edition
+    from course_grader.grading.nbgrader_plugins import align_outputs
     from nbformat.v4 import new_code_cell, new_notebook
+
+    from course.language import graded_in as edition
 
     monkeypatch.delenv("COURSE_LANGUAGE", raising=False)
     assert edition(new_notebook(metadata={"course_language": "zh"})) == "zh"

@@ -30,7 +30,7 @@ import nbformat
 
 from course import cells
 from course.checks.messages import Message, msg
-from course.language import LANGUAGES, METADATA_KEY, language, use_language
+from course.language import graded_in, use_language
 
 MAX_BYTES = 20 * 1024 * 1024
 INTAKE_KEY = "course_intake"
@@ -66,15 +66,9 @@ def _released(release: Path):
         return nbformat.read(f, as_version=4)
 
 
-def _edition(nb) -> str:
-    """The language ``nb`` is graded in: its own edition, else the class's."""
-    named = nb.metadata.get(METADATA_KEY)
-    return named if named in LANGUAGES else language()
-
-
 def _write(nb, path: Path, notes: list[Message]) -> list[str]:
     """Write ``nb`` with its notes, in its edition's language; the notes as written."""
-    with use_language(_edition(nb)):
+    with use_language(graded_in(nb)):
         said = [str(note) for note in notes]
     nb.metadata[INTAKE_KEY] = said
     with open(path, "w", encoding="utf-8") as f:

@@ -280,8 +280,9 @@ def grading_flags(root: Path = ROOT) -> list[dict]:
         for flag in info.get("flags", []):
             rows.append({"student": student, "assignment": assignment, "cell": flag["cell_id"],
                          "kind": flag["rule"], "detail": f"line {flag['line']}: {flag['message']}"})
+        flagged = {flag["cell_id"] for flag in info.get("flags", [])}
         for cell, why in info.get("excluded", {}).items():
-            if not why.startswith("it was flagged"):
+            if cell not in flagged:  # a flagged cell's exclusion is its flag, listed above
                 rows.append({"student": student, "assignment": assignment, "cell": cell,
                              "kind": "not-graded", "detail": why})
         for note in info.get("intake", []):

@@ -87,4 +87,15 @@ MESSAGES = {
     "graded cells were missing and were restored from the released notebook: {ids} (a missing answer cell counts as "
     "unanswered)":
         "缺少一些评分单元格，已从发布的笔记本中恢复：{ids}（缺少的答案单元格按未作答计）",
+    "it was flagged: {message}": "它被标记了：{message}",
+    # isolated.py
+    "the set-up cell failed: {why}": "准备单元格（set-up）运行失败：{why}",
+    "the grader could not run this test": "评分程序没能运行这个测试",
+    "answer cell {cell} was not run because {why}": "答案单元格 {cell} 没有运行，因为{why}",
+    "the submission used up its grading time ({seconds:g} s) before this test ran":
+        "这份提交在运行到这个测试之前就用完了评分时间（{seconds:g} 秒）",
+    "it changed library functions the tests rely on ({names})": "它改动了测试所依赖的库函数（{names}）",
+    "it did not finish within {seconds:g} s": "它没有在 {seconds:g} 秒内运行完",
+    "its process stopped answering ({why})": "它的进程停止了响应（{why}）",
+    "it ended the Python process (exit code {code})": "它结束了 Python 进程（退出码 {code}）",
 }

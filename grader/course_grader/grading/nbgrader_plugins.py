@@ -29,7 +29,7 @@ from traitlets import Any, Bool, Float, Int, List, Unicode
 
 from course import cells
 from course.checks.messages import render
-from course.language import LANGUAGES, METADATA_KEY, language, use_language
+from course.language import graded_in, use_language
 from course_grader.grading.isolated import grade_notebook, warm_up
 from course_grader.grading.kernel_run import run_kernel
 from course_grader.grading.sandbox import DEFAULT_LIMITS, Limits, sandbox
@@ -37,12 +37,6 @@ from course_grader.grading.scan import scan_notebook
 from course_grader.intake import INTAKE_KEY
 
 NOTE_MARKER = "course-grading-notes"
-
-
-def edition(nb) -> str:
-    """The language a submission is graded in: its notebook's edition, else the class's (``COURSE_LANGUAGE``)."""
-    named = (nb.get("metadata") or {}).get(METADATA_KEY)
-    return named if named in LANGUAGES else language()
 
 
 def _is_failure(output) -> bool:
@@ -87,7 +81,7 @@ def trusted_verdicts(nb, cell_timeout: float = 60.0, *, budget: float = 900.0, l
     exclude: dict[str, str] = {}
     for f in findings:
         if f.cell_id in answer_ids:
-            exclude.setdefault(f.cell_id, f"it was flagged: {f.message}")
+            exclude.setdefault(f.cell_id, render("it was flagged: {message}", message=f.message))
     report = grade_notebook(nb, cell_timeout=cell_timeout, exclude=exclude, budget=budget, limits=limits,
                             unsafe=unsafe)
     return findings, report, exclude
@@ -126,7 +120,7 @@ class TrustedExecute(Execute):
                       tmp_mb=self.disk_mb, processes=self.processes)
 
     def preprocess(self, nb, resources):
-        with use_language(edition(nb)):  # the checks, the judge forked here and every sandbox job speak it
+        with use_language(graded_in(nb)):  # the checks, the judge forked here and every sandbox job speak it
             return self._preprocess(nb, resources)
 
     def _preprocess(self, nb, resources):
