@@ -470,14 +470,19 @@ def judge(sock: socket.socket, setup: str, steps: list[dict], report) -> None:
 
 
 def _preload(modules: list[str]) -> None:
-    """What the set-up and test cells import (``modules``), and the hidden checks, so each forked judge starts
-    warm."""
-    from course_grader.grading.runtime.imports import import_all, load
-    from course_grader.grading.runtime.watch import preload
+    """What the set-up and test cells import (``modules``: the hidden checks of the chapter graded among them), so
+    each forked judge starts warm. Not what the sandbox's server loads for its watch (the judge watches nothing):
+    a chapter that does not need ``torch._dynamo`` does not pay for it here."""
+    import matplotlib
 
-    preload()
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import torch  # noqa: F401
+
+    from course_grader.grading.runtime.imports import import_all, load
+
+    import_all("course.checks")
     load(modules)
-    import_all("course_grader.checks")  # and the hidden checks: only the judge's
 
 
 _WARMING: list = []
