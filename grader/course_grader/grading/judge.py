@@ -477,7 +477,12 @@ def _preload(modules: list[str]) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
+    import safetensors.torch  # noqa: F401  the channel's tensors
     import torch  # noqa: F401
+
+    # torch imports this (and sympy) on the first torch.broadcast_shapes and other reference ops: once here, not
+    # once in every forked judge
+    import torch.fx.experimental.symbolic_shapes  # noqa: F401
 
     from course_grader.grading.runtime.imports import import_all, load
 

@@ -135,6 +135,7 @@ def preload(modules: list[str] = ()) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
     import numpy  # noqa: F401
+    import safetensors.torch  # noqa: F401  the channel's tensors, in every job
     import torch
 
     torch.set_num_threads(1)  # no OpenMP pool before fork(); graders run one thread per process anyway
