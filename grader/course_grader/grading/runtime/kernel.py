@@ -22,8 +22,11 @@ import sys
 import threading
 
 # torch._dynamo: torch imports it on the first use of a TorchFunctionMode (the switch-off of borrowed code in the
-# visible checks), 1.5-2 s that every kernel run would pay again
-PRELOADED = ("ipykernel.kernelapp", "numpy", "torch", "torch._dynamo", "matplotlib", "nbclient", "nbformat")
+# visible checks), 1.5-2 s that every kernel run would pay again; matplotlib's figure and Agg backend and tabulate
+# (0.35 s): what every set-up cell's course.plotting imports. Not ipywidgets: imported before the kernel exists it
+# would not register its comm targets with it.
+PRELOADED = ("ipykernel.kernelapp", "numpy", "torch", "torch._dynamo", "matplotlib", "matplotlib.figure",
+             "matplotlib.backends.backend_agg", "tabulate", "nbclient", "nbformat")
 # imported for what they import, then forgotten: a kernel imports the course's own modules afresh
 IMPORTED_FOR_THEIR_IMPORTS = ("course.checks",)
 OWN_PACKAGES = ("course",)
