@@ -75,6 +75,28 @@ def test_close_is_not_fooled_by_a_patched_allclose(monkeypatch):
         close(torch.zeros(3), torch.ones(3))
 
 
+def test_expect_names_a_known_mistake_only_when_the_answer_is_wrong():
+    from course.checks.core import expect
+    wrong = [(torch.tensor([1.0, 1.0]), "gamma and beta swapped")]
+    expect(torch.tensor([-1.0, 1.0]), torch.tensor([-1.0, 1.0]), mistakes=wrong, name="ln")
+    with pytest.raises(AssertionError, match=r"^ln: gamma and beta swapped$"):
+        expect(torch.tensor([1.0, 1.0]), torch.tensor([-1.0, 1.0]), mistakes=wrong, name="ln")
+    with pytest.raises(AssertionError, match="ln: 1 of 2 values differ"):  # no known mistake: close()'s message
+        expect(torch.tensor([0.0, 1.0]), torch.tensor([-1.0, 1.0]), mistakes=wrong, name="ln")
+    # the right answer is checked first: a mistake within tolerance of it never fails a right answer
+    expect(8.0, 8.0, mistakes=[(8.0 + 1e-9, "never said")], rtol=0.1)
+    with pytest.raises(AssertionError, match="about 8"):
+        expect(8.1, 64.0, mistakes=[(8.0, "about 8")], rtol=0.1)
+
+
+def test_expect_of_chapter_03_is_absolute_to_1e_4_unless_told():
+    from course.checks.ch03_layernorm import expect
+    expect(torch.tensor([1.00009]), torch.tensor([1.0]))
+    with pytest.raises(AssertionError, match="tolerance 0.0001 \\+ 0"):
+        expect(torch.tensor([1.0002]), torch.tensor([1.0]))
+    expect(torch.tensor([1.0009]), torch.tensor([1.0]), atol=1e-3)
+
+
 def test_raises():
     def bad(x):
         raise ValueError(f"shape {x} is wrong")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -10,7 +9,7 @@ from torch import nn
 
 from course.attention import load_torch_attention
 from course.checks.borrowed import MHA_PY, SDPA, SDPA_ATEN, Borrowed
-from course.checks.core import call, close
+from course.checks.core import call, close, expect  # noqa: F401  (expect: re-exported, what the test cells call)
 from course.checks.messages import fail, msg
 
 _eye, _zeros, _manual_seed, _randn = torch.eye, torch.zeros, torch.manual_seed, torch.randn
@@ -20,26 +19,6 @@ _no_grad, _TorchMHA, _tensor = torch.no_grad, nn.MultiheadAttention, torch.tenso
 def copy_from_torch(ours: nn.Module, torch_mha: nn.MultiheadAttention) -> None:
     """Load nn.MultiheadAttention's weights into the course's q/k/v/out projections."""
     load_torch_attention(ours, torch_mha)
-
-
-def expect(actual: Any, expected: Any, *, mistakes: Sequence[tuple[Any, str]] = (), atol: float = 1e-6,
-           rtol: float = 1e-5, name: Any = "result") -> None:
-    """``close(actual, expected)``; when that fails and ``actual`` is what a known mistake gives, say which.
-
-    ``mistakes``: (what the wrong answer returns on this very input, worked out by hand in the test cell;
-    the sentence that names the mistake and where the notebook explains it, an English template without
-    values). Nothing here computes the right answer: the test cell passes it in.
-    """
-    try:
-        close(actual, expected, atol=atol, rtol=rtol, name=name)
-    except AssertionError as err:
-        for wrong, message in mistakes:
-            try:
-                close(actual, wrong, atol=atol, rtol=rtol, name=name)
-            except AssertionError:
-                continue
-            raise fail("{name}: {why}", name=name, why=message) from None
-        raise err from None
 
 
 def against_torch(MultiHeadAttention: type, d_model: int, n_heads: int, *, identity_out: bool = False,

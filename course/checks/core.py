@@ -114,6 +114,27 @@ def close(actual: Any, expected: Any, *, atol: float = 1e-6, rtol: float = 1e-5,
                    rtol=rtol, got=float(a[finite][worst]), expected=float(e[finite][worst]))
 
 
+def expect(actual: Any, expected: Any, *, name: Any = "result", mistakes: Iterable[tuple[Any, Any]] = (),
+           atol: float = 1e-6, rtol: float = 1e-5) -> None:
+    """:func:`close`; when that fails and ``actual`` is what a known mistake gives, say which mistake.
+
+    ``mistakes``: pairs (what that mistake returns on this very input, worked out by hand in the test cell;
+    the sentence that names it and where the notebook explains it, an English template without values),
+    each compared with the same tolerance. The right answer is checked first, so it always passes.
+    Nothing here computes the right answer: the test cell passes it in.
+    """
+    try:
+        close(actual, expected, atol=atol, rtol=rtol, name=name)
+    except AssertionError as err:
+        for wrong, message in mistakes:
+            try:
+                close(actual, wrong, atol=atol, rtol=rtol, name=name)
+            except AssertionError:
+                continue
+            raise fail("{name}: {why}", name=name, why=message) from None
+        raise err from None
+
+
 def raises(exc_type: type[BaseException], fn: Callable[..., Any], *args: Any, match: str | None = None,
            name: str | None = None, **kwargs: Any) -> BaseException:
     """``fn(*args, **kwargs)`` raises ``exc_type`` (and its message matches ``match``)."""
