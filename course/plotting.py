@@ -1,7 +1,7 @@
 """Figure helpers: one look for every figure in the course.
 
-Figures keep their prose in English. The few Chinese characters a figure must draw (the
-numerals of the capstone's outputs) come from a tiny font shipped with the course
+In the Chinese edition figures speak Chinese (the widgets' and the experiments' words, and the
+numerals of the capstone's outputs); those characters come from a tiny font shipped with the course
 (``course/fonts``, a subset of Noto Sans CJK SC, made by ``tools/make_cjk_subset.py``), used as a
 fallback after DejaVu Sans: without it matplotlib would draw boxes and print a "Glyph missing"
 warning to stderr, which nbgrader counts as a failure.

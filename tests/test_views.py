@@ -423,16 +423,19 @@ def test_views_speak_the_edition_they_are_built_in():
     assert english.spec["labels"] == av.LABELS and english.blocks[0].name == "self-attention"
 
 
-def test_the_shipped_font_has_every_chinese_character_of_the_widgets():
-    """tools/make_cjk_subset.py puts them in course/fonts; after a widget's Chinese words change, run it again."""
-    from pathlib import Path
-
+def test_the_shipped_font_has_every_chinese_character_of_the_widgets_and_experiments():
+    """tools/make_cjk_subset.py puts them in course/fonts; after a figure's Chinese words change, run it again."""
     from fontTools.ttLib import TTFont
 
     from course.plotting import CJK_FONT
+    from tools.make_cjk_subset import FIGURE_SOURCES
 
-    widgets = Path(av.__file__).parent
-    wanted = {c for p in widgets.glob("*.py") for c in CJK.findall(p.read_text(encoding="utf-8"))}
+    assert {folder.name for folder in FIGURE_SOURCES} == {"widgets", "experiments"}
+    wanted = set()
+    for folder in FIGURE_SOURCES:
+        found = {c for p in folder.glob("*.py") for c in CJK.findall(p.read_text(encoding="utf-8"))}
+        assert found, f"no Chinese words in {folder}"
+        wanted |= found
     have = {chr(code) for code in TTFont(CJK_FONT).getBestCmap()}
     assert wanted and not wanted - have, f"run tools/make_cjk_subset.py: missing {''.join(sorted(wanted - have))}"
 

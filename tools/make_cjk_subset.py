@@ -1,5 +1,6 @@
 """Build course/fonts/CourseCJK-Regular.otf: the few Chinese glyphs the course's figures draw
-(the capstone's numerals, and the Chinese edition's words in the widgets' figures, course/widgets/*.py).
+(the capstone's numerals, and the Chinese edition's words in the figures of the widgets, course/widgets/*.py,
+and of the experiments, course/experiments/*.py).
 
 The subset comes from Noto Sans CJK SC (SIL Open Font License 1.1, Debian's fonts-noto-cjk) and
 is renamed "Course CJK" as a modified version. It is committed, so figures with Chinese
@@ -24,16 +25,17 @@ sys.path.insert(0, str(ROOT))
 from course.tasks import ZH_ALPHABET  # noqa: E402
 
 SOURCE = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-WIDGETS = ROOT / "course" / "widgets"
+FIGURE_SOURCES = (ROOT / "course" / "widgets", ROOT / "course" / "experiments")  # modules that draw Chinese words
 CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")  # ideographs and full-width punctuation
 
 
-def widget_chars() -> str:
-    """Every Chinese character and full-width punctuation mark written in the widgets' sources."""
-    return "".join(sorted({c for p in WIDGETS.glob("*.py") for c in CJK.findall(p.read_text(encoding="utf-8"))}))
+def figure_chars() -> str:
+    """Every Chinese character and full-width punctuation mark written in the widgets' and experiments' sources."""
+    return "".join(sorted({c for folder in FIGURE_SOURCES for p in folder.glob("*.py")
+                           for c in CJK.findall(p.read_text(encoding="utf-8"))}))
 
 
-CHARS = ZH_ALPHABET + "两中文字" + widget_chars()
+CHARS = ZH_ALPHABET + "两中文字" + figure_chars()
 OUT = ROOT / "course" / "fonts" / "CourseCJK-Regular.otf"
 FAMILY = "Course CJK"
 

@@ -1,4 +1,10 @@
-"""Experiments the chapters run and plot: one module per chapter, called from notebook cells."""
+"""Experiments the chapters run and plot: one module per chapter, called from notebook cells.
+
+A figure's words (titles, axis labels, legends, notes) are written where they are drawn, English and Chinese
+side by side: ``pick("English", "中文")`` (:func:`course.language.pick`) gives the edition's; numbers and units
+are the same in both. The Chinese characters must be in the course's font: run ``tools/make_cjk_subset.py``
+after changing them.
+"""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from torch.utils import flop_counter
 from torch.utils.flop_counter import FlopCounterMode
 
 from course import benchmarking
+from course.language import pick
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 
 PARTS = ("projections", "attention", "ffn", "head")  # the keys of a per-part FLOP count
@@ -75,6 +76,19 @@ LAYER_DRAWING: tuple[tuple[str, str | None], ...] = (
     ("add the FFN's input, LayerNorm", None),
     ("head: (seq, d_model)·(d_model, vocab) → logits", "head"),
 )
+LAYER_DRAWING_ZH = (  # the same boxes, in the Chinese edition
+    "嵌入：在 (vocab, d_model) 表中查出第 id 行",
+    "Q、K、V 投影：3 × (seq, d_model)·(d_model, d_model)",
+    "分数 Q·Kᵀ，每个头：(seq, d_head)·(d_head, seq)",
+    "对分数的每一行做 softmax",
+    "权重·V，每个头：(seq, seq)·(seq, d_head)",
+    "输出投影：(seq, d_model)·(d_model, d_model)",
+    "加上该层的输入，层归一化",
+    "前馈网络输入：(seq, d_model)·(d_model, d_ff)，再 ReLU",
+    "前馈网络输出：(seq, d_ff)·(d_ff, d_model)",
+    "加上前馈网络的输入，层归一化",
+    "输出层：(seq, d_model)·(d_model, vocab) → logits",
+)
 
 
 def layer_diagram() -> Figure:
@@ -91,13 +105,13 @@ def layer_diagram() -> Figure:
     ys = {i: (n - i) * step for i in range(n)}
     top = (n + 0.8) * step
     bottom = ys[n - 1] - 0.8 * step
-    ax.text(cx, top, "token ids (seq,)", ha="center", va="center", fontsize=9)
+    ax.text(cx, top, pick("token ids (seq,)", "词元 id (seq,)"), ha="center", va="center", fontsize=9)
     ax.annotate("", xy=(cx, ys[0] + h / 2), xytext=(cx, top - 0.15), arrowprops={"arrowstyle": "-|>", "lw": 1.0})
     for i, (text, part) in enumerate(LAYER_DRAWING):
         y = ys[i]
         ax.add_patch(FancyBboxPatch((cx - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04", fc=PART_COLORS[part],
                                     ec="k", lw=0.8))
-        ax.text(cx, y, text, ha="center", va="center", fontsize=8.5)
+        ax.text(cx, y, pick(text, LAYER_DRAWING_ZH[i]), ha="center", va="center", fontsize=8.5)
         if i + 1 < n:
             ax.annotate("", xy=(cx, ys[i + 1] + h / 2), xytext=(cx, y - h / 2),
                         arrowprops={"arrowstyle": "-|>", "lw": 1.0})
@@ -111,17 +125,20 @@ def layer_diagram() -> Figure:
     frame_top, frame_bottom = ys[1] + step / 2 + 0.08, ys[9] - h / 2 - 0.1
     ax.add_patch(Rectangle((cx - w / 2 - 0.2, frame_bottom), w + 0.75, frame_top - frame_bottom, fill=False, ls="--",
                            lw=1.0, ec="grey"))
-    ax.text(cx + w / 2 + 0.7, (ys[3] + ys[4]) / 2, "× n_layer:\none encoder\nlayer", fontsize=9, va="center",
+    ax.text(cx + w / 2 + 0.7, (ys[3] + ys[4]) / 2, pick("× n_layer:\none encoder\nlayer",
+                                                        "× n_layer：\n一个编码器层"), fontsize=9, va="center",
             ha="left")
     handles = [FancyBboxPatch((0, 0), 1, 1, fc=c, ec="k", lw=0.8) for c in PART_COLORS.values()]
-    ax.legend(handles, [f'"{k}"' if k else "not counted" for k in PART_COLORS], fontsize=8, loc="center left",
-              title="part of encoder_flops", title_fontsize=8, frameon=False,
+    ax.legend(handles, [f'"{k}"' if k else pick("not counted", "不计入") for k in PART_COLORS], fontsize=8,
+              loc="center left", title=pick("part of encoder_flops",
+                                            "encoder_flops 中的部分"), title_fontsize=8, frameon=False,
               bbox_to_anchor=((cx + w / 2 + 0.6) / 10.6, 0.3))
     ax.set_xlim(0.0, 10.6)
     ax.set_ylim(bottom - 0.4, top + 0.4)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title("The model counted in Part 3, for one sequence of seq tokens", fontsize=10)
+    ax.set_title(pick("The model counted in Part 3, for one sequence of seq tokens",
+                      "第 3 部分计数的模型：一条含 seq 个词元的序列"), fontsize=10)
     return fig
 
 
@@ -205,15 +222,21 @@ def flops_split_figure(encoder_flops: Callable[..., dict], layer_params: Callabl
     crossover = weights[0] / slope
     fig = new_figure(7.0, 4.0)
     ax = fig.add_subplot()
-    ax.plot(seqs, [x / 1e9 for x in weights], "o-", label="weight matmuls (Q/K/V/output projections, FFN)")
-    ax.plot(seqs, [x / 1e9 for x in attention], "s-", label="attention matmuls (Q·Kᵀ and weights·V)")
-    ax.axhline(2 * n / 1e9, color="C2", ls=":", lw=1.5, label=f"2N, N = {n / 1e6:.1f}M non-embedding parameters")
+    ax.plot(seqs, [x / 1e9 for x in weights], "o-", label=pick("weight matmuls (Q/K/V/output projections, FFN)",
+                                                               "权重矩阵乘法（Q/K/V/输出投影、前馈网络）"))
+    ax.plot(seqs, [x / 1e9 for x in attention], "s-", label=pick("attention matmuls (Q·Kᵀ and weights·V)",
+                                                                 "注意力矩阵乘法（Q·Kᵀ 与 权重·V）"))
+    ax.axhline(2 * n / 1e9, color="C2", ls=":", lw=1.5, label=pick(f"2N, N = {n / 1e6:.1f}M non-embedding parameters",
+                                                                   f"2N，N = {n / 1e6:.1f}M 个非嵌入参数"))
     ax.axvline(crossover, color="grey", ls="--", lw=1)
-    ax.text(crossover, ax.get_ylim()[1] * 0.9, f"equal at seq = {crossover:,.0f}  ", color="grey", ha="right")
+    ax.text(crossover, ax.get_ylim()[1] * 0.9, pick(f"equal at seq = {crossover:,.0f}  ",
+                                                    f"seq = {crossover:,.0f} 时相等  "),
+            color="grey", ha="right")
     ax.set_xscale("log", base=2)
-    ax.set_xlabel("context length seq (tokens)")
-    ax.set_ylabel("forward GFLOPs per token")
-    ax.set_title(f"Where the FLOPs go: d_model={d_model}, {n_layer} layers, d_ff={d_ff}")
+    ax.set_xlabel(pick("context length seq (tokens)", "上下文长度 seq（词元）"))
+    ax.set_ylabel(pick("forward GFLOPs per token", "每个词元的前向 GFLOPs"))
+    ax.set_title(pick(f"Where the FLOPs go: d_model={d_model}, {n_layer} layers, d_ff={d_ff}",
+                      f"浮点运算花在哪里：d_model={d_model}，{n_layer} 层，d_ff={d_ff}"))
     ax.legend(fontsize=8)
     return fig, {"n_params": n, "two_n": 2 * n, "weights_per_token": weights[0], "crossover_seq": crossover,
                  "head_per_token": per_token[0]["head"]}
@@ -228,14 +251,15 @@ def throughput_sweep(measure: benchmarking.Measure, sizes: tuple[int, ...] = (64
 def throughput_figure(results: list[dict], peaks: dict[str, float] | None = None) -> Figure:
     fig = new_figure(7.0, 4.0)
     ax = fig.add_subplot()
-    ax.plot([r["n"] for r in results], [r["flops_per_s"] / 1e9 for r in results], "o-", label="measured (median)")
+    ax.plot([r["n"] for r in results], [r["flops_per_s"] / 1e9 for r in results], "o-",
+            label=pick("measured (median)", "实测（中位数）"))
     for i, (name, peak) in enumerate((peaks or {}).items()):
         ax.axhline(peak / 1e9, ls="--", lw=1, color=f"C{i + 1}", label=name)
     ax.set_xscale("log", base=2)
     ax.set_ylim(bottom=0)
-    ax.set_xlabel("matrix size n  (an n×n by n×n matmul)")
-    ax.set_ylabel("achieved GFLOP/s")
-    ax.set_title("Achieved matmul throughput on this machine")
+    ax.set_xlabel(pick("matrix size n  (an n×n by n×n matmul)", "矩阵大小 n（n×n 乘 n×n 的矩阵乘法）"))
+    ax.set_ylabel(pick("achieved GFLOP/s", "实际达到的 GFLOP/s"))
+    ax.set_title(pick("Achieved matmul throughput on this machine", "本机实际达到的矩阵乘法算力"))
     ax.legend()
     return fig
 

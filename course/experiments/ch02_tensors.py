@@ -13,6 +13,7 @@ from collections.abc import Callable
 import torch
 from matplotlib.figure import Figure
 
+from course.language import pick
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 from course.widgets.ch02_tensors import draw_layout
 
@@ -49,16 +50,17 @@ def softmax_scale_experiment(stable_softmax: Callable[..., _Tensor], logits: tup
 
     fig = new_figure(6.4, 3.6)
     ax = fig.add_subplot()
-    ax.plot(scales, stable, lw=2.5, color="#1f77b4", label="stable_softmax (max subtracted)")
+    ax.plot(scales, stable, lw=2.5, color="#1f77b4", label=pick("stable_softmax (max subtracted)",
+                                                                   "stable_softmax（减去最大值）"))
     ok = ~broken
-    ax.plot(scales[ok], naive[ok], ls="--", lw=1.5, color="#ff7f0e", label="naive softmax")
+    ax.plot(scales[ok], naive[ok], ls="--", lw=1.5, color="#ff7f0e", label=pick("naive softmax", "朴素 softmax"))
     ax.scatter(scales[broken], torch.full((int(broken.sum()),), 0.02), marker="x", color="#d62728", s=18,
-               label="naive softmax returns NaN")
+               label=pick("naive softmax returns NaN", "朴素 softmax 返回 NaN"))
     ax.set_xscale("log")
     ax.set_ylim(-0.05, 1.05)
-    ax.set_xlabel("scale s (logits = s x " + str(list(logits)) + ")")
-    ax.set_ylabel("probability of the largest logit")
-    ax.set_title("softmax of ever larger logits, float32")
+    ax.set_xlabel(pick("scale s (logits = s x ", "缩放系数 s（logits = s x ") + str(list(logits)) + pick(")", "）"))
+    ax.set_ylabel(pick("probability of the largest logit", "最大 logit 的概率"))
+    ax.set_title(pick("softmax of ever larger logits, float32", "logits 越来越大时的 softmax（float32）"))
     ax.legend(loc="center left", fontsize=8)
     stats = {"first_nan_scale": first_nan,
              "top_logit_at_first_nan": first_nan * float(base.max()),
@@ -99,15 +101,16 @@ def distance_timing_experiment(pairwise_sq_distances: Callable[[_Tensor, _Tensor
         bcast_s.append(_best_time(lambda: pairwise_sq_distances(x, y), 5))  # noqa: B023 - run now
     fig = new_figure(6.4, 3.6)
     ax = fig.add_subplot()
-    ax.plot(sizes, [t * 1e3 for t in loop_s], "o-", label="double Python loop")
-    ax.plot(sizes, [t * 1e3 for t in bcast_s], "s-", label="pairwise_sq_distances (broadcasting)")
+    ax.plot(sizes, [t * 1e3 for t in loop_s], "o-", label=pick("double Python loop", "两层 Python 循环"))
+    ax.plot(sizes, [t * 1e3 for t in bcast_s], "s-", label=pick("pairwise_sq_distances (broadcasting)",
+                                                                 "pairwise_sq_distances（广播）"))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(list(sizes), [str(n) for n in sizes])
     ax.minorticks_off()
-    ax.set_xlabel(f"n (n x n distances, d = {d})")
-    ax.set_ylabel("time (ms, best of a few runs)")
-    ax.set_title("Same numbers, very different cost")
+    ax.set_xlabel(pick(f"n (n x n distances, d = {d})", f"n（n x n 个距离，d = {d}）"))
+    ax.set_ylabel(pick("time (ms, best of a few runs)", "时间（ms，几次运行中最快的一次）"))
+    ax.set_title(pick("Same numbers, very different cost", "结果相同，代价迥异"))
     ax.legend(fontsize=8)
     stats = {"n": sizes[-1], "loop_ms": loop_s[-1] * 1e3, "broadcast_ms": bcast_s[-1] * 1e3,
              "speedup": loop_s[-1] / bcast_s[-1]}

@@ -13,6 +13,7 @@ from matplotlib.patches import Circle, FancyBboxPatch, Rectangle
 from torch import nn
 
 from course.experiments import one_thread
+from course.language import pick
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 
 NormFn = Callable[..., torch.Tensor]
@@ -43,9 +44,10 @@ def ln_vs_bn(layer_norm: NormFn, d: int = 8, seed: int = 0) -> tuple[Figure, dic
         ax = fig.add_subplot(1, 2, k + 1)
         for j, batch in enumerate(["A", "B"]):
             ax.bar((torch.arange(d) + (j - 0.5) * 0.38).numpy(), out[f"{kind}, batch {batch}"].numpy(), width=0.38,
-                   label=f"in batch {batch}")
-        ax.set(title=f"{'LayerNorm' if kind == 'LN' else 'BatchNorm'}: the same token", xlabel="feature",
-               ylabel="normalised value")
+                   label=pick(f"in batch {batch}", f"在批次 {batch} 中"))
+        norm = pick("LayerNorm", "层归一化") if kind == "LN" else pick("BatchNorm", "批归一化")
+        ax.set(title=pick(f"{norm}: the same token", f"{norm}：同一个词元"), xlabel=pick("feature", "特征"),
+               ylabel=pick("normalised value", "归一化后的值"))
         ax.legend(fontsize=8)
     fig.tight_layout()
     diffs = {kind: float((out[f"{kind}, batch A"] - out[f"{kind}, batch B"]).abs().max()) for kind in ("LN", "BN")}
@@ -104,10 +106,11 @@ def batchnorm_future_leak(layer_norm: NormFn, batch: int = 2, seq: int = 6, d: i
             ax.axhline(b * seq - 0.5, color="white", lw=1.5)
             ax.axvline(b * seq - 0.5, color="white", lw=1.5)
         ax.plot([-0.5, seq - 0.5], [-0.5, seq - 0.5], color="w", lw=0.8, ls=":")
-        ax.set(title=title, xlabel="input token moved (s)", ylabel="output token (t)")
+        ax.set(title=_name(title), xlabel=pick("input token moved (s)", "被移动的输入词元 (s)"),
+               ylabel=pick("output token (t)", "输出词元 (t)"))
         ax.grid(False)
-        ax.text(seq - 0.6, 0.0, "future of t", color="w", ha="right", va="center", fontsize=8)
-    fig.colorbar(im, ax=fig.axes, shrink=0.8, label="change of output token t")
+        ax.text(seq - 0.6, 0.0, pick("future of t", "t 的未来"), color="w", ha="right", va="center", fontsize=8)
+    fig.colorbar(im, ax=fig.axes, shrink=0.8, label=pick("change of output token t", "输出词元 t 的变化"))
     stats = {}
     for key, m in (("ln", maps["LayerNorm"]), ("bn", maps["BatchNorm (training mode)"])):
         stats[f"{key}_future"] = float(m[future].max())
@@ -148,13 +151,17 @@ def batchnorm_train_eval(d: int = 8, seq: int = 6, batches: int = 60, batch: int
     fig = new_figure(10.0, 3.6)
     ax = fig.add_subplot(1, 2, 1)
     ax.plot(range(1, batches + 1), error, "o-", ms=3)
-    ax.set(title="Running mean: average error per feature", xlabel="training batches seen",
-           ylabel="|running mean - true mean|")
+    ax.set(title=pick("Running mean: average error per feature", "滑动均值：每个特征的平均误差"),
+           xlabel=pick("training batches seen", "已见过的训练批次"),
+           ylabel=pick("|running mean - true mean|", "|滑动均值 - 真实均值|"))
     ax = fig.add_subplot(1, 2, 2)
     feats = torch.arange(d).numpy()
-    ax.bar(feats - 0.2, trained[0].numpy(), width=0.4, label="training mode (this sentence's statistics)")
-    ax.bar(feats + 0.2, evaluated[0].numpy(), width=0.4, label="eval mode (running averages)")
-    ax.set(title="The same token, BatchNorm in the two modes", xlabel="feature", ylabel="normalised value")
+    ax.bar(feats - 0.2, trained[0].numpy(), width=0.4, label=pick("training mode (this sentence's statistics)",
+                                                                           "训练模式（这句话自身的统计量）"))
+    ax.bar(feats + 0.2, evaluated[0].numpy(), width=0.4, label=pick("eval mode (running averages)",
+                                                                    "评估模式（滑动平均）"))
+    ax.set(title=pick("The same token, BatchNorm in the two modes", "同一个词元：两种模式下的批归一化"),
+           xlabel=pick("feature", "特征"), ylabel=pick("normalised value", "归一化后的值"))
     ax.legend(fontsize=8)
     fig.tight_layout()
     stats = {"max_diff": float((trained - evaluated).abs().max()), "final_error": error[-1], "first_error": error[0],
@@ -166,7 +173,7 @@ def batchnorm_train_eval(d: int = 8, seq: int = 6, batches: int = 60, batch: int
 
 def _box(ax, x: float, y: float, text: str, color: str, w: float = 2.2, h: float = 0.7) -> None:
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05", fc=color, ec="k", lw=1))
-    ax.text(x, y, text, ha="center", va="center", fontsize=9)
+    ax.text(x, y, _name(text), ha="center", va="center", fontsize=9)
 
 
 def _arrow(ax, start: tuple[float, float], end: tuple[float, float]) -> None:
@@ -179,6 +186,15 @@ def _line(ax, *points: tuple[float, float]) -> None:
 
 
 NORM_COLOR, SUB_COLOR, DROP_COLOR = "#f6e3a1", "#bcd7f0", "#f3c1c1"
+
+# The Chinese of the names this module draws as they are (boxes, map titles, legend entries)
+NAMES_ZH = {"LayerNorm": "层归一化", "no LayerNorm": "无层归一化", "final LayerNorm": "最终层归一化",
+            "Sublayer\n(attention or FFN)": "子层\n（注意力或前馈网络）", "Dropout": "Dropout",
+            "BatchNorm (training mode)": "批归一化（训练模式）"}
+
+
+def _name(text: str) -> str:
+    return pick(text, NAMES_ZH.get(text, text))
 
 
 def _draw_block(ax, pre: bool, dropout: bool) -> float:
@@ -203,7 +219,7 @@ def _draw_block(ax, pre: bool, dropout: bool) -> float:
     ax.text(cx, add, "+", ha="center", va="center", fontsize=12)
     _line(ax, (cx, split), (skip, split), (skip, add))
     _arrow(ax, (skip, add), (cx + 0.22, add))
-    ax.text(skip + 0.1, (split + add) / 2, "residual\nstream", fontsize=8, va="center", ha="left")
+    ax.text(skip + 0.1, (split + add) / 2, pick("residual\nstream", "残差流"), fontsize=8, va="center", ha="left")
     out = add
     if not pre:
         out = add + 1.1
@@ -220,7 +236,7 @@ def _draw_block(ax, pre: bool, dropout: bool) -> float:
         _arrow(ax, (cx, y - 1.1 + 0.35), (cx, y - 0.25))
     else:
         y += 0.3
-    ax.text(cx, y, "output layer", ha="center", va="center", fontsize=9)
+    ax.text(cx, y, pick("output layer", "输出层"), ha="center", va="center", fontsize=9)
     ax.set_xlim(-0.2, 5.2)
     ax.set_aspect("equal")
     ax.axis("off")
@@ -237,7 +253,8 @@ def block_diagrams(dropout: bool = False) -> Figure:
     for k, pre in enumerate((False, True)):
         ax = fig.add_subplot(1, 2, k + 1)
         heights.append(_draw_block(ax, pre, dropout))
-        ax.set_title("Pre-LN (GPT-2 and later)" if pre else "Post-LN (2017 paper, BERT)", fontsize=10)
+        ax.set_title(pick("Pre-LN (GPT-2 and later)", "Pre-LN（GPT-2 及之后）") if pre
+                     else pick("Post-LN (2017 paper, BERT)", "Post-LN（2017 年论文、BERT）"), fontsize=10)
     for ax in fig.axes:
         ax.set_ylim(0.0, max(heights))  # one scale for both drawings
     fig.tight_layout()
@@ -372,18 +389,20 @@ def norm_or_not(n_layer: int = 8, steps: int = 80, lr: float = 1e-2, seed: int =
     fig = new_figure(10.0, 3.8)
     ax = fig.add_subplot(1, 2, 1)
     for k, (name, s) in enumerate(scale.items()):
-        ax.plot(range(n_layer + 1), s, "o-", color=f"C{k}", label=name)
+        ax.plot(range(n_layer + 1), s, "o-", color=f"C{k}", label=_name(name))
     ax.set_yscale("log")
-    ax.set(title="Scale of the residual stream at initialisation", xlabel="after block (0 = the input)",
-           ylabel="standard deviation")
+    ax.set(title=pick("Scale of the residual stream at initialisation", "初始化时残差流的尺度"),
+           xlabel=pick("after block (0 = the input)", "经过的块（0 = 输入）"),
+           ylabel=pick("standard deviation", "标准差"))
     ax.legend(fontsize=8)
     ax = fig.add_subplot(1, 2, 2)
     for k, (name, l) in enumerate(losses.items()):
         finite = [v if math.isfinite(v) else float("nan") for v in l]
-        ax.plot(finite, lw=1.2, color=f"C{k}", label=name)
-    ax.axhline(math.log(VOCAB), color="grey", lw=0.8, ls=":", label="chance: ln 16")
+        ax.plot(finite, lw=1.2, color=f"C{k}", label=_name(name))
+    ax.axhline(math.log(VOCAB), color="grey", lw=0.8, ls=":", label=pick("chance: ln 16", "随机猜测：ln 16"))
     ax.set_yscale("log")
-    ax.set(title=f"Training loss, {n_layer} layers, Adam lr={lr:g}", xlabel="step", ylabel="cross-entropy")
+    ax.set(title=pick(f"Training loss, {n_layer} layers, Adam lr={lr:g}", f"训练损失：{n_layer} 层，Adam lr={lr:g}"),
+           xlabel=pick("step", "步数"), ylabel=pick("cross-entropy", "交叉熵"))
     ax.legend(fontsize=8)
     fig.tight_layout()
     tail = min(tail, steps)
@@ -408,16 +427,19 @@ def pre_vs_post(steps: int = 120, warmup: int = 40, lr: float = 1e-2, n_layer: i
     ax = fig.add_subplot(1, 2, 1)
     for (nf, wu), losses in runs.items():
         ax.plot(losses, lw=1.2, ls="-" if wu else "--",
-                label=f"{'Pre-LN' if nf else 'Post-LN'}, {'warm-up ' + str(wu) if wu else 'no warm-up'}",
+                label=f"{'Pre-LN' if nf else 'Post-LN'}{pick(', ', '，')}"
+                      + (pick(f"warm-up {wu}", f"预热 {wu} 步") if wu else pick("no warm-up", "无预热")),
                 color="C1" if nf else "C0", alpha=1.0 if wu else 0.7)
-    ax.axhline(math.log(VOCAB), color="grey", lw=0.8, ls=":", label="chance: ln 16")
-    ax.set(title=f"Training loss, {n_layer} layers, Adam lr={lr:g}", xlabel="step", ylabel="cross-entropy")
+    ax.axhline(math.log(VOCAB), color="grey", lw=0.8, ls=":", label=pick("chance: ln 16", "随机猜测：ln 16"))
+    ax.set(title=pick(f"Training loss, {n_layer} layers, Adam lr={lr:g}", f"训练损失：{n_layer} 层，Adam lr={lr:g}"),
+           xlabel=pick("step", "步数"), ylabel=pick("cross-entropy", "交叉熵"))
     ax.legend(fontsize=8)
     ax = fig.add_subplot(1, 2, 2)
     for nf, norms in grads.items():
         ax.plot(range(1, n_layer + 1), norms, "o-", color="C1" if nf else "C0", label="Pre-LN" if nf else "Post-LN")
-    ax.set(title="Gradient norm per layer at initialisation", xlabel="layer (1 = next to the input)",
-           ylabel="||dL/dW|| of the layer's matrices")
+    ax.set(title=pick("Gradient norm per layer at initialisation", "初始化时每层的梯度范数"),
+           xlabel=pick("layer (1 = next to the input)", "层（1 = 紧挨输入）"),
+           ylabel=pick("||dL/dW|| of the layer's matrices", "该层各矩阵的 ||dL/dW||"))
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8)
     fig.tight_layout()

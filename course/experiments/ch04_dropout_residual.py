@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from course.experiments import one_thread
+from course.language import pick
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 
 DropoutFn = Callable[..., torch.Tensor]
@@ -98,23 +99,26 @@ def dropout_statistics(dropout_fn: DropoutFn, p: float = 0.3, n: int = 200_000, 
     fig = new_figure(13.5, 3.8)
     ax1, ax2, ax3 = fig.subplots(1, 3)
     bins = torch.linspace(-1.0, 4.5, 111).tolist()
-    ax1.hist(x.numpy(), bins=bins, histtype="step", lw=1.5, label="input x")
+    ax1.hist(x.numpy(), bins=bins, histtype="step", lw=1.5, label=pick("input x", "输入 x"))
     ax1.hist(y.numpy(), bins=bins, histtype="step", lw=1.5, label=f"dropout(x, p={p})")
-    ax1.set(xlabel="value", ylabel="count (log scale)", yscale="log",
-            title=f"{n:,} values before and after dropout")
+    ax1.set(xlabel=pick("value", "值"), ylabel=pick("count (log scale)", "个数（对数刻度）"), yscale="log",
+            title=pick(f"{n:,} values before and after dropout", f"dropout 前后的 {n:,} 个值"))
     ax1.legend(loc="upper right", fontsize=8)
 
-    ax2.plot(ps, means, "o-", label="mean of dropout(ones)")
-    ax2.plot(ps, zeros, "s-", label="fraction set to zero")
-    ax2.plot(ps, [1 - q for q in ps], "k:", label="mean without 1/(1-p) rescaling")
-    ax2.set(xlabel="drop probability p", ylabel="value", title="Mean is preserved, zeros grow with p",
+    ax2.plot(ps, means, "o-", label=pick("mean of dropout(ones)", "dropout(ones) 的均值"))
+    ax2.plot(ps, zeros, "s-", label=pick("fraction set to zero", "被置零的比例"))
+    ax2.plot(ps, [1 - q for q in ps], "k:", label=pick("mean without 1/(1-p) rescaling", "不做 1/(1-p) 缩放时的均值"))
+    ax2.set(xlabel=pick("drop probability p", "丢弃概率 p"), ylabel=pick("value", "值"),
+            title=pick("Mean is preserved, zeros grow with p", "均值不变，零的比例随 p 增长"),
             ylim=(-0.05, 1.25))
     ax2.legend(loc="lower left", fontsize=8)
 
-    ax3.plot(ps, stds, "o-", label="measured std")
+    ax3.plot(ps, stds, "o-", label=pick("measured std", "实测标准差"))
     qs = torch.linspace(0, max(ps), 100).tolist()
     ax3.plot(qs, [math.sqrt(q / (1 - q)) for q in qs], "k:", label="sqrt(p / (1 - p))")
-    ax3.set(xlabel="drop probability p", ylabel="std of dropout(ones)", title="The price: noise grows with p")
+    ax3.set(xlabel=pick("drop probability p", "丢弃概率 p"), ylabel=pick("std of dropout(ones)",
+                                                                         "dropout(ones) 的标准差"),
+            title=pick("The price: noise grows with p", "代价：噪声随 p 增长"))
     ax3.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     stats = {"p": p, "n": n, "mean_in": x.mean().item(), "mean_out": y.mean().item(),
@@ -142,11 +146,14 @@ def train_vs_eval(dropout_fn: DropoutFn, p: float = 0.3, passes: int = 2000, d_h
 
     fig = new_figure(7.0, 3.8)
     ax = fig.subplots()
-    ax.hist(train.numpy(), bins=50, color="C0", alpha=0.7, label=f"training mode, {passes} passes")
-    ax.axvline(evaluated, color="C3", lw=2, label="eval mode (every pass)")
-    ax.axvline(train.mean().item(), color="k", ls="--", lw=1.5, label="mean of the training passes")
-    ax.set(xlabel="network output y", ylabel="number of passes",
-           title=f"Same input, dropout p={p}: random in training, fixed in eval")
+    ax.hist(train.numpy(), bins=50, color="C0", alpha=0.7, label=pick(f"training mode, {passes} passes",
+                                                                   f"训练模式，{passes} 次前向"))
+    ax.axvline(evaluated, color="C3", lw=2, label=pick("eval mode (every pass)", "评估模式（每次都一样）"))
+    ax.axvline(train.mean().item(), color="k", ls="--", lw=1.5, label=pick("mean of the training passes",
+                                                                             "训练模式各次前向的均值"))
+    ax.set(xlabel=pick("network output y", "网络输出 y"), ylabel=pick("number of passes", "前向次数"),
+           title=pick(f"Same input, dropout p={p}: random in training, fixed in eval",
+                      f"同一输入，dropout p={p}：训练时随机，评估时固定"))
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     stats = {"eval": evaluated, "train_mean": train.mean().item(), "train_std": train.std().item(),
@@ -209,13 +216,14 @@ def placement_experiment(good_block: type, depth: int = 12, p: float = 0.1, d_mo
     ax1.plot(layers, good_zero, "o-", label="x + dropout(F(norm(x)))")
     ax1.plot(layers, bad_zero, "s-", label="dropout(x + F(norm(x)))")
     ax1.plot(layers, [1 - (1 - p) ** k for k in layers], "k:", label="1 - (1 - p)^k")
-    ax1.set(xlabel="blocks passed k", ylabel="fraction of stream entries = 0",
-            title=f"Holes in the residual stream (p={p})")
+    ax1.set(xlabel=pick("blocks passed k", "经过的块数 k"), ylabel=pick("fraction of stream entries = 0",
+                                                                        "残差流中为 0 的元素比例"),
+            title=pick(f"Holes in the residual stream (p={p})", f"残差流中的空洞（p={p}）"))
     ax1.legend(loc="upper left", fontsize=8)
-    ax2.plot(layers, good_err, "o-", label="dropout on the branch")
-    ax2.plot(layers, bad_err, "s-", label="dropout after the add")
-    ax2.set(xlabel="blocks passed k", ylabel="||h - x|| / ||x||",
-            title="How far the stream drifts from x")
+    ax2.plot(layers, good_err, "o-", label=pick("dropout on the branch", "dropout 在分支上"))
+    ax2.plot(layers, bad_err, "s-", label=pick("dropout after the add", "dropout 在相加之后"))
+    ax2.set(xlabel=pick("blocks passed k", "经过的块数 k"), ylabel="||h - x|| / ||x||",
+            title=pick("How far the stream drifts from x", "残差流偏离 x 有多远"))
     ax2.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     stats = {"depth": depth, "p": p, "good_zero": good_zero, "bad_zero": bad_zero,
@@ -243,10 +251,13 @@ def residual_experiment(grad_fn: Callable[[nn.Module, torch.Tensor], torch.Tenso
     layers = list(range(1, depth + 1))
     fig = new_figure(7.5, 4.0)
     ax = fig.subplots()
-    ax.semilogy(layers, norms[False], "o-", ms=3, label="plain: h = tanh(W h + b)")
-    ax.semilogy(layers, norms[True], "s-", ms=3, label="residual: h = h + tanh(W h + b)")
-    ax.set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW|| (log scale)",
-           title=f"Gradient norm per layer at initialisation, {depth} layers")
+    ax.semilogy(layers, norms[False], "o-", ms=3, label=pick("plain: h = tanh(W h + b)", "普通：h = tanh(W h + b)"))
+    ax.semilogy(layers, norms[True], "s-", ms=3, label=pick("residual: h = h + tanh(W h + b)",
+                                                                 "残差：h = h + tanh(W h + b)"))
+    ax.set(xlabel=pick("layer (1 = next to the input)", "层（1 = 紧挨输入）"),
+           ylabel=pick("||dL/dW|| (log scale)", "||dL/dW||（对数刻度）"),
+           title=pick(f"Gradient norm per layer at initialisation, {depth} layers",
+                      f"初始化时每层的梯度范数，共 {depth} 层"))
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     stats = {"plain": norms[False], "residual": norms[True]}
@@ -319,19 +330,25 @@ def overfitting_experiment(dropout_cls: type, p: float = 0.5, steps: int = 600, 
     ax1, ax2 = fig.subplots(1, 2)
     for rate, color in ((0.0, "C0"), (p, "C1")):
         c = runs[rate]
-        label = "no dropout" if rate == 0 else f"dropout p={p}"
-        ax1.plot(c["step"], c["train"], "--", color=color, label=f"{label}: training loss")
-        ax1.plot(c["step"], c["test"], "-", color=color, label=f"{label}: test loss")
-    ax1.axhline(noise ** 2, color="grey", ls=":", lw=1, label=f"noise floor {noise ** 2:g}")
-    ax1.set(xlabel="step", ylabel="mean squared error (eval mode)", yscale="log",
-            title=f"{n_train} noisy points, MLP of width {width}")
+        label = pick("no dropout", "无 dropout") if rate == 0 else f"dropout p={p}"
+        ax1.plot(c["step"], c["train"], "--", color=color, label=pick(f"{label}: training loss", f"{label}：训练损失"))
+        ax1.plot(c["step"], c["test"], "-", color=color, label=pick(f"{label}: test loss", f"{label}：测试损失"))
+    ax1.axhline(noise ** 2, color="grey", ls=":", lw=1, label=pick(f"noise floor {noise ** 2:g}",
+                                                                    f"噪声下限 {noise ** 2:g}"))
+    ax1.set(xlabel=pick("step", "步数"), ylabel=pick("mean squared error (eval mode)",
+                                                     "均方误差（评估模式）"), yscale="log",
+            title=pick(f"{n_train} noisy points, MLP of width {width}",
+                       f"{n_train} 个带噪声的点，宽度为 {width} 的 MLP"))
     ax1.legend(fontsize=7)
-    ax2.plot(x_train.squeeze(1).numpy(), y_train.squeeze(1).numpy(), "k.", ms=6, label="training points")
+    ax2.plot(x_train.squeeze(1).numpy(), y_train.squeeze(1).numpy(), "k.", ms=6,
+             label=pick("training points", "训练点"))
     ax2.plot(grid.squeeze(1).numpy(), torch.sin(2 * grid).squeeze(1).numpy(), color="grey", lw=1, label="sin(2x)")
     for rate, color in ((0.0, "C0"), (p, "C1")):
         ax2.plot(grid.squeeze(1).numpy(), runs[rate]["fit"].numpy(), color=color, lw=1.5,
-                 label="fit, no dropout" if rate == 0 else f"fit, dropout p={p}")
-    ax2.set(xlabel="x", ylabel="y", title=f"The fits after {steps} steps (eval mode)")
+                 label=pick("fit, no dropout", "拟合，无 dropout") if rate == 0
+                 else pick(f"fit, dropout p={p}", f"拟合，dropout p={p}"))
+    ax2.set(xlabel="x", ylabel="y", title=pick(f"The fits after {steps} steps (eval mode)",
+                                                f"{steps} 步之后的拟合（评估模式）"))
     ax2.legend(fontsize=8)
     fig.tight_layout()
     stats = {"p": p, "noise_floor": noise ** 2,

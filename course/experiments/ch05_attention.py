@@ -9,6 +9,7 @@ import torch
 from matplotlib.figure import Figure
 
 from course.experiments import one_thread
+from course.language import pick
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 
 # the three scales the saturation experiment compares: name -> factor applied to q·k for a head of size d
@@ -47,11 +48,15 @@ def saturation_experiment(d_values: tuple[int, ...] = (4, 16, 64, 256, 1024), n_
     fig = new_figure(10.0, 3.6)
     ax1, ax2 = fig.subplots(1, 2)
     for (name, style) in zip(SCALES, ("s--", "o-", "^:")):
-        ax1.plot(d_values, entropy[name], style, label=f"q·k × {name}" if name != "no scale" else "q·k (no scale)")
-        ax2.plot(d_values, grad[name], style, label=f"q·k × {name}" if name != "no scale" else "q·k (no scale)")
-    ax1.axhline(math.log(n_keys), color="grey", ls=":", lw=1, label=f"uniform over {n_keys} keys")
-    ax1.set(xscale="log", xlabel="d_k", ylabel="mean entropy of a row (nats)", title="Sharp or flat?")
-    ax2.set(xscale="log", xlabel="d_k", ylabel="median ||∂weights / ∂q||", title="Gradient reaching the query")
+        label = f"q·k × {name}" if name != "no scale" else pick("q·k (no scale)", "q·k（不缩放）")
+        ax1.plot(d_values, entropy[name], style, label=label)
+        ax2.plot(d_values, grad[name], style, label=label)
+    ax1.axhline(math.log(n_keys), color="grey", ls=":", lw=1,
+                label=pick(f"uniform over {n_keys} keys", f"在 {n_keys} 个键上均匀分布"))
+    ax1.set(xscale="log", xlabel="d_k", ylabel=pick("mean entropy of a row (nats)", "每行的平均熵（nats）"),
+            title=pick("Sharp or flat?", "尖锐还是平坦？"))
+    ax2.set(xscale="log", xlabel="d_k", ylabel=pick("median ||∂weights / ∂q||", "||∂权重 / ∂q|| 的中位数"),
+            title=pick("Gradient reaching the query", "传到查询的梯度"))
     ax1.legend(fontsize=8)
     ax2.legend(fontsize=8)
     fig.tight_layout()
@@ -107,9 +112,10 @@ def heads_experiment(mha_class: type, heads: tuple[int, ...] = (1, 2, 4), steps:
     fig = new_figure(6.4, 3.6)
     ax = fig.add_subplot()
     for h, losses in curves.items():
-        ax.plot(losses, label=f"{h} head{'s' if h > 1 else ''} of size {d_model // h}")
-    ax.set(yscale="log", xlabel="training step", ylabel="mean squared error",
-           title=f"Two lookups per token, d_model = {d_model}")
+        ax.plot(losses, label=pick(f"{h} head{'s' if h > 1 else ''} of size {d_model // h}",
+                                   f"{h} 个头，每个头维度 {d_model // h}"))
+    ax.set(yscale="log", xlabel=pick("training step", "训练步数"), ylabel=pick("mean squared error", "均方误差"),
+           title=pick(f"Two lookups per token, d_model = {d_model}", f"每个词元两次查找，d_model = {d_model}"))
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig, {"d_model": d_model, "curves": curves, **result}

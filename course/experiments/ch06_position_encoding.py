@@ -13,6 +13,7 @@ from torch import nn
 
 from course.blocks import RotaryEmbedding, SinusoidalPositions
 from course.experiments import one_thread
+from course.language import pick
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 
 
@@ -44,14 +45,15 @@ def dot_product_figure(table: torch.Tensor, max_offset: int = 200) -> tuple[Figu
     ax1, ax2 = fig.subplots(1, 2)
     im = ax1.imshow(gram.numpy(), cmap="viridis")
     fig.colorbar(im, ax=ax1, fraction=0.046)
-    ax1.set(title="PE(p) · PE(q)", xlabel="position q", ylabel="position p")
+    ax1.set(title="PE(p) · PE(q)", xlabel=pick("position q", "位置 q"), ylabel=pick("position p", "位置 p"))
     ax1.grid(False)
     center = min(max_offset, table.shape[0] // 2)
     ks = torch.arange(-center, table.shape[0] - center)
     row = gram[center, center + ks]
     ax2.plot(ks.numpy(), row.numpy())
     ax2.axvline(0, color="grey", lw=0.8)
-    ax2.set(title=f"PE({center}) · PE({center} + k)", xlabel="offset k", ylabel="dot product")
+    ax2.set(title=f"PE({center}) · PE({center} + k)", xlabel=pick("offset k", "偏移 k"),
+            ylabel=pick("dot product", "点积"))
     fig.tight_layout()
     both = ks[(ks > 0) & (ks <= center)]  # offsets available on both sides
     symmetric = float((gram[center, center + both] - gram[center, center - both]).abs().max())
@@ -74,7 +76,7 @@ def extrapolation_experiment(d: int = 16, train_offsets: int = 32, show_offsets:
     target = torch.exp(-offsets.double() / 8)
     fig = new_figure(8.0, 3.8)
     ax = fig.add_subplot()
-    ax.plot(offsets.numpy(), target.numpy(), "k:", lw=1.2, label="target exp(-n/8)")
+    ax.plot(offsets.numpy(), target.numpy(), "k:", lw=1.2, label=pick("target exp(-n/8)", "目标 exp(-n/8)"))
     errors = {}
     for j, base in enumerate(bases):
         torch.manual_seed(seed)
@@ -91,9 +93,12 @@ def extrapolation_experiment(d: int = 16, train_offsets: int = 32, show_offsets:
             score = rope_score(q, k, offsets, base)
         errors[base] = {"train_rmse": float(((score - target)[:train_offsets] ** 2).mean().sqrt()),
                         "beyond_rmse": float(((score - target)[train_offsets:] ** 2).mean().sqrt())}
-        ax.plot(offsets.numpy(), score.numpy(), color=f"C{j}", label=f"fitted RoPE score, base {base:g}")
-    ax.axvspan(0, train_offsets - 1, color="grey", alpha=0.12, label="offsets seen in the fit")
-    ax.set(xlabel="offset n - m", ylabel="score <R_m q, R_n k>", title=f"Fit on offsets < {train_offsets}, read beyond")
+        ax.plot(offsets.numpy(), score.numpy(), color=f"C{j}", label=pick(f"fitted RoPE score, base {base:g}",
+                                                                        f"拟合的 RoPE 分数，base {base:g}"))
+    ax.axvspan(0, train_offsets - 1, color="grey", alpha=0.12, label=pick("offsets seen in the fit",
+                                                                          "拟合时见过的偏移"))
+    ax.set(xlabel=pick("offset n - m", "偏移 n - m"), ylabel=pick("score <R_m q, R_n k>", "分数 <R_m q, R_n k>"),
+           title=pick(f"Fit on offsets < {train_offsets}, read beyond", f"在偏移 < {train_offsets} 上拟合，读出更远处"))
     ax.legend(fontsize=8)
     return fig, {"errors": errors, "lowest_frequency": {b: float(frequencies(d, b)[-1]) for b in bases}}
 
@@ -121,6 +126,14 @@ __all__ = ["rotate_half_rope", "half_to_interleaved", "dot_product_figure", "ext
 # ------------------------------------------------------------------ naive, learned and sinusoidal codes
 
 CODES = ("none", "raw integer", "normalised", "learned", "sinusoidal")
+# The Chinese of the names figures show as tick labels (position codes and their properties)
+NAMES_ZH = {"none": "无", "raw integer": "原始整数", "normalised": "归一化", "learned": "可学习",
+            "sinusoidal": "正弦", "RoPE": "RoPE", "unique": "唯一", "bounded": "有界", "deterministic": "确定",
+            "any length": "任意长度", "relative": "相对"}
+
+
+def _names(names) -> list[str]:
+    return [pick(n, NAMES_ZH.get(n, n)) for n in names]
 
 
 
@@ -212,15 +225,17 @@ def previous_token_experiment(kinds: tuple[str, ...] = CODES, n: int = 12, d: in
     fig = new_figure(8.0, 3.6)
     ax = fig.add_subplot()
     x = torch.arange(len(kinds)).numpy()
-    ax.bar(x - 0.2, [accuracy[k] for k in kinds], width=0.4, label=f"positions 1-{n - 1} (trained length {n})")
-    ax.bar(x + 0.2, [beyond[k] or 0.0 for k in kinds], width=0.4, label=f"positions {n}-{2 * n - 1} (length {2 * n})")
+    ax.bar(x - 0.2, [accuracy[k] for k in kinds], width=0.4,
+           label=pick(f"positions 1-{n - 1} (trained length {n})", f"位置 1-{n - 1}（训练长度 {n}）"))
+    ax.bar(x + 0.2, [beyond[k] or 0.0 for k in kinds], width=0.4,
+           label=pick(f"positions {n}-{2 * n - 1} (length {2 * n})", f"位置 {n}-{2 * n - 1}（长度 {2 * n}）"))
     for i, k in enumerate(kinds):
         if beyond[k] is None:
-            ax.text(i + 0.2, 0.02, "no row", ha="center", fontsize=8, rotation=90)
-    ax.axhline(1 / vocab, color="grey", ls=":", lw=1, label="chance")
-    ax.set_xticks(x, list(kinds))
-    ax.set(ylabel="accuracy: copy the previous token", ylim=(0, 1.05),
-           title="Which position code lets attention look back?")
+            ax.text(i + 0.2, 0.02, pick("no row", "没有这一行"), ha="center", fontsize=8, rotation=90)
+    ax.axhline(1 / vocab, color="grey", ls=":", lw=1, label=pick("chance", "随机猜测"))
+    ax.set_xticks(x, _names(kinds))
+    ax.set(ylabel=pick("accuracy: copy the previous token", "准确率：复制前一个词元"), ylim=(0, 1.05),
+           title=pick("Which position code lets attention look back?", "哪种位置编码能让注意力往回看？"))
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig, {"accuracy": accuracy, "beyond": beyond, "chance": 1 / vocab}
@@ -249,9 +264,11 @@ def projected_scores_figure(d: int = 64, center: int = 100, max_offset: int = 50
     fig = new_figure(10.0, 3.4)
     ax1, ax2 = fig.subplots(1, 2)
     ax1.plot(ks.numpy(), plain.numpy())
-    ax1.set(title=f"PE({center}) · PE({center} + k)", xlabel="offset k", ylabel="score")
+    ax1.set(title=f"PE({center}) · PE({center} + k)", xlabel=pick("offset k", "偏移 k"), ylabel=pick("score", "分数"))
     ax2.plot(ks.numpy(), projected.numpy(), color="C1")
-    ax2.set(title=f"PE({center})ᵀ W_qᵀ W_k PE({center} + k), random W", xlabel="offset k")
+    ax2.set(title=pick(f"PE({center})ᵀ W_qᵀ W_k PE({center} + k), random W",
+                       f"PE({center})ᵀ W_qᵀ W_k PE({center} + k)，随机 W"),
+            xlabel=pick("offset k", "偏移 k"))
     for ax in (ax1, ax2):
         ax.axvline(0, color="grey", lw=0.8)
     fig.tight_layout()
@@ -337,11 +354,12 @@ def properties_figure(props: dict) -> Figure:
     ax.imshow(grid.numpy(), cmap="RdYlGn", vmin=-0.3, vmax=1.3, aspect="auto")
     for i, p in enumerate(PROPERTIES):
         for j, e in enumerate(ENCODINGS):
-            ax.text(j, i, "yes" if props[p][e][0] else "no", ha="center", va="center", fontsize=9)
-    ax.set_xticks(range(len(ENCODINGS)), list(ENCODINGS))
-    ax.set_yticks(range(len(PROPERTIES)), list(PROPERTIES))
+            answer = pick("yes", "是") if props[p][e][0] else pick("no", "否")
+            ax.text(j, i, answer, ha="center", va="center", fontsize=9)
+    ax.set_xticks(range(len(ENCODINGS)), _names(ENCODINGS))
+    ax.set_yticks(range(len(PROPERTIES)), _names(PROPERTIES))
     ax.grid(False)
-    ax.set_title("Five properties of a position code")
+    ax.set_title(pick("Five properties of a position code", "位置编码的五个性质"))
     fig.tight_layout()
     return fig
 

@@ -14,6 +14,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from course.language import pick
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 
 
@@ -54,7 +55,8 @@ def influence_figure(panels: dict[str, torch.Tensor], tol: float = 1e-6) -> Figu
     for ax, (title, matrix) in zip(axes, panels.items()):
         seq = matrix.shape[0]
         ax.imshow((matrix > tol).float().numpy(), cmap="Blues", vmin=0, vmax=1.3)
-        ax.set(title=title, xlabel="input position changed", ylabel="output position",
+        ax.set(title=title, xlabel=pick("input position changed", "被改动的输入位置"),
+               ylabel=pick("output position", "输出位置"),
                xticks=range(seq), yticks=range(seq))
         ax.grid(False)
     fig.tight_layout()
@@ -71,7 +73,7 @@ def mask_figure(masks: dict[str, torch.Tensor], lengths: dict[str, int] | None =
     for ax, (title, mask) in zip(axes, masks.items()):
         m = _as_2d_bool(mask, title)
         ax.imshow((~m).float().numpy(), cmap="Greys", vmin=0, vmax=1.25, aspect="auto")
-        ax.set(title=title, xlabel="key position", ylabel="query position",
+        ax.set(title=title, xlabel=pick("key position", "键的位置"), ylabel=pick("query position", "查询的位置"),
                xticks=range(m.shape[1]), yticks=range(m.shape[0]))
         ax.grid(False)
         if lengths and title in lengths:
@@ -147,8 +149,10 @@ def stream_figure(curves: dict[str, list[float]]) -> Figure:
         layers = list(range(1, len(values)))
         line, = ax.plot(layers, values[:-1], style, label=name)
         ax.plot([len(values)], [values[-1]], "*", ms=12, color=line.get_color())
-    ax.set(xlabel="layer (star: the stack's output, after any final LayerNorm)", ylabel="RMS of the residual stream",
-           title="Residual stream through the stack")
+    ax.set(xlabel=pick("layer (star: the stack's output, after any final LayerNorm)",
+                       "层（星号：整个堆叠的输出，在最终层归一化之后）"),
+           ylabel=pick("RMS of the residual stream", "残差流的均方根"),
+           title=pick("Residual stream through the stack", "穿过堆叠的残差流"))
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -216,41 +220,55 @@ def data_flow_figure(encoder_mask: Any = None, self_mask: Any = None, cross_mask
 
     # the two stacks
     ax.add_patch(FancyBboxPatch((6, 14), 30, 32, boxstyle="round,pad=0.6", fc="#eef3fb", ec="0.4", ls="--"))
-    ax.text(7, 44.5, "encoder layer  × N", fontsize=9, style="italic", va="top")
+    ax.text(7, 44.5, pick("encoder layer  × N", "编码器层  × N"), fontsize=9, style="italic", va="top")
     ax.add_patch(FancyBboxPatch((60, 14), 30, 44, boxstyle="round,pad=0.6", fc="#fbf1e8", ec="0.4", ls="--"))
-    ax.text(61, 56.5, "decoder layer  × N", fontsize=9, style="italic", va="top")
-    box(9, 17, 24, 8, "self-attention\nQ, K, V: the source", "#cfe0f7")
-    box(9, 31, 24, 8, "feed-forward\n(each token alone)", "#d9ecd9")
-    box(63, 17, 24, 8, "masked self-attention\nQ, K, V: the target", "#f7dcc4")
-    box(63, 30, 24, 8, "cross-attention\nQ: decoder · K, V: memory", "#f2c9c9")
-    box(63, 43, 24, 8, "feed-forward\n(each token alone)", "#d9ecd9")
-    box(9, 50, 24, 5, "final LayerNorm (Pre-LN only)", "white", size=8)
-    box(63, 62, 24, 5, "final LayerNorm (Pre-LN only)", "white", size=8)
+    ax.text(61, 56.5, pick("decoder layer  × N", "解码器层  × N"), fontsize=9, style="italic", va="top")
+    box(9, 17, 24, 8, pick("self-attention\nQ, K, V: the source", "自注意力\nQ、K、V：源序列"), "#cfe0f7")
+    box(9, 31, 24, 8, pick("feed-forward\n(each token alone)", "前馈网络\n（每个词元单独处理）"), "#d9ecd9")
+    box(63, 17, 24, 8, pick("masked self-attention\nQ, K, V: the target", "掩码自注意力\nQ、K、V：目标序列"), "#f7dcc4")
+    box(63, 30, 24, 8, pick("cross-attention\nQ: decoder · K, V: memory", "交叉注意力\nQ：解码器 · K、V：记忆"),
+        "#f2c9c9")
+    box(63, 43, 24, 8, pick("feed-forward\n(each token alone)", "前馈网络\n（每个词元单独处理）"), "#d9ecd9")
+    box(9, 50, 24, 5, pick("final LayerNorm (Pre-LN only)", "最终层归一化（仅 Pre-LN）"), "white", size=8)
+    box(63, 62, 24, 5, pick("final LayerNorm (Pre-LN only)", "最终层归一化（仅 Pre-LN）"), "white", size=8)
     # inputs and outputs
-    box(9, 2, 24, 6, "source tokens  (B, S, d)", "white")
-    box(63, 2, 24, 6, "target tokens, shifted right\n(B, T, d)", "white")
+    box(9, 2, 24, 6, pick("source tokens  (B, S, d)", "源序列词元  (B, S, d)"), "white")
+    box(63, 2, 24, 6, pick("target tokens, shifted right\n(B, T, d)", "目标序列词元，右移一位\n(B, T, d)"), "white")
     arrow(21, 8.4, 21, 16.6)
     arrow(21, 25.4, 21, 30.6)
-    arrow(21, 39.4, 21, 49.6, "+ residual, dropout,\n  LayerNorm each", color="0.35")
+    arrow(21, 39.4, 21, 49.6, pick("+ residual, dropout,\n  LayerNorm each", "+ 残差、dropout，\n  各自层归一化"),
+          color="0.35")
     arrow(75, 8.4, 75, 16.6)
     arrow(75, 25.4, 75, 29.6)
     arrow(75, 38.4, 75, 42.6)
     arrow(75, 51.4, 75, 61.6)
     arrow(75, 67.4, 75, 71.0)
-    ax.text(76, 70, "(B, T, d): to the output layer (chapter 08)", fontsize=8, va="center")
+    ax.text(76, 70, pick("(B, T, d): to the output layer (chapter 08)",
+                         "(B, T, d)：送往输出层（第 08 章）"), fontsize=8, va="center")
     # the memory: the encoder's output goes to the cross-attention of every decoder layer
     arrow(21, 55.4, 21, 60.5, style="-")
     arrow(21, 60.5, 45, 60.5, style="-")
     arrow(45, 60.5, 45, 34, style="-")
     arrow(45, 34, 62.6, 34, color="tab:purple")
-    ax.text(46, 36.2, "memory (B, S, d):\nK and V of every\ndecoder layer", fontsize=7.5, color="tab:purple",
+    ax.text(46, 36.2, pick("memory (B, S, d):\nK and V of every\ndecoder layer",
+                           "记忆 (B, S, d)：\n每个解码器层的\nK 和 V"),
+            fontsize=7.5, color="tab:purple",
             va="bottom")
-    ax.text(22, 62, "encoder output = memory", fontsize=8, color="tab:purple")
+    ax.text(22, 62, pick("encoder output = memory", "编码器输出 = 记忆"), fontsize=8, color="tab:purple")
     # the masks, beside the attention block that uses them
-    for (x, y), target in [(mask_inset(38.5, 16, 7.5, "encoder", "source padding\n(B, 1, 1, S)"), (33.4, 21)),
-                           (mask_inset(94.5, 15, 7.5, "self", "causal & target\npadding (B, 1, T, T)"), (87.4, 21)),
-                           (mask_inset(94.5, 31, 7.5, "cross", "source padding\n(B, 1, 1, S): T × S"), (87.4, 34))]:
+    for (x, y), target in [(mask_inset(38.5, 16, 7.5, "encoder", pick("source padding\n(B, 1, 1, S)",
+                                                                      "源序列填充\n(B, 1, 1, S)")),
+                            (33.4, 21)),
+                           (mask_inset(94.5, 15, 7.5, "self", pick("causal & target\npadding (B, 1, T, T)",
+                                                                   "因果 & 目标序列\n填充 (B, 1, T, T)")),
+                            (87.4, 21)),
+                           (mask_inset(94.5, 31, 7.5, "cross", pick("source padding\n(B, 1, 1, S): T × S",
+                                                                    "源序列填充\n(B, 1, 1, S)：T × S")),
+                            (87.4, 34))]:
         arrow(x - 0.2, y, *target, color="tab:red", style="-|>", ls=":")
-    ax.text(55, 0.6, "masks: white = may attend, dark = blocked; rows = queries, columns = keys "
-            "(example: source 4 of 6 tokens real, target 4 of 5)", ha="center", fontsize=7.5, color="0.3")
+    ax.text(55, 0.6, pick("masks: white = may attend, dark = blocked; rows = queries, columns = keys "
+                          "(example: source 4 of 6 tokens real, target 4 of 5)",
+                          "掩码：白 = 可以关注，深色 = 被屏蔽；行 = 查询，列 = 键"
+                          "（示例：源序列 6 个词元中 4 个是真实的，目标序列 5 个中 4 个）"),
+            ha="center", fontsize=7.5, color="0.3")
     return fig

@@ -19,6 +19,7 @@ from torch import nn
 
 from course import student_code, training
 from course.blocks import Seq2SeqTransformer, SinusoidalPositions
+from course.language import pick
 from course.notebook import grading, training_budget
 from course.plotting import new_figure, show
 from course.tasks import Task
@@ -64,14 +65,18 @@ def training_loop_diagram():
     ax.set(xlim=(0, 10), ylim=(0, 5.2))
     ax.axis("off")
     boxes = {
-        "batch": (0.9, 4.2, "fresh batch\n(seed, rank, step)"),
+        "batch": (0.9, 4.2, pick("fresh batch\n(seed, rank, step)", "新的批量\n(seed, rank, step)")),
         "forward": (3.3, 4.2, "model(src, lengths, tgt_in)\n→ logits"),
-        "loss": (5.8, 4.2, "loss(logits, tgt_out, ε)\nmean over real tokens"),
-        "backward": (8.4, 4.2, "backward\nclip global norm"),
-        "step": (8.4, 2.4, "optimizer step (AdamW)\nschedule step (lr)"),
-        "eval": (5.8, 2.4, "every eval_interval:\nscore VALID, checkpoint"),
-        "stop": (3.3, 2.4, "valid exact ≥ target?\nsteps / minutes left?"),
-        "end": (3.3, 0.6, "end: score test and hard\nONCE, short (seen)"),
+        "loss": (5.8, 4.2, pick("loss(logits, tgt_out, ε)\nmean over real tokens",
+                                "loss(logits, tgt_out, ε)\n对真实词元取平均")),
+        "backward": (8.4, 4.2, pick("backward\nclip global norm", "反向传播\n裁剪全局范数")),
+        "step": (8.4, 2.4, pick("optimizer step (AdamW)\nschedule step (lr)", "优化器更新 (AdamW)\n调度器更新 (lr)")),
+        "eval": (5.8, 2.4, pick("every eval_interval:\nscore VALID, checkpoint",
+                                "每隔 eval_interval：\n在 VALID 上评分，存检查点")),
+        "stop": (3.3, 2.4, pick("valid exact ≥ target?\nsteps / minutes left?",
+                                "验证集完全匹配 ≥ 目标？\n还有剩余步数 / 分钟？")),
+        "end": (3.3, 0.6, pick("end: score test and hard\nONCE, short (seen)",
+                               "结束：在 test、hard、\nshort (seen) 上各评分一次")),
     }
     for key, (x, y, text) in boxes.items():
         color = "#e8f0fb" if key not in ("eval", "end") else "#fbeee0"
@@ -91,9 +96,10 @@ def training_loop_diagram():
     for a, b in (("batch", "forward"), ("forward", "loss"), ("loss", "backward"), ("backward", "step"),
                  ("step", "eval"), ("eval", "stop")):
         arrow(a, b)
-    arrow("stop", "batch", "no: next step", bend=-0.3)
-    arrow("stop", "end", "yes")
-    ax.set_title("one training run (course.training.train_model)", fontsize=10)
+    arrow("stop", "batch", pick("no: next step", "否：下一步"), bend=-0.3)
+    arrow("stop", "end", pick("yes", "是"))
+    ax.set_title(pick("one training run (course.training.train_model)",
+                      "一次训练运行（course.training.train_model）"), fontsize=10)
     return fig
 
 
@@ -111,14 +117,17 @@ def schedule_figure(config: training.TrainConfig):
     inv = training.lr_factor(config.replace(decay="inverse_sqrt"))
     fig = new_figure(9.6, 3.0)
     left, right = fig.subplots(1, 2)
-    left.plot(steps, [config.lr * cosine(s) for s in steps], label="warm-up + cosine (the course)")
-    left.plot(steps, [config.lr * inv(s) for s in steps], label="warm-up + 1/√step")
+    left.plot(steps, [config.lr * cosine(s) for s in steps],
+              label=pick("warm-up + cosine (the course)", "预热 + 余弦（本课程）"))
+    left.plot(steps, [config.lr * inv(s) for s in steps], label=pick("warm-up + 1/√step", "预热 + 1/√step"))
     left.axvline(config.warmup_steps, color="grey", ls=":", lw=1)
-    left.set(xlabel="optimizer step", ylabel="learning rate", title=f"this run: {config.steps} steps")
+    left.set(xlabel=pick("optimizer step", "优化器步数"), ylabel=pick("learning rate", "学习率"),
+             title=pick(f"this run: {config.steps} steps", f"本次运行：{config.steps} 步"))
     left.legend(fontsize=7)
     paper = list(range(1, 100_001, 100))
     right.plot(paper, [_paper_rate(s) for s in paper], color="tab:red")
-    right.set(xlabel="step", ylabel="lrate", title="the paper (§5.3): d=512, warmup 4000")
+    right.set(xlabel=pick("step", "步数"), ylabel="lrate",
+              title=pick("the paper (§5.3): d=512, warmup 4000", "论文（§5.3）：d=512，warmup 4000"))
     numbers = {"cosine_end": config.lr * cosine(config.steps), "inv_sqrt_end": config.lr * inv(config.steps),
                "paper_peak": _paper_rate(4000), "paper_at_100k": _paper_rate(100_000)}
     return fig, numbers
@@ -141,11 +150,13 @@ def tying_figure(vocab: int = 37_000):
     ax = fig.subplots()
     names = list(total)
     rest = [total[n] - in_vocab[n] for n in names]
-    ax.barh(names, [r / 1e6 for r in rest], color="tab:gray", label="layers")
-    ax.barh(names, [in_vocab[n] / 1e6 for n in names], left=[r / 1e6 for r in rest], color="tab:orange",
-            label=f"vocabulary matrices ({vocab:,} × 512 each)")
-    ax.axvline(65, color="k", ls=":", lw=1, label="65 M (the paper's Table 3)")
-    ax.set(xlabel="parameters (millions)", title="the base model's parameters, by what is shared")
+    shown = [pick(n, NAMES_ZH[n]) for n in names]
+    ax.barh(shown, [r / 1e6 for r in rest], color="tab:gray", label=pick("layers", "各层"))
+    ax.barh(shown, [in_vocab[n] / 1e6 for n in names], left=[r / 1e6 for r in rest], color="tab:orange",
+            label=pick(f"vocabulary matrices ({vocab:,} × 512 each)", f"词表矩阵（每个 {vocab:,} × 512）"))
+    ax.axvline(65, color="k", ls=":", lw=1, label=pick("65 M (the paper's Table 3)", "65 M（论文表 3）"))
+    ax.set(xlabel=pick("parameters (millions)", "参数量（百万）"),
+           title=pick("the base model's parameters, by what is shared", "base 模型的参数量，按共享方式划分"))
     ax.invert_yaxis()
     ax.legend(fontsize=7, loc="lower right")
     return fig, {"total": total, "vocabulary": in_vocab}
@@ -196,6 +207,10 @@ def with_embedding_std(model_class: type, std: float | None) -> type:
 
 
 INITS = {"std 1 (nn.Embedding's default)": 1.0, "std 1/√d_model (the course)": None}
+# The Chinese of the names figures show (INITS' and tying_figure's variants)
+NAMES_ZH = {"std 1 (nn.Embedding's default)": "std 1（nn.Embedding 的默认值）",
+            "std 1/√d_model (the course)": "std 1/√d_model（本课程）", "untied": "不共享",
+            "output = target embedding": "输出层 = 目标嵌入", "three-way tied": "三重共享"}
 
 
 def embedding_scale_figure(model_class: type, task: Task, positions: int = 16):
@@ -219,14 +234,15 @@ def embedding_scale_figure(model_class: type, task: Task, positions: int = 16):
         norms[name] = {"token": float(token_norm.mean()), "position": float(pe_norm.mean()), "share": share}
         left.scatter([k] * len(token_norm), token_norm, s=12, label=None)
         cos = torch.nn.functional.cosine_similarity(x[:, :1], x, dim=-1).mean(0)  # (positions,)
-        right.plot(range(positions), cos, "o-", ms=3, label=name)
+        right.plot(range(positions), cos, "o-", ms=3, label=pick(name, NAMES_ZH[name]))
     left.axhline(float(pe.norm(dim=-1).mean()), color="tab:red", ls="--", label="‖PE(p)‖ = √(d/2)")
     left.set_yscale("log")
-    left.set_xticks(range(len(INITS)), list(INITS), fontsize=7)
-    left.set(ylabel="length", title="token vectors √d·E[id] vs the position vector")
+    left.set_xticks(range(len(INITS)), [pick(n, NAMES_ZH[n]) for n in INITS], fontsize=7)
+    left.set(ylabel=pick("length", "长度"),
+             title=pick("token vectors √d·E[id] vs the position vector", "词元向量 √d·E[id] 与位置向量"))
     left.legend(fontsize=7)
-    right.set(xlabel="position p", ylabel="cos(x₀, x_p), same token", ylim=(0, 1.05),
-              title="can the input tell positions apart?")
+    right.set(xlabel=pick("position p", "位置 p"), ylabel=pick("cos(x₀, x_p), same token", "cos(x₀, x_p)，同一词元"),
+              ylim=(0, 1.05), title=pick("can the input tell positions apart?", "输入能区分不同位置吗？"))
     right.legend(fontsize=7)
     return fig, norms
 
@@ -250,8 +266,10 @@ def init_figure(runs: dict):
     ax = fig.subplots()
     for name, run in runs.items():
         steps, exact = zip(*run["curve"])
-        ax.plot(steps, [100 * e for e in exact], "o-", ms=3, label=name)
-    ax.set(xlabel="step", ylabel="validation exact match (%)", ylim=(-2, 102), title="the embedding's initial std")
+        ax.plot(steps, [100 * e for e in exact], "o-", ms=3, label=pick(name, NAMES_ZH.get(name, name)))
+    ax.set(xlabel=pick("step", "步数"), ylabel=pick("validation exact match (%)",
+                                                    "验证集完全匹配（%）"), ylim=(-2, 102),
+           title=pick("the embedding's initial std", "嵌入的初始标准差"))
     ax.legend(fontsize=7)
     return fig
 
