@@ -114,7 +114,10 @@ def _run_remote(setup: str, steps: list[Step], cell_timeout: float, box: Sandbox
 
 def warm_up(nb: nbformat.NotebookNode) -> tuple[str, ...]:
     """Start the judge's imports for this notebook (what its set-up and test cells import); those modules."""
-    setup, steps = job_from_notebook(nb)
+    return _warm_up(*job_from_notebook(nb))
+
+
+def _warm_up(setup: str, steps: list[Step]) -> tuple[str, ...]:
     modules = tuple(imports_of(setup, *(s.source for s in steps if s.kind == "test")))
     judge.warm_up(list(modules))
     return modules
@@ -127,7 +130,7 @@ def grade_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60.0, exc
     ``budget``: seconds for the whole submission; once spent, the tests not yet run fail with a note.
     """
     setup, steps = job_from_notebook(nb)
-    modules = warm_up(nb)  # the judge's imports, beside the sandbox's start
+    modules = _warm_up(setup, steps)  # the judge's imports, beside the sandbox's start
     sandbox("verdict", limits=limits, unsafe=unsafe, preload=modules)  # started once per process, before the budget
     deadline = time.monotonic() + budget
     tests = [s for s in steps if s.kind == "test"]
