@@ -42,7 +42,8 @@ def test_both_editions_share_code_grade_ids_and_points(chapter):
         assert en.cell_type == zh.cell_type, where
         assert en.metadata == zh.metadata, f"{where}: the editions differ in nbgrader metadata (grade id, points, lock)"
         if en.cell_type == "code":
-            assert en.source == zh.source, f"{where}: code cells are shared, the editions differ"
+            why = notebooks.program_difference(en.source, zh.source)
+            assert why is None, f"{where}: the editions' code differs beyond comments, docstrings, printed labels: {why}"
         else:
             assert en.source != zh.source, f"{where}: the Chinese prose cell repeats the English one"
             assert any("\u4e00" <= ch <= "\u9fff" for ch in zh.source), f"{where}: the Chinese cell has no Chinese"
@@ -109,7 +110,9 @@ PAIRED = '# %% [markdown]\n# Text.\n\n# %% [markdown] lang="zh"\n# 正文。\n\n
     (PAIRED + '# %%\nx = 1\n\n# %% [markdown] lang="zh"\n# 没有英文的段落。\n', "must follow its English"),
     (PAIRED + '# %% [markdown] lang="zh"\n# 第二个译文。\n', "must follow its English"),
     ('# %% [markdown]\n# Text.\n\n# %% [markdown] lang="zh"\n# Still English.\n', "holds no Chinese"),
-    (PAIRED + '# %% lang="zh"\nx = 1\n', "belongs on a markdown cell"),
+    (PAIRED + '# %% lang="zh"\nx = 1\n', "must follow its English code cell"),
+    (PAIRED + '# %%\nx = 1\n\n# %% lang="zh"\nx = 2  # 二\n', "may change only comments"),
+    (PAIRED + '# %%\nx = 1\n\n# %% lang="zh" tests="t" points=1\nx = 1  # 一\n', "takes its English cell's header"),
     ('# %% [markdown] lang="fr"\n# Texte.\n', "takes no options but"),
 ])
 def test_a_prose_cell_in_one_language_only_is_an_error(tmp_path, text, message):
@@ -150,3 +153,32 @@ def test_a_bad_cell_header_names_the_file_and_the_problem(tmp_path, header, mess
     with pytest.raises(notebooks.ChapterError, match=message) as err:
         notebooks.read_chapter(path)
     assert "09-example.py" in str(err.value)
+
+
+SAME = [
+    ("x = 1  # one", "x = 1  # 一"),
+    ('def f(x):\n    """Add one."""\n    return x + 1', 'def f(x):\n    """加一。"""\n    return x + 1'),
+    ('class A:\n    """A."""', 'class A:\n    """甲。"""'),
+    ('print("row sums:", s)', 'print("行和：", s)'),
+    ('print(f"loss {x:.3f} at {n} steps")', 'print(f"第 {n} 步的损失 {x:.3f}")'),  # Chinese word order
+    ('print(x)', 'print(x)  # 打印'),
+]
+DIFFERENT = [
+    ("x = 1", "x = 2"),
+    ('f("row sums")', 'f("行和")'),                      # a string given to anything but print is code
+    ('print("a", sep=" ")', 'print("a", sep="")'),       # print's options are code
+    ('print(f"{x:.3f}")', 'print(f"{x:.2f}")'),          # formats are code
+    ('print(f"{x} {y}")', 'print(f"{x}")'),              # so are the values printed
+    ('d = {"row": 1}', 'd = {"行": 1}'),
+    ('def f():\n    """doc"""\n    return 1', 'def f():\n    return 2'),
+]
+
+
+@pytest.mark.parametrize(("en", "zh"), SAME)
+def test_a_chinese_code_twin_may_change_what_only_a_reader_sees(en, zh):
+    assert notebooks.program_difference(en, zh) is None
+
+
+@pytest.mark.parametrize(("en", "zh"), DIFFERENT)
+def test_a_chinese_code_twin_may_not_change_the_program(en, zh):
+    assert notebooks.program_difference(en, zh)

@@ -21,6 +21,19 @@ cell with ``lang="zh"`` right after its English one. Code cells are written once
     # %% [markdown] lang="zh"
     # ## 广播 · Broadcasting                        its Chinese twin, the next cell
 
+A code cell whose comments, docstrings or printed labels a student reads may have a Chinese twin too, right
+after it with the same header plus ``lang="zh"``. The twin must be the same program (:func:`program_difference`:
+equal syntax trees once docstrings, comments and the literal text handed to ``print`` are set aside;
+an f-string given to ``print`` may format its values in another order), so both
+editions compute, check and grade alike:
+
+    # %% answer="center_rows"
+    def center_rows(x):
+        '''Subtract each row's mean from that row.'''
+    # %% answer="center_rows" lang="zh"
+    def center_rows(x):
+        '''每一行减去该行的均值。'''
+
 Such a chapter builds two instructor notebooks with the same cells, grade ids and points:
 ``source/NN-name/NN-name.ipynb`` (English) and ``source-zh/NN-name/NN-name.ipynb`` (Chinese, the twins in
 place of the English prose). A chapter is either English only or bilingual throughout: a prose cell
@@ -38,6 +51,7 @@ folder into ``release/``.
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import sys
 from pathlib import Path
@@ -85,8 +99,9 @@ def _cell(path: Path, number: int, cell: nbformat.NotebookNode) -> nbformat.Note
         if meta and meta != {"lang": "zh"}:
             raise ChapterError(f"{where}: a markdown cell takes no options but lang=\"zh\", got {sorted(meta)}")
         return nbauthor.md(cell.source)
-    if "lang" in meta:
-        raise ChapterError(f"{where}: lang=\"zh\" belongs on a markdown cell (code cells are shared)")
+    if meta.get("lang", "zh") != "zh":
+        raise ChapterError(f"{where}: lang= takes only \"zh\", got {meta['lang']!r}")
+    meta.pop("lang", None)
     if cell.cell_type != "code":
         raise ChapterError(f"{where}: {cell.cell_type} cells are not used in chapters")
     if "answer" in meta:
@@ -106,7 +121,66 @@ def _cell(path: Path, number: int, cell: nbformat.NotebookNode) -> nbformat.Note
 
 
 def _is_zh(cell: nbformat.NotebookNode) -> bool:
-    return cell.cell_type == "markdown" and cell.metadata.get("lang") == "zh"
+    return cell.metadata.get("lang") == "zh"
+
+
+def _header(cell: nbformat.NotebookNode) -> dict:
+    return {k: v for k, v in cell.metadata.items() if k not in LAYOUT_KEYS and k != "lang"}
+
+
+class _Program(ast.NodeTransformer):
+    """A cell's syntax tree without what only a reader sees: docstrings and the literal text given to print()."""
+
+    def _drop_docstring(self, node):
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+        return self.generic_visit(node)
+
+    visit_Module = visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _drop_docstring
+
+    def visit_Call(self, node):
+        node = self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "print":
+            node.args = [_label_free(a) for a in node.args]
+        return node
+
+
+def _label_free(arg: ast.expr) -> ast.expr:
+    """A print() argument with its literal text blanked (f-strings keep their expressions and formats)."""
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return ast.Constant("")
+    if isinstance(arg, ast.JoinedStr):  # the values it formats, in any order (Chinese orders words otherwise)
+        return ast.JoinedStr(sorted((v for v in arg.values if not isinstance(v, ast.Constant)), key=ast.dump))
+    return arg
+
+
+def _program(source: str) -> str:
+    return ast.dump(_Program().visit(ast.parse(source)))
+
+
+def program_difference(en: str, zh: str) -> str | None:
+    """Why two code cells are not the same program, or None when they are.
+
+    Comments, docstrings and the literal strings (and f-strings' literal parts) passed to ``print`` may differ,
+    so a Chinese twin may explain and label in Chinese; every other token must be the same.
+    """
+    try:
+        same = _program(en) == _program(zh)
+    except SyntaxError as err:
+        return f"it does not parse ({err.msg}, line {err.lineno})"
+    if same:
+        return None
+    en_lines, zh_lines = en.splitlines(), zh.splitlines()
+    for i, (a, b) in enumerate(zip(en_lines, zh_lines, strict=False), start=1):
+        if a != b and _line_code(a) != _line_code(b):
+            return f"the programs differ (first at line {i}: {a.strip()[:60]!r} vs {b.strip()[:60]!r})"
+    return "the programs differ (beyond comments, docstrings and printed labels)"
+
+
+def _line_code(line: str) -> str:
+    return line.split("#", 1)[0].rstrip()
 
 
 def _has_chinese(text: str) -> bool:
@@ -122,10 +196,20 @@ def _editions(path: Path, cells: list[nbformat.NotebookNode]) -> dict[str, list[
         where = f"{path.name}, cell {i + 1}"
         if _is_zh(cell):
             previous = cells[i - 1] if i > 0 else None
-            if previous is None or previous.cell_type != "markdown" or _is_zh(previous):
-                raise ChapterError(f"{where}: a lang=\"zh\" cell must follow its English markdown cell")
+            if previous is None or previous.cell_type != cell.cell_type or _is_zh(previous):
+                raise ChapterError(f"{where}: a lang=\"zh\" cell must follow its English {cell.cell_type} cell")
             if not _has_chinese(cell.source):
                 raise ChapterError(f"{where}: the lang=\"zh\" cell holds no Chinese")
+            if cell.cell_type == "code":
+                if _header(cell) != _header(previous):
+                    raise ChapterError(f"{where}: a code cell's Chinese twin takes its English cell's header "
+                                       f"{_header(previous)} plus lang=\"zh\", got {_header(cell)}")
+                why = program_difference(previous.source, cell.source)
+                if why:
+                    raise ChapterError(f"{where}: a code cell's Chinese twin may change only comments, docstrings "
+                                       f"and printed labels: {why}")
+                zh[-1] = i  # in place of the English cell
+                continue
             zh.append(i)
         elif cell.cell_type == "markdown":
             if i + 1 == len(cells) or not _is_zh(cells[i + 1]):
@@ -185,12 +269,18 @@ def to_text(nb: nbformat.NotebookNode, zh: nbformat.NotebookNode | None = None) 
         if [c.cell_type for c in zh.cells] != [c.cell_type for c in nb.cells]:
             raise ChapterError("the English and Chinese notebooks have different cells: edit the code in one of them "
                                "only if it is the same edit in both")
+        for cell, twin in zip(nb.cells, zh.cells, strict=True):
+            why = cell.cell_type == "code" and program_difference(cell.source, twin.source)
+            if why:
+                raise ChapterError(f"code cell {cells.grade_id(cell)}: the Chinese edition may change only comments, "
+                                   f"docstrings and printed labels: {why}")
         merged = []
         for cell, twin in zip(nb.cells, zh.cells, strict=True):
             merged.append(cell)
-            if cell.cell_type == "markdown":
+            if cell.cell_type == "markdown" or twin.source != cell.source:
                 twin = copy.deepcopy(twin)
-                twin.metadata = {**twin.metadata, "nbgrader": {}, "lang": "zh"}
+                kept = twin.metadata if twin.cell_type == "code" else {**twin.metadata, "nbgrader": {}}
+                twin.metadata = {**kept, "lang": "zh"}
                 merged.append(twin)
         nb.cells = merged
     for cell in nb.cells:
