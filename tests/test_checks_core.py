@@ -89,6 +89,35 @@ def test_expect_names_a_known_mistake_only_when_the_answer_is_wrong():
         expect(8.1, 64.0, mistakes=[(8.0, "about 8")], rtol=0.1)
 
 
+def test_expect_takes_a_test_as_a_mistake_and_a_dict_of_mistakes():
+    from course.checks.core import expect
+    with pytest.raises(AssertionError, match="ln: negative"):
+        expect(torch.tensor([-5.0]), torch.tensor([1.0]), mistakes=[(lambda g: bool((g < 0).all()), "negative")],
+               name="ln")
+    with pytest.raises(AssertionError, match="ln: doubled"):
+        expect(2.0, 1.0, mistakes={2.0: "doubled"}, name="ln")
+    with pytest.raises(AssertionError, match="expected 1.0, got 3.0"):  # a test that raises is not that mistake
+        expect(3.0, 1.0, mistakes=[(lambda g: g.shape == (), "a tensor")], name="ln")
+
+
+def test_exact_expect_is_chapter_01s_python_values():
+    from course.checks.ch01_compute import expect as ch01_expect
+    from course.checks.core import expect
+    expect(torch.tensor(48.0), 48.0)                     # by default a 0-d tensor counts as its number
+    with pytest.raises(AssertionError, match="expected 48.0"):
+        ch01_expect(torch.tensor(48.0), 48.0, name="flops")  # exactly: a Python number only
+    ch01_expect(48, 48.0, name="flops")
+    ch01_expect(48.0 * (1 + 1e-10), 48.0, name="flops")
+    with pytest.raises(AssertionError, match="expected 48.0, got 48.00001"):
+        ch01_expect(48.00001, 48.0, name="flops")       # 1e-9 relative, where close() allows 1e-5
+    with pytest.raises(AssertionError, match="expected 48"):
+        ch01_expect(48.0, 48, name="flops")              # an int answer is an int
+    with pytest.raises(AssertionError, match=r"flops: expected 48, got 24\. one per multiply-add"):
+        ch01_expect(24, 48, name="flops", mistakes={24: "one per multiply-add"})
+    with pytest.raises(AssertionError, match=r"shape: expected \(2, 3\), got \(3, 2\)\. transposed"):
+        ch01_expect((3, 2), (2, 3), name="shape", mistakes=[(lambda g: g == (3, 2), "transposed")])
+
+
 def test_expect_of_chapter_03_is_absolute_to_1e_4_unless_told():
     from course.checks.ch03_layernorm import expect
     expect(torch.tensor([1.00009]), torch.tensor([1.0]))

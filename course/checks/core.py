@@ -114,25 +114,81 @@ def close(actual: Any, expected: Any, *, atol: float = 1e-6, rtol: float = 1e-5,
                    rtol=rtol, got=float(a[finite][worst]), expected=float(e[finite][worst]))
 
 
-def expect(actual: Any, expected: Any, *, name: Any = "result", mistakes: Iterable[tuple[Any, Any]] = (),
-           atol: float = 1e-6, rtol: float = 1e-5) -> None:
-    """:func:`close`; when that fails and ``actual`` is what a known mistake gives, say which mistake.
+Mistakes = dict[Any, Any] | Iterable[tuple[Any, Any]]  # (a wrong value or a test of one, the sentence naming it)
 
-    ``mistakes``: pairs (what that mistake returns on this very input, worked out by hand in the test cell;
-    the sentence that names it and where the notebook explains it, an English template without values),
-    each compared with the same tolerance. The right answer is checked first, so it always passes.
-    Nothing here computes the right answer: the test cell passes it in.
+
+def expect(actual: Any, expected: Any, *, name: Any = "result", mistakes: Mistakes = (),
+           atol: float = 1e-6, rtol: float = 1e-5, exact: bool = False) -> None:
+    """``actual`` is the answer ``expected``; when it is not and it is what a known mistake gives, say which mistake.
+
+    ``mistakes``: pairs (what that mistake gives on this very input, worked out by hand in the test cell, or a
+    test that says whether a value shows the mistake; the sentence that names it and where the notebook explains
+    it, an English template without values), or a dict of such pairs. The right answer is checked first, so it
+    always passes. Nothing here computes the right answer: the test cell passes it in.
+
+    By default the answer is compared with :func:`close` (numbers, arrays, tensors; a 0-d tensor counts as its
+    number) and a mistake is named alone. ``exact=True`` is for answers that are Python values (chapter 01's
+    counts, shapes and flags): a float answer must be an ``int`` or ``float`` within 1e-9 relative, anything else
+    equal and of the same type, and the message shows the expected and the given value before the mistake.
     """
+    actual = plain(actual, name, modules=False)
+    pairs = list(mistakes.items()) if _isinstance(mistakes, dict) else list(mistakes)
+    if exact:
+        _expect_exactly(actual, expected, name, pairs)
+        return
     try:
         close(actual, expected, atol=atol, rtol=rtol, name=name)
     except AssertionError as err:
-        for wrong, message in mistakes:
-            try:
-                close(actual, wrong, atol=atol, rtol=rtol, name=name)
-            except AssertionError:
-                continue
-            raise fail("{name}: {why}", name=name, why=message) from None
+        for wrong, message in pairs:
+            if _shows(actual, wrong, lambda a, w: _passes(close, a, w, atol=atol, rtol=rtol, name=name)):
+                raise fail("{name}: {why}", name=name, why=message) from None
         raise err from None
+
+
+def _passes(compare: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
+    try:
+        compare(*args, **kwargs)
+    except AssertionError:
+        return False
+    return True
+
+
+def _shows(actual: Any, wrong: Any, same: Callable[[Any, Any], bool]) -> bool:
+    """Whether ``actual`` is the mistake ``wrong``: a value it equals, or a test that says so."""
+    if callable(wrong) and not _isinstance(wrong, (_tensor_type, _ndarray_type)):
+        try:
+            return bool(wrong(actual))
+        except Exception:  # noqa: BLE001 - a test that does not apply to this value is simply not that mistake
+            return False
+    return same(actual, wrong)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Exact for ints, strings and bools, to 1e-9 relative for floats, element by element for tuples."""
+    if type(a) is tuple or type(b) is tuple:
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if type(a) in (bool, str) or type(b) in (bool, str):
+        return type(a) is type(b) and a == b
+    if _isinstance(a, (int, float)) and _isinstance(b, (int, float)):
+        return _math_isclose(a, b, rel_tol=1e-9, abs_tol=0.0)
+    return False
+
+
+def _expect_exactly(actual: Any, expected: Any, name: Any, pairs: list[tuple[Any, Any]]) -> None:
+    if type(expected) is float:
+        if type(actual) in (int, float) and _same(actual, expected):
+            return
+    elif type(actual) is type(expected) and actual == expected:
+        return
+    for wrong, message in pairs:
+        if _shows(actual, wrong, _same):  # through check() and equal(), like every other check of the course
+            check(False, "{name}: expected {expected!r}, got {got!r}. {why}", name=name, expected=expected,
+                  got=actual, why=message)
+            return
+    if type(expected) is float:
+        check(False, "{name}: expected {expected!r}, got {got!r}", name=name, expected=expected, got=actual)
+        return
+    equal(actual, expected, name=name)
 
 
 def raises(exc_type: type[BaseException], fn: Callable[..., Any], *args: Any, match: str | None = None,

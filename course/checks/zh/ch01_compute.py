@@ -11,7 +11,6 @@ MESSAGES = {
     "write the warm-up, sync and median timing loop yourself: the course's benchmarking.median_seconds is the "
     "reference harness":
         "请自己写出预热、同步和取中位数的计时循环：课程的 benchmarking.median_seconds 就是参考的计时工具",
-    "{name}: expected {expected!r}, got {got!r}. {why}": "{name}：应为 {expected!r}，实际得到 {got!r}。{why}",
     # chapters/01-compute.py, test cells
     "A third of it: one layer counted instead of n_layer = 3.":
         "只有正确值的三分之一：只算了一层，而不是 n_layer = 3 层。",

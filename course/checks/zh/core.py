@@ -17,6 +17,7 @@ MESSAGES = {
         "{name}：应为像 {expected} 这样的张量或数组，实际得到 {got}",
     "{name}: expected shape {expected}, got shape {got}": "{name}：形状应为 {expected}，实际为 {got}",
     "{name}: expected {expected!r}, got {got!r}": "{name}：应为 {expected!r}，实际得到 {got!r}",
+    "{name}: expected {expected!r}, got {got!r}. {why}": "{name}：应为 {expected!r}，实际得到 {got!r}。{why}",
     "{name}: expected {expected!r}, got {got}": "{name}：应为 {expected!r}，实际得到 {got}",
     "{name}: expected {kind} to be raised, but it returned normally": "{name}：应当抛出 {kind}，但它正常返回了",
     "{name}: expected {kind}, got {got}: {error}": "{name}：应当抛出 {kind}，实际抛出了 {got}：{error}",
