@@ -57,3 +57,32 @@ def test_passed_cell_keeps_figures_and_prints_but_no_error():
     cell = _test_cell(["stdout", "error", "display"])
     align_outputs(cell, True)
     assert [o.output_type for o in cell.outputs] == ["stream", "display_data"]
+
+
+def test_nbgrader_checks_its_metadata_schema_once_and_every_cell_as_before(monkeypatch):
+    import jsonschema
+    from nbgrader.nbgraderformat import MetadataValidator, ValidationError, common
+
+    # importing course_grader.grading.nbgrader_plugins (above) installed it
+    assert type(common.jsonschema).__name__ == "_SchemaCheckedOnce"
+    checked = []
+    kind = jsonschema.validators.validator_for(MetadataValidator().schema)
+    monkeypatch.setattr(kind, "check_schema", classmethod(lambda cls, schema: checked.append(schema)))
+    common.jsonschema._validators.clear()
+    validator = MetadataValidator()
+
+    def cell(grade_id):
+        return nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {
+            "grade": True, "grade_id": grade_id, "locked": True, "points": 2, "schema_version": 3, "solution": False,
+            "task": False}})
+
+    good = cell("t")
+    nb = nbformat.v4.new_notebook(cells=[cell("a"), cell("b"), cell("c")])
+    validator.validate_nb(nb)
+    assert len(checked) == 1, "the schema is checked once, not once a cell"
+    for wrong in ({"points": "two"}, {"grade": "yes"}, {"extra": 1}):
+        bad = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {**good.metadata["nbgrader"], **wrong}})
+        with pytest.raises((ValidationError, jsonschema.ValidationError)):
+            validator.validate_cell(bad)
+        with pytest.raises(jsonschema.ValidationError):  # what jsonschema itself says of it
+            jsonschema.validate(bad.metadata["nbgrader"], validator.schema)

@@ -39,6 +39,43 @@ from course_grader.intake import INTAKE_KEY
 NOTE_MARKER = "course-grading-notes"
 
 
+class _SchemaCheckedOnce:
+    """``jsonschema`` for nbgrader's metadata validator, whose ``validate`` checks the schema itself before every
+    cell (``jsonschema.validate`` does: 0.15-0.25 s a notebook, twice a submission). Here a schema is checked the
+    first time and its validator kept; each cell's metadata is validated as before, with the same errors."""
+
+    def __init__(self, module):
+        self._module = module
+        self._validators: dict[int, tuple[dict, object]] = {}  # id(schema) -> (the schema, kept alive; validator)
+
+    def __getattr__(self, name: str):
+        return getattr(self._module, name)
+
+    def validate(self, instance, schema, *args, **kwargs):
+        if args or kwargs:  # another validator class or format checker: as jsonschema itself does it
+            return self._module.validate(instance, schema, *args, **kwargs)
+        known = self._validators.get(id(schema))
+        if known is None or known[0] is not schema:
+            kind = self._module.validators.validator_for(schema)
+            kind.check_schema(schema)
+            known = self._validators[id(schema)] = (schema, kind(schema))
+        error = self._module.exceptions.best_match(known[1].iter_errors(instance))
+        if error is not None:
+            raise error
+
+
+def check_metadata_schema_once() -> None:
+    """Install :class:`_SchemaCheckedOnce` in nbgrader's metadata validator (every door to grading imports this
+    module through ``nbgrader_config.py``: ``make autograde``, the pipeline, the formgrader's button)."""
+    from nbgrader.nbgraderformat import common
+
+    if not isinstance(common.jsonschema, _SchemaCheckedOnce):
+        common.jsonschema = _SchemaCheckedOnce(common.jsonschema)
+
+
+check_metadata_schema_once()
+
+
 def _is_failure(output) -> bool:
     return output.output_type == "error" or (output.output_type == "stream" and output.get("name") == "stderr")
 
