@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import builtins
 import difflib
+import functools
 import re
 import sys
 from dataclasses import dataclass
@@ -179,8 +180,9 @@ class _Names:
 
     def __init__(self, tree: ast.AST, context: dict[str, str]):
         self.imported, self.local, self.context = {}, set(), context
-        self.classes = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
-        for node in ast.walk(tree):
+        nodes = list(ast.walk(tree))  # walked once: a notebook's every code cell passes through here
+        self.classes = {n.name for n in nodes if isinstance(n, ast.ClassDef)}
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for a in node.names:
                     top = a.name.split(".")[0]
@@ -191,11 +193,15 @@ class _Names:
                 self.local.add(node.id)
             elif isinstance(node, (*_DEFS, ast.arg)):
                 self.local.add(node.arg if isinstance(node, ast.arg) else node.name)
+        pairs = [pair for node in nodes for pair in self._pairs(node)]
         for _ in range(3):  # aliases: `t = torch`, `T = torch.Tensor`, `for m in (torch, np)`, `def f(m=torch)`
-            for node in ast.walk(tree):
-                for name, value in self._pairs(node):
-                    if name not in self.imported and (q := self.qual(value)) and not q[1]:  # `pick = max`: no alias
-                        self.imported[name] = q[0]
+            found = False
+            for name, value in pairs:
+                if name not in self.imported and (q := self.qual(value)) and not q[1]:  # `pick = max`: no alias
+                    self.imported[name] = q[0]
+                    found = True
+            if not found:  # another pass would find nothing either
+                break
 
     @staticmethod
     def _pairs(node):
@@ -405,8 +411,9 @@ class _Unreadable(Exception):
     pass
 
 
-def _parse(source: str) -> tuple[ast.Module, dict[int, int]] | None:
-    """Parse a cell as IPython runs it, and map line numbers of the transformed code back to the source."""
+def _parse(source: str, lines_mapped: bool = True) -> tuple[ast.Module, dict[int, int]] | None:
+    """Parse a cell as IPython runs it, and map line numbers of the transformed code back to the source
+    (unless not ``lines_mapped``: then the map is empty)."""
     lines = source.splitlines()
     magic_like = sum("%" in line or "!" in line or line.rstrip().endswith("?") for line in lines)
     if len(lines) > MAX_LINES or magic_like > MAX_MAGIC_LINES:
@@ -420,6 +427,10 @@ def _parse(source: str) -> tuple[ast.Module, dict[int, int]] | None:
     except (SyntaxError, ValueError):
         return None
     old, new, mapping = source.splitlines(), code.splitlines(), {}
+    if not lines_mapped:
+        return tree, {}
+    if old == new:  # plain Python, as most cells are: each line is itself
+        return tree, {i: i for i in range(1, len(old) + 1)}
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         for j in range(j1, j2):
             if tag == "equal" or i2 - i1 == j2 - j1:
@@ -430,6 +441,13 @@ def _parse(source: str) -> tuple[ast.Module, dict[int, int]] | None:
                 similarity = [difflib.SequenceMatcher(None, old[i], new[j]).ratio() for i in range(i1, i2)]
                 mapping[j + 1] = i1 + 1 + similarity.index(max(similarity))
     return tree, {j: min(max(i, 1), max(len(old), 1)) for j, i in mapping.items()}
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_for_context(source: str) -> tuple[ast.Module, dict[int, int]] | None:
+    """:func:`_parse` without the line map, kept: every submission of an assignment has the same locked cells, and
+    one grading process scans many (the trees are only read)."""
+    return _parse(source, lines_mapped=False)
 
 
 def _scan(source: str, cell_id: str, context: dict[str, str]) -> list[Finding]:
@@ -466,7 +484,7 @@ def scan_notebook(nb: nbformat.NotebookNode) -> list[Finding]:
     context: dict[str, str] = {}  # imports and aliases of every cell, for names a cell uses but does not bind
     for cell in nb.cells:
         try:
-            if cell.cell_type == "code" and (parsed := _parse(cell.source)):
+            if cell.cell_type == "code" and (parsed := _parse_for_context(cell.source)):
                 context.update(_Names(parsed[0], context).imported)
         except (RecursionError, MemoryError, _Unreadable):
             pass  # such a cell is reported by _scan if the student can change it
