@@ -47,23 +47,30 @@ def _watched_classes() -> list[tuple[str, str]]:
     return classes
 
 
+def _watched_objects() -> tuple[list[tuple[str, object]], list[tuple[str, type]]]:
+    """The watched modules (name, module or None if not loaded) and classes (dotted name, class), found once for
+    both the snapshot and the fingerprint."""
+    modules = [(name, sys.modules.get(name)) for name in _watched_modules()]
+    classes = [(f"{module_name}.{cls_name}", cls) for module_name, cls_name in _watched_classes()
+               if isinstance(cls := getattr(sys.modules.get(module_name), cls_name, None), type)]
+    return modules, classes
+
+
 def _snapshot() -> dict[str, int]:
     """Identity of the public and dunder attributes of the watched modules and classes."""
     seen: dict[str, int] = {}
-    for name in _watched_modules():
-        module = sys.modules.get(name)
+    modules, classes = _watched_objects()
+    for name, module in modules:
         if isinstance(module, ModuleType):
             for attr, value in list(vars(module).items()):
                 if _watched(name, attr):
                     seen[f"{name}.{attr}"] = id(value)
-    for module_name, cls_name in _watched_classes():
-        cls = getattr(sys.modules.get(module_name), cls_name, None)
-        if isinstance(cls, type):
-            resolved: dict[str, object] = {}
-            for klass in reversed(cls.__mro__):  # what attribute lookup finds, inherited ones included
-                resolved.update(vars(klass))
-            for attr, value in resolved.items():
-                seen[f"{module_name}.{cls_name}.{attr}"] = id(value)
+    for name, cls in classes:
+        resolved: dict[str, object] = {}
+        for klass in reversed(cls.__mro__):  # what attribute lookup finds, inherited ones included
+            resolved.update(vars(klass))
+        for attr, value in resolved.items():
+            seen[f"{name}.{attr}"] = id(value)
     return seen
 
 
@@ -75,16 +82,13 @@ def _changed(before: dict[str, int], after: dict[str, int]) -> list[str]:
 def _namespaces() -> list[tuple[object, object]]:
     """Every namespace the snapshot reads, with its owner: the watched modules, and for each watched class its
     MRO and the own namespace of every class along it."""
-    spaces: list[tuple[object, object]] = []
-    for name in _watched_modules():
-        module = sys.modules.get(name)
-        spaces.append((module, vars(module) if isinstance(module, ModuleType) else ()))
+    modules, classes = _watched_objects()
+    spaces: list[tuple[object, object]] = [(module, vars(module) if isinstance(module, ModuleType) else ())
+                                           for _, module in modules]
     seen: set[int] = set()
-    for module_name, cls_name in _watched_classes():
-        cls = getattr(sys.modules.get(module_name), cls_name, None)
-        mro = cls.__mro__ if isinstance(cls, type) else ()
-        spaces.append((cls, mro))
-        for klass in mro:
+    for _, cls in classes:
+        spaces.append((cls, cls.__mro__))
+        for klass in cls.__mro__:
             if id(klass) not in seen:
                 seen.add(id(klass))
                 spaces.append((klass, vars(klass)))
