@@ -111,6 +111,11 @@ pf_day = 1e15 * 24 * 60 * 60      # FLOP/s times seconds: a count of FLOPs
 print(f"one PF-day = {pf_day:.3e} FLOPs")
 print(f"GPT-3: 3.14e23 FLOPs = {3.14e23 / pf_day:,.0f} PF-days")
 
+# %% lang="zh"
+pf_day = 1e15 * 24 * 60 * 60      # FLOP/s 乘以秒数：得到的是 FLOP 的次数
+print(f"1 PF-天 = {pf_day:.3e} FLOP")
+print(f"GPT-3：3.14e23 FLOP = {3.14e23 / pf_day:,.0f} PF-天")
+
 # %% [markdown]
 # A PF-day is 8.64·10¹⁹ FLOPs, and GPT-3's count is about 3.63 thousand of them: the paper's table lists
 # 3.64·10³ PF-days next to 3.14·10²³ FLOPs, the difference being the rounding of the FLOP count.
@@ -159,6 +164,13 @@ print("multiply-adds m·k·n            :", 64 * 32 * 16)
 print("exact count m·n·(2k − 1)       :", 64 * 16 * (2 * 32 - 1))
 print("two per multiply-add, 2·m·k·n  :", 2 * 64 * 32 * 16)
 print("FlopCounterMode counts         :", ex.counted_flops(lambda: a @ b))
+
+# %% lang="zh"
+a, b = torch.randn(64, 32), torch.randn(32, 16)
+print("乘加次数 m·k·n：          ", 64 * 32 * 16)
+print("严格计数 m·n·(2k − 1)：   ", 64 * 16 * (2 * 32 - 1))
+print("每次乘加记 2 次，2·m·k·n：", 2 * 64 * 32 * 16)
+print("FlopCounterMode 的计数：  ", ex.counted_flops(lambda: a @ b))
 
 
 # %% [markdown]
@@ -245,6 +257,34 @@ def matmul_flops(a_shape, b_shape):
         raise ValueError(f"batch dims differ: {a_shape} @ {b_shape}")
     matrices = math.prod(batch_a or batch_b)  # how many (m, k) @ (k, n) products
     return 2 * matrices * m * k * n  # m·n outputs, k multiply-adds each, 2 FLOPs per multiply-add
+    ### END SOLUTION
+
+
+# %% answer="matmul_flops" lang="zh"
+def matmul_flops(a_shape, b_shape):
+    """A 的形状为 a_shape、B 的形状为 b_shape 时，torch.matmul(A, B) 的 FLOP 数。
+
+    a_shape：整数元组 (..., m, k)；b_shape：整数元组 (..., k, n)；两者都至少有 2 维。
+    最后两维之前的维度是批量维：要么两个操作数的批量维相同，要么其中一个没有批量维
+    （一个普通矩阵，例如权重，与另一个操作数批量中的每个矩阵相乘）。
+    返回一个 int，每次乘加记 2 FLOP（规格书和 FlopCounterMode 的约定）。
+    以下情况抛出 ValueError：某个形状少于 2 维或含有负的大小；内部大小（k）不相等；
+    两个操作数都有批量维，但批量维不相同。
+    """
+    ### BEGIN SOLUTION
+    import math
+
+    for shape in (a_shape, b_shape):
+        if len(shape) < 2 or min(shape) < 0:
+            raise ValueError(f"need shapes of at least 2 non-negative sizes, got {a_shape} and {b_shape}")
+    *batch_a, m, k = a_shape
+    *batch_b, k_b, n = b_shape
+    if k != k_b:
+        raise ValueError(f"inner sizes differ: {a_shape} @ {b_shape}")
+    if batch_a and batch_b and batch_a != batch_b:
+        raise ValueError(f"batch dims differ: {a_shape} @ {b_shape}")
+    matrices = math.prod(batch_a or batch_b)  # (m, k) @ (k, n) 乘法的个数
+    return 2 * matrices * m * k * n  # m·n 个输出，每个输出 k 次乘加，每次乘加 2 FLOP
     ### END SOLUTION
 
 
@@ -373,6 +413,21 @@ def layer_params(d_model, d_ff):
     ### END SOLUTION
 
 
+# %% answer="layer_params" lang="zh"
+def layer_params(d_model, d_ff):
+    """一个 Transformer 编码器层（注意力、前馈网络、两个层归一化）的参数数量。
+
+    d_model：int，模型宽度；d_ff：int，前馈网络隐藏层的宽度。
+    返回一个 int，等于 sum(p.numel() for p in nn.TransformerEncoderLayer(d_model, heads, d_ff).parameters())。
+    """
+    ### BEGIN SOLUTION
+    attention = 4 * d_model * d_model + 4 * d_model
+    ffn = d_model * d_ff + d_ff + d_ff * d_model + d_model
+    norms = 2 * 2 * d_model
+    return attention + ffn + norms
+    ### END SOLUTION
+
+
 # %% tests="layer_params_tests" points=2
 from torch import nn
 from course.checks import call
@@ -445,6 +500,9 @@ hidden.check_layer_params(layer_params)
 # %%
 print("FlopCounterMode has formulas for:", ", ".join(ex.counted_ops()))
 
+# %% lang="zh"
+print("FlopCounterMode 有 FLOP 公式的算子：", ", ".join(ex.counted_ops()))
+
 # %%
 work = ex.elementwise_share(seq=1024, d_model=768, n_head=12, d_ff=3072)
 matmuls = work.pop("matmul FLOPs")
@@ -452,6 +510,14 @@ print(f"one layer, one sequence of 1,024 tokens: {matmuls:,} matmul FLOPs")
 for what, elements in work.items():
     print(f"  {what:50s} {elements:>12,} elements, {elements / matmuls:.3%} of the matmul FLOPs")
 print(f"  all of them at 10 operations per element: {10 * sum(work.values()) / matmuls:.1%} of the matmul FLOPs")
+
+# %% lang="zh"
+work = ex.elementwise_share(seq=1024, d_model=768, n_head=12, d_ff=3072)
+matmuls = work.pop("matmul FLOPs")
+print(f"一个层，一条 1,024 个词元的序列：矩阵乘法共 {matmuls:,} FLOP")
+for what, elements in work.items():
+    print(f"  {elements:>12,} 个元素，相当于矩阵乘法 FLOP 的 {elements / matmuls:.3%}：{what:50s}")
+print(f"  全部按每个元素 10 次运算计算：相当于矩阵乘法 FLOP 的 {10 * sum(work.values()) / matmuls:.1%}")
 
 
 # %% [markdown]
@@ -531,6 +597,32 @@ def encoder_flops(n_layer, d_model, n_head, d_ff, seq, vocab, batch=1):
     projections = 4 * matmul_flops(x, (d_model, d_model))  # Q, K, V and the output projection
     attention = matmul_flops((stack, seq, d_head), (stack, d_head, seq)) \
         + matmul_flops((stack, seq, seq), (stack, seq, d_head))  # Q·Kᵀ, then weights·V
+    ffn = matmul_flops(x, (d_model, d_ff)) + matmul_flops((batch, seq, d_ff), (d_ff, d_model))
+    return {"projections": n_layer * projections, "attention": n_layer * attention, "ffn": n_layer * ffn,
+            "head": matmul_flops(x, (d_model, vocab))}
+    ### END SOLUTION
+
+
+# %% answer="encoder_flops" lang="zh"
+def encoder_flops(n_layer, d_model, n_head, d_ff, seq, vocab, batch=1):
+    """编码器语言模型前向传播中矩阵乘法的 FLOP，按部分统计。
+
+    模型：词元编号 (batch, seq) -> nn.Embedding(vocab, d_model) -> n_layer 层
+    nn.TransformerEncoderLayer(d_model, n_head, d_ff) -> nn.Linear(d_model, vocab)。
+    n_layer, d_model, n_head, d_ff, seq, vocab, batch：正整数（vocab 可以为 0：没有输出层）。
+    返回一个字典 {"projections": int, "attention": int, "ffn": int, "head": int}：每一部分中
+    FlopCounterMode 统计的 FLOP（只计矩阵乘法，每次乘加记 2），对所有层求和。
+    如果 n_head 不能整除 d_model，抛出 ValueError。
+    """
+    ### BEGIN SOLUTION
+    if d_model % n_head:
+        raise ValueError(f"n_head={n_head} does not divide d_model={d_model}")
+    d_head = d_model // n_head
+    x = (batch, seq, d_model)  # 与权重做矩阵乘法的激活值
+    stack = batch * n_head  # 注意力对每条序列的每个头各乘一个 (seq, d_head) 矩阵
+    projections = 4 * matmul_flops(x, (d_model, d_model))  # Q、K、V 投影和输出投影
+    attention = matmul_flops((stack, seq, d_head), (stack, d_head, seq)) \
+        + matmul_flops((stack, seq, seq), (stack, seq, d_head))  # 先算 Q·Kᵀ，再算 weights·V
     ffn = matmul_flops(x, (d_model, d_ff)) + matmul_flops((batch, seq, d_ff), (d_ff, d_model))
     return {"projections": n_layer * projections, "attention": n_layer * attention, "ffn": n_layer * ffn,
             "head": matmul_flops(x, (d_model, vocab))}
@@ -626,6 +718,18 @@ with needs("encoder_flops"):
           f"{gpt2['small_math_kernel']:,}; with the default kernel: {gpt2['small_default_kernel']:,} "
           f"({missing:,} fewer)")
 
+# %% lang="zh"
+with needs("encoder_flops"):
+    gpt2 = ex.gpt2_small_counts(encoder_flops)
+    print(f"{'part':12}{'FlopCounterMode':>18}{'encoder_flops':>18}")
+    for part, n in gpt2["counted"].items():
+        print(f"{part:12}{n:18,}{gpt2['yours'][part]:18,}")
+    print(f"{'total':12}{sum(gpt2['counted'].values()):18,}")
+    missing = gpt2["small_math_kernel"] - gpt2["small_default_kernel"]
+    print(f"CPU 上的一个层（d_model 64，4 个头，128 个词元），用 math 注意力内核统计："
+          f"{gpt2['small_math_kernel']:,}；用默认内核：{gpt2['small_default_kernel']:,}"
+          f"（少了 {missing:,}）")
+
 # %% [markdown]
 # Your columns agree with PyTorch's. The FFN is the largest part at this length, then the head (the
 # vocabulary is large), then the projections, then attention. With the default CPU kernel the small layer counts
@@ -668,6 +772,15 @@ with needs("encoder_flops", "layer_params"):
     print(f"attention equals the weight matmuls at seq = {split['crossover_seq']:,.0f} (6 · d_model = {6 * 768:,})")
     print(f"attention adds 10% to the weight matmuls at seq = {split['crossover_seq'] / 10:,.0f}")
 
+# %% lang="zh"
+with needs("encoder_flops", "layer_params"):
+    fig, split = ex.flops_split_figure(encoder_flops, layer_params)
+    ex.show(fig)
+    print(f"N = {split['n_params']:,} 个非嵌入参数；2N = {split['two_n']:,}；每个词元的权重矩阵乘法 = "
+          f"{split['weights_per_token']:,.0f}")
+    print(f"seq = {split['crossover_seq']:,.0f} 时，注意力与权重矩阵乘法相等（6 · d_model = {6 * 768:,}）")
+    print(f"seq = {split['crossover_seq'] / 10:,.0f} 时，注意力在权重矩阵乘法之外多出 10%")
+
 # %% [markdown]
 # Reading the figure: the weight matmuls per token do not depend on `seq` and sit just under the 2N line
 # (N includes the biases and LayerNorms). Attention grows linearly and catches up at exactly
@@ -696,6 +809,12 @@ for name, width in (("GPT-2 small", 768), ("GPT-2 XL", 1600), ("GPT-3 175B", 122
     ten, equal = ex.attention_share_seq(width, share=0.1), ex.attention_share_seq(width, share=1.0)
     print(f"{name:12} d_model {width:6,}: attention adds 10% at seq = {ten:6,.0f}, as much as the weights at "
           f"seq = {equal:7,.0f}")
+
+# %% lang="zh"
+for name, width in (("GPT-2 small", 768), ("GPT-2 XL", 1600), ("GPT-3 175B", 12288)):
+    ten, equal = ex.attention_share_seq(width, share=0.1), ex.attention_share_seq(width, share=1.0)
+    print(f"{name:12} d_model {width:6,}：seq = {ten:6,.0f} 时注意力多出 10%，seq = {equal:7,.0f} 时"
+          f"与权重一样多")
 
 # %% [markdown]
 # The threshold is `0.6·d_model` tokens, a few hundred for a small model and several thousand for a wide
@@ -827,6 +946,24 @@ def training_flops(n_layer, d_model, n_head, d_ff, seq, batch=1):
     ### END SOLUTION
 
 
+# %% answer="training_flops" lang="zh"
+def training_flops(n_layer, d_model, n_head, d_ff, seq, batch=1):
+    """编码器堆栈在一个不需要梯度的输入上做一次前向和反向传播的 FLOP。
+
+    模型：n_layer 层 nn.TransformerEncoderLayer(d_model, n_head, d_ff)（没有嵌入层，也没有输出层）；
+    这一步：对形状为 (batch, seq, d_model)、requires_grad=False 的浮点张量 x 执行 stack(x).sum().backward()。
+    n_layer, d_model, n_head, d_ff, seq, batch：正整数。
+    返回一个 int：FlopCounterMode 对这一步统计的矩阵乘法 FLOP（每次乘加记 2）。
+    """
+    ### BEGIN SOLUTION
+    forward = sum(encoder_flops(n_layer, d_model, n_head, d_ff, seq, 0, batch).values())
+    # 反向：每次矩阵乘法都要算 ∂L/∂input 和 ∂L/∂weight，两者都与前向的那次矩阵乘法一样大……
+    # ……只有第 0 层合并在一起的 Q/K/V 投影的 ∂L/∂x 例外：x 不需要梯度，autograd 会跳过它
+    skipped = matmul_flops((batch, seq, d_model), (d_model, 3 * d_model))
+    return 3 * forward - skipped
+    ### END SOLUTION
+
+
 # %% tests="training_flops_tests" points=2
 import torch
 from course.checks import call, msg
@@ -900,7 +1037,7 @@ hidden.check_training_flops(training_flops)
 #
 # 要知道一台机器*实际达到*的算力，我们给一份已知的计算量计时。这里有三个陷阱：
 #
-# 1. **预热**（warm-up）。最初几次调用要支付一次性的开销：分配内存、初始化库、选择内核、缓存尚未命中。
+# 1. **预热**（warm-up）。最初几次调用要支付一次性的开销：分配内存、初始化库、选择内核、缓存是冷的（数据还不在缓存中）。
 #    先运行几次不计时的调用。
 # 2. **噪声。** 其他进程会打断运行，单次计时并不可靠。重复多次，取**中位数**：
 #    它不受少数几个偏慢的离群值影响（平均值则会受影响）。
@@ -944,6 +1081,40 @@ def measure_seconds(fn, warmup=2, repeats=5, sync=None, clock=time.perf_counter)
     clock: a function returning the current time in seconds.
     Returns a float: the median of the `repeats` timed durations.
     Raises ValueError if repeats < 1 or warmup < 0.
+    """
+    ### BEGIN SOLUTION
+    if repeats < 1 or warmup < 0:
+        raise ValueError(f"need repeats >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}")
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        if sync is not None:
+            sync()
+        start = clock()
+        fn()
+        if sync is not None:
+            sync()
+        durations.append(clock() - start)
+    return float(statistics.median(durations))
+    ### END SOLUTION
+
+
+# %% answer="measure_seconds" lang="zh"
+import statistics
+import time
+
+
+def measure_seconds(fn, warmup=2, repeats=5, sync=None, clock=time.perf_counter):
+    """调用一次 fn() 所用挂钟时间（秒）的中位数。
+
+    fn：无参数的函数（要计时的工作）。
+    warmup：int >= 0，先执行、不计时的调用次数；repeats：int >= 1，计时的调用次数。
+    sync：None，或一个无参数的函数，它一直等到已排队的工作全部完成
+        （在 GPU 上是 torch.cuda.synchronize）；每次读时钟之前都要紧接着调用它。
+    clock：返回当前时间（秒）的函数。
+    返回一个 float：`repeats` 次计时时长的中位数。
+    如果 repeats < 1 或 warmup < 0，抛出 ValueError。
     """
     ### BEGIN SOLUTION
     if repeats < 1 or warmup < 0:
@@ -1043,7 +1214,17 @@ with needs("measure_seconds"):
     for r in results:
         print(f"n = {r['n']:5d}: {r['seconds'] * 1e3:8.3f} ms  ->  {r['flops_per_s'] / 1e9:8.1f} GFLOP/s")
     best = max(r["flops_per_s"] for r in results)
-    ex.show(ex.throughput_figure(results, {"best measured": best}))
+    ex.show(ex.throughput_figure(results, best=best))
+
+# %% lang="zh"
+device = benchmarking.pick_device("auto")
+print("设备：", device)
+with needs("measure_seconds"):
+    results = ex.throughput_sweep(measure_seconds, sizes=(64, 128, 256, 512, 1024), device=str(device))
+    for r in results:
+        print(f"n = {r['n']:5d}：{r['seconds'] * 1e3:8.3f} ms  ->  {r['flops_per_s'] / 1e9:8.1f} GFLOP/s")
+    best = max(r["flops_per_s"] for r in results)
+    ex.show(ex.throughput_figure(results, best=best))
 
 
 # %% [markdown]
@@ -1160,6 +1341,39 @@ def days_to_train(flops, peak_flops_per_s, utilisation, n_chips=1):
     ### END SOLUTION
 
 
+# %% answer="mfu" lang="zh"
+def mfu(flops, seconds, peak_flops_per_s):
+    """模型算力利用率（MFU）：实际达到的 FLOP/s 占峰值的比例。
+
+    flops：float，完成的有效模型 FLOP；seconds：float > 0，所用的时间；
+    peak_flops_per_s：float > 0，硬件在所用精度下的峰值。
+    返回一个 float（0.45 表示 45%）。
+    如果 seconds 或 peak_flops_per_s 不是正数，抛出 ValueError。
+    """
+    ### BEGIN SOLUTION
+    if seconds <= 0 or peak_flops_per_s <= 0:
+        raise ValueError(f"seconds and peak must be positive, got seconds={seconds}, peak={peak_flops_per_s}")
+    return flops / seconds / peak_flops_per_s
+    ### END SOLUTION
+
+
+def days_to_train(flops, peak_flops_per_s, utilisation, n_chips=1):
+    """在 n_chips 块给定峰值的芯片上以该 MFU 运行，完成 `flops` 次浮点运算所需的挂钟时间（天）。
+
+    flops：float，训练预算；peak_flops_per_s：float > 0，一块芯片的峰值；
+    utilisation：(0, 1] 中的 float，达到的 MFU；n_chips：int >= 1。
+    返回一个 float，单位为天。
+    如果 peak_flops_per_s <= 0、utilisation 不在 (0, 1] 中或 n_chips < 1，抛出 ValueError。
+    """
+    ### BEGIN SOLUTION
+    if peak_flops_per_s <= 0 or not 0 < utilisation <= 1 or n_chips < 1:
+        raise ValueError(f"need peak > 0, 0 < utilisation <= 1 and n_chips >= 1, got {peak_flops_per_s}, "
+                         f"{utilisation}, {n_chips}")
+    seconds = flops / (n_chips * peak_flops_per_s * utilisation)
+    return seconds / (24 * 60 * 60)
+    ### END SOLUTION
+
+
 # %% tests="mfu_tests" points=2
 from course.checks import call, raises
 from course.checks.ch01_compute import expect
@@ -1223,6 +1437,20 @@ with needs("measure_seconds", "training_flops", "mfu"):
           f"{mfu(step['flops'], step['seconds'], best):.1%}")
     print(f"MFU if an H100 (bf16) took as long: {mfu(step['flops'], step['seconds'], h100):.2e}")
 
+# %% lang="zh"
+with needs("days_to_train"):
+    a100 = hardware.A100_SXM.peak("bf16")
+    print(f"GPT-3 在 1024 块 A100 上、MFU 为 40%：{days_to_train(3.14e23, a100, 0.4, 1024):.1f} 天")
+with needs("measure_seconds", "training_flops", "mfu"):
+    step = ex.training_step(measure_seconds, training_flops, device=str(device))
+    print(f"每步 {step['tokens']} 个词元，每步 {step['flops'] / 1e9:.3f} GFLOP（training_flops；"
+          f"FlopCounterMode：{step['counted'] / 1e9:.3f}），每步 {step['seconds'] * 1e3:.1f} ms "
+          f"-> {step['flops_per_s'] / 1e9:.1f} GFLOP/s")
+    h100 = hardware.H100_SXM.peak("bf16")
+    print(f"相对于实测最佳矩阵乘法（{best / 1e9:.1f} GFLOP/s）的 MFU："
+          f"{mfu(step['flops'], step['seconds'], best):.1%}")
+    print(f"假如一块 H100（bf16）也用这么长时间，MFU 为：{mfu(step['flops'], step['seconds'], h100):.2e}")
+
 # %% [markdown]
 # Reading the output: the step reaches only a fraction of the best matmul's rate (its matmuls are small,
 # and LayerNorm, softmax and the backward bookkeeping add time without FLOPs), and against an H100's
@@ -1258,6 +1486,11 @@ with needs("measure_seconds", "training_flops", "mfu"):
 for chip in (hardware.A100_SXM, hardware.H100_SXM):
     print(f"{chip.name}: {chip.peak('bf16') / 1e12:.0f} TFLOP/s bf16, {chip.memory_bandwidth / 1e12:.2f} TB/s "
           f"-> ridge {chip.peak('bf16') / chip.memory_bandwidth:.0f} FLOP/byte")
+
+# %% lang="zh"
+for chip in (hardware.A100_SXM, hardware.H100_SXM):
+    print(f"{chip.name}：bf16 {chip.peak('bf16') / 1e12:.0f} TFLOP/s，{chip.memory_bandwidth / 1e12:.2f} TB/s "
+          f"-> 脊点 {chip.peak('bf16') / chip.memory_bandwidth:.0f} FLOP/字节")
 
 
 # %% [markdown]
@@ -1335,6 +1568,31 @@ def roofline_point(a_shape, b_shape, bytes_per_element, peak_flops_per_s, bandwi
     ### END SOLUTION
 
 
+# %% answer="roofline_point" lang="zh"
+def roofline_point(a_shape, b_shape, bytes_per_element, peak_flops_per_s, bandwidth):
+    """torch.matmul(A, B) 在一块芯片的屋顶线上的位置。
+
+    a_shape, b_shape：形状，同 matmul_flops；bytes_per_element：int，例如 4（fp32）或 2（bf16）；
+    peak_flops_per_s：float，芯片的峰值；bandwidth：float，芯片的内存带宽，单位为字节/秒。
+    假设 A 和 B 的每个元素读取一次，结果 C 的每个元素写入一次。
+    返回一个字典 {"intensity": float，每搬运一字节对应的 FLOP；"attainable": float，屋顶线允许的
+    FLOP/s；"bound": "memory" 或 "compute"，决定它的是哪个上限（内存上限严格更低时为 "memory"）}。
+    """
+    ### BEGIN SOLUTION
+    import math
+
+    flops = matmul_flops(a_shape, b_shape)
+    *batch_a, m, k = a_shape
+    *batch_b, _, n = b_shape
+    c_shape = (*(batch_a or batch_b), m, n)
+    moved = bytes_per_element * (math.prod(a_shape) + math.prod(b_shape) + math.prod(c_shape))  # 读 A、B；写 C
+    intensity = flops / moved
+    memory_roof = intensity * bandwidth
+    return {"intensity": intensity, "attainable": min(peak_flops_per_s, memory_roof),
+            "bound": "memory" if memory_roof < peak_flops_per_s else "compute"}
+    ### END SOLUTION
+
+
 # %% tests="roofline_point_tests" points=2
 from course.checks import call, check
 from course.checks.ch01_compute import expect
@@ -1398,6 +1656,19 @@ with needs("measure_seconds", "roofline_point"):
           f"ridge of this machine: {best / bandwidth:.1f} FLOP/byte")
     for i, achieved, label in points:
         print(f"{label:7}: intensity {i:6.1f} FLOP/byte, achieved {achieved / 1e9:7.1f} GFLOP/s")
+    measured = {"peak": best, "bandwidth": bandwidth, "points": points}
+widget = roofline(measured if "measured" in globals() else None)
+widget
+
+# %% lang="zh"
+with needs("measure_seconds", "roofline_point"):
+    bandwidth = benchmarking.copy_bandwidth(measure=measure_seconds, device=str(device))
+    points = [(roofline_point((r["n"], r["n"]), (r["n"], r["n"]), 4, best, bandwidth)["intensity"], r["flops_per_s"],
+               f"n={r['n']}") for r in results]
+    print(f"复制带宽：{bandwidth / 1e9:.1f} GB/s；最佳矩阵乘法：{best / 1e9:.1f} GFLOP/s；"
+          f"本机的脊点：{best / bandwidth:.1f} FLOP/字节")
+    for i, achieved, label in points:
+        print(f"{label:7} 算术强度 {i:6.1f} FLOP/字节，实际达到 {achieved / 1e9:7.1f} GFLOP/s")
     measured = {"peak": best, "bandwidth": bandwidth, "points": points}
 widget = roofline(measured if "measured" in globals() else None)
 widget

@@ -119,6 +119,15 @@ print("x.sum(dim=1)                 ", tuple(x.sum(dim=1).shape), x.sum(dim=1))
 print("x.sum(dim=1, keepdim=True)   ", tuple(x.sum(dim=1, keepdim=True).shape))
 print("x.max(dim=1) gives values and indices:", x.max(dim=1))
 
+# %% lang="zh"
+x = torch.arange(6.0).reshape(2, 3)
+print(x)
+print("x.sum()                      ", tuple(x.sum().shape))
+print("x.sum(dim=0)                 ", tuple(x.sum(dim=0).shape), x.sum(dim=0))
+print("x.sum(dim=1)                 ", tuple(x.sum(dim=1).shape), x.sum(dim=1))
+print("x.sum(dim=1, keepdim=True)   ", tuple(x.sum(dim=1, keepdim=True).shape))
+print("x.max(dim=1) 同时给出最大值和下标：", x.max(dim=1))
+
 # %% [markdown]
 # The named dim is gone: `(3,)` after summing over dim 0, `(2,)` over dim 1, and `(2, 1)` when
 # `keepdim=True` keeps it with size 1. That matters the moment you combine the result with the
@@ -149,6 +158,13 @@ sq = torch.tensor([[1.0, 3.0],
 print("row sums         :", sq.sum(dim=1))
 print("without keepdim  :\n", sq / sq.sum(dim=1))                # divides EVERY row by [4, 40]
 print("with keepdim     :\n", sq / sq.sum(dim=1, keepdim=True))   # divides row 0 by 4, row 1 by 40
+
+# %% lang="zh"
+sq = torch.tensor([[1.0, 3.0],
+                   [10.0, 30.0]])              # 行和：4 和 40
+print("行和：        ", sq.sum(dim=1))
+print("不用 keepdim：\n", sq / sq.sum(dim=1))                # 每一行都除以 [4, 40]
+print("使用 keepdim：\n", sq / sq.sum(dim=1, keepdim=True))   # 第 0 行除以 4，第 1 行除以 40
 
 
 # %% [markdown]
@@ -206,6 +222,19 @@ def center_rows(x):
     x: float tensor of shape (rows, cols).
     Returns a new tensor of shape (rows, cols) whose rows each have mean 0.
     Raises nothing on its own (any tensor error from bad input is fine).
+    """
+    ### BEGIN SOLUTION
+    return x - x.mean(dim=1, keepdim=True)  # (rows, cols) - (rows, 1)
+    ### END SOLUTION
+
+
+# %% answer="center_rows" lang="zh"
+def center_rows(x):
+    """每一行减去该行的均值。
+
+    x：形状为 (rows, cols) 的浮点张量。
+    返回一个形状为 (rows, cols) 的新张量，它的每一行均值都为 0。
+    函数本身不抛出异常（输入有误时由张量运算报错即可）。
     """
     ### BEGIN SOLUTION
     return x - x.mean(dim=1, keepdim=True)  # (rows, cols) - (rows, 1)
@@ -273,6 +302,17 @@ print("float16 exp([12, 0])         :", torch.exp(logits16))
 print("float16 naive softmax([12, 0]):", ex.naive_softmax(logits16))
 print("float16 torch.softmax([12, 0]):", torch.softmax(logits16, dim=-1))
 
+# %% lang="zh"
+import math
+
+for dtype in (torch.float32, torch.bfloat16, torch.float16):
+    biggest = torch.finfo(dtype).max
+    print(f"{str(dtype):15} 最大的有限数 {biggest:.4g}：x 超过 {math.log(biggest):.2f} 时 exp 上溢")
+logits16 = torch.tensor([[12.0, 0.0]], dtype=torch.float16)
+print("float16 exp([12, 0])：          ", torch.exp(logits16))
+print("float16 朴素 softmax([12, 0])： ", ex.naive_softmax(logits16))
+print("float16 torch.softmax([12, 0])：", torch.softmax(logits16, dim=-1))
+
 # %% [markdown]
 # In float32 (and bfloat16, which keeps float32's range) the limit is $x \approx 88.7$; in float16, the
 # half precision of mixed-precision training (Micikevicius et al. 2018, §3), it is only $x \approx 11.1$.
@@ -295,6 +335,12 @@ big = torch.tensor([[1e4, 1e4 - 1.0, 1e4 - 2.0]])
 print("exp(big)            :", torch.exp(big))
 print("naive softmax(big)  :", ex.naive_softmax(big))
 print("torch.softmax(big)  :", torch.softmax(big, dim=-1))
+
+# %% lang="zh"
+big = torch.tensor([[1e4, 1e4 - 1.0, 1e4 - 2.0]])
+print("exp(big)：          ", torch.exp(big))
+print("朴素 softmax(big)： ", ex.naive_softmax(big))
+print("torch.softmax(big)：", torch.softmax(big, dim=-1))
 
 
 # %% [markdown]
@@ -405,6 +451,32 @@ def stable_softmax(x, dim=-1):
     """
     ### BEGIN SOLUTION
     e = torch.exp(x - x.max(dim=dim, keepdim=True).values)  # same shape as x, values in (0, 1]
+    return e / e.sum(dim=dim, keepdim=True)
+    ### END SOLUTION
+
+
+# %% answer="log_sum_exp" lang="zh"
+def log_sum_exp(x, dim=-1):
+    """沿 `dim` 计算 log(sum(exp(x)))，且不会上溢。
+
+    x：任意形状的浮点张量，例如 (batch, classes)；dim：int，要归约的维度（可以为负数）。
+    返回一个张量，其形状是 x 的形状去掉 `dim` 这一维，例如 (batch,)。
+    """
+    ### BEGIN SOLUTION
+    m = x.max(dim=dim, keepdim=True).values  # (..., 1, ...)：沿 dim 的每个切片取一个最大值
+    total = torch.exp(x - m).sum(dim=dim, keepdim=True)  # >= 1，因为其中一项是 exp(0)
+    return (m + torch.log(total)).squeeze(dim)
+    ### END SOLUTION
+
+
+def stable_softmax(x, dim=-1):
+    """x 沿 `dim` 的 softmax，先减去每个切片的最大值。
+
+    x：任意形状的浮点张量，例如 (batch, seq, seq)；dim：int，求和为 1 的那一维。
+    返回一个与 x 形状相同的张量，元素非负，沿 `dim` 求和为 1。
+    """
+    ### BEGIN SOLUTION
+    e = torch.exp(x - x.max(dim=dim, keepdim=True).values)  # 形状与 x 相同，取值在 (0, 1] 内
     return e / e.sum(dim=dim, keepdim=True)
     ### END SOLUTION
 
@@ -530,6 +602,15 @@ with needs("stable_softmax"):
           f"{stats['largest_finite_logit']:.1f}); "
           f"stable_softmax there gives the top logit p = {stats['stable_top_prob_at_first_nan']:.6f}")
 
+# %% lang="zh"
+with needs("stable_softmax"):
+    fig, stats = ex.softmax_scale_experiment(stable_softmax)
+    ex.show(fig)
+    print(f"朴素 softmax 在缩放系数 s = {stats['first_nan_scale']:.1f} 时首次返回 NaN，此时最大的 logit 为 "
+          f"{stats['top_logit_at_first_nan']:.1f}（还能正常计算的最大 logit 是 "
+          f"{stats['largest_finite_logit']:.1f}）；"
+          f"在这里，stable_softmax 给出的最大 logit 的概率 p = {stats['stable_top_prob_at_first_nan']:.6f}")
+
 # %% [markdown]
 # Reading the figure: both curves agree while the logits are small. Once the largest logit passes
 # about 88.7 (compare the two printed logits), `exp` overflows and the naive version returns NaN (red
@@ -540,8 +621,8 @@ with needs("stable_softmax"):
 # %% [markdown] lang="zh"
 # 读图：logits 较小时，两条曲线重合。一旦最大的 logit 超过约 88.7（比较打印出的两个 logit），`exp` 就会溢出，
 # 朴素版本返回 NaN（红色叉号），而稳定版本的曲线只是继续趋近 1。在朴素公式失败的地方，`torch.softmax` 返回了有限值，
-# 所以它同样平移了 logits；融合注意力内核为每一行维护一个运行中的最大值，也是出于同样的原因（Milakov & Gimelshein
-# 2018；Dao et al. 2022，§3.1）。
+# 所以它同样平移了 logits；融合注意力内核为每一行维护一个随计算逐块更新的最大值，也是出于同样的原因
+# （Milakov & Gimelshein 2018；Dao et al. 2022，§3.1）。
 
 # %% [markdown]
 # ## Part 3 — Broadcasting · 广播
@@ -588,6 +669,16 @@ try:
 except RuntimeError as err:
     print("(2, 3) + (4, 3) fails  ->", err)
 
+# %% lang="zh"
+a = torch.zeros(5, 1, 4)
+b = torch.zeros(3, 1)
+print("(5, 1, 4) + (3, 1)     ->", tuple((a + b).shape))
+print("torch.broadcast_shapes ->", tuple(torch.broadcast_shapes((5, 1, 4), (3, 1))))
+try:
+    torch.zeros(2, 3) + torch.zeros(4, 3)
+except RuntimeError as err:
+    print("(2, 3) + (4, 3) 报错   ->", err)
+
 # %% [markdown]
 # `(5, 3, 4)`, as worked out above; `(2, 3) + (4, 3)` fails, because 2 and 4 differ and neither is 1.
 #
@@ -619,6 +710,14 @@ diff = pred - target
 print("shape of pred - target:", tuple(diff.shape))
 print("MSE with the bug      :", ((pred - target) ** 2).mean().item())
 print("MSE, shapes fixed     :", ((pred.squeeze(-1) - target) ** 2).mean().item())
+
+# %% lang="zh"
+pred = torch.tensor([[1.0], [2.0], [3.0]])      # (3, 1)，例如来自 nn.Linear(d, 1)
+target = torch.tensor([1.0, 2.0, 3.0])          # (3,)   完美的预测！
+diff = pred - target
+print("pred - target 的形状：", tuple(diff.shape))
+print("有 bug 的 MSE：       ", ((pred - target) ** 2).mean().item())
+print("修正形状后的 MSE：    ", ((pred.squeeze(-1) - target) ** 2).mean().item())
 
 
 # %% [markdown]
@@ -683,6 +782,29 @@ def broadcast_shape(a, b):
     ### BEGIN SOLUTION
     result = []
     for i in range(1, max(len(a), len(b)) + 1):  # walk from the right
+        da = a[-i] if i <= len(a) else 1
+        db = b[-i] if i <= len(b) else 1
+        if da == db or db == 1:
+            result.append(da)
+        elif da == 1:
+            result.append(db)
+        else:
+            raise ValueError(f"shapes {a} and {b} cannot be broadcast: sizes {da} and {db} at dim {-i}")
+    return tuple(reversed(result))
+    ### END SOLUTION
+
+
+# %% answer="broadcast_shape" lang="zh"
+def broadcast_shape(a, b):
+    """形状为 `a` 的张量与形状为 `b` 的张量广播后得到的形状。
+
+    a, b：由非负整数组成的元组，例如 (5, 1, 4) 和 (3, 1)。
+    返回一个整数元组，例如 (5, 3, 4)（是元组，不是列表）。
+    如果两个形状不兼容，抛出 ValueError，其消息中要包含 str(a) 和 str(b)。
+    """
+    ### BEGIN SOLUTION
+    result = []
+    for i in range(1, max(len(a), len(b)) + 1):  # 从右往左逐维比较
         da = a[-i] if i <= len(a) else 1
         db = b[-i] if i <= len(b) else 1
         if da == db or db == 1:
@@ -782,6 +904,19 @@ def pairwise_sq_distances(x, y):
     ### END SOLUTION
 
 
+# %% answer="pairwise_sq_distances" lang="zh"
+def pairwise_sq_distances(x, y):
+    """x 的每一行与 y 的每一行之间欧氏距离的平方。
+
+    x：形状为 (n, d) 的浮点张量；y：形状为 (m, d) 的浮点张量。
+    返回一个形状为 (n, m) 的张量，其中 out[i, j] = ((x[i] - y[j]) ** 2).sum()。
+    """
+    ### BEGIN SOLUTION
+    diff = x[:, None, :] - y[None, :, :]  # (n, 1, d) - (1, m, d) -> (n, m, d)
+    return (diff ** 2).sum(dim=-1)  # (n, m)
+    ### END SOLUTION
+
+
 # %% tests="pairwise_sq_distances_tests" points=2
 import torch
 from course.checks.ch02_tensors import call_or_explain, close_or_explain
@@ -830,6 +965,14 @@ with needs("pairwise_sq_distances"):
     print(f"n = {stats['n']}: loop {stats['loop_ms']:.1f} ms ({stats['loop_ms'] * 1e3 / stats['n'] ** 2:.1f} µs per "
           f"pair), broadcasting {stats['broadcast_ms']:.3f} ms, {stats['speedup']:.0f}x faster")
 
+# %% lang="zh"
+with needs("pairwise_sq_distances"):
+    fig, stats = ex.distance_timing_experiment(pairwise_sq_distances)
+    ex.show(fig)
+    print(f"n = {stats['n']}：循环 {stats['loop_ms']:.1f} ms"
+          f"（每对 {stats['loop_ms'] * 1e3 / stats['n'] ** 2:.1f} µs），"
+          f"广播 {stats['broadcast_ms']:.3f} ms，快 {stats['speedup']:.0f} 倍")
+
 # %% [markdown]
 # The loop's time grows with the number of pairs, and each pair pays Python's and PyTorch's per-call
 # overhead, the microseconds per pair printed above; the broadcasting version pays that overhead once
@@ -869,6 +1012,12 @@ with needs("pairwise_sq_distances"):
 t = torch.arange(12).reshape(3, 4)
 print(t)
 print("shape", tuple(t.shape), " stride", t.stride(), " offset", t.storage_offset())
+print("t[1, 2] =", t[1, 2].item(), "= 0 + 1*4 + 2*1")
+
+# %% lang="zh"
+t = torch.arange(12).reshape(3, 4)
+print(t)
+print("形状", tuple(t.shape), " 步长", t.stride(), " 存储偏移", t.storage_offset())
 print("t[1, 2] =", t[1, 2].item(), "= 0 + 1*4 + 2*1")
 
 
@@ -945,6 +1094,24 @@ def contiguous_strides(shape):
     ### END SOLUTION
 
 
+# %% answer="contiguous_strides" lang="zh"
+def contiguous_strides(shape):
+    """形状为 shape 的张量按行优先（C 顺序）存放时的步长，以元素为单位。
+
+    shape：由非负整数组成的元组，例如 (2, 3, 4)；标量为 ()。
+    返回一个同样长度的整数元组，例如 (12, 4, 1)；与 PyTorch 一样，大小为 0 的维度在累乘中
+    按大小 1 计算：(2, 0, 3) -> (3, 3, 1)。
+    """
+    ### BEGIN SOLUTION
+    strides = []
+    step = 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+    ### END SOLUTION
+
+
 # %% tests="contiguous_strides_tests" points=2
 import torch
 from course.checks import call, check
@@ -1006,6 +1173,15 @@ hidden.check_contiguous_strides(contiguous_strides)
 views = {"t": t, "t.T": t.T, "t[::2]": t[::2], "t[:, ::2]": t[:, ::2], "t[1:, 1:]": t[1:, 1:],
          "t[:, :1].expand(3, 4)": t[:, :1].expand(3, 4)}
 print(f"{'view':24}{'shape':10}{'stride':10}{'offset':>6}{'data_ptr - t.data_ptr':>24}  same storage as t?")
+for name, v in views.items():
+    same = v.untyped_storage().data_ptr() == t.untyped_storage().data_ptr()
+    print(f"{name:24}{str(tuple(v.shape)):10}{str(v.stride()):10}{v.storage_offset():>6}"
+          f"{v.data_ptr() - t.data_ptr():>20} B   {same}")
+
+# %% lang="zh"
+views = {"t": t, "t.T": t.T, "t[::2]": t[::2], "t[:, ::2]": t[:, ::2], "t[1:, 1:]": t[1:, 1:],
+         "t[:, :1].expand(3, 4)": t[:, :1].expand(3, 4)}
+print(f"{'view':24}{'shape':10}{'stride':10}{'offset':>6}{'data_ptr - t.data_ptr':>24}  与 t 共享存储？")
 for name, v in views.items():
     same = v.untyped_storage().data_ptr() == t.untyped_storage().data_ptr()
     print(f"{name:24}{str(tuple(v.shape)):10}{str(v.stride()):10}{v.storage_offset():>6}"
@@ -1088,6 +1264,29 @@ def slice_view(shape, strides, offset, dim, start, stop, step=1):
     ### END SOLUTION
 
 
+# %% answer="slice_view" lang="zh"
+def slice_view(shape, strides, offset, dim, start, stop, step=1):
+    """张量 t 在第 `dim` 维上的切片 t[..., start:stop:step, ...] 的形状、步长和存储偏移。
+
+    shape, strides：长度相同的整数元组，即 t 的形状和 t.stride()；offset：int，即 t.storage_offset()。
+    dim：int，被切片的维度；负数表示从末尾数起，与 PyTorch 相同。
+    start, stop, step：满足 0 <= start <= stop <= shape[dim] 且 step >= 1 的整数。
+    返回一个元组 (new_shape, new_strides, new_offset)，即两个整数元组和一个 int：对这个视图 v，
+    v.shape、v.stride() 和 v.storage_offset() 给出的值。
+    如果 dim 超出范围，或者 start、stop、step 超出上述范围，抛出 ValueError。
+    """
+    ### BEGIN SOLUTION
+    if not -len(shape) <= dim < len(shape):
+        raise ValueError(f"dim {dim} is out of range for a {len(shape)}-dim shape")
+    if not (0 <= start <= stop <= shape[dim] and step >= 1):
+        raise ValueError(f"need 0 <= start <= stop <= {shape[dim]} and step >= 1, got {start}:{stop}:{step}")
+    new_shape, new_strides = list(shape), list(strides)  # 负的 dim 在这两个列表中同样从末尾数起
+    new_shape[dim] = len(range(start, stop, step))  # 最后一段不足一步的也算一个元素
+    new_strides[dim] = strides[dim] * step  # 沿 dim 相邻的两个元素现在相隔原来的 `step` 步
+    return tuple(new_shape), tuple(new_strides), offset + start * strides[dim]  # 元素 [0, ...] 移动了 `start` 步
+    ### END SOLUTION
+
+
 # %% tests="slice_view_tests" points=2
 import torch
 from course.checks import call, check, raises
@@ -1153,7 +1352,13 @@ hidden.check_slice_view(slice_view)
 t = torch.arange(12).reshape(3, 4)
 print("t.T[1, 2] reads storage position", t.T[1, 2].item(), "=", t.T.storage_offset(), "+ 1 ·", t.T.stride(0),
       "+ 2 ·", t.T.stride(1))
-ex.show(ex.layout_figure(t.T, storage_size=12, highlight=5, title="t.T: shape (4, 3), strides (1, 4)"))
+ex.show(ex.layout_figure(t.T, storage_size=12, highlight=5, name="t.T"))
+
+# %% lang="zh"
+t = torch.arange(12).reshape(3, 4)
+print("t.T[1, 2] 读取的存储位置是", t.T[1, 2].item(), "=", t.T.storage_offset(), "+ 1 ·", t.T.stride(0),
+      "+ 2 ·", t.T.stride(1))
+ex.show(ex.layout_figure(t.T, storage_size=12, highlight=5, name="t.T"))
 
 # %% [markdown]
 # Reading it: position 9, and walking along a row of `t.T` (left to right) jumps 4 cells in the strip,
@@ -1179,9 +1384,10 @@ ex.show(ex.layout_figure(t.T, storage_size=12, highlight=5, title="t.T: shape (4
 # 选择一个形状、一个操作和一个元素。状态行会给出视图的形状、步长、偏移、是否连续、`.view(-1)` 能否成功，
 # 以及所选元素的偏移计算式。可以试试：
 #
-# * `(3, 4)` 配 `rows [::2]`：长条中的灰色格子就是被跳过的那一行；
-# * `(4, 6)` 配 `offset slice [1:, 1:]`：偏移变成 7；视图读取的 15 个格子分布在 17 个格子的范围内；
-# * `(2, 1, 3)` 配 `expand size-1 dims to 3`：视图中有几个格子读取同一个存储格子；
+# * `(3, 4)` 配 `rows [::2]`（菜单中的“每隔一行 [::2]”）：长条中的灰色格子就是被跳过的那一行；
+# * `(4, 6)` 配 `offset slice [1:, 1:]`（“带偏移的切片 [1:, 1:]”）：偏移变成 7；视图读取的 15 个格子分布在
+#   17 个格子的范围内；
+# * `(2, 1, 3)` 配 `expand size-1 dims to 3`（“把大小为 1 的维扩展到 3”）：视图中有几个格子读取同一个存储格子；
 # * `(2, 3, 4)` 配 `permute(2, 0, 1)`：拖动元素滑块，观察红框如何跳动。
 
 # %%
@@ -1269,6 +1475,27 @@ def is_contiguous(shape, strides):
     ### END SOLUTION
 
 
+# %% answer="is_contiguous" lang="zh"
+def is_contiguous(shape, strides):
+    """按 PyTorch 的规则，具有这个形状和这些步长的张量是否连续。
+
+    shape：由非负整数组成的元组，例如 (3, 4)；strides：长度相同的整数元组。
+    返回一个 Python bool：当每个大小 > 1 的维度都具有行优先的步长，或者有某个维度大小为 0 时，
+    返回 True。大小为 1 的维度，其步长不予考虑。
+    """
+    ### BEGIN SOLUTION
+    if any(size == 0 for size in shape):
+        return True
+    expected = 1
+    for size, stride in zip(reversed(shape), reversed(strides)):
+        if size != 1:
+            if stride != expected:
+                return False
+            expected *= size
+    return True
+    ### END SOLUTION
+
+
 # %% tests="is_contiguous_tests" points=2
 import torch
 from course.checks import call, check
@@ -1336,6 +1563,24 @@ fixed = tt.contiguous()
 print("tt.contiguous()    : strides", fixed.stride(), "| copied:", not same_storage(fixed, t),
       "| then .view(12) works:", tuple(fixed.view(12).shape))
 
+
+# %% lang="zh"
+def same_storage(a, b):
+    return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+
+
+tt = t.T                                   # (4, 3)，步长 (1, 4)：不连续
+try:
+    tt.view(12)
+except RuntimeError as err:
+    print("tt.view(12) 失败：", err)
+flat = tt.reshape(12)
+print("tt.reshape(12)： ", flat.tolist(), "| 复制了：", not same_storage(flat, t))
+print("t.reshape(12)：  复制了：", not same_storage(t.reshape(12), t), "（t 是连续的：得到视图）")
+fixed = tt.contiguous()
+print("tt.contiguous()：步长", fixed.stride(), "| 复制了：", not same_storage(fixed, t),
+      "| 之后 .view(12) 可以运行：", tuple(fixed.view(12).shape))
+
 # %% [markdown]
 # The transpose's `reshape` and `contiguous` copy; `t.reshape(12)` is a view. Why care? Copies cost
 # memory traffic (chapter 01: moving bytes is often the bottleneck), and a view **shares** its numbers:
@@ -1402,6 +1647,12 @@ x = torch.arange(12).view(1, 3, 4)        # batch 1, seq 3, d_model 4 -> 2 heads
 print("x[0] (rows = tokens):\n", x[0])
 print("what head 0 must hold, features 0-1 of every token (sliced out, a view of another shape):\n", x[0, :, 0:2])
 print("wrong: x.view(1, 2, 3, 2)[0, 0] mixes tokens:\n", x.view(1, 2, 3, 2)[0, 0])
+
+# %% lang="zh"
+x = torch.arange(12).view(1, 3, 4)        # batch 1，seq 3，d_model 4 -> 2 个头，每个头 d_head 2
+print("x[0]（每一行是一个词元）：\n", x[0])
+print("头 0 应当包含的内容，即每个词元的第 0-1 个特征（切片得到，是另一种形状的视图）：\n", x[0, :, 0:2])
+print("错误做法：x.view(1, 2, 3, 2)[0, 0] 把不同词元混在了一起：\n", x.view(1, 2, 3, 2)[0, 0])
 
 
 # %% [markdown]
@@ -1489,6 +1740,36 @@ def merge_heads(x):
     ### END SOLUTION
 
 
+# %% answer="split_heads" lang="zh"
+def split_heads(x, n_heads):
+    """把每个词元的特征拆分到各个头。
+
+    x：形状为 (batch, seq, d_model) 的张量；n_heads：能整除 d_model 的 int。
+    返回 x 的一个形状为 (batch, n_heads, seq, d_head) 的视图，其中 d_head = d_model // n_heads，
+    且 out[:, h] == x[..., h * d_head:(h + 1) * d_head]。
+    如果 d_model 不能被 n_heads 整除，抛出 ValueError。
+    """
+    ### BEGIN SOLUTION
+    batch, seq, d_model = x.shape
+    if d_model % n_heads != 0:
+        raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}")
+    d_head = d_model // n_heads
+    return x.view(batch, seq, n_heads, d_head).transpose(1, 2)  # (batch, n_heads, seq, d_head)
+    ### END SOLUTION
+
+
+def merge_heads(x):
+    """撤销 split_heads：把各个头的特征重新并排拼在一起。
+
+    x：形状为 (batch, n_heads, seq, d_head) 的张量，布局任意（拆分得到的视图，或新建的连续张量）。
+    返回一个形状为 (batch, seq, n_heads * d_head) 的张量。
+    """
+    ### BEGIN SOLUTION
+    batch, n_heads, seq, d_head = x.shape
+    return x.transpose(1, 2).reshape(batch, seq, n_heads * d_head)  # 布局允许时得到视图，否则得到副本
+    ### END SOLUTION
+
+
 # %% tests="split_heads_tests" points=2
 import torch
 from course.checks import call, check, equal, raises
@@ -1573,7 +1854,19 @@ with needs("split_heads", "merge_heads"):
     print("merge_heads(split_heads(x)) == x:", torch.equal(merged, x), "| shares x's storage:", same_storage(merged, x))
     fresh = torch.arange(24).view(1, 2, 3, 4)                 # like attention's output
     print("merge_heads(fresh contiguous tensor) shares its storage:", same_storage(merge_heads(fresh), fresh))
-    ex.show(ex.layout_figure(heads[0], storage_size=24, highlight=5, slice_label="head {}",
+    ex.show(ex.layout_figure(heads[0], storage_size=24, highlight=5, slice_label=ex.head_label(),
+                             title="split_heads(arange(24).view(1, 3, 8), 2)[0]"))
+
+# %% lang="zh"
+with needs("split_heads", "merge_heads"):
+    x = torch.arange(24).view(1, 3, 8)
+    heads = split_heads(x, 2)                                 # (1, 2, 3, 4)
+    print("拆分后：形状", tuple(heads.shape), "步长", heads.stride(), "是否连续：", heads.is_contiguous())
+    merged = merge_heads(heads)
+    print("merge_heads(split_heads(x)) == x：", torch.equal(merged, x), "| 与 x 共享存储：", same_storage(merged, x))
+    fresh = torch.arange(24).view(1, 2, 3, 4)                 # 就像注意力的输出
+    print("merge_heads(新建的连续张量) 与该张量共享存储：", same_storage(merge_heads(fresh), fresh))
+    ex.show(ex.layout_figure(heads[0], storage_size=24, highlight=5, slice_label=ex.head_label(),
                              title="split_heads(arange(24).view(1, 3, 8), 2)[0]"))
 
 # %% [markdown]
@@ -1642,9 +1935,9 @@ with needs("split_heads", "merge_heads"):
 # 3. Micikevicius, P. et al. (2018). Mixed Precision Training. ICLR 2018, arXiv:1710.03740. §3（FP16
 #    训练及其数值范围）。
 # 4. Milakov, M. & Gimelshein, N. (2018). Online normalizer calculation for softmax. arXiv:1805.02867.
-#    §2（减去最大值的“安全” softmax），§3（运行中的最大值）。
+#    §2（减去最大值的“安全” softmax），§3（逐步更新的最大值）。
 # 5. Dao, T. et al. (2022). FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness. NeurIPS 2022,
-#    arXiv:2205.14135. §3.1（分块计算 softmax，维护运行中的每行最大值）。
+#    arXiv:2205.14135. §3.1（分块计算 softmax，逐块更新每行的最大值）。
 # 6. PyTorch 文档：“Broadcasting semantics”；“Tensor Views”；`torch.Tensor.stride`、`storage_offset`、`is_contiguous`、
 #    `view`、`reshape`、`contiguous`。
 # 7. NumPy 文档：“Broadcasting”（PyTorch 所遵循的通用广播规则）。

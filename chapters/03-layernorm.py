@@ -113,6 +113,17 @@ for name in why["scale"]:
     print(f"{name:13s} loss at step 1: {why['first_loss'][name]:6.2f}   mean of the last {why['tail']} steps: "
           f"{why['final_loss'][name]:.3f}   (chance level ln 16 = 2.773)")
 
+# %% lang="zh"
+# 自动评分时运行一个更短的版本：没有任何分数取决于它（course.notebook.grading）
+fig, why = ex.norm_or_not(**({"steps": 20} if grading() else {}))
+ex.show(fig)
+for name, scale in why["scale"].items():
+    print(f"{name:13s} 残差流的标准差（先是输入，然后是每个块之后）：{', '.join(f'{s:.2f}' for s in scale)}"
+          f"（末层/首层之比 {scale[-1] / scale[0]:.1f}）")
+for name in why["scale"]:
+    print(f"{name:13s} 第 1 步的损失：{why['first_loss'][name]:6.2f}   最后 {why['tail']} 步的平均损失："
+          f"{why['final_loss'][name]:.3f}   （随机猜测水平 ln 16 = 2.773）")
+
 
 # %% [markdown]
 # Reading it, with the printed numbers:
@@ -179,7 +190,7 @@ for name in why["scale"]:
 #    `torch.std` 默认除以 `d − 1`（`correction=1`）；请传入 `correction=0`，或者直接计算偏差平方的均值。当 `d = 2` 时，
 #    两种方差相差 2 倍。
 # 2. **ε 在平方根之内**：`sqrt(var + eps)`，而不是 `sqrt(var) + eps`。只有方差极小时它才起作用，
-#    而那恰恰是它必须防止你除以接近 0 的数的时候。
+#    而恰恰在那时，它必须防止你除以一个接近 0 的数。
 # 3. **每个词元一个均值和一个方差**，只沿最后一维计算，并使用 `keepdim=True`，使它们能与 `x` 广播。
 #
 # γ 和 β 都是长度为 `d` 的向量（γ 初始化为全 1，β 初始化为全 0），所以一个层归一化有 `2·d` 个参数。
@@ -236,6 +247,22 @@ def layer_norm(x, weight, bias, eps=1e-5):
     ### BEGIN SOLUTION
     mean = x.mean(dim=-1, keepdim=True)  # (..., 1)
     var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)  # (..., 1), biased: divides by d_model
+    return (x - mean) / torch.sqrt(var + eps) * weight + bias  # (..., d_model)
+    ### END SOLUTION
+
+
+# %% answer="layer_norm" lang="zh"
+def layer_norm(x, weight, bias, eps=1e-5):
+    """沿最后一维做层归一化，如第 1 部分所述。
+
+    x：形状为 (..., d_model) 的浮点张量，例如 (batch, seq, d_model)。
+    weight：γ，形状为 (d_model,)；bias：β，形状为 (d_model,)；eps：float，防止方差过小的保护项。
+    返回与 x 形状相同的张量：每个词元在它自己的 d_model 个特征上做归一化（有偏方差，eps 在平方根之内），
+    然后乘以 weight 缩放，再加上 bias 平移。
+    """
+    ### BEGIN SOLUTION
+    mean = x.mean(dim=-1, keepdim=True)  # (..., 1)
+    var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)  # (..., 1)，有偏：除以 d_model
     return (x - mean) / torch.sqrt(var + eps) * weight + bias  # (..., d_model)
     ### END SOLUTION
 
@@ -365,6 +392,32 @@ class LayerNorm(nn.Module):
         ### END SOLUTION
 
 
+# %% answer="LayerNorm" lang="zh"
+class LayerNorm(nn.Module):
+    """带可学习参数 γ（weight）和 β（bias）的层归一化。
+
+    d_model：int，最后一维的大小；eps：float。
+    forward(x)：形状为 (..., d_model) 的 x -> 形状相同的张量。
+    若 x.shape[-1] != d_model，forward 抛出 ValueError。
+    """
+
+    def __init__(self, d_model, eps=1e-5):
+        super().__init__()
+        self.d_model = d_model
+        self.eps = eps
+        ### BEGIN SOLUTION
+        self.weight = nn.Parameter(torch.ones(d_model))
+        self.bias = nn.Parameter(torch.zeros(d_model))
+        ### END SOLUTION
+
+    def forward(self, x):
+        ### BEGIN SOLUTION
+        if x.shape[-1] != self.d_model:
+            raise ValueError(f"LayerNorm({self.d_model}) got an input with last dim {x.shape[-1]}")
+        return layer_norm(x, self.weight, self.bias, self.eps)
+        ### END SOLUTION
+
+
 # %% tests="LayerNorm_tests" points=2
 import torch
 from torch import nn
@@ -451,6 +504,13 @@ with needs("layer_norm"):
     print(f"largest change of the token's output between the batches: LayerNorm {diff['ln_max_diff']:.2e}, "
           f"BatchNorm {diff['bn_max_diff']:.2f}")
 
+# %% lang="zh"
+with needs("layer_norm"):
+    fig, diff = ex.ln_vs_bn(layer_norm)
+    ex.show(fig)
+    print(f"这个词元的输出在两个批量之间的最大变化：层归一化 {diff['ln_max_diff']:.2e}，"
+          f"批归一化 {diff['bn_max_diff']:.2f}")
+
 # %% [markdown]
 # Reading the figure: the LayerNorm bars of the two batches are identical (the printed change is
 # zero); the BatchNorm bars are not, and the printed change is of the order of the values
@@ -491,6 +551,18 @@ with needs("layer_norm"):
           f"BatchNorm {leak['bn_other_sequence']:.3f}")
     print(f"(for scale: a token's own change moves its output by {leak['bn_self']:.2f} on average with BatchNorm)")
 
+# %% lang="zh"
+with needs("layer_norm"):
+    fig, leak = ex.batchnorm_future_leak(layer_norm)
+    ex.show(fig)
+    print(f"改变所在序列的最后一个词元时，位置 0 的输出变化："
+          f"层归一化 {leak['ln_first_from_last']:.2e}，批归一化 {leak['bn_first_from_last']:.3f}")
+    print(f"同一序列中后面的词元带来的最大变化：层归一化 {leak['ln_future']:.2e}，"
+          f"批归一化 {leak['bn_future']:.3f}")
+    print(f"另一个序列中的词元带来的最大变化：  层归一化 {leak['ln_other_sequence']:.2e}，"
+          f"批归一化 {leak['bn_other_sequence']:.3f}")
+    print(f"（作为参照：使用批归一化时，一个词元自身的变化平均使它的输出改变 {leak['bn_self']:.2f}）")
+
 # %% [markdown]
 # Reading the maps: LayerNorm's is diagonal, each output depends on its own token only (the printed
 # changes are exactly 0). BatchNorm's is full: every output moves when any token of the batch moves,
@@ -528,6 +600,14 @@ print(f"running-mean error per feature: after 1 batch {modes['first_error']:.3f}
       f"after {modes['batches']} batches {modes['final_error']:.3f}")
 print(f"largest difference between the two modes on the test sentence: {modes['max_diff']:.3f}")
 print(f"one token in training mode: {modes['single_token']}")
+
+# %% lang="zh"
+fig, modes = ex.batchnorm_train_eval()
+ex.show(fig)
+print(f"滑动均值在每个特征上的误差：1 个批量之后 {modes['first_error']:.3f}，"
+      f"{modes['batches']} 个批量之后 {modes['final_error']:.3f}")
+print(f"两种模式在测试句子上的最大差异：{modes['max_diff']:.3f}")
+print(f"训练模式下只有一个词元：{modes['single_token']}")
 
 # %% [markdown]
 # Reading it: the running mean settles after a few dozen batches (left), yet the two modes still
@@ -672,6 +752,54 @@ class PreLN(nn.Module):
         ### END SOLUTION
 
 
+# %% answer="PostLN" lang="zh"
+class PostLN(nn.Module):
+    """由 Post-LN 残差块组成的堆栈（第 3 部分，左图）。
+
+    d_model：int；sublayers：nn.Module 的列表，第 i 个是块 i 的子层，每个都把 (batch, seq, d_model) 映射为同样的形状。
+    forward(x)：形状为 (batch, seq, d_model) 的 x -> 形状相同的张量，按列表顺序依次经过各个块。
+    """
+
+    def __init__(self, d_model, sublayers):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.sublayers = nn.ModuleList(sublayers)
+        self.norms = nn.ModuleList(nn.LayerNorm(d_model) for _ in sublayers)  # 每个块一个
+        ### END SOLUTION
+
+    def forward(self, x):
+        ### BEGIN SOLUTION
+        h = x  # (batch, seq, d_model)
+        for sublayer, norm in zip(self.sublayers, self.norms):
+            h = norm(h + sublayer(h))
+        return h
+        ### END SOLUTION
+
+
+class PreLN(nn.Module):
+    """由 Pre-LN 残差块组成的堆栈，其输出可以直接送入输出层（第 3 部分，右图）。
+
+    d_model：int；sublayers：nn.Module 的列表，第 i 个是块 i 的子层，每个都把 (batch, seq, d_model) 映射为同样的形状。
+    forward(x)：形状为 (batch, seq, d_model) 的 x -> 形状相同的张量，按列表顺序依次经过各个块。
+    """
+
+    def __init__(self, d_model, sublayers):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.sublayers = nn.ModuleList(sublayers)
+        self.norms = nn.ModuleList(nn.LayerNorm(d_model) for _ in sublayers)  # 每个块一个
+        self.final_norm = nn.LayerNorm(d_model)  # 残差流在块内从未被归一化
+        ### END SOLUTION
+
+    def forward(self, x):
+        ### BEGIN SOLUTION
+        h = x  # (batch, seq, d_model)，残差流
+        for sublayer, norm in zip(self.sublayers, self.norms):
+            h = h + sublayer(norm(h))
+        return self.final_norm(h)
+        ### END SOLUTION
+
+
 # %% tests="residual_blocks_tests" points=4
 import torch
 from torch import nn
@@ -761,7 +889,7 @@ hidden.check_pre_ln(PreLN)
 
 # %% [markdown] lang="zh"
 # ### 实验：两种方式训练深层网络 · The experiment: train a deep stack both ways
-# Xiong et al.（2020，§3.3，定理 1）证明了初始化时*最后*一层权重的梯度的一个界：对于 Post-LN，它不随层数 L 减小；对于
+# Xiong et al.（2020，§3.3，定理 1）证明了初始化时*最后*一层权重梯度的一个界：对于 Post-LN，它不随层数 L 减小；对于
 # Pre-LN，它按 1/√L 减小。至于梯度范数在各层之间如何变化，他们是测量的，而不是证明的（§3.4，图 3：Post-LN
 # 越靠近输出越大，Pre-LN 大致持平）。在他们的实验中，Post-LN 需要对学习率做**预热**（在最初若干步中逐渐增大），而
 # Pre-LN 不预热也能训练（§3.2，§4）。
@@ -786,6 +914,20 @@ step = result["first_step"]
 print(f"one Adam step, median |change of a weight| / lr:  Post-LN {step['post']['median_step_over_lr']:.3f}   "
       f"Pre-LN {step['pre']['median_step_over_lr']:.3f}")
 print(f"one Adam step, relative change of the stack's output:  Post-LN {step['post']['output_change']:.3f}   "
+      f"Pre-LN {step['pre']['output_change']:.3f}")
+
+# %% lang="zh"
+# 自动评分时运行一个更短的版本：没有任何分数取决于它（course.notebook.grading）
+fig, result = ex.pre_vs_post(**({"steps": 40, "warmup": 15} if grading() else {}))
+ex.show(fig)
+for name, loss in result["final_loss"].items():
+    print(f"{name:15s} 最后 {result['tail']} 步的平均损失：{loss:.4f}   （随机猜测水平 ln 16 = 2.7726）")
+post, pre = result["grad_norms"]["post"], result["grad_norms"]["pre"]
+print(f"梯度范数，末层 / 首层：  Post-LN {post[-1] / post[0]:.2f}   Pre-LN {pre[-1] / pre[0]:.2f}")
+step = result["first_step"]
+print(f"Adam 走一步，|权重的变化量| / lr 的中位数：  Post-LN {step['post']['median_step_over_lr']:.3f}   "
+      f"Pre-LN {step['pre']['median_step_over_lr']:.3f}")
+print(f"Adam 走一步，堆栈输出的相对变化：  Post-LN {step['post']['output_change']:.3f}   "
       f"Pre-LN {step['pre']['output_change']:.3f}")
 
 
@@ -877,7 +1019,7 @@ print(f"one Adam step, relative change of the stack's output:  Post-LN {step['po
 # ## 第 4 部分 均方根归一化 · Part 4 — RMSNorm
 #
 # 均方根归一化（RMSNorm；Zhang & Sennrich 2019）保留了层归一化的重新缩放，去掉了重新居中：不减去均值，也没有 β。
-# 每个词元除以它的**均方根**（其特征平方的均值的平方根，与层归一化一样在根号下加上 ε；PyTorch 的 `nn.RMSNorm`
+# 每个词元除以它的**均方根**（即各特征平方均值的平方根，与层归一化一样在根号下加上 ε；PyTorch 的 `nn.RMSNorm`
 # 也是这样做的），再乘以 γ。Zhang & Sennrich 报告说，它训练效果与层归一化相当，而计算开销更低；LLaMA
 # 在每个块中都使用它（Touvron et al. 2023，§2.2）。
 #
@@ -922,6 +1064,31 @@ def layer_norm_from_rms(x, weight, bias, eps, rms_norm):
     """
     ### BEGIN SOLUTION
     centred = x - x.mean(dim=-1, keepdim=True)  # (..., d_model), mean 0: its RMS is the biased std
+    return rms_norm(centred, weight, eps) + bias
+    ### END SOLUTION
+
+
+# %% answer="rms_norm" lang="zh"
+def rms_norm(x, weight, eps=1e-6):
+    """沿最后一维做均方根归一化（第 4 部分）：不居中，没有 bias。
+
+    x：形状为 (..., d_model) 的浮点张量；weight：γ，形状为 (d_model,)；eps：float，保护项。
+    返回与 x 形状相同的张量：每个词元除以它的均方根，再乘以 weight 缩放。
+    """
+    ### BEGIN SOLUTION
+    rms = torch.sqrt((x ** 2).mean(dim=-1, keepdim=True) + eps)  # (..., 1)
+    return x / rms * weight
+    ### END SOLUTION
+
+
+def layer_norm_from_rms(x, weight, bias, eps, rms_norm):
+    """计算 layer_norm(x, weight, bias, eps)，其中对传入的 rms_norm 恰好调用一次。
+
+    x：(..., d_model)；weight、bias：(d_model,)；eps：float；rms_norm：一个与你上面写的函数同样用法的函数。
+    返回与 x 形状相同的张量。
+    """
+    ### BEGIN SOLUTION
+    centred = x - x.mean(dim=-1, keepdim=True)  # (..., d_model)，均值为 0：它的均方根就是有偏标准差
     return rms_norm(centred, weight, eps) + bias
     ### END SOLUTION
 

@@ -155,6 +155,13 @@ mask = torch.tensor([1.0, 0.0, 1.0, 1.0])    # 1 = keep, 0 = drop (normally rand
 print("x               :", x)
 print("mask * x / (1-p):", mask * x / (1 - p))
 
+# %% lang="zh"
+x = torch.tensor([1.0, 2.0, 3.0, 4.0])
+p = 0.25
+mask = torch.tensor([1.0, 0.0, 1.0, 1.0])    # 1 = 保留，0 = 丢弃（通常是随机的）
+print("x               :", x)
+print("mask * x / (1-p):", mask * x / (1 - p))
+
 
 # %% [markdown]
 # ### Exercise 1 — `dropout` as a function · 练习 1：dropout 函数
@@ -256,6 +263,36 @@ def dropout(x, p, training=True, generator=None):
     ### END SOLUTION
 
 
+# %% answer="dropout" lang="zh"
+def dropout(x, p, training=True, generator=None):
+    """反向缩放 dropout。
+
+    参数：
+        x：任意形状的张量，例如 (batch, seq, d_model)。
+        p：[0, 1] 中的 float，每个元素被丢弃（而不是保留）的概率（int 0 或 1 也可以）。
+        training：bool；为 False 时关闭 dropout。
+        generator：可选的 torch.Generator，用于生成随机掩码；None 表示使用 PyTorch 的全局生成器
+            （此时 torch.manual_seed 能让结果可复现）。
+
+    返回：
+        与 x 形状和 dtype 都相同的张量：训练时，每个元素以概率 p 为 0，否则为 x / (1 - p)；
+        评估时（或 p = 0 时）就是 x 本身。
+
+    异常：
+        ValueError：若 p 不是 int/float，或不在 [0, 1] 之内（NaN 也算不在其中）。
+    """
+    ### BEGIN SOLUTION
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability p must be a number in [0, 1], got {p!r}")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0  # 全部丢弃；保留计算图，并避免 0 / 0
+    keep = torch.rand(x.shape, generator=generator, device=x.device) >= p  # 与 x 形状相同，以概率 1 - p 为 True
+    return x * keep / (1.0 - p)
+    ### END SOLUTION
+
+
 # %% tests="dropout_tests" points=4
 import torch
 from course.checks import call, check, close, msg, raises
@@ -332,6 +369,15 @@ with needs("dropout"):
     for q, m, s in zip(stats["ps"], stats["means"], stats["stds"]):
         print(f"  p = {q:.1f}: mean of dropout(ones) = {m:.4f}, std = {s:.3f}")
 
+# %% lang="zh"
+with needs("dropout"):
+    fig, stats = ex.dropout_statistics(dropout, p=0.3)
+    ex.show(fig)
+    print(f"p = 0.3：置零的比例 {stats['frac_zero']:.4f}，dropout 之前的均值 {stats['mean_in']:.4f}，"
+          f"之后的均值 {stats['mean_out']:.4f}")
+    for q, m, s in zip(stats["ps"], stats["means"], stats["stds"]):
+        print(f"  p = {q:.1f}：dropout(ones) 的均值 = {m:.4f}，标准差 = {s:.3f}")
+
 # %% [markdown]
 # **Reading the figure.** Left: about 30% of the values collapse onto a spike at 0, and the rest of
 # the bell is stretched to the right by `1/0.7`, which is exactly what keeps the mean where it was
@@ -369,6 +415,13 @@ with needs("dropout"):
     ex.show(fig)
     print(f"eval output: {stats['eval']:.4f}   mean of {stats['passes']} training outputs: "
           f"{stats['train_mean']:.4f}   std of training outputs: {stats['train_std']:.4f}")
+
+# %% lang="zh"
+with needs("dropout"):
+    fig, stats = ex.train_vs_eval(dropout, p=0.3)
+    ex.show(fig)
+    print(f"评估模式的输出：{stats['eval']:.4f}   {stats['passes']} 次训练模式输出的均值："
+          f"{stats['train_mean']:.4f}   训练模式输出的标准差：{stats['train_std']:.4f}")
 
 
 # %% [markdown]
@@ -477,6 +530,37 @@ class Dropout(nn.Module):
         return f"p={self.p}"
 
 
+# %% answer="Dropout" lang="zh"
+class Dropout(nn.Module):
+    """写成模块的反向缩放 dropout，由 model.train() / model.eval() 切换。
+
+    参数：
+        p：[0, 1] 中的 float，每个元素被丢弃的概率（默认 0.5）。
+
+    forward(x)：任意形状的 x，例如 (batch, seq, d_model) -> 形状相同的张量：
+    self.training 为 True 时是 dropout(x, p)，为 False 时原样返回 x。
+
+    异常：
+        ValueError：（在 __init__ 中）若 p 不是 int/float，或不在 [0, 1] 之内（NaN 也算不在其中）。
+    """
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        ### BEGIN SOLUTION
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability p must be a number in [0, 1], got {p!r}")
+        self.p = p
+        ### END SOLUTION
+
+    def forward(self, x):
+        ### BEGIN SOLUTION
+        return dropout(x, self.p, training=self.training)
+        ### END SOLUTION
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
 # %% tests="Dropout_tests" points=2
 import torch
 from torch import nn
@@ -531,6 +615,19 @@ with needs("Dropout"):
     ours.eval()
     theirs.eval()
     print("identity in eval:", torch.equal(ours[1](h), h), torch.equal(theirs[1](h), h))
+
+# %% lang="zh"
+with needs("Dropout"):
+    torch.manual_seed(0)
+    ours = nn.Sequential(nn.Linear(8, 8), Dropout(0.1))
+    theirs = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.1))
+    print(ours)
+    h = torch.rand(100_000, 8) + 1.0                      # 输入都是正数：出现 0 就说明被丢弃了
+    print(f"训练时被置零的比例：我们的 {(ours[1](h) == 0).float().mean():.4f}，"
+          f"nn.Dropout {(theirs[1](h) == 0).float().mean():.4f}")
+    ours.eval()
+    theirs.eval()
+    print("评估时是否为恒等映射：", torch.equal(ours[1](h), h), torch.equal(theirs[1](h), h))
 
 # %% [markdown]
 # ### Play: a dropout mask · 交互：dropout 掩码
@@ -588,6 +685,18 @@ with needs("Dropout"):
         print(f"{run:>8}: training loss {fit[run + '_train']:.3f}, test loss {fit[run + '_test']:.3f}, "
               f"gap {fit[run + '_gap']:.3f}")
     print(f"the dropout model evaluated with dropout still on (model.eval() forgotten): test loss "
+          f"{fit['dropout_test_in_train_mode']:.3f}")
+
+# %% lang="zh"
+# 自动评分时运行一个更短的版本：没有任何分数取决于它（course.notebook.grading）
+with needs("Dropout"):
+    fig, fit = ex.overfitting_experiment(Dropout, p=0.5, **({"steps": 150} if grading() else {}))
+    ex.show(fig)
+    # plain：不用 dropout 的网络；dropout：每个隐藏层之后都有 Dropout(0.5) 的网络
+    for run in ("plain", "dropout"):
+        print(f"{run:>8}：训练损失 {fit[run + '_train']:.3f}，测试损失 {fit[run + '_test']:.3f}，"
+              f"差距 {fit[run + '_gap']:.3f}")
+    print(f"dropout 模型在 dropout 仍然开启时评估（忘了调用 model.eval()）：测试损失 "
           f"{fit['dropout_test_in_train_mode']:.3f}")
 
 # %% [markdown]
@@ -689,7 +798,7 @@ ex.show(ex.block_diagrams(dropout=False))
 # `(vocab, d_model)` 的词元嵌入表 `tok_table`（第 `v` 行是词元 `v` 的向量）；形状为 `(max_len, d_model)` 的位置表
 # `pos_table`（第 `t` 行是位置 `t` 的向量；`max_len` 可以比 `seq` 大）。按 §5.4 的描述构建形状为 `(batch, seq, d_model)`
 # 的输入：每个词元的嵌入加上它所在位置的向量，再对这个和施加一次给定的 dropout 模块（上面的第 1 条）。
-# 两张表按给定的样子使用：论文还把嵌入权重乘以 √d_model（§3.4），但这个缩放不属于本练习（第 08 章会在它的模型中加上，
+# 两张表原样使用即可：论文还把嵌入权重乘以 √d_model（§3.4），但这个缩放不属于本练习（第 08 章会在它的模型中加上，
 # 并说明原因）。如果序列比位置表长，后面的词元就没有位置向量：这时抛出 `ValueError` 指出这一点，并在消息中写明两个长度。
 #
 # <details><summary>提示 1 · Hint 1</summary>
@@ -721,6 +830,30 @@ def embed_with_dropout(token_ids, tok_table, pos_table, dropout):
 
     Raises:
         ValueError: if seq > max_len.
+    """
+    ### BEGIN SOLUTION
+    seq = token_ids.shape[1]
+    if seq > pos_table.shape[0]:
+        raise ValueError(f"a sequence of {seq} tokens needs {seq} position vectors; the table has {pos_table.shape[0]}")
+    return dropout(tok_table[token_ids] + pos_table[:seq])  # (batch, seq, d) + (seq, d) -> (batch, seq, d)
+    ### END SOLUTION
+
+
+# %% answer="embed_with_dropout" lang="zh"
+def embed_with_dropout(token_ids, tok_table, pos_table, dropout):
+    """第一个 Transformer 层的输入，带有 2017 年论文中的 dropout（§5.4）。
+
+    参数：
+        token_ids：int64 张量 (batch, seq)，词元 id，取值在 [0, vocab) 中。
+        tok_table：张量 (vocab, d_model)，每个词元 id 一个嵌入。
+        pos_table：张量 (max_len, d_model)，每个位置一个向量；max_len >= seq。
+        dropout：一个可调用的模块，例如 nn.Dropout(0.1)，恰好应用一次。
+
+    返回：
+        张量 (batch, seq, d_model)：每个词元的嵌入加上它所在位置的向量，再经过 dropout。
+
+    异常：
+        ValueError：若 seq > max_len。
     """
     ### BEGIN SOLUTION
     seq = token_ids.shape[1]
@@ -875,6 +1008,53 @@ class PreNormResidual(nn.Module):
         ### END SOLUTION
 
 
+# %% answer="PreNormResidual" lang="zh"
+class PostNormResidual(nn.Module):
+    """一个 Post-LN 残差子层，带有 2017 年论文中的残差 dropout（§5.4）。
+
+    参数：
+        d_model：int，x 最后一维的大小。
+        sublayer：一个 nn.Module，把 (batch, seq, d_model) 映射为 (batch, seq, d_model)。
+        p：[0, 1] 中的 float，dropout 的概率（默认 0.1）。
+
+    forward(x)：形状为 (batch, seq, d_model) 的 x -> 形状相同的张量。
+    """
+
+    def __init__(self, d_model, sublayer, p=0.1):
+        super().__init__()
+        self.norm = nn.LayerNorm(d_model)
+        self.sublayer = sublayer
+        self.dropout = nn.Dropout(p)
+
+    def forward(self, x):
+        ### BEGIN SOLUTION
+        return self.norm(x + self.dropout(self.sublayer(x)))
+        ### END SOLUTION
+
+
+class PreNormResidual(nn.Module):
+    """一个 Pre-LN 残差子层，残差 dropout 放在 §5.4 给出的位置上。
+
+    参数：
+        d_model：int，x 最后一维的大小。
+        sublayer：一个 nn.Module，把 (batch, seq, d_model) 映射为 (batch, seq, d_model)。
+        p：[0, 1] 中的 float，dropout 的概率（默认 0.1）。
+
+    forward(x)：形状为 (batch, seq, d_model) 的 x -> 形状相同的张量。
+    """
+
+    def __init__(self, d_model, sublayer, p=0.1):
+        super().__init__()
+        self.norm = nn.LayerNorm(d_model)
+        self.sublayer = sublayer
+        self.dropout = nn.Dropout(p)
+
+    def forward(self, x):
+        ### BEGIN SOLUTION
+        return x + self.dropout(self.sublayer(self.norm(x)))
+        ### END SOLUTION
+
+
 # %% tests="PreNormResidual_tests" points=4
 import torch
 from torch import nn
@@ -959,6 +1139,15 @@ with needs("PreNormResidual"):
     print(f"after {k} blocks: zeroed entries {stats['good_zero'][-1]:.3f} (yours) vs "
           f"{stats['bad_zero'][-1]:.3f} (dropout after the add); 1 - 0.9^{k} = {1 - 0.9 ** k:.3f}")
     print(f"relative drift ||h - x|| / ||x||: {stats['good_err'][-1]:.3f} (yours) vs {stats['bad_err'][-1]:.3f}")
+
+# %% lang="zh"
+with needs("PreNormResidual"):
+    fig, stats = ex.placement_experiment(PreNormResidual, depth=12, p=0.1)
+    ex.show(fig)
+    k = stats["depth"]
+    print(f"经过 {k} 个块之后，被置零的元素比例：{stats['good_zero'][-1]:.3f}（你的）对比 "
+          f"{stats['bad_zero'][-1]:.3f}（dropout 在相加之后）；1 - 0.9^{k} = {1 - 0.9 ** k:.3f}")
+    print(f"相对偏移 ||h - x|| / ||x||：{stats['good_err'][-1]:.3f}（你的）对比 {stats['bad_err'][-1]:.3f}")
 
 
 # %% [markdown]
@@ -1084,6 +1273,26 @@ def grad_norms_per_layer(model, x):
     ### END SOLUTION
 
 
+# %% answer="grad_norms_per_layer" lang="zh"
+def grad_norms_per_layer(model, x):
+    """在当前权重下，对 L = mean(model(x) ** 2) 求每一层权重的梯度 dL/dW 的范数。
+
+    参数：
+        model：一个 DeepStack（或任何带有 .layers 的模块，.layers 是 nn.Linear 的列表，靠近输入的在前）。
+        x：张量 (batch, width)，即输入。
+
+    返回：
+        形状为 (depth,) 的浮点张量，不带梯度：第 i 项是 L 对 model.layers[i].weight 的梯度的 Frobenius 范数。
+        之前的调用留在模型中的梯度不得改变结果。
+    """
+    ### BEGIN SOLUTION
+    model.zero_grad()
+    loss = model(x).pow(2).mean()
+    loss.backward()
+    return torch.stack([layer.weight.grad.norm() for layer in model.layers]).detach()
+    ### END SOLUTION
+
+
 # %% tests="grad_norms_per_layer_tests" points=3
 import math
 import torch
@@ -1160,6 +1369,17 @@ with needs("grad_norms_per_layer"):
         print(f"{name:>8}: layer 1 {g[0]:.2e}, layer 20 {g[19]:.2e}, layer 40 {g[-1]:.2e}, "
               f"ratio layer 40 / layer 1 = {g[-1] / g[0]:.2e}")
     print(f"back-of-envelope shrink factor for the plain stack, sqrt(3)^39 = {math.sqrt(3) ** 39:.1e}")
+
+# %% lang="zh"
+with needs("grad_norms_per_layer"):
+    fig, stats = ex.residual_experiment(grad_norms_per_layer, depth=40)
+    ex.show(fig)
+    # plain：普通堆栈 h = tanh(W h + b)；residual：残差堆栈 h = h + tanh(W h + b)
+    for name in ("plain", "residual"):
+        g = stats[name]
+        print(f"{name:>8}：第 1 层 {g[0]:.2e}，第 20 层 {g[19]:.2e}，第 40 层 {g[-1]:.2e}，"
+              f"第 40 层 / 第 1 层 = {g[-1] / g[0]:.2e}")
+    print(f"粗略估算普通堆栈的缩小倍数：sqrt(3)^39 = {math.sqrt(3) ** 39:.1e}")
 
 # %% [markdown]
 # **Reading the figure** (the y axis is logarithmic: equal distances are equal factors). The plain

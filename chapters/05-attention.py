@@ -21,7 +21,7 @@
 #
 # 本章中，你将通过测量弄清分数为什么要除以 $\sqrt{d_k}$（而不是除以 $d_k$），实现带掩码的注意力，
 # 构造填充掩码和因果掩码，搭建多头注意力，看看为什么几个小头胜过一个宽头，
-# 最后在一个交互视图中探索一个手工构造的注意力层的注意力图。
+# 最后在交互视图中探索一个手工构造的注意力层所给出的注意力图。
 
 # %% [markdown]
 # ## Before you start · 开始之前
@@ -158,6 +158,21 @@ def dot_product_variance(d_k, n, generator):
     ### END SOLUTION
 
 
+# %% answer="dot_product_variance" lang="zh"
+def dot_product_variance(d_k, n, generator):
+    """n 对相互独立的 d_k 维向量 (q, k)（分量服从 N(0, 1)）上 q·k 的样本方差。
+
+    d_k：int，向量的大小；n：int，向量对的个数；generator：一个 torch.Generator，唯一的随机数来源。
+    返回一个 Python float。
+    """
+    ### BEGIN SOLUTION
+    q = torch.randn(n, d_k, generator=generator)  # (n, d_k)
+    k = torch.randn(n, d_k, generator=generator)  # (n, d_k)
+    dots = (q * k).sum(dim=-1)  # (n,)
+    return dots.var().item()
+    ### END SOLUTION
+
+
 # %% tests="dot_product_variance_tests" points=2
 import torch
 from course.checks import call, check
@@ -221,10 +236,19 @@ hidden.check_dot_product_variance(dot_product_variance)
 fig, sat = ex.saturation_experiment()
 ex.show(fig)
 for name in sat["entropy"]:
-    print(f"{name:>8}: entropy " + " ".join(f"{e:.2f}" for e in sat["entropy"][name])
-          + " | median gradient " + " ".join(f"{g:.3f}" for g in sat["grad"][name])
-          + " | saturated rows " + " ".join(f"{s:.0%}" for s in sat["saturated"][name]))
+    print(f"{ex.scale_name(name, 8)}: entropy", " ".join(f"{e:.2f}" for e in sat["entropy"][name]),
+          "| median gradient", " ".join(f"{g:.3f}" for g in sat["grad"][name]),
+          "| saturated rows", " ".join(f"{s:.0%}" for s in sat["saturated"][name]))
 print("d_k:", sat["d_values"])
+
+# %% lang="zh"
+fig, sat = ex.saturation_experiment()
+ex.show(fig)
+for name in sat["entropy"]:
+    print(f"{ex.scale_name(name, 8)}：熵", " ".join(f"{e:.2f}" for e in sat["entropy"][name]),
+          "| 梯度中位数", " ".join(f"{g:.3f}" for g in sat["grad"][name]),
+          "| 饱和行占比", " ".join(f"{s:.0%}" for s in sat["saturated"][name]))
+print("d_k：", sat["d_values"])
 
 # %% [markdown]
 # Reading the run: **no scale**, the entropy falls from 1.78 to 0.09 nats and three rows in four are
@@ -287,6 +311,14 @@ print("torch.softmax of a row of -inf            :", torch.softmax(row, dim=-1))
 q_demo, kv_demo = torch.randn(1, 1, 1, 4), torch.randn(1, 1, 3, 4)
 nothing_allowed = torch.zeros(1, 3, dtype=torch.bool)
 print("F.scaled_dot_product_attention, no key allowed:",
+      F.scaled_dot_product_attention(q_demo, kv_demo, kv_demo, attn_mask=nothing_allowed))
+
+# %% lang="zh"
+row = torch.full((1, 3), float("-inf"))
+print("对一行 -inf 做 torch.softmax                ：", torch.softmax(row, dim=-1))
+q_demo, kv_demo = torch.randn(1, 1, 1, 4), torch.randn(1, 1, 3, 4)
+nothing_allowed = torch.zeros(1, 3, dtype=torch.bool)
+print("F.scaled_dot_product_attention，没有允许的键：",
       F.scaled_dot_product_attention(q_demo, kv_demo, kv_demo, attn_mask=nothing_allowed))
 
 
@@ -361,6 +393,28 @@ def scaled_dot_product_attention(q, k, v, mask=None):
         scores = scores.masked_fill(~mask, float("-inf"))
     weights = torch.softmax(scores, dim=-1)  # rows over keys
     weights = torch.nan_to_num(weights, nan=0.0)  # fully masked rows: 0/0 -> 0
+    return weights @ v, weights  # (batch, heads, q_len, d_v), (batch, heads, q_len, k_len)
+    ### END SOLUTION
+
+
+# %% answer="scaled_dot_product_attention" lang="zh"
+def scaled_dot_product_attention(q, k, v, mask=None):
+    """每个查询的输出：值的加权平均，权重是查询与各个键的点积除以 √d_k 之后在键上做 softmax
+    的结果，只在掩码允许的位置计入。
+
+    q：(batch, heads, q_len, d_k)；k：(batch, heads, k_len, d_k)；v：(batch, heads, k_len, d_v)。
+    mask：None，或一个可以广播到 (batch, heads, q_len, k_len) 的 bool 张量，在查询可以关注该键的位置
+        为 True。
+    返回 (output, weights)：output 形状为 (batch, heads, q_len, d_v)；weights 形状为 (batch, heads, q_len, k_len)，
+    每一行之和为 1；对没有任何允许的键的查询，这一行全为零（输出也为零）。
+    """
+    ### BEGIN SOLUTION
+    d_k = q.shape[-1]
+    scores = q @ k.transpose(-2, -1) / math.sqrt(d_k)  # (batch, heads, q_len, k_len)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1)  # 每一行在键上做 softmax
+    weights = torch.nan_to_num(weights, nan=0.0)  # 完全被掩蔽的行：0/0 -> 0
     return weights @ v, weights  # (batch, heads, q_len, d_v), (batch, heads, q_len, k_len)
     ### END SOLUTION
 
@@ -518,6 +572,30 @@ def padding_mask(lengths, max_len):
     ### END SOLUTION
 
 
+# %% answer="masks" lang="zh"
+def causal_mask(q_len, k_len=None):
+    """布尔掩码 (q_len, k_len)，在查询 i 可以关注键 j 的位置为 True。
+
+    这 q_len 个查询是一个序列末尾的 q_len 个位置，该序列的 k_len 个键就是它的位置
+    0 .. k_len - 1；每个查询可以关注它自己的位置以及之前的每一个位置。k_len=None 表示 k_len = q_len。
+    """
+    ### BEGIN SOLUTION
+    k_len = q_len if k_len is None else k_len
+    return torch.ones(q_len, k_len, dtype=torch.bool).tril(diagonal=k_len - q_len)
+    ### END SOLUTION
+
+
+def padding_mask(lengths, max_len):
+    """布尔掩码 (batch, 1, 1, max_len)，真实的键为 True：若 j < lengths[b]，则保留序列 b 的键 j。
+
+    lengths：long 张量 (batch,)；max_len：int，>= max(lengths)。
+    """
+    ### BEGIN SOLUTION
+    keep = torch.arange(max_len)[None, :] < lengths[:, None]  # (batch, max_len)
+    return keep[:, None, None, :]  # (batch, 1, 1, max_len)
+    ### END SOLUTION
+
+
 # %% tests="masks_tests" points=3
 import torch
 from course.checks import call, check, equal
@@ -577,6 +655,13 @@ with needs("causal_mask", "padding_mask"):
     combined = padding_mask(torch.tensor([4, 2]), 4) & causal_mask(4)   # (2, 1, 4, 4)
     print(combined[:, 0].int())
     print("queries 2 and 3 of the short sequence are padding themselves; they may still attend to the real keys 0-1")
+    print(causal_mask(2, 5).int())
+
+# %% lang="zh"
+with needs("causal_mask", "padding_mask"):
+    combined = padding_mask(torch.tensor([4, 2]), 4) & causal_mask(4)   # (2, 1, 4, 4)
+    print(combined[:, 0].int())
+    print("短序列的查询 2 和 3 本身就是填充；它们仍然可以关注真实的键 0-1")
     print(causal_mask(2, 5).int())
 
 
@@ -702,6 +787,46 @@ class MultiHeadAttention(nn.Module):
         ### END SOLUTION
 
 
+# %% answer="MultiHeadAttention" lang="zh"
+class MultiHeadAttention(nn.Module):
+    """多头注意力：q、k、v 各有独立的投影，另有一个输出投影。
+
+    d_model：int；n_heads：能整除 d_model 的 int。
+    forward(query, key, value, mask=None)：
+        query 形状为 (batch, q_len, d_model)；key 和 value 形状为 (batch, k_len, d_model)；
+        mask：None，或可以广播到 (batch, n_heads, q_len, k_len) 的 bool 张量，True = 可以关注。
+        返回 (batch, q_len, d_model)；把权重 (batch, n_heads, q_len, k_len) 保存在 self.last_weights 中。
+    若 d_model % n_heads != 0，抛出 ValueError。
+    """
+
+    def __init__(self, d_model, n_heads):
+        super().__init__()
+        ### BEGIN SOLUTION
+        if d_model % n_heads != 0:
+            raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}")
+        self.n_heads = n_heads
+        self.d_head = d_model // n_heads
+        self.q_proj = nn.Linear(d_model, d_model)
+        self.k_proj = nn.Linear(d_model, d_model)
+        self.v_proj = nn.Linear(d_model, d_model)
+        self.out_proj = nn.Linear(d_model, d_model)
+        self.last_weights = None
+        ### END SOLUTION
+
+    def forward(self, query, key, value, mask=None):
+        ### BEGIN SOLUTION
+        batch, q_len, d_model = query.shape
+        k_len = key.shape[1]
+        q = self.q_proj(query).view(batch, q_len, self.n_heads, self.d_head).transpose(1, 2)  # (b, h, q_len, d_head)
+        k = self.k_proj(key).view(batch, k_len, self.n_heads, self.d_head).transpose(1, 2)  # (b, h, k_len, d_head)
+        v = self.v_proj(value).view(batch, k_len, self.n_heads, self.d_head).transpose(1, 2)  # (b, h, k_len, d_head)
+        out, weights = scaled_dot_product_attention(q, k, v, mask)  # (b, h, q_len, d_head)
+        self.last_weights = weights.detach()
+        out = out.transpose(1, 2).reshape(batch, q_len, d_model)  # 合并多头：(b, q_len, d_model)
+        return self.out_proj(out)
+        ### END SOLUTION
+
+
 # %% tests="MultiHeadAttention_tests" points=4
 import torch
 from course.checks import check, close, equal, raises
@@ -755,8 +880,8 @@ hidden.check_mha(MultiHeadAttention)
 #
 # ### 多个头还是一个宽头？ · Several heads or one wide one?
 #
-# 一个每个词元都需要查找两次的任务：输入是 8 个随机的内容特征加上一个独热编码的位置（共 16 个特征）；
-# 目标是前一个词元的内容，与第一个词元的内容并排放在一起。一个头只能求平均；两个头则可以各取一个词元。实验对 h = 1、2、4
+# 下面这个任务要求每个词元查找两次：输入是 8 个随机的内容特征加上一个独热编码的位置（共 16 个特征）；
+# 目标是把前一个词元的内容和第一个词元的内容并排拼在一起。一个头只能求平均；两个头则可以各取一个词元。实验对 h = 1、2、4
 # 训练你的 `MultiHeadAttention(16, h)`（宽度相同，因此参数也相同），并统计各自的代价。
 #
 # **预测 · Predict：** 一个大小为 16 的头，能达到与两个大小为 8 的头相同的误差吗？拆分要付出什么代价：更多的参数、
@@ -770,6 +895,15 @@ with needs("MultiHeadAttention", "scaled_dot_product_attention"):
         print(f"{h} head(s) of size {heads['d_model'] // h:2d}: final error {heads['final_loss'][h]:.4f}; "
               f"{heads['parameters'][h]} parameters, {heads['score_macs'][h]} multiply-adds for the scores and "
               f"the weighted sum, {heads['weights_stored'][h]} attention weights stored per sequence")
+
+# %% lang="zh"
+with needs("MultiHeadAttention", "scaled_dot_product_attention"):
+    fig, heads = ex.heads_experiment(MultiHeadAttention, **({"steps": 30} if grading() else {}))
+    ex.show(fig)
+    for h in heads["final_loss"]:
+        print(f"{h} 个头，每个头大小 {heads['d_model'] // h:2d}：最终误差 {heads['final_loss'][h]:.4f}；"
+              f"{heads['parameters'][h]} 个参数，分数与加权求和共 {heads['score_macs'][h]} 次乘加，"
+              f"每个序列存储 {heads['weights_stored'][h]} 个注意力权重")
 
 # %% [markdown]
 # Reading the run: one head stalls near 0.38 while two and four heads fall below 0.01; the parameters
@@ -816,8 +950,8 @@ with needs("MultiHeadAttention", "scaled_dot_product_attention"):
 #
 # ## 第 5 部分 观察注意力 · Part 5 — Looking at attention
 #
-# 如果事先知道该看到什么，注意力图是最容易读懂的。`ex.toy_scores` 手工构造了一个层，它的查询和键是真实的查询和键，
-# 由独热向量组成；它的三个头分别承担了对训练好的模型所做的分析中报告过的三种工作：
+# 事先知道会看到什么，注意力图就最容易读懂。`ex.toy_scores` 手工构造了一个层，其中的查询和键是真正的查询和键，
+# 只是由独热向量拼成；它的三个头各做一件事，这三件事在对训练好的模型的分析中都有报告：
 #
 # * 头 0：每个词元都关注**前一个**词元（BERT 中就有这样的头：Clark et al. 2019，§3）；
 # * 头 1：每个词元都关注**同一个词在前面出现过的副本**，如果没有，就关注它自己（GPT-2 small 中的“重复词元”头，duplicate
@@ -834,7 +968,7 @@ with needs("MultiHeadAttention", "scaled_dot_product_attention"):
 # 供没有运行内核的读者查看。
 
 # %%
-attention_view(ex.toy_tokens(), scores_fn=ex.toy_scores, title="Hand-built layer")
+attention_view(ex.toy_tokens(), scores_fn=ex.toy_scores, title=ex.toy_title())
 
 # %% [markdown]
 # The same view can watch a module run: `attention_of(module, run, tokens=...)` calls `run()` and records
@@ -872,7 +1006,24 @@ with needs("MultiHeadAttention", "scaled_dot_product_attention"):
           f"{all(torch.allclose(w[:, the[0]], w[:, i]) for i in the[1:])}")
     entropy = -(w * w.clamp_min(1e-30).log()).sum(-1).mean()
     print(f"mean entropy of a row: {entropy:.2f} nats (uniform over {len(words)} keys: {math.log(len(words)):.2f})")
-    display(attention_of(layer, lambda: layer(x, x, x), tokens=words, title="Your MultiHeadAttention, untrained"))
+    display(attention_of(layer, lambda: layer(x, x, x), tokens=words, title=ex.untrained_title()))
+
+# %% lang="zh"
+from IPython.display import display
+
+with needs("MultiHeadAttention", "scaled_dot_product_attention"):
+    torch.manual_seed(0)
+    words = ex.toy_tokens()
+    layer = MultiHeadAttention(16, 4)
+    x = ex.word_embeddings(words, 16)  # (1, seq, 16)，相同的词 -> 相同的向量
+    layer(x, x, x)
+    w = layer.last_weights[0]  # (heads, seq, seq)
+    the = [i for i, t in enumerate(words) if t == "the"]
+    print(f"'the' 所在的位置：{the}；它们的行在每个头中都相同："
+          f"{all(torch.allclose(w[:, the[0]], w[:, i]) for i in the[1:])}")
+    entropy = -(w * w.clamp_min(1e-30).log()).sum(-1).mean()
+    print(f"一行的平均熵：{entropy:.2f} nats（在 {len(words)} 个键上均匀分布时为 {math.log(len(words)):.2f}）")
+    display(attention_of(layer, lambda: layer(x, x, x), tokens=words, title=ex.untrained_title()))
 
 # %% [markdown]
 # Reading the run: the rows of the three "the" are identical (True): without positions, attention
@@ -898,7 +1049,7 @@ with needs("MultiHeadAttention", "scaled_dot_product_attention"):
 # %% [markdown] lang="zh"
 # 解读运行结果：三个 "the" 的行完全相同（True）：没有位置信息，注意力就无法区分相同的词，无论它们位于何处（第 06
 # 章就从这里出发）。权重随机时，各行都接近均匀（打印出的熵接近其最大值），看不出任何结构。
-# 正是训练造就了手工构造的那个层所具有的那种模式。
+# 手工构造的那个层所呈现的模式，要靠训练才能形成。
 #
 # ## 小结 · Summary
 #

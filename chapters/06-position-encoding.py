@@ -144,6 +144,22 @@ def is_permutation_equivariant(layer, x, perm):
     ### END SOLUTION
 
 
+# %% answer="is_permutation_equivariant" lang="zh"
+def is_permutation_equivariant(layer, x, perm):
+    """对词元的这个排列而言，该层在 x 上是否置换等变。
+
+    layer：一个把 (batch, seq, d_model) 映射为 (batch, seq, d_model) 的模块。
+    x：张量 (batch, seq, d_model)；perm：long 张量 (seq,)，0..seq-1 的一个排列。
+    返回一个 Python bool。
+    """
+    ### BEGIN SOLUTION
+    with torch.no_grad():
+        permuted_then_layer = layer(x[:, perm])  # (batch, seq, d_model)
+        layer_then_permuted = layer(x)[:, perm]  # (batch, seq, d_model)
+    return bool(torch.allclose(permuted_then_layer, layer_then_permuted, atol=1e-6))
+    ### END SOLUTION
+
+
 # %% tests="is_permutation_equivariant_tests" points=2
 import torch
 from torch import nn
@@ -198,6 +214,17 @@ with needs("is_permutation_equivariant"):
     print("self-attention, no positions :", is_permutation_equivariant(layer, x, perm))
     pe = ex.sinusoidal_positions(5, 8)
     print("with positions added first   :", is_permutation_equivariant(lambda t: layer(t + pe), x, perm))
+
+# %% lang="zh"
+with needs("is_permutation_equivariant"):
+    torch.manual_seed(0)
+    attn = nn.MultiheadAttention(8, 2, batch_first=True).double()
+    layer = lambda t: attn(t, t, t, need_weights=False)[0]
+    x = torch.randn(1, 5, 8, dtype=torch.float64)
+    perm = torch.randperm(5)
+    print("自注意力，不加位置：", is_permutation_equivariant(layer, x, perm))
+    pe = ex.sinusoidal_positions(5, 8)
+    print("先加上位置编码    ：", is_permutation_equivariant(lambda t: layer(t + pe), x, perm))
 
 # %% [markdown]
 # Reading the run: True, then False. Adding a different vector at each position breaks the symmetry:
@@ -259,9 +286,18 @@ fig, first = ex.previous_token_experiment(**({"steps": 20} if grading() else {})
 ex.show(fig)
 for kind in ex.CODES:
     far = first["beyond"][kind]
-    print(f"{kind:>11}: accuracy {first['accuracy'][kind]:.2f} at the trained length; positions 12-23 of a "
-          f"longer sequence: {'no row in the table' if far is None else f'{far:.2f}'}")
+    print(f"{ex.name(kind, 11)}: accuracy {first['accuracy'][kind]:.2f} at the trained length; positions 12-23 of a "
+          f"longer sequence: {ex.beyond_text(far)}")
 print(f"chance: {first['chance']:.3f}")
+
+# %% lang="zh"
+fig, first = ex.previous_token_experiment(**({"steps": 20} if grading() else {}))
+ex.show(fig)
+for kind in ex.CODES:
+    far = first["beyond"][kind]
+    print(f"{ex.name(kind, 11)}：训练长度上的准确率 {first['accuracy'][kind]:.2f}；更长序列中位置 12-23 的准确率："
+          f"{ex.beyond_text(far)}")
+print(f"随机猜测：{first['chance']:.3f}")
 
 
 # %% [markdown]
@@ -346,6 +382,25 @@ def sinusoidal_table(n_positions, d):
     ### BEGIN SOLUTION
     position = torch.arange(n_positions, dtype=torch.float64)[:, None]  # (n, 1)
     i = torch.arange((d + 1) // 2, dtype=torch.float64)  # pairs, the last one maybe half
+    omega = 10000.0 ** (-2 * i / d)  # (ceil(d/2),)
+    angles = position * omega  # (n, ceil(d/2))
+    table = torch.zeros(n_positions, d, dtype=torch.float64)
+    table[:, 0::2] = torch.sin(angles)
+    table[:, 1::2] = torch.cos(angles[:, : d // 2])
+    return table.float()
+    ### END SOLUTION
+
+
+# %% answer="sinusoidal_table" lang="zh"
+def sinusoidal_table(n_positions, d):
+    """位置 0 .. n_positions - 1 的正弦位置编码。
+
+    n_positions：int；d：int >= 1（允许为奇数：最后一列是 sin）。
+    返回 float 张量 (n_positions, d)：第 p 行是 PE(p)，第 i 对（第 2i、2i+1 列）以 ω_i = 10000^(-2i/d) 的速率旋转。
+    """
+    ### BEGIN SOLUTION
+    position = torch.arange(n_positions, dtype=torch.float64)[:, None]  # (n, 1)
+    i = torch.arange((d + 1) // 2, dtype=torch.float64)  # 各个特征对，最后一对可能只有一半
     omega = 10000.0 ** (-2 * i / d)  # (ceil(d/2),)
     angles = position * omega  # (n, ceil(d/2))
     table = torch.zeros(n_positions, d, dtype=torch.float64)
@@ -486,6 +541,25 @@ def shift_matrix(k, d):
     ### END SOLUTION
 
 
+# %% answer="shift_matrix" lang="zh"
+def shift_matrix(k, d):
+    """(d, d) 矩阵 M_k，对每个位置 p 都满足 PE(p + k) = M_k @ PE(p)。
+
+    k：偏移，int 或 float（可以是负数或小数）；d：偶数 int。
+    返回 float 张量 (d, d)。若 d 为奇数，抛出 ValueError。
+    """
+    ### BEGIN SOLUTION
+    if d % 2:
+        raise ValueError(f"shift_matrix needs an even d, got {d}")
+    m = torch.zeros(d, d, dtype=torch.float64)
+    for i in range(d // 2):
+        a = k * 10000.0 ** (-2 * i / d)
+        m[2 * i, 2 * i], m[2 * i, 2 * i + 1] = math.cos(a), math.sin(a)
+        m[2 * i + 1, 2 * i], m[2 * i + 1, 2 * i + 1] = -math.sin(a), math.cos(a)
+    return m.float()
+    ### END SOLUTION
+
+
 # %% tests="shift_matrix_tests" points=3
 import math
 import torch
@@ -606,6 +680,17 @@ def pe_dot(offset, d):
     ### END SOLUTION
 
 
+# %% answer="pe_dot" lang="zh"
+def pe_dot(offset, d):
+    """偶数 d 时的 PE(p) · PE(p + offset)，用你推导出的闭式计算（它与 p 无关）。
+
+    offset：int 或 float（可以是负数或小数）；d：偶数 int。返回一个 Python float。
+    """
+    ### BEGIN SOLUTION
+    return float(sum(math.cos(offset * 10000.0 ** (-2 * i / d)) for i in range(d // 2)))
+    ### END SOLUTION
+
+
 # %% tests="pe_dot_tests" points=2
 import math
 import torch
@@ -661,6 +746,12 @@ ex.show(fig)
 print(f"largest difference between offsets +k and -k: {dots['max_asymmetry']:.1e}; "
       f"steps where the curve rises again for k > 0: {dots['rising_steps_after_zero']}")
 
+# %% lang="zh"
+fig, dots = ex.dot_product_figure(ex.sinusoidal_positions(256, 64))
+ex.show(fig)
+print(f"偏移 +k 与 -k 之间的最大差值：{dots['max_asymmetry']:.1e}；"
+      f"k > 0 时曲线重新上升的步数：{dots['rising_steps_after_zero']}")
+
 # %% [markdown]
 # Reading the figure: the matrix on the left is constant along every diagonal (same offset, same
 # value), and the curve on the right is a mirror image around k = 0 (the printed asymmetry is at the
@@ -707,8 +798,15 @@ print(f"largest difference between offsets +k and -k: {dots['max_asymmetry']:.1e
 fig, projected = ex.projected_scores_figure()
 ex.show(fig)
 for kind in ("plain", "projected"):
-    print(f"{kind:>9}: largest |s(+k) - s(-k)| {projected['asymmetry'][kind]:.2g}; spread of the score at offset 5 "
-          f"over positions 0-200: {projected['spread_over_p'][kind]:.2g}")
+    print(f"{ex.name(kind, 9)}: largest |s(+k) - s(-k)| {projected['asymmetry'][kind]:.2g}; spread of the score at "
+          f"offset 5 over positions 0-200: {projected['spread_over_p'][kind]:.2g}")
+
+# %% lang="zh"
+fig, projected = ex.projected_scores_figure()
+ex.show(fig)
+for kind in ("plain", "projected"):
+    print(f"{ex.name(kind, 9)}：最大的 |s(+k) - s(-k)| 为 {projected['asymmetry'][kind]:.2g}；偏移 5 处的分数在"
+          f"位置 0-200 上的离散程度：{projected['spread_over_p'][kind]:.2g}")
 
 
 # %% [markdown]
@@ -800,6 +898,22 @@ def rope_rotation(angle):
 
 def rope_matrix(m, d, base=10000.0):
     """R_m: (d, d) block-diagonal; block i rotates features (2i, 2i + 1) by m * base ** (-2i / d). d even."""
+    ### BEGIN SOLUTION
+    return torch.block_diag(*[rope_rotation(m * base ** (-2 * i / d)) for i in range(d // 2)])
+    ### END SOLUTION
+
+
+# %% answer="rope_matrices" lang="zh"
+def rope_rotation(angle):
+    """把一个二维向量逆时针旋转 `angle` 弧度的 2x2 矩阵（float 张量）。"""
+    ### BEGIN SOLUTION
+    c, s = math.cos(angle), math.sin(angle)
+    return torch.tensor([[c, -s], [s, c]])
+    ### END SOLUTION
+
+
+def rope_matrix(m, d, base=10000.0):
+    """R_m：(d, d) 分块对角矩阵；第 i 块把特征 (2i, 2i + 1) 旋转 m * base ** (-2i / d)。d 为偶数。"""
     ### BEGIN SOLUTION
     return torch.block_diag(*[rope_rotation(m * base ** (-2 * i / d)) for i in range(d // 2)])
     ### END SOLUTION
@@ -963,6 +1077,24 @@ def apply_rope(x, positions, base=10000.0):
     ### END SOLUTION
 
 
+# %% answer="apply_rope" lang="zh"
+def apply_rope(x, positions, base=10000.0):
+    """把 x 的每个特征对 (2i, 2i+1) 逆时针旋转一个角度：所在位置乘以 base ** (-2i / d)。
+
+    x：float 张量 (batch, heads, seq, d_head)，d_head 为偶数；positions：位置张量 (seq,)。
+    返回同样形状的张量：对每个位置 m，把 R_m 作用于 x[..., m, :]。
+    """
+    ### BEGIN SOLUTION
+    d = x.shape[-1]
+    theta = base ** (-torch.arange(0, d, 2, dtype=torch.float64, device=x.device) / d)  # (d/2,)，位于 x 所在的设备上
+    angles = positions.to(x.device, torch.float64)[:, None] * theta[None, :]  # (seq, d/2)
+    cos, sin = torch.cos(angles).to(x.dtype), torch.sin(angles).to(x.dtype)
+    even, odd = x[..., 0::2], x[..., 1::2]  # 各为 (batch, heads, seq, d/2)
+    rotated = torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1)  # (..., d/2, 2)
+    return rotated.flatten(-2)  # 交错排回：(batch, heads, seq, d_head)
+    ### END SOLUTION
+
+
 # %% tests="apply_rope_tests" points=4
 import math
 import torch
@@ -1030,6 +1162,22 @@ with needs("apply_rope", "rope_matrix"):
     print("complex form, n - m = 7 :", round(complex_form, 8))
 rope_view(apply_rope)  # your function draws the view (the course's own if yours is not ready: the view says so)
 
+# %% lang="zh"
+with needs("apply_rope", "rope_matrix"):
+    q, k = torch.randn(16, dtype=torch.float64), torch.randn(16, dtype=torch.float64)
+    rq = apply_rope(q[None, None, None], torch.tensor([3]))[0, 0, 0]
+    print("快速形式 == 矩阵形式：", torch.allclose(rq.float(), rope_matrix(3, 16) @ q.float(), atol=1e-5))
+    print("旋转前 / 后的范数   ：", f"{q.norm():.6f} / {rq.norm():.6f}")
+    score = lambda m, n: float(apply_rope(q[None, None, None], torch.tensor([m]))[0, 0, 0]
+                               @ apply_rope(k[None, None, None], torch.tensor([n]))[0, 0, 0])
+    print("(m, n) = (3, 10)、(103, 110)、(1003, 1010) 处的分数：", [round(score(m, m + 7), 8) for m in (3, 103, 1003)])
+    zq, zk = torch.complex(q[0::2], q[1::2]), torch.complex(k[0::2], k[1::2])  # 把第 i 对看作一个复数
+    theta = ex.frequencies(16)
+    # 对所有特征对求 Re(conj(q_i) k_i e^{i (n - m) θ_i}) 之和，其中 n - m = 7
+    complex_form = float((zq.conj() * zk * torch.exp(1j * 7 * theta)).real.sum())
+    print("复数形式，n - m = 7 ：", round(complex_form, 8))
+rope_view(apply_rope)  # 由你的函数绘制这个视图（若你的函数还没写好，就用课程自带的版本，视图会注明）
+
 # %% [markdown]
 # Reading the run: the fast and the matrix forms agree, the norm is unchanged, the three scores are equal
 # to 8 decimals, and the complex form gives the same number without any position but n − m. The view
@@ -1050,7 +1198,7 @@ rope_view(apply_rope)  # your function draws the view (the course's own if yours
 # 之外不需要任何位置就能给出同一个数。下面的视图运行的是你的 `apply_rope`：它在每个位置上把两个随机向量 q 和 k
 # 各旋转一次，画出的所有内容都来自这些旋转后的向量。（如果你的函数抛出异常、改变了形状或者与课程的 RoPE 不一致，
 # 视图顶部会有一条说明，并改为画出课程自己的旋转。）移动 m 和 n，观察一个特征对的箭头如何旋转；
-# 右侧的面板是所有特征对的分数随 n − m 变化的曲线。“shift both”给 m 和 n 加上同一个数：箭头转动了，
+# 右侧的面板是所有特征对的分数随 n − m 变化的曲线。“两者同时平移”滑块给 m 和 n 加上同一个数：箭头转动了，
 # 分数（打印在面板下方）却不变。
 #
 # **另一种约定。** “rotate half”把特征 `i` 与 `i + d/2` 配成一对。把它作用在同一个向量上，得到的结果不同；
@@ -1065,6 +1213,16 @@ with needs("apply_rope"):
     print("rotate-half == interleaved on the same features:", torch.allclose(half, apply_rope(x, pos)))
     order = ex.half_to_interleaved(8)   # feature order that makes i and i + d/2 neighbours
     print("after permuting the features                   :",
+          torch.allclose(half[..., order], apply_rope(x[..., order], pos)))
+
+# %% lang="zh"
+with needs("apply_rope"):
+    x = torch.randn(1, 1, 4, 8, dtype=torch.float64)
+    pos = torch.arange(4)
+    half = ex.rotate_half_rope(x, pos)
+    print("在相同特征上，rotate-half == 交错配对：", torch.allclose(half, apply_rope(x, pos)))
+    order = ex.half_to_interleaved(8)   # 让特征 i 与 i + d/2 相邻的特征顺序
+    print("把特征重新排列之后                   ：",
           torch.allclose(half[..., order], apply_rope(x[..., order], pos)))
 
 # %% [markdown]
@@ -1091,6 +1249,13 @@ ex.show(fig)
 for base, err in fit["errors"].items():
     print(f"base {base:>7g}: RMSE on the fitted offsets {err['train_rmse']:.3f}, beyond them {err['beyond_rmse']:.3f}; "
           f"slowest frequency {fit['lowest_frequency'][base]:.2e} rad/position")
+
+# %% lang="zh"
+fig, fit = ex.extrapolation_experiment()
+ex.show(fig)
+for base, err in fit["errors"].items():
+    print(f"基数 {base:>7g}：拟合所用偏移上的 RMSE 为 {err['train_rmse']:.3f}，更远处为 {err['beyond_rmse']:.3f}；"
+          f"最慢的频率 {fit['lowest_frequency'][base]:.2e} rad/位置")
 
 # %% [markdown]
 # Reading the figure: inside the grey band both fits follow the target (the small printed RMSE);
@@ -1138,11 +1303,19 @@ for base, err in fit["errors"].items():
 
 # %%
 rel = ex.relative_bias_demo()
-print(f"{'offset':>8} {'Shaw row':>9} {'T5 bucket':>10} {'ALiBi bias':>11}")
+print("  offset  Shaw row  T5 bucket  ALiBi bias")
 for offset, shaw, bucket, bias in zip(rel["offsets"], rel["shaw"], rel["t5"], rel["alibi_first_head"]):
     print(f"{offset:>8} {shaw:>9} {bucket:>10} {bias + 0.0:>11.1f}")  # + 0.0 prints -0.0 as 0.0
 print("ALiBi slopes of 8 heads:", [f"1/{round(1 / m)}" for m in rel["slopes"]])
 print("distinct entries for offsets 0-1000:", rel["distinct"])
+
+# %% lang="zh"
+rel = ex.relative_bias_demo()
+print("    偏移 Shaw 行号    T5 桶号  ALiBi 偏置")
+for offset, shaw, bucket, bias in zip(rel["offsets"], rel["shaw"], rel["t5"], rel["alibi_first_head"]):
+    print(f"{offset:>8} {shaw:>9} {bucket:>10} {bias + 0.0:>11.1f}")  # 加上 0.0，-0.0 就会打印成 0.0
+print("8 个头的 ALiBi 斜率：", [f"1/{round(1 / m)}" for m in rel["slopes"]])
+print("偏移 0-1000 需要的不同项数：", rel["distinct"])
 
 # %% [markdown]
 # Reading the run: Shaw's table stops telling offsets apart at 4 (5 rows for offsets 0–1000); T5 keeps
@@ -1174,8 +1347,23 @@ print("distinct entries for offsets 0-1000:", rel["distinct"])
 
 # %%
 props = ex.five_properties()
-show_property = lambda name: print("\n".join(f"  {e:>11}: {'yes' if props[name][e][0] else 'no '}  "
-                                             f"({props[name][e][1]})" for e in ex.ENCODINGS))
+
+
+def show_property(name):
+    for e in ex.ENCODINGS:
+        holds, why = props[name][e]
+        print(f"  {ex.name(e, 11)}: {ex.yes_no(holds, 3)}  ({why})")
+
+
+# %% lang="zh"
+props = ex.five_properties()
+
+
+def show_property(name):
+    for e in ex.ENCODINGS:  # 每种编码一行：这条性质是否成立，以及测量到了什么
+        holds, why = props[name][e]
+        print(f"  {ex.name(e, 11)}：{ex.yes_no(holds, 3)}（{why}）")
+
 
 # %% [markdown]
 # **1. Unique** (唯一). Two positions with the same code are the same position to the model.

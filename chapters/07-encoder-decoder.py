@@ -15,7 +15,7 @@
 # # 编码器与解码器 · Encoder and decoder
 #
 # 2017 年的 Transformer 分成两半来完成翻译（Vaswani et al. 2017, §3.1）。**编码器**（encoder）读入整个源句子，
-# 把每个源词元变成一个了解其上下文的向量。**解码器**（decoder）每次写出目标句子的一个词元；
+# 把每个源词元变成一个融入了上下文信息的向量。**解码器**（decoder）每次写出目标句子的一个词元；
 # 每一步它既要看自己已经写出的内容，也要看编码器给出的那些向量。两半都是由相同的层堆叠而成的，
 # 而每一层都由你已经实现过的部件组成：
 #
@@ -142,6 +142,14 @@ print("self-attention :", tuple(mha(x, x, x).shape))
 print("cross-attention:", tuple(mha(x, other, other).shape), "  (one output per query, whatever the key count)")
 print("parameters     :", sum(p.numel() for p in mha.parameters()), "=", 4 * 16**2 + 4 * 16, "= 4·16² + 4·16")
 
+# %% lang="zh"
+mha = MultiHeadAttention(16, 4)
+x = torch.randn(2, 5, 16)        # (batch, seq, d_model)
+other = torch.randn(2, 3, 16)    # 另一个序列，3 个词元
+print("自注意力  ：", tuple(mha(x, x, x).shape))
+print("交叉注意力：", tuple(mha(x, other, other).shape), "  （每个查询一个输出，与键的个数无关）")
+print("参数个数  ：", sum(p.numel() for p in mha.parameters()), "=", 4 * 16**2 + 4 * 16, "= 4·16² + 4·16")
+
 # %% [markdown]
 # ## Part 1 — The position-wise feed-forward block · 逐位置前馈网络
 #
@@ -207,6 +215,18 @@ print(f"feed-forward {ffn_params:,} = 2·512·2048 + 2048 + 512; attention {attn
 print(f"total {ffn_params + attn_params + norm_params:,} (nn.TransformerEncoderLayer(512, 8, 2048): "
       f"{sum(p.numel() for p in torch_layer.parameters()):,})")
 print(f"share of the feed-forward block: {ffn_params / (ffn_params + attn_params + norm_params):.3f}")
+
+# %% lang="zh"
+d, d_ff = 512, 2048  # 基础模型（Vaswani et al. 2017, 表 3）
+ffn_params = sum(t.numel() for layer in (nn.Linear(d, d_ff), nn.Linear(d_ff, d)) for t in layer.parameters())
+attn_params = sum(p.numel() for p in MultiHeadAttention(d, 8).parameters())
+norm_params = 2 * sum(p.numel() for p in nn.LayerNorm(d).parameters())
+torch_layer = nn.TransformerEncoderLayer(d, 8, d_ff, batch_first=True)
+print(f"前馈网络 {ffn_params:,} = 2·512·2048 + 2048 + 512；注意力 {attn_params:,}；"
+      f"两个层归一化 {norm_params:,}")
+print(f"合计 {ffn_params + attn_params + norm_params:,}（nn.TransformerEncoderLayer(512, 8, 2048)："
+      f"{sum(p.numel() for p in torch_layer.parameters()):,}）")
+print(f"前馈网络所占比例：{ffn_params / (ffn_params + attn_params + norm_params):.3f}")
 
 
 # %% [markdown]
@@ -283,6 +303,31 @@ class FeedForward(nn.Module):
         ### END SOLUTION
 
 
+# %% answer="FeedForward" lang="zh"
+class FeedForward(nn.Module):
+    """逐位置前馈网络：每个词元先从 d_model 个特征扩展到 d_ff 个，经过 ReLU，其隐藏单元以概率 `dropout`
+    被丢弃，再投影回 d_model 个特征。
+
+    d_model：int，模型宽度；d_ff：int，隐藏层宽度；dropout：[0, 1] 中的 float。
+    属性：linear1（d_model -> d_ff），linear2（d_ff -> d_model），dropout（nn.Dropout）。
+    forward(x)：x (batch, seq, d_model) -> (batch, seq, d_model)。
+    """
+
+    def __init__(self, d_model, d_ff, dropout=0.1):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.linear1 = nn.Linear(d_model, d_ff)
+        self.linear2 = nn.Linear(d_ff, d_model)
+        self.dropout = nn.Dropout(dropout)
+        ### END SOLUTION
+
+    def forward(self, x):
+        ### BEGIN SOLUTION
+        hidden = torch.relu(self.linear1(x))  # (batch, seq, d_ff)
+        return self.linear2(self.dropout(hidden))  # (batch, seq, d_model)
+        ### END SOLUTION
+
+
 # %% tests="FeedForward_tests" points=2
 import torch
 from torch import nn
@@ -331,6 +376,16 @@ with needs("FeedForward"), torch.no_grad():
     print("largest difference, whole sequence vs token by token:", float((together - one_by_one).abs().max()))
     ff.train()
     print("train mode, two calls differ (dropout):", not torch.equal(ff(x), ff(x)))
+
+# %% lang="zh"
+with needs("FeedForward"), torch.no_grad():
+    ff = FeedForward(8, 32, 0.1).eval()
+    x = torch.randn(2, 6, 8)
+    together = ff(x)
+    one_by_one = torch.stack([ff(x[:, t]) for t in range(6)], dim=1)
+    print("整个序列与逐个词元计算之间的最大差异：", float((together - one_by_one).abs().max()))
+    ff.train()
+    print("训练模式下两次调用的结果不同（dropout）：", not torch.equal(ff(x), ff(x)))
 
 
 # %% [markdown]
@@ -467,6 +522,38 @@ class EncoderLayer(nn.Module):
         ### END SOLUTION
 
 
+# %% answer="EncoderLayer" lang="zh"
+class EncoderLayer(nn.Module):
+    """自注意力和前馈网络，各自带有 dropout、残差相加和层归一化。
+
+    d_model、n_heads、d_ff：int；dropout：float；norm_first：False = Post-LN，True = Pre-LN。
+    forward(x, mask=None)：x (batch, seq, d_model)；mask 为 None，或可广播到
+        (batch, n_heads, seq, seq) 的 bool 张量，True = 可以关注。返回 (batch, seq, d_model)。
+    """
+
+    def __init__(self, d_model, n_heads, d_ff, dropout=0.1, norm_first=False):
+        super().__init__()
+        self.self_attn = MultiHeadAttention(d_model, n_heads)
+        self.ff = FeedForward(d_model, d_ff, dropout)
+        self.norm1 = nn.LayerNorm(d_model)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.dropout1 = nn.Dropout(dropout)
+        self.dropout2 = nn.Dropout(dropout)
+        self.norm_first = norm_first
+
+    def forward(self, x, mask=None):
+        ### BEGIN SOLUTION
+        if self.norm_first:
+            h = self.norm1(x)  # (batch, seq, d_model)
+            x = x + self.dropout1(self.self_attn(h, h, h, mask))
+            x = x + self.dropout2(self.ff(self.norm2(x)))
+        else:
+            x = self.norm1(x + self.dropout1(self.self_attn(x, x, x, mask)))
+            x = self.norm2(x + self.dropout2(self.ff(x)))
+        return x
+        ### END SOLUTION
+
+
 # %% tests="EncoderLayer_tests" points=4
 import torch
 from course.checks import equal
@@ -558,6 +645,27 @@ with needs("EncoderLayer", "FeedForward"), torch.no_grad():
           "outputs and differs by", round(float((mine[0] - wrong[0]).abs().max()), 2), "; sentence 1 differs by",
           round(float((mine[1] - wrong[1]).abs().max()), 2))
 
+# %% lang="zh"
+with needs("EncoderLayer", "FeedForward"), torch.no_grad():
+    from course.checks import ch07_encoder_decoder as ref  # 复制 PyTorch 权重的辅助函数
+
+    theirs = nn.TransformerEncoderLayer(16, 4, 64, dropout=0.1, batch_first=True).eval()
+    ours = EncoderLayer(16, 4, 64, 0.1, norm_first=False).eval()
+    ref.copy_encoder_layer(ours, theirs)
+    x = torch.randn(2, 6, 16)
+    keep = torch.tensor([[True] * 6, [True] * 4 + [False] * 2])  # (batch, seq)，True = 真实词元
+    mine = ours(x, keep[:, None, None, :])
+    right = theirs(x, src_key_padding_mask=~keep)
+    print("传入 ~keep（正确）           ：最大差异", float((mine - right).abs().max()))
+    wrong = theirs(x, src_key_padding_mask=keep)  # 把课程的掩码原样交出去
+    print("传入 keep，评估模式 + no_grad：句子 0 有", int(torch.isnan(wrong[0]).sum()), "/",
+          wrong[0].numel(), "个输出为 NaN · 句子 1 的差异为", round(float((mine[1] - wrong[1]).abs().max()), 2))
+    with torch.enable_grad():
+        wrong = theirs(x, src_key_padding_mask=keep).detach()  # 同样的调用，但开启梯度
+    print("传入 keep，开启梯度          ：句子 0 有", int(torch.isnan(wrong[0]).sum()),
+          "个输出为 NaN，差异为", round(float((mine[0] - wrong[0]).abs().max()), 2), "· 句子 1 的差异为",
+          round(float((mine[1] - wrong[1]).abs().max()), 2))
+
 
 # %% [markdown]
 # No error either way. In eval mode under `no_grad`, PyTorch's layer takes its fused "fast path"
@@ -568,7 +676,7 @@ with needs("EncoderLayer", "FeedForward"), torch.no_grad():
 # two padding tokens, is wrong on both paths.
 
 # %% [markdown] lang="zh"
-# 两种情况下都不会报错。在评估模式下且处于 `no_grad` 之中时，PyTorch 的层会走融合的“快速路径”（fast path，
+# 两种情况下都不会报错。在评估模式且 `no_grad` 下，PyTorch 的层会走融合的“快速路径”（fast path，
 # 其文档列出了走这条路径的条件），其中的 softmax 把没有任何可关注键的行变成 NaN：句子 0 的全部 96 个输出都是如此。
 # 开启梯度时，它走的是经由 `F.scaled_dot_product_attention` 的一般路径，给这样的行零注意力（第 05 章和
 # `course.attention` 的约定）：得到的是有限的数，只不过是错的。句子 1 现在只关注它的两个填充词元，在两条路径上都是错的。
@@ -713,6 +821,47 @@ class DecoderLayer(nn.Module):
         ### END SOLUTION
 
 
+# %% answer="DecoderLayer" lang="zh"
+class DecoderLayer(nn.Module):
+    """掩码自注意力、在记忆上的交叉注意力，以及前馈网络。
+
+    d_model、n_heads、d_ff：int；dropout：float；norm_first：False = Post-LN，True = Pre-LN。
+    forward(x, memory, tgt_mask=None, memory_mask=None)：
+        x (batch, tgt_len, d_model)：目标序列一侧；memory (batch, src_len, d_model)：编码器的输出；
+        tgt_mask：None，或可广播到 (batch, n_heads, tgt_len, tgt_len) 的 bool 张量；
+        memory_mask：None，或可广播到 (batch, n_heads, tgt_len, src_len) 的 bool 张量；True = 可以关注。
+        返回 (batch, tgt_len, d_model)。
+    """
+
+    def __init__(self, d_model, n_heads, d_ff, dropout=0.1, norm_first=False):
+        super().__init__()
+        self.self_attn = MultiHeadAttention(d_model, n_heads)
+        self.cross_attn = MultiHeadAttention(d_model, n_heads)
+        self.ff = FeedForward(d_model, d_ff, dropout)
+        self.norm1 = nn.LayerNorm(d_model)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.norm3 = nn.LayerNorm(d_model)
+        self.dropout1 = nn.Dropout(dropout)
+        self.dropout2 = nn.Dropout(dropout)
+        self.dropout3 = nn.Dropout(dropout)
+        self.norm_first = norm_first
+
+    def forward(self, x, memory, tgt_mask=None, memory_mask=None):
+        ### BEGIN SOLUTION
+        if self.norm_first:
+            h = self.norm1(x)  # (batch, tgt_len, d_model)
+            x = x + self.dropout1(self.self_attn(h, h, h, tgt_mask))
+            h = self.norm2(x)
+            x = x + self.dropout2(self.cross_attn(h, memory, memory, memory_mask))
+            x = x + self.dropout3(self.ff(self.norm3(x)))
+        else:
+            x = self.norm1(x + self.dropout1(self.self_attn(x, x, x, tgt_mask)))
+            x = self.norm2(x + self.dropout2(self.cross_attn(x, memory, memory, memory_mask)))
+            x = self.norm3(x + self.dropout3(self.ff(x)))
+        return x
+        ### END SOLUTION
+
+
 # %% tests="DecoderLayer_tests" points=4
 import torch
 from course.checks import equal
@@ -769,14 +918,33 @@ with needs("EncoderLayer", "DecoderLayer"), torch.no_grad():
     x = torch.randn(1, 7, 16)
     memory = torch.randn(1, 4, 16)
     causal = torch.ones(7, 7, dtype=torch.bool).tril()
+    encoder_title, causal_title, no_mask_title = ex.influence_titles()  # the three panels' titles
     panels = {
-        "encoder layer": ex.influence(lambda t: enc_layer(t), x),
-        "decoder layer, causal mask": ex.influence(lambda t: dec_layer(t, memory, causal), x),
-        "decoder layer, no mask": ex.influence(lambda t: dec_layer(t, memory), x),
+        encoder_title: ex.influence(lambda t: enc_layer(t), x),
+        causal_title: ex.influence(lambda t: dec_layer(t, memory, causal), x),
+        no_mask_title: ex.influence(lambda t: dec_layer(t, memory), x),
     }
     ex.show(ex.influence_figure(panels))
     for name, matrix in panels.items():
         print(f"{name:27s}: {int((matrix > 1e-6).sum())} of 49 (output, input) pairs connected")
+
+# %% lang="zh"
+with needs("EncoderLayer", "DecoderLayer"), torch.no_grad():
+    torch.manual_seed(0)
+    enc_layer = EncoderLayer(16, 4, 32, 0.1).eval()
+    dec_layer = DecoderLayer(16, 4, 32, 0.1).eval()
+    x = torch.randn(1, 7, 16)
+    memory = torch.randn(1, 4, 16)
+    causal = torch.ones(7, 7, dtype=torch.bool).tril()
+    encoder_title, causal_title, no_mask_title = ex.influence_titles()  # 三幅图的标题
+    panels = {
+        encoder_title: ex.influence(lambda t: enc_layer(t), x),
+        causal_title: ex.influence(lambda t: dec_layer(t, memory, causal), x),
+        no_mask_title: ex.influence(lambda t: dec_layer(t, memory), x),
+    }
+    ex.show(ex.influence_figure(panels))
+    for name, matrix in panels.items():
+        print(f"{int((matrix > 1e-6).sum())} / 49 个（输出，输入）对相连：{name:27s}")
 
 
 # %% [markdown]
@@ -917,6 +1085,59 @@ class Decoder(nn.Module):
         ### END SOLUTION
 
 
+# %% answer="stacks" lang="zh"
+class Encoder(nn.Module):
+    """n_layers 个编码器层，Pre-LN 时再加一个最终层归一化。
+
+    forward(src, src_mask=None)：src (batch, src_len, d_model)；src_mask 为 None，或可广播到
+        (batch, n_heads, src_len, src_len) 的 bool 张量，True = 可以关注。返回 (batch, src_len, d_model)。
+    """
+
+    def __init__(self, n_layers, d_model, n_heads, d_ff, dropout=0.1, norm_first=False):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.layers = nn.ModuleList(
+            [EncoderLayer(d_model, n_heads, d_ff, dropout, norm_first) for _ in range(n_layers)])
+        self.norm = nn.LayerNorm(d_model) if norm_first else None
+        ### END SOLUTION
+
+    def forward(self, src, src_mask=None):
+        ### BEGIN SOLUTION
+        x = src
+        for layer in self.layers:
+            x = layer(x, src_mask)
+        if self.norm is not None:
+            x = self.norm(x)
+        return x
+        ### END SOLUTION
+
+
+class Decoder(nn.Module):
+    """n_layers 个解码器层，Pre-LN 时再加一个最终层归一化。
+
+    forward(tgt, memory, tgt_mask=None, memory_mask=None)：tgt (batch, tgt_len, d_model)；
+        memory (batch, src_len, d_model)；掩码与 DecoderLayer 中的相同。返回 (batch, tgt_len, d_model)。
+    """
+
+    def __init__(self, n_layers, d_model, n_heads, d_ff, dropout=0.1, norm_first=False):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.layers = nn.ModuleList(
+            [DecoderLayer(d_model, n_heads, d_ff, dropout, norm_first) for _ in range(n_layers)])
+        self.norm = nn.LayerNorm(d_model) if norm_first else None
+        ### END SOLUTION
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None):
+        ### BEGIN SOLUTION
+        x = tgt
+        for layer in self.layers:
+            x = layer(x, memory, tgt_mask, memory_mask)
+        if self.norm is not None:
+            x = self.norm(x)
+        return x
+        ### END SOLUTION
+
+
 # %% tests="Encoder_tests" points=2
 import torch
 from course.checks import ch07_encoder_decoder as ref
@@ -1004,6 +1225,20 @@ with needs("Encoder", "Decoder"), torch.no_grad():
     print("\nDecoder (targets of 5 positions, a memory of 7):")
     ex.print_trace(ex.trace_shapes(decoder, tgt, memory, tgt_m, src_m))
 
+# %% lang="zh"
+with needs("Encoder", "Decoder"), torch.no_grad():
+    encoder = Encoder(2, 16, 4, 32, 0.1, norm_first=True).eval()
+    decoder = Decoder(2, 16, 4, 32, 0.1, norm_first=True).eval()
+    src = torch.randn(3, 7, 16)  # (batch=3, src_len=7, d_model=16)
+    tgt = torch.randn(3, 5, 16)  # (batch=3, tgt_len=5, d_model=16)
+    src_m = (torch.arange(7) < torch.tensor([7, 5, 3])[:, None])[:, None, None, :]  # (3, 1, 1, 7) 填充掩码
+    tgt_m = torch.ones(5, 5, dtype=torch.bool).tril()  # (5, 5) 因果掩码
+    print("编码器（一批 3x7x16 的源序列）：")
+    ex.print_trace(ex.trace_shapes(encoder, src, src_m))
+    memory = encoder(src, src_m)
+    print("\n解码器（5 个位置的目标序列，7 个位置的记忆）：")
+    ex.print_trace(ex.trace_shapes(decoder, tgt, memory, tgt_m, src_m))
+
 # %% [markdown]
 # ### Why Pre-LN needs the final norm · 为什么前置归一化需要最后的层归一化
 # Twelve freshly initialised layers of each kind, on random unit-variance inputs: the size (root mean
@@ -1034,6 +1269,21 @@ with needs("Encoder"), torch.no_grad():
         print(f"{name}: after layer 1 {values[0]:.2f}, after layer 12 {values[-2]:.2f}, output {values[-1]:.2f}")
     post_ln_transformer = nn.Transformer(32, 4, 1, 1, 64, batch_first=True, norm_first=False)
     print("nn.Transformer(norm_first=False) still has final norms:",
+          type(post_ln_transformer.encoder.norm).__name__, type(post_ln_transformer.decoder.norm).__name__)
+
+# %% lang="zh"
+with needs("Encoder"), torch.no_grad():
+    torch.manual_seed(0)
+    x = torch.randn(4, 10, 32)
+    curves = {}
+    for norm_first in (False, True):
+        stack = Encoder(12, 32, 4, 64, 0.1, norm_first=norm_first).eval()
+        curves["Pre-LN" if norm_first else "Post-LN"] = ex.stream_rms(stack, x)
+    ex.show(ex.stream_figure(curves))
+    for name, values in curves.items():
+        print(f"{name}：第 1 层之后 {values[0]:.2f}，第 12 层之后 {values[-2]:.2f}，输出 {values[-1]:.2f}")
+    post_ln_transformer = nn.Transformer(32, 4, 1, 1, 64, batch_first=True, norm_first=False)
+    print("nn.Transformer(norm_first=False) 仍然带有最终归一化：",
           type(post_ln_transformer.encoder.norm).__name__, type(post_ln_transformer.decoder.norm).__name__)
 
 
@@ -1151,6 +1401,35 @@ def target_mask(lengths, max_len):
     ### END SOLUTION
 
 
+# %% answer="masks" lang="zh"
+def source_mask(lengths, max_len):
+    """每个经过填充的源句子中，哪些键是真实词元（填充位于真实词元之后）。
+
+    lengths：long 张量 (batch,)，真实长度；max_len：int，填充后的长度。
+    返回 bool 张量 (batch, 1, 1, max_len)，键为真实词元（可以被关注）的位置为 True。
+    若某个长度超过 max_len，抛出 ValueError。
+    """
+    ### BEGIN SOLUTION
+    if int(lengths.max()) > max_len:
+        raise ValueError(f"a sequence of length {int(lengths.max())} does not fit in max_len={max_len}")
+    keep = torch.arange(max_len)[None, :] < lengths[:, None]  # (batch, max_len)
+    return keep[:, None, None, :]
+    ### END SOLUTION
+
+
+def target_mask(lengths, max_len):
+    """经过填充的目标句子中，每个查询可以关注什么：不能关注后面的位置，也不能关注填充键。
+
+    lengths：long 张量 (batch,)；max_len：int。返回 bool 张量 (batch, 1, max_len, max_len)，
+    当句子 b 的查询 i 可以关注键 j 时，元素 [b, 0, i, j] 为 True。
+    若某个长度超过 max_len，抛出 ValueError。
+    """
+    ### BEGIN SOLUTION
+    causal = torch.ones(max_len, max_len, dtype=torch.bool).tril()  # (T, T)
+    return source_mask(lengths, max_len) & causal  # (batch, 1, 1, T) & (T, T) -> (batch, 1, T, T)
+    ### END SOLUTION
+
+
 # %% tests="masks_tests" points=3
 import torch
 from course.checks import call, raises
@@ -1188,10 +1467,17 @@ hidden.check_masks(source_mask, target_mask)
 with needs("source_mask", "target_mask"):
     lengths = torch.tensor([6, 4])
     src_m, tgt_m = source_mask(lengths, 6), target_mask(lengths, 6)   # (2, 1, 1, 6), (2, 1, 6, 6)
-    ex.show(ex.mask_figure(
-        {"target mask, length 6": tgt_m[0, 0], "target mask, length 4": tgt_m[1, 0],
-         "memory mask, source length 4": src_m[1, 0].expand(6, 6)},
-        lengths={"target mask, length 4": 4, "memory mask, source length 4": 4}))
+    full_title, short_title, memory_title = ex.mask_titles(6, 4)  # the three pictures' titles
+    ex.show(ex.mask_figure({full_title: tgt_m[0, 0], short_title: tgt_m[1, 0], memory_title: src_m[1, 0].expand(6, 6)},
+                           lengths={short_title: 4, memory_title: 4}))
+
+# %% lang="zh"
+with needs("source_mask", "target_mask"):
+    lengths = torch.tensor([6, 4])
+    src_m, tgt_m = source_mask(lengths, 6), target_mask(lengths, 6)   # (2, 1, 1, 6), (2, 1, 6, 6)
+    full_title, short_title, memory_title = ex.mask_titles(6, 4)  # 三幅图的标题
+    ex.show(ex.mask_figure({full_title: tgt_m[0, 0], short_title: tgt_m[1, 0], memory_title: src_m[1, 0].expand(6, 6)},
+                           lengths={short_title: 4, memory_title: 4}))
 
 # %% [markdown]
 # The map of the chapter again, now with your masks in place (a source of 4 real tokens out of 6 and a
@@ -1256,6 +1542,33 @@ with needs("Encoder", "Decoder", "source_mask", "target_mask"), torch.no_grad():
     print("change only padding, largest change of real outputs:",
           float(max(diff[0].abs().max(), diff[1, :3].abs().max())))
 
+# %% lang="zh"
+with needs("Encoder", "Decoder", "source_mask", "target_mask"), torch.no_grad():
+    torch.manual_seed(0)
+    encoder = Encoder(2, 16, 4, 32, 0.1, norm_first=True).eval()
+    decoder = Decoder(2, 16, 4, 32, 0.1, norm_first=True).eval()
+    src_len, tgt_len = torch.tensor([7, 4]), torch.tensor([5, 3])
+    src, tgt = torch.randn(2, 7, 16), torch.randn(2, 5, 16)
+
+    def run(src, tgt):
+        s_mask = source_mask(src_len, 7)
+        memory = encoder(src, s_mask)
+        return decoder(tgt, memory, target_mask(tgt_len, 5), s_mask)  # 记忆掩码 = 源序列掩码
+
+    out = run(src, tgt)
+    changed = tgt.clone()
+    changed[:, 3:] = torch.randn(2, 2, 16)  # 位置 3 和 4 上换成新的目标词元
+    moved = run(src, changed) - out
+    print("改动目标词元 3-4，输出 0-2 的最大变化：", float(moved[:, :3].abs().max()))
+    print("                  输出 3-4 的最大变化：", float(moved[0, 3:].abs().max()))
+    padded = src.clone()
+    padded[1, 4:] = torch.randn(3, 16)  # 句子 1 的源序列填充
+    tgt_pad = tgt.clone()
+    tgt_pad[1, 3:] = torch.randn(2, 16)  # 句子 1 的目标序列填充
+    diff = run(padded, tgt_pad) - out
+    print("只改动填充，真实词元输出的最大变化：",
+          float(max(diff[0].abs().max(), diff[1, :3].abs().max())))
+
 # %% [markdown]
 # The first and third numbers are zero up to rounding (at most about 1e-7): the outputs 0-2 cannot see
 # tokens 3-4, and no real token sees padding. The second is clearly not (a few units here): outputs 3-4
@@ -1294,7 +1607,19 @@ with needs("Encoder", "Decoder", "source_mask", "target_mask"):
     src_tokens = ["s0", "s1", "s2", "s3", "<pad>", "<pad>", "<pad>"]  # sentence 1: source length 4 of 7
     tgt_tokens = ["t0", "t1", "t2", "<pad>", "<pad>"]                # target length 3 of 5
     display(attention_of({"encoder": encoder, "decoder": decoder}, lambda: run(src, tgt), tokens=tgt_tokens,
-                         source_tokens=src_tokens, batch=1, title="Your encoder and decoder, sentence 2"))
+                         source_tokens=src_tokens, batch=1, title=ex.attention_title()))
+
+# %% lang="zh"
+from IPython.display import display
+
+with needs("Encoder", "Decoder", "source_mask", "target_mask"):
+    torch.manual_seed(0)  # 重新搭建上一个单元格中的两个堆叠：同样的种子，同样的权重
+    encoder = Encoder(2, 16, 4, 32, 0.1, norm_first=True).eval()
+    decoder = Decoder(2, 16, 4, 32, 0.1, norm_first=True).eval()
+    src_tokens = ["s0", "s1", "s2", "s3", "<pad>", "<pad>", "<pad>"]  # 句子 1：源序列长度为 4（共 7）
+    tgt_tokens = ["t0", "t1", "t2", "<pad>", "<pad>"]                # 目标序列长度为 3（共 5）
+    display(attention_of({"encoder": encoder, "decoder": decoder}, lambda: run(src, tgt), tokens=tgt_tokens,
+                         source_tokens=src_tokens, batch=1, title=ex.attention_title()))
 
 # %% [markdown]
 # ## Summary · 小结

@@ -138,6 +138,15 @@ print("tgt_in     ", batch.tgt_in.tolist())
 print("tgt_out    ", batch.tgt_out.tolist())
 print("decoded    ", [task.target_tokenizer.decode(row) for row in batch.tgt_out.tolist()])
 
+# %% lang="zh"
+task = Task("zh")
+batch = task.make_batch(["1204", "20000", "7"])
+print("源字母表：", task.source_tokenizer.alphabet, " 目标字母表：", task.target_tokenizer.alphabet)
+print("src        ", batch.src.tolist(), " 长度", batch.src_lengths.tolist())
+print("tgt_in     ", batch.tgt_in.tolist())
+print("tgt_out    ", batch.tgt_out.tolist())
+print("解码结果   ", [task.target_tokenizer.decode(row) for row in batch.tgt_out.tolist()])
+
 # %% [markdown]
 # **Held-out data, honestly.** A score must come from numbers training never sees, and it must not
 # also have been used to decide when to stop. So there are four splits (the cell below counts them):
@@ -168,7 +177,7 @@ print("decoded    ", [task.target_tokenizer.decode(row) for row in batch.tgt_out
 # %%
 splits = {name: task.split(name) for name in ("valid", "test", "hard", "short")}
 for name, sources in splits.items():
-    print(f"{task.split_label(name):<26} {len(sources):>5} numbers, e.g. {sources[:4]}")
+    print(f"{ex.split_label(name):<26} {len(sources):>5} numbers, e.g. {sources[:4]}")
 print("valid ∩ test:", len(set(splits["valid"]) & set(splits["test"])),
       " test ∩ hard:", len(set(splits["test"]) & set(splits["hard"])),
       " valid ∩ hard:", len(set(splits["valid"]) & set(splits["hard"])))
@@ -177,6 +186,20 @@ print("20000 training draws that fall in valid/test/hard:",
       len(set(train_sample) & (set(splits["valid"]) | set(splits["test"]) | set(splits["hard"]))),
       "  ... that fall in short:", len(set(train_sample) & set(splits["short"])))
 print(f"{len(HARD_CASES)} hard cases; how many numbers of the hard split are an example of each:",
+      {case: sum(case in hard_cases(s) for s in splits["hard"]) for case in HARD_CASES})
+
+# %% lang="zh"
+splits = {name: task.split(name) for name in ("valid", "test", "hard", "short")}
+for name, sources in splits.items():
+    print(f"{ex.split_label(name):<26} {len(sources):>5} 个数，例如 {sources[:4]}")
+print("valid ∩ test：", len(set(splits["valid"]) & set(splits["test"])),
+      " test ∩ hard：", len(set(splits["test"]) & set(splits["hard"])),
+      " valid ∩ hard：", len(set(splits["valid"]) & set(splits["hard"])))
+train_sample = task.sample(20000, torch.Generator().manual_seed(1))
+print("20000 次训练抽样中落在 valid/test/hard 里的个数：",
+      len(set(train_sample) & (set(splits["valid"]) | set(splits["test"]) | set(splits["hard"]))),
+      "  ……落在 short 里的个数：", len(set(train_sample) & set(splits["short"])))
+print(f"{len(HARD_CASES)} 种难点；hard 数据集中分别有多少个数属于每一种：",
       {case: sum(case in hard_cases(s) for s in splits["hard"]) for case in HARD_CASES})
 
 
@@ -264,6 +287,22 @@ def embed(ids, embedding, positions=None):
     x = embedding(ids) * math.sqrt(embedding.embedding_dim)  # (batch, seq, d_model)
     if positions is not None:
         x = x + positions[: ids.shape[1]]  # (seq, d_model) broadcasts over the batch
+    return x
+    ### END SOLUTION
+
+
+# %% answer="embed" lang="zh"
+def embed(ids, embedding, positions=None):
+    """模型的输入向量：缩放到与位置向量同一量级的词元嵌入，再加上位置。
+
+    ids：(batch, seq) LongTensor；embedding：nn.Embedding(vocab, d_model)；
+    positions：None（RoPE：没有相加的位置），或一张 (max_len, d_model) 的表，max_len >= seq。
+    返回 (batch, seq, d_model)。
+    """
+    ### BEGIN SOLUTION
+    x = embedding(ids) * math.sqrt(embedding.embedding_dim)  # (batch, seq, d_model)
+    if positions is not None:
+        x = x + positions[: ids.shape[1]]  # (seq, d_model) 在批量维度上广播
     return x
     ### END SOLUTION
 
@@ -464,6 +503,66 @@ class Transformer(nn.Module):
         return greedy_decode(self, src, src_lengths, max_len)
 
 
+# %% answer="Transformer" lang="zh"
+class Transformer(nn.Module):
+    """作用在词元 id 上的编码器-解码器 Transformer。
+
+    forward(src, src_lengths, tgt_in)：
+        src (batch, src_len) 为 id，右侧用 PAD 填充；src_lengths (batch,) 为真实长度；
+        tgt_in (batch, tgt_len) 为以 BOS 开头的 id。
+        返回 logits (batch, tgt_len, tgt_vocab)。
+    encode(src, src_lengths) -> (memory (batch, src_len, d_model), src_mask (batch, 1, 1, src_len) bool)
+    decode(tgt_in, memory, src_mask) -> logits (batch, tgt_len, tgt_vocab)
+    """
+
+    def __init__(self, src_vocab, tgt_vocab, d_model=128, n_heads=4, n_encoder_layers=2, n_decoder_layers=2,
+                 d_ff=512, dropout=0.1, norm_first=True, position="sinusoidal", tie_output=False, parts=None):
+        super().__init__()
+        if position not in ("sinusoidal", "rope"):
+            raise ValueError(f"position must be 'sinusoidal' or 'rope', got {position!r}")
+        parts = course_parts if parts is None else parts  # 各个构件（第 6 部分换成你自己的）
+        self.d_model = d_model
+        self.src_embed = nn.Embedding(src_vocab, d_model)
+        self.tgt_embed = nn.Embedding(tgt_vocab, d_model)
+        for table in (self.src_embed, self.tgt_embed):
+            nn.init.normal_(table.weight, std=d_model ** -0.5)
+        # sinusoidal：一张加到嵌入上的 (256, d_model) 表；RoPE：在注意力内部做旋转
+        pe = parts.positions(256, d_model) if position == "sinusoidal" else None
+        self.register_buffer("pe", pe, persistent=False)
+        self.rope = parts.Rotary(d_model // n_heads) if position == "rope" else None
+        self.embed_dropout = nn.Dropout(dropout)
+        self.encoder = parts.Encoder(n_encoder_layers, d_model, n_heads, d_ff, dropout, norm_first)
+        self.decoder = parts.Decoder(n_decoder_layers, d_model, n_heads, d_ff, dropout, norm_first)
+        self.output = nn.Linear(d_model, tgt_vocab)
+        ### BEGIN SOLUTION
+        if tie_output:
+            self.output.weight = self.tgt_embed.weight  # 同一个 Parameter，用了两次
+        ### END SOLUTION
+
+    def encode(self, src, src_lengths):
+        ### BEGIN SOLUTION
+        src_mask = padding_mask(src_lengths.to(src.device), src.shape[1])  # (batch, 1, 1, src_len)
+        x = self.embed_dropout(embed(src, self.src_embed, self.pe))  # (batch, src_len, d_model)
+        return self.encoder(x, src_mask, self.rope), src_mask
+        ### END SOLUTION
+
+    def decode(self, tgt_in, memory, src_mask):
+        ### BEGIN SOLUTION
+        y = self.embed_dropout(embed(tgt_in, self.tgt_embed, self.pe))  # (batch, tgt_len, d_model)
+        return self.output(self.decoder(y, memory, src_mask, self.rope))  # (batch, tgt_len, tgt_vocab)
+        ### END SOLUTION
+
+    def forward(self, src, src_lengths, tgt_in):
+        ### BEGIN SOLUTION
+        memory, src_mask = self.encode(src, src_lengths)
+        return self.decode(tgt_in, memory, src_mask)
+        ### END SOLUTION
+
+    def greedy_decode(self, src, src_lengths, max_len):
+        """已给出：把你在练习 3 中写的 greedy_decode 作为方法（课程的评估会调用它）。"""
+        return greedy_decode(self, src, src_lengths, max_len)
+
+
 # %% tests="Transformer_tests" points=4
 import torch
 from course.checks import check, close, equal
@@ -542,6 +641,15 @@ with needs("Transformer", "embed"):
     print("logits", tuple(logits.shape), f"  parameters {sum(p.numel() for p in model.parameters()):,}")
     print(f"loss at initialisation {loss0.item():.3f}  vs  ln(vocab) = {math.log(len(task.target_tokenizer)):.3f}")
 
+# %% lang="zh"
+with needs("Transformer", "embed"):
+    torch.manual_seed(0)
+    model = Transformer(len(task.source_tokenizer), len(task.target_tokenizer))
+    logits = model(batch.src, batch.src_lengths, batch.tgt_in)
+    loss0 = F.cross_entropy(logits.flatten(0, 1), batch.tgt_out.flatten(), ignore_index=PAD)
+    print("logits", tuple(logits.shape), f"  参数个数 {sum(p.numel() for p in model.parameters()):,}")
+    print(f"初始化时的损失 {loss0.item():.3f}，而 ln(vocab) = {math.log(len(task.target_tokenizer)):.3f}")
+
 
 # %% [markdown]
 # The printed loss sits near $\ln V$: the untrained model's guesses are close to uniform over the
@@ -617,6 +725,32 @@ def greedy_decode(model, src, src_lengths, max_len):
     Returns a LongTensor (batch, n) with n <= max_len: the produced tokens WITHOUT the leading BOS;
     each row ends at its first EOS (included) and is PAD after it. Stops early once every row
     has produced EOS.
+    """
+    ### BEGIN SOLUTION
+    memory, src_mask = model.encode(src, src_lengths)
+    tokens = torch.full((src.shape[0], 1), BOS, dtype=torch.long, device=src.device)  # (batch, 1)
+    finished = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
+    for _ in range(max_len):
+        logits = model.decode(tokens, memory, src_mask)  # (batch, t, vocab)
+        nxt = logits[:, -1].argmax(dim=-1)  # (batch,)
+        nxt = torch.where(finished, torch.full_like(nxt, PAD), nxt)
+        tokens = torch.cat([tokens, nxt[:, None]], dim=1)
+        finished = finished | (nxt == EOS)
+        if finished.all():
+            break
+    return tokens[:, 1:]
+    ### END SOLUTION
+
+
+# %% answer="greedy_decode" lang="zh"
+@torch.no_grad()
+def greedy_decode(model, src, src_lengths, max_len):
+    """用一个像上面的 Transformer 那样带有 encode() 和 decode() 的模型做贪心解码。
+
+    src (batch, src_len)，src_lengths (batch,)，max_len：int，最多生成的词元数。
+    返回 LongTensor (batch, n)，n <= max_len：生成的词元，不含开头的 BOS；
+    每一行在它的第一个 EOS 处结束（包括这个 EOS），其后为 PAD。一旦每一行都已生成 EOS，
+    就提前停止。
     """
     ### BEGIN SOLUTION
     memory, src_mask = model.encode(src, src_lengths)
@@ -756,6 +890,22 @@ def smoothed_cross_entropy(logits, targets, smoothing):
     ### END SOLUTION
 
 
+# %% answer="smoothed_cross_entropy" lang="zh"
+def smoothed_cross_entropy(logits, targets, smoothing):
+    """在非填充目标上取平均的标签平滑交叉熵。
+
+    logits (batch, seq, vocab)，浮点数；targets (batch, seq)，id，没有目标的位置为 PAD；
+    smoothing：[0, 1) 中的 float。返回一个 0 维张量。
+    """
+    ### BEGIN SOLUTION
+    logp = torch.log_softmax(logits, dim=-1)  # (batch, seq, vocab)
+    nll = -logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (batch, seq)：-log p_y
+    uniform = -logp.mean(dim=-1)  # (batch, seq)：(1/V) Σ_c -log p_c
+    loss = (1 - smoothing) * nll + smoothing * uniform
+    return loss[targets != PAD].mean()
+    ### END SOLUTION
+
+
 # %% tests="smoothed_cross_entropy_tests" points=3
 import math
 import torch
@@ -814,6 +964,12 @@ never = [PAD, BOS, UNK]
 print(f"V = {V} target classes; {len(never)} of them are never targets; with ε = 0.1 the smoothed target puts "
       f"{100 * 0.1 * len(never) / V:.2f} % of every position's probability on them")
 
+# %% lang="zh"
+V = len(task.target_tokenizer)
+never = [PAD, BOS, UNK]
+print(f"V = {V} 个目标类别，其中 {len(never)} 个从来不是目标；ε = 0.1 时，平滑后的目标在每个位置上把 "
+      f"{100 * 0.1 * len(never) / V:.2f} % 的概率放在它们上面")
+
 # %% [markdown]
 # So a model trained towards that target is asked to keep some probability on tokens that cannot be
 # right; argmax decoding does not care, but the loss never reaches zero. (Müller et al. 2019 study
@@ -849,6 +1005,13 @@ print(f"V = {V} target classes; {len(never)} of them are never targets; with ε 
 
 # %%
 STUDENT_NOTEBOOKS = None  # None: the notebooks next to this one (../05-attention/...); or a folder like "~/course"
+build = None
+with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
+    build = ex.your_model(STUDENT_NOTEBOOKS, training.preset("cpu"), Transformer, smoothed_cross_entropy)
+    display(build)
+
+# %% lang="zh"
+STUDENT_NOTEBOOKS = None  # None：与本笔记本并列的那些笔记本（../05-attention/...）；或者一个文件夹，比如 "~/course"
 build = None
 with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
     build = ex.your_model(STUDENT_NOTEBOOKS, training.preset("cpu"), Transformer, smoothed_cross_entropy)
@@ -940,6 +1103,15 @@ print(f"last step of the run: cosine {schedules['cosine_end']:.2e}, "
       f"inverse square root {schedules['inv_sqrt_end']:.2e}; "
       f"the paper's rate at step 100 000: {schedules['paper_at_100k']:.2e} (peak {schedules['paper_peak']:.2e})")
 
+# %% lang="zh"
+config = training.preset("cpu")
+print(config)
+fig, schedules = ex.schedule_figure(config)
+ex.show(fig)
+print(f"本次运行的最后一步：余弦 {schedules['cosine_end']:.2e}，"
+      f"平方根倒数 {schedules['inv_sqrt_end']:.2e}；"
+      f"论文的学习率在第 100 000 步：{schedules['paper_at_100k']:.2e}（峰值 {schedules['paper_peak']:.2e}）")
+
 # %% [markdown]
 # The cosine curve ends at zero at the last step; the inverse-square-root curve has only fallen to
 # the printed fraction of its peak, and the paper's rate after its 100 000 steps is still the printed
@@ -966,13 +1138,24 @@ print(f"last step of the run: cosine {schedules['cosine_end']:.2e}, "
 # %%
 config = ex.budget(training.preset("cpu", eval_interval=100, eval_size=300, target_exact=0.99,
                                   checkpoint="checkpoints/08-zh.pt"))
-plot = LiveLossPlot(title="numerals → Chinese")
+plot = LiveLossPlot(title=ex.task_title(config))
 result = None
 with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
     model_class = build.model_class if build is not None else Transformer
     result = ex.train(config, model_class, loss=smoothed_cross_entropy, callbacks=[plot])
     print(f"{result.steps} steps in {result.train_seconds:.0f} s of training "
-          f"(+{result.eval_seconds:.0f} s of evaluation), stopped by: {result.stopped_by}")
+          f"(+{result.eval_seconds:.0f} s of evaluation), stopped by: {ex.stop_reason(result)}")
+
+# %% lang="zh"
+config = ex.budget(training.preset("cpu", eval_interval=100, eval_size=300, target_exact=0.99,
+                                  checkpoint="checkpoints/08-zh.pt"))
+plot = LiveLossPlot(title=ex.task_title(config))
+result = None
+with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
+    model_class = build.model_class if build is not None else Transformer
+    result = ex.train(config, model_class, loss=smoothed_cross_entropy, callbacks=[plot])
+    print(f"训练 {result.steps} 步，用时 {result.train_seconds:.0f} 秒"
+          f"（另有 {result.eval_seconds:.0f} 秒用于评估），停止原因：{ex.stop_reason(result)}")
 
 # %% [markdown]
 # The checkpoint makes training resumable: run the same configuration with `resume=True` and it
@@ -1027,11 +1210,21 @@ with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
 if result is not None:
     scores = result.metrics  # scored once, at the end of training
     for name in ("test", "hard", "short", "valid"):
-        print(scores[name].summary())
+        print(ex.summary(scores[name]))
     print("token accuracy minus exact match, in points:",
           {name: round(100 * (scores[name].token_accuracy - scores[name].exact), 2) for name in ("test", "hard")})
 else:
     print("(Train the model above first.)")
+
+# %% lang="zh"
+if result is not None:
+    scores = result.metrics  # 在训练结束时评分一次
+    for name in ("test", "hard", "short", "valid"):
+        print(ex.summary(scores[name]))
+    print("逐词准确率减去完全匹配（百分点）：",
+          {name: round(100 * (scores[name].token_accuracy - scores[name].exact), 2) for name in ("test", "hard")})
+else:
+    print("（请先训练上面的模型。）")
 
 # %% [markdown]
 # The test line is the model's score. The hard split is where errors concentrate when there are any
@@ -1131,6 +1324,14 @@ for name, n in tying["total"].items():
     print(f"{name:<28} {n / 1e6:6.1f} M parameters ({share:.0f} % in vocabulary matrices)")
 print("the paper's Table 3 lists 65 M for the base model")
 
+# %% lang="zh"
+fig, tying = ex.tying_figure()
+ex.show(fig)
+for name, n in tying["total"].items():
+    share = 100 * tying["vocabulary"][name] / n
+    print(f"{name:<28} {n / 1e6:6.1f} M 个参数（{share:.0f} % 在词表矩阵中）")
+print("论文的表 3 给出的基础模型参数量是 65 M")
+
 # %% [markdown]
 # Untied, the three vocabulary matrices are more than half of the model; three-way tying leaves one
 # of them, and the count lands near the 65 M of the paper's Table 3 (the exact vocabulary size and
@@ -1165,6 +1366,16 @@ with needs("Transformer", "embed", "greedy_decode"):
         print(f"{name:<22} {run['parameters']:>7,} parameters, embedding tables shared: {run['shared']}, "
               f"validation exact match {100 * run['exact']:.1f} % after {run['steps']} steps")
 
+# %% lang="zh"
+with needs("Transformer", "embed", "greedy_decode"):
+    tie_config = ex.budget(training.preset("cpu", task="reverse", d_model=64, n_heads=4, d_ff=256, steps=120,
+                                           warmup_steps=30, eval_interval=0, progress=False, valid_size=200,
+                                           test_size=200, hard_size=100))
+    tie_runs = ex.tying_runs(Transformer, tie_config)
+    for name, run in tie_runs.items():
+        print(f"{name:<22} {run['parameters']:>7,} 个参数，嵌入表共享：{run['shared']}，"
+              f"{run['steps']} 步之后验证集完全匹配 {100 * run['exact']:.1f} %")
+
 # %% [markdown]
 # The tied model has fewer parameters and `src_embed`, `tgt_embed` and `output` are one tensor; on
 # this small task the two validation scores printed above are what the comparison shows (Press &
@@ -1197,6 +1408,14 @@ with needs("Transformer", "embed"):
         print(f"{name:<30} token vectors ‖√d·E‖ ≈ {row['token']:6.1f}, positions ‖PE‖ = {row['position']:.1f}, "
               f"position's share of ‖x‖²: {100 * row['share']:.1f} %")
 
+# %% lang="zh"
+with needs("Transformer", "embed"):
+    fig, norms = ex.embedding_scale_figure(model_class if result is not None else Transformer, task)
+    ex.show(fig)
+    for name, row in norms.items():
+        print(f"{name:<30} 词元向量 ‖√d·E‖ ≈ {row['token']:6.1f}，位置 ‖PE‖ = {row['position']:.1f}，"
+              f"位置在 ‖x‖² 中所占比例：{100 * row['share']:.1f} %")
+
 # %% [markdown]
 # With std 1 the positions carry under 1 % of each input vector's squared length; with
 # $1/\sqrt{d}$ about a third. Does the model notice? Two short runs of your model, identical but for
@@ -1220,6 +1439,16 @@ with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
     ex.show(ex.init_figure(runs))
     for name, run in runs.items():
         print(f"{name:<30} validation exact match after {run['steps']} steps: {100 * run['exact']:.1f} %")
+
+# %% lang="zh"
+with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
+    init_config = ex.budget(training.preset("cpu", steps=120, warmup_steps=40, eval_interval=20, eval_size=100,
+                                            valid_size=300, test_size=200, hard_size=100, progress=False))
+    runs = ex.embedding_init_runs(model_class if result is not None else Transformer, init_config,
+                                  loss=smoothed_cross_entropy)
+    ex.show(ex.init_figure(runs))
+    for name, run in runs.items():
+        print(f"{name:<30} {run['steps']} 步之后的验证集完全匹配：{100 * run['exact']:.1f} %")
 
 
 # %% [markdown]
@@ -1270,7 +1499,7 @@ with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
 
 # %% [markdown] lang="zh"
 # 打印出的完全匹配率就是答案：采用课程的标准差，模型早早就学会了读数，而标准差为 1 的模型远远落在后面，
-# 它的输入几乎说不出每个数字在哪个位置。只是一行初始化代码，而在这里吃亏的恰恰是 PyTorch 的 `nn.Embedding`
+# 它的输入几乎说不出每个数字在哪个位置。区别只在一行初始化代码，而吃亏的恰恰是 PyTorch 的 `nn.Embedding`
 # 默认值（标准差为 1）。
 #
 # ## 第 11 部分 超越贪心解码 · Part 11 — Decoding beyond greedy
@@ -1328,6 +1557,31 @@ def attention_step(attn, x, cache, rope=None):
         k, v = torch.cat([cache["k"], k], dim=-2), torch.cat([cache["v"], v], dim=-2)
     cache["k"], cache["v"] = k, v  # (batch, heads, t + 1, d_head)
     out = F.scaled_dot_product_attention(q, k, v)  # the new position sees every cached one
+    return attn.out_proj(out.transpose(1, 2).reshape(batch, new, d))
+    ### END SOLUTION
+
+
+# %% answer="attention_step" lang="zh"
+def attention_step(attn, x, cache, rope=None):
+    """带键值缓存、针对一个新位置的因果自注意力。
+
+    attn：一个 course.blocks.MultiHeadAttention（in_proj：按行堆叠的 W_q、W_k、W_v；out_proj；n_heads；d_head）。
+    x：(batch, 1, d_model)，最新的位置。cache：一个 dict，在第一个位置之前为空，保存 "k" 和 "v"，
+    二者形状均为 (batch, n_heads, t, d_head)，对应之前的 t 个位置；请原地更新它。
+    rope：None，或一个 RoPE 模块，rope(q_or_k, offset)，其中 offset = t。
+    返回 (batch, 1, d_model)：新位置上的注意力输出。
+    """
+    ### BEGIN SOLUTION
+    batch, new, d = x.shape
+    t = cache["k"].shape[-2] if "k" in cache else 0
+    q, k, v = attn.in_proj(x).chunk(3, dim=-1)  # 各为 (batch, 1, d)
+    q, k, v = (z.view(batch, new, attn.n_heads, attn.d_head).transpose(1, 2) for z in (q, k, v))
+    if rope is not None:
+        q, k = rope(q, t), rope(k, t)
+    if t:
+        k, v = torch.cat([cache["k"], k], dim=-2), torch.cat([cache["v"], v], dim=-2)
+    cache["k"], cache["v"] = k, v  # (batch, heads, t + 1, d_head)
+    out = F.scaled_dot_product_attention(q, k, v)  # 新位置能看到每一个缓存的位置
     return attn.out_proj(out.transpose(1, 2).reshape(batch, new, d))
     ### END SOLUTION
 
@@ -1467,6 +1721,41 @@ def cached_greedy_decode(model, src, src_lengths, max_len):
     ### END SOLUTION
 
 
+# %% answer="cached_greedy_decode" lang="zh"
+@torch.no_grad()
+def cached_greedy_decode(model, src, src_lengths, max_len):
+    """对 course.blocks.Seq2SeqTransformer 做贪心解码，解码器每一步只处理最新的词元。
+
+    参数、结果和约定都与 greedy_decode 相同：<bos> 之后的 (batch, n <= max_len) 个词元，
+    每一行的 <eos> 之后为 <pad>，一旦每一行都已生成 <eos> 就提前停止。
+    """
+    ### BEGIN SOLUTION
+    memory, src_mask = model.encode(src, src_lengths)
+    batch = src.shape[0]
+    memory_kv = [layer.cross_attn.memory_kv(memory) for layer in model.decoder.layers]  # 每层只算一次
+    caches = [{} for _ in model.decoder.layers]  # 自注意力的键和值，由 attention_step 填入
+    tokens = torch.full((batch, 1), BOS, dtype=torch.long, device=src.device)
+    done = torch.zeros(batch, dtype=torch.bool, device=src.device)
+    for t in range(max_len):
+        x = model._embed(model.tgt_embed, tokens[:, -1:], t)  # (batch, 1, d_model)
+        for layer, cache, kv in zip(model.decoder.layers, caches, memory_kv):
+            if layer.norm_first:
+                x = x + layer.dropout1(attention_step(layer.self_attn, layer.norm1(x), cache, model.rope))
+                x = x + layer.dropout2(layer.cross_attn.attend_memory(layer.norm2(x), kv, src_mask))
+                x = x + layer.dropout3(layer.ff(layer.norm3(x)))
+            else:
+                x = layer.norm1(x + layer.dropout1(attention_step(layer.self_attn, x, cache, model.rope)))
+                x = layer.norm2(x + layer.dropout2(layer.cross_attn.attend_memory(x, kv, src_mask)))
+                x = layer.norm3(x + layer.dropout3(layer.ff(x)))
+        nxt = model.output(model.decoder.norm(x))[:, -1].argmax(dim=-1).masked_fill(done, PAD)
+        tokens = torch.cat([tokens, nxt[:, None]], dim=1)
+        done = done | (nxt == EOS)
+        if bool(done.all()):
+            break
+    return tokens[:, 1:]
+    ### END SOLUTION
+
+
 # %% tests="cached_greedy_decode_tests" points=3
 import torch
 from course.blocks import Seq2SeqTransformer
@@ -1520,6 +1809,12 @@ with needs("greedy_decode", "cached_greedy_decode", "attention_step"):
     print(f"same tokens: {speed['same']};  uncached {speed['uncached_ms']:.0f} ms, cached {speed['cached_ms']:.0f} ms "
           f"({speed['uncached_ms'] / speed['cached_ms']:.1f}× faster)")
 
+# %% lang="zh"
+with needs("greedy_decode", "cached_greedy_decode", "attention_step"):
+    speed = ex.decoding_speed(greedy_decode, cached_greedy_decode, training.preset("cpu"), task)
+    print(f"词元相同：{speed['same']}；不用缓存 {speed['uncached_ms']:.0f} ms，使用缓存 {speed['cached_ms']:.0f} ms"
+          f"（快 {speed['uncached_ms'] / speed['cached_ms']:.1f} 倍）")
+
 
 # %% [markdown]
 # The two loops produce the same tokens, and the printed times show the cache's gain: it grows with
@@ -1565,9 +1860,10 @@ with needs("greedy_decode", "cached_greedy_decode", "attention_step"):
 #
 # ### 束搜索 · Beam search
 #
-# 贪心解码在每一步都认定最可能的那个词元，但最可能的**序列**却可能以一个可能性较小的词元开头。**束搜索**（beam search）
-# 保留 `beam_size` 个最好的前缀，而不是只保留一个（论文用束宽 4 加长度惩罚来解码，Vaswani et al. 2017, §6.1；
-# 这里是不带长度惩罚的朴素版本）。规则如下，测试严格按它们检查：
+# 贪心解码在每一步都只选定最可能的那个词元，但最可能的**序列**却可能以一个可能性较小的词元开头。
+# **束搜索**（beam search）保留 `beam_size` 个最好的前缀，而不是只保留一个
+# （论文用束宽 4 加长度惩罚来解码，Vaswani et al. 2017, §6.1；这里是不带长度惩罚的朴素版本）。
+# 规则如下，测试严格按它们检查：
 #
 # * 一个前缀的分数是其中各词元的对数概率之和；束一开始是一个空前缀（位于 `<bos>` 之后），分数为 0；
 # * 每一步用词表中的**每一个**词元扩展束中的**每一个**前缀，并在所有扩展中保留总体上最好的 `beam_size` 个；以 `<eos>`
@@ -1599,6 +1895,39 @@ def beam_search(model, src, src_lengths, beam_size, max_len):
 
     Returns (tokens, score): tokens a LongTensor (n,) of ids after <bos>, ending with <eos> when a
     hypothesis finished; score a Python float, the sum of the log-probabilities of those tokens.
+    """
+    ### BEGIN SOLUTION
+    memory, src_mask = model.encode(src, src_lengths)
+    beam, finished = [([], 0.0)], []
+    for _ in range(max_len):
+        if not beam:
+            break
+        n = len(beam)
+        tgt = torch.tensor([[BOS] + seq for seq, _ in beam], device=src.device)  # (n, t)
+        logits = model.decode(tgt, memory.expand(n, *memory.shape[1:]), src_mask.expand(n, *src_mask.shape[1:]))
+        logp = torch.log_softmax(logits[:, -1].double(), dim=-1)  # (n, V)
+        total = logp + torch.tensor([score for _, score in beam], dtype=torch.float64, device=logp.device)[:, None]
+        best = total.flatten().topk(min(beam_size, total.numel()))
+        vocab = logp.shape[-1]
+        beam = []
+        for value, index in zip(best.values.tolist(), best.indices.tolist()):
+            row, token = divmod(index, vocab)
+            seq = tgt[row, 1:].tolist() + [token]
+            (finished if token == EOS else beam).append((seq, value))
+        if finished and beam and max(s for _, s in finished) >= beam[0][1]:
+            break
+    tokens, score = max(finished or beam, key=lambda hyp: hyp[1])
+    return torch.tensor(tokens, dtype=torch.long), float(score)
+    ### END SOLUTION
+
+
+# %% answer="beam_search" lang="zh"
+@torch.no_grad()
+def beam_search(model, src, src_lengths, beam_size, max_len):
+    """只对一个源序列做束搜索：src (1, src_len)，src_lengths (1,)；beam_size >= 1；max_len >= 1。
+
+    返回 (tokens, score)：tokens 是一个 LongTensor (n,)，为 <bos> 之后的 id，若某个假设已经结束，
+    则以 <eos> 结尾；score 是一个 Python float，即这些词元的对数概率之和。
     """
     ### BEGIN SOLUTION
     memory, src_mask = model.encode(src, src_lengths)
@@ -1695,6 +2024,14 @@ if result is not None:
             print(f"{row['source']:>9}  greedy {row['greedy']:<14} {row['greedy_score']:8.3f}   "
                   f"beam {row['beam']:<14} {row['beam_score']:8.3f}")
 
+# %% lang="zh"
+if result is not None:
+    with needs("beam_search"):
+        for row in ex.greedy_vs_beam(result.model, result.task, ["30201204", "10010", "1015", "7", "99999999"],
+                                     beam_search, beam_size=4):
+            print(f"{row['source']:>9}  贪心 {row['greedy']:<14} {row['greedy_score']:8.3f}   "
+                  f"束搜索 {row['beam']:<14} {row['beam_score']:8.3f}")
+
 # %% [markdown]
 # On a well-trained model the two columns agree and the scores are close to 0 (probability close to
 # 1): each character is nearly certain. Beam search pays off when the model is unsure, e.g. after the
@@ -1730,6 +2067,12 @@ if result is not None:
     for temperature, top_k in [(0.5, None), (1.0, None), (2.0, None), (2.0, 3)]:
         outs = ex.sample_outputs(result.model, result.task, "30201204", n=8, temperature=temperature, top_k=top_k)
         print(f"T = {temperature}, top-k = {top_k}: {len(set(outs))} distinct of 8: {sorted(set(outs))[:4]}")
+
+# %% lang="zh"
+if result is not None:
+    for temperature, top_k in [(0.5, None), (1.0, None), (2.0, None), (2.0, 3)]:
+        outs = ex.sample_outputs(result.model, result.task, "30201204", n=8, temperature=temperature, top_k=top_k)
+        print(f"T = {temperature}，top-k = {top_k}：8 个中有 {len(set(outs))} 个不同：{sorted(set(outs))[:4]}")
 
 # %% [markdown]
 # Low temperature reproduces the greedy output; high temperature produces distinct, mostly wrong

@@ -1,9 +1,15 @@
 """Every chapter has one text source, chapters/NN-name.py, and source/ (source-zh/ for the Chinese edition)
 is what it builds."""
 
+import ast
+import io
+import re
+import tokenize
+
 import nbformat
 import pytest
 
+from course import cells
 from tools import notebooks
 
 
@@ -182,3 +188,80 @@ def test_a_chinese_code_twin_may_change_what_only_a_reader_sees(en, zh):
 @pytest.mark.parametrize(("en", "zh"), DIFFERENT)
 def test_a_chinese_code_twin_may_not_change_the_program(en, zh):
     assert notebooks.program_difference(en, zh)
+
+
+# What a reader sees in a code cell: its comments, docstrings and the literal text it prints. In the Chinese
+# edition none of it may be English prose: two English words in a row, once code is set aside (backticks, calls,
+# dotted and snake_case names, shapes in brackets, names the cell uses, maths, citations like "Vaswani et al.").
+_SET_ASIDE = re.compile(r"#+ (?:BEGIN|END) (?:SOLUTION|HIDDEN TESTS)|\b[A-Z][a-z]+ et al\.?|\([^()]*\)|\[[^\[\]]*\]"
+                        r"|`[^`]*`|\b[\w.]+\([^()]*\)|\b\w+(?:\.\w+)+\b|\b\w*_\w*\b|\$[^$]*\$|https?://\S+")
+_CODE_WORDS = {"int", "float", "bool", "str", "tuple", "list", "dict", "none", "true", "false", "python", "pytorch",
+               "numpy", "torch", "tensor", "dtype", "begin", "end", "solution", "hidden", "tests", "gpu", "cpu", "cuda"}
+
+
+def _reader_text(source: str) -> tuple[list[str], set[str]]:
+    """The comments, docstrings and printed literal text of a code cell, and the names its code uses."""
+    texts = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            texts.append(token.string.lstrip("#").strip())
+    tree = ast.parse(source)
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str):
+                texts.append(first.value.value)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+            for arg in node.args:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    texts.append(arg.value)
+                elif isinstance(arg, ast.JoinedStr):
+                    texts.append("".join(v.value if isinstance(v, ast.Constant) else " " for v in arg.values))
+        name = getattr(node, "id", None) or getattr(node, "attr", None) or getattr(node, "arg", None) \
+            or (node.name if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else None)
+        if isinstance(name, str):
+            names.add(name)
+    return texts, names
+
+
+def english_prose(source: str) -> list[str]:
+    """Runs of two or more English words in what a reader sees of a code cell, code set aside."""
+    texts, names = _reader_text(source)
+    found = []
+    for text in texts:
+        run: list[str] = []
+        for word in re.findall(r"[A-Za-z][A-Za-z'’-]*|[^\sA-Za-z,]+", _SET_ASIDE.sub(" ", text)) + ["."]:
+            acronym = sum(c.isupper() for c in word) >= 2  # FLOP, RoPE, Post-LN, GPT: names, not prose
+            if word[0].isascii() and word[0].isalpha() and len(word) > 1 and not acronym and word not in names \
+                    and word.lower() not in _CODE_WORDS:
+                run.append(word)
+                continue
+            if len(run) >= 2:
+                found.append(" ".join(run))
+            run = []
+    return found
+
+
+@pytest.mark.parametrize("chapter", BILINGUAL, ids=lambda p: p.stem)
+def test_the_chinese_editions_code_cells_explain_in_chinese(chapter):
+    """Comments, docstrings (an exercise's specification) and printed labels; test cells speak through the checks'
+    catalogues (tests/test_messages_zh.py)."""
+    english_cells = 0
+    for en, zh in _pairs(chapter):
+        if en.cell_type != "code" or cells.is_grade(en):
+            continue
+        english_cells += bool(english_prose(en.source))
+        where = f"{chapter.stem}/{en.metadata['nbgrader']['grade_id']}"
+        assert not english_prose(zh.source), f"{where}: English in the Chinese edition: {english_prose(zh.source)}"
+    assert english_cells, f"{chapter.stem}: the finder sees no English in the English edition either"
+
+
+def test_the_english_prose_finder_sees_prose_and_not_code():
+    assert sorted(english_prose('print("row sums:", x.sum(1))  # divides every row')) == ["divides every row",
+                                                                                         "row sums"]
+    assert english_prose('def f(x):\n    """Subtract each row\'s mean."""') == ["Subtract each row's mean"]
+    assert english_prose('print(f"loss {x:.3f} after {n} steps")') == ["loss after steps"]
+    assert not english_prose('print("行和：", x.sum(dim=1))  # (batch, seq, d_model) 上的 `keepdim=True`，x.T')
+    assert not english_prose("x = 1  # Vaswani et al. 2017，表 3；torch.float16 的 Python float；Post-LN 与 RoPE\n")

@@ -286,11 +286,13 @@ def to_text(nb: nbformat.NotebookNode, zh: nbformat.NotebookNode | None = None) 
     for cell in nb.cells:
         solution, grade, grading = cells.is_solution(cell), cells.is_grade(cell), cells.nbgrader(cell)
         lang = cell.metadata.get("lang")
-        cell.metadata = {"lang": lang} if lang else {}
+        cell.metadata = {}
         if solution:  # answer="id" (a solution cell)
             cell.metadata["answer"] = grading["grade_id"]
         elif grade:  # tests="id" points=N (a grade cell)
             cell.metadata.update(tests=grading["grade_id"], points=grading["points"])
+        if lang:  # last: `# %% answer="id" lang="zh"`, the header the chapters write
+            cell.metadata["lang"] = lang
         cell.pop("id", None)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None

@@ -117,11 +117,30 @@ def distance_timing_experiment(pairwise_sq_distances: Callable[[_Tensor, _Tensor
     return fig, stats
 
 
+def layout_title(name: str, view: _Tensor) -> str:
+    """``"t.T: shape (4, 3), strides (1, 4)"``: the view named ``name``, its shape and strides, in the edition's
+    language."""
+    shape, strides = tuple(view.shape), view.stride()
+    return pick(f"{name}: shape {shape}, strides {strides}", f"{name}：形状 {shape}，步长 {strides}")
+
+
+def head_label() -> str:
+    """The title of each slice of a (heads, seq, d_head) view: ``"head {}"``, formatted with the head's index."""
+    return pick("head {}", "头 {}")
+
+
 def layout_figure(view: _Tensor, storage_size: int, highlight: int | None = None, title: str = "",
-                  slice_label: str = "view[{}]", figsize: tuple[float, float] = (7.0, 3.6)) -> Figure:
-    """A static picture of a view of ``torch.arange(storage_size)``: grid above the storage strip."""
+                  slice_label: str = "view[{}]", figsize: tuple[float, float] = (7.0, 3.6),
+                  name: str | None = None) -> Figure:
+    """A static picture of a view of ``torch.arange(storage_size)``: grid above the storage strip.
+
+    ``name`` (code such as ``"t.T"``), when given without a ``title``, titles the figure with the view's name,
+    shape and strides (:func:`layout_title`).
+    """
     if not isinstance(view, _Tensor) or view.dtype.is_floating_point or view.dtype == torch.bool:
         raise ValueError("layout_figure expects an integer tensor whose values are storage positions")
+    if name is not None and not title:
+        title = layout_title(name, view)
     fig = new_figure(*figsize)
     draw_layout(fig, view, storage_size, highlight, title=title, slice_label=slice_label)
     return fig

@@ -44,7 +44,7 @@ def ln_vs_bn(layer_norm: NormFn, d: int = 8, seed: int = 0) -> tuple[Figure, dic
         ax = fig.add_subplot(1, 2, k + 1)
         for j, batch in enumerate(["A", "B"]):
             ax.bar((torch.arange(d) + (j - 0.5) * 0.38).numpy(), out[f"{kind}, batch {batch}"].numpy(), width=0.38,
-                   label=pick(f"in batch {batch}", f"在批次 {batch} 中"))
+                   label=pick(f"in batch {batch}", f"在批量 {batch} 中"))
         norm = pick("LayerNorm", "层归一化") if kind == "LN" else pick("BatchNorm", "批归一化")
         ax.set(title=pick(f"{norm}: the same token", f"{norm}：同一个词元"), xlabel=pick("feature", "特征"),
                ylabel=pick("normalised value", "归一化后的值"))
@@ -145,14 +145,15 @@ def batchnorm_train_eval(d: int = 8, seq: int = 6, batches: int = 60, batch: int
         trained = nn.functional.batch_norm(sentence, None, None, training=True)  # the sentence's own statistics
         try:
             bn.train()(sentence[:1])
-            single = "no error"
+            single = pick("no error", "没有报错")
         except ValueError as err:  # one token: no variance to divide by
-            single = str(err)
+            single = pick(str(err), f"ValueError：训练模式下每个通道需要多于 1 个值，"
+                                    f"而输入的大小为 {sentence[:1].shape}")
     fig = new_figure(10.0, 3.6)
     ax = fig.add_subplot(1, 2, 1)
     ax.plot(range(1, batches + 1), error, "o-", ms=3)
     ax.set(title=pick("Running mean: average error per feature", "滑动均值：每个特征的平均误差"),
-           xlabel=pick("training batches seen", "已见过的训练批次"),
+           xlabel=pick("training batches seen", "已见过的训练批量"),
            ylabel=pick("|running mean - true mean|", "|滑动均值 - 真实均值|"))
     ax = fig.add_subplot(1, 2, 2)
     feats = torch.arange(d).numpy()
@@ -188,7 +189,7 @@ def _line(ax, *points: tuple[float, float]) -> None:
 NORM_COLOR, SUB_COLOR, DROP_COLOR = "#f6e3a1", "#bcd7f0", "#f3c1c1"
 
 # The Chinese of the names this module draws as they are (boxes, map titles, legend entries)
-NAMES_ZH = {"LayerNorm": "层归一化", "no LayerNorm": "无层归一化", "final LayerNorm": "最终层归一化",
+NAMES_ZH = {"LayerNorm": "层归一化", "final LayerNorm": "最终层归一化",
             "Sublayer\n(attention or FFN)": "子层\n（注意力或前馈网络）", "Dropout": "Dropout",
             "BatchNorm (training mode)": "批归一化（训练模式）"}
 
@@ -378,18 +379,21 @@ def norm_or_not(n_layer: int = 8, steps: int = 80, lr: float = 1e-2, seed: int =
     once with every LayerNorm removed. Measures the residual stream's scale block by block at initialisation,
     then trains both on the previous-token task (Adam, constant ``lr``, no warm-up).
 
-    ``final_loss``: the mean loss of the last ``tail`` steps (nan if a run overflowed). One thread, so the
-    numbers repeat on every machine.
+    ``scale``, ``first_loss`` and ``final_loss`` are keyed by the runs' names, which the notebook prints: "LayerNorm"
+    and "no LayerNorm", in the Chinese edition "有层归一化" and "无层归一化" (as wide as each other, so the printed
+    columns line up). ``final_loss``: the mean loss of the last ``tail`` steps (nan if a run overflowed). One
+    thread, so the numbers repeat on every machine.
     """
+    with_norm, without_norm = pick("LayerNorm", "有层归一化"), pick("no LayerNorm", "无层归一化")
     with one_thread():
-        models = {"LayerNorm": make_stack(True, n_layer, seed=seed),
-                  "no LayerNorm": without_norms(make_stack(True, n_layer, seed=seed))}
+        models = {with_norm: make_stack(True, n_layer, seed=seed),
+                  without_norm: without_norms(make_stack(True, n_layer, seed=seed))}
         scale = {name: stream_scale(m, seed) for name, m in models.items()}
         losses = {name: _train(m, lr, steps, seed) for name, m in models.items()}
     fig = new_figure(10.0, 3.8)
     ax = fig.add_subplot(1, 2, 1)
     for k, (name, s) in enumerate(scale.items()):
-        ax.plot(range(n_layer + 1), s, "o-", color=f"C{k}", label=_name(name))
+        ax.plot(range(n_layer + 1), s, "o-", color=f"C{k}", label=name)
     ax.set_yscale("log")
     ax.set(title=pick("Scale of the residual stream at initialisation", "初始化时残差流的尺度"),
            xlabel=pick("after block (0 = the input)", "经过的块（0 = 输入）"),
@@ -398,7 +402,7 @@ def norm_or_not(n_layer: int = 8, steps: int = 80, lr: float = 1e-2, seed: int =
     ax = fig.add_subplot(1, 2, 2)
     for k, (name, l) in enumerate(losses.items()):
         finite = [v if math.isfinite(v) else float("nan") for v in l]
-        ax.plot(finite, lw=1.2, color=f"C{k}", label=_name(name))
+        ax.plot(finite, lw=1.2, color=f"C{k}", label=name)
     ax.axhline(math.log(VOCAB), color="grey", lw=0.8, ls=":", label=pick("chance: ln 16", "随机猜测：ln 16"))
     ax.set_yscale("log")
     ax.set(title=pick(f"Training loss, {n_layer} layers, Adam lr={lr:g}", f"训练损失：{n_layer} 层，Adam lr={lr:g}"),
@@ -411,12 +415,19 @@ def norm_or_not(n_layer: int = 8, steps: int = 80, lr: float = 1e-2, seed: int =
                  "n_layer": n_layer, "steps": steps}
 
 
+def _run_name(norm_first: bool, warmup: int) -> str:
+    """A run of :func:`pre_vs_post` by name, as the notebook prints it: "post_nowarmup", "pre_warmup", ...; in the
+    Chinese edition "Post-LN，无预热", "Pre-LN，有预热", ... (their printed columns line up)."""
+    return pick(f"{'pre' if norm_first else 'post'}_{'warmup' if warmup else 'nowarmup'}",
+                f"{'Pre-LN' if norm_first else 'Post-LN'}，{'有预热' if warmup else '无预热'}")
+
+
 def pre_vs_post(steps: int = 120, warmup: int = 40, lr: float = 1e-2, n_layer: int = N_LAYER,
                 tail: int = 20) -> tuple[Figure, dict]:
     """Train both variants with and without warm-up; plot the losses and the gradient norms at initialisation.
 
     Runs on one thread (see :func:`one_thread`), so the result is the same on every machine.
-    ``final_loss`` is the mean loss of the last ``tail`` steps of each run.
+    ``final_loss`` is the mean loss of the last ``tail`` steps of each run, keyed by the run's name (:func:`_run_name`).
     """
     with one_thread():
         runs = {(nf, wu): train_previous_token(nf, lr, wu, steps, n_layer)
@@ -444,7 +455,6 @@ def pre_vs_post(steps: int = 120, warmup: int = 40, lr: float = 1e-2, n_layer: i
     ax.legend(fontsize=8)
     fig.tight_layout()
     tail = min(tail, steps)
-    last = {f"{'pre' if nf else 'post'}_{'warmup' if wu else 'nowarmup'}": sum(l[-tail:]) / tail
-            for (nf, wu), l in runs.items()}
+    last = {_run_name(nf, wu): sum(l[-tail:]) / tail for (nf, wu), l in runs.items()}
     return fig, {"final_loss": last, "tail": tail, "grad_norms": {"post": grads[False], "pre": grads[True]},
                  "first_step": {"post": first[False], "pre": first[True]}}

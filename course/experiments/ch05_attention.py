@@ -4,6 +4,7 @@ hand-built attention layer."""
 from __future__ import annotations
 
 import math
+import unicodedata
 
 import torch
 from matplotlib.figure import Figure
@@ -14,8 +15,25 @@ from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.sh
 
 # the three scales the saturation experiment compares: name -> factor applied to q·k for a head of size d
 SCALES = {"no scale": lambda d: 1.0, "1/√d_k": lambda d: 1 / math.sqrt(d), "1/d_k": lambda d: 1 / d}
+# the Chinese of the scale names the chapter prints (the others are formulas)
+SCALE_NAMES_ZH = {"no scale": "不缩放"}
 
 
+def scale_name(scale: str, width: int = 0) -> str:
+    """A scale's name (a key of SCALES) in the edition's language, right-aligned in ``width`` terminal columns
+    (a Chinese character takes two), as f"{scale:>{width}}" does for the English names."""
+    text = pick(scale, SCALE_NAMES_ZH.get(scale, scale))
+    return " " * (width - sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)) + text
+
+
+def toy_title() -> str:
+    """The title of the view of the hand-built layer (``toy_scores``)."""
+    return pick("Hand-built layer", "手工构造的注意力层")
+
+
+def untrained_title() -> str:
+    """The title of the view of the chapter's MultiHeadAttention before training."""
+    return pick("Your MultiHeadAttention, untrained", "你的 MultiHeadAttention（未训练）")
 
 
 def saturation_experiment(d_values: tuple[int, ...] = (4, 16, 64, 256, 1024), n_keys: int = 16,

@@ -5,6 +5,7 @@ range, and the five properties of a good position code checked for five encoding
 from __future__ import annotations
 
 import math
+import unicodedata
 
 import torch
 import torch.nn.functional as F
@@ -94,7 +95,7 @@ def extrapolation_experiment(d: int = 16, train_offsets: int = 32, show_offsets:
         errors[base] = {"train_rmse": float(((score - target)[:train_offsets] ** 2).mean().sqrt()),
                         "beyond_rmse": float(((score - target)[train_offsets:] ** 2).mean().sqrt())}
         ax.plot(offsets.numpy(), score.numpy(), color=f"C{j}", label=pick(f"fitted RoPE score, base {base:g}",
-                                                                        f"拟合的 RoPE 分数，base {base:g}"))
+                                                                        f"拟合的 RoPE 分数，基数 {base:g}"))
     ax.axvspan(0, train_offsets - 1, color="grey", alpha=0.12, label=pick("offsets seen in the fit",
                                                                           "拟合时见过的偏移"))
     ax.set(xlabel=pick("offset n - m", "偏移 n - m"), ylabel=pick("score <R_m q, R_n k>", "分数 <R_m q, R_n k>"),
@@ -120,22 +121,44 @@ def half_to_interleaved(d: int) -> torch.Tensor:
 __all__ = ["rotate_half_rope", "half_to_interleaved", "dot_product_figure", "extrapolation_experiment",
            "sinusoidal_positions", "frequencies", "rope_score", "show", "CODES", "position_code",
            "previous_token_experiment", "projected_scores_figure", "five_properties", "properties_figure",
-           "PROPERTIES", "ENCODINGS"]
+           "PROPERTIES", "ENCODINGS", "name", "yes_no", "beyond_text"]
 
 
 # ------------------------------------------------------------------ naive, learned and sinusoidal codes
 
 CODES = ("none", "raw integer", "normalised", "learned", "sinusoidal")
-# The Chinese of the names figures show as tick labels (position codes and their properties)
+# The Chinese of the names that figures show as tick labels and the chapter prints (position codes, their
+# properties, the two scores of the projection figure)
 NAMES_ZH = {"none": "无", "raw integer": "原始整数", "normalised": "归一化", "learned": "可学习",
             "sinusoidal": "正弦", "RoPE": "RoPE", "unique": "唯一", "bounded": "有界", "deterministic": "确定",
-            "any length": "任意长度", "relative": "相对"}
+            "any length": "任意长度", "relative": "相对", "plain": "不投影", "projected": "投影后"}
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns ``text`` takes (a Chinese character takes two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def name(key: str, width: int = 0) -> str:
+    """A position code's, property's or score's name (a key of the results) in the edition's language,
+    right-aligned in ``width`` columns (as f"{key:>{width}}" does for the English names)."""
+    text = pick(key, NAMES_ZH.get(key, key))
+    return " " * (width - _columns(text)) + text
 
 
 def _names(names) -> list[str]:
-    return [pick(n, NAMES_ZH.get(n, n)) for n in names]
+    return [name(n) for n in names]
 
 
+def yes_no(holds: bool, width: int = 0) -> str:
+    """Whether a property holds, as a word of the edition's language, left-aligned in ``width`` columns."""
+    text = pick("yes", "是") if holds else pick("no", "否")
+    return text + " " * (width - _columns(text))
+
+
+def beyond_text(accuracy: float | None) -> str:
+    """An accuracy past the trained length, or what a code without rows there has instead."""
+    return pick("no row in the table", "表中没有这一行") if accuracy is None else f"{accuracy:.2f}"
 
 
 def position_code(kind: str, n: int, d: int) -> torch.Tensor:
@@ -318,31 +341,41 @@ def five_properties(n: int = 64, long: int = 256, d: int = 16) -> dict:
     for kind in ENCODINGS:
         short = _codes(kind, n, d, trained_len=n)
         dist = torch.cdist(short, short) + torch.eye(n, dtype=torch.float64) * 1e9
-        out["unique"][kind] = (bool(dist.min() > 1e-9), f"closest two positions {float(dist.min()):.3g} apart")
+        closest = float(dist.min())
+        out["unique"][kind] = (closest > 1e-9, pick(f"closest two positions {closest:.3g} apart",
+                                                    f"最近的两个位置相距 {closest:.3g}"))
         grown = _codes(kind, long, d, trained_len=n)
         top = float(short.norm(dim=1).max())
         if grown is None:
-            out["bounded"][kind] = (True, f"largest norm {top:.3g} (only {n} rows exist)")
+            out["bounded"][kind] = (True, pick(f"largest norm {top:.3g} (only {n} rows exist)",
+                                               f"最大范数 {top:.3g}，只有 {n} 行"))
         else:
             top_long = float(grown.norm(dim=1).max())
-            out["bounded"][kind] = (top_long <= 2 * top, f"largest norm {top:.3g} for {n} positions, "
-                                                         f"{top_long:.3g} for {long}")
+            out["bounded"][kind] = (top_long <= 2 * top, pick(f"largest norm {top:.3g} for {n} positions, "
+                                                              f"{top_long:.3g} for {long}",
+                                                              f"最大范数：{n} 个位置时为 {top:.3g}，"
+                                                              f"{long} 个位置时为 {top_long:.3g}"))
         other = _codes(kind, n, d, seed=1, trained_len=n)
         same = bool(torch.equal(short, other))
-        out["deterministic"][kind] = (same, "same code from two seeds" if same else
-                                      f"two seeds differ by up to {float((short - other).abs().max()):.2g}")
+        apart = float((short - other).abs().max())
+        out["deterministic"][kind] = (same, pick("same code from two seeds", "两个种子给出相同的编码") if same else
+                                      pick(f"two seeds differ by up to {apart:.2g}",
+                                           f"两个种子给出的编码最多相差 {apart:.2g}"))
         if grown is None:
-            out["any length"][kind] = (False, f"no code for positions >= {n}")
+            out["any length"][kind] = (False, pick(f"no code for positions >= {n}", f"位置 >= {n} 没有编码"))
         else:
             moved = float((grown[:n] - short).abs().max())
-            out["any length"][kind] = (moved < 1e-12, f"codes of positions < {n} move by {moved:.3g} when the "
-                                                      f"sequence grows to {long}")
+            out["any length"][kind] = (moved < 1e-12, pick(f"codes of positions < {n} move by {moved:.3g} when the "
+                                                           f"sequence grows to {long}",
+                                                           f"序列增长到 {long} 时，位置 < {n} 的编码移动了 "
+                                                           f"{moved:.3g}"))
         before, after = short[:-1], short[1:]  # code(p) and code(p + 1), p = 0 .. n − 2
         m = torch.linalg.lstsq(before, after).solution  # before @ m ≈ after
         step = float((after - before).norm(dim=1).mean())  # how far one position moves the code
         miss = float((before @ m - after).norm(dim=1).max()) / step
-        out["relative"][kind] = (miss < 1e-4, f"the best fixed linear map misses code(p + 1) by {miss:.2g} "
-                                              "of a step")
+        out["relative"][kind] = (miss < 1e-4, pick(f"the best fixed linear map misses code(p + 1) by {miss:.2g} "
+                                                   "of a step", f"最佳的固定线性映射与 code(p + 1) 最多相差 "
+                                                                f"{miss:.2g} 步"))
     return out
 
 
@@ -354,8 +387,7 @@ def properties_figure(props: dict) -> Figure:
     ax.imshow(grid.numpy(), cmap="RdYlGn", vmin=-0.3, vmax=1.3, aspect="auto")
     for i, p in enumerate(PROPERTIES):
         for j, e in enumerate(ENCODINGS):
-            answer = pick("yes", "是") if props[p][e][0] else pick("no", "否")
-            ax.text(j, i, answer, ha="center", va="center", fontsize=9)
+            ax.text(j, i, yes_no(props[p][e][0]), ha="center", va="center", fontsize=9)
     ax.set_xticks(range(len(ENCODINGS)), _names(ENCODINGS))
     ax.set_yticks(range(len(PROPERTIES)), _names(PROPERTIES))
     ax.grid(False)
@@ -407,6 +439,6 @@ def relative_bias_demo() -> dict:
             "t5": t5_bucket(offsets).tolist(),
             "alibi_first_head": (-slopes[0] * offsets.double()).tolist(),
             "slopes": slopes.tolist(),
-            "distinct": {"Shaw, clip 4": int(shaw_index(far, 4).unique().numel()),
-                         "T5, 32 buckets": int(t5_bucket(far).unique().numel()),
-                         "ALiBi, head 1": int((slopes[0] * far.double()).unique().numel())}}
+            "distinct": {pick("Shaw, clip 4", "Shaw，截断 4"): int(shaw_index(far, 4).unique().numel()),
+                         pick("T5, 32 buckets", "T5，32 个桶"): int(t5_bucket(far).unique().numel()),
+                         pick("ALiBi, head 1", "ALiBi，第 1 个头"): int((slopes[0] * far.double()).unique().numel())}}

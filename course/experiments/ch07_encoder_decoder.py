@@ -48,6 +48,13 @@ def influence(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, seed:
     return torch.stack(columns, dim=1)  # (seq out, seq in)
 
 
+def influence_titles() -> tuple[str, str, str]:
+    """The titles of the three influence panels: an encoder layer, a decoder layer with its causal mask, and the
+    same decoder layer without it."""
+    return (pick("encoder layer", "编码器层"), pick("decoder layer, causal mask", "解码器层，带因果掩码"),
+            pick("decoder layer, no mask", "解码器层，不带掩码"))
+
+
 def influence_figure(panels: dict[str, torch.Tensor], tol: float = 1e-6) -> Figure:
     """One heatmap per entry of ``panels`` (name -> influence matrix): dark = the input changes the output."""
     fig = new_figure(3.6 * len(panels), 3.6)
@@ -61,6 +68,19 @@ def influence_figure(panels: dict[str, torch.Tensor], tol: float = 1e-6) -> Figu
         ax.grid(False)
     fig.tight_layout()
     return fig
+
+
+def mask_titles(full: int, short: int) -> tuple[str, str, str]:
+    """The titles of the mask pictures of a batch of a ``full``-token and a ``short``-token sentence: the target
+    mask of each, and the memory mask of the short source."""
+    return (pick(f"target mask, length {full}", f"目标序列掩码，长度 {full}"),
+            pick(f"target mask, length {short}", f"目标序列掩码，长度 {short}"),
+            pick(f"memory mask, source length {short}", f"记忆掩码，源序列长度 {short}"))
+
+
+def attention_title() -> str:
+    """The attention view's title: the stacks run on the second sentence of the batch."""
+    return pick("Your encoder and decoder, sentence 2", "你的编码器和解码器，第 2 个句子")
 
 
 def mask_figure(masks: dict[str, torch.Tensor], lengths: dict[str, int] | None = None) -> Figure:
@@ -121,7 +141,7 @@ def trace_shapes(model: nn.Module, *inputs: Any, depth: int = 3,
 def print_trace(rows: list[tuple[str, str, str]]) -> None:
     width = max(len(name) for name, _, _ in rows)
     for name, ins, out in rows:
-        print(f"{name:{width}s}  in: {ins:44s} out: {out}")
+        print(f"{name:{width}s}  {pick('in:', '输入：')} {ins:44s} {pick('out:', '输出：')} {out}")
 
 
 def stream_rms(stack: nn.Module, x: torch.Tensor, *args: Any) -> list[float]:

@@ -19,13 +19,14 @@ from torch import nn
 
 from course import student_code, training
 from course.blocks import Seq2SeqTransformer, SinusoidalPositions
-from course.language import pick
+from course.language import language, pick
 from course.notebook import grading, training_budget
 from course.plotting import new_figure, show
 from course.tasks import Task
 from course.tokenizer import BOS, EOS, PAD
 
-__all__ = ["your_model", "budget", "train", "training_loop_diagram", "schedule_figure", "tying_figure", "tying_runs",
+__all__ = ["your_model", "budget", "train", "task_title", "stop_reason", "split_label", "summary",
+           "training_loop_diagram", "schedule_figure", "tying_figure", "tying_runs",
            "embedding_scale_figure", "with_embedding_std", "embedding_init_runs", "init_figure", "error_table",
            "as_reference", "cross_attention", "decoding_speed", "greedy_vs_beam", "sample_outputs", "show"]
 
@@ -38,7 +39,8 @@ def your_model(directory, config: training.TrainConfig, transformer: type, loss:
     try:
         return student_code.build_student_model(directory, config, transformer=transformer, loss=loss)
     except student_code.StudentCodeError as err:
-        print(f"Your notebooks could not be used: {err}\nThe model below is trained with the course's parts.")
+        print(pick(f"Your notebooks could not be used: {err}\nThe model below is trained with the course's parts.",
+                   f"无法使用你的笔记本：{err}\n下面的模型用课程提供的部件训练。"))
         return None
 
 
@@ -54,6 +56,40 @@ def train(config: training.TrainConfig, model_class: type, loss: Callable | None
           callbacks: Iterable = ()) -> training.TrainResult:
     """``training.train_model`` with the student's model class and loss (``smoothed_cross_entropy``)."""
     return training.train_model(config, callbacks=list(callbacks), model_class=model_class, loss_fn=loss)
+
+
+# What a run and its scores are called when printed (course.tasks and course.evaluation name them in English)
+TASK_TITLES = {"zh": ("numerals → Chinese", "数字 → 中文"), "en": ("numerals → English", "数字 → 英文"),
+               "copy": ("copy the digits", "复制数字串"), "reverse": ("reverse the digits", "反转数字串")}
+STOP_REASONS_ZH = {"steps": "步数用完", "minutes": "时间用完", "target": "达到目标", "callback": "回调函数要求停止"}
+SPLIT_LABELS_ZH = {"valid": "valid（验证集）", "test": "test（测试集）", "hard": "hard（分层测试集）",
+                   "short": "short（训练中见过）"}
+
+
+def task_title(config: training.TrainConfig) -> str:
+    """What ``config``'s task translates, for a plot's title: "numerals → Chinese", ..."""
+    en, zh = TASK_TITLES.get(config.task, (config.task, config.task))
+    return pick(en, zh)
+
+
+def stop_reason(result: training.TrainResult) -> str:
+    """Why the run stopped ("steps", "minutes", "target", "callback"), in the edition's language."""
+    return pick(result.stopped_by, STOP_REASONS_ZH.get(result.stopped_by, result.stopped_by))
+
+
+def split_label(name: str) -> str:
+    """How a split is named in reports (``Task.split_label``), in the edition's language."""
+    english = Task.split_label(name)  # a clear error for an unknown split
+    return pick(english, SPLIT_LABELS_ZH[name])
+
+
+def summary(scores) -> str:
+    """One line of an evaluation's scores (``EvalResult.summary``), in the edition's language."""
+    if language() != "zh":
+        return scores.summary()
+    label = SPLIT_LABELS_ZH.get(scores.split, scores.split)
+    return (f"{label}：完全匹配 {100 * scores.exact:.2f}%  逐词准确率 {100 * scores.token_accuracy:.2f}%  "
+            f"BLEU {scores.bleu:.2f}（{scores.count} 个样例，列出 {len(scores.errors)} 个错误）")
 
 
 # ----------------------------------------------------------------------------------- the training loop
@@ -159,7 +195,7 @@ def tying_figure(vocab: int = 37_000):
            title=pick("the base model's parameters, by what is shared", "base 模型的参数量，按共享方式划分"))
     ax.invert_yaxis()
     ax.legend(fontsize=7, loc="lower right")
-    return fig, {"total": total, "vocabulary": in_vocab}
+    return fig, {"total": _named(total), "vocabulary": _named(in_vocab)}
 
 
 def _three_way(transformer: type) -> type:
@@ -185,8 +221,8 @@ def tying_runs(transformer: type, config: training.TrainConfig) -> dict[str, dic
         result = training.train_model(config.replace(tie_output=False), model_class=cls)
         m = result.model
         shared = m.src_embed.weight is m.tgt_embed.weight is m.output.weight
-        out[name] = {"parameters": sum(p.numel() for p in m.parameters()), "shared": shared,
-                     "exact": result.metrics["valid"].exact, "steps": result.steps}
+        out[_name(name)] = {"parameters": sum(p.numel() for p in m.parameters()), "shared": shared,
+                            "exact": result.metrics["valid"].exact, "steps": result.steps}
     return out
 
 
@@ -213,6 +249,15 @@ NAMES_ZH = {"std 1 (nn.Embedding's default)": "std 1（nn.Embedding 的默认值
             "output = target embedding": "输出层 = 目标嵌入", "three-way tied": "三重共享"}
 
 
+def _name(name: str) -> str:
+    """A variant's name (INITS', tying's) in the edition's language."""
+    return pick(name, NAMES_ZH.get(name, name))
+
+
+def _named(values: dict) -> dict:
+    return {_name(name): value for name, value in values.items()}
+
+
 def embedding_scale_figure(model_class: type, task: Task, positions: int = 16):
     """At initialisation, for both embedding inits: the lengths of the scaled token vectors √d·E[id] and of
     the position vectors, and how similar one token's inputs at different positions are."""
@@ -231,7 +276,7 @@ def embedding_scale_figure(model_class: type, task: Task, positions: int = 16):
         x = tokens[:, None, :] + pe[None]  # (tokens, positions, d)
         token_norm, pe_norm = tokens.norm(dim=-1), pe.norm(dim=-1)
         share = float((pe ** 2).sum(-1).mean() / (x ** 2).sum(-1).mean())
-        norms[name] = {"token": float(token_norm.mean()), "position": float(pe_norm.mean()), "share": share}
+        norms[_name(name)] = {"token": float(token_norm.mean()), "position": float(pe_norm.mean()), "share": share}
         left.scatter([k] * len(token_norm), token_norm, s=12, label=None)
         cos = torch.nn.functional.cosine_similarity(x[:, :1], x, dim=-1).mean(0)  # (positions,)
         right.plot(range(positions), cos, "o-", ms=3, label=pick(name, NAMES_ZH[name]))
@@ -257,7 +302,7 @@ def embedding_init_runs(model_class: type, config: training.TrainConfig, loss: C
         final = result.metrics["valid"].exact
         if not result.evals or curve[-1][0] != result.steps:
             curve.append((result.steps, final))
-        runs[name] = {"curve": curve, "exact": final, "steps": result.steps}
+        runs[_name(name)] = {"curve": curve, "exact": final, "steps": result.steps}
     return runs
 
 
@@ -266,7 +311,7 @@ def init_figure(runs: dict):
     ax = fig.subplots()
     for name, run in runs.items():
         steps, exact = zip(*run["curve"])
-        ax.plot(steps, [100 * e for e in exact], "o-", ms=3, label=pick(name, NAMES_ZH.get(name, name)))
+        ax.plot(steps, [100 * e for e in exact], "o-", ms=3, label=_name(name))
     ax.set(xlabel=pick("step", "步数"), ylabel=pick("validation exact match (%)",
                                                     "验证集完全匹配（%）"), ylim=(-2, 102),
            title=pick("the embedding's initial std", "嵌入的初始标准差"))
@@ -279,7 +324,7 @@ def init_figure(runs: dict):
 def error_table(errors: list[dict], limit: int = 15) -> HTML:
     """The wrong outputs as an HTML table, with the first differing character marked."""
     if not errors:
-        return HTML("<p>No wrong outputs.</p>")
+        return HTML(pick("<p>No wrong outputs.</p>", "<p>没有错误的输出。</p>"))
     rows = []
     for e in errors[:limit]:
         exp, got = e["expected"], e["predicted"]
@@ -288,9 +333,11 @@ def error_table(errors: list[dict], limit: int = 15) -> HTML:
             + html.escape(got[i + 1:])
         rows.append(f"<tr><td>{html.escape(e['source'])}</td><td>{html.escape(exp)}</td><td>{marked}</td>"
                     f"<td>{i}</td></tr>")
-    more = f"<p>… and {len(errors) - limit} more.</p>" if len(errors) > limit else ""
-    return HTML("<table><tr><th>source</th><th>expected</th><th>predicted (first difference in red)</th>"
-                "<th>at char</th></tr>" + "".join(rows) + "</table>" + more)
+    more = pick(f"<p>… and {len(errors) - limit} more.</p>", f"<p>……还有 {len(errors) - limit} 个。</p>") \
+        if len(errors) > limit else ""
+    head = pick("<th>source</th><th>expected</th><th>predicted (first difference in red)</th><th>at char</th>",
+                "<th>源序列</th><th>期望输出</th><th>预测输出（红色为第一处不同）</th><th>差异位置</th>")
+    return HTML("<table><tr>" + head + "</tr>" + "".join(rows) + "</table>" + more)
 
 
 def as_reference(model: nn.Module, config: training.TrainConfig, task: Task) -> Seq2SeqTransformer:

@@ -29,6 +29,7 @@ WORDS = {
     "roof": "roof: min(peak, I × bandwidth)",
     "ridge": "ridge {ridge} FLOP/B",
     "point": "{label}: I = {i} FLOP/B",
+    "point_label": "{operation}, n={n}",
     "measured": "measured on this machine",
     "xlabel": "arithmetic intensity I (FLOPs per byte moved)",
     "ylabel": "attainable TFLOP/s",
@@ -43,14 +44,16 @@ WORDS_ZH = {
     "device": "设备",
     "operation": "运算",
     "roof": "屋顶：min(峰值, I × 带宽)",
-    "ridge": "拐点 {ridge} FLOP/B",
+    "ridge": "脊点 {ridge} FLOP/B",
+    "point": "{label}：I = {i} FLOP/B",
+    "point_label": "{operation}，n={n}",
     "measured": "在本机实测",
     "xlabel": "算术强度 I（每搬运一字节做的 FLOP 数）",
     "ylabel": "可达到的 TFLOP/s",
     "figure_title": "{device} 的屋顶线",
     "compute-bound": "受算力限制",
     "memory-bound": "受带宽限制",
-    "status": "n = {n}：强度 {i} FLOP/B，拐点 {ridge} FLOP/B → {bound}；可达到 {attainable} TFLOP/s，峰值 {peak} "
+    "status": "n = {n}：强度 {i} FLOP/B，脊点 {ridge} FLOP/B → {bound}；可达到 {attainable} TFLOP/s，峰值 {peak} "
               "TFLOP/s",
     # the names in the menus
     THIS_MACHINE: "本机（实测，fp32）",
@@ -137,7 +140,7 @@ def roofline(measured: dict | None = None, n: int = 1024) -> FigureWidget:
         n = 2 ** size
         i = intensity(operation, n, nbytes)
         points = measured.get("points", []) if measured and device == THIS_MACHINE else []
-        info = draw_roofline(fig, peak, bandwidth, (i, f"{shown_operation}, n={n}"), points,
+        info = draw_roofline(fig, peak, bandwidth, (i, L["point_label"].format(operation=shown_operation, n=n)), points,
                              title=L["figure_title"].format(device=shown_device), words=L)
         bound = L["compute-bound" if i >= info["ridge"] else "memory-bound"]
         return html.escape(L["status"].format(n=n, i=f"{i:.3g}", ridge=f"{info['ridge']:.3g}", bound=bound,

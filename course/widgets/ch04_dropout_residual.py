@@ -13,6 +13,9 @@ from course.widgets.words import in_language
 WORDS = {
     "title": "Dropout mask explorer",
     "mode": "mode",
+    "train": "train",
+    "eval": "eval",
+    "seed": "seed",
     "figure_title": "dropout(ones({rows}, {cols}), p={p}), {mode} mode",
     "column": "column",
     "row": "row",
@@ -30,7 +33,10 @@ WORDS = {
 WORDS_ZH = {
     "title": "dropout 掩码浏览器",
     "mode": "模式",
-    "figure_title": "dropout(ones({rows}, {cols}), p={p})，{mode} 模式",
+    "train": "训练",
+    "eval": "评估",
+    "seed": "种子",
+    "figure_title": "dropout(ones({rows}, {cols}), p={p})，{mode}模式",
     "column": "列",
     "row": "行",
     "output": "输出值",
@@ -81,7 +87,7 @@ def dropout_explorer(dropout_fn: Callable | None = None, rows: int = 10, cols: i
         scale = 1.0 / (1.0 - p) if (training and p < 1) else 1.0
         ax_grid, ax_bar = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1.2]})
         image = ax_grid.imshow(out.numpy(), cmap="viridis", vmin=0.0, vmax=max(scale, 1.0) * 1.05)
-        ax_grid.set(title=L["figure_title"].format(rows=rows, cols=cols, p=f"{p:.2f}", mode=mode),
+        ax_grid.set(title=L["figure_title"].format(rows=rows, cols=cols, p=f"{p:.2f}", mode=L[mode]),
                     xlabel=L["column"], ylabel=L["row"])
         ax_grid.grid(False)
         fig.colorbar(image, ax=ax_grid, fraction=0.03, pad=0.02, label=L["output"])
@@ -95,14 +101,15 @@ def dropout_explorer(dropout_fn: Callable | None = None, rows: int = 10, cols: i
         ax_bar.legend(loc="upper right", fontsize=8)
         fig.tight_layout()
         survivors = L["survivors"].format(scale=f"{scale:.4f}") if frac_kept > 0 else L["no_survivors"]
-        return L["status"].format(mode=mode, p=f"{p:.2f}", seed=seed, kept=int(kept.sum()), total=rows * cols,
+        return L["status"].format(mode=L[mode], p=f"{p:.2f}", seed=seed, kept=int(kept.sum()), total=rows * cols,
                                   percent=f"{100 * frac_kept:.1f}", expected_percent=f"{100 * expected_kept:.0f}",
                                   survivors=survivors, mean=f"{mean:.4f}", expected_mean=f"{expected_mean:g}")
 
     controls = {
         "p": widgets.FloatSlider(value=0.3, min=0.0, max=1.0, step=0.05, description="p",
                                  continuous_update=False, readout_format=".2f"),
-        "seed": widgets.IntSlider(value=0, min=0, max=50, description="seed", continuous_update=False),
-        "mode": widgets.ToggleButtons(options=["train", "eval"], value="train", description=L["mode"]),
+        "seed": widgets.IntSlider(value=0, min=0, max=50, description=L["seed"], continuous_update=False),
+        "mode": widgets.ToggleButtons(options=[(L[mode], mode) for mode in ("train", "eval")], value="train",
+                                      description=L["mode"]),
     }
     return FigureWidget(draw, controls, figsize=(10.0, 3.4), title=L["title"], export_name="dropout_mask.png")
