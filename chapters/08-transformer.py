@@ -177,7 +177,7 @@ print("解码结果   ", [task.target_tokenizer.decode(row) for row in batch.tgt
 # %%
 splits = {name: task.split(name) for name in ("valid", "test", "hard", "short")}
 for name, sources in splits.items():
-    print(f"{ex.split_label(name):<26} {len(sources):>5} numbers, e.g. {sources[:4]}")
+    print(f"{task.split_label(name):<26} {len(sources):>5} numbers, e.g. {sources[:4]}")
 print("valid ∩ test:", len(set(splits["valid"]) & set(splits["test"])),
       " test ∩ hard:", len(set(splits["test"]) & set(splits["hard"])),
       " valid ∩ hard:", len(set(splits["valid"]) & set(splits["hard"])))
@@ -191,7 +191,7 @@ print(f"{len(HARD_CASES)} hard cases; how many numbers of the hard split are an 
 # %% lang="zh"
 splits = {name: task.split(name) for name in ("valid", "test", "hard", "short")}
 for name, sources in splits.items():
-    print(f"{ex.split_label(name):<26} {len(sources):>5} 个数，例如 {sources[:4]}")
+    print(f"{task.split_label(name):<26} {len(sources):>5} 个数，例如 {sources[:4]}")
 print("valid ∩ test：", len(set(splits["valid"]) & set(splits["test"])),
       " test ∩ hard：", len(set(splits["test"]) & set(splits["hard"])),
       " valid ∩ hard：", len(set(splits["valid"]) & set(splits["hard"])))
@@ -1210,7 +1210,7 @@ with needs("Transformer", "embed", "greedy_decode", "smoothed_cross_entropy"):
 if result is not None:
     scores = result.metrics  # scored once, at the end of training
     for name in ("test", "hard", "short", "valid"):
-        print(ex.summary(scores[name]))
+        print(scores[name].summary())
     print("token accuracy minus exact match, in points:",
           {name: round(100 * (scores[name].token_accuracy - scores[name].exact), 2) for name in ("test", "hard")})
 else:
@@ -1220,7 +1220,7 @@ else:
 if result is not None:
     scores = result.metrics  # 在训练结束时评分一次
     for name in ("test", "hard", "short", "valid"):
-        print(ex.summary(scores[name]))
+        print(scores[name].summary())
     print("逐词准确率减去完全匹配（百分点）：",
           {name: round(100 * (scores[name].token_accuracy - scores[name].exact), 2) for name in ("test", "hard")})
 else:

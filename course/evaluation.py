@@ -9,6 +9,7 @@ import torch
 from sacrebleu.metrics import BLEU
 from torch import nn
 
+from course.language import pick
 from course.tasks import SPLIT_LABELS, SPLITS, Task
 from course.tokenizer import EOS
 
@@ -28,10 +29,12 @@ class EvalResult:
         return asdict(self)
 
     def summary(self) -> str:
-        """One line; the split is named as in reports ("short (seen in training)", ...)."""
-        return (f"{SPLIT_LABELS.get(self.split, self.split)}: exact {100 * self.exact:.2f}%  "
-                f"token acc {100 * self.token_accuracy:.2f}%  "
-                f"BLEU {self.bleu:.2f}  ({self.count} examples, {len(self.errors)} errors shown)")
+        """One line in the edition's language; the split is named as in reports ("short (seen in training)", ...)."""
+        label = Task.split_label(self.split) if self.split in SPLIT_LABELS else self.split
+        return pick(f"{label}: exact {100 * self.exact:.2f}%  token acc {100 * self.token_accuracy:.2f}%  "
+                    f"BLEU {self.bleu:.2f}  ({self.count} examples, {len(self.errors)} errors shown)",
+                    f"{label}：完全匹配 {100 * self.exact:.2f}%  逐词准确率 {100 * self.token_accuracy:.2f}%  "
+                    f"BLEU {self.bleu:.2f}（{self.count} 个样例，列出 {len(self.errors)} 个错误）")
 
 
 def unwrap(model: nn.Module) -> nn.Module:

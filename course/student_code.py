@@ -62,6 +62,7 @@ from torch import nn
 
 from course import attention as course_attention
 from course import blocks, cells
+from course.language import pick
 from course.tokenizer import BOS, EOS, PAD
 
 __all__ = ["Parts", "course_parts", "Piece", "StudentBuild", "StudentCodeError", "read_answers", "find_notebook",
@@ -600,26 +601,34 @@ class StudentBuild:
     def report(self) -> str:
         """One line per piece: yours (and from which file) or the course's, and why."""
         width = max(len(p.name) for p in self.pieces)
-        lines = [f"Pieces of the model (student notebooks from {self.directory}):"]
+        lines = [pick(f"Pieces of the model (student notebooks from {self.directory}):",
+                      f"模型的各个部件（学生笔记本来自 {self.directory}）：")]
         for p in self.pieces:
-            where = f"yours ({p.notebook})" if p.yours else f"course's    because: {p.reason}"
+            where = (pick(f"yours ({p.notebook})", f"你的（{p.notebook}）") if p.yours
+                     else pick(f"course's    because: {p.reason}", f"课程提供的    原因：{p.reason}"))
             lines.append(f"  {p.name:<{width}}  {where}")
-        lines.append(f"{len(self.yours)} of {len(self.pieces)} pieces are yours.")
+        lines.append(pick(f"{len(self.yours)} of {len(self.pieces)} pieces are yours.",
+                          f"{len(self.pieces)} 个部件中有 {len(self.yours)} 个是你的。"))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         rows = []
         for p in self.pieces:
-            whose = (f"<b style='color:#070'>yours</b> ({html.escape(p.notebook)})" if p.yours
-                     else f"<b style='color:#a50'>course's</b>: {html.escape(p.reason)}")
-            src = (f"<details><summary>source</summary><pre style='font-size:85%'>{html.escape(p.source)}</pre>"
-                   "</details>") if p.source else ""
+            yours, course = pick("yours", "你的"), pick("course's", "课程提供的")
+            whose = (f"<b style='color:#070'>{yours}</b> ({html.escape(p.notebook)})" if p.yours
+                     else f"<b style='color:#a50'>{course}</b>: {html.escape(p.reason)}")
+            src = (f"<details><summary>{pick('source', '源代码')}</summary><pre style='font-size:85%'>"
+                   f"{html.escape(p.source)}</pre></details>") if p.source else ""
             rows.append(f"<tr><td><code>{html.escape(p.name)}</code></td><td style='text-align:left'>{whose}{src}"
                         "</td></tr>")
-        return (f"<p>Pieces of the model, read from <code>{html.escape(self.directory)}</code>: "
-                f"{len(self.yours)} of {len(self.pieces)} are yours.</p><table><tr><th>piece</th>"
-                "<th style='text-align:left'>whose (open <i>source</i> to read the code used)</th></tr>"
-                + "".join(rows) + "</table>")
+        head = pick(f"Pieces of the model, read from <code>{html.escape(self.directory)}</code>: "
+                    f"{len(self.yours)} of {len(self.pieces)} are yours.",
+                    f"模型的各个部件，读自 <code>{html.escape(self.directory)}</code>："
+                    f"{len(self.pieces)} 个中有 {len(self.yours)} 个是你的。")
+        columns = pick("<th>piece</th><th style='text-align:left'>whose (open <i>source</i> to read the code "
+                       "used)</th>", "<th>部件</th><th style='text-align:left'>出自谁手（展开<i>源代码</i>可以读到所用"
+                       "的代码）</th>")
+        return f"<p>{head}</p><table><tr>{columns}</tr>" + "".join(rows) + "</table>"
 
 
 def _chapter05(directory):

@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import torch
 
+from course.language import pick
 from course.numerals import _zh_group, to_chinese, to_english
 from course.tokenizer import CharTokenizer, pad_batch
 
@@ -38,6 +39,8 @@ TASK_NAMES = ("zh", "en", "copy", "reverse")
 SPLITS = ("valid", "test", "hard", "short")
 HELD_OUT = ("valid", "test", "hard")  # never sampled in training
 SPLIT_LABELS = {"valid": "valid", "test": "test", "hard": "hard (stratified test)", "short": "short (seen in training)"}
+SPLIT_LABELS_ZH = {"valid": "valid（验证集）", "test": "test（测试集）", "hard": "hard（分层测试集）",
+                   "short": "short（训练中见过）"}
 HARD_CASES = ("internal_zero", "zero_run", "wan_boundary", "teen_inside", "teen_leading")
 
 
@@ -281,10 +284,11 @@ class Task:
 
     @staticmethod
     def split_label(name: str) -> str:
-        """How a split is named in reports: "short (seen in training)", "hard (stratified test)", ..."""
+        """How a split is named in reports: "short (seen in training)", "hard (stratified test)", ...; in the
+        Chinese edition "short（训练中见过）", ..."""
         if name not in SPLIT_LABELS:
             raise ValueError(f"unknown split {name!r}; use one of {', '.join(SPLITS)}")
-        return SPLIT_LABELS[name]
+        return pick(SPLIT_LABELS[name], SPLIT_LABELS_ZH[name])
 
 
 def get_task(name: str, **kwargs) -> Task:

@@ -32,6 +32,7 @@ from torch import nn
 
 from course.blocks import ModelConfig, Seq2SeqTransformer
 from course.evaluation import EvalResult, evaluate, unwrap
+from course.language import pick
 from course.tasks import SPLITS, TASK_NAMES, Batch, Task
 from course.tokenizer import PAD
 
@@ -497,8 +498,8 @@ def _train(config: TrainConfig, callbacks: list[Callback], info: DistInfo, devic
     bar = None
     if main and config.progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=config.steps, initial=min(start, config.steps), desc=f"train {config.task}", unit="step",
-                   dynamic_ncols=True)
+        bar = tqdm(total=config.steps, initial=min(start, config.steps),
+                   desc=pick(f"train {config.task}", f"训练 {config.task}"), unit="step", dynamic_ncols=True)
     train_s, eval_s = past_train, past_eval
     tick = time.perf_counter()
     budget = None if config.minutes is None else config.minutes * 60.0
@@ -541,7 +542,7 @@ def _train(config: TrainConfig, callbacks: list[Callback], info: DistInfo, devic
                               "token_accuracy": result.token_accuracy, "bleu": result.bleu})
                 last_eval = (step, result) if eval_label == "valid" else None
                 if bar is not None:
-                    bar.write(f"step {step}: {result.summary()}")
+                    bar.write(pick(f"step {step}: {result.summary()}", f"第 {step} 步：{result.summary()}"))
                 if _notify(callbacks, TrainEvent("eval", step, None, optimizer.param_groups[0]["lr"], train_s, result)):
                     reason = "callback"
                 if config.target_exact is not None and result.exact >= config.target_exact:

@@ -94,3 +94,17 @@ def test_a_character_outside_the_course_font_is_caught():
     with warnings.catch_warnings(), pytest.raises(UserWarning, match="missing"):
         warnings.simplefilter("error")
         figure_png(fig)
+
+
+def test_the_capstones_printed_scores_and_splits_speak_the_editions_language():
+    from course.evaluation import EvalResult
+    from course.tasks import Task
+
+    scores = EvalResult(split="hard", exact=0.5, token_accuracy=0.75, bleu=40.0, count=8, errors=[])
+    with use_language("en"):
+        assert scores.summary() == ("hard (stratified test): exact 50.00%  token acc 75.00%  BLEU 40.00  "
+                                    "(8 examples, 0 errors shown)")
+        assert Task.split_label("short") == "short (seen in training)"
+    with use_language("zh"):
+        assert scores.summary() == "hard（分层测试集）：完全匹配 50.00%  逐词准确率 75.00%  BLEU 40.00（8 个样例，列出 0 个错误）"
+        assert Task.split_label("short") == "short（训练中见过）"

@@ -19,13 +19,13 @@ from torch import nn
 
 from course import student_code, training
 from course.blocks import Seq2SeqTransformer, SinusoidalPositions
-from course.language import language, pick
+from course.language import pick
 from course.notebook import grading, training_budget
 from course.plotting import new_figure, show
 from course.tasks import Task
 from course.tokenizer import BOS, EOS, PAD
 
-__all__ = ["your_model", "budget", "train", "task_title", "stop_reason", "split_label", "summary",
+__all__ = ["your_model", "budget", "train", "task_title", "stop_reason",
            "training_loop_diagram", "schedule_figure", "tying_figure", "tying_runs",
            "embedding_scale_figure", "with_embedding_std", "embedding_init_runs", "init_figure", "error_table",
            "as_reference", "cross_attention", "decoding_speed", "greedy_vs_beam", "sample_outputs", "show"]
@@ -58,12 +58,11 @@ def train(config: training.TrainConfig, model_class: type, loss: Callable | None
     return training.train_model(config, callbacks=list(callbacks), model_class=model_class, loss_fn=loss)
 
 
-# What a run and its scores are called when printed (course.tasks and course.evaluation name them in English)
+# What a run is called when printed (the splits and scores speak the edition's language in course.tasks and
+# course.evaluation)
 TASK_TITLES = {"zh": ("numerals → Chinese", "数字 → 中文"), "en": ("numerals → English", "数字 → 英文"),
                "copy": ("copy the digits", "复制数字串"), "reverse": ("reverse the digits", "反转数字串")}
 STOP_REASONS_ZH = {"steps": "步数用完", "minutes": "时间用完", "target": "达到目标", "callback": "回调函数要求停止"}
-SPLIT_LABELS_ZH = {"valid": "valid（验证集）", "test": "test（测试集）", "hard": "hard（分层测试集）",
-                   "short": "short（训练中见过）"}
 
 
 def task_title(config: training.TrainConfig) -> str:
@@ -75,21 +74,6 @@ def task_title(config: training.TrainConfig) -> str:
 def stop_reason(result: training.TrainResult) -> str:
     """Why the run stopped ("steps", "minutes", "target", "callback"), in the edition's language."""
     return pick(result.stopped_by, STOP_REASONS_ZH.get(result.stopped_by, result.stopped_by))
-
-
-def split_label(name: str) -> str:
-    """How a split is named in reports (``Task.split_label``), in the edition's language."""
-    english = Task.split_label(name)  # a clear error for an unknown split
-    return pick(english, SPLIT_LABELS_ZH[name])
-
-
-def summary(scores) -> str:
-    """One line of an evaluation's scores (``EvalResult.summary``), in the edition's language."""
-    if language() != "zh":
-        return scores.summary()
-    label = SPLIT_LABELS_ZH.get(scores.split, scores.split)
-    return (f"{label}：完全匹配 {100 * scores.exact:.2f}%  逐词准确率 {100 * scores.token_accuracy:.2f}%  "
-            f"BLEU {scores.bleu:.2f}（{scores.count} 个样例，列出 {len(scores.errors)} 个错误）")
 
 
 # ----------------------------------------------------------------------------------- the training loop

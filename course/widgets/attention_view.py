@@ -44,6 +44,7 @@ import torch
 import traitlets
 from torch import nn
 
+from course.language import pick
 from course.notebook import grading
 from course.widgets.words import in_language
 
@@ -336,9 +337,10 @@ class _Maps:
     def summary(self) -> str:
         """One line of text: the title and each block's size."""
         L = self.labels
-        return f"{self.title}: " + ", ".join(
-            f"{b.name} ({L['layers_heads'].format(layers=b.logits.shape[0], heads=b.logits.shape[1])})"
-            for b in self.blocks)
+        sizes = [(b.name, L["layers_heads"].format(layers=b.logits.shape[0], heads=b.logits.shape[1]))
+                 for b in self.blocks]
+        return pick(f"{self.title}: " + ", ".join(f"{name} ({size})" for name, size in sizes),
+                    f"{self.title}：" + "，".join(f"{name}（{size}）" for name, size in sizes))
 
     def picture(self) -> dict[str, str]:
         """The static picture as an output's data: PNG (base64) and a line of text."""

@@ -24,6 +24,7 @@ import torch
 import traitlets
 
 from course.experiments.ch06_position_encoding import _rope as course_rope
+from course.language import pick
 from course.notebook import grading
 from course.widgets.attention_view import STATIC, show_with_picture, view_module
 from course.widgets.words import in_language
@@ -176,7 +177,7 @@ class _Rotations:
         return self._png
 
     def summary(self) -> str:
-        return f"{self.labels['title']} ({self.note})"
+        return pick(f"{self.labels['title']} ({self.note})", f"{self.labels['title']}（{self.note}）")
 
     def picture(self) -> dict[str, str]:
         """The static picture as an output's data: PNG (base64) and a line of text."""
