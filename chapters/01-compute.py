@@ -709,10 +709,10 @@ hidden.check_encoder_flops(encoder_flops)
 # %%
 with needs("encoder_flops"):
     gpt2 = ex.gpt2_small_counts(encoder_flops)
-    print(f"{'part':12}{'FlopCounterMode':>18}{'encoder_flops':>18}")
+    print("part           FlopCounterMode     encoder_flops")
     for part, n in gpt2["counted"].items():
         print(f"{part:12}{n:18,}{gpt2['yours'][part]:18,}")
-    print(f"{'total':12}{sum(gpt2['counted'].values()):18,}")
+    print(f"total       {sum(gpt2['counted'].values()):18,}")
     missing = gpt2["small_math_kernel"] - gpt2["small_default_kernel"]
     print(f"one layer (d_model 64, 4 heads, 128 tokens) on the CPU, counted with the math attention kernel: "
           f"{gpt2['small_math_kernel']:,}; with the default kernel: {gpt2['small_default_kernel']:,} "
@@ -721,10 +721,10 @@ with needs("encoder_flops"):
 # %% lang="zh"
 with needs("encoder_flops"):
     gpt2 = ex.gpt2_small_counts(encoder_flops)
-    print(f"{'part':12}{'FlopCounterMode':>18}{'encoder_flops':>18}")
+    print("部分           FlopCounterMode     encoder_flops")
     for part, n in gpt2["counted"].items():
         print(f"{part:12}{n:18,}{gpt2['yours'][part]:18,}")
-    print(f"{'total':12}{sum(gpt2['counted'].values()):18,}")
+    print(f"总计        {sum(gpt2['counted'].values()):18,}")
     missing = gpt2["small_math_kernel"] - gpt2["small_default_kernel"]
     print(f"CPU 上的一个层（d_model 64，4 个头，128 个词元），用 math 注意力内核统计："
           f"{gpt2['small_math_kernel']:,}；用默认内核：{gpt2['small_default_kernel']:,}"

@@ -1172,7 +1172,7 @@ hidden.check_contiguous_strides(contiguous_strides)
 # %%
 views = {"t": t, "t.T": t.T, "t[::2]": t[::2], "t[:, ::2]": t[:, ::2], "t[1:, 1:]": t[1:, 1:],
          "t[:, :1].expand(3, 4)": t[:, :1].expand(3, 4)}
-print(f"{'view':24}{'shape':10}{'stride':10}{'offset':>6}{'data_ptr - t.data_ptr':>24}  same storage as t?")
+print("view                    shape     stride    offset   data_ptr - t.data_ptr  same storage as t?")
 for name, v in views.items():
     same = v.untyped_storage().data_ptr() == t.untyped_storage().data_ptr()
     print(f"{name:24}{str(tuple(v.shape)):10}{str(v.stride()):10}{v.storage_offset():>6}"
@@ -1181,7 +1181,7 @@ for name, v in views.items():
 # %% lang="zh"
 views = {"t": t, "t.T": t.T, "t[::2]": t[::2], "t[:, ::2]": t[:, ::2], "t[1:, 1:]": t[1:, 1:],
          "t[:, :1].expand(3, 4)": t[:, :1].expand(3, 4)}
-print(f"{'view':24}{'shape':10}{'stride':10}{'offset':>6}{'data_ptr - t.data_ptr':>24}  与 t 共享存储？")
+print("视图                    形状      步长        偏移   data_ptr - t.data_ptr  与 t 共享存储？")
 for name, v in views.items():
     same = v.untyped_storage().data_ptr() == t.untyped_storage().data_ptr()
     print(f"{name:24}{str(tuple(v.shape)):10}{str(v.stride()):10}{v.storage_offset():>6}"
