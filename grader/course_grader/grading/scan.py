@@ -443,11 +443,11 @@ def _parse(source: str, lines_mapped: bool = True) -> tuple[ast.Module, dict[int
     return tree, {j: min(max(i, 1), max(len(old), 1)) for j, i in mapping.items()}
 
 
-@functools.lru_cache(maxsize=1024)
-def _parse_for_context(source: str) -> tuple[ast.Module, dict[int, int]] | None:
-    """:func:`_parse` without the line map, kept: every submission of an assignment has the same locked cells, and
-    one grading process scans many (the trees are only read)."""
-    return _parse(source, lines_mapped=False)
+@functools.lru_cache(maxsize=512)
+def _parse_for_context(source: str, lines_mapped: bool = False) -> tuple[ast.Module, dict[int, int]] | None:
+    """:func:`_parse`, kept, for a locked cell: every submission of an assignment has the same locked cells, and
+    one grading process scans many (the trees are only read; students' own cells are not kept)."""
+    return _parse(source, lines_mapped=lines_mapped)
 
 
 def _scan(source: str, cell_id: str, context: dict[str, str]) -> list[Finding]:
@@ -484,7 +484,8 @@ def scan_notebook(nb: nbformat.NotebookNode) -> list[Finding]:
     context: dict[str, str] = {}  # imports and aliases of every cell, for names a cell uses but does not bind
     for cell in nb.cells:
         try:
-            if cell.cell_type == "code" and (parsed := _parse_for_context(cell.source)):
+            parse = _parse if cells.is_student_code(cell) else _parse_for_context  # keep only the locked cells
+            if cell.cell_type == "code" and (parsed := parse(cell.source, lines_mapped=False)):
                 context.update(_Names(parsed[0], context).imported)
         except (RecursionError, MemoryError, _Unreadable):
             pass  # such a cell is reported by _scan if the student can change it
