@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,6 +75,21 @@ def language() -> str:
 def pick(en: str, zh: str) -> str:
     """``en`` or ``zh``, whichever the edition in use speaks."""
     return zh if language() == "zh" else en
+
+
+def columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: a Chinese character (East Asian wide or full-width) takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def rjust(text: str, width: int) -> str:
+    """``text`` right-aligned in ``width`` terminal columns, as f"{text:>{width}}" aligns English."""
+    return " " * (width - columns(text)) + text
+
+
+def ljust(text: str, width: int) -> str:
+    """``text`` left-aligned in ``width`` terminal columns, as f"{text:<{width}}" aligns English."""
+    return text + " " * (width - columns(text))
 
 
 @contextlib.contextmanager

@@ -108,3 +108,11 @@ def test_the_capstones_printed_scores_and_splits_speak_the_editions_language():
     with use_language("zh"):
         assert scores.summary() == "hard（分层测试集）：完全匹配 50.00%  逐词准确率 75.00%  BLEU 40.00（8 个样例，列出 0 个错误）"
         assert Task.split_label("short") == "short（训练中见过）"
+
+
+def test_printed_names_align_by_terminal_columns():
+    from course.language import columns, ljust, rjust
+
+    assert columns("不缩放") == 6 and columns("no scale") == 8 and columns("（1）") == 5
+    assert rjust("不缩放", 8) == "  不缩放" and rjust("no scale", 10) == f"{'no scale':>10}"
+    assert ljust("是", 4) == "是  " and ljust("no", 4) == f"{'no':<4}"

@@ -4,13 +4,12 @@ hand-built attention layer."""
 from __future__ import annotations
 
 import math
-import unicodedata
 
 import torch
 from matplotlib.figure import Figure
 
 from course.experiments import one_thread
-from course.language import pick
+from course.language import pick, rjust
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 
 # the three scales the saturation experiment compares: name -> factor applied to q·k for a head of size d
@@ -22,8 +21,7 @@ SCALE_NAMES_ZH = {"no scale": "不缩放"}
 def scale_name(scale: str, width: int = 0) -> str:
     """A scale's name (a key of SCALES) in the edition's language, right-aligned in ``width`` terminal columns
     (a Chinese character takes two), as f"{scale:>{width}}" does for the English names."""
-    text = pick(scale, SCALE_NAMES_ZH.get(scale, scale))
-    return " " * (width - sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)) + text
+    return rjust(pick(scale, SCALE_NAMES_ZH.get(scale, scale)), width)
 
 
 def toy_title() -> str:

@@ -5,7 +5,6 @@ range, and the five properties of a good position code checked for five encoding
 from __future__ import annotations
 
 import math
-import unicodedata
 
 import torch
 import torch.nn.functional as F
@@ -14,7 +13,7 @@ from torch import nn
 
 from course.blocks import RotaryEmbedding, SinusoidalPositions
 from course.experiments import one_thread
-from course.language import pick
+from course.language import ljust, pick, rjust
 from course.plotting import new_figure, show  # noqa: F401  (show: used as ex.show in the notebook)
 
 
@@ -134,16 +133,10 @@ NAMES_ZH = {"none": "无", "raw integer": "原始整数", "normalised": "归一�
             "any length": "任意长度", "relative": "相对", "plain": "不投影", "projected": "投影后"}
 
 
-def _columns(text: str) -> int:
-    """How many terminal columns ``text`` takes (a Chinese character takes two)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def name(key: str, width: int = 0) -> str:
     """A position code's, property's or score's name (a key of the results) in the edition's language,
     right-aligned in ``width`` columns (as f"{key:>{width}}" does for the English names)."""
-    text = pick(key, NAMES_ZH.get(key, key))
-    return " " * (width - _columns(text)) + text
+    return rjust(pick(key, NAMES_ZH.get(key, key)), width)
 
 
 def _names(names) -> list[str]:
@@ -152,8 +145,7 @@ def _names(names) -> list[str]:
 
 def yes_no(holds: bool, width: int = 0) -> str:
     """Whether a property holds, as a word of the edition's language, left-aligned in ``width`` columns."""
-    text = pick("yes", "是") if holds else pick("no", "否")
-    return text + " " * (width - _columns(text))
+    return ljust(pick("yes", "是") if holds else pick("no", "否"), width)
 
 
 def beyond_text(accuracy: float | None) -> str:
