@@ -362,7 +362,10 @@ def five_properties(n: int = 64, long: int = 256, d: int = 16) -> dict:
                                                            f"序列增长到 {long} 时，位置 < {n} 的编码移动了 "
                                                            f"{moved:.3g}"))
         before, after = short[:-1], short[1:]  # code(p) and code(p + 1), p = 0 .. n − 2
-        m = torch.linalg.lstsq(before, after).solution  # before @ m ≈ after
+        # before @ m ≈ after. The slow frequencies' codes are nearly collinear (singular values down to 1e-18 of the
+        # largest for RoPE), so the fit is SVD-based and drops directions below 1e-8: the same rank on every machine
+        # (LAPACK's default, gelsy, estimates it and once missed RoPE's exact map by more than 1e-4 of a step)
+        m = torch.linalg.lstsq(before, after, rcond=1e-8, driver="gelsd").solution
         step = float((after - before).norm(dim=1).mean())  # how far one position moves the code
         miss = float((before @ m - after).norm(dim=1).max()) / step
         out["relative"][kind] = (miss < 1e-4, pick(f"the best fixed linear map misses code(p + 1) by {miss:.2g} "
